@@ -1,0 +1,142 @@
+"""Composition root: builds every long-lived object, runs the loops, cleans up."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from functools import partial
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.utils.i18n import I18n
+
+from bot.adapters.presenter import Presenter
+from bot.config import Settings
+from bot.logs import get_logger
+from bot.middlewares.uow import UnitOfWorkMiddleware
+from bot.routers import build_routers
+from bot.runtime.intake import Intake
+from bot.runtime.processor import Processor
+from bot.runtime.sender import RateLimits, Sender
+from bot.services import agents
+from bot.services.ports import SystemClock, UowFactory
+from bot.texts import make_i18n
+from storage import SqlAlchemyUnitOfWork, make_engine, make_session_factory
+
+log = get_logger(__name__)
+
+
+def make_bot(settings: Settings) -> Bot:
+    assert settings.bot_token is not None
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_dispatcher(
+    settings: Settings, uow_factory: UowFactory, presenter: Presenter, **extra: Any
+) -> Dispatcher:
+    """The Dispatcher with its long-lived dependencies in ``workflow_data``."""
+    dp = Dispatcher(
+        settings=settings,
+        presenter=presenter,
+        clock=extra.pop("clock", SystemClock()),
+        uow_factory=uow_factory,
+        **extra,
+    )
+    dp.update.outer_middleware(UnitOfWorkMiddleware())
+    dp.include_router(build_routers(settings))
+    return dp
+
+
+async def check_agent_chat(bot: Bot, chat_id: int) -> bool:
+    """Start-up self-check of the agents' group; returns whether it has forum topics."""
+    try:
+        chat = await bot.get_chat(chat_id)
+        member = await bot.get_chat_member(chat_id, bot.id)
+    except TelegramAPIError as exc:
+        log.error(
+            "agents' chat is not reachable: add the bot to it", chat_id=chat_id, error=str(exc)
+        )
+        return False
+    is_forum = bool(getattr(chat, "is_forum", False))
+    if member.status not in ("administrator", "creator"):
+        log.warning("the bot is not an admin of the agents' chat", chat_id=chat_id)
+    elif is_forum and not getattr(member, "can_manage_topics", False):
+        log.warning("the bot may not manage topics in the agents' chat", chat_id=chat_id)
+    return is_forum
+
+
+async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop``), then shut down cleanly."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    engine = make_engine(settings.database_url)
+    uow_factory = partial(SqlAlchemyUnitOfWork, make_session_factory(engine))
+    bot = make_bot(settings)
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        me = await bot.get_me()
+        log.info("bot started", username=me.username, id=me.id)
+        assert settings.agent_chat_id is not None
+        is_forum = await check_agent_chat(bot, settings.agent_chat_id)
+
+        i18n = make_i18n(settings.default_language)
+        I18n.set_current(i18n)
+        presenter = Presenter(i18n, settings.agent_chat_id, settings.default_language)
+        dp = build_dispatcher(settings, uow_factory, presenter, agent_chat_is_forum=is_forum)
+
+        async with uow_factory() as uow:
+            await agents.ensure_admins(uow, settings.admin_ids, SystemClock().now())
+
+        sender = Sender(
+            bot,
+            uow_factory,
+            RateLimits(
+                settings.rate_private_per_s,
+                settings.rate_group_per_min,
+                settings.rate_global_per_s,
+            ),
+        )
+        processor = Processor(dp, bot, uow_factory, on_processed=sender.wake)
+        intake = Intake(
+            bot,
+            uow_factory,
+            allowed_updates=dp.resolve_used_update_types(),
+            timeout=settings.polling_timeout,
+            on_stored=processor.wake,
+        )
+        await dp.emit_startup(bot=bot, **dp.workflow_data)
+        tasks = [
+            asyncio.create_task(intake.run(), name="intake"),
+            asyncio.create_task(processor.run(), name="processor"),
+            asyncio.create_task(sender.run(), name="sender"),
+        ]
+        stopper = asyncio.create_task(stop.wait(), name="stop")
+        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        for task in done:
+            if task is not stopper and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        log.info("stopping")
+        await dp.emit_shutdown(bot=bot, **dp.workflow_data)
+    finally:
+        # Intake first (nothing new comes in), then the processor (an interrupted update rolls
+        # back and stays in the inbox), then the sender (drains calls already on the wire).
+        for task in tasks:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await bot.session.close()
+        await engine.dispose()
+        log.info("stopped")

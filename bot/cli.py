@@ -1,0 +1,143 @@
+"""The ``helpdesk`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, NoReturn
+
+import typer
+
+from bot.config import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    name="helpdesk",
+    help="Telegram help desk with AI triage.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(
+    help="Database schema: upgrade, current revision, drift check.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one line on stderr and exit (2: bad input or configuration)."""
+    typer.echo(f"helpdesk: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def _version() -> str:
+    try:
+        return version("telegram-helpdesk")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"helpdesk {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show version."),
+    ] = False,
+) -> None:
+    """Telegram help desk with AI triage."""
+
+
+def _migrate(settings: Settings) -> None:
+    from storage import migrate
+
+    try:
+        migrate.upgrade(settings.database_url)
+    except Exception as exc:  # the driver's own error types vary: report them in one line
+        fail(f"cannot migrate the database {_safe_url(settings)}: {_one_line(exc)}", code=1)
+
+
+def _safe_url(settings: Settings) -> str:
+    return str(settings.masked()["HELPDESK_DATABASE_URL"])
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+@app.command()
+def run() -> None:
+    """Run the bot with long polling (applies pending migrations first)."""
+    settings = settings_or_exit()
+    if settings.bot_token is None:
+        fail("HELPDESK_BOT_TOKEN: required by 'helpdesk run' (the token @BotFather gave you)")
+    if settings.agent_chat_id is None:
+        fail("HELPDESK_AGENT_CHAT_ID: required by 'helpdesk run' (the agents' supergroup id)")
+    from bot.logs import setup_logging
+
+    setup_logging(settings.log_format, settings.log_level, [settings.bot_token.get_secret_value()])
+    _migrate(settings)
+    from bot.app import run_bot
+
+    asyncio.run(run_bot(settings))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    settings = settings_or_exit()
+    _migrate(settings)
+    _print_current(settings)
+
+
+def _print_current(settings: Settings) -> None:
+    from storage import migrate
+
+    try:
+        current = migrate.current(settings.database_url)
+    except Exception as exc:
+        fail(f"cannot read the database {_safe_url(settings)}: {_one_line(exc)}", code=1)
+    head = migrate.head_revision()
+    typer.echo(json.dumps({"current": current, "head": head, "up_to_date": current == head}))
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision and the newest one the code has."""
+    _print_current(settings_or_exit())
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail (exit 1) if the models need a migration that does not exist yet."""
+    from storage import migrate
+
+    settings = settings_or_exit()
+    _migrate(settings)
+    try:
+        migrate.check(settings.database_url)
+    except migrate.SchemaDrift as exc:
+        fail(f"models and migrations disagree: {exc}", code=1)
+    typer.echo("models and migrations agree")
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print the effective settings (secrets masked) as JSON."""
+    settings = settings_or_exit()
+    json.dump(settings.masked(), sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")

@@ -1,0 +1,21 @@
+"""The keys handlers may receive as keyword arguments (aiogram dependency injection)."""
+
+from __future__ import annotations
+
+from aiogram.dispatcher.middlewares.data import MiddlewareData
+
+from bot.adapters.presenter import Presenter
+from bot.config import Settings
+from bot.services.ports import Clock, UowFactory
+from storage import AbstractUnitOfWork
+
+
+class HelpdeskData(MiddlewareData, total=False):
+    # Long-lived, from Dispatcher workflow_data.
+    settings: Settings
+    presenter: Presenter
+    clock: Clock
+    uow_factory: UowFactory
+    # Per update, from middlewares.
+    uow: AbstractUnitOfWork
+    inbox_update_id: int

@@ -1,0 +1,85 @@
+"""Long polling that stores every update before Telegram considers it delivered.
+
+Telegram confirms an update once ``getUpdates`` is called with a higher offset. aiogram's own
+polling moves the offset before handlers finish, so a crash loses in-flight updates. Here a batch
+is committed to the inbox first, and only then is the next offset requested: after a crash the
+unconfirmed batch comes again and the inbox ignores what it already has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import GetUpdates
+from aiogram.utils.backoff import Backoff, BackoffConfig
+
+from bot.logs import get_logger
+from bot.services.ports import UowFactory
+
+log = get_logger(__name__)
+
+BACKOFF = BackoffConfig(min_delay=0.5, max_delay=15.0, factor=1.6, jitter=0.1)
+
+
+class Intake:
+    def __init__(
+        self,
+        bot: Bot,
+        uow_factory: UowFactory,
+        *,
+        allowed_updates: list[str],
+        timeout: int = 25,
+        on_stored: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.bot = bot
+        self.uow_factory = uow_factory
+        self.allowed_updates = allowed_updates
+        self.timeout = timeout
+        self.on_stored = on_stored
+        self.offset: int | None = None
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        backoff = Backoff(BACKOFF)
+        while True:
+            try:
+                updates = await self.bot(
+                    GetUpdates(
+                        offset=self.offset,
+                        timeout=self.timeout,
+                        allowed_updates=self.allowed_updates,
+                    ),
+                    request_timeout=self.timeout + 10,
+                )
+            except TelegramRetryAfter as exc:
+                log.warning("getUpdates rate limited", retry_after=exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+                continue
+            except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as exc:
+                delay = next(backoff)
+                log.warning("getUpdates failed", error=str(exc), retry_in=round(delay, 2))
+                await asyncio.sleep(delay)
+                continue
+            backoff.reset()
+            if not updates:
+                continue
+            rows = [
+                (u.update_id, json.dumps(u.model_dump(mode="json", exclude_none=True)))
+                for u in updates
+            ]
+            async with self.uow_factory() as uow:
+                new = await uow.inbox.add_many(rows, datetime.now(UTC))
+                await uow.commit()
+            log.debug("stored updates", received=len(rows), new=new)
+            self.offset = updates[-1].update_id + 1
+            self.on_stored()

@@ -1,0 +1,259 @@
+"""Drains the outbox: per-chat order, Telegram's rate limits, retries that know what failed.
+
+* Each chat's calls go out one at a time, in lane then id order; chats proceed in parallel.
+* Rate limits are applied before Telegram complains (aiolimiter leaky buckets per chat and
+  overall); a 429 still pauses the chat for exactly ``retry_after``.
+* 5xx and network errors are retried with exponential back-off and jitter.
+* Permanent errors (blocked, chat not found, bad request) mark the call failed and let the
+  application tell someone (``on_failed``).
+* A timeout has an unknown outcome: Telegram may have delivered the message. The call is retried
+  (at-least-once), so a timeout can cause one duplicate per retry, bounded by ``max_attempts``.
+  A crash between Telegram's answer and our commit can cause one duplicate as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiogram.methods
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods.base import TelegramMethod
+from aiolimiter import AsyncLimiter
+from pydantic import BaseModel
+
+from bot.logs import get_logger
+from bot.runtime import wait_event
+from bot.services.ports import UowFactory
+from models.delivery import OutboundCall, OutboxStatus
+from storage import AbstractUnitOfWork
+
+log = get_logger(__name__)
+
+METHODS: dict[str, type[TelegramMethod[Any]]] = {
+    cls.__api_method__: cls
+    for cls in vars(aiogram.methods).values()
+    if isinstance(cls, type) and issubclass(cls, TelegramMethod) and hasattr(cls, "__api_method__")
+}
+
+
+class NotReady(Exception):
+    """A call depends on something not there yet (e.g. a topic still being created)."""
+
+
+class Unsendable(Exception):
+    """A call can never be made (e.g. it refers to a message that does not exist)."""
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    private_per_s: float = 1.0
+    group_per_min: float = 20.0
+    global_per_s: float = 30.0
+
+
+Resolve = Callable[[AbstractUnitOfWork, OutboundCall], Awaitable[dict[str, Any]]]
+OnSent = Callable[[AbstractUnitOfWork, OutboundCall, Any], Awaitable[None]]
+OnFailed = Callable[[AbstractUnitOfWork, OutboundCall, str], Awaitable[None]]
+
+
+async def _no_refs(_uow: AbstractUnitOfWork, call: OutboundCall) -> dict[str, Any]:
+    return call.params
+
+
+async def _nothing(*_args: Any) -> None:
+    return None
+
+
+def to_jsonable(result: Any) -> Any:
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json", exclude_none=True)
+    if isinstance(result, list):
+        return [to_jsonable(r) for r in result]
+    return result
+
+
+class Sender:
+    def __init__(
+        self,
+        bot: Bot,
+        uow_factory: UowFactory,
+        limits: RateLimits = RateLimits(),
+        *,
+        resolve: Resolve = _no_refs,
+        on_sent: OnSent = _nothing,
+        on_failed: OnFailed = _nothing,
+        request_timeout: int = 15,
+        max_attempts: int = 12,
+        max_backoff: float = 60.0,
+    ) -> None:
+        self.bot = bot
+        self.uow_factory = uow_factory
+        self.limits = limits
+        self.resolve = resolve
+        self.on_sent = on_sent
+        self.on_failed = on_failed
+        self.request_timeout = request_timeout
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+        self.global_limiter = AsyncLimiter(limits.global_per_s, 1)
+        self._chat_limiters: dict[int, AsyncLimiter] = {}
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self.wakeup = asyncio.Event()
+        self.idle = asyncio.Event()
+        self.sent_count = 0
+        self.retry_after_count = 0
+
+    def wake(self) -> None:
+        self.wakeup.set()
+
+    def _limiter(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._chat_limiters.get(chat_id)
+        if limiter is None:
+            if chat_id > 0:
+                limiter = AsyncLimiter(self.limits.private_per_s, 1)
+            else:
+                limiter = AsyncLimiter(self.limits.group_per_min, 60)
+            if len(self._chat_limiters) > 10_000:
+                self._chat_limiters.clear()
+            self._chat_limiters[chat_id] = limiter
+        return limiter
+
+    async def run(self) -> None:
+        """Deliver until cancelled; in-flight calls are awaited on the way out."""
+        try:
+            while True:
+                self.wakeup.clear()
+                delay = await self._dispatch_due()
+                if not self._in_flight and delay is None:
+                    self.idle.set()
+                else:
+                    self.idle.clear()
+                await wait_event(self.wakeup, min(delay or 2.0, 2.0))
+        finally:
+            await self.drain()
+
+    async def drain(self, grace: float = 3.0) -> None:
+        """Let calls already on the wire finish (shutdown), so their results are recorded."""
+        tasks = [t for t in self._in_flight.values() if not t.done()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
+
+    async def _dispatch_due(self) -> float | None:
+        async with self.uow_factory() as uow:
+            heads = await uow.outbox.heads()
+        now = datetime.now(UTC)
+        next_in: float | None = None
+        for call in heads:
+            if call.chat_id in self._in_flight:
+                continue
+            if call.not_before is not None and call.not_before > now:
+                wait = (call.not_before - now).total_seconds()
+                next_in = wait if next_in is None else min(next_in, wait)
+                continue
+            task = asyncio.create_task(self._deliver(call))
+            self._in_flight[call.chat_id] = task
+            task.add_done_callback(lambda _t, chat=call.chat_id: self._finished(chat))
+        return next_in
+
+    def _finished(self, chat_id: int) -> None:
+        self._in_flight.pop(chat_id, None)
+        self.wake()
+
+    async def _deliver(self, call: OutboundCall) -> None:
+        assert call.id is not None
+        try:
+            async with self.uow_factory() as uow:
+                params = await self.resolve(uow, call)
+            method = METHODS[call.method].model_validate(params)
+        except NotReady as exc:
+            await self._retry(call, 1.0, f"not ready: {exc}", count=False)
+            return
+        except (Unsendable, KeyError, ValueError) as exc:
+            await self._fail(call, OutboxStatus.FAILED, f"unsendable: {exc}")
+            return
+
+        async with self._limiter(call.chat_id), self.global_limiter:
+            try:
+                result = await self.bot(method, request_timeout=self.request_timeout)
+            except TelegramRetryAfter as exc:
+                self.retry_after_count += 1
+                log.warning("rate limited", chat_id=call.chat_id, retry_after=exc.retry_after)
+                await self._retry(call, float(exc.retry_after), str(exc), count=False)
+                return
+            except TelegramBadRequest as exc:
+                if "message is not modified" in exc.message:
+                    result = True
+                else:
+                    await self._fail(call, OutboxStatus.FAILED, exc.message)
+                    return
+            except TelegramForbiddenError as exc:
+                await self._fail(call, OutboxStatus.FAILED, exc.message)
+                return
+            except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as exc:
+                await self._transient(call, f"{type(exc).__name__}: {exc}")
+                return
+            except TelegramAPIError as exc:  # 401/404/409/413 and friends: not going to work
+                await self._fail(call, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
+                return
+        await self._succeeded(call, to_jsonable(result))
+
+    async def _succeeded(self, call: OutboundCall, result: Any) -> None:
+        assert call.id is not None
+        self.sent_count += 1
+        now = datetime.now(UTC)
+        try:
+            async with self.uow_factory() as uow:
+                await uow.outbox.mark_sent(call.id, result, now)
+                await self.on_sent(uow, call, result)
+                await uow.commit()
+            return
+        except Exception:
+            log.exception("recording a sent call failed", call_id=call.id, on_sent=call.on_sent)
+        async with self.uow_factory() as uow:
+            await uow.outbox.mark_sent(call.id, result, now)
+            await uow.commit()
+
+    async def _transient(self, call: OutboundCall, error: str) -> None:
+        if call.attempts + 1 >= self.max_attempts:
+            status = OutboxStatus.UNKNOWN if "timeout" in error.lower() else OutboxStatus.FAILED
+            await self._fail(call, status, error)
+            return
+        delay = min(self.max_backoff, 0.5 * 2**call.attempts) * random.uniform(0.5, 1.5)
+        log.warning("send failed, will retry", call_id=call.id, error=error, retry_in=delay)
+        await self._retry(call, delay, error)
+
+    async def _retry(
+        self, call: OutboundCall, delay: float, error: str, count: bool = True
+    ) -> None:
+        assert call.id is not None
+        not_before = datetime.now(UTC) + timedelta(seconds=delay)
+        async with self.uow_factory() as uow:
+            await uow.outbox.retry_later(call.id, not_before, error, count=count)
+            await uow.commit()
+
+    async def _fail(self, call: OutboundCall, status: OutboxStatus, error: str) -> None:
+        assert call.id is not None
+        log.warning("send failed for good", call_id=call.id, method=call.method, error=error)
+        async with self.uow_factory() as uow:
+            await uow.outbox.give_up(call.id, status, error)
+            try:
+                await self.on_failed(uow, call, error)
+            except Exception:
+                log.exception("reporting a failed call failed", call_id=call.id)
+                await uow.rollback()
+                await uow.outbox.give_up(call.id, status, error)
+            await uow.commit()

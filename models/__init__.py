@@ -1,0 +1,58 @@
+"""Pure domain of the help desk: entities, statuses and rules. Standard library only."""
+
+from models.enums import (
+    ActorKind,
+    EventKind,
+    MediaKind,
+    MessageDirection,
+    Priority,
+    Role,
+    TicketStatus,
+)
+from models.errors import (
+    DomainError,
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    TicketNotFound,
+)
+from models.events import Actor, TicketEvent
+from models.message import TicketMessage
+from models.people import Agent, Category, Customer, Team
+from models.status import (
+    ALLOWED_TRANSITIONS,
+    can_transition,
+    ensure_transition,
+    parse_status,
+)
+from models.ticket import Ticket, make_subject
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "Actor",
+    "ActorKind",
+    "Agent",
+    "Category",
+    "Customer",
+    "DomainError",
+    "EventKind",
+    "InvalidInput",
+    "InvalidTransition",
+    "MediaKind",
+    "MessageDirection",
+    "NotAllowed",
+    "NotFound",
+    "Priority",
+    "Role",
+    "Team",
+    "Ticket",
+    "TicketEvent",
+    "TicketMessage",
+    "TicketNotFound",
+    "TicketStatus",
+    "can_transition",
+    "ensure_transition",
+    "make_subject",
+    "parse_status",
+]

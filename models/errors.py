@@ -1,0 +1,42 @@
+"""Domain errors: each one means something a user can be told about."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+
+class NotFound(DomainError):
+    """Something looked up by id, number or name does not exist."""
+
+
+class TicketNotFound(NotFound):
+    def __init__(self, ref: object) -> None:
+        super().__init__(f"ticket {ref} not found")
+        self.ref = ref
+
+
+class InvalidTransition(DomainError):
+    def __init__(self, current: object, target: object) -> None:
+        super().__init__(f"cannot change status from {current} to {target}")
+        self.current = current
+        self.target = target
+
+
+class NotAllowed(DomainError):
+    """The actor lacks the role needed for an action."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"not allowed: {action}")
+        self.action = action
+
+
+class InvalidInput(DomainError):
+    """A value given by a user is not acceptable (bad priority name, empty text, ...)."""
+
+    def __init__(self, field: str, value: object, reason: str = "") -> None:
+        super().__init__(f"invalid {field}: {value!r} {reason}".strip())
+        self.field = field
+        self.value = value
+        self.reason = reason

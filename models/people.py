@@ -1,0 +1,57 @@
+"""Who takes part: customers, agents, teams and categories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from models.enums import Role
+
+
+@dataclass
+class Customer:
+    telegram_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language: str | None = None
+    id: int | None = None
+    blocked_bot: bool = False
+    banned: bool = False
+    created_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.telegram_id)
+
+
+@dataclass
+class Agent:
+    telegram_id: int
+    name: str
+    role: Role = Role.AGENT
+    username: str | None = None
+    id: int | None = None
+    active: bool = True
+    away: bool = False
+    capacity: int | None = None
+    team_ids: list[int] = field(default_factory=list)
+    created_at: datetime | None = None
+
+    def can(self, needed: Role) -> bool:
+        """Whether this agent's role is at least ``needed``."""
+        return self.active and self.role.at_least(needed)
+
+
+@dataclass
+class Team:
+    name: str
+    id: int | None = None
+
+
+@dataclass
+class Category:
+    key: str
+    title: str
+    team_id: int | None = None
+    id: int | None = None

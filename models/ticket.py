@@ -1,0 +1,219 @@
+"""The Ticket aggregate: its state, the rules for changing it, and the history it records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from models.enums import EventKind, Priority, TicketStatus
+from models.events import Actor, TicketEvent
+from models.status import (
+    ensure_transition,
+    status_after_agent_reply,
+    status_after_customer_message,
+)
+
+SUBJECT_MAX = 200
+
+
+def make_subject(text: str | None, fallback: str = "") -> str:
+    """A one-line subject from the first message: whitespace collapsed, cut at a word boundary."""
+    words = " ".join((text or "").split())
+    if not words:
+        return fallback
+    if len(words) <= SUBJECT_MAX:
+        return words
+    cut = words[:SUBJECT_MAX].rsplit(" ", 1)[0] or words[:SUBJECT_MAX]
+    return cut + "…"
+
+
+@dataclass
+class Ticket:
+    customer_id: int
+    subject: str
+    created_at: datetime
+    number: int | None = None
+    status: TicketStatus = TicketStatus.NEW
+    priority: Priority = Priority.NORMAL
+    category: str | None = None
+    team_id: int | None = None
+    assignee_id: int | None = None
+    updated_at: datetime | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    triage_confidence: float | None = None
+    needs_human: bool = False
+    agent_chat_id: int | None = None
+    agent_thread_id: int | None = None
+    card_message_id: int | None = None
+    id: int | None = None
+    pending_events: list[TicketEvent] = field(default_factory=list, repr=False, compare=False)
+
+    # -- construction -----------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        customer_id: int,
+        subject: str,
+        now: datetime,
+        priority: Priority = Priority.NORMAL,
+        category: str | None = None,
+        team_id: int | None = None,
+    ) -> Ticket:
+        ticket = cls(
+            customer_id=customer_id,
+            subject=subject,
+            created_at=now,
+            updated_at=now,
+            priority=priority,
+            category=category,
+            team_id=team_id,
+        )
+        ticket._record(EventKind.CREATED, Actor.customer(customer_id), now, new=subject)
+        return ticket
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def is_active(self) -> bool:
+        return self.status.is_active
+
+    def accepts_customer_message(self, now: datetime, reopen_window: timedelta) -> bool:
+        """Whether a new customer message belongs to this ticket rather than to a new one.
+
+        Active tickets take every message; a resolved ticket takes it (and reopens) only within
+        the reopen window; a closed ticket never does.
+        """
+        if self.is_active:
+            return True
+        if self.status is TicketStatus.RESOLVED and self.resolved_at is not None:
+            return now - self.resolved_at <= reopen_window
+        return False
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def change_status(self, target: TicketStatus, actor: Actor, now: datetime) -> bool:
+        """Move to ``target``; returns False when the ticket already has that status."""
+        if target is self.status:
+            return False
+        ensure_transition(self.status, target)
+        old = self.status
+        self.status = target
+        if target is TicketStatus.RESOLVED:
+            self.resolved_at = now
+        elif target is TicketStatus.CLOSED:
+            self.closed_at = now
+            self.resolved_at = self.resolved_at or now
+        elif old in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+            self.resolved_at = None
+            self.closed_at = None
+        self._record(EventKind.STATUS_CHANGED, actor, now, old=old, new=target)
+        return True
+
+    def resolve(self, actor: Actor, now: datetime) -> bool:
+        return self.change_status(TicketStatus.RESOLVED, actor, now)
+
+    def close(self, actor: Actor, now: datetime) -> bool:
+        return self.change_status(TicketStatus.CLOSED, actor, now)
+
+    def reopen(self, actor: Actor, now: datetime) -> bool:
+        if self.is_active:
+            return False
+        return self.change_status(TicketStatus.OPEN, actor, now)
+
+    def assign(self, agent_id: int | None, actor: Actor, now: datetime) -> bool:
+        """Give the ticket to ``agent_id`` (None unassigns); claiming a new ticket opens it."""
+        if agent_id == self.assignee_id:
+            return False
+        old = self.assignee_id
+        self.assignee_id = agent_id
+        self._record(EventKind.ASSIGNED, actor, now, old=old, new=agent_id)
+        if agent_id is not None and self.status is TicketStatus.NEW:
+            self.change_status(TicketStatus.OPEN, actor, now)
+        return True
+
+    def set_priority(self, priority: Priority, actor: Actor, now: datetime) -> bool:
+        if priority is self.priority:
+            return False
+        old, self.priority = self.priority, priority
+        self._record(EventKind.PRIORITY_CHANGED, actor, now, old=old, new=priority)
+        return True
+
+    def set_team(self, team_id: int | None, actor: Actor, now: datetime) -> bool:
+        if team_id == self.team_id:
+            return False
+        old, self.team_id = self.team_id, team_id
+        self._record(EventKind.TEAM_CHANGED, actor, now, old=old, new=team_id)
+        return True
+
+    def set_category(self, category: str | None, actor: Actor, now: datetime) -> bool:
+        if category == self.category:
+            return False
+        old, self.category = self.category, category
+        self.needs_human = False
+        self._record(EventKind.CATEGORY_CHANGED, actor, now, old=old, new=category)
+        return True
+
+    def triaged(
+        self,
+        *,
+        category: str | None,
+        team_id: int | None,
+        priority: Priority,
+        confidence: float | None,
+        needs_human: bool,
+        now: datetime,
+    ) -> None:
+        """Apply a classifier's verdict; a ticket it is unsure about keeps waiting for a human."""
+        self.category = category
+        self.team_id = team_id
+        self.priority = priority
+        self.triage_confidence = confidence
+        self.needs_human = needs_human
+        verdict = f"{category}:{confidence:.2f}" if confidence is not None else category
+        self._record(EventKind.TRIAGED, Actor.system(), now, new=verdict)
+
+    def agent_replied(self, agent_id: int, now: datetime) -> None:
+        """An agent's message went to the customer: the first one stamps the first response."""
+        if self.first_response_at is None:
+            self.first_response_at = now
+        if self.assignee_id is None:
+            self.assign(agent_id, Actor.agent(agent_id), now)
+        target = status_after_agent_reply(self.status)
+        self.change_status(target, Actor.agent(agent_id), now)
+        self.updated_at = now
+
+    def customer_wrote(self, now: datetime) -> None:
+        """A customer's message arrived: the turn goes back to the agents."""
+        target = status_after_customer_message(self.status)
+        self.change_status(target, Actor.customer(self.customer_id), now)
+        self.updated_at = now
+
+    def _record(
+        self,
+        kind: EventKind,
+        actor: Actor,
+        now: datetime,
+        *,
+        old: object = None,
+        new: object = None,
+    ) -> None:
+        self.updated_at = now
+        self.pending_events.append(
+            TicketEvent(
+                kind=kind,
+                actor=actor,
+                at=now,
+                old=None if old is None else str(old),
+                new=None if new is None else str(new),
+                ticket_id=self.id,
+            )
+        )
+
+    def take_events(self) -> list[TicketEvent]:
+        """Hand over the events recorded since the last call (the unit of work stores them)."""
+        events, self.pending_events = self.pending_events, []
+        return events

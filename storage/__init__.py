@@ -1,0 +1,12 @@
+"""Persistence adapters: SQLAlchemy 2 async records, repositories and the unit of work."""
+
+from storage.db import is_sqlite, make_engine, make_session_factory
+from storage.uow import AbstractUnitOfWork, SqlAlchemyUnitOfWork
+
+__all__ = [
+    "AbstractUnitOfWork",
+    "SqlAlchemyUnitOfWork",
+    "is_sqlite",
+    "make_engine",
+    "make_session_factory",
+]

@@ -1,0 +1,239 @@
+"""Inbox and outbox tables: the persisted edges of the bot."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.delivery import INBOX_MAX_ATTEMPTS, InboxStatus, Lane, OutboundCall, OutboxStatus
+from storage.orm import InboxRecord, OutboxRecord
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    update_id: int
+    payload: dict[str, object]
+    attempts: int
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_many(self, updates: list[tuple[int, str]], now: datetime) -> int:
+        """Store raw updates; an update seen before is ignored. Returns how many were new."""
+        if not updates:
+            return 0
+        dialect = self.session.bind.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        rows = [
+            {
+                "update_id": uid,
+                "payload": payload,
+                "status": str(InboxStatus.PENDING),
+                "attempts": 0,
+                "received_at": now,
+            }
+            for uid, payload in updates
+        ]
+        stmt = (
+            insert(InboxRecord)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(InboxRecord.update_id)
+        )
+        return len((await self.session.execute(stmt)).all())
+
+    async def pending(self, limit: int = 100) -> list[InboxItem]:
+        rows = await self.session.execute(
+            select(InboxRecord.update_id, InboxRecord.payload, InboxRecord.attempts)
+            .where(InboxRecord.status == str(InboxStatus.PENDING))
+            .order_by(InboxRecord.update_id)
+            .limit(limit)
+        )
+        return [InboxItem(uid, json.loads(payload), attempts) for uid, payload, attempts in rows]
+
+    async def is_done(self, update_id: int) -> bool:
+        status = await self.session.scalar(
+            select(InboxRecord.status).where(InboxRecord.update_id == update_id)
+        )
+        return status == str(InboxStatus.DONE)
+
+    async def mark_done(self, update_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(InboxRecord)
+            .where(InboxRecord.update_id == update_id)
+            .values(status=str(InboxStatus.DONE), processed_at=now, last_error=None)
+        )
+
+    async def record_failure(self, update_id: int, error: str, now: datetime) -> bool:
+        """Count a failed attempt; returns True when the update is now parked."""
+        attempts = await self.session.scalar(
+            select(InboxRecord.attempts).where(InboxRecord.update_id == update_id)
+        )
+        attempts = (attempts or 0) + 1
+        parked = attempts >= INBOX_MAX_ATTEMPTS
+        await self.session.execute(
+            update(InboxRecord)
+            .where(InboxRecord.update_id == update_id)
+            .values(
+                attempts=attempts,
+                last_error=error[:4000],
+                status=str(InboxStatus.PARKED if parked else InboxStatus.PENDING),
+                processed_at=now if parked else None,
+            )
+        )
+        return parked
+
+    async def parked(self, limit: int = 20) -> list[tuple[int, int, str | None]]:
+        rows = await self.session.execute(
+            select(InboxRecord.update_id, InboxRecord.attempts, InboxRecord.last_error)
+            .where(InboxRecord.status == str(InboxStatus.PARKED))
+            .order_by(InboxRecord.update_id.desc())
+            .limit(limit)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(InboxRecord.status, func.count()).group_by(InboxRecord.status)
+        )
+        return {status: int(n) for status, n in rows}
+
+
+def _call_from(record: OutboxRecord) -> OutboundCall:
+    return OutboundCall(
+        id=record.id,
+        chat_id=record.chat_id,
+        method=record.method,
+        params=json.loads(record.params),
+        lane=Lane(record.lane),
+        ticket_id=record.ticket_id,
+        on_sent=record.on_sent,
+        ref_id=record.ref_id,
+        dedupe_key=record.dedupe_key,
+        status=OutboxStatus(record.status),
+        attempts=record.attempts,
+        not_before=record.not_before,
+        created_at=record.created_at,
+        sent_at=record.sent_at,
+        last_error=record.last_error,
+        result=json.loads(record.result) if record.result else None,
+    )
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, call: OutboundCall, now: datetime) -> OutboundCall | None:
+        """Queue a call. A call whose ``dedupe_key`` is already pending is dropped (coalesced)."""
+        if call.dedupe_key is not None:
+            existing = await self.session.scalar(
+                select(OutboxRecord.id).where(
+                    OutboxRecord.dedupe_key == call.dedupe_key,
+                    OutboxRecord.status == str(OutboxStatus.PENDING),
+                )
+            )
+            if existing is not None:
+                return None
+        record = OutboxRecord(
+            chat_id=call.chat_id,
+            method=call.method,
+            params=json.dumps(call.params, ensure_ascii=False),
+            lane=int(call.lane),
+            status=str(OutboxStatus.PENDING),
+            attempts=0,
+            not_before=call.not_before,
+            created_at=now,
+            ticket_id=call.ticket_id,
+            on_sent=call.on_sent,
+            ref_id=call.ref_id,
+            dedupe_key=call.dedupe_key,
+        )
+        self.session.add(record)
+        await self.session.flush()
+        call.id, call.created_at = record.id, now
+        return call
+
+    async def get(self, call_id: int) -> OutboundCall | None:
+        record = await self.session.get(OutboxRecord, call_id)
+        return None if record is None else _call_from(record)
+
+    async def heads(self, limit: int = 1000) -> list[OutboundCall]:
+        """The next call of every chat that has pending calls (per-chat order: lane, then id)."""
+        rows = await self.session.execute(
+            select(OutboxRecord)
+            .where(OutboxRecord.status == str(OutboxStatus.PENDING))
+            .order_by(OutboxRecord.lane, OutboxRecord.id)
+            .limit(limit)
+        )
+        heads: dict[int, OutboundCall] = {}
+        for record in rows.scalars():
+            heads.setdefault(record.chat_id, _call_from(record))
+        return list(heads.values())
+
+    async def mark_sent(self, call_id: int, result: object, now: datetime) -> None:
+        await self._set(
+            call_id,
+            status=str(OutboxStatus.SENT),
+            sent_at=now,
+            result=json.dumps(result, ensure_ascii=False, default=str),
+            last_error=None,
+        )
+
+    async def retry_later(
+        self, call_id: int, not_before: datetime, error: str, *, count: bool = True
+    ) -> None:
+        """Put a call back for later; ``count=False`` for waits that are not failures (429)."""
+        await self.session.execute(
+            update(OutboxRecord)
+            .where(OutboxRecord.id == call_id)
+            .values(
+                attempts=OutboxRecord.attempts + (1 if count else 0),
+                not_before=not_before,
+                last_error=error[:2000],
+            )
+        )
+
+    async def give_up(self, call_id: int, status: OutboxStatus, error: str) -> None:
+        await self.session.execute(
+            update(OutboxRecord)
+            .where(OutboxRecord.id == call_id)
+            .values(
+                status=str(status), attempts=OutboxRecord.attempts + 1, last_error=error[:2000]
+            )
+        )
+
+    async def _set(self, call_id: int, **values: object) -> None:
+        await self.session.execute(
+            update(OutboxRecord).where(OutboxRecord.id == call_id).values(**values)
+        )
+
+    async def stats(self, now: datetime) -> dict[str, object]:
+        counts = dict(
+            (
+                await self.session.execute(
+                    select(OutboxRecord.status, func.count()).group_by(OutboxRecord.status)
+                )
+            ).all()
+        )
+        oldest = await self.session.scalar(
+            select(func.min(OutboxRecord.created_at)).where(
+                OutboxRecord.status == str(OutboxStatus.PENDING)
+            )
+        )
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=now.tzinfo)
+        return {
+            "pending": int(counts.get(str(OutboxStatus.PENDING), 0)),
+            "failed": int(counts.get(str(OutboxStatus.FAILED), 0)),
+            "unknown": int(counts.get(str(OutboxStatus.UNKNOWN), 0)),
+            "sent": int(counts.get(str(OutboxStatus.SENT), 0)),
+            "oldest_pending_s": (now - oldest).total_seconds() if oldest else 0.0,
+        }

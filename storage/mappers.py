@@ -1,0 +1,127 @@
+"""Record <-> domain conversion: the only place where the two worlds meet."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any, TypeVar
+
+from models import (
+    Actor,
+    ActorKind,
+    Agent,
+    Category,
+    Customer,
+    EventKind,
+    MediaKind,
+    MessageDirection,
+    Priority,
+    Role,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketStatus,
+)
+from storage.orm import (
+    AgentRecord,
+    Base,
+    CategoryRecord,
+    CustomerRecord,
+    TeamRecord,
+    TicketEventRecord,
+    TicketMessageRecord,
+    TicketRecord,
+)
+
+T = TypeVar("T")
+
+# Fields whose stored string becomes an enum in the domain.
+_ENUM_FIELDS: dict[str, Any] = {
+    "status": TicketStatus,
+    "priority": Priority,
+    "role": Role,
+    "direction": MessageDirection,
+    "media_kind": MediaKind,
+}
+
+
+def _shared_fields(cls: type, record_cls: type[Base]) -> list[str]:
+    columns = set(record_cls.__table__.columns.keys())  # type: ignore[attr-defined]
+    return [f.name for f in fields(cls) if f.init and f.name in columns]
+
+
+def _to_domain(cls: type[T], record: Base, **extra: Any) -> T:
+    values: dict[str, Any] = {}
+    for name in _shared_fields(cls, type(record)):
+        value = getattr(record, name)
+        enum = _ENUM_FIELDS.get(name)
+        values[name] = enum(value) if enum is not None and value is not None else value
+    values.update(extra)
+    return cls(**values)
+
+
+def _copy_to_record(obj: object, record: Base) -> None:
+    for name in _shared_fields(type(obj), type(record)):
+        if name == "id":
+            continue
+        value = getattr(obj, name)
+        setattr(record, name, str(value) if name in _ENUM_FIELDS and value is not None else value)
+
+
+def new_record(record_cls: type[Base], obj: object) -> Any:
+    record = record_cls()
+    _copy_to_record(obj, record)
+    return record
+
+
+def ticket_from(record: TicketRecord) -> Ticket:
+    return _to_domain(Ticket, record)
+
+
+def customer_from(record: CustomerRecord) -> Customer:
+    return _to_domain(Customer, record)
+
+
+def agent_from(record: AgentRecord, team_ids: list[int] | None = None) -> Agent:
+    return _to_domain(Agent, record, team_ids=team_ids or [])
+
+
+def team_from(record: TeamRecord) -> Team:
+    return _to_domain(Team, record)
+
+
+def category_from(record: CategoryRecord) -> Category:
+    return _to_domain(Category, record)
+
+
+def message_from(record: TicketMessageRecord) -> TicketMessage:
+    return _to_domain(TicketMessage, record)
+
+
+def event_from(record: TicketEventRecord) -> TicketEvent:
+    return TicketEvent(
+        kind=EventKind(record.kind),
+        actor=Actor(ActorKind(record.actor_kind), record.actor_id),
+        at=record.at,
+        old=record.old,
+        new=record.new,
+        ticket_id=record.ticket_id,
+        id=record.id,
+    )
+
+
+def event_record(event: TicketEvent, ticket_id: int) -> TicketEventRecord:
+    return TicketEventRecord(
+        ticket_id=ticket_id,
+        kind=str(event.kind),
+        actor_kind=str(event.actor.kind),
+        actor_id=event.actor.id,
+        old=event.old,
+        new=event.new,
+        at=event.at,
+    )
+
+
+def update_record(record: Base, obj: object) -> None:
+    """Write a domain object's fields back onto its record."""
+    _copy_to_record(obj, record)

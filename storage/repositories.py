@@ -1,0 +1,303 @@
+"""Repositories: explicit queries that return plain domain objects.
+
+Objects handed out are remembered together with their records; the unit of work writes their
+changes back (and stores the ticket events they recorded) on commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Agent,
+    Category,
+    Customer,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketStatus,
+)
+from storage import mappers
+from storage.orm import (
+    AgentRecord,
+    AgentTeamRecord,
+    Base,
+    CategoryRecord,
+    CounterRecord,
+    CustomerRecord,
+    TeamRecord,
+    TicketEventRecord,
+    TicketMessageRecord,
+    TicketRecord,
+)
+
+D = TypeVar("D")
+R = TypeVar("R", bound=Base)
+
+
+class _TrackingRepository(Generic[D, R]):
+    """Common bookkeeping: load records, hand out domain objects, write them back on sync."""
+
+    record_cls: type[R]
+    to_domain: Callable[[R], D]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._seen: dict[int, tuple[D, R]] = {}
+
+    def _track(self, record: R) -> D:
+        obj = type(self).to_domain(record)
+        self._seen[id(obj)] = (obj, record)
+        return obj
+
+    async def _one(self, stmt: Select[Any]) -> D | None:
+        record = (await self.session.execute(stmt)).scalar_one_or_none()
+        return None if record is None else self._track(record)
+
+    async def _many(self, stmt: Select[Any]) -> list[D]:
+        return [self._track(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def get(self, obj_id: int) -> D | None:
+        record = await self.session.get(self.record_cls, obj_id)
+        return None if record is None else self._track(record)
+
+    async def add(self, obj: D) -> D:
+        record = mappers.new_record(self.record_cls, obj)
+        self.session.add(record)
+        await self.session.flush()
+        obj.id = record.id  # type: ignore[attr-defined]
+        self._seen[id(obj)] = (obj, record)
+        return obj
+
+    async def sync(self) -> None:
+        for obj, record in self._seen.values():
+            mappers.update_record(record, obj)
+
+
+class CustomerRepository(_TrackingRepository[Customer, CustomerRecord]):
+    record_cls = CustomerRecord
+    to_domain = staticmethod(mappers.customer_from)
+
+    async def by_telegram_id(self, telegram_id: int) -> Customer | None:
+        return await self._one(
+            select(CustomerRecord).where(CustomerRecord.telegram_id == telegram_id)
+        )
+
+
+class TeamRepository(_TrackingRepository[Team, TeamRecord]):
+    record_cls = TeamRecord
+    to_domain = staticmethod(mappers.team_from)
+
+    async def by_name(self, name: str) -> Team | None:
+        return await self._one(
+            select(TeamRecord).where(func.lower(TeamRecord.name) == name.strip().lower())
+        )
+
+    async def list(self) -> list[Team]:
+        return await self._many(select(TeamRecord).order_by(TeamRecord.name))
+
+
+class CategoryRepository(_TrackingRepository[Category, CategoryRecord]):
+    record_cls = CategoryRecord
+    to_domain = staticmethod(mappers.category_from)
+
+    async def by_key(self, key: str) -> Category | None:
+        return await self._one(
+            select(CategoryRecord).where(CategoryRecord.key == key.strip().lower())
+        )
+
+    async def list(self) -> list[Category]:
+        return await self._many(select(CategoryRecord).order_by(CategoryRecord.key))
+
+
+class AgentRepository(_TrackingRepository[Agent, AgentRecord]):
+    record_cls = AgentRecord
+    to_domain = staticmethod(mappers.agent_from)
+
+    async def _with_teams(self, agents: list[Agent]) -> list[Agent]:
+        ids = [a.id for a in agents if a.id is not None]
+        if not ids:
+            return agents
+        rows = await self.session.execute(
+            select(AgentTeamRecord.agent_id, AgentTeamRecord.team_id).where(
+                AgentTeamRecord.agent_id.in_(ids)
+            )
+        )
+        by_agent: dict[int, list[int]] = {}
+        for agent_id, team_id in rows:
+            by_agent.setdefault(agent_id, []).append(team_id)
+        for agent in agents:
+            agent.team_ids = sorted(by_agent.get(agent.id or 0, []))
+        return agents
+
+    async def get(self, obj_id: int) -> Agent | None:
+        agent = await super().get(obj_id)
+        return None if agent is None else (await self._with_teams([agent]))[0]
+
+    async def by_telegram_id(self, telegram_id: int) -> Agent | None:
+        agent = await self._one(select(AgentRecord).where(AgentRecord.telegram_id == telegram_id))
+        return None if agent is None else (await self._with_teams([agent]))[0]
+
+    async def by_username(self, username: str) -> Agent | None:
+        name = username.strip().lstrip("@").lower()
+        agent = await self._one(
+            select(AgentRecord).where(func.lower(AgentRecord.username) == name)
+        )
+        return None if agent is None else (await self._with_teams([agent]))[0]
+
+    async def list(self, *, active_only: bool = True) -> list[Agent]:
+        stmt = select(AgentRecord).order_by(AgentRecord.id)
+        if active_only:
+            stmt = stmt.where(AgentRecord.active.is_(True))
+        return await self._with_teams(await self._many(stmt))
+
+    async def sync(self) -> None:
+        await super().sync()
+        for agent, record in self._seen.values():
+            current = set(
+                (
+                    await self.session.execute(
+                        select(AgentTeamRecord.team_id).where(
+                            AgentTeamRecord.agent_id == record.id
+                        )
+                    )
+                ).scalars()
+            )
+            wanted = set(agent.team_ids)
+            if current == wanted:
+                continue
+            await self.session.execute(
+                delete(AgentTeamRecord).where(AgentTeamRecord.agent_id == record.id)
+            )
+            self.session.add_all(
+                AgentTeamRecord(agent_id=record.id, team_id=t) for t in sorted(wanted)
+            )
+
+
+class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
+    record_cls = TicketRecord
+    to_domain = staticmethod(mappers.ticket_from)
+
+    async def next_number(self) -> int:
+        """Allocate the next ticket number with one atomic statement (no ``max() + 1`` races)."""
+        result = await self.session.execute(
+            update(CounterRecord)
+            .where(CounterRecord.name == "ticket")
+            .values(value=CounterRecord.value + 1)
+            .returning(CounterRecord.value)
+        )
+        return int(result.scalar_one())
+
+    async def add(self, obj: Ticket) -> Ticket:
+        if obj.number is None:
+            obj.number = await self.next_number()
+        return await super().add(obj)
+
+    async def by_number(self, number: int) -> Ticket | None:
+        return await self._one(select(TicketRecord).where(TicketRecord.number == number))
+
+    async def by_topic(self, chat_id: int, thread_id: int) -> Ticket | None:
+        return await self._one(
+            select(TicketRecord).where(
+                TicketRecord.agent_chat_id == chat_id, TicketRecord.agent_thread_id == thread_id
+            )
+        )
+
+    async def by_card(self, chat_id: int, message_id: int) -> Ticket | None:
+        return await self._one(
+            select(TicketRecord).where(
+                TicketRecord.agent_chat_id == chat_id, TicketRecord.card_message_id == message_id
+            )
+        )
+
+    async def latest_for_customer(self, customer_id: int) -> Ticket | None:
+        """The customer's most recent ticket that is not closed, if any."""
+        return await self._one(
+            select(TicketRecord)
+            .where(
+                TicketRecord.customer_id == customer_id,
+                TicketRecord.status != str(TicketStatus.CLOSED),
+            )
+            .order_by(TicketRecord.updated_at.desc(), TicketRecord.id.desc())
+            .limit(1)
+        )
+
+    async def for_customer(self, customer_id: int, *, limit: int = 20) -> list[Ticket]:
+        return await self._many(
+            select(TicketRecord)
+            .where(TicketRecord.customer_id == customer_id)
+            .order_by(TicketRecord.id.desc())
+            .limit(limit)
+        )
+
+    async def count_for_customer(self, customer_id: int) -> int:
+        result = await self.session.execute(
+            select(func.count())
+            .select_from(TicketRecord)
+            .where(TicketRecord.customer_id == customer_id)
+        )
+        return int(result.scalar_one())
+
+    async def sync(self) -> list[TicketEvent]:
+        """Write tickets back and store their recorded events; returns the stored events."""
+        await super().sync()
+        stored: list[TicketEvent] = []
+        for ticket, record in self._seen.values():
+            for event in ticket.take_events():
+                self.session.add(mappers.event_record(event, record.id))
+                stored.append(event if event.ticket_id else _with_ticket(event, record.id))
+        return stored
+
+
+def _with_ticket(event: TicketEvent, ticket_id: int) -> TicketEvent:
+    return replace(event, ticket_id=ticket_id)
+
+
+class MessageRepository(_TrackingRepository[TicketMessage, TicketMessageRecord]):
+    record_cls = TicketMessageRecord
+    to_domain = staticmethod(mappers.message_from)
+
+    async def by_customer_side(self, chat_id: int, message_id: int) -> TicketMessage | None:
+        return await self._one(
+            select(TicketMessageRecord).where(
+                TicketMessageRecord.customer_chat_id == chat_id,
+                TicketMessageRecord.customer_message_id == message_id,
+            )
+        )
+
+    async def by_agent_side(self, chat_id: int, message_id: int) -> TicketMessage | None:
+        return await self._one(
+            select(TicketMessageRecord).where(
+                TicketMessageRecord.agent_chat_id == chat_id,
+                TicketMessageRecord.agent_message_id == message_id,
+            )
+        )
+
+    async def for_ticket(self, ticket_id: int) -> list[TicketMessage]:
+        return await self._many(
+            select(TicketMessageRecord)
+            .where(TicketMessageRecord.ticket_id == ticket_id)
+            .order_by(TicketMessageRecord.id)
+        )
+
+
+class EventRepository:
+    """Read access to ticket history (events are written through the ticket repository)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_ticket(self, ticket_id: int, *, limit: int = 200) -> Sequence[TicketEvent]:
+        rows = await self.session.execute(
+            select(TicketEventRecord)
+            .where(TicketEventRecord.ticket_id == ticket_id)
+            .order_by(TicketEventRecord.id)
+            .limit(limit)
+        )
+        return [mappers.event_from(r) for r in rows.scalars()]

@@ -1,0 +1,120 @@
+"""Settings are validated with one readable line; the CLI exits 2 on bad configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.config import SettingsError, load_settings
+from tests.support.cli import clean_env, helpdesk
+
+TOKEN = "123456:AAH-secret_part_of_the_token_xyz"
+
+
+@pytest.fixture(autouse=True)
+def _no_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in list(__import__("os").environ):
+        if key.startswith("HELPDESK_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+class TestSettings:
+    def test_defaults(self) -> None:
+        settings = load_settings()
+        assert settings.bot_token is None
+        assert settings.admin_ids == []
+        assert settings.database_url.startswith("sqlite+aiosqlite:///")
+        assert settings.database_url.endswith("var/helpdesk.db")
+        assert settings.telegram_api_url == "https://api.telegram.org"
+        assert (settings.default_language, settings.timezone, settings.log_format) == (
+            "en",
+            "UTC",
+            "text",
+        )
+
+    def test_values_from_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("HELPDESK_ADMIN_IDS", " 5, 6 ,")
+        monkeypatch.setenv("HELPDESK_DATA_DIR", "/srv/hd")
+        monkeypatch.setenv("HELPDESK_TELEGRAM_API_URL", "http://127.0.0.1:8081/")
+        settings = load_settings()
+        assert settings.admin_ids == [5, 6]
+        assert settings.database_url == "sqlite+aiosqlite:////srv/hd/helpdesk.db"
+        assert settings.telegram_api_url == "http://127.0.0.1:8081"
+
+    def test_env_file_is_read(self, tmp_path: Path) -> None:
+        (tmp_path / ".env").write_text("HELPDESK_DEFAULT_LANGUAGE=ru\n")
+        assert load_settings().default_language == "ru"
+
+    @pytest.mark.parametrize(
+        ("var", "value", "expected"),
+        [
+            ("HELPDESK_ADMIN_IDS", "12,abc", "HELPDESK_ADMIN_IDS: expected comma-separated"),
+            ("HELPDESK_AGENT_CHAT_ID", "group", "HELPDESK_AGENT_CHAT_ID:"),
+            ("HELPDESK_DEFAULT_LANGUAGE", "de", "HELPDESK_DEFAULT_LANGUAGE:"),
+            ("HELPDESK_TIMEZONE", "Mars/Base", "HELPDESK_TIMEZONE: unknown IANA time zone"),
+            ("HELPDESK_LOG_FORMAT", "xml", "HELPDESK_LOG_FORMAT:"),
+            ("HELPDESK_TELEGRAM_API_URL", "ftp://x", "HELPDESK_TELEGRAM_API_URL: must start"),
+            ("HELPDESK_BOT_TOKEN", "nonsense", "HELPDESK_BOT_TOKEN: does not look like"),
+        ],
+    )
+    def test_bad_value_names_the_variable(
+        self, monkeypatch: pytest.MonkeyPatch, var: str, value: str, expected: str
+    ) -> None:
+        monkeypatch.setenv(var, value)
+        with pytest.raises(SettingsError) as info:
+            load_settings()
+        assert str(info.value).startswith(expected)
+        assert "\n" not in str(info.value)
+
+    def test_masked_hides_token_and_database_password(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("HELPDESK_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("HELPDESK_DATABASE_URL", "postgresql+asyncpg://hd:s3cret@db/hd")
+        masked = load_settings().masked()
+        assert TOKEN not in json.dumps(masked)
+        assert "s3cret" not in json.dumps(masked)
+        assert masked["HELPDESK_DATABASE_URL"] == "postgresql+asyncpg://hd:****@db/hd"
+
+
+class TestCli:
+    def test_run_without_token_exits_2_naming_the_variable(self, tmp_path: Path) -> None:
+        result = helpdesk("run", env=clean_env(), cwd=tmp_path)
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1
+        assert "HELPDESK_BOT_TOKEN" in lines[0]
+        assert "Traceback" not in result.stderr
+
+    def test_run_without_agent_chat_exits_2(self, tmp_path: Path) -> None:
+        result = helpdesk("run", env=clean_env(HELPDESK_BOT_TOKEN=TOKEN), cwd=tmp_path)
+        assert result.returncode == 2
+        assert "HELPDESK_AGENT_CHAT_ID" in result.stderr
+        assert TOKEN not in result.stderr + result.stdout
+
+    def test_invalid_value_exits_2_with_one_line(self, tmp_path: Path) -> None:
+        result = helpdesk("config", env=clean_env(HELPDESK_ADMIN_IDS="1,two"), cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.strip().count("\n") == 0
+        assert "HELPDESK_ADMIN_IDS" in result.stderr
+
+    def test_bad_token_is_not_echoed(self, tmp_path: Path) -> None:
+        secret = "123:short"
+        result = helpdesk("config", env=clean_env(HELPDESK_BOT_TOKEN=secret), cwd=tmp_path)
+        assert result.returncode == 2
+        assert secret not in result.stderr + result.stdout
+
+    def test_config_prints_masked_json(self, tmp_path: Path) -> None:
+        result = helpdesk("config", env=clean_env(HELPDESK_BOT_TOKEN=TOKEN), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        shown = json.loads(result.stdout)
+        assert shown["HELPDESK_BOT_TOKEN"] == "**********"
+        assert TOKEN not in result.stdout
+
+    def test_version(self, tmp_path: Path) -> None:
+        result = helpdesk("--version", env=clean_env(), cwd=tmp_path)
+        assert result.returncode == 0
+        assert result.stdout.startswith("helpdesk ")

@@ -1,0 +1,106 @@
+"""Maintain the gettext catalogs: extract, update, fill translations, compile.
+
+    python tools/i18n.py            # extract + update + compile
+    python tools/i18n.py --check    # exit 1 if catalogs are stale or a Russian text is missing
+
+Russian texts are edited in bot/locales/ru/LC_MESSAGES/messages.po; English uses the msgids.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALES = ROOT / "bot" / "locales"
+POT = LOCALES / "messages.pot"
+LANGS = ("en", "ru")
+
+
+def _babel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+def extract() -> None:
+    _babel(
+        "extract",
+        "-o",
+        str(POT),
+        "-k",
+        "_",
+        "-k",
+        "__",
+        "--no-location",
+        "--sort-output",
+        "--omit-header",
+        "bot/",
+    )
+    _babel(
+        "update",
+        "-i",
+        str(POT),
+        "-d",
+        str(LOCALES),
+        "-D",
+        "messages",
+        "--no-fuzzy-matching",
+        "--omit-header",
+    )
+
+
+def compiled(lang: str) -> bytes:
+    with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    out = BytesIO()
+    write_mo(out, catalog)
+    return out.getvalue()
+
+
+def compile_all() -> None:
+    for lang in LANGS:
+        (LOCALES / lang / "LC_MESSAGES" / "messages.mo").write_bytes(compiled(lang))
+
+
+def missing(lang: str) -> list[str]:
+    with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    return [str(m.id) for m in catalog if m.id and not m.string]
+
+
+if __name__ == "__main__":
+    if "--check" in sys.argv:
+        stale = [
+            lang
+            for lang in LANGS
+            if (LOCALES / lang / "LC_MESSAGES" / "messages.mo").read_bytes() != compiled(lang)
+        ]
+        gaps = missing("ru")
+        for lang in stale:
+            print(f"{lang}: messages.mo is stale, run python tools/i18n.py")
+        for msg in gaps:
+            print(f"ru: missing translation: {msg[:60]!r}")
+        sys.exit(1 if stale or gaps else 0)
+    extract()
+    compile_all()
+    for msg in missing("ru"):
+        print(f"ru: missing translation: {msg[:70]!r}")
+
+
+def fill(lang: str, translations: dict[str, str]) -> None:
+    """Set translations (msgid -> text) in a catalog; used when adding texts in bulk."""
+    from babel.messages.pofile import write_po
+
+    path = LOCALES / lang / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    for msgid, text in translations.items():
+        if msgid not in catalog:
+            raise KeyError(f"no such msgid: {msgid[:60]!r}")
+        catalog[msgid].string = text
+    with path.open("wb") as f:
+        write_po(f, catalog, omit_header=True, width=99)
