@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from functools import partial
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 
+from bot.adapters.delivery import DeliveryAdapter
 from bot.adapters.presenter import Presenter
 from bot.config import Settings
 from bot.logs import get_logger
@@ -24,16 +26,20 @@ from bot.runtime.intake import Intake
 from bot.runtime.processor import Processor
 from bot.runtime.sender import RateLimits, Sender
 from bot.services import agents
-from bot.services.ports import SystemClock, UowFactory
+from bot.services.conversation import DeskConfig
+from bot.services.ports import Clock, SystemClock, UowFactory
+from bot.services.triage_port import DefaultTriage, Triage
 from bot.texts import make_i18n
 from storage import SqlAlchemyUnitOfWork, make_engine, make_session_factory
 
 log = get_logger(__name__)
 
 
-def make_bot(settings: Settings) -> Bot:
+def make_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    """The Bot as production uses it; tests pass an in-process ``session``."""
     assert settings.bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
@@ -42,19 +48,63 @@ def make_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(
-    settings: Settings, uow_factory: UowFactory, presenter: Presenter, **extra: Any
+    settings: Settings,
+    uow_factory: UowFactory,
+    presenter: Presenter,
+    desk_config: DeskConfig,
+    *,
+    triage: Triage | None = None,
+    clock: Clock | None = None,
 ) -> Dispatcher:
     """The Dispatcher with its long-lived dependencies in ``workflow_data``."""
     dp = Dispatcher(
         settings=settings,
         presenter=presenter,
-        clock=extra.pop("clock", SystemClock()),
+        desk_config=desk_config,
+        triage=triage or DefaultTriage(),
+        clock=clock or SystemClock(),
         uow_factory=uow_factory,
-        **extra,
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware())
     dp.include_router(build_routers(settings))
     return dp
+
+
+def desk_config_from(settings: Settings, *, is_forum: bool) -> DeskConfig:
+    assert settings.agent_chat_id is not None
+    return DeskConfig(
+        agent_chat_id=settings.agent_chat_id,
+        agent_chat_is_forum=is_forum,
+        reopen_window=timedelta(hours=settings.reopen_window_hours),
+        sign_replies=settings.sign_replies,
+        default_language=settings.default_language,
+    )
+
+
+def make_presenter(i18n: I18n, config: DeskConfig) -> Presenter:
+    return Presenter(
+        i18n,
+        config.agent_chat_id,
+        default_language=config.default_language,
+        agent_chat_is_forum=config.agent_chat_is_forum,
+        sign_replies=config.sign_replies,
+    )
+
+
+def make_sender(
+    bot: Bot, uow_factory: UowFactory, settings: Settings, delivery: DeliveryAdapter
+) -> Sender:
+    limits = RateLimits(
+        settings.rate_private_per_s, settings.rate_group_per_min, settings.rate_global_per_s
+    )
+    return Sender(
+        bot,
+        uow_factory,
+        limits,
+        resolve=delivery.resolve,
+        on_sent=delivery.on_sent,
+        on_failed=delivery.on_failed,
+    )
 
 
 async def check_agent_chat(bot: Bot, chat_id: int) -> bool:
@@ -94,21 +144,14 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
 
         i18n = make_i18n(settings.default_language)
         I18n.set_current(i18n)
-        presenter = Presenter(i18n, settings.agent_chat_id, settings.default_language)
-        dp = build_dispatcher(settings, uow_factory, presenter, agent_chat_is_forum=is_forum)
+        config = desk_config_from(settings, is_forum=is_forum)
+        presenter = make_presenter(i18n, config)
+        dp = build_dispatcher(settings, uow_factory, presenter, config)
 
         async with uow_factory() as uow:
             await agents.ensure_admins(uow, settings.admin_ids, SystemClock().now())
 
-        sender = Sender(
-            bot,
-            uow_factory,
-            RateLimits(
-                settings.rate_private_per_s,
-                settings.rate_group_per_min,
-                settings.rate_global_per_s,
-            ),
-        )
+        sender = make_sender(bot, uow_factory, settings, DeliveryAdapter(i18n, presenter))
         processor = Processor(dp, bot, uow_factory, on_processed=sender.wake)
         intake = Intake(
             bot,

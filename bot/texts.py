@@ -22,3 +22,39 @@ def pick_language(language_code: str | None, default: str) -> str:
         if base in SUPPORTED_LANGUAGES:
             return base
     return default
+
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split an HTML message into parts Telegram accepts, at line breaks where possible.
+
+    A hard cut never lands inside a tag (``<b>``) or an entity (``&amp;``), which would make
+    Telegram refuse the part ("can't parse entities").
+    """
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= limit // 2:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= limit // 2:
+            cut = _safe_hard_cut(rest, limit)
+        parts.append(rest[:cut].rstrip("\n"))
+        rest = rest[cut:].lstrip("\n")
+    if rest or not parts:
+        parts.append(rest)
+    return parts
+
+
+def _safe_hard_cut(text: str, limit: int) -> int:
+    cut = limit
+    amp, semi = text.rfind("&", 0, cut), text.rfind(";", 0, cut)
+    if amp > semi and cut - amp < 10:
+        cut = amp
+    lt, gt = text.rfind("<", 0, cut), text.rfind(">", 0, cut)
+    if lt > gt:
+        cut = lt
+    return cut

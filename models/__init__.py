@@ -15,6 +15,7 @@ from models.errors import (
     InvalidTransition,
     NotAllowed,
     NotFound,
+    NoTicketHere,
     TicketNotFound,
 )
 from models.events import Actor, TicketEvent
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidTransition",
     "MediaKind",
     "MessageDirection",
+    "NoTicketHere",
     "NotAllowed",
     "NotFound",
     "Priority",

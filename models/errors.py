@@ -40,3 +40,10 @@ class InvalidInput(DomainError):
         self.field = field
         self.value = value
         self.reason = reason
+
+
+class NoTicketHere(DomainError):
+    """A ticket command was used outside a ticket's topic (or not as a reply to its messages)."""
+
+    def __init__(self) -> None:
+        super().__init__("no ticket here")

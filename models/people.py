@@ -18,6 +18,8 @@ class Customer:
     id: int | None = None
     blocked_bot: bool = False
     banned: bool = False
+    #: Set by ``/new``: the customer's next message opens a ticket even if one is open.
+    wants_new_ticket: bool = False
     created_at: datetime | None = None
 
     @property

@@ -72,11 +72,21 @@ class InboxRepository:
         )
 
     async def record_failure(self, update_id: int, error: str, now: datetime) -> bool:
-        """Count a failed attempt; returns True when the update is now parked."""
-        attempts = await self.session.scalar(
-            select(InboxRecord.attempts).where(InboxRecord.update_id == update_id)
-        )
-        attempts = (attempts or 0) + 1
+        """Count a failed attempt; returns True when the update is now parked.
+
+        An update whose handler already committed (status done) stays done: the failure came
+        after its effects were stored, and running it again would apply them twice.
+        """
+        row = (
+            await self.session.execute(
+                select(InboxRecord.attempts, InboxRecord.status).where(
+                    InboxRecord.update_id == update_id
+                )
+            )
+        ).first()
+        if row is None or row.status != str(InboxStatus.PENDING):
+            return row is not None and row.status == str(InboxStatus.PARKED)
+        attempts = row.attempts + 1
         parked = attempts >= INBOX_MAX_ATTEMPTS
         await self.session.execute(
             update(InboxRecord)
@@ -131,17 +141,8 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, call: OutboundCall, now: datetime) -> OutboundCall | None:
-        """Queue a call. A call whose ``dedupe_key`` is already pending is dropped (coalesced)."""
-        if call.dedupe_key is not None:
-            existing = await self.session.scalar(
-                select(OutboxRecord.id).where(
-                    OutboxRecord.dedupe_key == call.dedupe_key,
-                    OutboxRecord.status == str(OutboxStatus.PENDING),
-                )
-            )
-            if existing is not None:
-                return None
+    async def add(self, call: OutboundCall, now: datetime) -> OutboundCall:
+        """Queue a call (see :meth:`superseded` for calls sharing a ``dedupe_key``)."""
         record = OutboxRecord(
             chat_id=call.chat_id,
             method=call.method,
@@ -160,6 +161,25 @@ class OutboxRepository:
         await self.session.flush()
         call.id, call.created_at = record.id, now
         return call
+
+    async def superseded(self, call: OutboundCall) -> bool:
+        """Whether a newer pending call has the same ``dedupe_key`` (this one can be skipped).
+
+        Coalescing happens when sending, not when queueing: a call already on the wire must not
+        swallow a newer one, or the newest state would never be shown.
+        """
+        if call.dedupe_key is None:
+            return False
+        newer = await self.session.scalar(
+            select(OutboxRecord.id)
+            .where(
+                OutboxRecord.dedupe_key == call.dedupe_key,
+                OutboxRecord.status == str(OutboxStatus.PENDING),
+                OutboxRecord.id > (call.id or 0),
+            )
+            .limit(1)
+        )
+        return newer is not None
 
     async def get(self, call_id: int) -> OutboundCall | None:
         record = await self.session.get(OutboxRecord, call_id)

@@ -84,6 +84,7 @@ class CustomerRecord(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    wants_new_ticket: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -279,6 +279,28 @@ class MessageRepository(_TrackingRepository[TicketMessage, TicketMessageRecord])
             )
         )
 
+    async def album_part(self, chat_id: int, media_group_id: str) -> TicketMessage | None:
+        """Any stored part of a customer's album (albums arrive as one message per part)."""
+        return await self._one(
+            select(TicketMessageRecord)
+            .where(
+                TicketMessageRecord.customer_chat_id == chat_id,
+                TicketMessageRecord.media_group_id == media_group_id,
+            )
+            .order_by(TicketMessageRecord.id)
+            .limit(1)
+        )
+
+    async def album(self, ticket_id: int, media_group_id: str) -> list[TicketMessage]:
+        return await self._many(
+            select(TicketMessageRecord)
+            .where(
+                TicketMessageRecord.ticket_id == ticket_id,
+                TicketMessageRecord.media_group_id == media_group_id,
+            )
+            .order_by(TicketMessageRecord.id)
+        )
+
     async def for_ticket(self, ticket_id: int) -> list[TicketMessage]:
         return await self._many(
             select(TicketMessageRecord)

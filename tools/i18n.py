@@ -23,7 +23,9 @@ LANGS = ("en", "ru")
 
 
 def _babel(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "-q", *args], check=True, cwd=ROOT
+    )
 
 
 def extract() -> None:

@@ -1,35 +1,121 @@
-"""Renders texts and keyboards into outbound Telegram calls (implements the Presenter port)."""
+"""Renders texts and keyboards into outbound Telegram calls (implements the Presenter port).
+
+Calls refer to things that exist only once earlier calls went through (a ticket's topic, its
+card, the copy of a message) with ``{"$ref": ...}`` values; :mod:`bot.adapters.delivery`
+resolves them when the call is made.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from html import escape
+from typing import Any
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from models import Customer
-from models.delivery import OutboundCall
+from bot.adapters.cards import card_keyboard, menu_keyboard
+from bot.adapters.labels import media_label, priority_label, status_label
+from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu
+from bot.texts import split_text
+from models import (
+    Agent,
+    Customer,
+    EventKind,
+    MediaKind,
+    MessageDirection,
+    Priority,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketStatus,
+)
+from models.delivery import Lane, OutboundCall
+
+TOPIC_NAME_MAX = 128
+ALBUM_WAIT = timedelta(seconds=2)
+TOPIC_COLORS = {
+    Priority.LOW: 7322096,
+    Priority.NORMAL: 9367192,
+    Priority.HIGH: 16766590,
+    Priority.URGENT: 16478047,
+}
+
+
+def ref(name: str, **args: Any) -> dict[str, Any]:
+    return {"$ref": name, **args}
+
+
+def markup(builder: InlineKeyboardBuilder) -> dict[str, Any]:
+    return builder.as_markup().model_dump(mode="json", exclude_none=True)
+
+
+def topic_name(ticket: Ticket) -> str:
+    head = f"#{ticket.number}"
+    if ticket.category:
+        head += f" · {ticket.category}"
+    name = f"{head} · {ticket.subject}" if ticket.subject else head
+    return name if len(name) <= TOPIC_NAME_MAX else name[: TOPIC_NAME_MAX - 1] + "…"
 
 
 @dataclass
 class Presenter:
     i18n: I18n
-    agent_chat_id: int | None
+    agent_chat_id: int
     default_language: str = "en"
+    agent_chat_is_forum: bool = True
+    sign_replies: bool = False
 
-    def _lang(self, customer: Customer) -> str:
-        return customer.language or self.default_language
+    # -- plumbing ------------------------------------------------------------------------------
 
-    def _to_customer(self, customer: Customer, text: str, **params: object) -> OutboundCall:
-        return OutboundCall(
-            chat_id=customer.telegram_id,
-            method="sendMessage",
-            params={"chat_id": customer.telegram_id, "text": text, **params},
-        )
+    @contextmanager
+    def _locale(self, customer: Customer | None = None) -> Iterator[None]:
+        """Customers read their own language; the agents' group reads the desk's language."""
+        lang = (customer.language if customer else None) or self.default_language
+        with self.i18n.use_locale(lang):
+            yield
+
+    def _send(
+        self, chat_id: int, text: str, *, ticket: Ticket | None = None, **params: Any
+    ) -> list[OutboundCall]:
+        """``sendMessage`` calls for ``text``, split at Telegram's 4096-character limit."""
+        ticket_id = ticket.id if ticket else None
+        parts = split_text(text)
+        calls = []
+        for i, part in enumerate(parts):
+            extra = (
+                params
+                if i == len(parts) - 1
+                else {k: v for k, v in params.items() if k != "reply_markup"}
+            )
+            calls.append(
+                OutboundCall(
+                    chat_id=chat_id,
+                    method="sendMessage",
+                    params={"chat_id": chat_id, "text": part, **extra},
+                    ticket_id=ticket_id,
+                )
+            )
+        return calls
+
+    def _agents_place(self, ticket: Ticket) -> dict[str, Any]:
+        """Where a ticket's traffic goes in the agents' group: its topic, or under its card."""
+        if self.agent_chat_is_forum:
+            return {"message_thread_id": ref("thread", ticket=ticket.id)}
+        return {"reply_parameters": ref("reply_card", ticket=ticket.id)}
+
+    def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]:
+        return self._send(self.agent_chat_id, text, ticket=ticket, **self._agents_place(ticket))
+
+    # -- customers -----------------------------------------------------------------------------
 
     def welcome(self, customer: Customer) -> list[OutboundCall]:
-        with self.i18n.use_locale(self._lang(customer)):
+        with self._locale(customer):
             text = _(
                 "Hello, {name}! This is the support desk.\n\n"
                 "Write your question here, as text, photos, files or voice messages. "
@@ -37,10 +123,10 @@ class Presenter:
                 "\n\n/mytickets lists your tickets, /new starts a new request, /help shows all "
                 "commands."
             ).format(name=escape(customer.first_name))
-        return [self._to_customer(customer, text)]
+        return self._send(customer.telegram_id, text)
 
     def help(self, customer: Customer) -> list[OutboundCall]:
-        with self.i18n.use_locale(self._lang(customer)):
+        with self._locale(customer):
             text = _(
                 "How it works: just write to this chat. Your first message opens a ticket; "
                 "everything you send until it is closed is added to it.\n\n"
@@ -49,4 +135,417 @@ class Presenter:
                 "/language - switch between English and Russian\n"
                 "/help - this message"
             )
-        return [self._to_customer(customer, text)]
+        return self._send(customer.telegram_id, text)
+
+    def language_menu(self, customer: Customer) -> list[OutboundCall]:
+        keyboard = InlineKeyboardBuilder()
+        for code, name in (("en", "English"), ("ru", "Русский")):
+            keyboard.button(text=name, callback_data=LanguageCb(lang=code))
+        with self._locale(customer):
+            text = _("Choose your language:")
+        return self._send(customer.telegram_id, text, reply_markup=markup(keyboard))
+
+    def language_set(self, customer: Customer) -> list[OutboundCall]:
+        with self._locale(customer):
+            text = _("Done: I will write to you in English.")
+        return self._send(customer.telegram_id, text)
+
+    def new_request_ready(self, customer: Customer) -> list[OutboundCall]:
+        with self._locale(customer):
+            text = _("OK, your next message starts a new ticket. What can we help you with?")
+        return self._send(customer.telegram_id, text)
+
+    def ticket_opened(
+        self, ticket: Ticket, customer: Customer, earlier: int
+    ) -> list[OutboundCall]:
+        chat = self.agent_chat_id
+        calls: list[OutboundCall] = []
+        if self.agent_chat_is_forum:
+            calls.append(
+                OutboundCall(
+                    chat_id=chat,
+                    method="createForumTopic",
+                    params={
+                        "chat_id": chat,
+                        "name": topic_name(ticket),
+                        "icon_color": TOPIC_COLORS[ticket.priority],
+                    },
+                    ticket_id=ticket.id,
+                    on_sent="topic",
+                    ref_id=ticket.id,
+                )
+            )
+        place = (
+            {"message_thread_id": ref("thread", ticket=ticket.id)}
+            if self.agent_chat_is_forum
+            else {}
+        )
+        calls.append(
+            OutboundCall(
+                chat_id=chat,
+                method="sendMessage",
+                params={
+                    "chat_id": chat,
+                    "text": ref("card_text", ticket=ticket.id),
+                    "reply_markup": ref("card_markup", ticket=ticket.id),
+                    **place,
+                },
+                ticket_id=ticket.id,
+                on_sent="card",
+                ref_id=ticket.id,
+            )
+        )
+        if self.agent_chat_is_forum:
+            calls.append(
+                OutboundCall(
+                    chat_id=chat,
+                    method="pinChatMessage",
+                    params={
+                        "chat_id": chat,
+                        "message_id": ref("card", ticket=ticket.id),
+                        "disable_notification": True,
+                    },
+                    ticket_id=ticket.id,
+                    lane=Lane.UPDATE,
+                )
+            )
+        with self._locale(customer):
+            text = _(
+                "Your request is registered as ticket #{number}. An agent will answer you here; "
+                "you can add details or files at any time by writing to this chat."
+            ).format(number=ticket.number)
+        return calls + self._send(customer.telegram_id, text, ticket=ticket)
+
+    def ticket_reopened(
+        self, ticket: Ticket, customer: Customer, *, by_customer: bool
+    ) -> list[OutboundCall]:
+        calls = self._topic_state(ticket, reopen=True)
+        with self._locale(customer):
+            text = _("Ticket #{number} is open again. An agent will get back to you here.").format(
+                number=ticket.number
+            )
+        calls += self._send(customer.telegram_id, text, ticket=ticket)
+        with self._locale():
+            note = (
+                _("The customer reopened the ticket.")
+                if by_customer
+                else _("The ticket was reopened.")
+            )
+        return calls + self.to_topic(ticket, "↩️ " + note)
+
+    def _topic_state(self, ticket: Ticket, *, reopen: bool) -> list[OutboundCall]:
+        if not self.agent_chat_is_forum:
+            return []
+        return [
+            OutboundCall(
+                chat_id=self.agent_chat_id,
+                method="reopenForumTopic" if reopen else "closeForumTopic",
+                params={
+                    "chat_id": self.agent_chat_id,
+                    "message_thread_id": ref("thread", ticket=ticket.id, required=True),
+                },
+                ticket_id=ticket.id,
+            )
+        ]
+
+    def copy_to_agents(self, ticket: Ticket, message: TicketMessage) -> list[OutboundCall]:
+        chat = self.agent_chat_id
+        if message.media_group_id:
+            # Album parts arrive one update each: wait a moment, then copy them as one album.
+            return [
+                OutboundCall(
+                    chat_id=chat,
+                    method="copyMessages",
+                    params={
+                        "chat_id": chat,
+                        "from_chat_id": message.customer_chat_id,
+                        "message_ids": ref(
+                            "album", ticket=ticket.id, group=message.media_group_id, to="agents"
+                        ),
+                        **self._agents_place(ticket),
+                    },
+                    ticket_id=ticket.id,
+                    on_sent="album_to_agents",
+                    ref_id=ticket.id,
+                    dedupe_key=f"album:a:{ticket.id}:{message.media_group_id}",
+                    not_before=message.sent_at + ALBUM_WAIT,
+                )
+            ]
+        return [
+            OutboundCall(
+                chat_id=chat,
+                method="copyMessage",
+                params={
+                    "chat_id": chat,
+                    "from_chat_id": message.customer_chat_id,
+                    "message_id": message.customer_message_id,
+                    **self._agents_place(ticket),
+                },
+                ticket_id=ticket.id,
+                on_sent="copied_to_agents",
+                ref_id=message.id,
+            )
+        ]
+
+    def card_changed(self, ticket: Ticket) -> list[OutboundCall]:
+        return [
+            OutboundCall(
+                chat_id=self.agent_chat_id,
+                method="editMessageText",
+                params={
+                    "chat_id": self.agent_chat_id,
+                    "message_id": ref("card", ticket=ticket.id),
+                    "text": ref("card_text", ticket=ticket.id),
+                    "reply_markup": ref("card_markup", ticket=ticket.id),
+                },
+                lane=Lane.UPDATE,
+                ticket_id=ticket.id,
+                dedupe_key=f"card:{ticket.id}",
+            )
+        ]
+
+    def card_menu(self, ticket: Ticket, menu: str, teams: list[Team]) -> list[OutboundCall]:
+        with self._locale():
+            keyboard = menu_keyboard(ticket, Menu(menu), teams)
+        return [
+            OutboundCall(
+                chat_id=self.agent_chat_id,
+                method="editMessageReplyMarkup",
+                params={
+                    "chat_id": self.agent_chat_id,
+                    "message_id": ref("card", ticket=ticket.id),
+                    "reply_markup": markup(keyboard),
+                },
+                ticket_id=ticket.id,
+            )
+        ]
+
+    def customer_edit_to_agents(
+        self, ticket: Ticket, message: TicketMessage
+    ) -> list[OutboundCall]:
+        with self._locale():
+            text = (
+                "✏️ " + _("The customer edited this message:") + "\n\n" + escape(message.text or "")
+            )
+        params: dict[str, Any] = {"reply_parameters": ref("reply_agents_copy", message=message.id)}
+        if self.agent_chat_is_forum:
+            params["message_thread_id"] = ref("thread", ticket=ticket.id)
+        return self._send(self.agent_chat_id, text, ticket=ticket, **params)
+
+    def status_changed(
+        self, ticket: Ticket, customer: Customer, *, by_customer: bool
+    ) -> list[OutboundCall]:
+        calls: list[OutboundCall] = []
+        number = ticket.number
+        if ticket.status is TicketStatus.RESOLVED:
+            with self._locale(customer):
+                text = _(
+                    "Ticket #{number} is resolved. If something is still wrong, just write here "
+                    "or press the button to reopen it."
+                ).format(number=number)
+                keyboard = InlineKeyboardBuilder()
+                keyboard.button(
+                    text=_("Reopen"),
+                    callback_data=CustomerCb(a=CustomerAction.REOPEN, t=ticket.id),
+                )
+            calls += self._send(
+                customer.telegram_id, text, ticket=ticket, reply_markup=markup(keyboard)
+            )
+        elif ticket.status is TicketStatus.CLOSED:
+            with self._locale(customer):
+                text = _("Ticket #{number} is closed. Thank you for contacting us!").format(
+                    number=number
+                )
+            calls += self._send(customer.telegram_id, text, ticket=ticket)
+            calls += self._topic_state(ticket, reopen=False)
+            if by_customer:
+                with self._locale():
+                    calls += self.to_topic(ticket, "🔒 " + _("The customer closed the ticket."))
+        elif ticket.status is TicketStatus.OPEN and self._was_reopened(ticket):
+            return self.ticket_reopened(ticket, customer, by_customer=by_customer)
+        return calls
+
+    @staticmethod
+    def _was_reopened(ticket: Ticket) -> bool:
+        return any(
+            e.kind is EventKind.STATUS_CHANGED
+            and e.old in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+            for e in ticket.pending_events
+        )
+
+    def deliver_to_customer(
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        message: TicketMessage,
+        agent: Agent,
+        reply_to: TicketMessage | None,
+    ) -> list[OutboundCall]:
+        chat = customer.telegram_id
+        base: dict[str, Any] = {"chat_id": chat}
+        if reply_to is not None:
+            base["reply_parameters"] = ref("reply_customer_copy", message=reply_to.id)
+        signature = f"\n\n— {escape(agent.name.split()[0])}" if self.sign_replies else ""
+        if message.media_group_id:
+            return [
+                OutboundCall(
+                    chat_id=chat,
+                    method="copyMessages",
+                    params={
+                        "chat_id": chat,
+                        "from_chat_id": message.agent_chat_id,
+                        "message_ids": ref(
+                            "album", ticket=ticket.id, group=message.media_group_id, to="customer"
+                        ),
+                    },
+                    ticket_id=ticket.id,
+                    on_sent="album_to_customer",
+                    ref_id=ticket.id,
+                    dedupe_key=f"album:c:{ticket.id}:{message.media_group_id}",
+                    not_before=message.sent_at + ALBUM_WAIT,
+                )
+            ]
+        if signature and message.media_kind is MediaKind.TEXT:
+            method = "sendMessage"
+            params = {**base, "text": escape(message.text or "") + signature}
+        else:
+            method = "copyMessage"
+            params = {
+                **base,
+                "from_chat_id": message.agent_chat_id,
+                "message_id": message.agent_message_id,
+            }
+            if signature and message.text is not None:
+                params["caption"] = escape(message.text) + signature
+        return [
+            OutboundCall(
+                chat_id=chat,
+                method=method,
+                params=params,
+                ticket_id=ticket.id,
+                on_sent="copied_to_customer",
+                ref_id=message.id,
+            )
+        ]
+
+    def agent_edit_to_customer(self, ticket: Ticket, message: TicketMessage) -> list[OutboundCall]:
+        chat = message.customer_chat_id
+        assert chat is not None
+        params: dict[str, Any] = {
+            "chat_id": chat,
+            "message_id": ref("customer_copy", message=message.id),
+        }
+        if message.media_kind is MediaKind.TEXT:
+            method, params["text"] = "editMessageText", escape(message.text or "")
+        else:
+            method, params["caption"] = "editMessageCaption", escape(message.text or "")
+        return [
+            OutboundCall(
+                chat_id=chat,
+                method=method,
+                params=params,
+                ticket_id=ticket.id,
+                lane=Lane.REPLY,
+            )
+        ]
+
+    def my_tickets(self, customer: Customer, tickets: list[Ticket]) -> list[OutboundCall]:
+        with self._locale(customer):
+            if not tickets:
+                return self._send(
+                    customer.telegram_id,
+                    _("You have no tickets yet. Write your question here to open one."),
+                )
+            lines = [_("Your tickets:")]
+            keyboard = InlineKeyboardBuilder()
+            for t in tickets:
+                updated = (t.updated_at or t.created_at).strftime("%Y-%m-%d %H:%M")
+                lines.append(
+                    f"<b>#{t.number}</b> · {status_label(t.status)} · {updated} UTC\n"
+                    f"{escape(t.subject)}"
+                )
+                keyboard.button(
+                    text=_("#{number}: view").format(number=t.number),
+                    callback_data=CustomerCb(a=CustomerAction.VIEW, t=t.id),
+                )
+                if t.is_active:
+                    keyboard.button(
+                        text=_("Close"), callback_data=CustomerCb(a=CustomerAction.CLOSE, t=t.id)
+                    )
+                else:
+                    keyboard.button(
+                        text=_("Reopen"),
+                        callback_data=CustomerCb(a=CustomerAction.REOPEN, t=t.id),
+                    )
+            keyboard.adjust(2)
+        return self._send(customer.telegram_id, "\n\n".join(lines), reply_markup=markup(keyboard))
+
+    def ticket_view(
+        self, customer: Customer, ticket: Ticket, messages: list[TicketMessage]
+    ) -> list[OutboundCall]:
+        with self._locale(customer):
+            lines = [
+                _("<b>Ticket #{number}</b> · {status}").format(
+                    number=ticket.number, status=status_label(ticket.status)
+                ),
+                escape(ticket.subject),
+                "",
+            ]
+            for m in messages[-10:]:
+                who = _("You") if m.direction is MessageDirection.CUSTOMER else _("Support")
+                body = escape(m.text) if m.text else f"[{media_label(m.media_kind)}]"
+                lines.append(f"<b>{who}</b> ({m.sent_at:%d.%m %H:%M}): {body}")
+        return self._send(customer.telegram_id, "\n".join(lines), ticket=ticket)
+
+    # -- agents ---------------------------------------------------------------------------------
+
+    def history(
+        self, ticket: Ticket, events: list[TicketEvent], names: dict[int, str]
+    ) -> list[OutboundCall]:
+        with self._locale():
+            lines = [_("History of ticket #{number}:").format(number=ticket.number)]
+            for e in events:
+                who = _("system")
+                if e.actor.id is not None and e.actor.kind == "agent":
+                    who = names.get(e.actor.id, f"#{e.actor.id}")
+                elif e.actor.kind == "customer":
+                    who = _("customer")
+                change = " → ".join(escape(v) for v in (e.old, e.new) if v is not None)
+                lines.append(f"{e.at:%Y-%m-%d %H:%M} · {escape(who)} · {e.kind} {change}".rstrip())
+        return self.to_topic(ticket, "\n".join(lines))
+
+    def delivery_failed(self, ticket: Ticket, error: str) -> list[OutboundCall]:
+        with self._locale():
+            text = "⚠️ " + _("Not delivered to the customer: {reason}").format(reason=escape(error))
+        return self.to_topic(ticket, text)
+
+    def refused(
+        self, chat_id: int, thread_id: int | None, reply_to: int | None
+    ) -> list[OutboundCall]:
+        with self._locale():
+            text = _("Only registered agents can work on tickets here. Ask an admin to add you.")
+        params: dict[str, Any] = {}
+        if thread_id:
+            params["message_thread_id"] = thread_id
+        if reply_to:
+            params["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
+            }
+        return self._send(chat_id, text, **params)
+
+    def agent_changed(
+        self, chat_id: int, thread_id: int | None, agent: Agent
+    ) -> list[OutboundCall]:
+        with self._locale():
+            if agent.active:
+                text = _("{name} is registered as {role}.").format(
+                    name=escape(agent.name), role=agent.role
+                )
+            else:
+                text = _("{name} is no longer an agent.").format(name=escape(agent.name))
+        params = {"message_thread_id": thread_id} if thread_id else {}
+        return self._send(chat_id, text, **params)
+
+
+__all__ = ["Presenter", "card_keyboard", "priority_label", "topic_name"]

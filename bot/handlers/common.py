@@ -1,10 +1,31 @@
-"""Small helpers shared by the handler modules."""
+"""Small helpers shared by the handler modules: Telegram objects -> use-case inputs."""
 
 from __future__ import annotations
 
-from aiogram.types import User
+import contextlib
+from datetime import UTC
 
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.conversation import Incoming
 from bot.services.ports import TelegramUser
+from models import MediaKind
+
+# Message attribute -> media kind; the first one present wins (a photo's caption is its text).
+_MEDIA = [
+    ("photo", MediaKind.PHOTO),
+    ("video", MediaKind.VIDEO),
+    ("animation", MediaKind.ANIMATION),
+    ("document", MediaKind.DOCUMENT),
+    ("audio", MediaKind.AUDIO),
+    ("voice", MediaKind.VOICE),
+    ("video_note", MediaKind.VIDEO_NOTE),
+    ("sticker", MediaKind.STICKER),
+    ("location", MediaKind.LOCATION),
+    ("contact", MediaKind.CONTACT),
+]
 
 
 def telegram_user(user: User) -> TelegramUser:
@@ -15,3 +36,53 @@ def telegram_user(user: User) -> TelegramUser:
         username=user.username,
         language_code=user.language_code,
     )
+
+
+def media_of(message: Message) -> tuple[MediaKind, str | None]:
+    for attr, kind in _MEDIA:
+        value = getattr(message, attr, None)
+        if value is None:
+            continue
+        if attr == "photo":
+            return kind, value[-1].file_id  # the largest size
+        return kind, getattr(value, "file_id", None)
+    if message.text is not None:
+        return MediaKind.TEXT, None
+    return MediaKind.OTHER, None
+
+
+def incoming(message: Message, *, text: str | None = None) -> Incoming:
+    """The use-case view of a message; ``text`` overrides the message text (e.g. a command's
+    argument)."""
+    assert message.from_user is not None
+    kind, file_id = media_of(message)
+    body = text if text is not None else (message.text or message.caption)
+    reply = message.reply_to_message
+    # In forum topics Telegram marks every message as a reply to the topic's first message;
+    # that is not a reply the agent chose.
+    reply_id = None
+    if reply is not None and not (message.is_topic_message and reply.forum_topic_created):
+        reply_id = reply.message_id
+    return Incoming(
+        user=telegram_user(message.from_user),
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        sent_at=message.date.astimezone(UTC),
+        text=body,
+        media_kind=kind,
+        file_id=file_id,
+        media_group_id=message.media_group_id,
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+        reply_to_message_id=reply_id,
+    )
+
+
+async def answer(callback: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Stop the button's spinner. Best effort: the change itself is already committed."""
+    with contextlib.suppress(TelegramAPIError):
+        await callback.answer(text, show_alert=alert)
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """A button no handler understands (old bot version, forged data): say so, change nothing."""
+    await answer(callback, _("This button no longer works."), alert=True)

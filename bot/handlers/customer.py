@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
-from aiogram.types import Message
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message
 
 from bot.adapters.presenter import Presenter
+from bot.callbacks import CustomerAction, CustomerCb, LanguageCb
 from bot.config import Settings
-from bot.handlers.common import telegram_user
-from bot.services import customers
-from bot.services.ports import Clock
-from bot.texts import pick_language
+from bot.handlers.common import answer, incoming, on_stale_button, telegram_user
+from bot.services import conversation, customers
+from bot.services.conversation import DeskConfig
+from bot.services.ports import Clock, TelegramUser
+from bot.services.triage_port import Triage
+from bot.texts import SUPPORTED_LANGUAGES, pick_language
 from storage import AbstractUnitOfWork
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
+
+def _who(message: Message | CallbackQuery, settings: Settings) -> tuple[TelegramUser, str]:
+    assert message.from_user is not None
+    user = telegram_user(message.from_user)
+    return user, pick_language(user.language_code, settings.default_language)
 
 
-@router.message(CommandStart())
 async def on_start(
     message: Message,
     uow: AbstractUnitOfWork,
@@ -27,13 +32,10 @@ async def on_start(
     settings: Settings,
 ) -> None:
     """``/start``: registers the customer and greets them in their language."""
-    assert message.from_user is not None
-    user = telegram_user(message.from_user)
-    language = pick_language(user.language_code, settings.default_language)
+    user, language = _who(message, settings)
     await customers.start(uow, presenter, user, language, clock.now())
 
 
-@router.message(Command("help"))
 async def on_help(
     message: Message,
     uow: AbstractUnitOfWork,
@@ -42,7 +44,128 @@ async def on_help(
     settings: Settings,
 ) -> None:
     """``/help``: lists the customer commands."""
-    assert message.from_user is not None
-    user = telegram_user(message.from_user)
-    language = pick_language(user.language_code, settings.default_language)
+    user, language = _who(message, settings)
     await customers.show_help(uow, presenter, user, language, clock.now())
+
+
+async def on_my_tickets(
+    message: Message,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """``/mytickets``: the customer's tickets with view, close and reopen buttons."""
+    user, language = _who(message, settings)
+    await conversation.show_my_tickets(uow, presenter, user, language, clock.now())
+
+
+async def on_new(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    triage: Triage,
+    desk_config: DeskConfig,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """``/new [text]``: starts a new ticket, with the text or with the next message."""
+    user, language = _who(message, settings)
+    if command.args:
+        msg = incoming(message, text=command.args)
+        await conversation.customer_message(
+            uow, presenter, triage, desk_config, msg, language, clock.now(), force_new=True
+        )
+    else:
+        await conversation.request_new_ticket(uow, presenter, user, language, clock.now())
+
+
+async def on_language(
+    message: Message,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """``/language``: offers the two languages as buttons."""
+    user, language = _who(message, settings)
+    await conversation.offer_languages(uow, presenter, user, language, clock.now())
+
+
+async def on_language_chosen(
+    callback: CallbackQuery,
+    callback_data: LanguageCb,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """A language button: stores the customer's choice."""
+    user = telegram_user(callback.from_user)
+    await conversation.set_language(uow, presenter, user, callback_data.lang, clock.now())
+    await answer(callback)
+
+
+async def on_ticket_button(
+    callback: CallbackQuery,
+    callback_data: CustomerCb,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """View, close or reopen buttons under ``/mytickets`` and status notices."""
+    user = telegram_user(callback.from_user)
+    if callback_data.a is CustomerAction.VIEW:
+        await conversation.show_ticket_to_customer(
+            uow, presenter, user, callback_data.t, clock.now()
+        )
+    else:
+        close = callback_data.a is CustomerAction.CLOSE
+        await conversation.customer_sets_status(
+            uow, presenter, user, callback_data.t, close, clock.now()
+        )
+    await answer(callback)
+
+
+async def on_message(
+    message: Message,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    triage: Triage,
+    desk_config: DeskConfig,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """Any other message, of any kind: goes into the customer's ticket (opening one if needed)."""
+    _user, language = _who(message, settings)
+    await conversation.customer_message(
+        uow, presenter, triage, desk_config, incoming(message), language, clock.now()
+    )
+
+
+async def on_edit(
+    message: Message, uow: AbstractUnitOfWork, presenter: Presenter, clock: Clock
+) -> None:
+    """A customer edited a message: the agents see the new version."""
+    await conversation.customer_edited(uow, presenter, incoming(message), clock.now())
+
+
+def build_router() -> Router:
+    """Customer handlers, limited to private chats."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.edited_message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.register(on_start, CommandStart())
+    router.message.register(on_help, Command("help"))
+    router.message.register(on_my_tickets, Command("mytickets"))
+    router.message.register(on_new, Command("new"))
+    router.message.register(on_language, Command("language"))
+    router.message.register(on_message)
+    router.edited_message.register(on_edit)
+    router.callback_query.register(
+        on_language_chosen, LanguageCb.filter(F.lang.in_(SUPPORTED_LANGUAGES))
+    )
+    router.callback_query.register(on_ticket_button, CustomerCb.filter())
+    router.callback_query.register(on_stale_button)
+    return router

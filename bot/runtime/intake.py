@@ -24,6 +24,7 @@ from aiogram.methods import GetUpdates
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.logs import get_logger
+from bot.runtime import to_jsonable
 from bot.services.ports import UowFactory
 
 log = get_logger(__name__)
@@ -73,13 +74,16 @@ class Intake:
             backoff.reset()
             if not updates:
                 continue
-            rows = [
-                (u.update_id, json.dumps(u.model_dump(mode="json", exclude_none=True)))
-                for u in updates
-            ]
-            async with self.uow_factory() as uow:
-                new = await uow.inbox.add_many(rows, datetime.now(UTC))
-                await uow.commit()
+            rows = [(u.update_id, json.dumps(to_jsonable(u))) for u in updates]
+            try:
+                async with self.uow_factory() as uow:
+                    new = await uow.inbox.add_many(rows, datetime.now(UTC))
+                    await uow.commit()
+            except Exception as exc:  # database trouble: keep the offset, Telegram resends
+                delay = next(backoff)
+                log.exception("storing updates failed", error=str(exc), retry_in=round(delay, 2))
+                await asyncio.sleep(delay)
+                continue
             log.debug("stored updates", received=len(rows), new=new)
             self.offset = updates[-1].update_id + 1
             self.on_stored()

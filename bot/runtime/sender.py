@@ -33,10 +33,9 @@ from aiogram.exceptions import (
 )
 from aiogram.methods.base import TelegramMethod
 from aiolimiter import AsyncLimiter
-from pydantic import BaseModel
 
 from bot.logs import get_logger
-from bot.runtime import wait_event
+from bot.runtime import to_jsonable, wait_event
 from bot.services.ports import UowFactory
 from models.delivery import OutboundCall, OutboxStatus
 from storage import AbstractUnitOfWork
@@ -58,6 +57,10 @@ class Unsendable(Exception):
     """A call can never be made (e.g. it refers to a message that does not exist)."""
 
 
+class Skip(Exception):
+    """A call has nothing left to do (e.g. every part of an album was copied already)."""
+
+
 @dataclass(frozen=True)
 class RateLimits:
     private_per_s: float = 1.0
@@ -66,7 +69,7 @@ class RateLimits:
 
 
 Resolve = Callable[[AbstractUnitOfWork, OutboundCall], Awaitable[dict[str, Any]]]
-OnSent = Callable[[AbstractUnitOfWork, OutboundCall, Any], Awaitable[None]]
+OnSent = Callable[[AbstractUnitOfWork, OutboundCall, dict[str, Any], Any], Awaitable[None]]
 OnFailed = Callable[[AbstractUnitOfWork, OutboundCall, str], Awaitable[None]]
 
 
@@ -76,14 +79,6 @@ async def _no_refs(_uow: AbstractUnitOfWork, call: OutboundCall) -> dict[str, An
 
 async def _nothing(*_args: Any) -> None:
     return None
-
-
-def to_jsonable(result: Any) -> Any:
-    if isinstance(result, BaseModel):
-        return result.model_dump(mode="json", exclude_none=True)
-    if isinstance(result, list):
-        return [to_jsonable(r) for r in result]
-    return result
 
 
 class Sender:
@@ -152,10 +147,24 @@ class Sender:
         if tasks:
             await asyncio.wait(tasks, timeout=grace)
 
-    async def _dispatch_due(self) -> float | None:
+    async def flush(self, *, ignore_delays: bool = False, max_rounds: int = 1000) -> None:
+        """Send everything that is due, until nothing is left (tests and shutdown paths).
+
+        ``ignore_delays`` also sends calls that wait for a later time (album collection,
+        back-off), as if that time had come.
+        """
+        for _ in range(max_rounds):
+            later = datetime.now(UTC) + timedelta(days=3650) if ignore_delays else None
+            await self._dispatch_due(later)
+            if not self._in_flight:
+                return
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        raise RuntimeError("outbox did not drain")
+
+    async def _dispatch_due(self, now: datetime | None = None) -> float | None:
         async with self.uow_factory() as uow:
             heads = await uow.outbox.heads()
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         next_in: float | None = None
         for call in heads:
             if call.chat_id in self._in_flight:
@@ -174,13 +183,25 @@ class Sender:
         self.wake()
 
     async def _deliver(self, call: OutboundCall) -> None:
+        try:
+            await self._attempt(call)
+        except Exception as exc:  # a bug of ours, before the call went out: retry, then give up
+            log.exception("delivering a call failed", call_id=call.id, method=call.method)
+            await self._transient(call, f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _attempt(self, call: OutboundCall) -> None:
         assert call.id is not None
         try:
             async with self.uow_factory() as uow:
+                if await uow.outbox.superseded(call):
+                    raise Skip("a newer call replaces this one")
                 params = await self.resolve(uow, call)
             method = METHODS[call.method].model_validate(params)
         except NotReady as exc:
             await self._retry(call, 1.0, f"not ready: {exc}", count=False)
+            return
+        except Skip as exc:
+            await self._fail(call, OutboxStatus.SKIPPED, str(exc), report=False)
             return
         except (Unsendable, KeyError, ValueError) as exc:
             await self._fail(call, OutboxStatus.FAILED, f"unsendable: {exc}")
@@ -209,23 +230,29 @@ class Sender:
             except TelegramAPIError as exc:  # 401/404/409/413 and friends: not going to work
                 await self._fail(call, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
                 return
-        await self._succeeded(call, to_jsonable(result))
+        await self._succeeded(call, params, result)
 
-    async def _succeeded(self, call: OutboundCall, result: Any) -> None:
+    async def _succeeded(self, call: OutboundCall, params: dict[str, Any], result: Any) -> None:
+        """Record a call Telegram accepted. Nothing here may raise: the call must never be
+        made again because our own bookkeeping failed."""
         assert call.id is not None
         self.sent_count += 1
         now = datetime.now(UTC)
         try:
+            result = to_jsonable(result)
             async with self.uow_factory() as uow:
                 await uow.outbox.mark_sent(call.id, result, now)
-                await self.on_sent(uow, call, result)
+                await self.on_sent(uow, call, params, result)
                 await uow.commit()
             return
         except Exception:
             log.exception("recording a sent call failed", call_id=call.id, on_sent=call.on_sent)
-        async with self.uow_factory() as uow:
-            await uow.outbox.mark_sent(call.id, result, now)
-            await uow.commit()
+        try:
+            async with self.uow_factory() as uow:
+                await uow.outbox.mark_sent(call.id, None, now)
+                await uow.commit()
+        except Exception:  # the database is gone: on restart this call is sent once more
+            log.exception("marking a call sent failed", call_id=call.id)
 
     async def _transient(self, call: OutboundCall, error: str) -> None:
         if call.attempts + 1 >= self.max_attempts:
@@ -245,11 +272,17 @@ class Sender:
             await uow.outbox.retry_later(call.id, not_before, error, count=count)
             await uow.commit()
 
-    async def _fail(self, call: OutboundCall, status: OutboxStatus, error: str) -> None:
+    async def _fail(
+        self, call: OutboundCall, status: OutboxStatus, error: str, *, report: bool = True
+    ) -> None:
         assert call.id is not None
-        log.warning("send failed for good", call_id=call.id, method=call.method, error=error)
+        if report:
+            log.warning("send failed for good", call_id=call.id, method=call.method, error=error)
         async with self.uow_factory() as uow:
             await uow.outbox.give_up(call.id, status, error)
+            if not report:
+                await uow.commit()
+                return
             try:
                 await self.on_failed(uow, call, error)
             except Exception:

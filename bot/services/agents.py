@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from models import Agent, Role
+from bot.services.conversation import require_agent
+from bot.services.customers import queue
+from bot.services.ports import Presenter, TelegramUser
+from models import Agent, InvalidInput, Role
 from storage import AbstractUnitOfWork
 
 
@@ -32,3 +35,66 @@ async def ensure_admins(
             agent.active = True
     await uow.commit()
     return added
+
+
+AGENT_USAGE = (
+    "usage: /agent add|remove|role <user id> [agent|supervisor|admin], or reply to the person"
+)
+
+
+async def agent_command(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    *,
+    actor: TelegramUser,
+    args: str,
+    replied_user: TelegramUser | None,
+    chat_id: int,
+    thread_id: int | None,
+    now: datetime,
+) -> Agent:
+    """``/agent add|remove|role``: the admin's agent registry."""
+    await require_agent(uow, actor, Role.ADMIN)
+    parts = args.split()
+    if not parts or parts[0] not in ("add", "remove", "role"):
+        raise InvalidInput("command", args, AGENT_USAGE)
+    sub, rest = parts[0], parts[1:]
+    target_id: int | None = replied_user.id if replied_user else None
+    if rest and rest[0].lstrip("-").isdigit():
+        target_id = int(rest.pop(0))
+    if target_id is None:
+        raise InvalidInput("user", args, AGENT_USAGE)
+    role = Role.AGENT
+    if rest:
+        try:
+            role = Role(rest[0].lower())
+        except ValueError:
+            raise InvalidInput("role", rest[0], "expected agent, supervisor or admin") from None
+    agent = await uow.agents.by_telegram_id(target_id)
+    if sub == "add":
+        if agent is None:
+            name = str(target_id)
+            if replied_user is not None and replied_user.id == target_id:
+                name = " ".join(p for p in (replied_user.first_name, replied_user.last_name) if p)
+            agent = await uow.agents.add(
+                Agent(
+                    telegram_id=target_id,
+                    name=name,
+                    username=replied_user.username if replied_user else None,
+                    role=role,
+                    created_at=now,
+                )
+            )
+        agent.active = True
+        agent.role = role if rest else agent.role
+    elif agent is None:
+        raise InvalidInput("user", target_id, "is not a registered agent")
+    elif sub == "remove":
+        if agent.telegram_id == actor.id:
+            raise InvalidInput("user", target_id, "you cannot remove yourself")
+        agent.active = False
+    else:
+        agent.role = role
+    await queue(uow, presenter.agent_changed(chat_id, thread_id, agent), now)
+    await uow.commit()
+    return agent

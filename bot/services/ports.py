@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from models import Customer
+from models import Agent, Customer, Team, Ticket, TicketEvent, TicketMessage
 from models.delivery import OutboundCall
 from storage import AbstractUnitOfWork
 
@@ -45,3 +45,60 @@ class Presenter(Protocol):
     def welcome(self, customer: Customer) -> list[OutboundCall]: ...
 
     def help(self, customer: Customer) -> list[OutboundCall]: ...
+
+    def language_menu(self, customer: Customer) -> list[OutboundCall]: ...
+
+    def language_set(self, customer: Customer) -> list[OutboundCall]: ...
+
+    def new_request_ready(self, customer: Customer) -> list[OutboundCall]: ...
+
+    def ticket_opened(
+        self, ticket: Ticket, customer: Customer, earlier: int
+    ) -> list[OutboundCall]: ...
+
+    def ticket_reopened(
+        self, ticket: Ticket, customer: Customer, *, by_customer: bool
+    ) -> list[OutboundCall]: ...
+
+    def copy_to_agents(self, ticket: Ticket, message: TicketMessage) -> list[OutboundCall]: ...
+
+    def card_changed(self, ticket: Ticket) -> list[OutboundCall]: ...
+
+    def card_menu(self, ticket: Ticket, menu: str, teams: list[Team]) -> list[OutboundCall]: ...
+
+    def customer_edit_to_agents(
+        self, ticket: Ticket, message: TicketMessage
+    ) -> list[OutboundCall]: ...
+
+    def status_changed(
+        self, ticket: Ticket, customer: Customer, *, by_customer: bool
+    ) -> list[OutboundCall]: ...
+
+    def deliver_to_customer(
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        message: TicketMessage,
+        agent: Agent,
+        reply_to: TicketMessage | None,
+    ) -> list[OutboundCall]: ...
+
+    def agent_edit_to_customer(
+        self, ticket: Ticket, message: TicketMessage
+    ) -> list[OutboundCall]: ...
+
+    def my_tickets(self, customer: Customer, tickets: list[Ticket]) -> list[OutboundCall]: ...
+
+    def ticket_view(
+        self, customer: Customer, ticket: Ticket, messages: list[TicketMessage]
+    ) -> list[OutboundCall]: ...
+
+    def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]: ...
+
+    def history(
+        self, ticket: Ticket, events: list[TicketEvent], names: dict[int, str]
+    ) -> list[OutboundCall]: ...
+
+    def agent_changed(
+        self, chat_id: int, thread_id: int | None, agent: Agent
+    ) -> list[OutboundCall]: ...

@@ -300,20 +300,22 @@ class TestInboxOutbox:
             assert sent.status is OutboxStatus.SENT
             assert sent.result == {"message_id": 1}
 
-    async def test_outbox_coalesces_pending_calls_with_one_key(
+    async def test_only_the_newest_call_with_a_key_is_current(
         self, uow_factory: UowFactory
     ) -> None:
         async with uow_factory() as uow:
-            call = OutboundCall(
-                chat_id=-1, method="editMessageText", params={}, dedupe_key="card:1"
+            first = await uow.outbox.add(
+                OutboundCall(chat_id=-1, method="editMessageText", params={}, dedupe_key="card:1"),
+                T0,
             )
-            assert await uow.outbox.add(call, T0) is not None
-            again = OutboundCall(
-                chat_id=-1, method="editMessageText", params={}, dedupe_key="card:1"
+            second = await uow.outbox.add(
+                OutboundCall(chat_id=-1, method="editMessageText", params={}, dedupe_key="card:1"),
+                T0,
             )
-            assert await uow.outbox.add(again, T0) is None
             await uow.commit()
         async with uow_factory() as uow:
+            assert await uow.outbox.superseded(first)
+            assert not await uow.outbox.superseded(second)
             stats = await uow.outbox.stats(T0 + timedelta(seconds=30))
-            assert stats["pending"] == 1
+            assert stats["pending"] == 2
             assert stats["oldest_pending_s"] == pytest.approx(30)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:22:43.075625
+Create Date: 2026-11-23 16:31:07.354612
 """
 
 from collections.abc import Sequence
@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=16), nullable=True),
         sa.Column("blocked_bot", sa.Boolean(), nullable=False),
         sa.Column("banned", sa.Boolean(), nullable=False),
+        sa.Column("wants_new_ticket", sa.Boolean(), nullable=False),
         sa.Column("created_at", storage.orm.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
         sa.UniqueConstraint("telegram_id", name=op.f("uq_customers_telegram_id")),

@@ -1,0 +1,117 @@
+"""The ticket card pinned in each topic: its text and its buttons."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.adapters.labels import priority_label, status_label
+from bot.callbacks import CardAction, Menu, TicketCb
+from models import Agent, Customer, Priority, Team, Ticket, TicketStatus
+
+# Statuses offered in the menu; New is where tickets start, not where agents put them.
+MENU_STATUSES = [s for s in TicketStatus if s is not TicketStatus.NEW]
+
+
+def render_card(
+    ticket: Ticket,
+    customer: Customer,
+    *,
+    earlier_tickets: int,
+    team: Team | None,
+    assignee: Agent | None,
+) -> str:
+    """The card text in the current locale (HTML, every user-supplied value escaped)."""
+    who = escape(customer.display_name)
+    if customer.username:
+        who += f" (@{escape(customer.username)})"
+    who += f" · {escape(customer.language or '?')}"
+    lines = [
+        f"🎫 <b>#{ticket.number}</b> · {escape(ticket.subject)}",
+        "",
+        "👤 " + who,
+        _("Earlier tickets: {count}").format(count=earlier_tickets),
+        _("Category: {category}").format(category=escape(ticket.category or "—")),
+    ]
+    if ticket.needs_human:
+        lines[-1] += " · ⚠️ " + _("not sure, please check")
+    elif ticket.triage_confidence is not None:
+        lines[-1] += f" ({ticket.triage_confidence:.0%})"
+    lines += [
+        _("Team: {team}").format(team=escape(team.name) if team else "—"),
+        _("Priority: {priority}").format(priority=priority_label(ticket.priority)),
+        _("Status: {status}").format(status=status_label(ticket.status)),
+        _("Assignee: {agent}").format(agent=escape(assignee.name) if assignee else "—"),
+    ]
+    if customer.blocked_bot:
+        lines.append("⛔ " + _("The customer has blocked the bot: replies cannot be delivered."))
+    return "\n".join(lines)
+
+
+def card_keyboard(ticket: Ticket) -> InlineKeyboardBuilder:
+    kb = InlineKeyboardBuilder()
+    t = ticket.id or 0
+    if ticket.is_active:
+        kb.button(text="🙋 " + _("Claim"), callback_data=TicketCb(a=CardAction.CLAIM, t=t))
+        kb.button(
+            text="📌 " + _("Status"), callback_data=TicketCb(a=CardAction.MENU, t=t, v=Menu.STATUS)
+        )
+        kb.button(
+            text="⚡ " + _("Priority"),
+            callback_data=TicketCb(a=CardAction.MENU, t=t, v=Menu.PRIORITY),
+        )
+        kb.button(
+            text="👥 " + _("Team"), callback_data=TicketCb(a=CardAction.MENU, t=t, v=Menu.TEAM)
+        )
+        kb.button(
+            text="✅ " + _("Resolve"),
+            callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.RESOLVED),
+        )
+        kb.button(
+            text="🔒 " + _("Close"),
+            callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.CLOSED),
+        )
+        kb.adjust(4, 2)
+    else:
+        kb.button(
+            text="↩️ " + _("Reopen"),
+            callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.OPEN),
+        )
+        if ticket.status is TicketStatus.RESOLVED:
+            kb.button(
+                text="🔒 " + _("Close"),
+                callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.CLOSED),
+            )
+    return kb
+
+
+def menu_keyboard(ticket: Ticket, menu: Menu, teams: list[Team]) -> InlineKeyboardBuilder:
+    kb = InlineKeyboardBuilder()
+    t = ticket.id or 0
+    if menu is Menu.STATUS:
+        for status in MENU_STATUSES:
+            mark = "• " if status is ticket.status else ""
+            kb.button(
+                text=mark + status_label(status),
+                callback_data=TicketCb(a=CardAction.STATUS, t=t, v=status),
+            )
+    elif menu is Menu.PRIORITY:
+        for priority in Priority:
+            mark = "• " if priority is ticket.priority else ""
+            kb.button(
+                text=mark + priority_label(priority),
+                callback_data=TicketCb(a=CardAction.PRIORITY, t=t, v=priority),
+            )
+    else:
+        for team in teams[:20]:
+            mark = "• " if team.id == ticket.team_id else ""
+            kb.button(
+                text=mark + team.name,
+                callback_data=TicketCb(a=CardAction.TEAM, t=t, v=str(team.id)),
+            )
+        kb.button(text=_("No team"), callback_data=TicketCb(a=CardAction.TEAM, t=t, v="0"))
+    kb.button(text="« " + _("Back"), callback_data=TicketCb(a=CardAction.BACK, t=t))
+    kb.adjust(2)
+    return kb

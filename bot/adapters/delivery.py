@@ -1,0 +1,255 @@
+"""What the help desk's outbox calls need at send time, and what their results change.
+
+Calls are written before the things they refer to exist (the topic of a ticket opened in the
+same transaction, the copy of a message not yet sent). Per-chat order guarantees the earlier
+call has been made by then; these functions look the results up, and store new ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+
+from bot.adapters.cards import card_keyboard, render_card
+from bot.adapters.presenter import Presenter, markup
+from bot.logs import get_logger
+from bot.runtime.sender import Skip, Unsendable
+from models import MessageDirection, Ticket, TicketMessage
+from models.delivery import OutboundCall
+from storage import AbstractUnitOfWork
+
+log = get_logger(__name__)
+
+_DROP = object()
+BLOCKED_HINTS = ("blocked", "deactivated", "chat not found", "user not found")
+
+
+@dataclass
+class DeliveryAdapter:
+    i18n: I18n
+    presenter: Presenter
+
+    @property
+    def language(self) -> str:
+        return self.presenter.default_language
+
+    # -- resolving ----------------------------------------------------------------------------
+
+    async def resolve(self, uow: AbstractUnitOfWork, call: OutboundCall) -> dict[str, Any]:
+        resolved = await self._walk(uow, call.params)
+        assert isinstance(resolved, dict)
+        return resolved
+
+    async def _walk(self, uow: AbstractUnitOfWork, value: Any) -> Any:
+        if isinstance(value, dict):
+            if "$ref" in value:
+                return await self._ref(uow, value)
+            out = {}
+            for key, item in value.items():
+                resolved = await self._walk(uow, item)
+                if resolved is not _DROP:
+                    out[key] = resolved
+            return out
+        if isinstance(value, list):
+            return [await self._walk(uow, v) for v in value]
+        return value
+
+    async def _ref(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        name = spec["$ref"]
+        handler = _REFS.get(name)
+        if handler is None:
+            raise Unsendable(f"unknown reference {name!r}")
+        return await handler(self, uow, spec)
+
+    async def _ticket(self, uow: AbstractUnitOfWork, ticket_id: int) -> Ticket:
+        ticket = await uow.tickets.get(ticket_id)
+        if ticket is None:
+            raise Unsendable(f"ticket {ticket_id} is gone")
+        return ticket
+
+    async def _message(self, uow: AbstractUnitOfWork, message_id: int) -> TicketMessage:
+        message = await uow.messages.get(message_id)
+        if message is None:
+            raise Unsendable(f"message {message_id} is gone")
+        return message
+
+    async def _thread(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        ticket = await self._ticket(uow, spec["ticket"])
+        if ticket.agent_thread_id is None:
+            if spec.get("required"):
+                raise Unsendable("the ticket has no topic")
+            return _DROP  # no topic (plain group, or topic creation failed): post in the chat
+        return ticket.agent_thread_id
+
+    async def _card(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        ticket = await self._ticket(uow, spec["ticket"])
+        if ticket.card_message_id is None:
+            raise Unsendable("the ticket has no card")
+        return ticket.card_message_id
+
+    async def _reply_card(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        ticket = await self._ticket(uow, spec["ticket"])
+        return _reply_to(ticket.card_message_id)
+
+    async def _card_text(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        ticket = await self._ticket(uow, spec["ticket"])
+        customer = await uow.customers.get(ticket.customer_id)
+        assert customer is not None
+        team = await uow.teams.get(ticket.team_id) if ticket.team_id else None
+        assignee = await uow.agents.get(ticket.assignee_id) if ticket.assignee_id else None
+        earlier = await uow.tickets.count_for_customer(customer.id or 0) - 1
+        with self.i18n.use_locale(self.language):
+            return render_card(
+                ticket, customer, earlier_tickets=earlier, team=team, assignee=assignee
+            )
+
+    async def _card_markup(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        ticket = await self._ticket(uow, spec["ticket"])
+        with self.i18n.use_locale(self.language):
+            return markup(card_keyboard(ticket))
+
+    async def _reply_agents_copy(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        return _reply_to((await self._message(uow, spec["message"])).agent_message_id)
+
+    async def _reply_customer_copy(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        return _reply_to((await self._message(uow, spec["message"])).customer_message_id)
+
+    async def _customer_copy(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        message = await self._message(uow, spec["message"])
+        if message.customer_message_id is None:
+            raise Unsendable("the message never reached the customer")
+        return message.customer_message_id
+
+    async def _album(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        parts = await uow.messages.album(spec["ticket"], spec["group"])
+        if spec["to"] == "agents":
+            ids = [
+                m.customer_message_id
+                for m in parts
+                if m.direction is MessageDirection.CUSTOMER and m.agent_message_id is None
+            ]
+        else:
+            ids = [
+                m.agent_message_id
+                for m in parts
+                if m.direction is MessageDirection.AGENT and m.customer_message_id is None
+            ]
+        if not ids:
+            raise Skip("every part of the album was copied already")
+        return sorted(i for i in ids if i is not None)
+
+    # -- results ------------------------------------------------------------------------------
+
+    async def on_sent(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: dict[str, Any], result: Any
+    ) -> None:
+        hook = _HOOKS.get(call.on_sent or "")
+        if hook is not None and call.ref_id is not None:
+            await hook(self, uow, call, params, result)
+
+    async def _topic_created(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        ticket = await self._ticket(uow, call.ref_id or 0)
+        ticket.agent_chat_id = call.chat_id
+        ticket.agent_thread_id = result["message_thread_id"]
+
+    async def _card_sent(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        ticket = await self._ticket(uow, call.ref_id or 0)
+        ticket.agent_chat_id = call.chat_id
+        ticket.card_message_id = result["message_id"]
+
+    async def _copied_to_agents(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        message = await self._message(uow, call.ref_id or 0)
+        message.agent_chat_id = call.chat_id
+        message.agent_message_id = result["message_id"]
+        message.agent_thread_id = params.get("message_thread_id")
+
+    async def _copied_to_customer(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        message = await self._message(uow, call.ref_id or 0)
+        message.customer_chat_id = call.chat_id
+        message.customer_message_id = result["message_id"]
+
+    async def _album_copied(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        to_agents = call.on_sent == "album_to_agents"
+        source_ids = params["message_ids"]
+        by_source = {
+            (m.customer_message_id if to_agents else m.agent_message_id): m
+            for m in await uow.messages.album(call.ref_id or 0, _group_of(call))
+        }
+        for source_id, copy in zip(source_ids, result, strict=False):
+            message = by_source.get(source_id)
+            if message is None:
+                continue
+            if to_agents:
+                message.agent_chat_id = call.chat_id
+                message.agent_message_id = copy["message_id"]
+                message.agent_thread_id = params.get("message_thread_id")
+            else:
+                message.customer_chat_id = call.chat_id
+                message.customer_message_id = copy["message_id"]
+
+    async def on_failed(self, uow: AbstractUnitOfWork, call: OutboundCall, error: str) -> None:
+        """A call failed for good: if a customer did not get something, tell the agents."""
+        if call.chat_id == self.presenter.agent_chat_id or call.ticket_id is None:
+            return
+        ticket = await uow.tickets.get(call.ticket_id)
+        if ticket is None:
+            return
+        if any(hint in error.lower() for hint in BLOCKED_HINTS):
+            customer = await uow.customers.get(ticket.customer_id)
+            if customer is not None:
+                customer.blocked_bot = True
+        calls = self.presenter.delivery_failed(ticket, error) + self.presenter.card_changed(ticket)
+        for c in calls:
+            await uow.outbox.add(c, _now())
+
+
+def _reply_to(message_id: int | None) -> Any:
+    if message_id is None:
+        return _DROP
+    return {"message_id": message_id, "allow_sending_without_reply": True}
+
+
+def _group_of(call: OutboundCall) -> str:
+    return str(call.params["message_ids"]["group"])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+Resolver = Callable[[DeliveryAdapter, AbstractUnitOfWork, dict[str, Any]], Awaitable[Any]]
+Hook = Callable[[DeliveryAdapter, AbstractUnitOfWork, OutboundCall, Any, Any], Awaitable[None]]
+
+_REFS: dict[str, Resolver] = {
+    "thread": DeliveryAdapter._thread,
+    "card": DeliveryAdapter._card,
+    "reply_card": DeliveryAdapter._reply_card,
+    "card_text": DeliveryAdapter._card_text,
+    "card_markup": DeliveryAdapter._card_markup,
+    "reply_agents_copy": DeliveryAdapter._reply_agents_copy,
+    "reply_customer_copy": DeliveryAdapter._reply_customer_copy,
+    "customer_copy": DeliveryAdapter._customer_copy,
+    "album": DeliveryAdapter._album,
+}
+_HOOKS: dict[str, Hook] = {
+    "topic": DeliveryAdapter._topic_created,
+    "card": DeliveryAdapter._card_sent,
+    "copied_to_agents": DeliveryAdapter._copied_to_agents,
+    "copied_to_customer": DeliveryAdapter._copied_to_customer,
+    "album_to_agents": DeliveryAdapter._album_copied,
+    "album_to_customer": DeliveryAdapter._album_copied,
+}

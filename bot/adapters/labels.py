@@ -1,0 +1,44 @@
+"""Translated names of statuses, priorities and media kinds (call inside a locale context)."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+from models import MediaKind, Priority, TicketStatus
+
+
+def status_label(status: TicketStatus) -> str:
+    return {
+        TicketStatus.NEW: _("New"),
+        TicketStatus.OPEN: _("Open"),
+        TicketStatus.WAITING: _("Waiting for customer"),
+        TicketStatus.ON_HOLD: _("On hold"),
+        TicketStatus.RESOLVED: _("Resolved"),
+        TicketStatus.CLOSED: _("Closed"),
+    }[status]
+
+
+def priority_label(priority: Priority) -> str:
+    return {
+        Priority.LOW: _("Low"),
+        Priority.NORMAL: _("Normal"),
+        Priority.HIGH: _("High"),
+        Priority.URGENT: _("Urgent"),
+    }[priority]
+
+
+def media_label(kind: MediaKind) -> str:
+    return {
+        MediaKind.TEXT: _("text"),
+        MediaKind.PHOTO: _("photo"),
+        MediaKind.VIDEO: _("video"),
+        MediaKind.DOCUMENT: _("file"),
+        MediaKind.AUDIO: _("audio"),
+        MediaKind.VOICE: _("voice message"),
+        MediaKind.VIDEO_NOTE: _("video message"),
+        MediaKind.STICKER: _("sticker"),
+        MediaKind.ANIMATION: _("GIF"),
+        MediaKind.LOCATION: _("location"),
+        MediaKind.CONTACT: _("contact"),
+        MediaKind.OTHER: _("message"),
+    }[kind]

@@ -1,0 +1,51 @@
+"""Inline-button payloads: versioned prefixes, an action code and the ticket id, nothing more.
+
+Everything else is read from the database when the button is pressed, so a stale or forged
+payload can never carry state the server did not check. Telegram allows 64 bytes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class CardAction(StrEnum):
+    CLAIM = "cl"
+    MENU = "mn"  # value: which menu to show
+    STATUS = "st"  # value: a TicketStatus
+    PRIORITY = "pr"  # value: a Priority
+    TEAM = "tm"  # value: team id, 0 for none
+    BACK = "bk"
+
+
+class Menu(StrEnum):
+    STATUS = "st"
+    PRIORITY = "pr"
+    TEAM = "tm"
+
+
+class TicketCb(CallbackData, prefix="t1"):
+    """A button on a ticket card in the agents' group."""
+
+    a: CardAction
+    t: int
+    v: str = ""
+
+
+class CustomerAction(StrEnum):
+    VIEW = "v"
+    CLOSE = "x"
+    REOPEN = "r"
+
+
+class CustomerCb(CallbackData, prefix="c1"):
+    """A button in the customer's private chat."""
+
+    a: CustomerAction
+    t: int
+
+
+class LanguageCb(CallbackData, prefix="l1"):
+    lang: str

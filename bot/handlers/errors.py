@@ -1,0 +1,76 @@
+"""Domain errors become short, translated answers where they happened; nothing else is caught."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.adapters.labels import status_label
+from bot.config import Settings
+from bot.texts import pick_language
+from models import (
+    DomainError,
+    InvalidInput,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    NoTicketHere,
+    TicketStatus,
+)
+
+
+def explain(error: DomainError) -> str:
+    """The user-facing sentence for a domain error (in the current locale)."""
+    if isinstance(error, NotAllowed):
+        return _("Only registered agents can work on tickets here. Ask an admin to add you.")
+    if isinstance(error, NoTicketHere):
+        return _("Use this command inside a ticket's topic, or as a reply to the ticket's card.")
+    if isinstance(error, NotFound):
+        return _("This ticket does not exist (any more).")
+    if isinstance(error, InvalidTransition):
+        return _("A ticket cannot go from “{current}” to “{target}”.").format(
+            current=status_label(TicketStatus(error.current)),
+            target=status_label(TicketStatus(error.target)),
+        )
+    if isinstance(error, InvalidInput):
+        return _("Not accepted: {value} — {reason}").format(
+            value=str(error.value)[:100] or "∅", reason=error.reason
+        )
+    return _("That did not work.")
+
+
+async def on_domain_error(event: ErrorEvent, settings: Settings) -> None:
+    """Answers where the request came from: an alert on a button, a reply to a message.
+
+    Best effort and direct (not through the outbox): nothing changed, so nothing is lost if the
+    answer itself does not arrive.
+    """
+    update = event.update
+    user = (
+        update.callback_query.from_user
+        if update.callback_query
+        else (update.message.from_user if update.message else None)
+    )
+    language = settings.default_language
+    chat = update.message.chat if update.message else None
+    if user is not None and (chat is None or chat.type == "private"):
+        language = pick_language(user.language_code, settings.default_language)
+    with I18n.get_current().use_locale(language):
+        text = explain(event.exception)  # type: ignore[arg-type]
+    with contextlib.suppress(TelegramAPIError):
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:200], show_alert=True)
+        elif update.message is not None:
+            await update.message.reply(text)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.errors.register(on_domain_error, ExceptionTypeFilter(DomainError))
+    return router

@@ -1,0 +1,454 @@
+"""The ticket conversation: customer messages in, agent messages out, and every change between.
+
+No aiogram here: incoming messages arrive as :class:`Incoming`, outgoing Telegram traffic leaves
+as outbox calls built by the :class:`~bot.services.ports.Presenter`, in the same transaction as
+the change that caused it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.services.customers import get_or_register, queue
+from bot.services.ports import Presenter, TelegramUser
+from bot.services.triage_port import Triage
+from models import (
+    Actor,
+    Agent,
+    Customer,
+    MediaKind,
+    MessageDirection,
+    NotAllowed,
+    Priority,
+    Role,
+    Team,
+    Ticket,
+    TicketMessage,
+    TicketNotFound,
+    TicketStatus,
+    make_subject,
+)
+from storage import AbstractUnitOfWork
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    """The parts of the settings the conversation rules need."""
+
+    agent_chat_id: int
+    agent_chat_is_forum: bool = True
+    reopen_window: timedelta = timedelta(hours=72)
+    sign_replies: bool = False
+    default_language: str = "en"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message as the use cases see it (built from a Telegram message by the handlers)."""
+
+    user: TelegramUser
+    chat_id: int
+    message_id: int
+    sent_at: datetime
+    text: str | None = None
+    media_kind: MediaKind = MediaKind.TEXT
+    file_id: str | None = None
+    media_group_id: str | None = None
+    thread_id: int | None = None
+    reply_to_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CustomerMessageResult:
+    ticket: Ticket
+    opened: bool = False
+    reopened: bool = False
+    duplicate: bool = False
+
+
+# -- customers ---------------------------------------------------------------------------------
+
+
+async def customer_message(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    triage: Triage,
+    config: DeskConfig,
+    msg: Incoming,
+    language: str,
+    now: datetime,
+    *,
+    force_new: bool = False,
+) -> CustomerMessageResult:
+    """A customer wrote: add it to their current ticket, reopen a resolved one, or open one."""
+    existing = await uow.messages.by_customer_side(msg.chat_id, msg.message_id)
+    if existing is not None:  # the same update processed twice: nothing more to do
+        ticket = await uow.tickets.get(existing.ticket_id)
+        assert ticket is not None
+        return CustomerMessageResult(ticket, duplicate=True)
+
+    customer = await get_or_register(uow, msg.user, language, now)
+    force_new = force_new or customer.wants_new_ticket
+    customer.wants_new_ticket = False
+    ticket = None if force_new else await _ticket_for(uow, customer, msg, config, now)
+    opened = reopened = False
+    if ticket is None:
+        ticket = await _open_ticket(uow, triage, customer, msg, now)
+        opened = True
+    elif not ticket.is_active:
+        ticket.reopen(Actor.customer(customer.id), now)
+        reopened = True
+    else:
+        ticket.customer_wrote(now)
+
+    message = await uow.messages.add(
+        TicketMessage(
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            direction=MessageDirection.CUSTOMER,
+            sent_at=msg.sent_at,
+            text=msg.text,
+            media_kind=msg.media_kind,
+            file_id=msg.file_id,
+            media_group_id=msg.media_group_id,
+            customer_chat_id=msg.chat_id,
+            customer_message_id=msg.message_id,
+            agent_chat_id=config.agent_chat_id,
+        )
+    )
+    calls = []
+    if opened:
+        earlier = await uow.tickets.count_for_customer(customer.id) - 1  # type: ignore[arg-type]
+        calls += presenter.ticket_opened(ticket, customer, earlier)
+    elif reopened:
+        calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
+    calls += presenter.copy_to_agents(ticket, message)
+    if not opened:
+        calls += presenter.card_changed(ticket)
+    await queue(uow, calls, now)
+    await uow.commit()
+    return CustomerMessageResult(ticket, opened=opened, reopened=reopened)
+
+
+async def _ticket_for(
+    uow: AbstractUnitOfWork, customer: Customer, msg: Incoming, config: DeskConfig, now: datetime
+) -> Ticket | None:
+    if msg.media_group_id is not None:
+        # Every part of an album belongs where its first part went.
+        sibling = await uow.messages.album_part(msg.chat_id, msg.media_group_id)
+        if sibling is not None:
+            return await uow.tickets.get(sibling.ticket_id)
+    latest = await uow.tickets.latest_for_customer(customer.id)  # type: ignore[arg-type]
+    if latest is not None and latest.accepts_customer_message(now, config.reopen_window):
+        return latest
+    return None
+
+
+async def _open_ticket(
+    uow: AbstractUnitOfWork, triage: Triage, customer: Customer, msg: Incoming, now: datetime
+) -> Ticket:
+    fallback = f"[{msg.media_kind}]"
+    ticket = Ticket.open(
+        customer_id=customer.id,  # type: ignore[arg-type]
+        subject=make_subject(msg.text, fallback),
+        now=now,
+    )
+    verdict = await triage.classify(msg.text or "")
+    team = await uow.teams.by_name(verdict.team) if verdict.team else None
+    ticket.triaged(
+        category=verdict.category,
+        team_id=team.id if team else None,
+        priority=verdict.priority,
+        confidence=verdict.confidence,
+        needs_human=verdict.needs_human,
+        now=now,
+    )
+    await uow.tickets.add(ticket)
+    return ticket
+
+
+async def request_new_ticket(
+    uow: AbstractUnitOfWork, presenter: Presenter, user: TelegramUser, language: str, now: datetime
+) -> None:
+    """``/new`` without text: the customer's next message opens a new ticket."""
+    customer = await get_or_register(uow, user, language, now)
+    customer.wants_new_ticket = True
+    await queue(uow, presenter.new_request_ready(customer), now)
+    await uow.commit()
+
+
+async def show_my_tickets(
+    uow: AbstractUnitOfWork, presenter: Presenter, user: TelegramUser, language: str, now: datetime
+) -> None:
+    customer = await get_or_register(uow, user, language, now)
+    tickets = await uow.tickets.for_customer(customer.id, limit=10)  # type: ignore[arg-type]
+    await queue(uow, presenter.my_tickets(customer, tickets), now)
+    await uow.commit()
+
+
+async def show_ticket_to_customer(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    user: TelegramUser,
+    ticket_id: int,
+    now: datetime,
+) -> None:
+    customer, ticket = await _own_ticket(uow, user, ticket_id)
+    messages = [
+        m
+        for m in await uow.messages.for_ticket(ticket_id)
+        if m.direction in (MessageDirection.CUSTOMER, MessageDirection.AGENT)
+    ]
+    await queue(uow, presenter.ticket_view(customer, ticket, messages), now)
+    await uow.commit()
+
+
+async def _own_ticket(
+    uow: AbstractUnitOfWork, user: TelegramUser, ticket_id: int
+) -> tuple[Customer, Ticket]:
+    customer = await uow.customers.by_telegram_id(user.id)
+    ticket = await uow.tickets.get(ticket_id)
+    if customer is None or ticket is None or ticket.customer_id != customer.id:
+        raise TicketNotFound(ticket_id)  # someone else's ticket looks exactly like a missing one
+    return customer, ticket
+
+
+async def customer_edited(
+    uow: AbstractUnitOfWork, presenter: Presenter, msg: Incoming, now: datetime
+) -> bool:
+    """A customer edited a message: keep the new text and show the edit to the agents."""
+    message = await uow.messages.by_customer_side(msg.chat_id, msg.message_id)
+    if message is None or message.direction is not MessageDirection.CUSTOMER:
+        return False
+    if message.text == msg.text:
+        return False
+    message.text = msg.text
+    message.edited = True
+    ticket = await uow.tickets.get(message.ticket_id)
+    assert ticket is not None
+    await queue(uow, presenter.customer_edit_to_agents(ticket, message), now)
+    await uow.commit()
+    return True
+
+
+async def customer_sets_status(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    user: TelegramUser,
+    ticket_id: int,
+    close: bool,
+    now: datetime,
+) -> bool:
+    """The customer closes or reopens one of their own tickets from ``/mytickets``."""
+    customer, ticket = await _own_ticket(uow, user, ticket_id)
+    actor = Actor.customer(customer.id)
+    changed = ticket.close(actor, now) if close else ticket.reopen(actor, now)
+    if changed:
+        calls = presenter.status_changed(ticket, customer, by_customer=True)
+        await queue(uow, calls + presenter.card_changed(ticket), now)
+        await uow.commit()
+    return changed
+
+
+async def offer_languages(
+    uow: AbstractUnitOfWork, presenter: Presenter, user: TelegramUser, language: str, now: datetime
+) -> None:
+    customer = await get_or_register(uow, user, language, now)
+    await queue(uow, presenter.language_menu(customer), now)
+    await uow.commit()
+
+
+async def set_language(
+    uow: AbstractUnitOfWork, presenter: Presenter, user: TelegramUser, language: str, now: datetime
+) -> Customer:
+    customer = await get_or_register(uow, user, language, now)
+    customer.language = language
+    await queue(uow, presenter.language_set(customer), now)
+    await uow.commit()
+    return customer
+
+
+# -- agents ------------------------------------------------------------------------------------
+
+
+async def require_agent(
+    uow: AbstractUnitOfWork, user: TelegramUser, needed: Role = Role.AGENT
+) -> Agent:
+    """The registered, active agent behind ``user`` with at least the ``needed`` role."""
+    agent = await uow.agents.by_telegram_id(user.id)
+    if agent is None or not agent.can(needed):
+        raise NotAllowed(f"requires role {needed}")
+    # Keep the registry's names fresh: admins from the settings start with their id as name.
+    agent.name = " ".join(p for p in (user.first_name, user.last_name) if p)
+    agent.username = user.username
+    return agent
+
+
+async def ticket_for_agent_message(
+    uow: AbstractUnitOfWork, config: DeskConfig, msg: Incoming
+) -> Ticket | None:
+    """The ticket an agents'-chat message belongs to: by topic, or by the message it replies to."""
+    if msg.thread_id is not None:
+        ticket = await uow.tickets.by_topic(msg.chat_id, msg.thread_id)
+        if ticket is not None:
+            return ticket
+    if msg.reply_to_message_id is not None:
+        ticket = await uow.tickets.by_card(msg.chat_id, msg.reply_to_message_id)
+        if ticket is not None:
+            return ticket
+        replied = await uow.messages.by_agent_side(msg.chat_id, msg.reply_to_message_id)
+        if replied is not None:
+            return await uow.tickets.get(replied.ticket_id)
+    return None
+
+
+async def agent_message(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    config: DeskConfig,
+    agent: Agent,
+    ticket: Ticket,
+    msg: Incoming,
+    now: datetime,
+    *,
+    note: bool = False,
+) -> TicketMessage | None:
+    """An agent wrote in a ticket: a note stays inside, anything else goes to the customer."""
+    if await uow.messages.by_agent_side(msg.chat_id, msg.message_id) is not None:
+        return None  # processed before
+    reply_to = None
+    if msg.reply_to_message_id is not None:
+        reply_to = await uow.messages.by_agent_side(msg.chat_id, msg.reply_to_message_id)
+    message = await uow.messages.add(
+        TicketMessage(
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            direction=MessageDirection.NOTE if note else MessageDirection.AGENT,
+            sent_at=msg.sent_at,
+            text=msg.text,
+            media_kind=msg.media_kind,
+            file_id=msg.file_id,
+            media_group_id=msg.media_group_id,
+            agent_chat_id=msg.chat_id,
+            agent_message_id=msg.message_id,
+            agent_thread_id=msg.thread_id,
+            author_agent_id=agent.id,
+            reply_to_id=reply_to.id if reply_to else None,
+        )
+    )
+    if note:
+        await uow.commit()
+        return message
+    customer = await uow.customers.get(ticket.customer_id)
+    assert customer is not None
+    message.customer_chat_id = customer.telegram_id
+    was_active = ticket.is_active
+    ticket.agent_replied(agent.id, now)  # type: ignore[arg-type]
+    calls = presenter.deliver_to_customer(ticket, customer, message, agent, reply_to)
+    if was_active != ticket.is_active:
+        calls += presenter.status_changed(ticket, customer, by_customer=False)
+    await queue(uow, calls + presenter.card_changed(ticket), now)
+    await uow.commit()
+    return message
+
+
+async def agent_edited(
+    uow: AbstractUnitOfWork, presenter: Presenter, msg: Incoming, now: datetime
+) -> bool:
+    """An agent edited a message that went to the customer: apply the edit to their copy."""
+    message = await uow.messages.by_agent_side(msg.chat_id, msg.message_id)
+    if message is None or message.text == msg.text:
+        return False
+    message.text = msg.text
+    message.edited = True
+    if message.direction is MessageDirection.AGENT:
+        ticket = await uow.tickets.get(message.ticket_id)
+        assert ticket is not None
+        await queue(uow, presenter.agent_edit_to_customer(ticket, message), now)
+    await uow.commit()
+    return True
+
+
+# -- ticket changes by agents ------------------------------------------------------------------
+
+
+async def load_ticket(uow: AbstractUnitOfWork, ticket_id: int) -> Ticket:
+    ticket = await uow.tickets.get(ticket_id)
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    return ticket
+
+
+async def change_status(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    agent: Agent,
+    ticket: Ticket,
+    status: TicketStatus,
+    now: datetime,
+) -> bool:
+    """Set a ticket's status; the customer hears about resolution, closing and reopening."""
+    actor = Actor.agent(agent.id)
+    if status is TicketStatus.OPEN and not ticket.is_active:
+        changed = ticket.reopen(actor, now)
+    else:
+        changed = ticket.change_status(status, actor, now)
+    if not changed:
+        return False
+    customer = await uow.customers.get(ticket.customer_id)
+    assert customer is not None
+    calls = presenter.status_changed(ticket, customer, by_customer=False)
+    await queue(uow, calls + presenter.card_changed(ticket), now)
+    await uow.commit()
+    return True
+
+
+async def claim(
+    uow: AbstractUnitOfWork, presenter: Presenter, agent: Agent, ticket: Ticket, now: datetime
+) -> bool:
+    return await assign(uow, presenter, agent, ticket, agent, now)
+
+
+async def assign(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    actor: Agent,
+    ticket: Ticket,
+    assignee: Agent | None,
+    now: datetime,
+) -> bool:
+    changed = ticket.assign(assignee.id if assignee else None, Actor.agent(actor.id), now)
+    return await _card_follows(uow, presenter, ticket, changed, now)
+
+
+async def set_priority(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    agent: Agent,
+    ticket: Ticket,
+    priority: Priority,
+    now: datetime,
+) -> bool:
+    changed = ticket.set_priority(priority, Actor.agent(agent.id), now)
+    return await _card_follows(uow, presenter, ticket, changed, now)
+
+
+async def set_team(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    agent: Agent,
+    ticket: Ticket,
+    team: Team | None,
+    now: datetime,
+) -> bool:
+    changed = ticket.set_team(team.id if team else None, Actor.agent(agent.id), now)
+    return await _card_follows(uow, presenter, ticket, changed, now)
+
+
+async def _card_follows(
+    uow: AbstractUnitOfWork, presenter: Presenter, ticket: Ticket, changed: bool, now: datetime
+) -> bool:
+    """After a change only agents care about: refresh the card and commit."""
+    if changed:
+        await queue(uow, presenter.card_changed(ticket), now)
+        await uow.commit()
+    return changed

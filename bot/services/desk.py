@@ -1,0 +1,203 @@
+"""Agents at work in their group: messages, notes, commands and card buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import TypeVar
+
+from bot.services.conversation import (
+    DeskConfig,
+    Incoming,
+    agent_edited,
+    agent_message,
+    assign,
+    change_status,
+    claim,
+    load_ticket,
+    require_agent,
+    set_priority,
+    set_team,
+    ticket_for_agent_message,
+)
+from bot.services.customers import queue
+from bot.services.ports import Presenter
+from models import (
+    Agent,
+    InvalidInput,
+    NoTicketHere,
+    Priority,
+    Team,
+    Ticket,
+    TicketStatus,
+    parse_status,
+)
+from storage import AbstractUnitOfWork
+
+T = TypeVar("T")
+NOTE_PREFIX = "//"
+TICKET_COMMANDS = (
+    "note",
+    "status",
+    "assign",
+    "team",
+    "priority",
+    "close",
+    "reopen",
+    "resolve",
+    "history",
+)
+
+
+async def agent_writes(
+    uow: AbstractUnitOfWork, presenter: Presenter, config: DeskConfig, msg: Incoming, now: datetime
+) -> bool:
+    """A message in the agents' group: in a ticket it goes to the customer (or stays as a note).
+
+    Messages outside any ticket (chatter in the General topic) are left alone. Returns whether
+    the message belonged to a ticket.
+    """
+    ticket = await ticket_for_agent_message(uow, config, msg)
+    if ticket is None:
+        return False
+    agent = await require_agent(uow, msg.user)
+    note = (msg.text or "").lstrip().startswith(NOTE_PREFIX)
+    await agent_message(uow, presenter, config, agent, ticket, msg, now, note=note)
+    return True
+
+
+async def agent_edits(
+    uow: AbstractUnitOfWork, presenter: Presenter, msg: Incoming, now: datetime
+) -> bool:
+    await require_agent(uow, msg.user)
+    return await agent_edited(uow, presenter, msg, now)
+
+
+def parse_priority(text: str) -> Priority:
+    key = text.strip().lower()
+    try:
+        return Priority(key)
+    except ValueError:
+        raise InvalidInput("priority", text, "expected one of: " + ", ".join(Priority)) from None
+
+
+async def ticket_command(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    config: DeskConfig,
+    msg: Incoming,
+    name: str,
+    args: str | None,
+    now: datetime,
+) -> bool:
+    """One of the ticket commands typed in a ticket's topic; returns whether anything changed."""
+    agent = await require_agent(uow, msg.user)
+    ticket = await ticket_for_agent_message(uow, config, msg)
+    if ticket is None:
+        raise NoTicketHere()
+    arg = (args or "").strip()
+    if name == "note":
+        if not arg:
+            raise InvalidInput("note", "", "write the note after /note")
+        note = replace(msg, text=arg)
+        return (
+            await agent_message(uow, presenter, config, agent, ticket, note, now, note=True)
+            is not None
+        )
+    if name in ("status", "close", "reopen", "resolve"):
+        target = {
+            "close": TicketStatus.CLOSED,
+            "reopen": TicketStatus.OPEN,
+            "resolve": TicketStatus.RESOLVED,
+        }.get(name) or _required(arg, "status", parse_status)
+        return await change_status(uow, presenter, agent, ticket, target, now)
+    if name == "priority":
+        priority = _required(arg, "priority", parse_priority)
+        return await set_priority(uow, presenter, agent, ticket, priority, now)
+    if name == "assign":
+        return await assign(uow, presenter, agent, ticket, await _assignee(uow, agent, arg), now)
+    if name == "team":
+        return await set_team(uow, presenter, agent, ticket, await _team(uow, arg), now)
+    if name == "history":
+        await _history(uow, presenter, ticket, now)
+        return False
+    raise InvalidInput("command", name, "unknown ticket command")
+
+
+def _required(arg: str, field: str, parse: Callable[[str], T]) -> T:
+    if not arg:
+        raise InvalidInput(field, "", f"give a {field}")
+    return parse(arg)
+
+
+async def _assignee(uow: AbstractUnitOfWork, me: Agent, arg: str) -> Agent | None:
+    if arg in ("", "me"):
+        return me
+    if arg.lower() in ("none", "nobody", "-"):
+        return None
+    agent = (
+        await uow.agents.by_telegram_id(int(arg))
+        if arg.isdigit()
+        else await uow.agents.by_username(arg)
+    )
+    if agent is None or not agent.active:
+        raise InvalidInput("agent", arg, "is not a registered agent")
+    return agent
+
+
+async def _team(uow: AbstractUnitOfWork, arg: str) -> Team | None:
+    if not arg:
+        raise InvalidInput("team", "", "give a team name, or 'none'")
+    if arg.lower() in ("none", "-"):
+        return None
+    team = await uow.teams.by_name(arg)
+    if team is None:
+        names = ", ".join(t.name for t in await uow.teams.list()) or "none yet"
+        raise InvalidInput("team", arg, f"unknown team; teams: {names}")
+    return team
+
+
+async def _history(
+    uow: AbstractUnitOfWork, presenter: Presenter, ticket: Ticket, now: datetime
+) -> None:
+    events = list(await uow.events.for_ticket(ticket.id))  # type: ignore[arg-type]
+    names = {a.id: a.name for a in await uow.agents.list(active_only=False) if a.id is not None}
+    await queue(uow, presenter.history(ticket, events, names), now)
+    await uow.commit()
+
+
+async def card_button(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    user_agent: Agent,
+    ticket_id: int,
+    action: str,
+    value: str,
+    now: datetime,
+) -> bool:
+    """A button on a ticket card; returns whether the ticket changed."""
+    ticket = await load_ticket(uow, ticket_id)
+    if action == "claim":
+        return await claim(uow, presenter, user_agent, ticket, now)
+    if action == "menu":
+        teams = await uow.teams.list()
+        await queue(uow, presenter.card_menu(ticket, value, teams), now)
+        await uow.commit()
+        return False
+    if action == "back":
+        await queue(uow, presenter.card_changed(ticket), now)
+        await uow.commit()
+        return False
+    if action == "status":
+        return await change_status(uow, presenter, user_agent, ticket, parse_status(value), now)
+    if action == "priority":
+        return await set_priority(uow, presenter, user_agent, ticket, parse_priority(value), now)
+    if action == "team":
+        team = None
+        if value not in ("", "0"):
+            team = await uow.teams.get(int(value)) if value.isdigit() else None
+            if team is None:
+                raise InvalidInput("team", value, "no such team")
+        return await set_team(uow, presenter, user_agent, ticket, team, now)
+    raise InvalidInput("action", action, "unknown button")

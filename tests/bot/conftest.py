@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.desk import Desk, make_desk
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
+    """The bot in-process with a forum agents' group."""
+    d = await make_desk(tmp_path)
+    yield d
+    await d.close()
+
+
+@pytest.fixture
+async def plain_desk(tmp_path: Path) -> AsyncIterator[Desk]:
+    """The bot in-process with an agents' group without topics."""
+    d = await make_desk(tmp_path, forum=False)
+    yield d
+    await d.close()

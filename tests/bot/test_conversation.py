@@ -1,0 +1,409 @@
+"""The ticket conversation through the real Dispatcher, inbox, outbox and Sender (in-process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models import MessageDirection, TicketStatus
+from tests.conftest import FixedClock
+from tests.support.desk import Desk, card_of, make_desk, press
+
+
+async def open_ticket(desk: Desk, name: str = "Ann", text: str = "My card was charged twice"):
+    customer = desk.emulator.add_user(name, language_code="en")
+    desk.emulator.user_sends_text(customer, text)
+    await desk.step()
+    async with desk.uow_factory() as uow:
+        customer_row = await uow.customers.by_telegram_id(customer["id"])
+        ticket = await uow.tickets.latest_for_customer(customer_row.id)
+    return customer, ticket
+
+
+class TestCustomerOpensTicket:
+    async def test_first_message_becomes_ticket_with_topic_card_and_copy(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        assert ticket.number == 1
+        assert ticket.status is TicketStatus.NEW
+        [topic] = desk.emulator.topics(desk.group_id)
+        assert topic["name"].startswith("#1 · ")
+        assert "charged twice" in topic["name"]
+        in_topic = desk.topic_messages(ticket.agent_thread_id)
+        card = card_of(desk, ticket)
+        assert "#1" in card["text"]
+        assert "Ann" in card["text"]
+        assert card["message_id"] in desk.emulator.pinned(desk.group_id)
+        copies = [m for m in in_topic if m.get("text") == "My card was charged twice"]
+        assert len(copies) == 1
+        assert "ticket #1" in desk.texts_to(ann)[-1]
+
+    async def test_later_messages_join_the_open_ticket(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        desk.emulator.user_sends_text(ann, "It happened yesterday")
+        desk.emulator.user_sends_media(ann, "photo", caption="the statement")
+        await desk.step()
+        assert len(desk.emulator.topics(desk.group_id)) == 1
+        texts = [
+            m.get("text") or m.get("caption") for m in desk.topic_messages(ticket.agent_thread_id)
+        ]
+        assert "It happened yesterday" in texts
+        assert "the statement" in texts
+        async with desk.uow_factory() as uow:
+            messages = await uow.messages.for_ticket(ticket.id)
+        assert [m.direction for m in messages] == [MessageDirection.CUSTOMER] * 3
+        assert all(m.agent_message_id is not None for m in messages)
+
+    async def test_album_is_copied_as_one_album(self, desk: Desk) -> None:
+        ann = desk.emulator.add_user("Ann")
+        desk.emulator.user_sends_album(ann, [("photo", "screens"), "photo", "photo"])
+        await desk.step()
+        ticket = await desk.ticket(1)
+        copies = desk.emulator.calls_of("copyMessages")
+        assert len(copies) == 1
+        photos = [m for m in desk.topic_messages(ticket.agent_thread_id) if m.get("photo")]
+        assert len(photos) == 3
+        assert len({m.get("media_group_id") for m in photos}) == 1
+        assert len(desk.emulator.topics(desk.group_id)) == 1
+
+    async def test_every_media_kind_is_accepted_and_copied(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        kinds = [
+            "photo",
+            "video",
+            "document",
+            "audio",
+            "voice",
+            "video_note",
+            "sticker",
+            "animation",
+        ]
+        for kind in kinds:
+            desk.emulator.user_sends_media(ann, kind)
+        desk.emulator.user_sends_location(ann, latitude=55.75, longitude=37.61)
+        desk.emulator.user_sends_contact(ann, phone_number="+100000", first_name="Bob")
+        await desk.step()
+        async with desk.uow_factory() as uow:
+            stored = await uow.messages.for_ticket(ticket.id)
+        assert [str(m.media_kind) for m in stored[1:]] == [*kinds, "location", "contact"]
+        assert all(m.agent_message_id is not None for m in stored)
+
+    async def test_html_in_names_and_text_breaks_nothing(self, desk: Desk) -> None:
+        _customer, ticket = await open_ticket(desk, name="<b>", text="a < b & c > d")
+        card = card_of(desk, ticket)
+        assert "<b>" in card["text"]  # shown literally, not as markup
+        assert "a < b & c > d" in card["text"]
+
+
+class TestAgentAnswers:
+    async def test_agent_text_reaches_the_customer_and_waits_for_them(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        desk.emulator.user_sends_text(
+            desk.admin, "We are on it", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        assert desk.texts_to(ann)[-1] == "We are on it"
+        after = await desk.ticket(1)
+        assert after.status is TicketStatus.WAITING
+        assert after.first_response_at is not None
+        assert "Alice" in card_of(desk, after)["text"]  # first reply assigns the ticket
+
+    async def test_agent_photo_and_document_reach_the_customer(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        desk.emulator.user_sends_media(
+            desk.admin,
+            "photo",
+            caption="see here",
+            chat_id=desk.group_id,
+            thread_id=ticket.agent_thread_id,
+        )
+        desk.emulator.user_sends_media(
+            desk.admin, "document", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        got = desk.to_user(ann)
+        assert got[-2].get("photo")
+        assert got[-2]["caption"] == "see here"
+        assert got[-1].get("document")
+
+    async def test_notes_stay_inside(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        before = len(desk.to_user(ann))
+        thread = ticket.agent_thread_id
+        desk.emulator.user_sends_text(
+            desk.admin, "// she called twice already", chat_id=desk.group_id, thread_id=thread
+        )
+        desk.emulator.user_sends_text(
+            desk.admin, "/note check the refund log", chat_id=desk.group_id, thread_id=thread
+        )
+        await desk.step()
+        assert len(desk.to_user(ann)) == before
+        async with desk.uow_factory() as uow:
+            notes = [
+                m
+                for m in await uow.messages.for_ticket(ticket.id)
+                if m.direction is MessageDirection.NOTE
+            ]
+        assert [n.text for n in notes] == ["// she called twice already", "check the refund log"]
+        assert (await desk.ticket(1)).status is TicketStatus.NEW
+
+    async def test_reply_to_a_customer_message_is_a_reply_on_their_side(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        original = desk.emulator.messages_in(ann["id"])[0]
+        async with desk.uow_factory() as uow:
+            [first] = await uow.messages.for_ticket(ticket.id)
+        desk.emulator.user_sends_text(
+            desk.admin,
+            "About this one",
+            chat_id=desk.group_id,
+            thread_id=ticket.agent_thread_id,
+            reply_to=first.agent_message_id,
+        )
+        await desk.step()
+        answer = desk.to_user(ann)[-1]
+        assert answer["text"] == "About this one"
+        assert answer["reply_to_message"]["message_id"] == original["message_id"]
+
+    async def test_edits_are_mirrored_both_ways(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        thread = ticket.agent_thread_id
+        sent = desk.emulator.user_sends_text(
+            desk.admin, "Refund in 3 days", chat_id=desk.group_id, thread_id=thread
+        )
+        await desk.step()
+        desk.emulator.user_edits(desk.admin, desk.group_id, sent["message_id"], "Refund in 2 days")
+        customer_msg = desk.emulator.messages_in(ann["id"])[0]
+        desk.emulator.user_edits(
+            ann, ann["id"], customer_msg["message_id"], "My card was charged THREE times"
+        )
+        await desk.step()
+        assert desk.to_user(ann)[-1]["text"] == "Refund in 2 days"
+        notices = [m for m in desk.topic_messages(thread) if "edited" in (m.get("text") or "")]
+        assert len(notices) == 1
+        assert "THREE times" in notices[0]["text"]
+
+    async def test_two_customers_never_see_each_others_replies(self, desk: Desk) -> None:
+        ann, t1 = await open_ticket(desk, "Ann", "ann's problem")
+        bob, t2 = await open_ticket(desk, "Bob", "bob's problem")
+        desk.emulator.user_sends_text(ann, "ann again")
+        desk.emulator.user_sends_text(bob, "bob again")
+        desk.emulator.user_sends_text(
+            desk.admin, "for ann", chat_id=desk.group_id, thread_id=t1.agent_thread_id
+        )
+        desk.emulator.user_sends_text(
+            desk.admin, "for bob", chat_id=desk.group_id, thread_id=t2.agent_thread_id
+        )
+        await desk.step()
+        assert "for ann" in desk.texts_to(ann)
+        assert "for bob" not in desk.texts_to(ann)
+        assert "for bob" in desk.texts_to(bob)
+        assert "for ann" not in desk.texts_to(bob)
+        t1_texts = [m.get("text") for m in desk.topic_messages(t1.agent_thread_id)]
+        assert "bob again" not in t1_texts
+
+
+class TestStatuses:
+    async def test_resolve_button_notifies_customer_and_edits_card(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        await press(desk, desk.admin, card_of(desk, ticket), "Resolve")
+        after = await desk.ticket(1)
+        assert after.status is TicketStatus.RESOLVED
+        notice = desk.to_user(ann)[-1]
+        assert "resolved" in notice["text"]
+        assert "Reopen" in str(notice["reply_markup"])
+        assert "Resolved" in card_of(desk, after)["text"]
+
+    async def test_status_menu_offers_statuses_and_sets_one(self, desk: Desk) -> None:
+        _ann, ticket = await open_ticket(desk)
+        await press(desk, desk.admin, card_of(desk, ticket), "Status")
+        card = card_of(desk, ticket)
+        assert "On hold" in str(card["reply_markup"])
+        await press(desk, desk.admin, card, "On hold")
+        after = await desk.ticket(1)
+        assert after.status is TicketStatus.ON_HOLD
+        assert "Claim" in str(card_of(desk, after)["reply_markup"])  # back to the main buttons
+
+    async def test_close_closes_the_topic_and_reopen_reopens_it(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        await press(desk, desk.admin, card_of(desk, ticket), "Close")
+        assert desk.emulator.topic(desk.group_id, ticket.agent_thread_id)["is_closed"]
+        assert "closed" in desk.texts_to(ann)[-1]
+        desk.emulator.user_sends_text(
+            desk.admin, "/reopen", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        assert not desk.emulator.topic(desk.group_id, ticket.agent_thread_id)["is_closed"]
+        assert (await desk.ticket(1)).status is TicketStatus.OPEN
+        assert "open again" in desk.texts_to(ann)[-1]
+
+    async def test_priority_and_claim_buttons(self, desk: Desk) -> None:
+        _ann, ticket = await open_ticket(desk)
+        await press(desk, desk.admin, card_of(desk, ticket), "Claim")
+        await press(desk, desk.admin, card_of(desk, ticket), "Priority")
+        await press(desk, desk.admin, card_of(desk, ticket), "Urgent")
+        after = await desk.ticket(1)
+        assert after.assignee_id is not None
+        assert after.status is TicketStatus.OPEN
+        assert str(after.priority) == "urgent"
+
+    @pytest.mark.parametrize(
+        ("command", "expected"),
+        [
+            ("/status on hold", TicketStatus.ON_HOLD),
+            ("/resolve", TicketStatus.RESOLVED),
+            ("/close", TicketStatus.CLOSED),
+        ],
+    )
+    async def test_status_commands(self, desk: Desk, command: str, expected: TicketStatus) -> None:
+        _ann, ticket = await open_ticket(desk)
+        desk.emulator.user_sends_text(
+            desk.admin, command, chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        assert (await desk.ticket(1)).status is expected
+
+    async def test_history_lists_the_events(self, desk: Desk) -> None:
+        _ann, ticket = await open_ticket(desk)
+        desk.emulator.user_sends_text(
+            desk.admin, "/priority high", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        desk.emulator.user_sends_text(
+            desk.admin, "/history", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        history = desk.topic_messages(ticket.agent_thread_id)[-1]["text"]
+        assert "History of ticket #1" in history
+        assert "priority_changed" in history
+        assert "Alice" in history
+
+
+class TestCustomerSelfService:
+    async def test_mytickets_close_and_reopen(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        desk.emulator.user_sends_text(ann, "/mytickets")
+        await desk.step()
+        listing = desk.to_user(ann)[-1]
+        assert "#1" in listing["text"]
+        await press(desk, ann, listing, "Close")
+        assert (await desk.ticket(1)).status is TicketStatus.CLOSED
+        assert any(
+            "customer closed" in (m.get("text") or "")
+            for m in desk.topic_messages(ticket.agent_thread_id)
+        )
+        desk.emulator.user_sends_text(ann, "/mytickets")
+        await desk.step()
+        await press(desk, ann, desk.to_user(ann)[-1], "Reopen")
+        assert (await desk.ticket(1)).status is TicketStatus.OPEN
+
+    async def test_view_shows_the_conversation(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        desk.emulator.user_sends_text(
+            desk.admin, "Which card?", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        desk.emulator.user_sends_text(ann, "/mytickets")
+        await desk.step()
+        await press(desk, ann, desk.to_user(ann)[-1], "view")
+        view = desk.to_user(ann)[-1]["text"]
+        assert "My card was charged twice" in view
+        assert "Which card?" in view
+
+    async def test_new_always_starts_a_new_ticket(self, desk: Desk) -> None:
+        ann, _ticket = await open_ticket(desk)
+        desk.emulator.user_sends_text(ann, "/new another problem")
+        await desk.step()
+        desk.emulator.user_sends_text(ann, "/new")
+        desk.emulator.user_sends_text(ann, "third problem")
+        await desk.step()
+        assert (await desk.ticket(2)).subject == "another problem"
+        assert (await desk.ticket(3)).subject == "third problem"
+
+    async def test_language_switch(self, desk: Desk) -> None:
+        ann = desk.emulator.add_user("Ann", language_code="en")
+        desk.emulator.user_sends_text(ann, "/language")
+        await desk.step()
+        await press(desk, ann, desk.to_user(ann)[-1], "Русский")
+        desk.emulator.user_sends_text(ann, "/help")
+        await desk.step()
+        assert "Как это работает" in desk.texts_to(ann)[-1]
+
+    async def test_russian_customer_is_answered_in_russian(self, desk: Desk) -> None:
+        ivan = desk.emulator.add_user("Иван", language_code="ru")
+        desk.emulator.user_sends_text(ivan, "/start")
+        desk.emulator.user_sends_text(ivan, "Не могу войти")
+        await desk.step()
+        texts = desk.texts_to(ivan)
+        assert texts[0].startswith("Здравствуйте, Иван")
+        assert "заявк" in texts[-1]
+
+
+async def test_reopen_window(tmp_path: Path) -> None:
+    clock = FixedClock()
+    desk = await make_desk(tmp_path, clock=clock, reopen_window_hours=72)
+    try:
+        ann, ticket = await open_ticket(desk)
+        desk.emulator.user_sends_text(
+            desk.admin, "/resolve", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        clock.advance(hours=71)
+        desk.emulator.user_sends_text(ann, "still broken")
+        await desk.step()
+        assert (await desk.ticket(1)).status is TicketStatus.OPEN
+        assert await desk.ticket(2) is None
+        desk.emulator.user_sends_text(
+            desk.admin, "/resolve", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        clock.advance(hours=73)
+        desk.emulator.user_sends_text(ann, "a different thing")
+        await desk.step()
+        assert (await desk.ticket(1)).status is TicketStatus.RESOLVED
+        assert (await desk.ticket(2)).subject == "a different thing"
+        assert len(desk.emulator.topics(desk.group_id)) == 2
+    finally:
+        await desk.close()
+
+
+class TestPlainGroup:
+    async def test_card_without_topics_and_reply_to_card_reaches_customer(
+        self, plain_desk: Desk
+    ) -> None:
+        desk = plain_desk
+        ann, ticket = await open_ticket(desk)
+        assert desk.emulator.topics(desk.group_id) == []
+        assert ticket.agent_thread_id is None
+        card = card_of(desk, ticket)
+        copy = desk.emulator.messages_in(desk.group_id)[-1]
+        assert copy["reply_to_message"]["message_id"] == card["message_id"]
+        desk.emulator.user_sends_text(
+            desk.admin, "Hello from agents", chat_id=desk.group_id, reply_to=card["message_id"]
+        )
+        desk.emulator.user_sends_text(
+            desk.admin, "And again", chat_id=desk.group_id, reply_to=copy["message_id"]
+        )
+        await desk.step()
+        assert desk.texts_to(ann)[-2:] == ["Hello from agents", "And again"]
+        await press(desk, desk.admin, card_of(desk, ticket), "Resolve")
+        assert (await desk.ticket(1)).status is TicketStatus.RESOLVED
+
+    async def test_chatter_outside_tickets_is_ignored(self, plain_desk: Desk) -> None:
+        desk = plain_desk
+        ann, _ticket = await open_ticket(desk)
+        before = len(desk.to_user(ann))
+        desk.emulator.user_sends_text(desk.admin, "lunch?", chat_id=desk.group_id)
+        await desk.step()
+        assert len(desk.to_user(ann)) == before
+
+
+class TestDeliveryProblems:
+    async def test_blocked_customer_is_reported_in_the_topic(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        desk.emulator.block_bot(ann)
+        desk.emulator.user_sends_text(
+            desk.admin, "Any news?", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        texts = [m.get("text") or "" for m in desk.topic_messages(ticket.agent_thread_id)]
+        assert any("Not delivered" in t and "blocked" in t for t in texts)
+        assert "blocked the bot" in card_of(desk, await desk.ticket(1))["text"]

@@ -1,0 +1,113 @@
+"""End-to-end: the real ``helpdesk run`` process against the emulator over HTTP."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.emulator import BotApiEmulator
+from tests.support.process import BotProcess
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "424242:E2E-token-for-the-emulator-only"
+
+
+@dataclass
+class Running:
+    emulator: BotApiEmulator
+    process: BotProcess
+    group: dict[str, Any]
+    admin: dict[str, Any]
+    data_dir: Path
+
+    @property
+    def group_id(self) -> int:
+        return int(self.group["id"])
+
+    def texts_to(self, user: dict[str, Any]) -> list[str]:
+        return [
+            m.get("text") or m.get("caption") or ""
+            for m in self.emulator.messages_in(user["id"], from_bot=True)
+        ]
+
+    async def wait(self, predicate: Callable[[], Any], what: str, seconds: float = 20) -> Any:
+        return await self.emulator.wait_for(
+            lambda _e: predicate(), timeout=seconds, description=what
+        )
+
+
+def bot_env(
+    emulator: BotApiEmulator,
+    group: dict[str, Any],
+    admin: dict[str, Any],
+    data_dir: Path,
+    **extra: str,
+) -> dict[str, str]:
+    return {
+        "HELPDESK_BOT_TOKEN": TOKEN,
+        "HELPDESK_TELEGRAM_API_URL": emulator.base_url,
+        "HELPDESK_AGENT_CHAT_ID": str(group["id"]),
+        "HELPDESK_ADMIN_IDS": str(admin["id"]),
+        "HELPDESK_DATA_DIR": str(data_dir),
+        "HELPDESK_LOG_LEVEL": "DEBUG",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+async def start_bot(tmp_path: Path, *, forum: bool = True, **extra: str) -> Running:
+    emulator = BotApiEmulator(TOKEN)
+    await emulator.start()
+    group = emulator.add_supergroup("Agents", is_forum=forum)
+    admin = emulator.add_user("Alice", username="alice", language_code="en")
+    emulator.add_member(group["id"], admin, "administrator")
+    data_dir = tmp_path / "data"
+    process = BotProcess(
+        [sys.executable, "-m", "bot", "run"],
+        bot_env(emulator, group, admin, data_dir, **extra),
+        cwd=tmp_path,
+        log_path=tmp_path / "bot.log",
+    )
+    await process.start()
+    await process.wait_ready(emulator, timeout=60)
+    return Running(emulator, process, group, admin, data_dir)
+
+
+@pytest.fixture
+def bot_factory(tmp_path: Path) -> Callable[..., Any]:
+    started: list[Running] = []
+
+    async def factory(**kwargs: Any) -> Running:
+        running = await start_bot(tmp_path, **kwargs)
+        started.append(running)
+        return running
+
+    factory.started = started  # type: ignore[attr-defined]
+    return factory
+
+
+@pytest.fixture
+async def forum_bot(bot_factory: Any) -> AsyncIterator[Running]:
+    running = await bot_factory(forum=True)
+    yield running
+    await _stop(running)
+
+
+@pytest.fixture
+async def plain_bot(bot_factory: Any) -> AsyncIterator[Running]:
+    running = await bot_factory(forum=False)
+    yield running
+    await _stop(running)
+
+
+async def _stop(running: Running) -> None:
+    if running.process.running:
+        await running.process.terminate(timeout=10)
+    await running.emulator.stop()

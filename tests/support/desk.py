@@ -1,0 +1,165 @@
+"""The whole bot in-process: emulator world -> inbox -> Dispatcher -> outbox -> emulator.
+
+Updates go through the real inbox processor and Dispatcher; the real Sender delivers the outbox
+to the emulator through an in-process session. ``await desk.step()`` runs one full round.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.delivery import DeliveryAdapter
+from bot.adapters.presenter import Presenter
+from bot.app import build_dispatcher, desk_config_from, make_bot, make_presenter, make_sender
+from bot.config import Settings
+from bot.runtime.processor import Processor
+from bot.runtime.sender import Sender
+from bot.services import agents
+from bot.services.triage_port import Triage
+from bot.texts import make_i18n
+from storage import SqlAlchemyUnitOfWork, make_session_factory
+from tests.support.db import engine_with_schema
+from tests.support.emulator import BotApiEmulator
+from tests.support.session import EmulatorSession
+
+TOKEN = "123456:TEST-token-for-the-emulator-only"
+
+
+@dataclass
+class Desk:
+    emulator: BotApiEmulator
+    bot: Bot
+    dp: Dispatcher
+    processor: Processor
+    sender: Sender
+    engine: AsyncEngine
+    uow_factory: Any
+    presenter: Presenter
+    group: dict[str, Any]
+    admin: dict[str, Any]
+    settings: Settings
+    seen: int = field(default=0)
+
+    @property
+    def group_id(self) -> int:
+        return int(self.group["id"])
+
+    async def step(self, *, ignore_delays: bool = True) -> None:
+        """Store pending updates in the inbox, process them all, then drain the outbox."""
+        updates = self.emulator.take_updates()
+        if updates:
+            async with self.uow_factory() as uow:
+                rows = [(u["update_id"], json.dumps(u)) for u in updates]
+                await uow.inbox.add_many(rows, datetime.now(UTC))
+                await uow.commit()
+        while True:
+            async with self.uow_factory() as uow:
+                items = await uow.inbox.pending()
+            if not items:
+                break
+            for item in items:
+                await self.processor.process(item)
+        await self.sender.flush(ignore_delays=ignore_delays)
+
+    def to_user(self, user: dict[str, Any]) -> list[dict[str, Any]]:
+        """Messages the bot sent to a user's private chat."""
+        return self.emulator.messages_in(user["id"], from_bot=True)
+
+    def texts_to(self, user: dict[str, Any]) -> list[str]:
+        return [m.get("text") or m.get("caption") or "" for m in self.to_user(user)]
+
+    def topic_messages(self, thread_id: int) -> list[dict[str, Any]]:
+        return self.emulator.messages_in(self.group_id, thread_id)
+
+    async def ticket(self, number: int) -> Any:
+        async with self.uow_factory() as uow:
+            return await uow.tickets.by_number(number)
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+async def make_desk(
+    tmp_path: Path,
+    *,
+    forum: bool = True,
+    triage: Triage | None = None,
+    clock: Any = None,
+    **settings_overrides: Any,
+) -> Desk:
+    emulator = BotApiEmulator(TOKEN)
+    group = emulator.add_supergroup("Support agents", is_forum=forum)
+    admin = emulator.add_user("Alice", username="alice_admin", language_code="en")
+    emulator.add_member(group["id"], admin, "administrator")
+    settings = Settings(
+        bot_token=TOKEN,
+        agent_chat_id=group["id"],
+        admin_ids=[admin["id"]],
+        data_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}",
+        rate_private_per_s=1000,
+        rate_group_per_min=100000,
+        rate_global_per_s=1000,
+        **settings_overrides,
+    )
+    engine = await engine_with_schema(settings.database_url)
+    uow_factory = partial(SqlAlchemyUnitOfWork, make_session_factory(engine))
+    bot = make_bot(settings, EmulatorSession(emulator))
+    i18n = make_i18n(settings.default_language)
+    I18n.set_current(i18n)
+    config = desk_config_from(settings, is_forum=forum)
+    presenter = make_presenter(i18n, config)
+    dp = build_dispatcher(settings, uow_factory, presenter, config, triage=triage, clock=clock)
+    sender = make_sender(bot, uow_factory, settings, DeliveryAdapter(i18n, presenter))
+    processor = Processor(dp, bot, uow_factory, retry_delay=0)
+    async with uow_factory() as uow:
+        await agents.ensure_admins(uow, settings.admin_ids, datetime.now(UTC))
+    return Desk(
+        emulator=emulator,
+        bot=bot,
+        dp=dp,
+        processor=processor,
+        sender=sender,
+        engine=engine,
+        uow_factory=uow_factory,
+        presenter=presenter,
+        group=group,
+        admin=admin,
+        settings=settings,
+    )
+
+
+def button_data(message: dict[str, Any], label: str) -> str:
+    """The callback data of the button whose text contains ``label``."""
+    markup = message.get("reply_markup") or {}
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if label in button.get("text", ""):
+                return str(button["callback_data"])
+    labels = [b.get("text") for row in markup.get("inline_keyboard", []) for b in row]
+    raise AssertionError(f"no button {label!r} among {labels}")
+
+
+async def press(
+    desk: Desk, user: dict[str, Any], message: dict[str, Any], label: str
+) -> dict[str, Any]:
+    """``user`` presses the button labelled ``label`` under ``message``; runs one step."""
+    query = desk.emulator.user_presses(
+        user, message["chat"]["id"], message["message_id"], button_data(message, label)
+    )
+    await desk.step()
+    return query
+
+
+def card_of(desk: Desk, ticket: Any) -> dict[str, Any]:
+    return desk.emulator.message(desk.group_id, ticket.card_message_id)

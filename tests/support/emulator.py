@@ -1,0 +1,2690 @@
+"""A Telegram Bot API emulator for tests.
+
+``BotApiEmulator`` keeps a small, consistent world (users, chats, forum topics, messages,
+files, pending updates) and answers Bot API methods over HTTP (``start()``) or in-process
+(``handle()`` / ``process()``). Tests act as people through ``user_sends_*`` and friends, which
+queue complete ``Update`` objects for the bot, and they can inject faults (429, 5xx, HTML
+bodies, slow or dropped responses) that aiogram maps to its exceptions exactly as it does
+for Telegram (see ``/work/shared/TELEGRAM.md`` §1.2).
+
+Typical end-to-end use::
+
+    async with BotApiEmulator() as emulator:
+        alice = emulator.add_user("Alice")
+        agents = emulator.add_supergroup("Agents")          # a forum, bot is admin
+        ...start the bot with HELPDESK_TELEGRAM_API_URL=emulator.base_url...
+        emulator.user_sends_text(alice, "/start")
+        reply = await emulator.wait_for_message(alice["id"])
+
+Run standalone with ``python -m tests.support.emulator --port 8081 --token 123:ABC``.
+
+Error descriptions follow Telegram's wording where it is known. Descriptions not verified
+against Telegram are marked ``# unverified`` next to their constant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import copy
+import functools
+import hashlib
+import itertools
+import json
+import logging
+import math
+import mimetypes
+import random
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Update
+from aiohttp import web
+
+from tests.support.tg_html import EntityParseError, parse_html, utf16_len
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TOKEN = "123456789:AAEmulatorTestTokenForHelpDesk0000000"
+
+FORUM_ICON_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
+
+# Bot API: an empty allowed_updates list means all types except these three.
+DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+FAULT_KINDS = frozenset(
+    {"429", "500", "502_html", "timeout", "slow", "drop", "drop_after", "blocked", "bad_request"}
+)
+_ERROR_FAULTS = frozenset({"429", "500", "502_html", "blocked", "bad_request"})
+
+BLOCKED = "bot was blocked by the user"
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
+QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+TOPIC_NAME_INVALID = "TOPIC_NAME_INVALID"
+ICON_COLOR_INVALID = "TOPIC_ICON_COLOR_INVALID"  # unverified
+MEDIA_GROUP_SIZE = "media group must contain 2-10 items"  # unverified
+BAD_GATEWAY_HTML = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+MEDIA_KINDS = (
+    "photo",
+    "video",
+    "document",
+    "audio",
+    "voice",
+    "video_note",
+    "sticker",
+    "animation",
+)
+CONTENT_KEYS = (
+    "text",
+    "entities",
+    "link_preview_options",
+    *MEDIA_KINDS,
+    "caption",
+    "caption_entities",
+    "show_caption_above_media",
+    "has_media_spoiler",
+    "location",
+    "contact",
+    "venue",
+    "dice",
+)
+SERVICE_KEYS = frozenset(
+    {
+        "forum_topic_created",
+        "forum_topic_closed",
+        "forum_topic_reopened",
+        "forum_topic_edited",
+        "pinned_message",
+        "new_chat_members",
+        "left_chat_member",
+        "new_chat_title",
+        "group_chat_created",
+    }
+)
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+_SEND_METHODS = {
+    "sendphoto": "photo",
+    "sendvideo": "video",
+    "senddocument": "document",
+    "sendaudio": "audio",
+    "sendvoice": "voice",
+    "sendvideonote": "video_note",
+    "sendsticker": "sticker",
+    "sendanimation": "animation",
+}
+_RATE_COUNTED = frozenset(
+    {
+        "sendmessage",
+        *_SEND_METHODS,
+        "sendlocation",
+        "sendcontact",
+        "sendmediagroup",
+        "copymessage",
+        "copymessages",
+        "forwardmessage",
+        "forwardmessages",
+    }
+)
+_RATE_COUNTED_EDITS = frozenset(
+    {"editmessagetext", "editmessagecaption", "editmessagereplymarkup"}
+)
+
+# Form-encoded values are all strings; these stay strings even when they look like JSON.
+_STRING_FIELDS = frozenset(
+    {
+        "text",
+        "caption",
+        "name",
+        "title",
+        "description",
+        "short_description",
+        "parse_mode",
+        "callback_query_id",
+        "url",
+        "secret_token",
+        "emoji",
+        "first_name",
+        "last_name",
+        "phone_number",
+        "vcard",
+        "icon_custom_emoji_id",
+        "file_id",
+        "action",
+        "language_code",
+        "business_connection_id",
+        "message_effect_id",
+        "performer",
+        "inline_message_id",
+        "ip_address",
+        "custom_title",
+        "address",
+        "question",
+        "payload",
+        *MEDIA_KINDS,
+        "thumbnail",
+        "cover",
+    }
+)
+_JSON_FIELDS = frozenset(
+    {
+        "reply_markup",
+        "reply_parameters",
+        "entities",
+        "caption_entities",
+        "media",
+        "allowed_updates",
+        "commands",
+        "scope",
+        "reaction",
+        "message_ids",
+        "link_preview_options",
+    }
+)
+
+_FILE_PREFIX = {
+    "photo": "AgAC",
+    "video": "BAAC",
+    "document": "BQAC",
+    "audio": "CQAC",
+    "voice": "AwAC",
+    "video_note": "DQAC",
+    "sticker": "CAAC",
+    "animation": "CgAC",
+}
+_FILE_FOLDER = {
+    "photo": ("photos", "jpg"),
+    "video": ("videos", "mp4"),
+    "document": ("documents", "pdf"),
+    "audio": ("music", "mp3"),
+    "voice": ("voice", "oga"),
+    "video_note": ("video_notes", "mp4"),
+    "sticker": ("stickers", "webp"),
+    "animation": ("animations", "mp4"),
+}
+_DEFAULT_META: dict[str, dict[str, Any]] = {
+    "video": {"width": 1280, "height": 720, "duration": 5, "mime_type": "video/mp4"},
+    "document": {"file_name": "document.pdf", "mime_type": "application/pdf"},
+    "audio": {"duration": 30, "mime_type": "audio/mpeg", "file_name": "audio.mp3"},
+    "voice": {"duration": 3, "mime_type": "audio/ogg"},
+    "video_note": {"length": 240, "duration": 5},
+    "sticker": {
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "emoji": "👍",
+    },
+    "animation": {
+        "width": 320,
+        "height": 240,
+        "duration": 3,
+        "mime_type": "video/mp4",
+        "file_name": "animation.mp4",
+    },
+}
+_PHOTO_SIZES = ((320, 240), (1280, 960))
+# Kinds Telegram lets you resend under another method: an animation is also a document.
+_COMPATIBLE_KINDS = {("document", "animation"), ("animation", "document")}
+
+
+class ApiError(Exception):
+    """A Bot API error answer: ``{"ok": false, "error_code": ..., "description": ...}``."""
+
+    def __init__(
+        self, error_code: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(description)
+        self.error_code = error_code
+        self.description = description
+        self.parameters = parameters
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.error_code,
+            "description": self.description,
+        }
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+def bad_request(detail: str) -> ApiError:
+    return ApiError(400, f"Bad Request: {detail}")
+
+
+def forbidden(detail: str) -> ApiError:
+    return ApiError(403, f"Forbidden: {detail}")
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file that arrived as a multipart upload (or through ``EmulatorSession``)."""
+
+    filename: str
+    content: bytes
+    content_type: str | None = None
+
+
+@dataclass
+class RecordedCall:
+    """One API call as the emulator saw it.
+
+    ``response`` is the JSON the emulator produced: None while pending, and for "drop"
+    faults, which do nothing. ``fault`` names the fault served ("rate_limit" for limits).
+    """
+
+    method: str
+    params: dict[str, Any]
+    timestamp: float
+    monotonic: float
+    transport: str
+    fault: str | None = None
+    response: dict[str, Any] | None = None
+    status: int | None = None
+    finished: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.response is not None and self.response.get("ok") is True
+
+    @property
+    def result(self) -> Any:
+        if not self.ok:
+            msg = f"{self.method} did not succeed: {self.response}"
+            raise AssertionError(msg)
+        assert self.response is not None
+        return self.response["result"]
+
+    def describe(self) -> str:
+        shown = {k: _short(v) for k, v in self.params.items()}
+        if self.response is None:
+            if not self.finished:
+                answer = "pending"
+            else:
+                answer = "dropped" if self.status is None else f"{self.status} (non-JSON body)"
+        elif self.response.get("ok"):
+            answer = "ok"
+        else:
+            answer = f"{self.status} {self.response.get('description')}"
+        fault = f" [fault {self.fault}]" if self.fault else ""
+        return f"{self.method} {shown} -> {answer}{fault}"
+
+
+@dataclass
+class Fault:
+    """A fault waiting to be served; ``times=None`` means until ``clear_faults()``."""
+
+    kind: str
+    method: str | None = None
+    times: int | None = 1
+    retry_after: int = 1
+    delay: float = 3.0
+    description: str | None = None
+    chat_id: int | str | None = None
+    hits: int = 0
+
+    def matches(self, method: str, params: Mapping[str, Any]) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.method is None:
+            if method == "getupdates":
+                return False
+        elif self.method.lower() != method:
+            return False
+        return self.chat_id is None or str(params.get("chat_id")) == str(self.chat_id)
+
+
+@dataclass
+class Outcome:
+    """What the transport must do with a call: answer (maybe late) or drop the connection."""
+
+    status: int
+    payload: dict[str, Any] | None = None
+    raw_body: str | None = None
+    content_type: str = "application/json"
+    delay: float = 0.0
+    drop: bool = False
+    fault: str | None = None
+
+    def body(self) -> str:
+        if self.raw_body is not None:
+            return self.raw_body
+        return json.dumps(self.payload, ensure_ascii=False)
+
+
+@dataclass
+class RateLimits:
+    private_per_s: int | None = 1
+    group_per_min: int | None = 20
+    global_per_s: int | None = 30
+    count_edits: bool = True
+
+
+@dataclass
+class FileRecord:
+    file_id: str
+    file_unique_id: str
+    kind: str
+    content: bytes
+    file_path: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def as_object(self) -> dict[str, Any]:
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            **self.meta,
+            "file_size": len(self.content),
+        }
+
+
+@dataclass
+class Topic:
+    message_thread_id: int
+    name: str
+    icon_color: int
+    icon_custom_emoji_id: str | None = None
+    closed: bool = False
+    creator_id: int | None = None
+
+    def as_object(self) -> dict[str, Any]:
+        topic: dict[str, Any] = {
+            "message_thread_id": self.message_thread_id,
+            "name": self.name,
+            "icon_color": self.icon_color,
+        }
+        if self.icon_custom_emoji_id:
+            topic["icon_custom_emoji_id"] = self.icon_custom_emoji_id
+        return topic
+
+
+@dataclass
+class ChatState:
+    chat: dict[str, Any]
+    members: dict[int, dict[str, Any]] = field(default_factory=dict)
+    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    deleted: set[int] = field(default_factory=set)
+    topics: dict[int, Topic] = field(default_factory=dict)
+    pinned: list[int] = field(default_factory=list)
+    next_message_id: int = 1
+    reply_keyboard: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> int:
+        return int(self.chat["id"])
+
+    @property
+    def is_private(self) -> bool:
+        return self.chat["type"] == "private"
+
+    @property
+    def is_forum(self) -> bool:
+        return bool(self.chat.get("is_forum"))
+
+    def live(self, message_id: int) -> dict[str, Any] | None:
+        if message_id in self.deleted:
+            return None
+        return self.messages.get(message_id)
+
+
+@dataclass
+class CallbackState:
+    query: dict[str, Any]
+    answered: bool = False
+    answer: dict[str, Any] | None = None
+
+
+@dataclass
+class _UserState:
+    user: dict[str, Any]
+    blocked: bool = False
+    started: bool = True
+    deactivated: bool = False
+
+
+def _short(value: Any, limit: int = 60) -> Any:
+    if isinstance(value, UploadedFile):
+        return f"<upload {value.filename} {len(value.content)}B>"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def decode_form_value(key: str, value: Any) -> Any:
+    """Turn one form field back into the JSON value the client meant.
+
+    aiogram sends every field as a string: numbers as ``"42"``, booleans as ``"true"`` and
+    objects as JSON text. Free-text fields stay strings whatever they look like.
+    """
+    if not isinstance(value, str) or key in _STRING_FIELDS:
+        return value
+    if key in _JSON_FIELDS:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    stripped = value.strip()
+    if stripped in ("true", "false", "null") or stripped[:1] in "-0123456789[{":
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            return value
+    return value
+
+
+def decode_params(fields: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Decode form/query fields into typed params (see ``decode_form_value``)."""
+    return {key: decode_form_value(key, value) for key, value in fields}
+
+
+def _normalise_json_params(body: Mapping[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in _JSON_FIELDS and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        params[key] = value
+    return params
+
+
+def _int(params: Mapping[str, Any], key: str, *, required: bool = False) -> int | None:
+    value = params.get(key)
+    if value is None or value == "":
+        if required:
+            raise bad_request(f"{key} is empty")
+        return None
+    if isinstance(value, bool):
+        raise bad_request(f"invalid {key} specified")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise bad_request(f"invalid {key} specified") from None
+
+
+def _bool(params: Mapping[str, Any], key: str) -> bool:
+    value = params.get(key)
+    if isinstance(value, str):
+        return value.lower() in ("true", "1")
+    return bool(value)
+
+
+def _json(params: Mapping[str, Any], key: str) -> Any:
+    value = params.get(key)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise bad_request(f"can't parse {key} JSON object") from None
+    return value
+
+
+def _str(params: Mapping[str, Any], key: str) -> str | None:
+    value = params.get(key)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _strip_nested(message: dict[str, Any]) -> dict[str, Any]:
+    # Telegram nests one level only: a reply's reply_to_message has no reply_to_message itself.
+    nested = copy.deepcopy(message)
+    nested.pop("reply_to_message", None)
+    return nested
+
+
+def _is_service(message: Mapping[str, Any]) -> bool:
+    return any(key in message for key in SERVICE_KEYS)
+
+
+class BotApiEmulator:
+    """A Telegram Bot API world with an optional HTTP front end."""
+
+    def __init__(
+        self,
+        token: str | None = DEFAULT_TOKEN,
+        *,
+        bot_username: str = "helpdesk_test_bot",
+        bot_first_name: str = "Help Desk",
+        bot_id: int | None = None,
+        validate_updates: bool = True,
+        first_update_id: int = 1000,
+    ) -> None:
+        """Create an empty world.
+
+        ``token=None`` accepts any token in URLs. The bot id defaults to the token's numeric
+        prefix, which is what aiogram's ``Bot.id`` reports too. ``validate_updates`` parses
+        every emitted update with aiogram so that a malformed one fails the test at once.
+        """
+        if bot_id is None:
+            prefix = (token or DEFAULT_TOKEN).split(":", 1)[0]
+            bot_id = int(prefix) if prefix.isdigit() else 123456789
+        self.token = token
+        self.validate_updates = validate_updates
+        self.bot_user: dict[str, Any] = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": bot_first_name,
+            "username": bot_username,
+        }
+        self.calls: list[RecordedCall] = []
+        self.internal_errors: list[str] = []
+        self.emitted_updates: list[dict[str, Any]] = []
+        self.discarded_updates: list[dict[str, Any]] = []
+        self.served_429 = 0
+        self.webhook: dict[str, Any] | None = None
+        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.chat_actions: list[dict[str, Any]] = []
+        self.reactions: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        self.callbacks: dict[str, CallbackState] = {}
+        self.files: dict[str, FileRecord] = {}
+
+        self._users: dict[int, _UserState] = {}
+        self._chats: dict[int, ChatState] = {}
+        self._history: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        self._sent_markup: dict[tuple[int, int], dict[str, Any]] = {}
+        self._photo_groups: dict[str, list[str]] = {}
+        self._files_by_path: dict[str, FileRecord] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._next_update_id = first_update_id
+        self._delivery_counts: dict[int, int] = {}
+        self._allowed_updates: frozenset[str] | None = None
+        self._poll_waiter: asyncio.Future[str] | None = None
+        self._closing = False
+
+        self._faults: list[Fault] = []
+        self._random_faults: dict[str, Any] | None = None
+        self._rng = random.Random(0)
+        self._rate_limits: RateLimits | None = None
+        self._rate_log: deque[tuple[float, int | None]] = deque()
+
+        self._user_ids = itertools.count(5_000_000_001)
+        self._group_ids = itertools.count(1_000_000_001)
+        self._file_counter = itertools.count(1)
+        self._media_groups = itertools.count(13_500_000_000_000_001)
+        self._query_ids = itertools.count(4_382_000_000_000_001)
+
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+
+        self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "getme": self._get_me,
+            "logout": self._ok,
+            "close": self._ok,
+            "getupdates": self._get_updates,
+            "setwebhook": self._set_webhook,
+            "deletewebhook": self._delete_webhook,
+            "getwebhookinfo": self._get_webhook_info,
+            "sendmessage": self._send_message,
+            "copymessage": self._copy_message,
+            "copymessages": self._copy_messages,
+            "forwardmessage": self._forward_message,
+            "forwardmessages": self._forward_messages,
+            **{
+                name: functools.partial(self._send_media, kind=kind)
+                for name, kind in _SEND_METHODS.items()
+            },
+            "sendlocation": self._send_location,
+            "sendcontact": self._send_contact,
+            "sendmediagroup": self._send_media_group,
+            "editmessagetext": self._edit_message_text,
+            "editmessagecaption": self._edit_message_caption,
+            "editmessagereplymarkup": self._edit_message_reply_markup,
+            "deletemessage": self._delete_message,
+            "deletemessages": self._delete_messages,
+            "answercallbackquery": self._answer_callback_query,
+            "createforumtopic": self._create_forum_topic,
+            "editforumtopic": self._edit_forum_topic,
+            "closeforumtopic": self._close_forum_topic,
+            "reopenforumtopic": self._reopen_forum_topic,
+            "deleteforumtopic": self._delete_forum_topic,
+            "pinchatmessage": self._pin_chat_message,
+            "unpinchatmessage": self._unpin_chat_message,
+            "unpinallchatmessages": self._unpin_all_chat_messages,
+            "getchat": self._get_chat,
+            "getchatmember": self._get_chat_member,
+            "getchatadministrators": self._get_chat_administrators,
+            "setmycommands": self._set_my_commands,
+            "deletemycommands": self._delete_my_commands,
+            "getmycommands": self._get_my_commands,
+            "sendchataction": self._send_chat_action,
+            "setmessagereaction": self._set_message_reaction,
+            "getfile": self._get_file,
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve the API over HTTP; returns ``base_url``."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._http_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._http_file)
+        app.router.add_get("/_emulator/state", self._http_state)
+        app.router.add_post("/_emulator/{action}", self._http_control)
+        # handler_cancellation: a client that gives up should end its long poll, as on Telegram.
+        runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=0.5, handler_cancellation=True
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        self._runner = runner
+        self._closing = False
+        self._base_url = f"http://{bound_host}:{bound_port}"
+        return self._base_url
+
+    @property
+    def base_url(self) -> str:
+        if self._base_url is None:
+            msg = "the emulator is not serving HTTP; call start() first"
+            raise RuntimeError(msg)
+        return self._base_url
+
+    def api_server(self) -> TelegramAPIServer:
+        """A ``TelegramAPIServer`` pointing aiogram at this emulator."""
+        return TelegramAPIServer.from_base(self.base_url)
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._wake_poller("closing")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._base_url = None
+
+    async def __aenter__(self) -> BotApiEmulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ world setup
+
+    def add_user(
+        self,
+        first_name: str,
+        username: str | None = None,
+        language_code: str | None = "en",
+        last_name: str | None = None,
+        *,
+        user_id: int | None = None,
+        is_premium: bool = False,
+        started: bool = True,
+    ) -> dict[str, Any]:
+        """Create a person and their private chat with the bot; returns the ``User`` object.
+
+        ``started=False`` models someone who never pressed Start: the bot gets 403
+        "bot can't initiate conversation with a user" until they write to it.
+        """
+        uid = user_id if user_id is not None else next(self._user_ids)
+        user: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": first_name}
+        if last_name:
+            user["last_name"] = last_name
+        if username:
+            user["username"] = username
+        if language_code:
+            user["language_code"] = language_code
+        if is_premium:
+            user["is_premium"] = True
+        self._users[uid] = _UserState(user=user, started=started)
+        chat: dict[str, Any] = {"id": uid, "type": "private", "first_name": first_name}
+        if last_name:
+            chat["last_name"] = last_name
+        if username:
+            chat["username"] = username
+        state = ChatState(chat=chat)
+        state.members[uid] = {"status": "member", "user": copy.deepcopy(user)}
+        state.members[self.bot_id] = {"status": "member", "user": copy.deepcopy(self.bot_user)}
+        self._chats[uid] = state
+        return copy.deepcopy(user)
+
+    def add_supergroup(
+        self,
+        title: str,
+        is_forum: bool = True,
+        bot_can_manage_topics: bool = True,
+        *,
+        chat_id: int | None = None,
+        username: str | None = None,
+        bot_is_admin: bool = True,
+        owner: dict[str, Any] | int | None = None,
+    ) -> dict[str, Any]:
+        """Create a supergroup (a forum by default) with the bot in it; returns the ``Chat``."""
+        cid = chat_id if chat_id is not None else -(10**12 + next(self._group_ids))
+        chat: dict[str, Any] = {"id": cid, "type": "supergroup", "title": title}
+        if username:
+            chat["username"] = username
+        if is_forum:
+            chat["is_forum"] = True
+        # Message 1 of a real supergroup predates the bot; thread id 1 is the General topic.
+        state = ChatState(chat=chat, next_message_id=2)
+        if bot_is_admin:
+            state.members[self.bot_id] = self._admin_member(
+                self.bot_user, can_manage_topics=bot_can_manage_topics
+            )
+        else:
+            state.members[self.bot_id] = {"status": "member", "user": copy.deepcopy(self.bot_user)}
+        if owner is not None:
+            owner_user = self._user(owner)
+            state.members[owner_user["id"]] = {
+                "status": "creator",
+                "user": copy.deepcopy(owner_user),
+                "is_anonymous": False,
+            }
+        self._chats[cid] = state
+        return copy.deepcopy(chat)
+
+    def add_member(
+        self, chat_id: int, user: dict[str, Any] | int, status: str = "member", **rights: bool
+    ) -> None:
+        """Put ``user`` into a group as "member", "administrator" (``rights``) or "creator"."""
+        state = self._chat_state(chat_id)
+        person = self._user(user)
+        if status == "administrator":
+            state.members[person["id"]] = self._admin_member(person, **rights)
+        elif status == "creator":
+            state.members[person["id"]] = {
+                "status": "creator",
+                "user": copy.deepcopy(person),
+                "is_anonymous": False,
+            }
+        else:
+            state.members[person["id"]] = {"status": status, "user": copy.deepcopy(person)}
+
+    def set_bot_rights(self, chat_id: int, **rights: bool) -> None:
+        """Change the bot's admin rights in a group (makes it an administrator)."""
+        state = self._chat_state(chat_id)
+        current = state.members.get(self.bot_id, {})
+        merged = {k: v for k, v in current.items() if k.startswith("can_")} | rights
+        state.members[self.bot_id] = self._admin_member(self.bot_user, **merged)
+
+    def kick_bot(self, chat_id: int) -> None:
+        """Remove the bot from a group: further calls there get 403."""
+        state = self._chat_state(chat_id)
+        state.members[self.bot_id] = {
+            "status": "kicked",
+            "user": copy.deepcopy(self.bot_user),
+            "until_date": 0,
+        }
+
+    def block_bot(self, user: dict[str, Any] | int) -> dict[str, Any] | None:
+        """The user blocks the bot; Telegram tells the bot with a ``my_chat_member`` update.
+
+        Returns that update, or None if the bot was already blocked.
+        """
+        state = self._users[self._user(user)["id"]]
+        if state.blocked:
+            return None
+        state.blocked = True
+        return self._emit_my_chat_member(state.user, "member", "kicked")
+
+    def unblock_bot(self, user: dict[str, Any] | int) -> dict[str, Any] | None:
+        """The user unblocks (restarts) the bot; emits ``my_chat_member`` back to member."""
+        state = self._users[self._user(user)["id"]]
+        state.started = True
+        if not state.blocked:
+            return None
+        state.blocked = False
+        return self._emit_my_chat_member(state.user, "kicked", "member")
+
+    def deactivate_user(self, user: dict[str, Any] | int) -> None:
+        """The account is deleted: the bot gets 403 "user is deactivated"."""
+        self._users[self._user(user)["id"]].deactivated = True
+
+    # ------------------------------------------------------------------ acting as people
+
+    def user_sends_text(
+        self,
+        user: dict[str, Any] | int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: dict[str, Any] | int | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Queue a text ``message`` update; ``/command`` gets its ``bot_command`` entity."""
+        content: dict[str, Any] = {"text": text}
+        found = entities if entities is not None else self._command_entities(text)
+        if found:
+            content["entities"] = found
+        return self._user_message(user, content, chat_id, thread_id, reply_to)
+
+    def user_sends_media(
+        self,
+        user: dict[str, Any] | int,
+        kind: str,
+        *,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: dict[str, Any] | int | None = None,
+        content: bytes | None = None,
+        media_group_id: str | None = None,
+        **meta: Any,
+    ) -> dict[str, Any]:
+        """Queue a media ``message`` update of ``kind`` (one of ``MEDIA_KINDS``)."""
+        if kind not in MEDIA_KINDS:
+            msg = f"unknown media kind {kind!r}; expected one of {MEDIA_KINDS}"
+            raise ValueError(msg)
+        record = self._new_file(kind, content, meta)
+        body = self._media_content(kind, record)
+        if caption:
+            if kind in ("sticker", "video_note"):
+                msg = f"{kind} messages carry no caption"
+                raise ValueError(msg)
+            body["caption"] = caption
+            entities = self._command_entities(caption)
+            if entities:
+                body["caption_entities"] = entities
+        if media_group_id:
+            body["media_group_id"] = media_group_id
+        return self._user_message(user, body, chat_id, thread_id, reply_to)
+
+    def user_sends_photo(self, user: dict[str, Any] | int, **kwargs: Any) -> dict[str, Any]:
+        return self.user_sends_media(user, "photo", **kwargs)
+
+    def user_sends_video(self, user: dict[str, Any] | int, **kwargs: Any) -> dict[str, Any]:
+        return self.user_sends_media(user, "video", **kwargs)
+
+    def user_sends_document(self, user: dict[str, Any] | int, **kwargs: Any) -> dict[str, Any]:
+        return self.user_sends_media(user, "document", **kwargs)
+
+    def user_sends_audio(self, user: dict[str, Any] | int, **kwargs: Any) -> dict[str, Any]:
+        return self.user_sends_media(user, "audio", **kwargs)
+
+    def user_sends_voice(self, user: dict[str, Any] | int, **kwargs: Any) -> dict[str, Any]:
+        return self.user_sends_media(user, "voice", **kwargs)
+
+    def user_sends_video_note(self, user: dict[str, Any] | int, **kwargs: Any) -> dict[str, Any]:
+        return self.user_sends_media(user, "video_note", **kwargs)
+
+    def user_sends_sticker(self, user: dict[str, Any] | int, **kwargs: Any) -> dict[str, Any]:
+        return self.user_sends_media(user, "sticker", **kwargs)
+
+    def user_sends_animation(self, user: dict[str, Any] | int, **kwargs: Any) -> dict[str, Any]:
+        return self.user_sends_media(user, "animation", **kwargs)
+
+    def user_sends_location(
+        self,
+        user: dict[str, Any] | int,
+        latitude: float = 52.52,
+        longitude: float = 13.405,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: dict[str, Any] | int | None = None,
+    ) -> dict[str, Any]:
+        content = {"location": {"latitude": latitude, "longitude": longitude}}
+        return self._user_message(user, content, chat_id, thread_id, reply_to)
+
+    def user_sends_contact(
+        self,
+        user: dict[str, Any] | int,
+        phone_number: str = "+491701234567",
+        first_name: str = "Contact",
+        last_name: str | None = None,
+        *,
+        contact_user_id: int | None = None,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: dict[str, Any] | int | None = None,
+    ) -> dict[str, Any]:
+        contact: dict[str, Any] = {"phone_number": phone_number, "first_name": first_name}
+        if last_name:
+            contact["last_name"] = last_name
+        if contact_user_id is not None:
+            contact["user_id"] = contact_user_id
+        return self._user_message(user, {"contact": contact}, chat_id, thread_id, reply_to)
+
+    def user_sends_album(
+        self,
+        user: dict[str, Any] | int,
+        items: Sequence[str | tuple[str, str | None] | Mapping[str, Any]],
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Queue one ``message`` update per item, all sharing a ``media_group_id``.
+
+        Items are ``"photo"``, ``("photo", "caption")`` or ``{"type": "video", "caption": ...}``.
+        """
+        group_id = str(next(self._media_groups))
+        sent = []
+        for item in items:
+            extra: dict[str, Any]
+            if isinstance(item, str):
+                kind, extra = item, {}
+            elif isinstance(item, tuple):
+                kind, extra = item[0], {"caption": item[1]}
+            else:
+                extra = dict(item)
+                kind = str(extra.pop("type"))
+            if kind not in ("photo", "video", "document", "audio"):
+                msg = f"albums hold photo, video, document or audio, not {kind!r}"
+                raise ValueError(msg)
+            sent.append(
+                self.user_sends_media(
+                    user,
+                    kind,
+                    chat_id=chat_id,
+                    thread_id=thread_id,
+                    media_group_id=group_id,
+                    **extra,
+                )
+            )
+        return sent
+
+    def user_edits(
+        self,
+        user: dict[str, Any] | int,
+        chat_id: int,
+        message_id: int,
+        new_text_or_caption: str,
+    ) -> dict[str, Any]:
+        """The author edits a message; queues an ``edited_message`` update."""
+        person = self._user(user)
+        state = self._chat_state(chat_id)
+        message = state.live(message_id)
+        if message is None or message.get("from", {}).get("id") != person["id"]:
+            msg = f"user {person['id']} has no message {message_id} in chat {chat_id} to edit"
+            raise ValueError(msg)
+        self._remember_version(state.id, message)
+        key, entities_key = (
+            ("text", "entities") if "text" in message else ("caption", "caption_entities")
+        )
+        message[key] = new_text_or_caption
+        entities = self._command_entities(new_text_or_caption)
+        if entities:
+            message[entities_key] = entities
+        else:
+            message.pop(entities_key, None)
+        message["edit_date"] = self._now()
+        self._emit("edited_message", copy.deepcopy(message))
+        return copy.deepcopy(message)
+
+    def user_presses(
+        self,
+        user: dict[str, Any] | int,
+        chat_id: int,
+        message_id: int,
+        callback_data: str,
+        *,
+        check_button: bool = True,
+    ) -> dict[str, Any]:
+        """Press an inline button of a bot message; queues a ``callback_query`` update.
+
+        With ``check_button`` the message must show a button with this ``callback_data``.
+        Whether the bot answered is in ``callback_answer(query["id"])``.
+        """
+        person = self._user(user)
+        state = self._chat_state(chat_id)
+        message = state.live(message_id)
+        if message is None:
+            msg = f"no message {message_id} in chat {chat_id}"
+            raise ValueError(msg)
+        if check_button:
+            rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+            datas = [b.get("callback_data") for row in rows for b in row]
+            if callback_data not in datas:
+                msg = f"message {message_id} has no button with callback_data {callback_data!r}"
+                raise ValueError(f"{msg}; buttons: {datas}")
+        query_id = str(next(self._query_ids))
+        query: dict[str, Any] = {
+            "id": query_id,
+            "from": copy.deepcopy(person),
+            "message": copy.deepcopy(message),
+            "chat_instance": self._chat_instance(chat_id),
+            "data": callback_data,
+        }
+        self.callbacks[query_id] = CallbackState(query=query)
+        self._emit("callback_query", copy.deepcopy(query))
+        return copy.deepcopy(query)
+
+    def user_reacts(
+        self, user: dict[str, Any] | int, chat_id: int, message_id: int, emoji: str = "👍"
+    ) -> dict[str, Any]:
+        """Queue a ``message_reaction`` update (only delivered when allowed_updates asks)."""
+        person = self._user(user)
+        state = self._chat_state(chat_id)
+        if state.live(message_id) is None:
+            msg = f"no message {message_id} in chat {chat_id}"
+            raise ValueError(msg)
+        reaction = {
+            "chat": copy.deepcopy(state.chat),
+            "message_id": message_id,
+            "user": copy.deepcopy(person),
+            "date": self._now(),
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": emoji}],
+        }
+        return self._emit("message_reaction", reaction)
+
+    # ------------------------------------------------------------------ queries for tests
+
+    @property
+    def bot_id(self) -> int:
+        return int(self.bot_user["id"])
+
+    def calls_of(self, method: str) -> list[RecordedCall]:
+        wanted = method.lower()
+        return [c for c in self.calls if c.method.lower() == wanted]
+
+    def chat(self, chat_id: int) -> dict[str, Any]:
+        return copy.deepcopy(self._chat_state(chat_id).chat)
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        """The current state of a message (deleted ones too, for post-mortems)."""
+        return copy.deepcopy(self._chat_state(chat_id).messages[message_id])
+
+    def is_deleted(self, chat_id: int, message_id: int) -> bool:
+        return message_id in self._chat_state(chat_id).deleted
+
+    def messages_in(
+        self,
+        chat_id: int,
+        thread_id: int | None = None,
+        *,
+        from_bot: bool | None = None,
+        include_service: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Live messages of a chat in order; ``thread_id=None`` means every thread."""
+        state = self._chat_state(chat_id)
+        found = []
+        for message_id in sorted(state.messages):
+            message = state.live(message_id)
+            if message is None:
+                continue
+            if thread_id is not None and message.get("message_thread_id") != thread_id:
+                continue
+            if from_bot is not None and (message["from"]["id"] == self.bot_id) != from_bot:
+                continue
+            if not include_service and _is_service(message):
+                continue
+            found.append(copy.deepcopy(message))
+        return found
+
+    def edits_of(self, chat_id: int, message_id: int) -> list[dict[str, Any]]:
+        """Earlier versions of a message, oldest first."""
+        return copy.deepcopy(self._history.get((chat_id, message_id), []))
+
+    def sent_reply_markup(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """The markup the bot sent with a message, including reply keyboards Telegram hides."""
+        return copy.deepcopy(self._sent_markup.get((chat_id, message_id)))
+
+    def reply_keyboard(self, chat_id: int) -> dict[str, Any] | None:
+        """The custom reply keyboard the person currently sees in this chat."""
+        return copy.deepcopy(self._chat_state(chat_id).reply_keyboard)
+
+    def pinned(self, chat_id: int) -> list[int]:
+        return list(self._chat_state(chat_id).pinned)
+
+    def topics(self, chat_id: int) -> list[dict[str, Any]]:
+        """Forum topics as ``ForumTopic`` objects plus ``is_closed``."""
+        state = self._chat_state(chat_id)
+        return [
+            {**topic.as_object(), "is_closed": topic.closed}
+            for _, topic in sorted(state.topics.items())
+        ]
+
+    def topic(self, chat_id: int, thread_id: int) -> dict[str, Any]:
+        for topic in self.topics(chat_id):
+            if topic["message_thread_id"] == thread_id:
+                return topic
+        msg = f"no topic {thread_id} in chat {chat_id}"
+        raise KeyError(msg)
+
+    def callback_answer(self, query_id: str) -> dict[str, Any] | None:
+        """The ``answerCallbackQuery`` params for a query, or None while unanswered."""
+        state = self.callbacks[query_id]
+        return copy.deepcopy(state.answer) if state.answered else None
+
+    def file_bytes(self, file_id: str) -> bytes:
+        return self.files[file_id].content
+
+    def is_blocked(self, user: dict[str, Any] | int) -> bool:
+        return self._users[self._user(user)["id"]].blocked
+
+    def pending_updates(self) -> list[dict[str, Any]]:
+        """Updates queued for the bot and not yet confirmed by an offset."""
+        return copy.deepcopy(self._updates)
+
+    def take_updates(self) -> list[dict[str, Any]]:
+        """Return and confirm every pending update (for in-process feeding)."""
+        taken, self._updates = self._updates, []
+        for update in taken:
+            self._delivery_counts[update["update_id"]] = (
+                self._delivery_counts.get(update["update_id"], 0) + 1
+            )
+        return taken
+
+    def delivery_count(self, update_id: int) -> int:
+        """How many times getUpdates (or take_updates) has handed out this update."""
+        return self._delivery_counts.get(update_id, 0)
+
+    @property
+    def allowed_updates(self) -> list[str] | None:
+        return sorted(self._allowed_updates) if self._allowed_updates is not None else None
+
+    def describe_calls(self, last: int = 25) -> str:
+        return "\n".join(f"  {c.describe()}" for c in self.calls[-last:]) or "  (none)"
+
+    def mark(self) -> int:
+        """Index into ``calls``; pass it as ``since`` to ``wait_for_call``."""
+        return len(self.calls)
+
+    async def wait_for(
+        self,
+        predicate: Callable[[BotApiEmulator], Any],
+        timeout: float = 10.0,  # noqa: ASYNC109 - a deadline for the poll, not an I/O timeout
+        *,
+        interval: float = 0.01,
+        description: str | None = None,
+    ) -> Any:
+        """Poll until ``predicate(self)`` is truthy and return its value."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            value = predicate(self)
+            if value:
+                return value
+            if loop.time() >= deadline:
+                what = description or getattr(predicate, "__name__", repr(predicate))
+                msg = (
+                    f"wait_for timed out after {timeout}s: {what}\n"
+                    f"recent API calls:\n{self.describe_calls()}"
+                )
+                raise AssertionError(msg)
+            await asyncio.sleep(interval)
+
+    async def wait_for_call(
+        self,
+        method: str,
+        predicate: Callable[[RecordedCall], Any] | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        since: int = 0,
+        finished: bool = True,
+    ) -> RecordedCall:
+        """Wait for a call of ``method`` (from index ``since``) matching ``predicate``."""
+        wanted = method.lower()
+
+        def find(_: BotApiEmulator) -> RecordedCall | None:
+            for call in self.calls[since:]:
+                if call.method.lower() != wanted or (finished and not call.finished):
+                    continue
+                if predicate is None or predicate(call):
+                    return call
+            return None
+
+        return await self.wait_for(find, timeout, description=f"a {method} call")
+
+    async def wait_for_message(
+        self,
+        chat_id: int,
+        predicate: Callable[[dict[str, Any]], Any] | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        thread_id: int | None = None,
+        from_bot: bool | None = True,
+    ) -> dict[str, Any]:
+        """Wait until a message (by default from the bot) matching ``predicate`` is in a chat."""
+
+        def find(_: BotApiEmulator) -> dict[str, Any] | None:
+            for message in self.messages_in(chat_id, thread_id, from_bot=from_bot):
+                if predicate is None or predicate(message):
+                    return message
+            return None
+
+        return await self.wait_for(find, timeout, description=f"a message in chat {chat_id}")
+
+    async def wait_confirmed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot has confirmed every queued update."""
+        await self.wait_for(
+            lambda emu: not emu._updates, timeout, description="all updates confirmed"
+        )
+
+    # ------------------------------------------------------------------ faults
+
+    def inject_fault(
+        self,
+        kind: str,
+        *,
+        method: str | None = None,
+        times: int | None = 1,
+        retry_after: int = 1,
+        delay: float = 3.0,
+        description: str | None = None,
+        chat_id: int | str | None = None,
+    ) -> Fault:
+        """Serve a fault to the next ``times`` matching calls.
+
+        ``method=None`` matches every method except getUpdates. Kinds: "429", "500",
+        "502_html", "blocked", "bad_request" answer without acting; "timeout"/"slow" act and
+        answer ``delay`` seconds late; "drop" closes the connection without acting;
+        "drop_after" acts, then closes the connection.
+        """
+        if kind not in FAULT_KINDS:
+            msg = f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}"
+            raise ValueError(msg)
+        fault = Fault(kind, method, times, retry_after, delay, description, chat_id)
+        self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+        self._random_faults = None
+
+    def set_random_faults(
+        self,
+        rate: float,
+        kinds: Sequence[str] = ("429", "500", "502_html", "timeout", "drop"),
+        seed: int | None = 0,
+        *,
+        methods: Sequence[str] | None = None,
+        include_get_updates: bool = False,
+        retry_after: int = 1,
+        delay: float = 2.0,
+    ) -> None:
+        """Fail a ``rate`` share of calls with a kind drawn from ``kinds`` (reproducible by seed).
+
+        ``rate=0`` switches it off. getUpdates is spared unless ``include_get_updates``.
+        """
+        unknown = set(kinds) - FAULT_KINDS
+        if unknown:
+            msg = f"unknown fault kinds {sorted(unknown)}"
+            raise ValueError(msg)
+        self._rng = random.Random(seed)
+        if rate <= 0:
+            self._random_faults = None
+            return
+        self._random_faults = {
+            "rate": rate,
+            "kinds": tuple(kinds),
+            "methods": {m.lower() for m in methods} if methods else None,
+            "include_get_updates": include_get_updates,
+            "retry_after": retry_after,
+            "delay": delay,
+        }
+
+    def set_rate_limits(
+        self,
+        private_per_s: int | None = 1,
+        group_per_min: int | None = 20,
+        global_per_s: int | None = 30,
+        *,
+        count_edits: bool = True,
+    ) -> None:
+        """Answer 429 with ``retry_after`` like Telegram when sending exceeds these rates."""
+        self._rate_limits = RateLimits(private_per_s, group_per_min, global_per_s, count_edits)
+        self._rate_log.clear()
+
+    def clear_rate_limits(self) -> None:
+        self._rate_limits = None
+        self._rate_log.clear()
+
+    def _pick_fault(self, method: str, params: Mapping[str, Any]) -> Fault | None:
+        for fault in self._faults:
+            if fault.matches(method, params):
+                fault.hits += 1
+                if fault.times is not None and fault.hits >= fault.times:
+                    self._faults.remove(fault)
+                return fault
+        chaos = self._random_faults
+        if chaos is None:
+            return None
+        if method == "getupdates" and not chaos["include_get_updates"]:
+            return None
+        if chaos["methods"] is not None and method not in chaos["methods"]:
+            return None
+        if self._rng.random() >= chaos["rate"]:
+            return None
+        kind = self._rng.choice(chaos["kinds"])
+        return Fault(kind, retry_after=chaos["retry_after"], delay=chaos["delay"], hits=1)
+
+    def _fault_outcome(self, fault: Fault) -> Outcome:
+        if fault.kind == "429":
+            return self._too_many_requests(fault.retry_after, fault.kind)
+        if fault.kind == "500":
+            error = ApiError(500, fault.description or "Internal Server Error")
+            return Outcome(500, error.payload(), fault=fault.kind)
+        if fault.kind == "502_html":
+            return Outcome(
+                502, raw_body=BAD_GATEWAY_HTML, content_type="text/html", fault=fault.kind
+            )
+        if fault.kind == "blocked":
+            return Outcome(403, forbidden(BLOCKED).payload(), fault=fault.kind)
+        description = fault.description or "Bad Request: emulated fault"
+        if not description.startswith("Bad Request"):
+            description = f"Bad Request: {description}"
+        return Outcome(400, ApiError(400, description).payload(), fault=fault.kind)
+
+    def _too_many_requests(self, retry_after: int, fault: str) -> Outcome:
+        self.served_429 += 1
+        error = ApiError(
+            429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+        )
+        return Outcome(429, error.payload(), fault=fault)
+
+    def _rate_limited(self, method: str, params: Mapping[str, Any]) -> int | None:
+        limits = self._rate_limits
+        if limits is None:
+            return None
+        counted = method in _RATE_COUNTED or (limits.count_edits and method in _RATE_COUNTED_EDITS)
+        if not counted:
+            return None
+        chat_id = self._peek_chat_id(params)
+        now = time.monotonic()
+        while self._rate_log and now - self._rate_log[0][0] > 60:
+            self._rate_log.popleft()
+        waits = []
+        windows: list[tuple[int | None, float, list[float]]] = [
+            (limits.global_per_s, 1.0, [t for t, _ in self._rate_log if now - t < 1])
+        ]
+        if chat_id is not None:
+            same_chat = [t for t, c in self._rate_log if c == chat_id]
+            if chat_id > 0:
+                windows.append((limits.private_per_s, 1.0, [t for t in same_chat if now - t < 1]))
+            else:
+                windows.append((limits.group_per_min, 60.0, same_chat))
+        for limit, window, stamps in windows:
+            if limit is not None and len(stamps) >= limit:
+                waits.append(stamps[len(stamps) - limit] + window - now)
+        if not waits:
+            return None
+        return max(1, math.ceil(max(waits)))
+
+    def _count_rate(self, method: str, params: Mapping[str, Any], payload: dict[str, Any]) -> None:
+        if self._rate_limits is None or not payload.get("ok"):
+            return
+        if method not in _RATE_COUNTED and method not in _RATE_COUNTED_EDITS:
+            return
+        result = payload.get("result")
+        sent = len(result) if isinstance(result, list) else 1
+        chat_id = self._peek_chat_id(params)
+        now = time.monotonic()
+        self._rate_log.extend((now, chat_id) for _ in range(sent))
+
+    def _peek_chat_id(self, params: Mapping[str, Any]) -> int | None:
+        try:
+            return int(params.get("chat_id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+
+    # ------------------------------------------------------------------ dispatch
+
+    async def handle(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Run one Bot API method on the world (no faults, no rate limits); records the call."""
+        call = self._record(method, dict(params), "direct")
+        payload: dict[str, Any] | None = None
+        try:
+            payload = await self._dispatch(method, call.params)
+            return payload
+        finally:
+            self._finish(call, payload)
+
+    async def process(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        *,
+        token: str | None = None,
+        transport: str = "inprocess",
+    ) -> Outcome:
+        """Run a call the way the HTTP front end does: token check, faults, rate limits.
+
+        The caller performs ``Outcome.delay`` and ``Outcome.drop``; the action itself (if
+        any) has already happened when this returns.
+        """
+        call = self._record(method, dict(params), transport)
+        outcome: Outcome | None = None
+        try:
+            outcome = await self._process(method, call, token)
+            return outcome
+        finally:
+            if outcome is not None:
+                call.fault = outcome.fault
+                call.status = outcome.status or None
+            self._finish(call, outcome.payload if outcome is not None else None)
+
+    async def _process(self, method: str, call: RecordedCall, token: str | None) -> Outcome:
+        if self.token is not None and token is not None and token != self.token:
+            return Outcome(401, ApiError(401, "Unauthorized").payload())
+        lowered = method.lower()
+        fault = self._pick_fault(lowered, call.params)
+        if fault is not None and fault.kind in _ERROR_FAULTS:
+            return self._fault_outcome(fault)
+        if fault is not None and fault.kind == "drop":
+            return Outcome(0, drop=True, fault=fault.kind)
+        retry_after = self._rate_limited(lowered, call.params)
+        if retry_after is not None:
+            return self._too_many_requests(retry_after, "rate_limit")
+        payload = await self._dispatch(method, call.params)
+        self._count_rate(lowered, call.params, payload)
+        status = 200 if payload.get("ok") else int(payload["error_code"])
+        outcome = Outcome(status, payload)
+        if fault is not None:
+            outcome.fault = fault.kind
+            outcome.delay = fault.delay if fault.kind in ("timeout", "slow") else 0.0
+            outcome.drop = fault.kind == "drop_after"
+        return outcome
+
+    def _record(self, method: str, params: dict[str, Any], transport: str) -> RecordedCall:
+        call = RecordedCall(method, params, time.time(), time.monotonic(), transport)
+        self.calls.append(call)
+        return call
+
+    def _finish(self, call: RecordedCall, payload: dict[str, Any] | None) -> None:
+        call.response = payload
+        if payload is not None and call.status is None:
+            call.status = 200 if payload.get("ok") else payload.get("error_code")
+        call.finished = True
+
+    async def _dispatch(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        handler = self._methods.get(method.lower())
+        if handler is None:
+            return ApiError(404, "Not Found: method not found").payload()
+        try:
+            result = handler(params)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except ApiError as error:
+            return error.payload()
+        except Exception as error:
+            # An emulator bug must not look like a bot bug: answer 500 and keep the traceback.
+            logger.exception("emulator failed on %s %s", method, params)
+            self.internal_errors.append(f"{method}: {traceback.format_exc()}")
+            return ApiError(500, f"Internal Server Error: emulator bug: {error!r}").payload()
+        return {"ok": True, "result": result}
+
+    # ------------------------------------------------------------------ helpers: world
+
+    def _now(self) -> int:
+        return int(time.time())
+
+    def _user(self, user: dict[str, Any] | int) -> dict[str, Any]:
+        uid = user["id"] if isinstance(user, Mapping) else int(user)
+        if uid == self.bot_id:
+            return self.bot_user
+        if uid not in self._users:
+            msg = f"unknown user {uid}; create it with add_user()"
+            raise KeyError(msg)
+        return self._users[uid].user
+
+    def _chat_state(self, chat_id: int) -> ChatState:
+        if chat_id not in self._chats:
+            msg = f"unknown chat {chat_id}"
+            raise KeyError(msg)
+        return self._chats[chat_id]
+
+    def _admin_member(self, user: Mapping[str, Any], **rights: bool) -> dict[str, Any]:
+        member: dict[str, Any] = {
+            "status": "administrator",
+            "user": copy.deepcopy(dict(user)),
+            "can_be_edited": False,
+            "is_anonymous": False,
+            "can_manage_chat": True,
+            "can_delete_messages": True,
+            "can_manage_video_chats": True,
+            "can_restrict_members": True,
+            "can_promote_members": False,
+            "can_change_info": True,
+            "can_invite_users": True,
+            "can_post_stories": True,
+            "can_edit_stories": True,
+            "can_delete_stories": True,
+            "can_send_welcome_messages": True,
+            "can_pin_messages": True,
+            "can_manage_topics": True,
+        }
+        member.update(rights)
+        return member
+
+    def _bot_right(self, state: ChatState, right: str) -> bool:
+        member = state.members.get(self.bot_id, {})
+        return member.get("status") == "creator" or (
+            member.get("status") == "administrator" and bool(member.get(right))
+        )
+
+    def _chat_instance(self, chat_id: int) -> str:
+        digest = hashlib.sha256(f"{self.bot_id}:{chat_id}".encode()).hexdigest()
+        return str(int(digest[:15], 16))
+
+    @staticmethod
+    def _command_entities(text: str) -> list[dict[str, Any]]:
+        if not text.startswith("/") or len(text) < 2:
+            return []
+        command = text.split(maxsplit=1)[0]
+        return [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
+
+    def _remember_version(self, chat_id: int, message: dict[str, Any]) -> None:
+        self._history.setdefault((chat_id, message["message_id"]), []).append(
+            copy.deepcopy(message)
+        )
+
+    def _emit(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": self._next_update_id, kind: payload}
+        self._next_update_id += 1
+        if self.validate_updates:
+            Update.model_validate(update)
+        self.emitted_updates.append(update)
+        if not self._allowed(kind):
+            self.discarded_updates.append(update)
+            return update
+        self._updates.append(update)
+        self._wake_poller("update")
+        return update
+
+    def _allowed(self, kind: str) -> bool:
+        if self._allowed_updates is None:
+            return kind not in DEFAULT_EXCLUDED_UPDATES
+        return kind in self._allowed_updates
+
+    def _wake_poller(self, reason: str) -> None:
+        waiter = self._poll_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(reason)
+
+    def _emit_my_chat_member(
+        self, user: dict[str, Any], old_status: str, new_status: str
+    ) -> dict[str, Any]:
+        def member(status: str) -> dict[str, Any]:
+            body: dict[str, Any] = {"status": status, "user": copy.deepcopy(self.bot_user)}
+            if status == "kicked":
+                body["until_date"] = 0
+            return body
+
+        update = {
+            "chat": copy.deepcopy(self._chats[user["id"]].chat),
+            "from": copy.deepcopy(user),
+            "date": self._now(),
+            "old_chat_member": member(old_status),
+            "new_chat_member": member(new_status),
+        }
+        return self._emit("my_chat_member", update)
+
+    def _user_message(
+        self,
+        user: dict[str, Any] | int,
+        content: dict[str, Any],
+        chat_id: int | None,
+        thread_id: int | None,
+        reply_to: dict[str, Any] | int | None,
+    ) -> dict[str, Any]:
+        person = self._user(user)
+        state = self._chat_state(person["id"] if chat_id is None else chat_id)
+        if state.is_private:
+            if state.id != person["id"]:
+                msg = f"user {person['id']} cannot write in the private chat of {state.id}"
+                raise ValueError(msg)
+            user_state = self._users[person["id"]]
+            if user_state.blocked:
+                # Writing to a blocked bot restarts it in Telegram clients.
+                self.unblock_bot(person)
+            user_state.started = True
+        elif person["id"] not in state.members:
+            state.members[person["id"]] = {"status": "member", "user": copy.deepcopy(person)}
+        reply = None
+        if reply_to is not None:
+            reply_id = reply_to["message_id"] if isinstance(reply_to, Mapping) else int(reply_to)
+            reply = state.live(reply_id)
+            if reply is None:
+                msg = f"no message {reply_id} to reply to in chat {state.id}"
+                raise ValueError(msg)
+            if thread_id is None and reply.get("is_topic_message"):
+                thread_id = reply.get("message_thread_id")
+        if thread_id is not None and (not state.is_forum or thread_id not in state.topics):
+            msg = f"chat {state.id} has no forum topic {thread_id}"
+            raise ValueError(msg)
+        message = self._store_message(state, person, content, thread_id, reply)
+        self._emit("message", copy.deepcopy(message))
+        return copy.deepcopy(message)
+
+    def _store_message(
+        self,
+        state: ChatState,
+        sender: Mapping[str, Any],
+        content: Mapping[str, Any],
+        thread_id: int | None,
+        reply: dict[str, Any] | None,
+        reply_markup: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        message_id = state.next_message_id
+        state.next_message_id += 1
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": copy.deepcopy(dict(sender)),
+            "date": self._now(),
+            "chat": copy.deepcopy(state.chat),
+        }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+            if reply is None:
+                # In a topic Telegram points reply_to_message at the topic's creation message.
+                reply = state.messages.get(thread_id)
+        if reply is not None:
+            message["reply_to_message"] = _strip_nested(reply)
+        message.update(copy.deepcopy(dict(content)))
+        if reply_markup is not None:
+            self._sent_markup[(state.id, message_id)] = copy.deepcopy(reply_markup)
+            if "inline_keyboard" in reply_markup:
+                message["reply_markup"] = copy.deepcopy(reply_markup)
+            elif "keyboard" in reply_markup:
+                state.reply_keyboard = copy.deepcopy(reply_markup)
+            elif reply_markup.get("remove_keyboard"):
+                state.reply_keyboard = None
+        state.messages[message_id] = message
+        return message
+
+    def _service_message(
+        self, state: ChatState, content: dict[str, Any], thread_id: int | None
+    ) -> dict[str, Any]:
+        message_id = state.next_message_id
+        state.next_message_id += 1
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": copy.deepcopy(self.bot_user),
+            "date": self._now(),
+            "chat": copy.deepcopy(state.chat),
+        }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        message.update(content)
+        state.messages[message_id] = message
+        return message
+
+    def _new_file(
+        self,
+        kind: str,
+        content: bytes | None,
+        meta: Mapping[str, Any] | None = None,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> FileRecord:
+        number = next(self._file_counter)
+        if content is None:
+            content = f"emulated {kind} #{number}".encode()
+        merged = {**_DEFAULT_META.get(kind, {}), **(meta or {})}
+        if filename and kind in ("document", "video", "audio", "animation"):
+            merged["file_name"] = filename
+            guessed = (
+                content_type if content_type not in (None, "application/octet-stream") else None
+            )
+            merged["mime_type"] = (
+                guessed
+                or mimetypes.guess_type(filename)[0]
+                or merged.get("mime_type", "application/octet-stream")
+            )
+        if kind == "photo":
+            width, height = merged.pop("width", None), merged.pop("height", None)
+            sizes = [(width, height)] if width and height else list(_PHOTO_SIZES)
+            records = [
+                self._file_record(kind, number, i, content, {"width": w, "height": h})
+                for i, (w, h) in enumerate(sizes)
+            ]
+            group = [r.file_id for r in records]
+            for record in records:
+                self._photo_groups[record.file_id] = group
+            return records[-1]
+        return self._file_record(kind, number, 0, content, merged)
+
+    def _file_record(
+        self, kind: str, number: int, variant: int, content: bytes, meta: dict[str, Any]
+    ) -> FileRecord:
+        digest = hashlib.sha256(f"{self.bot_id}:{kind}:{number}:{variant}".encode()).hexdigest()
+        file_id = f"{_FILE_PREFIX[kind]}AgAD{number:06d}{variant}{digest[:24]}"
+        unique = f"AQAD{number:06d}{variant}{digest[24:30]}"
+        folder, ext = _FILE_FOLDER[kind]
+        name = meta.get("file_name")
+        if isinstance(name, str) and "." in name:
+            ext = name.rsplit(".", 1)[1]
+        record = FileRecord(
+            file_id, unique, kind, content, f"{folder}/file_{number}_{variant}.{ext}", dict(meta)
+        )
+        self.files[file_id] = record
+        self._files_by_path[record.file_path] = record
+        return record
+
+    def _media_content(self, kind: str, record: FileRecord) -> dict[str, Any]:
+        if kind == "photo":
+            group = self._photo_groups.get(record.file_id, [record.file_id])
+            return {"photo": [self.files[fid].as_object() for fid in group]}
+        content: dict[str, Any] = {kind: record.as_object()}
+        if kind == "animation":
+            # Telegram sets document too on animation messages, for old clients.
+            content["document"] = {
+                k: v
+                for k, v in record.as_object().items()
+                if k not in ("width", "height", "duration")
+            }
+        return content
+
+    # ------------------------------------------------------------------ helpers: API checks
+
+    def _resolve_chat(self, params: Mapping[str, Any], key: str = "chat_id") -> ChatState:
+        value = params.get(key)
+        if value is None or value == "":
+            raise bad_request(f"{key} is empty")
+        if isinstance(value, str) and value.startswith("@"):
+            for candidate in self._chats.values():
+                if not candidate.is_private and candidate.chat.get("username") == value[1:]:
+                    return candidate
+            raise bad_request("chat not found")
+        try:
+            chat_id = int(value)
+        except (TypeError, ValueError):
+            raise bad_request("chat not found") from None
+        state = self._chats.get(chat_id)
+        if state is None:
+            raise bad_request("chat not found")
+        return state
+
+    def _check_can_write(self, state: ChatState) -> None:
+        if state.is_private:
+            user = self._users[state.id]
+            if user.deactivated:
+                raise forbidden("user is deactivated")
+            if user.blocked:
+                raise forbidden(BLOCKED)
+            if not user.started:
+                raise forbidden("bot can't initiate conversation with a user")
+            return
+        member = state.members.get(self.bot_id)
+        if member is None or member["status"] == "left":
+            raise forbidden("bot is not a member of the supergroup chat")
+        if member["status"] == "kicked":
+            raise forbidden("bot was kicked from the supergroup chat")
+
+    def _resolve_thread(self, state: ChatState, params: Mapping[str, Any]) -> int | None:
+        thread_id = _int(params, "message_thread_id")
+        if thread_id is None:
+            return None
+        topic = state.topics.get(thread_id) if state.is_forum else None
+        if topic is None:
+            raise bad_request("message thread not found")
+        if topic.closed and not self._bot_right(state, "can_manage_topics"):
+            raise bad_request("TOPIC_CLOSED")
+        return thread_id
+
+    def _resolve_reply(
+        self, state: ChatState, params: Mapping[str, Any], thread_id: int | None
+    ) -> tuple[dict[str, Any] | None, int | None]:
+        reply_parameters = _json(params, "reply_parameters") or {}
+        reply_id = reply_parameters.get("message_id") or _int(params, "reply_to_message_id")
+        if not reply_id:
+            return None, thread_id
+        allow = bool(reply_parameters.get("allow_sending_without_reply")) or _bool(
+            params, "allow_sending_without_reply"
+        )
+        target_chat = reply_parameters.get("chat_id")
+        reply = None
+        if target_chat is None or str(target_chat) == str(state.id):
+            reply = state.live(int(reply_id))
+        if reply is None:
+            if allow:
+                return None, thread_id
+            raise bad_request("message to be replied not found")
+        if thread_id is None and reply.get("is_topic_message"):
+            thread_id = reply.get("message_thread_id")
+        return reply, thread_id
+
+    def _markup(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        markup = _json(params, "reply_markup")
+        if markup is None:
+            return None
+        if not isinstance(markup, dict):
+            raise bad_request("can't parse reply keyboard markup JSON object")
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if not button.get("text"):
+                    raise bad_request("BUTTON_TEXT_EMPTY")  # unverified
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                    raise bad_request("BUTTON_DATA_INVALID")
+        return markup
+
+    def _formatted(
+        self,
+        params: Mapping[str, Any],
+        text_key: str,
+        entities_key: str,
+        parse_mode_key: str = "parse_mode",
+    ) -> tuple[str | None, list[dict[str, Any]]]:
+        text = _str(params, text_key)
+        if text is None:
+            return None, []
+        explicit = _json(params, entities_key)
+        if explicit:
+            return text, list(explicit)
+        mode = (_str(params, parse_mode_key) or "").lower()
+        if mode == "html":
+            try:
+                return parse_html(text)
+            except EntityParseError as error:
+                raise bad_request(f"can't parse entities: {error}") from None
+        # MarkdownV2/Markdown are stored as sent: the help desk uses HTML.
+        return text, []
+
+    def _text_content(self, params: Mapping[str, Any], *, edit: bool = False) -> dict[str, Any]:
+        text, entities = self._formatted(params, "text", "entities")
+        if text is None or not text.strip():
+            raise bad_request("message text is empty")
+        if utf16_len(text) > 4096:
+            raise bad_request("MESSAGE_TOO_LONG" if edit else "message is too long")
+        content: dict[str, Any] = {"text": text}
+        if entities:
+            content["entities"] = entities
+        preview = _json(params, "link_preview_options")
+        if isinstance(preview, dict) and preview:
+            content["link_preview_options"] = preview
+        return content
+
+    def _caption(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        caption, entities = self._formatted(params, "caption", "caption_entities")
+        if not caption:
+            return {}
+        if utf16_len(caption) > 1024:
+            raise bad_request("message caption is too long")
+        content: dict[str, Any] = {"caption": caption}
+        if entities:
+            content["caption_entities"] = entities
+        if _bool(params, "show_caption_above_media"):
+            content["show_caption_above_media"] = True
+        return content
+
+    def _input_file(
+        self, kind: str, value: Any, params: Mapping[str, Any], meta: Mapping[str, Any]
+    ) -> FileRecord:
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = params.get(value.removeprefix("attach://"))
+        if isinstance(value, UploadedFile):
+            return self._new_file(
+                kind,
+                value.content,
+                meta,
+                filename=value.filename,
+                content_type=value.content_type,
+            )
+        if not isinstance(value, str) or not value:
+            raise bad_request(f"there is no {kind} in the request")
+        if value.startswith(("http://", "https://")):
+            return self._new_file(kind, value.encode(), meta, filename=value.rsplit("/", 1)[-1])
+        record = self.files.get(value)
+        if record is None:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        if record.kind != kind and (record.kind, kind) not in _COMPATIBLE_KINDS:
+            raise bad_request("type of file mismatch")
+        return record
+
+    def _prepare_send(
+        self, params: Mapping[str, Any]
+    ) -> tuple[ChatState, int | None, dict[str, Any] | None]:
+        state = self._resolve_chat(params)
+        self._check_can_write(state)
+        thread_id = self._resolve_thread(state, params)
+        reply, thread_id = self._resolve_reply(state, params, thread_id)
+        return state, thread_id, reply
+
+    def _bot_message(
+        self, params: Mapping[str, Any], content: dict[str, Any], *, markup: bool = True
+    ) -> dict[str, Any]:
+        reply_markup = self._markup(params) if markup else None
+        state, thread_id, reply = self._prepare_send(params)
+        message = self._store_message(
+            state, self.bot_user, content, thread_id, reply, reply_markup
+        )
+        return copy.deepcopy(message)
+
+    def _editable(self, params: Mapping[str, Any]) -> tuple[ChatState, dict[str, Any]]:
+        if params.get("inline_message_id"):
+            raise bad_request("inline messages are not supported by the emulator")
+        state = self._resolve_chat(params)
+        self._check_can_write(state)
+        message_id = _int(params, "message_id", required=True)
+        assert message_id is not None
+        message = state.live(message_id)
+        if message is None:
+            raise bad_request("message to edit not found")
+        if message["from"]["id"] != self.bot_id or _is_service(message):
+            raise bad_request("message can't be edited")
+        return state, message
+
+    def _apply_edit(
+        self,
+        state: ChatState,
+        message: dict[str, Any],
+        changes: dict[str, Any | None],
+    ) -> dict[str, Any]:
+        current = {key: message.get(key) for key in changes}
+        if current == changes:
+            raise bad_request(NOT_MODIFIED)
+        self._remember_version(state.id, message)
+        for key, value in changes.items():
+            if value is None:
+                message.pop(key, None)
+            else:
+                message[key] = copy.deepcopy(value)
+        if "reply_markup" in changes:
+            if changes["reply_markup"] is None:
+                self._sent_markup.pop((state.id, message["message_id"]), None)
+            else:
+                self._sent_markup[(state.id, message["message_id"])] = changes["reply_markup"]
+        message["edit_date"] = self._now()
+        return copy.deepcopy(message)
+
+    def _inline_markup(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        markup = self._markup(params)
+        if markup is not None and "inline_keyboard" not in markup:
+            raise bad_request("inline keyboard expected")  # unverified
+        return markup or None
+
+    def _topic(self, params: Mapping[str, Any]) -> tuple[ChatState, Topic]:
+        state = self._resolve_chat(params)
+        self._check_can_write(state)
+        if not state.is_forum:
+            raise bad_request("the chat is not a forum")
+        thread_id = _int(params, "message_thread_id", required=True)
+        assert thread_id is not None
+        topic = state.topics.get(thread_id)
+        if topic is None:
+            raise bad_request("TOPIC_ID_INVALID")
+        if topic.creator_id != self.bot_id and not self._bot_right(state, "can_manage_topics"):
+            raise bad_request("not enough rights to manage topics")  # unverified
+        return state, topic
+
+    # ------------------------------------------------------------------ API methods
+
+    def _ok(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        offset = _int(params, "offset")
+        # telegram-bot-api clamps a given limit into 1..100; only a missing one means 100.
+        limit = _int(params, "limit")
+        limit = 100 if limit is None else min(100, max(1, limit))
+        timeout = max(0, _int(params, "timeout") or 0)
+        allowed = _json(params, "allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) if allowed else None
+        if offset:
+            if offset > 0:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            else:
+                self._updates = self._updates[offset:]
+        # Telegram answers an older, still waiting getUpdates with 409 when a new one arrives.
+        self._wake_poller("conflict")
+        if not self._updates and timeout > 0 and not self._closing:
+            waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._poll_waiter = waiter
+            try:
+                reason = await asyncio.wait_for(waiter, timeout)
+            except TimeoutError:
+                reason = "timeout"
+            finally:
+                if self._poll_waiter is waiter:
+                    self._poll_waiter = None
+            if reason == "conflict":
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; "
+                    "make sure that only one bot instance is running",
+                )
+        batch = self._updates[:limit]
+        for update in batch:
+            self._delivery_counts[update["update_id"]] = (
+                self._delivery_counts.get(update["update_id"], 0) + 1
+            )
+        return copy.deepcopy(batch)
+
+    def _set_webhook(self, params: dict[str, Any]) -> bool:
+        url = _str(params, "url")
+        if _bool(params, "drop_pending_updates"):
+            self._updates.clear()
+        allowed = _json(params, "allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) if allowed else None
+        if not url:
+            self.webhook = None
+            return True
+        if not url.startswith("https://"):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        self.webhook = {
+            "url": url,
+            "max_connections": _int(params, "max_connections") or 40,
+            "secret_token": _str(params, "secret_token"),
+            "ip_address": _str(params, "ip_address"),
+        }
+        self._wake_poller("conflict")
+        return True
+
+    def _delete_webhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        if _bool(params, "drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self.webhook:
+            info["max_connections"] = self.webhook["max_connections"]
+            if self.webhook.get("ip_address"):
+                info["ip_address"] = self.webhook["ip_address"]
+        if self._allowed_updates is not None:
+            info["allowed_updates"] = sorted(self._allowed_updates)
+        return info
+
+    def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._bot_message(params, self._text_content(params))
+
+    def _send_media(self, params: dict[str, Any], *, kind: str) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            key: params[key]
+            for key in ("width", "height", "duration", "length", "title", "performer", "emoji")
+            if key in params and params[key] not in (None, "")
+        }
+        state = self._resolve_chat(params)
+        self._check_can_write(state)
+        record = self._input_file(kind, params.get(kind), params, meta)
+        content = self._media_content(kind, record)
+        if kind not in ("sticker", "video_note"):
+            content.update(self._caption(params))
+        if _bool(params, "has_spoiler"):
+            content["has_media_spoiler"] = True
+        return self._bot_message(params, content)
+
+    def _send_location(self, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            latitude = float(params["latitude"])
+            longitude = float(params["longitude"])
+        except (KeyError, TypeError, ValueError):
+            raise bad_request("wrong latitude or longitude specified") from None  # unverified
+        return self._bot_message(
+            params, {"location": {"latitude": latitude, "longitude": longitude}}
+        )
+
+    def _send_contact(self, params: dict[str, Any]) -> dict[str, Any]:
+        phone = _str(params, "phone_number")
+        first_name = _str(params, "first_name")
+        if not phone:
+            raise bad_request("phone_number is empty")  # unverified
+        if not first_name:
+            raise bad_request("first_name is empty")  # unverified
+        contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
+        for key in ("last_name", "vcard"):
+            if params.get(key):
+                contact[key] = _str(params, key)
+        return self._bot_message(params, {"contact": contact})
+
+    def _send_media_group(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        media = _json(params, "media")
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            raise bad_request(MEDIA_GROUP_SIZE)
+        state, thread_id, reply = self._prepare_send(params)
+        contents = []
+        for item in media:
+            kind = item.get("type")
+            if kind not in ("photo", "video", "document", "audio"):
+                raise bad_request(
+                    f"unsupported media type {kind!r} in a media group"
+                )  # unverified
+            record = self._input_file(kind, item.get("media"), params, {})
+            content = self._media_content(kind, record)
+            content.update(self._caption(item))
+            contents.append(content)
+        group_id = str(next(self._media_groups))
+        sent = []
+        for content in contents:
+            content["media_group_id"] = group_id
+            message = self._store_message(state, self.bot_user, content, thread_id, reply)
+            sent.append(copy.deepcopy(message))
+        return sent
+
+    def _copy_source(self, params: Mapping[str, Any], message_id: int) -> dict[str, Any] | None:
+        source_chat = self._resolve_chat(params, "from_chat_id")
+        return source_chat.live(message_id)
+
+    def _copied_content(
+        self, source: Mapping[str, Any], params: Mapping[str, Any], *, remove_caption: bool
+    ) -> dict[str, Any]:
+        content = {k: copy.deepcopy(source[k]) for k in CONTENT_KEYS if k in source}
+        has_media = any(kind in source for kind in MEDIA_KINDS)
+        if has_media and params.get("caption") is not None:
+            for key in ("caption", "caption_entities"):
+                content.pop(key, None)
+            content.update(self._caption(params))
+        if remove_caption:
+            content.pop("caption", None)
+            content.pop("caption_entities", None)
+        return content
+
+    def _copy_message(self, params: dict[str, Any]) -> dict[str, int]:
+        message_id = _int(params, "message_id", required=True)
+        assert message_id is not None
+        source = self._copy_source(params, message_id)
+        if source is None:
+            raise bad_request("message to copy not found")
+        if _is_service(source):
+            raise bad_request("message can't be copied")
+        content = self._copied_content(source, params, remove_caption=False)
+        message = self._bot_message(params, content)
+        return {"message_id": message["message_id"]}
+
+    def _copy_messages(self, params: dict[str, Any]) -> list[dict[str, int]]:
+        return self._copy_many(params, forward=False)
+
+    def _copy_many(self, params: dict[str, Any], *, forward: bool) -> list[dict[str, int]]:
+        ids = _json(params, "message_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise bad_request("message_ids must contain 1-100 identifiers")  # unverified
+        state, thread_id, _ = self._prepare_send(params)
+        source_chat = self._resolve_chat(params, "from_chat_id")
+        remove_caption = _bool(params, "remove_caption")
+        groups: dict[str, str] = {}
+        result = []
+        for message_id in sorted(int(i) for i in ids):
+            source = source_chat.live(message_id)
+            if source is None or _is_service(source):
+                continue  # Bot API: messages that can't be found or copied are skipped.
+            if forward:
+                content = self._forwarded_content(source)
+            else:
+                content = self._copied_content(source, params, remove_caption=remove_caption)
+            if "media_group_id" in source:
+                group = source["media_group_id"]
+                content["media_group_id"] = groups.setdefault(group, str(next(self._media_groups)))
+            message = self._store_message(state, self.bot_user, content, thread_id, None)
+            result.append({"message_id": message["message_id"]})
+        return result
+
+    def _forwarded_content(self, source: Mapping[str, Any]) -> dict[str, Any]:
+        content = {k: copy.deepcopy(source[k]) for k in CONTENT_KEYS if k in source}
+        content["forward_origin"] = copy.deepcopy(
+            source.get("forward_origin")
+            or {"type": "user", "date": source["date"], "sender_user": source["from"]}
+        )
+        return content
+
+    def _forward_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        message_id = _int(params, "message_id", required=True)
+        assert message_id is not None
+        source = self._copy_source(params, message_id)
+        if source is None:
+            raise bad_request("message to forward not found")
+        if _is_service(source):
+            raise bad_request("message can't be forwarded")
+        return self._bot_message(params, self._forwarded_content(source), markup=False)
+
+    def _forward_messages(self, params: dict[str, Any]) -> list[dict[str, int]]:
+        return self._copy_many(params, forward=True)
+
+    def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
+        markup = self._inline_markup(params)
+        state, message = self._editable(params)
+        if "text" not in message:
+            raise bad_request("there is no text in the message to edit")
+        content = self._text_content(params, edit=True)
+        changes = {
+            "text": content["text"],
+            "entities": content.get("entities"),
+            "reply_markup": markup,
+        }
+        return self._apply_edit(state, message, changes)
+
+    def _edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
+        markup = self._inline_markup(params)
+        state, message = self._editable(params)
+        if not any(kind in message for kind in MEDIA_KINDS):
+            raise bad_request("there is no caption in the message to edit")
+        caption = self._caption(params)
+        changes = {
+            "caption": caption.get("caption"),
+            "caption_entities": caption.get("caption_entities"),
+            "reply_markup": markup,
+        }
+        return self._apply_edit(state, message, changes)
+
+    def _edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
+        markup = self._inline_markup(params)
+        state, message = self._editable(params)
+        return self._apply_edit(state, message, {"reply_markup": markup})
+
+    def _delete_message(self, params: dict[str, Any]) -> bool:
+        state = self._resolve_chat(params)
+        message_id = _int(params, "message_id", required=True)
+        assert message_id is not None
+        message = state.live(message_id)
+        if message is None:
+            raise bad_request("message to delete not found")
+        if "forum_topic_created" in message:
+            raise bad_request("message can't be deleted")
+        self._delete(state, message_id)
+        return True
+
+    def _delete(self, state: ChatState, message_id: int) -> None:
+        state.deleted.add(message_id)
+        if message_id in state.pinned:
+            state.pinned.remove(message_id)
+
+    def _delete_messages(self, params: dict[str, Any]) -> bool:
+        state = self._resolve_chat(params)
+        ids = _json(params, "message_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise bad_request("message_ids must contain 1-100 identifiers")  # unverified
+        for message_id in ids:
+            message = state.live(int(message_id))
+            if message is not None and "forum_topic_created" not in message:
+                self._delete(state, int(message_id))
+        return True
+
+    def _answer_callback_query(self, params: dict[str, Any]) -> bool:
+        query_id = _str(params, "callback_query_id")
+        text = _str(params, "text") or ""
+        if len(text) > 200:
+            raise bad_request("MESSAGE_TOO_LONG")
+        state = self.callbacks.get(query_id or "")
+        if state is None or state.answered:
+            raise bad_request(QUERY_TOO_OLD)
+        state.answered = True
+        state.answer = dict(params)
+        return True
+
+    def _create_forum_topic(self, params: dict[str, Any]) -> dict[str, Any]:
+        state = self._resolve_chat(params)
+        self._check_can_write(state)
+        if not state.is_forum:
+            raise bad_request("the chat is not a forum")
+        if not self._bot_right(state, "can_manage_topics"):
+            raise bad_request("not enough rights to create a topic")
+        name = (_str(params, "name") or "").strip()
+        if not 1 <= len(name) <= 128:
+            raise bad_request(TOPIC_NAME_INVALID)
+        icon_color = _int(params, "icon_color")
+        if icon_color is None:
+            icon_color = FORUM_ICON_COLORS[0]
+        elif icon_color not in FORUM_ICON_COLORS:
+            raise bad_request(ICON_COLOR_INVALID)
+        emoji = _str(params, "icon_custom_emoji_id")
+        created: dict[str, Any] = {"name": name, "icon_color": icon_color}
+        if emoji:
+            created["icon_custom_emoji_id"] = emoji
+        # The thread id of a topic is the id of its forum_topic_created service message.
+        thread_id = state.next_message_id
+        self._service_message(state, {"forum_topic_created": created}, thread_id)
+        topic = Topic(thread_id, name, icon_color, emoji or None, creator_id=self.bot_id)
+        state.topics[thread_id] = topic
+        return topic.as_object()
+
+    def _edit_forum_topic(self, params: dict[str, Any]) -> bool:
+        state, topic = self._topic(params)
+        edited: dict[str, Any] = {}
+        name = _str(params, "name")
+        if name:
+            if len(name) > 128:
+                raise bad_request(TOPIC_NAME_INVALID)
+            if name != topic.name:
+                edited["name"] = name
+        if "icon_custom_emoji_id" in params:
+            emoji = _str(params, "icon_custom_emoji_id") or ""
+            if emoji != (topic.icon_custom_emoji_id or ""):
+                edited["icon_custom_emoji_id"] = emoji
+        if not edited:
+            raise bad_request("TOPIC_NOT_MODIFIED")
+        topic.name = edited.get("name", topic.name)
+        if "icon_custom_emoji_id" in edited:
+            topic.icon_custom_emoji_id = edited["icon_custom_emoji_id"] or None
+        self._service_message(state, {"forum_topic_edited": edited}, topic.message_thread_id)
+        return True
+
+    def _close_forum_topic(self, params: dict[str, Any]) -> bool:
+        return self._set_topic_closed(params, closed=True)
+
+    def _reopen_forum_topic(self, params: dict[str, Any]) -> bool:
+        return self._set_topic_closed(params, closed=False)
+
+    def _set_topic_closed(self, params: dict[str, Any], *, closed: bool) -> bool:
+        state, topic = self._topic(params)
+        if topic.closed == closed:
+            raise bad_request("TOPIC_NOT_MODIFIED")
+        topic.closed = closed
+        key = "forum_topic_closed" if closed else "forum_topic_reopened"
+        self._service_message(state, {key: {}}, topic.message_thread_id)
+        return True
+
+    def _delete_forum_topic(self, params: dict[str, Any]) -> bool:
+        state, topic = self._topic(params)
+        if not self._bot_right(state, "can_delete_messages"):
+            raise bad_request("not enough rights to delete the topic")  # unverified
+        del state.topics[topic.message_thread_id]
+        for message_id, message in state.messages.items():
+            if message.get("message_thread_id") == topic.message_thread_id:
+                self._delete(state, message_id)
+        return True
+
+    def _pin_chat_message(self, params: dict[str, Any]) -> bool:
+        state = self._resolve_chat(params)
+        self._check_can_write(state)
+        if not state.is_private and not self._bot_right(state, "can_pin_messages"):
+            raise bad_request("not enough rights to manage pinned messages in the chat")
+        message_id = _int(params, "message_id", required=True)
+        assert message_id is not None
+        message = state.live(message_id)
+        if message is None:
+            raise bad_request("message to pin not found")
+        if message_id in state.pinned:
+            state.pinned.remove(message_id)
+        state.pinned.append(message_id)
+        thread_id = message.get("message_thread_id") if message.get("is_topic_message") else None
+        self._service_message(state, {"pinned_message": _strip_nested(message)}, thread_id)
+        return True
+
+    def _unpin_chat_message(self, params: dict[str, Any]) -> bool:
+        state = self._resolve_chat(params)
+        self._check_can_write(state)
+        message_id = _int(params, "message_id")
+        if message_id is None:
+            if state.pinned:
+                state.pinned.pop()
+            return True
+        if message_id not in state.pinned:
+            raise bad_request("message to unpin not found")
+        state.pinned.remove(message_id)
+        return True
+
+    def _unpin_all_chat_messages(self, params: dict[str, Any]) -> bool:
+        state = self._resolve_chat(params)
+        self._check_can_write(state)
+        state.pinned.clear()
+        return True
+
+    def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        state = self._resolve_chat(params)
+        info: dict[str, Any] = {
+            **copy.deepcopy(state.chat),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
+        if state.pinned:
+            pinned = state.live(state.pinned[-1])
+            if pinned is not None:
+                info["pinned_message"] = _strip_nested(pinned)
+        return info
+
+    def _get_chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
+        state = self._resolve_chat(params)
+        user_id = _int(params, "user_id", required=True)
+        assert user_id is not None
+        member = state.members.get(user_id)
+        if member is not None:
+            return copy.deepcopy(member)
+        if user_id != self.bot_id and user_id not in self._users:
+            raise bad_request("user not found")
+        return {"status": "left", "user": copy.deepcopy(self._user(user_id))}
+
+    def _get_chat_administrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        state = self._resolve_chat(params)
+        if state.is_private:
+            raise bad_request("there are no administrators in the private chat")
+        return [
+            copy.deepcopy(m)
+            for m in state.members.values()
+            if m["status"] in ("creator", "administrator")
+        ]
+
+    def _commands_key(self, params: Mapping[str, Any]) -> tuple[str, str]:
+        scope = _json(params, "scope") or {"type": "default"}
+        return json.dumps(scope, sort_keys=True), _str(params, "language_code") or ""
+
+    def _set_my_commands(self, params: dict[str, Any]) -> bool:
+        commands = _json(params, "commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise bad_request("commands must be a list of at most 100 commands")  # unverified
+        for command in commands:
+            name = str(command.get("command", ""))
+            if not (
+                1 <= len(name) <= 32 and all(c.islower() or c.isdigit() or c == "_" for c in name)
+            ):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", ""))) <= 256:
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")  # unverified
+        self.commands[self._commands_key(params)] = [
+            {"command": c["command"], "description": c["description"]} for c in commands
+        ]
+        return True
+
+    def _delete_my_commands(self, params: dict[str, Any]) -> bool:
+        self.commands.pop(self._commands_key(params), None)
+        return True
+
+    def _get_my_commands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return copy.deepcopy(self.commands.get(self._commands_key(params), []))
+
+    def _send_chat_action(self, params: dict[str, Any]) -> bool:
+        state = self._resolve_chat(params)
+        self._check_can_write(state)
+        thread_id = self._resolve_thread(state, params)
+        action = _str(params, "action")
+        if action not in _CHAT_ACTIONS:
+            raise bad_request("wrong parameter action in request")
+        self.chat_actions.append({"chat_id": state.id, "thread_id": thread_id, "action": action})
+        return True
+
+    def _set_message_reaction(self, params: dict[str, Any]) -> bool:
+        state = self._resolve_chat(params)
+        self._check_can_write(state)
+        message_id = _int(params, "message_id", required=True)
+        assert message_id is not None
+        if state.live(message_id) is None:
+            raise bad_request("MESSAGE_ID_INVALID")
+        reaction = _json(params, "reaction") or []
+        self.reactions[(state.id, message_id)] = list(reaction)
+        return True
+
+    def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
+        record = self.files.get(_str(params, "file_id") or "")
+        if record is None:
+            raise bad_request("invalid file_id")
+        return {
+            "file_id": record.file_id,
+            "file_unique_id": record.file_unique_id,
+            "file_size": len(record.content),
+            "file_path": record.file_path,
+        }
+
+    def file_by_path(self, file_path: str) -> bytes | None:
+        record = self._files_by_path.get(file_path)
+        return record.content if record else None
+
+    # ------------------------------------------------------------------ HTTP front end
+
+    async def _read_params(self, request: web.Request) -> dict[str, Any]:
+        params = decode_params(request.query.items())
+        if request.method != "POST" or not request.body_exists:
+            return params
+        if request.content_type == "application/json":
+            body = await request.json()
+            if isinstance(body, dict):
+                params.update(_normalise_json_params(body))
+            return params
+        form = await request.post()
+        for key, value in form.items():
+            if isinstance(value, web.FileField):
+                params[key] = UploadedFile(value.filename, value.file.read(), value.content_type)
+            else:
+                params[key] = decode_form_value(key, value)
+        return params
+
+    async def _http_api(self, request: web.Request) -> web.StreamResponse:
+        token = request.match_info["token"]
+        method = request.match_info["method"]
+        params = await self._read_params(request)
+        outcome = await self.process(method, params, token=token, transport="http")
+        if outcome.delay:
+            await asyncio.sleep(outcome.delay)
+        if outcome.drop:
+            if request.transport is not None:
+                request.transport.close()
+            # The connection is gone: this response is never written.
+            return web.Response(status=500)
+        return web.Response(
+            status=outcome.status,
+            text=outcome.body(),
+            content_type=outcome.content_type,
+        )
+
+    async def _http_file(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        if self.token is not None and token != self.token:
+            return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
+        content = self.file_by_path(request.match_info["path"])
+        if content is None:
+            return web.json_response(ApiError(404, "Not Found").payload(), status=404)
+        return web.Response(body=content, content_type="application/octet-stream")
+
+    _CONTROL_ACTIONS = frozenset(
+        {
+            "add_user",
+            "add_supergroup",
+            "add_member",
+            "user_sends_text",
+            "user_sends_media",
+            "user_sends_location",
+            "user_sends_contact",
+            "user_sends_album",
+            "user_edits",
+            "user_presses",
+            "user_reacts",
+            "block_bot",
+            "unblock_bot",
+            "inject_fault",
+            "clear_faults",
+            "set_rate_limits",
+            "clear_rate_limits",
+        }
+    )
+
+    async def _http_control(self, request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in self._CONTROL_ACTIONS:
+            return web.json_response({"ok": False, "description": f"unknown {action}"}, status=404)
+        kwargs = await request.json() if request.body_exists else {}
+        try:
+            result = getattr(self, action)(**kwargs)
+        except (KeyError, TypeError, ValueError) as error:
+            return web.json_response({"ok": False, "description": str(error)}, status=400)
+        if isinstance(result, Fault):
+            result = {"kind": result.kind, "method": result.method, "times": result.times}
+        return web.json_response({"ok": True, "result": result})
+
+    async def _http_state(self, request: web.Request) -> web.Response:
+        return web.json_response(self.snapshot())
+
+    def snapshot(self) -> dict[str, Any]:
+        """The world as JSON: users, chats with topics and messages, pending updates, calls."""
+        return {
+            "bot": self.bot_user,
+            "users": [
+                {**s.user, "blocked": s.blocked, "started": s.started}
+                for s in self._users.values()
+            ],
+            "chats": [
+                {
+                    "chat": s.chat,
+                    "topics": self.topics(s.id),
+                    "messages": self.messages_in(s.id, include_service=True),
+                    "pinned": s.pinned,
+                }
+                for s in self._chats.values()
+            ],
+            "pending_updates": self._updates,
+            "calls": [c.describe() for c in self.calls[-200:]],
+        }
+
+
+async def _serve_forever(args: argparse.Namespace) -> None:
+    emulator = BotApiEmulator(args.token, bot_username=args.bot_username)
+    if args.demo:
+        customer = emulator.add_user("Alice", "alice")
+        group = emulator.add_supergroup("Agents")
+        print(f"demo: customer id {customer['id']}, agents chat id {group['id']}")
+    url = await emulator.start(args.host, args.port)
+    print(f"Bot API emulator on {url} (token {args.token}); state at {url}/_emulator/state")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await emulator.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the Telegram Bot API emulator.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--token", default=DEFAULT_TOKEN)
+    parser.add_argument("--bot-username", default="helpdesk_test_bot")
+    parser.add_argument("--demo", action="store_true", help="create a customer and agents group")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_forever(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Catalogs, Telegram size limits and button payloads."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import UTC, datetime
+
+import pytest
+from babel.messages.pofile import read_po
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.adapters.presenter import TOPIC_NAME_MAX, topic_name
+from bot.callbacks import CardAction, CustomerAction, CustomerCb, LanguageCb, Menu, TicketCb
+from bot.texts import LOCALES_DIR, SUPPORTED_LANGUAGES, make_i18n, pick_language, split_text
+from models import Priority, Ticket, TicketStatus
+
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def catalog(lang: str):
+    with (LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        return read_po(f, locale=lang)
+
+
+def message_ids() -> list[str]:
+    return [str(m.id) for m in catalog("en") if m.id]
+
+
+class TestCatalogs:
+    def test_catalogs_are_not_empty(self) -> None:
+        assert len(message_ids()) > 50
+
+    @pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
+    def test_every_message_renders_in_every_language(self, lang: str) -> None:
+        i18n = make_i18n("en")
+        for msgid in message_ids():
+            text = i18n.gettext(msgid, locale=lang)
+            assert text.strip(), msgid
+            names = set(PLACEHOLDER.findall(msgid))
+            assert set(PLACEHOLDER.findall(text)) == names, msgid
+            text.format(**dict.fromkeys(names, "x"))  # formats without KeyError
+            if lang == "ru":
+                assert text != msgid or msgid in ("GIF",), f"untranslated: {msgid!r}"
+
+    def test_russian_catalog_has_every_message(self) -> None:
+        ru = {str(m.id) for m in catalog("ru") if m.id and m.string}
+        assert set(message_ids()) <= ru
+
+
+class TestLanguagePick:
+    @pytest.mark.parametrize(
+        ("code", "expected"),
+        [("ru", "ru"), ("ru-RU", "ru"), ("en-GB", "en"), ("de", "en"), (None, "en")],
+    )
+    def test_telegram_codes(self, code: str | None, expected: str) -> None:
+        assert pick_language(code, "en") == expected
+
+
+class TestSplitText:
+    def test_short_text_is_one_part(self) -> None:
+        assert split_text("hello") == ["hello"]
+
+    def test_splits_at_line_breaks(self) -> None:
+        text = ("a" * 3000 + "\n") * 3
+        parts = split_text(text)
+        assert all(len(p) <= 4096 for p in parts)
+        assert len(parts) == 3
+        assert "".join(parts).replace("\n", "") == text.replace("\n", "")
+
+    def test_never_cuts_an_entity(self) -> None:
+        first, second = split_text("x" * 4093 + "&amp;tail")
+        assert first == "x" * 4093
+        assert second == "&amp;tail"
+
+    def test_never_cuts_a_tag(self) -> None:
+        first, second = split_text("x" * 4090 + "&amp;<b>bold</b>")
+        assert first == "x" * 4090 + "&amp;"
+        assert second == "<b>bold</b>"
+
+    @settings(max_examples=60)
+    @given(st.text(alphabet=string.ascii_letters + " \n&;<>", max_size=12000))
+    def test_parts_fit_and_keep_every_non_space_character(self, text: str) -> None:
+        parts = split_text(text)
+        assert all(len(p) <= 4096 for p in parts)
+        squash = lambda s: "".join(s.split())  # noqa: E731
+        assert squash("".join(parts)) == squash(text)
+
+
+class TestPayloads:
+    def test_longest_ticket_payload_fits_in_64_bytes(self) -> None:
+        longest_status = max((s.value for s in TicketStatus), key=len)
+        data = TicketCb(a=CardAction.STATUS, t=2**63 - 1, v=longest_status).pack()
+        assert len(data.encode()) <= 64
+        assert TicketCb.unpack(data).v == longest_status
+
+    def test_customer_and_language_payloads_fit(self) -> None:
+        assert len(CustomerCb(a=CustomerAction.REOPEN, t=2**63 - 1).pack().encode()) <= 64
+        assert len(LanguageCb(lang="ru").pack().encode()) <= 64
+
+    def test_payloads_are_versioned(self) -> None:
+        assert TicketCb(a=CardAction.MENU, t=1, v=Menu.TEAM).pack().startswith("t1:")
+        assert CustomerCb(a=CustomerAction.VIEW, t=1).pack().startswith("c1:")
+
+    @given(st.text(min_size=0, max_size=500))
+    def test_topic_names_fit(self, subject: str) -> None:
+        ticket = Ticket.open(customer_id=1, subject=subject, now=datetime(2026, 1, 1, tzinfo=UTC))
+        ticket.number, ticket.category, ticket.priority = 10**9, "refunds", Priority.HIGH
+        name = topic_name(ticket)
+        assert 1 <= len(name) <= TOPIC_NAME_MAX
+        assert name.startswith("#1000000000")
