@@ -21,7 +21,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.adapters.cards import card_keyboard, menu_keyboard
 from bot.adapters.labels import media_label, priority_label, status_label
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu
-from bot.texts import split_text
+from bot.texts import CAPTION_LIMIT, split_text
 from models import (
     Agent,
     Customer,
@@ -262,7 +262,9 @@ class Presenter:
                         "message_ids": ref(
                             "album", ticket=ticket.id, group=message.media_group_id, to="agents"
                         ),
-                        **self._agents_place(ticket),
+                        # copyMessages cannot reply, so in a plain group the album stands on
+                        # its own; replies to its parts still route by their stored ids.
+                        **(self._agents_place(ticket) if self.agent_chat_is_forum else {}),
                     },
                     ticket_id=ticket.id,
                     on_sent="album_to_agents",
@@ -415,8 +417,10 @@ class Presenter:
                 "from_chat_id": message.agent_chat_id,
                 "message_id": message.agent_message_id,
             }
-            if signature and message.text is not None:
-                params["caption"] = escape(message.text) + signature
+            caption = escape(message.text or "") + signature
+            if signature and message.text is not None and len(caption) <= CAPTION_LIMIT:
+                # A caption that would not fit with the signature goes out unsigned, unchanged.
+                params["caption"] = caption
         return [
             OutboundCall(
                 chat_id=chat,

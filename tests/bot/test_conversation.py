@@ -407,3 +407,26 @@ class TestDeliveryProblems:
         texts = [m.get("text") or "" for m in desk.topic_messages(ticket.agent_thread_id)]
         assert any("Not delivered" in t and "blocked" in t for t in texts)
         assert "blocked the bot" in card_of(desk, await desk.ticket(1))["text"]
+
+
+async def test_signed_replies_carry_the_agents_first_name(tmp_path: Path) -> None:
+    desk = await make_desk(tmp_path, sign_replies=True)
+    try:
+        ann, ticket = await open_ticket(desk)
+        thread = ticket.agent_thread_id
+        desk.emulator.user_sends_text(
+            desk.admin, "Fixed <now>", chat_id=desk.group_id, thread_id=thread
+        )
+        desk.emulator.user_sends_media(
+            desk.admin, "photo", caption="proof", chat_id=desk.group_id, thread_id=thread
+        )
+        desk.emulator.user_sends_media(
+            desk.admin, "document", caption="x" * 1020, chat_id=desk.group_id, thread_id=thread
+        )
+        await desk.step()
+        *_, text, photo, document = desk.to_user(ann)
+        assert text["text"] == "Fixed <now>\n\n— Alice"
+        assert photo["caption"] == "proof\n\n— Alice"
+        assert document["caption"] == "x" * 1020  # no room for the signature: sent as written
+    finally:
+        await desk.close()

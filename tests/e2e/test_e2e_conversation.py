@@ -103,8 +103,18 @@ async def test_plain_group_conversation(plain_bot: Running) -> None:
     await run.wait(lambda: cards(run), "card posted")
     card = cards(run)[0]
     emu.user_sends_media(ann, "photo", caption="receipt")
+    emu.user_sends_album(ann, ["photo", "video"])
     await run.wait(
-        lambda: any(m.get("photo") for m in emu.messages_in(run.group_id)), "photo copied"
+        lambda: (
+            len([m for m in emu.messages_in(run.group_id) if m.get("photo") or m.get("video")])
+            == 3
+        ),
+        "photo and album copied",
+    )
+    album = [m for m in emu.messages_in(run.group_id) if m.get("media_group_id")]
+    assert len(album) == 2
+    emu.user_sends_text(
+        run.admin, "Nice photos", chat_id=run.group_id, reply_to=album[0]["message_id"]
     )
     assert emu.topics(run.group_id) == []
     emu.user_sends_text(
@@ -120,6 +130,7 @@ async def test_plain_group_conversation(plain_bot: Running) -> None:
     emu.user_sends_text(run.admin, "// note", chat_id=run.group_id, reply_to=card["message_id"])
     await run.wait(lambda: "tracking" in run.texts_to(ann), "answers delivered")
     assert "It ships today" in run.texts_to(ann)
+    assert "Nice photos" in run.texts_to(ann)
     emu.user_presses(run.admin, run.group_id, card["message_id"], button_data(card, "Close"))
     await run.wait(lambda: any("is closed" in t for t in run.texts_to(ann)), "closed notice")
     assert not any("note" in t for t in run.texts_to(ann))
