@@ -104,6 +104,7 @@ def make_sender(
         resolve=delivery.resolve,
         on_sent=delivery.on_sent,
         on_failed=delivery.on_failed,
+        request_timeout=settings.request_timeout,
     )
 
 

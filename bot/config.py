@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     rate_group_per_min: float = Field(default=20, gt=0)
     rate_global_per_s: float = Field(default=30, gt=0)
     polling_timeout: int = Field(default=25, ge=0, le=50)
+    request_timeout: int = Field(default=15, ge=1, le=300)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "bot" / "locales"
 POT = LOCALES / "messages.pot"
 LANGS = ("en", "ru")
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _babel(*args: str) -> None:
@@ -56,8 +58,11 @@ def extract() -> None:
 
 
 def compiled(lang: str) -> bytes:
+    """The .mo bytes for a catalog; deterministic, so the check can compare bytes."""
     with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         catalog = read_po(f, locale=lang)
+    # read_po stamps "now" into the header of a catalog without one: pin it.
+    catalog.creation_date = catalog.revision_date = FIXED_DATE
     out = BytesIO()
     write_mo(out, catalog)
     return out.getvalue()
