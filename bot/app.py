@@ -27,6 +27,7 @@ from bot.runtime.processor import Processor
 from bot.runtime.sender import RateLimits, Sender
 from bot.services import agents
 from bot.services.conversation import DeskConfig
+from bot.services.health import SenderCounters
 from bot.services.ports import Clock, SystemClock, UowFactory
 from bot.services.triage_port import DefaultTriage, Triage
 from bot.texts import make_i18n
@@ -55,10 +56,12 @@ def build_dispatcher(
     *,
     triage: Triage | None = None,
     clock: Clock | None = None,
+    sender_counters: SenderCounters | None = None,
 ) -> Dispatcher:
     """The Dispatcher with its long-lived dependencies in ``workflow_data``."""
     dp = Dispatcher(
         settings=settings,
+        sender_counters=sender_counters,
         presenter=presenter,
         desk_config=desk_config,
         triage=triage or DefaultTriage(),
@@ -147,12 +150,12 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         I18n.set_current(i18n)
         config = desk_config_from(settings, is_forum=is_forum)
         presenter = make_presenter(i18n, config)
-        dp = build_dispatcher(settings, uow_factory, presenter, config)
+        sender = make_sender(bot, uow_factory, settings, DeliveryAdapter(i18n, presenter))
+        dp = build_dispatcher(settings, uow_factory, presenter, config, sender_counters=sender)
 
         async with uow_factory() as uow:
             await agents.ensure_admins(uow, settings.admin_ids, SystemClock().now())
 
-        sender = make_sender(bot, uow_factory, settings, DeliveryAdapter(i18n, presenter))
         processor = Processor(dp, bot, uow_factory, on_processed=sender.wake)
         intake = Intake(
             bot,

@@ -6,7 +6,10 @@ from aiogram.dispatcher.middlewares.data import MiddlewareData
 
 from bot.adapters.presenter import Presenter
 from bot.config import Settings
+from bot.services.conversation import DeskConfig
+from bot.services.health import SenderCounters
 from bot.services.ports import Clock, UowFactory
+from bot.services.triage_port import Triage
 from storage import AbstractUnitOfWork
 
 
@@ -16,6 +19,9 @@ class HelpdeskData(MiddlewareData, total=False):
     presenter: Presenter
     clock: Clock
     uow_factory: UowFactory
+    desk_config: DeskConfig
+    triage: Triage
+    sender_counters: SenderCounters
     # Per update, from middlewares.
     uow: AbstractUnitOfWork
     inbox_update_id: int

@@ -115,6 +115,13 @@ class InboxRepository:
         )
         return {status: int(n) for status, n in rows}
 
+    async def oldest_pending(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(InboxRecord.received_at)).where(
+                InboxRecord.status == str(InboxStatus.PENDING)
+            )
+        )
+
 
 def _call_from(record: OutboxRecord) -> OutboundCall:
     return OutboundCall(
@@ -234,6 +241,16 @@ class OutboxRepository:
         await self.session.execute(
             update(OutboxRecord).where(OutboxRecord.id == call_id).values(**values)
         )
+
+    async def failed(self, limit: int = 10) -> list[OutboundCall]:
+        """The most recent calls that were given up on (failed or unknown outcome)."""
+        rows = await self.session.execute(
+            select(OutboxRecord)
+            .where(OutboxRecord.status.in_([str(OutboxStatus.FAILED), str(OutboxStatus.UNKNOWN)]))
+            .order_by(OutboxRecord.id.desc())
+            .limit(limit)
+        )
+        return [_call_from(r) for r in rows.scalars()]
 
     async def stats(self, now: datetime) -> dict[str, object]:
         counts = dict(

@@ -271,6 +271,10 @@ async def set_language(
 # -- agents ------------------------------------------------------------------------------------
 
 
+async def find_agent(uow: AbstractUnitOfWork, telegram_id: int) -> Agent | None:
+    return await uow.agents.by_telegram_id(telegram_id)
+
+
 async def require_agent(
     uow: AbstractUnitOfWork, user: TelegramUser, needed: Role = Role.AGENT
 ) -> Agent:

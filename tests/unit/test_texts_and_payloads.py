@@ -16,7 +16,7 @@ from bot.callbacks import CardAction, CustomerAction, CustomerCb, LanguageCb, Me
 from bot.texts import LOCALES_DIR, SUPPORTED_LANGUAGES, make_i18n, pick_language, split_text
 from models import Priority, Ticket, TicketStatus
 
-PLACEHOLDER = re.compile(r"\{(\w*)\}")
+PLACEHOLDER = re.compile(r"\{(\w*)(?::[^}]*)?\}")
 
 
 def catalog(lang: str):
@@ -40,7 +40,7 @@ class TestCatalogs:
             assert text.strip(), msgid
             names = set(PLACEHOLDER.findall(msgid))
             assert set(PLACEHOLDER.findall(text)) == names, msgid
-            text.format(**dict.fromkeys(names, "x"))  # formats without KeyError
+            text.format(**dict.fromkeys(names, 0))  # formats without KeyError or ValueError
             if lang == "ru":
                 assert text != msgid or msgid in ("GIF",), f"untranslated: {msgid!r}"
 

@@ -1,0 +1,76 @@
+"""The feature union and the pipeline factory."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from triage import Dataset, build_features, build_pipeline, normalise_text
+
+
+class TestNormaliseText:
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("I CAN'T log in", "i can not log in"),
+            ("It doesn’t work", "it does not work"),
+            ("Ёлки  палки\n", "елки палки"),
+            ("order 12345 now", "order 0 now"),
+            ("see https://example.com/x?y=1 pls", "see url pls"),
+            ("write to a.b@example.org", "write to email"),
+        ],
+    )
+    def test_normalises(self, raw: str, expected: str) -> None:
+        assert normalise_text(raw) == expected
+
+
+class TestBuildPipeline:
+    def test_structure_is_features_then_calibrated_classifier(self) -> None:
+        pipeline = build_pipeline(random_state=3)
+        assert isinstance(pipeline, Pipeline)
+        assert [name for name, _ in pipeline.steps] == ["features", "classifier"]
+        assert isinstance(pipeline["features"], FeatureUnion)
+        assert isinstance(pipeline["classifier"], CalibratedClassifierCV)
+        assert pipeline["classifier"].ensemble is False
+
+    def test_unfitted_pipeline_pickles(self) -> None:
+        pickle.dumps(build_pipeline())
+
+    def test_rejects_unknown_classifier(self) -> None:
+        with pytest.raises(ValueError, match="unknown classifier"):
+            build_pipeline(classifier="forest")  # type: ignore[arg-type]
+
+    def test_needs_a_feature_block(self) -> None:
+        with pytest.raises(ValueError, match="at least one"):
+            build_features(word_ngrams=None, char_ngrams=None)
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {},
+            {"classifier": "svc", "calibration": "sigmoid"},
+            {"classifier": "logreg", "C": 1.0, "char_ngrams": None},
+            {"word_ngrams": None},
+        ],
+    )
+    def test_fits_and_predicts_probabilities(self, seed: Dataset, params: dict) -> None:
+        pipeline = build_pipeline(cv=3, **params).fit(seed.texts, seed.labels)
+        proba = pipeline.predict_proba(["не могу войти в аккаунт", "where is my parcel"])
+        assert proba.shape == (2, len(set(seed.labels)))
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        assert (proba >= 0).all()
+        assert list(pipeline.predict(["не могу войти в аккаунт", "where is my parcel"])) == [
+            "account",
+            "delivery",
+        ]
+        pickle.loads(pickle.dumps(pipeline))
+
+    def test_same_seed_same_model(self, seed: Dataset) -> None:
+        first = build_pipeline(random_state=1, cv=3).fit(seed.texts, seed.labels)
+        second = build_pipeline(random_state=1, cv=3).fit(seed.texts, seed.labels)
+        texts = seed.texts[:20]
+        np.testing.assert_array_equal(first.predict_proba(texts), second.predict_proba(texts))
