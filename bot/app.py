@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import timedelta
-from functools import partial
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -31,7 +30,8 @@ from bot.services.health import SenderCounters
 from bot.services.ports import Clock, SystemClock, UowFactory
 from bot.services.triage_port import DefaultTriage, Triage
 from bot.texts import make_i18n
-from storage import SqlAlchemyUnitOfWork, make_engine, make_session_factory
+from storage import make_engine
+from storage import uow_factory as storage_uow_factory
 
 log = get_logger(__name__)
 
@@ -137,7 +137,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         loop.add_signal_handler(sig, stop.set)
 
     engine = make_engine(settings.database_url)
-    uow_factory = partial(SqlAlchemyUnitOfWork, make_session_factory(engine))
+    uow_factory = storage_uow_factory(engine)
     bot = make_bot(settings)
     tasks: list[asyncio.Task[None]] = []
     try:

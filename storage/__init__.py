@@ -1,7 +1,7 @@
 """Persistence adapters: SQLAlchemy 2 async records, repositories and the unit of work."""
 
 from storage.db import is_sqlite, make_engine, make_session_factory
-from storage.uow import AbstractUnitOfWork, SqlAlchemyUnitOfWork
+from storage.uow import AbstractUnitOfWork, SqlAlchemyUnitOfWork, uow_factory
 
 __all__ = [
     "AbstractUnitOfWork",
@@ -9,4 +9,5 @@ __all__ = [
     "is_sqlite",
     "make_engine",
     "make_session_factory",
+    "uow_factory",
 ]

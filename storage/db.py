@@ -52,10 +52,20 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers never take the write lock: in WAL mode they see a snapshot and block nobody.
+        readonly = conn.get_execution_options().get(READONLY_OPTION, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+READONLY_OPTION = "helpdesk_readonly"
+
+
+def make_session_factory(
+    engine: AsyncEngine, *, readonly: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for the unit of work; ``readonly`` ones must not write (on SQLite they start a
+    plain deferred transaction instead of taking the write lock)."""
+    bind = engine.execution_options(**{READONLY_OPTION: True}) if readonly else engine
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)

@@ -164,9 +164,9 @@ class OutboxRepository:
             ref_id=call.ref_id,
             dedupe_key=call.dedupe_key,
         )
+        # No flush: nothing needs the id before commit, and a round trip per call adds up.
         self.session.add(record)
-        await self.session.flush()
-        call.id, call.created_at = record.id, now
+        call.created_at = now
         return call
 
     async def superseded(self, call: OutboundCall) -> bool:
@@ -194,16 +194,24 @@ class OutboxRepository:
 
     async def heads(self, limit: int = 1000) -> list[OutboundCall]:
         """The next call of every chat that has pending calls (per-chat order: lane, then id)."""
+        rank = (
+            func.row_number()
+            .over(partition_by=OutboxRecord.chat_id, order_by=(OutboxRecord.lane, OutboxRecord.id))
+            .label("rank")
+        )
+        ranked = (
+            select(OutboxRecord.id, rank)
+            .where(OutboxRecord.status == str(OutboxStatus.PENDING))
+            .subquery()
+        )
         rows = await self.session.execute(
             select(OutboxRecord)
-            .where(OutboxRecord.status == str(OutboxStatus.PENDING))
-            .order_by(OutboxRecord.lane, OutboxRecord.id)
+            .join(ranked, ranked.c.id == OutboxRecord.id)
+            .where(ranked.c.rank == 1)
+            .order_by(OutboxRecord.id)
             .limit(limit)
         )
-        heads: dict[int, OutboundCall] = {}
-        for record in rows.scalars():
-            heads.setdefault(record.chat_id, _call_from(record))
-        return list(heads.values())
+        return [_call_from(record) for record in rows.scalars()]
 
     async def mark_sent(self, call_id: int, result: object, now: datetime) -> None:
         await self._set(

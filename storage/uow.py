@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import TicketEvent
+from storage.db import make_session_factory
 from storage.delivery import InboxRepository, OutboxRepository
 from storage.repositories import (
     AgentRepository,
@@ -37,6 +40,7 @@ class AbstractUnitOfWork(abc.ABC):
         self.committed_events: list[TicketEvent] = []
         #: Set when this unit of work handles an inbox update: commit marks it processed.
         self.inbox_update_id: int | None = None
+        self.committed = False
 
     async def __aenter__(self) -> Self:
         return self
@@ -59,8 +63,23 @@ class AbstractUnitOfWork(abc.ABC):
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    """Unit of work over an ``async_sessionmaker``.
+
+    With ``readonly=True`` it uses ``read_factory`` (sessions that do not take SQLite's write
+    lock) and refuses to commit.
+    """
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        read_factory: async_sessionmaker[AsyncSession] | None = None,
+        *,
+        readonly: bool = False,
+    ) -> None:
         super().__init__()
+        self.readonly = readonly
+        if readonly and read_factory is not None:
+            session_factory = read_factory
         self._session_factory = session_factory
         self.session: AsyncSession | None = None
 
@@ -92,6 +111,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     async def commit(self) -> None:
         assert self.session is not None, "unit of work used outside 'async with'"
+        if self.readonly:
+            raise RuntimeError("a read-only unit of work cannot commit")
         await self.customers.sync()
         await self.agents.sync()
         await self.teams.sync()
@@ -102,7 +123,19 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             await self.inbox.mark_done(self.inbox_update_id, datetime.now(UTC))
         await self.session.commit()
         self.committed_events.extend(events)
+        self.committed = True
 
     async def rollback(self) -> None:
         if self.session is not None:
             await self.session.rollback()
+
+
+def uow_factory(
+    engine: AsyncEngine,
+) -> Callable[..., SqlAlchemyUnitOfWork]:
+    """``factory()`` for read-write units of work, ``factory(readonly=True)`` for readers."""
+    return partial(
+        SqlAlchemyUnitOfWork,
+        make_session_factory(engine),
+        make_session_factory(engine, readonly=True),
+    )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import SqlAlchemyUnitOfWork, make_session_factory
+from storage import SqlAlchemyUnitOfWork
+from storage import uow_factory as make_uow_factory
 from tests.support.db import BACKENDS, empty_database, engine_with_schema
 
 
@@ -54,5 +54,5 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def uow_factory(engine: AsyncEngine) -> partial[SqlAlchemyUnitOfWork]:
-    return partial(SqlAlchemyUnitOfWork, make_session_factory(engine))
+def uow_factory(engine: AsyncEngine) -> Callable[..., SqlAlchemyUnitOfWork]:
+    return make_uow_factory(engine)

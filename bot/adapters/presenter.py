@@ -155,9 +155,7 @@ class Presenter:
             text = _("OK, your next message starts a new ticket. What can we help you with?")
         return self._send(customer.telegram_id, text)
 
-    def ticket_opened(
-        self, ticket: Ticket, customer: Customer, earlier: int
-    ) -> list[OutboundCall]:
+    def ticket_opened(self, ticket: Ticket, customer: Customer) -> list[OutboundCall]:
         chat = self.agent_chat_id
         calls: list[OutboundCall] = []
         if self.agent_chat_is_forum:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -22,7 +23,15 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        update_id = data.get("inbox_update_id")
         async with data["uow_factory"]() as uow:
-            uow.inbox_update_id = data.get("inbox_update_id")
+            uow.inbox_update_id = update_id
             data["uow"] = uow
-            return await handler(event, data)
+            result = await handler(event, data)
+            if update_id is not None and not uow.committed:
+                # Nothing to change (an ignored update): still one transaction per update.
+                await uow.inbox.mark_done(update_id, datetime.now(UTC))
+                await uow.commit()
+        if update_id is not None and "inbox_state" in data:
+            data["inbox_state"]["done"] = True
+        return result

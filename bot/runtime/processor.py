@@ -41,7 +41,7 @@ class Processor:
         """Process the inbox until cancelled."""
         while True:
             self.wakeup.clear()
-            async with self.uow_factory() as uow:
+            async with self.uow_factory(readonly=True) as uow:
                 items = await uow.inbox.pending(limit=200)
             if not items:
                 self.idle.set()
@@ -56,9 +56,10 @@ class Processor:
 
     async def process(self, item: InboxItem) -> bool:
         """Handle one update; returns False if it failed and should be retried."""
+        state = {"done": False}
         try:
             await self.dispatcher.feed_raw_update(
-                self.bot, item.payload, inbox_update_id=item.update_id
+                self.bot, item.payload, inbox_update_id=item.update_id, inbox_state=state
             )
         except Exception as exc:  # anything a handler raised: keep the update and retry it
             async with self.uow_factory() as uow:
@@ -68,9 +69,9 @@ class Processor:
                 await uow.commit()
             log.exception("update failed", update_id=item.update_id, parked=parked)
             return parked
-        async with self.uow_factory() as uow:
-            # Handlers that changed something already marked it in their own commit.
-            await uow.inbox.mark_done(item.update_id, datetime.now(UTC))
-            await uow.commit()
+        if not state["done"]:  # e.g. a domain error answered by the error handler
+            async with self.uow_factory() as uow:
+                await uow.inbox.mark_done(item.update_id, datetime.now(UTC))
+                await uow.commit()
         self.on_processed()
         return True

@@ -162,7 +162,7 @@ class Sender:
         raise RuntimeError("outbox did not drain")
 
     async def _dispatch_due(self, now: datetime | None = None) -> float | None:
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(readonly=True) as uow:
             heads = await uow.outbox.heads()
         now = now or datetime.now(UTC)
         next_in: float | None = None
@@ -192,7 +192,7 @@ class Sender:
     async def _attempt(self, call: OutboundCall) -> None:
         assert call.id is not None
         try:
-            async with self.uow_factory() as uow:
+            async with self.uow_factory(readonly=True) as uow:
                 if await uow.outbox.superseded(call):
                     raise Skip("a newer call replaces this one")
                 params = await self.resolve(uow, call)

@@ -118,8 +118,7 @@ async def customer_message(
     )
     calls = []
     if opened:
-        earlier = await uow.tickets.count_for_customer(customer.id) - 1  # type: ignore[arg-type]
-        calls += presenter.ticket_opened(ticket, customer, earlier)
+        calls += presenter.ticket_opened(ticket, customer)
     elif reopened:
         calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
     calls += presenter.copy_to_agents(ticket, message)

@@ -52,9 +52,7 @@ class Presenter(Protocol):
 
     def new_request_ready(self, customer: Customer) -> list[OutboundCall]: ...
 
-    def ticket_opened(
-        self, ticket: Ticket, customer: Customer, earlier: int
-    ) -> list[OutboundCall]: ...
+    def ticket_opened(self, ticket: Ticket, customer: Customer) -> list[OutboundCall]: ...
 
     def ticket_reopened(
         self, ticket: Ticket, customer: Customer, *, by_customer: bool

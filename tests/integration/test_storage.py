@@ -282,38 +282,46 @@ class TestInboxOutbox:
         async with uow_factory() as uow:
             edit = OutboundCall(chat_id=-1, method="editMessageText", params={}, lane=Lane.UPDATE)
             await uow.outbox.add(edit, T0)
-            first = await uow.outbox.add(
-                OutboundCall(chat_id=-1, method="sendMessage", params={}), T0
+            await uow.outbox.add(
+                OutboundCall(chat_id=-1, method="sendMessage", params={"n": 1}), T0
             )
-            await uow.outbox.add(OutboundCall(chat_id=-1, method="sendMessage", params={}), T0)
-            other = await uow.outbox.add(
-                OutboundCall(chat_id=5, method="sendMessage", params={}), T0
+            await uow.outbox.add(
+                OutboundCall(chat_id=-1, method="sendMessage", params={"n": 2}), T0
+            )
+            await uow.outbox.add(
+                OutboundCall(chat_id=5, method="sendMessage", params={"n": 3}), T0
             )
             await uow.commit()
+        async with uow_factory(readonly=True) as uow:
+            heads = {c.chat_id: c for c in await uow.outbox.heads()}
+        assert {chat: c.params for chat, c in heads.items()} == {-1: {"n": 1}, 5: {"n": 3}}
         async with uow_factory() as uow:
-            heads = {c.chat_id: c.id for c in await uow.outbox.heads()}
-            assert heads == {-1: first.id, 5: other.id}
-            await uow.outbox.mark_sent(first.id, {"message_id": 1}, T0)
+            await uow.outbox.mark_sent(heads[-1].id, {"message_id": 1}, T0)
             await uow.commit()
-        async with uow_factory() as uow:
-            sent = await uow.outbox.get(first.id)
+        async with uow_factory(readonly=True) as uow:
+            sent = await uow.outbox.get(heads[-1].id)
             assert sent.status is OutboxStatus.SENT
             assert sent.result == {"message_id": 1}
+            assert (await uow.outbox.heads())[0].params == {"n": 2}
 
     async def test_only_the_newest_call_with_a_key_is_current(
         self, uow_factory: UowFactory
     ) -> None:
         async with uow_factory() as uow:
-            first = await uow.outbox.add(
-                OutboundCall(chat_id=-1, method="editMessageText", params={}, dedupe_key="card:1"),
-                T0,
-            )
-            second = await uow.outbox.add(
-                OutboundCall(chat_id=-1, method="editMessageText", params={}, dedupe_key="card:1"),
-                T0,
-            )
+            for _ in range(2):
+                await uow.outbox.add(
+                    OutboundCall(
+                        chat_id=-1, method="editMessageText", params={}, dedupe_key="card:1"
+                    ),
+                    T0,
+                )
             await uow.commit()
-        async with uow_factory() as uow:
+        async with uow_factory(readonly=True) as uow:
+            [first] = await uow.outbox.heads()
+            first_id = first.id
+        second = OutboundCall(chat_id=-1, method="editMessageText", params={}, dedupe_key="card:1")
+        second.id = first_id + 1
+        async with uow_factory(readonly=True) as uow:
             assert await uow.outbox.superseded(first)
             assert not await uow.outbox.superseded(second)
             stats = await uow.outbox.stats(T0 + timedelta(seconds=30))

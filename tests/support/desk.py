@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from bot.runtime.sender import Sender
 from bot.services import agents
 from bot.services.triage_port import Triage
 from bot.texts import make_i18n
-from storage import SqlAlchemyUnitOfWork, make_session_factory
+from storage import uow_factory as make_uow_factory
 from tests.support.db import engine_with_schema
 from tests.support.emulator import BotApiEmulator
 from tests.support.session import EmulatorSession
@@ -113,14 +112,22 @@ async def make_desk(
         **settings_overrides,
     )
     engine = await engine_with_schema(settings.database_url)
-    uow_factory = partial(SqlAlchemyUnitOfWork, make_session_factory(engine))
+    uow_factory = make_uow_factory(engine)
     bot = make_bot(settings, EmulatorSession(emulator))
     i18n = make_i18n(settings.default_language)
     I18n.set_current(i18n)
     config = desk_config_from(settings, is_forum=forum)
     presenter = make_presenter(i18n, config)
-    dp = build_dispatcher(settings, uow_factory, presenter, config, triage=triage, clock=clock)
     sender = make_sender(bot, uow_factory, settings, DeliveryAdapter(i18n, presenter))
+    dp = build_dispatcher(
+        settings,
+        uow_factory,
+        presenter,
+        config,
+        triage=triage,
+        clock=clock,
+        sender_counters=sender,
+    )
     processor = Processor(dp, bot, uow_factory, retry_delay=0)
     async with uow_factory() as uow:
         await agents.ensure_admins(uow, settings.admin_ids, datetime.now(UTC))

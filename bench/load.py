@@ -1,0 +1,243 @@
+"""Load benchmark: N customers x M messages through the real bot process and the emulator.
+
+Prints one JSON object. Two runs by default:
+
+* ``unlimited``: the emulator answers as fast as it can and the bot's limits are lifted. Measures
+  ingestion (customer messages stored in their tickets with the cards queued, per second, read
+  from the database) and end-to-end latency (message sent by the customer -> its copy in the
+  ticket's topic), lost and duplicated messages, and the bot's peak RSS.
+* ``telegram``: the emulator enforces Telegram-like limits (sliding windows: per private chat,
+  per group per minute, overall per second) and the bot runs with the same limits. To keep the
+  run short both are scaled by ``--scale`` (the ratios are what matters). Reports the achieved
+  rate to the agents' group against the allowed one, 429s served, and the longest run of 429s
+  in a row for one chat.
+
+    python bench/load.py [--customers 40] [--messages 10] [--mode both|unlimited|telegram]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.emulator import BotApiEmulator  # noqa: E402
+from tests.support.process import BotProcess  # noqa: E402
+
+TOKEN = "777000:BENCH-token-for-the-emulator-only"
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def peak_rss_mb(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def stored_customer_messages(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return int(
+                conn.execute(
+                    "SELECT count(*) FROM ticket_messages WHERE direction = 'customer'"
+                ).fetchone()[0]
+            )
+    except sqlite3.Error:
+        return 0
+
+
+async def run_once(mode: str, customers: int, messages: int, scale: float) -> dict[str, Any]:
+    emulator = BotApiEmulator(TOKEN, validate_updates=False)
+    await emulator.start()
+    group = emulator.add_supergroup("Agents")
+    admin = emulator.add_user("Admin")
+    people = [emulator.add_user(f"C{i}") for i in range(customers)]
+    tmp = Path(tempfile.mkdtemp(prefix="helpdesk-load-"))
+    env = {
+        "HELPDESK_BOT_TOKEN": TOKEN,
+        "HELPDESK_TELEGRAM_API_URL": emulator.base_url,
+        "HELPDESK_AGENT_CHAT_ID": str(group["id"]),
+        "HELPDESK_ADMIN_IDS": str(admin["id"]),
+        "HELPDESK_DATA_DIR": str(tmp),
+        "HELPDESK_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    limits = {"private_per_s": 1 * scale, "group_per_min": 20 * scale, "global_per_s": 30 * scale}
+    if mode == "unlimited":
+        env |= {
+            "HELPDESK_RATE_PRIVATE_PER_S": "100000",
+            "HELPDESK_RATE_GROUP_PER_MIN": "10000000",
+            "HELPDESK_RATE_GLOBAL_PER_S": "100000",
+        }
+    else:
+        emulator.set_rate_limits(
+            int(limits["private_per_s"]), int(limits["group_per_min"]), int(limits["global_per_s"])
+        )
+        env |= {
+            "HELPDESK_RATE_PRIVATE_PER_S": str(limits["private_per_s"]),
+            "HELPDESK_RATE_GROUP_PER_MIN": str(limits["group_per_min"]),
+            "HELPDESK_RATE_GLOBAL_PER_S": str(limits["global_per_s"]),
+        }
+    process = BotProcess(
+        [sys.executable, "-m", "bot", "run"], env, cwd=tmp, log_path=tmp / "bot.log"
+    )
+    await process.start()
+    await process.wait_ready(emulator, timeout=90)
+
+    sent_at: dict[tuple[int, int], float] = {}
+    total = customers * messages
+    t0 = time.time()
+    for i in range(messages):
+        for person in people:
+            msg = emulator.user_sends_text(person, f"message {i} from {person['first_name']}")
+            sent_at[(person["id"], msg["message_id"])] = time.time()
+    db = tmp / "helpdesk.db"
+    t_ingested = await poll_until(lambda: stored_customer_messages(db) >= total, 300)
+    stored = stored_customer_messages(db)
+
+    def copied() -> dict[tuple[int, int], list[float]]:
+        seen: dict[tuple[int, int], list[float]] = {}
+        for call in emulator.calls:
+            if call.method not in ("copyMessage", "copyMessages") or not call.response:
+                continue
+            if not call.response.get("ok"):
+                continue
+            ids = call.params.get("message_ids") or [call.params.get("message_id")]
+            for mid in ids:
+                key = (int(call.params["from_chat_id"]), int(mid))
+                seen.setdefault(key, []).append(call.timestamp)
+        return seen
+
+    deliver_deadline = time.time() + (120 if mode == "unlimited" else 600)
+    while time.time() < deliver_deadline:
+        done = copied()
+        if all(k in done for k in sent_at):
+            break
+        await asyncio.sleep(0.1)
+    done = copied()
+    latencies = [min(done[k]) - sent_at[k] for k in sent_at if k in done]
+    t_delivered = max((min(done[k]) for k in sent_at if k in done), default=time.time())
+    rss = peak_rss_mb(process.pid)
+    code = await process.terminate(timeout=15)
+
+    result: dict[str, Any] = {
+        "customers": customers,
+        "messages_per_customer": messages,
+        "customer_messages": total,
+        "ingested": stored,
+        "ingest_per_s": round(stored / max(t_ingested - t0, 1e-9), 1),
+        "delivered_per_s": round(len(latencies) / max(t_delivered - t0, 1e-9), 1),
+        "latency_ms_p50": round(1000 * (percentile(latencies, 50) or 0), 1),
+        "latency_ms_p99": round(1000 * (percentile(latencies, 99) or 0), 1),
+        "lost": sum(1 for k in sent_at if k not in done),
+        "duplicated": sum(len(v) - 1 for k, v in done.items() if k in sent_at),
+        "peak_rss_mb": rss,
+        "exit_code": code,
+    }
+    if mode == "telegram":
+        group_calls = [
+            c
+            for c in emulator.calls
+            if str(c.params.get("chat_id")) == str(group["id"])
+            and c.response
+            and c.response.get("ok")
+            and c.method not in ("getChat", "getChatMember")
+        ]
+        stamps = sorted(c.timestamp for c in group_calls)
+        # Steady state: skip the first minute-window's burst, which the limit allows at once.
+        window = 60.0
+        span = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
+        allowed = limits["group_per_min"] / 60.0
+        result["telegram"] = {
+            "limits": limits,
+            "group_calls": len(stamps),
+            "group_span_s": round(span, 1),
+            "group_rate_per_min": round(60 * (len(stamps) - 1) / span, 2) if span else None,
+            "group_rate_share_of_allowed": round(((len(stamps) - 1) / span) / allowed, 3)
+            if span > window / scale
+            else None,
+            "served_429": emulator.served_429,
+            "max_429_in_a_row_per_chat": max_429_run(emulator),
+        }
+    await emulator.stop()
+    return result
+
+
+async def poll_until(done: Any, seconds: float, every: float = 0.02) -> float:
+    """Poll ``done()`` (state in another process: nothing to await) until true or time is up;
+    returns the time it became true (or gave up)."""
+    deadline = time.time() + seconds
+    while not done() and time.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(every)
+    return time.time()
+
+
+def max_429_run(emulator: BotApiEmulator) -> int:
+    """The longest run of consecutive 429 answers to calls for one chat."""
+    runs: dict[str, int] = {}
+    best = 0
+    for call in emulator.calls:
+        chat = str(call.params.get("chat_id"))
+        if call.method == "getUpdates" or chat == "None":
+            continue
+        if call.status == 429:
+            runs[chat] = runs.get(chat, 0) + 1
+            best = max(best, runs[chat])
+        elif call.status is not None:
+            runs[chat] = 0
+    return best
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "database": "sqlite",
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=40)
+    parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument("--mode", choices=["both", "unlimited", "telegram"], default="both")
+    parser.add_argument("--tg-customers", type=int, default=6)
+    parser.add_argument("--tg-messages", type=int, default=5)
+    parser.add_argument("--scale", type=float, default=6.0, help="multiply Telegram's limits")
+    args = parser.parse_args()
+    out: dict[str, Any] = {"machine": machine()}
+    if args.mode in ("both", "unlimited"):
+        out["unlimited"] = await run_once("unlimited", args.customers, args.messages, 1.0)
+    if args.mode in ("both", "telegram"):
+        out["telegram_like"] = await run_once(
+            "telegram", args.tg_customers, args.tg_messages, args.scale
+        )
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
