@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import timedelta
+from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -14,9 +15,12 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.adapters.delivery import DeliveryAdapter
 from bot.adapters.presenter import Presenter
+from bot.adapters.triage_model import ModelTriage
 from bot.config import Settings
 from bot.logs import get_logger
 from bot.middlewares.uow import UnitOfWorkMiddleware
@@ -24,7 +28,7 @@ from bot.routers import build_routers
 from bot.runtime.intake import Intake
 from bot.runtime.processor import Processor
 from bot.runtime.sender import RateLimits, Sender
-from bot.services import agents
+from bot.services import agents, training
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters
 from bot.services.ports import Clock, SystemClock, UowFactory
@@ -32,6 +36,7 @@ from bot.services.triage_port import DefaultTriage, Triage
 from bot.texts import make_i18n
 from storage import make_engine
 from storage import uow_factory as storage_uow_factory
+from triage import ModelRegistry
 
 log = get_logger(__name__)
 
@@ -57,11 +62,13 @@ def build_dispatcher(
     triage: Triage | None = None,
     clock: Clock | None = None,
     sender_counters: SenderCounters | None = None,
+    model_dir: Path | None = None,
 ) -> Dispatcher:
     """The Dispatcher with its long-lived dependencies in ``workflow_data``."""
     dp = Dispatcher(
         settings=settings,
         sender_counters=sender_counters,
+        model_dir=model_dir or settings.model_dir,
         presenter=presenter,
         desk_config=desk_config,
         triage=triage or DefaultTriage(),
@@ -111,6 +118,36 @@ def make_sender(
     )
 
 
+async def retrain_and_swap(
+    uow_factory: UowFactory, model_dir: Path, classifier: ModelTriage
+) -> training.RetrainReport:
+    """Retrain; when the candidate is promoted, start using it at once."""
+    report = await training.retrain(uow_factory, model_dir)
+    log.info("retrained", **report.to_dict())
+    if report.promoted:
+        registry = ModelRegistry(model_dir)
+        model = await asyncio.to_thread(registry.load_current)
+        classifier.swap(model, registry.current_id())
+    return report
+
+
+def make_scheduler(
+    settings: Settings, uow_factory: UowFactory, classifier: ModelTriage
+) -> AsyncIOScheduler:
+    """Periodic jobs with fixed ids: re-registered at every start, nothing kept in memory."""
+    scheduler = AsyncIOScheduler(timezone=settings.zone)
+    scheduler.add_job(
+        retrain_and_swap,
+        CronTrigger(hour=3, minute=15, timezone=settings.zone),
+        args=[uow_factory, settings.model_dir, classifier],
+        id="nightly-retrain",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    return scheduler
+
+
 async def check_agent_chat(bot: Bot, chat_id: int) -> bool:
     """Start-up self-check of the agents' group; returns whether it has forum topics."""
     try:
@@ -140,6 +177,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     uow_factory = storage_uow_factory(engine)
     bot = make_bot(settings)
     tasks: list[asyncio.Task[None]] = []
+    scheduler: AsyncIOScheduler | None = None
     try:
         me = await bot.get_me()
         log.info("bot started", username=me.username, id=me.id)
@@ -151,10 +189,29 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         config = desk_config_from(settings, is_forum=is_forum)
         presenter = make_presenter(i18n, config)
         sender = make_sender(bot, uow_factory, settings, DeliveryAdapter(i18n, presenter))
-        dp = build_dispatcher(settings, uow_factory, presenter, config, sender_counters=sender)
 
+        model, version, note = await asyncio.to_thread(training.load_or_train, settings.model_dir)
+        log.info("triage model ready", version=version, note=note)
+        classifier = ModelTriage(model, version)
+        dp = build_dispatcher(
+            settings,
+            uow_factory,
+            presenter,
+            config,
+            triage=classifier,
+            sender_counters=sender,
+            model_dir=settings.model_dir,
+        )
+
+        now = SystemClock().now()
         async with uow_factory() as uow:
-            await agents.ensure_admins(uow, settings.admin_ids, SystemClock().now())
+            await agents.ensure_admins(uow, settings.admin_ids, now)
+        async with uow_factory() as uow:
+            await training.ensure_taxonomy(uow, model.team_map or {})
+        async with uow_factory() as uow:
+            await training.ensure_triage_topic(uow, presenter, now)
+        scheduler = make_scheduler(settings, uow_factory, classifier)
+        scheduler.start()
 
         processor = Processor(dp, bot, uow_factory, on_processed=sender.wake)
         intake = Intake(
@@ -184,6 +241,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         for task in tasks:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
         await bot.session.close()
         await engine.dispose()
         log.info("stopped")

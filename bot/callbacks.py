@@ -17,6 +17,7 @@ class CardAction(StrEnum):
     STATUS = "st"  # value: a TicketStatus
     PRIORITY = "pr"  # value: a Priority
     TEAM = "tm"  # value: team id, 0 for none
+    CATEGORY = "ca"  # value: category id
     BACK = "bk"
 
 
@@ -24,6 +25,7 @@ class Menu(StrEnum):
     STATUS = "st"
     PRIORITY = "pr"
     TEAM = "tm"
+    CATEGORY = "ca"
 
 
 class TicketCb(CallbackData, prefix="t1"):

@@ -25,6 +25,16 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 
 
+def _mount_triage() -> None:
+    """``helpdesk triage ...``: the library's commands plus those that need the help desk."""
+    from triage.cli import app as triage_app
+
+    triage_app.command("retrain")(triage_retrain)
+    triage_app.command("models")(triage_models)
+    triage_app.command("rollback")(triage_rollback)
+    app.add_typer(triage_app, name="triage")
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one line on stderr and exit (2: bad input or configuration)."""
     typer.echo(f"helpdesk: {message}", err=True)
@@ -141,3 +151,55 @@ def show_config() -> None:
     settings = settings_or_exit()
     json.dump(settings.masked(), sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def triage_retrain() -> None:
+    """Train a candidate on seed examples plus agents' corrections; promote it only if it is
+    not worse than the current model on held-out labelled data. Prints the report as JSON."""
+    settings = settings_or_exit()
+    _migrate(settings)
+    from bot.services.training import retrain
+    from storage import make_engine, uow_factory
+
+    async def _run() -> dict[str, object]:
+        engine = make_engine(settings.database_url)
+        try:
+            return (await retrain(uow_factory(engine), settings.model_dir)).to_dict()
+        finally:
+            await engine.dispose()
+
+    typer.echo(json.dumps(asyncio.run(_run()), ensure_ascii=False))
+
+
+def triage_models() -> None:
+    """List the kept model versions (JSON Lines), the current one marked."""
+    from triage import ModelRegistry
+
+    settings = settings_or_exit()
+    for kept in ModelRegistry(settings.model_dir).list_versions():
+        typer.echo(
+            json.dumps(
+                {
+                    "id": kept.id,
+                    "current": kept.is_current,
+                    "created_at": kept.created_at,
+                    "metrics": kept.metrics,
+                },
+                ensure_ascii=False,
+            )
+        )
+
+
+def triage_rollback() -> None:
+    """Make the previous model version current again (the bot picks it up at its next start)."""
+    from triage import ModelRegistry, RegistryError
+
+    settings = settings_or_exit()
+    try:
+        version = ModelRegistry(settings.model_dir).rollback()
+    except RegistryError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps({"current": version.id}))
+
+
+_mount_triage()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiogram.dispatcher.middlewares.data import MiddlewareData
 
 from bot.adapters.presenter import Presenter
@@ -22,6 +24,7 @@ class HelpdeskData(MiddlewareData, total=False):
     desk_config: DeskConfig
     triage: Triage
     sender_counters: SenderCounters
+    model_dir: Path
     # Per update, from middlewares.
     uow: AbstractUnitOfWork
     inbox_update_id: int

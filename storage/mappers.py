@@ -22,11 +22,13 @@ from models import (
     TicketMessage,
     TicketStatus,
 )
+from models.training import LabelledExample
 from storage.orm import (
     AgentRecord,
     Base,
     CategoryRecord,
     CustomerRecord,
+    LabelledExampleRecord,
     TeamRecord,
     TicketEventRecord,
     TicketMessageRecord,
@@ -125,3 +127,7 @@ def event_record(event: TicketEvent, ticket_id: int) -> TicketEventRecord:
 def update_record(record: Base, obj: object) -> None:
     """Write a domain object's fields back onto its record."""
     _copy_to_record(obj, record)
+
+
+def example_from(record: LabelledExampleRecord) -> LabelledExample:
+    return _to_domain(LabelledExample, record)

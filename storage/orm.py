@@ -251,3 +251,29 @@ class OutboxRecord(Base):
     ref_id: Mapped[int | None] = mapped_column(Integer)
     dedupe_key: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[str | None] = mapped_column(Text)
+
+
+class LabelledExampleRecord(Base):
+    """Training labels from agents' corrections (the classifier's learning loop)."""
+
+    __tablename__ = "labelled_examples"
+    __table_args__ = (Index("ix_labelled_examples_ticket", "ticket_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64))
+    team: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[str | None] = mapped_column(String(16))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeskSettingRecord(Base):
+    """Runtime settings and state kept in the database (e.g. the triage queue's topic)."""
+
+    __tablename__ = "desk_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -23,6 +23,7 @@ from models import (
     TicketMessage,
     TicketStatus,
 )
+from models.training import LabelledExample
 from storage import mappers
 from storage.orm import (
     AgentRecord,
@@ -31,6 +32,8 @@ from storage.orm import (
     CategoryRecord,
     CounterRecord,
     CustomerRecord,
+    DeskSettingRecord,
+    LabelledExampleRecord,
     TeamRecord,
     TicketEventRecord,
     TicketMessageRecord,
@@ -323,3 +326,44 @@ class EventRepository:
             .limit(limit)
         )
         return [mappers.event_from(r) for r in rows.scalars()]
+
+
+class LabelRepository(_TrackingRepository[LabelledExample, LabelledExampleRecord]):
+    record_cls = LabelledExampleRecord
+    to_domain = staticmethod(mappers.example_from)
+
+    async def all(self) -> list[LabelledExample]:
+        """Every label, the newest per ticket only (a later correction overrides an earlier)."""
+        rows = await self._many(select(LabelledExampleRecord).order_by(LabelledExampleRecord.id))
+        latest: dict[object, LabelledExample] = {}
+        for example in rows:
+            latest[example.ticket_id if example.ticket_id is not None else ("row", example.id)] = (
+                example
+            )
+        return list(latest.values())
+
+    async def count(self) -> int:
+        return int(
+            (
+                await self.session.execute(select(func.count()).select_from(LabelledExampleRecord))
+            ).scalar_one()
+        )
+
+
+class DeskSettings:
+    """Key-value settings stored in the database."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, key: str) -> str | None:
+        return await self.session.scalar(
+            select(DeskSettingRecord.value).where(DeskSettingRecord.key == key)
+        )
+
+    async def set(self, key: str, value: str) -> None:
+        record = await self.session.get(DeskSettingRecord, key)
+        if record is None:
+            self.session.add(DeskSettingRecord(key=key, value=value))
+        else:
+            record.value = value

@@ -18,7 +18,9 @@ from storage.repositories import (
     AgentRepository,
     CategoryRepository,
     CustomerRepository,
+    DeskSettings,
     EventRepository,
+    LabelRepository,
     MessageRepository,
     TeamRepository,
     TicketRepository,
@@ -35,6 +37,8 @@ class AbstractUnitOfWork(abc.ABC):
     events: EventRepository
     inbox: InboxRepository
     outbox: OutboxRepository
+    labels: LabelRepository
+    desk_settings: DeskSettings
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -94,6 +98,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.events = EventRepository(session)
         self.inbox = InboxRepository(session)
         self.outbox = OutboxRepository(session)
+        self.labels = LabelRepository(session)
+        self.desk_settings = DeskSettings(session)
         return self
 
     async def __aexit__(
@@ -118,6 +124,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         await self.teams.sync()
         await self.categories.sync()
         await self.messages.sync()
+        await self.labels.sync()
         events = await self.tickets.sync()
         if self.inbox_update_id is not None:
             await self.inbox.mark_done(self.inbox_update_id, datetime.now(UTC))

@@ -9,7 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.labels import priority_label, status_label
 from bot.callbacks import CardAction, Menu, TicketCb
-from models import Agent, Customer, Priority, Team, Ticket, TicketStatus
+from models import Agent, Category, Customer, Priority, Team, Ticket, TicketStatus
 
 # Statuses offered in the menu; New is where tickets start, not where agents put them.
 MENU_STATUSES = [s for s in TicketStatus if s is not TicketStatus.NEW]
@@ -66,6 +66,10 @@ def card_keyboard(ticket: Ticket) -> InlineKeyboardBuilder:
             text="👥 " + _("Team"), callback_data=TicketCb(a=CardAction.MENU, t=t, v=Menu.TEAM)
         )
         kb.button(
+            text="🏷 " + _("Category"),
+            callback_data=TicketCb(a=CardAction.MENU, t=t, v=Menu.CATEGORY),
+        )
+        kb.button(
             text="✅ " + _("Resolve"),
             callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.RESOLVED),
         )
@@ -73,7 +77,7 @@ def card_keyboard(ticket: Ticket) -> InlineKeyboardBuilder:
             text="🔒 " + _("Close"),
             callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.CLOSED),
         )
-        kb.adjust(4, 2)
+        kb.adjust(3, 2, 2)
     else:
         kb.button(
             text="↩️ " + _("Reopen"),
@@ -87,7 +91,9 @@ def card_keyboard(ticket: Ticket) -> InlineKeyboardBuilder:
     return kb
 
 
-def menu_keyboard(ticket: Ticket, menu: Menu, teams: list[Team]) -> InlineKeyboardBuilder:
+def menu_keyboard(
+    ticket: Ticket, menu: Menu, teams: list[Team], categories: list[Category]
+) -> InlineKeyboardBuilder:
     kb = InlineKeyboardBuilder()
     t = ticket.id or 0
     if menu is Menu.STATUS:
@@ -103,6 +109,13 @@ def menu_keyboard(ticket: Ticket, menu: Menu, teams: list[Team]) -> InlineKeyboa
             kb.button(
                 text=mark + priority_label(priority),
                 callback_data=TicketCb(a=CardAction.PRIORITY, t=t, v=priority),
+            )
+    elif menu is Menu.CATEGORY:
+        for category in categories[:30]:
+            mark = "• " if category.key == ticket.category else ""
+            kb.button(
+                text=mark + category.title,
+                callback_data=TicketCb(a=CardAction.CATEGORY, t=t, v=str(category.id)),
             )
     else:
         for team in teams[:20]:

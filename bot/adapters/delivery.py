@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.cards import card_keyboard, render_card
 from bot.adapters.presenter import Presenter, markup
 from bot.logs import get_logger
 from bot.runtime.sender import Skip, Unsendable
+from bot.services.training import TRIAGE_THREAD_KEY
 from models import MessageDirection, Ticket, TicketMessage
 from models.delivery import OutboundCall
 from storage import AbstractUnitOfWork
@@ -25,6 +28,15 @@ from storage import AbstractUnitOfWork
 log = get_logger(__name__)
 
 _DROP = object()
+
+
+def topic_link(chat_id: int | None, thread_id: int | None) -> str | None:
+    """A t.me link to a topic of a supergroup (works for members of the group)."""
+    if chat_id is None or thread_id is None or not str(chat_id).startswith("-100"):
+        return None
+    return f"https://t.me/c/{str(chat_id)[4:]}/{thread_id}"
+
+
 BLOCKED_HINTS = ("blocked", "deactivated", "chat not found", "user not found")
 
 
@@ -142,13 +154,29 @@ class DeliveryAdapter:
             raise Skip("every part of the album was copied already")
         return sorted(i for i in ids if i is not None)
 
+    async def _triage_thread(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        value = await uow.desk_settings.get(TRIAGE_THREAD_KEY)
+        return int(value) if value else _DROP
+
+    async def _not_sure_text(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        ticket = await self._ticket(uow, spec["ticket"])
+        guess = escape(ticket.category or "?")
+        confidence = f"{ticket.triage_confidence:.0%}" if ticket.triage_confidence else "?"
+        link = topic_link(ticket.agent_chat_id, ticket.agent_thread_id)
+        number = f'<a href="{link}">#{ticket.number}</a>' if link else f"#{ticket.number}"
+        with self.i18n.use_locale(self.language):
+            return "🧐 " + _(
+                "Not sure about {ticket}: best guess “{category}” ({confidence}). "
+                "Please set the category on its card."
+            ).format(ticket=number, category=guess, confidence=confidence)
+
     # -- results ------------------------------------------------------------------------------
 
     async def on_sent(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: dict[str, Any], result: Any
     ) -> None:
         hook = _HOOKS.get(call.on_sent or "")
-        if hook is not None and call.ref_id is not None:
+        if hook is not None:
             await hook(self, uow, call, params, result)
 
     async def _topic_created(
@@ -157,6 +185,11 @@ class DeliveryAdapter:
         ticket = await self._ticket(uow, call.ref_id or 0)
         ticket.agent_chat_id = call.chat_id
         ticket.agent_thread_id = result["message_thread_id"]
+
+    async def _triage_topic(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        await uow.desk_settings.set(TRIAGE_THREAD_KEY, str(result["message_thread_id"]))
 
     async def _card_sent(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
@@ -244,6 +277,8 @@ _REFS: dict[str, Resolver] = {
     "reply_customer_copy": DeliveryAdapter._reply_customer_copy,
     "customer_copy": DeliveryAdapter._customer_copy,
     "album": DeliveryAdapter._album,
+    "triage_thread": DeliveryAdapter._triage_thread,
+    "not_sure_text": DeliveryAdapter._not_sure_text,
 }
 _HOOKS: dict[str, Hook] = {
     "topic": DeliveryAdapter._topic_created,
@@ -252,4 +287,5 @@ _HOOKS: dict[str, Hook] = {
     "copied_to_customer": DeliveryAdapter._copied_to_customer,
     "album_to_agents": DeliveryAdapter._album_copied,
     "album_to_customer": DeliveryAdapter._album_copied,
+    "triage_topic": DeliveryAdapter._triage_topic,
 }

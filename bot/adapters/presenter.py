@@ -24,6 +24,7 @@ from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu
 from bot.texts import CAPTION_LIMIT, split_text
 from models import (
     Agent,
+    Category,
     Customer,
     EventKind,
     MediaKind,
@@ -304,9 +305,11 @@ class Presenter:
             )
         ]
 
-    def card_menu(self, ticket: Ticket, menu: str, teams: list[Team]) -> list[OutboundCall]:
+    def card_menu(
+        self, ticket: Ticket, menu: str, teams: list[Team], categories: list[Category]
+    ) -> list[OutboundCall]:
         with self._locale():
-            keyboard = menu_keyboard(ticket, Menu(menu), teams)
+            keyboard = menu_keyboard(ticket, Menu(menu), teams, categories)
         return [
             OutboundCall(
                 chat_id=self.agent_chat_id,
@@ -515,6 +518,31 @@ class Presenter:
                 change = " → ".join(escape(v) for v in (e.old, e.new) if v is not None)
                 lines.append(f"{e.at:%Y-%m-%d %H:%M} · {escape(who)} · {e.kind} {change}".rstrip())
         return self.to_topic(ticket, "\n".join(lines))
+
+    def not_sure(self, ticket: Ticket) -> list[OutboundCall]:
+        """A line in the triage queue topic for a ticket the classifier was unsure about."""
+        chat = self.agent_chat_id
+        params: dict[str, Any] = {"chat_id": chat, "text": ref("not_sure_text", ticket=ticket.id)}
+        if self.agent_chat_is_forum:
+            params["message_thread_id"] = ref("triage_thread")
+        return [
+            OutboundCall(chat_id=chat, method="sendMessage", params=params, ticket_id=ticket.id)
+        ]
+
+    def triage_queue_topic(self) -> list[OutboundCall]:
+        if not self.agent_chat_is_forum:
+            return []
+        with self._locale():
+            name = "🧐 " + _("Triage queue: not sure")
+        return [
+            OutboundCall(
+                chat_id=self.agent_chat_id,
+                method="createForumTopic",
+                params={"chat_id": self.agent_chat_id, "name": name, "icon_color": 16766590},
+                on_sent="triage_topic",
+                ref_id=0,
+            )
+        ]
 
     def delivery_failed(self, ticket: Ticket, error: str) -> list[OutboundCall]:
         with self._locale():

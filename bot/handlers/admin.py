@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from html import escape
+from pathlib import Path
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
@@ -13,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.filters import HasRole
 from bot.handlers.common import telegram_user
-from bot.services import health
+from bot.services import health, training
 from bot.services.ports import Clock
 from models import Role
 from storage import AbstractUnitOfWork
@@ -71,8 +72,28 @@ async def on_failed(message: Message, uow: AbstractUnitOfWork) -> None:
     await reply_directly(message, "\n".join(lines))
 
 
+async def on_model(message: Message, uow: AbstractUnitOfWork, model_dir: Path) -> None:
+    """``/model``: the triage model in use, its figures and how many corrections wait."""
+    info = await training.model_info(uow, model_dir)
+    figures = ", ".join(f"{k} {v:.3f}" for k, v in info.metrics.items() if isinstance(v, float))
+    text = "\n".join(
+        [
+            "🧠 <b>" + _("Triage model") + "</b>",
+            _("Version: {version} (created {created}), {count} versions kept").format(
+                version=info.version or "—", created=info.created_at or "—", count=info.versions
+            ),
+            _("Held-out figures: {figures}").format(figures=figures or "—"),
+            _("Corrections stored for the next retraining: {count}").format(
+                count=info.corrections
+            ),
+        ]
+    )
+    await reply_directly(message, text)
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
+    router.message.register(on_model, Command("model"), HasRole(Role.ADMIN))
     router.message.register(on_health, Command("health"), HasRole(Role.ADMIN))
     router.message.register(on_failed, Command("failed"), HasRole(Role.ADMIN))
     return router

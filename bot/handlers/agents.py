@@ -22,6 +22,7 @@ _ACTIONS = {
     CardAction.STATUS: "status",
     CardAction.PRIORITY: "priority",
     CardAction.TEAM: "team",
+    CardAction.CATEGORY: "category",
 }
 
 

@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 
 from bot.services.customers import get_or_register, queue
 from bot.services.ports import Presenter, TelegramUser
+from bot.services.training import record_correction
 from bot.services.triage_port import Triage
 from models import (
     Actor,
     Agent,
+    Category,
     Customer,
     MediaKind,
     MessageDirection,
@@ -119,6 +121,8 @@ async def customer_message(
     calls = []
     if opened:
         calls += presenter.ticket_opened(ticket, customer)
+        if ticket.needs_human:
+            calls += presenter.not_sure(ticket)
     elif reopened:
         calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
     calls += presenter.copy_to_agents(ticket, message)
@@ -432,7 +436,7 @@ async def set_priority(
     now: datetime,
 ) -> bool:
     changed = ticket.set_priority(priority, Actor.agent(agent.id), now)
-    return await _card_follows(uow, presenter, ticket, changed, now)
+    return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 
 
 async def set_team(
@@ -444,14 +448,41 @@ async def set_team(
     now: datetime,
 ) -> bool:
     changed = ticket.set_team(team.id if team else None, Actor.agent(agent.id), now)
-    return await _card_follows(uow, presenter, ticket, changed, now)
+    return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
+
+
+async def set_category(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    agent: Agent,
+    ticket: Ticket,
+    category: Category,
+    now: datetime,
+) -> bool:
+    changed = ticket.set_category(category.key, Actor.agent(agent.id), now)
+    if changed and category.team_id is not None:
+        # The team follows the category; an agent can still move the ticket afterwards.
+        ticket.set_team(category.team_id, Actor.agent(agent.id), now)
+    return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 
 
 async def _card_follows(
-    uow: AbstractUnitOfWork, presenter: Presenter, ticket: Ticket, changed: bool, now: datetime
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    ticket: Ticket,
+    changed: bool,
+    now: datetime,
+    *,
+    corrected_by: Agent | None = None,
 ) -> bool:
-    """After a change only agents care about: refresh the card and commit."""
+    """After a change only agents care about: refresh the card and commit.
+
+    A person's change of category, team or priority is a correction of the classifier: it is
+    stored as a labelled example for the next retraining.
+    """
     if changed:
+        if corrected_by is not None:
+            await record_correction(uow, ticket, corrected_by, now)
         await queue(uow, presenter.card_changed(ticket), now)
         await uow.commit()
     return changed

@@ -17,6 +17,7 @@ from bot.services.conversation import (
     claim,
     load_ticket,
     require_agent,
+    set_category,
     set_priority,
     set_team,
     ticket_for_agent_message,
@@ -43,6 +44,7 @@ TICKET_COMMANDS = (
     "assign",
     "team",
     "priority",
+    "category",
     "close",
     "reopen",
     "resolve",
@@ -119,6 +121,12 @@ async def ticket_command(
         return await assign(uow, presenter, agent, ticket, await _assignee(uow, agent, arg), now)
     if name == "team":
         return await set_team(uow, presenter, agent, ticket, await _team(uow, arg), now)
+    if name == "category":
+        category = await uow.categories.by_key(arg) if arg else None
+        if category is None:
+            keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
+            raise InvalidInput("category", arg, f"unknown category; categories: {keys}")
+        return await set_category(uow, presenter, agent, ticket, category, now)
     if name == "history":
         await _history(uow, presenter, ticket, now)
         return False
@@ -182,7 +190,8 @@ async def card_button(
         return await claim(uow, presenter, user_agent, ticket, now)
     if action == "menu":
         teams = await uow.teams.list()
-        await queue(uow, presenter.card_menu(ticket, value, teams), now)
+        categories = await uow.categories.list()
+        await queue(uow, presenter.card_menu(ticket, value, teams, categories), now)
         await uow.commit()
         return False
     if action == "back":
@@ -193,6 +202,11 @@ async def card_button(
         return await change_status(uow, presenter, user_agent, ticket, parse_status(value), now)
     if action == "priority":
         return await set_priority(uow, presenter, user_agent, ticket, parse_priority(value), now)
+    if action == "category":
+        category = await uow.categories.get(int(value)) if value.isdigit() else None
+        if category is None:
+            raise InvalidInput("category", value, "no such category")
+        return await set_category(uow, presenter, user_agent, ticket, category, now)
     if action == "team":
         team = None
         if value not in ("", "0"):

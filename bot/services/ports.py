@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from models import Agent, Customer, Team, Ticket, TicketEvent, TicketMessage
+from models import Agent, Category, Customer, Team, Ticket, TicketEvent, TicketMessage
 from models.delivery import OutboundCall
 from storage import AbstractUnitOfWork
 
@@ -62,7 +62,13 @@ class Presenter(Protocol):
 
     def card_changed(self, ticket: Ticket) -> list[OutboundCall]: ...
 
-    def card_menu(self, ticket: Ticket, menu: str, teams: list[Team]) -> list[OutboundCall]: ...
+    def card_menu(
+        self, ticket: Ticket, menu: str, teams: list[Team], categories: list[Category]
+    ) -> list[OutboundCall]: ...
+
+    def not_sure(self, ticket: Ticket) -> list[OutboundCall]: ...
+
+    def triage_queue_topic(self) -> list[OutboundCall]: ...
 
     def customer_edit_to_agents(
         self, ticket: Ticket, message: TicketMessage

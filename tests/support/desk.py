@@ -79,6 +79,9 @@ class Desk:
     def topic_messages(self, thread_id: int) -> list[dict[str, Any]]:
         return self.emulator.messages_in(self.group_id, thread_id)
 
+    def settings_now(self) -> datetime:
+        return datetime.now(UTC)
+
     async def ticket(self, number: int) -> Any:
         async with self.uow_factory() as uow:
             return await uow.tickets.by_number(number)

@@ -74,14 +74,16 @@ class TestPredict:
         assert not any(r.needs_human for r in lenient.predict_many(TEXTS[:4]))
 
     def test_single_prediction_is_fast(self, model: TriageModel, holdout: Dataset) -> None:
+        assert model._scorer is not None  # the fast single-text path is in use
         model.predict(holdout.texts[0])
         elapsed = []
         for text in holdout.texts:
             start = time.perf_counter()
             model.predict(text)
             elapsed.append(time.perf_counter() - start)
-        # The target is p99 <= 2 ms (bench/triage.py measures it); 10 ms keeps CI stable.
-        assert np.percentile(elapsed, 99) < 0.010
+        # The target is p99 <= 2 ms (bench/triage.py measures it on 1,000 messages); the
+        # median is what a shared CI machine can check without flaking.
+        assert np.percentile(elapsed, 50) < 0.003
 
 
 class TestFastPath:

@@ -1,0 +1,32 @@
+"""The Triage port on top of the local scikit-learn model, swappable after retraining."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.services.triage_port import TriageVerdict
+from models import Priority
+from triage import TriageModel
+
+
+class ModelTriage:
+    """Predicts in a worker thread, so a prediction never blocks the event loop."""
+
+    def __init__(self, model: TriageModel, version: str | None = None) -> None:
+        self.model = model
+        self.version = version
+
+    def swap(self, model: TriageModel, version: str | None) -> None:
+        """Start using a newly promoted model (one attribute assignment: atomic for asyncio)."""
+        self.model, self.version = model, version
+
+    async def classify(self, text: str) -> TriageVerdict:
+        model = self.model
+        result = await asyncio.to_thread(model.predict, text)
+        return TriageVerdict(
+            category=result.category,
+            team=result.team,
+            priority=Priority(result.priority),
+            confidence=result.confidence,
+            needs_human=result.needs_human,
+        )

@@ -1,0 +1,214 @@
+"""The learning loop: corrections become labels; a retrained candidate replaces the current
+model only when it is not worse on held-out labelled data.
+
+Promotion rule (see :func:`triage.should_promote`): the candidate and the current model are
+both evaluated on the same held-out data — the shipped seed hold-out set plus every fifth
+correction (by ticket), which is never used for training — and the candidate is promoted
+when its macro-F1 and its accuracy-when-confident are each no more than 0.01 below the
+current model's. With no current model, the candidate is promoted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import triage
+from bot.services.ports import Presenter, UowFactory
+from models import Agent, Category, Team, Ticket
+from models.training import LabelledExample
+from storage import AbstractUnitOfWork
+
+TOLERANCE = 0.01
+TRIAGE_THREAD_KEY = "triage_thread_id"
+TRIAGE_TOPIC_REQUESTED = "triage_topic_requested"
+
+
+async def record_correction(
+    uow: AbstractUnitOfWork, ticket: Ticket, agent: Agent | None, now: datetime
+) -> None:
+    """Store the ticket's text with its corrected category, team and priority as a label."""
+    if not ticket.category:
+        return
+    messages = await uow.messages.for_ticket(ticket.id)  # type: ignore[arg-type]
+    text = next((m.text for m in messages if m.text), None) or ticket.subject
+    team = await uow.teams.get(ticket.team_id) if ticket.team_id else None
+    await uow.labels.add(
+        LabelledExample(
+            text=text,
+            category=ticket.category,
+            team=team.name if team else None,
+            priority=str(ticket.priority),
+            ticket_id=ticket.id,
+            agent_id=agent.id if agent else None,
+            created_at=now,
+        )
+    )
+
+
+@dataclass
+class RetrainReport:
+    promoted: bool
+    reason: str
+    candidate: dict[str, Any]
+    current: dict[str, Any] | None
+    version: str | None
+    training_examples: int
+    corrections: int
+    held_out: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "promoted": self.promoted,
+            "reason": self.reason,
+            "version": self.version,
+            "candidate": self.candidate,
+            "current": self.current,
+            "training_examples": self.training_examples,
+            "corrections": self.corrections,
+            "held_out": self.held_out,
+        }
+
+
+def _team_map(labels: list[LabelledExample], teams_by_category: dict[str, str]) -> dict[str, str]:
+    mapping = dict(triage.load_seed_team_map())
+    mapping.update(teams_by_category)
+    for label in labels:  # a correction's team wins over the map for its category
+        if label.team and label.category not in teams_by_category:
+            mapping.setdefault(label.category, label.team)
+    return mapping
+
+
+def _train_and_compare(
+    registry_dir: Path, labels: list[LabelledExample], team_map: dict[str, str]
+) -> RetrainReport:
+    seed = triage.load_seed("examples")
+    holdout = triage.load_seed("holdout")
+    train_part = [x for x in labels if not x.held_out]
+    test_part = [x for x in labels if x.held_out]
+    texts = list(seed.texts) + [x.text for x in train_part]
+    categories = list(seed.labels) + [x.category for x in train_part]
+    priorities = list(seed.priorities or [None] * len(seed.texts)) + [
+        x.priority for x in train_part
+    ]
+    candidate, _ = triage.train(texts, categories, team_map, priorities=priorities)
+    eval_texts = list(holdout.texts) + [x.text for x in test_part]
+    eval_labels = list(holdout.labels) + [x.category for x in test_part]
+    cand = triage.evaluate(candidate, eval_texts, eval_labels, team_map, timing=False)
+    registry = triage.ModelRegistry(registry_dir)
+    current_metrics = None
+    try:
+        current_metrics = triage.evaluate(
+            registry.load_current(), eval_texts, eval_labels, team_map
+        )
+    except (triage.RegistryError, triage.ModelLoadError, triage.ModelVersionError):
+        current_metrics = None  # nothing (usable) to compare with: the candidate wins
+    promote, reason = triage.should_promote(cand, current_metrics, tolerance=TOLERANCE)
+    version = registry.promote(candidate).id if promote else registry.add(candidate).id
+    return RetrainReport(
+        promoted=promote,
+        reason=reason,
+        candidate=_metrics(cand),
+        current=_metrics(current_metrics) if current_metrics is not None else None,
+        version=version,
+        training_examples=len(texts),
+        corrections=len(labels),
+        held_out=len(eval_texts),
+    )
+
+
+def _metrics(metrics: Any) -> dict[str, Any]:
+    data = metrics.to_dict() if hasattr(metrics, "to_dict") else dict(metrics)
+    keep = (
+        "n",
+        "accuracy",
+        "macro_f1",
+        "team_accuracy",
+        "abstain_rate",
+        "accuracy_when_confident",
+    )
+    return {k: data[k] for k in keep if k in data}
+
+
+async def retrain(uow_factory: UowFactory, registry_dir: Path) -> RetrainReport:
+    """Train a candidate on seed examples plus corrections; promote it only if not worse."""
+    async with uow_factory(readonly=True) as uow:  # type: ignore[call-arg]
+        labels = await uow.labels.all()
+        categories = await uow.categories.list()
+        teams = {t.id: t.name for t in await uow.teams.list()}
+    by_category = {c.key: teams[c.team_id] for c in categories if c.team_id in teams}
+    return await asyncio.to_thread(
+        _train_and_compare, registry_dir, labels, _team_map(labels, by_category)
+    )
+
+
+def load_or_train(registry_dir: Path) -> tuple[triage.TriageModel, str, str]:
+    """The current model, or — on a fresh install, or when the saved model cannot be used —
+    a default model trained from the shipped seed examples and promoted as a new version.
+
+    Returns the model, its version id and a note for the log. Blocking: run in a thread.
+    """
+    registry = triage.ModelRegistry(registry_dir)
+    try:
+        model = registry.load_current()
+        return model, registry.current_id() or "?", "loaded"
+    except triage.RegistryError:
+        note = "no model yet: trained the default model from the seed examples"
+    except (triage.ModelLoadError, triage.ModelVersionError) as exc:
+        note = f"saved model unusable ({exc}): retrained the default model"
+    model, _ = triage.train_default()
+    version = registry.promote(model)
+    return model, version.id, note
+
+
+async def ensure_taxonomy(uow: AbstractUnitOfWork, team_map: dict[str, str]) -> None:
+    """Create the teams and categories the model knows, if they do not exist yet."""
+    for category, team_name in sorted(team_map.items()):
+        team = await uow.teams.by_name(team_name)
+        if team is None:
+            team = await uow.teams.add(Team(name=team_name))
+        if await uow.categories.by_key(category) is None:
+            await uow.categories.add(Category(key=category, title=category, team_id=team.id))
+    await uow.commit()
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    version: str | None
+    created_at: str | None
+    metrics: dict[str, Any]
+    versions: int
+    corrections: int
+
+
+async def model_info(uow: AbstractUnitOfWork, registry_dir: Path) -> ModelInfo:
+    registry = triage.ModelRegistry(registry_dir)
+    versions = await asyncio.to_thread(registry.list_versions)
+    current = next((v for v in versions if v.is_current), None)
+    return ModelInfo(
+        version=current.id if current else None,
+        created_at=current.created_at if current else None,
+        metrics=_metrics(current.metrics or {}) if current else {},
+        versions=len(versions),
+        corrections=await uow.labels.count(),
+    )
+
+
+async def ensure_triage_topic(
+    uow: AbstractUnitOfWork, presenter: Presenter, now: datetime
+) -> None:
+    """Ask for the triage queue's topic once (its id is stored when Telegram creates it)."""
+    if await uow.desk_settings.get(TRIAGE_THREAD_KEY) or await uow.desk_settings.get(
+        TRIAGE_TOPIC_REQUESTED
+    ):
+        return
+    calls = presenter.triage_queue_topic()
+    for call in calls:
+        await uow.outbox.add(call, now)
+    if calls:
+        await uow.desk_settings.set(TRIAGE_TOPIC_REQUESTED, now.isoformat())
+    await uow.commit()

@@ -1,0 +1,117 @@
+"""Triage in the bot: predictions on the card, the not-sure queue, corrections and retraining."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import triage
+from bot.adapters.triage_model import ModelTriage
+from bot.services import training
+from models import Priority
+from tests.support.desk import Desk, card_of, make_desk, press
+
+
+@pytest.fixture(scope="session")
+def seed_model() -> triage.TriageModel:
+    return triage.default_model()
+
+
+@pytest.fixture
+async def smart_desk(tmp_path: Path, seed_model: triage.TriageModel) -> AsyncIterator[Desk]:
+    desk = await make_desk(tmp_path, triage=ModelTriage(seed_model, "seed"))
+    async with desk.uow_factory() as uow:
+        await training.ensure_taxonomy(uow, seed_model.team_map or {})
+    async with desk.uow_factory() as uow:
+        await training.ensure_triage_topic(uow, desk.presenter, desk.settings_now())
+    await desk.step()
+    yield desk
+    await desk.close()
+
+
+async def open_ticket(desk: Desk, text: str):
+    customer = desk.emulator.add_user("Ann")
+    desk.emulator.user_sends_text(customer, text)
+    await desk.step()
+    async with desk.uow_factory() as uow:
+        row = await uow.customers.by_telegram_id(customer["id"])
+        return await uow.tickets.latest_for_customer(row.id)
+
+
+async def test_card_shows_predicted_category_team_and_priority(smart_desk: Desk) -> None:
+    ticket = await open_ticket(smart_desk, "I was charged twice for my subscription, urgent!")
+    assert ticket.category == "billing"
+    assert ticket.priority in (Priority.HIGH, Priority.URGENT)
+    assert not ticket.needs_human
+    card = card_of(smart_desk, ticket)["text"]
+    assert "Category: billing (" in card
+    assert "Team: Billing" in card
+    topic = smart_desk.emulator.topic(smart_desk.group_id, ticket.agent_thread_id)
+    assert topic["name"].startswith("#1 · billing · ")
+
+
+async def test_unsure_ticket_goes_to_the_triage_queue(smart_desk: Desk) -> None:
+    ticket = await open_ticket(smart_desk, "qwe zxc asd")
+    assert ticket.needs_human
+    assert "not sure" in card_of(smart_desk, ticket)["text"]
+    queue_topic = next(
+        t for t in smart_desk.emulator.topics(smart_desk.group_id) if "Triage queue" in t["name"]
+    )
+    [notice] = smart_desk.topic_messages(queue_topic["message_thread_id"])
+    assert "Not sure about" in notice["text"]
+    assert "#1" in notice["text"]
+
+
+async def test_category_correction_is_stored_as_a_label(smart_desk: Desk) -> None:
+    ticket = await open_ticket(smart_desk, "I want my money back for the order")
+    await press(smart_desk, smart_desk.admin, card_of(smart_desk, ticket), "Category")
+    target = "complaint" if ticket.category != "complaint" else "general"
+    await press(smart_desk, smart_desk.admin, card_of(smart_desk, ticket), target)
+    after = await smart_desk.ticket(1)
+    assert after.category == target
+    assert not after.needs_human
+    async with smart_desk.uow_factory() as uow:
+        [label] = await uow.labels.all()
+        admin = await uow.agents.by_telegram_id(smart_desk.admin["id"])
+    assert (label.text, label.category, label.agent_id) == (
+        "I want my money back for the order",
+        target,
+        admin.id,
+    )
+    card = card_of(smart_desk, after)["text"]
+    assert f"Category: {target}" in card
+    assert f"Team: {smart_desk_team(target)}" in card
+
+
+def smart_desk_team(category: str) -> str:
+    return triage.load_seed_team_map()[category]
+
+
+async def test_retrain_registers_a_candidate_and_applies_the_promotion_rule(
+    smart_desk: Desk, tmp_path: Path
+) -> None:
+    model_dir = tmp_path / "models"
+    first = await training.retrain(smart_desk.uow_factory, model_dir)
+    assert first.promoted
+    assert first.reason == "no current model"
+    assert first.current is None
+    for i in range(12):
+        ticket = await open_ticket(smart_desk, f"parcel {i} never arrived, this is unacceptable")
+        desk_cmd = "/category delivery"
+        smart_desk.emulator.user_sends_text(
+            smart_desk.admin,
+            desk_cmd,
+            chat_id=smart_desk.group_id,
+            thread_id=ticket.agent_thread_id,
+        )
+        await smart_desk.step()
+    second = await training.retrain(smart_desk.uow_factory, model_dir)
+    assert second.corrections >= 1
+    assert second.current is not None
+    expected, _reason = triage.should_promote(second.candidate, second.current, tolerance=0.01)
+    assert second.promoted == expected
+    registry = triage.ModelRegistry(model_dir)
+    assert len(registry.list_versions()) == 2
+    assert (registry.current_id() == second.version) == second.promoted

@@ -1,0 +1,74 @@
+"""Triage end to end: prediction on the card, a supervisor's correction, retraining."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Running, bot_env
+from tests.support.cli import helpdesk
+from tests.support.desk import button_data
+
+pytestmark = pytest.mark.e2e
+
+
+def card(run: Running) -> dict[str, Any]:
+    return next(
+        m
+        for m in run.emulator.messages_in(run.group_id, from_bot=True)
+        if "🎫" in (m.get("text") or "")
+    )
+
+
+async def test_prediction_correction_and_retrain(forum_bot: Running, tmp_path: Path) -> None:
+    run, emu = forum_bot, forum_bot.emulator
+    sue = emu.add_user("Sue", username="sue")
+    emu.add_member(run.group_id, sue)
+    emu.user_sends_text(run.admin, f"/agent add {sue['id']} supervisor", chat_id=run.group_id)
+    ann = emu.add_user("Ann")
+    emu.user_sends_text(ann, "I was charged twice for my subscription this month")
+    await run.wait(
+        lambda: any("🎫" in (m.get("text") or "") for m in emu.messages_in(run.group_id)),
+        "card",
+        60,
+    )
+    await run.wait(
+        lambda: "Category: billing" in card(run)["text"], "predicted category on the card"
+    )
+    assert "Team: Billing" in card(run)["text"]
+
+    emu.user_presses(
+        sue, run.group_id, card(run)["message_id"], button_data(card(run), "Category")
+    )
+    await run.wait(lambda: "refunds" in json.dumps(card(run).get("reply_markup")), "category menu")
+    emu.user_presses(sue, run.group_id, card(run)["message_id"], button_data(card(run), "refunds"))
+    await run.wait(lambda: "Category: refunds" in card(run)["text"], "corrected category")
+    assert await run.process.terminate() == 0
+
+    with sqlite3.connect(run.data_dir / "helpdesk.db") as db:
+        rows = db.execute(
+            "SELECT l.text, l.category, a.telegram_id FROM labelled_examples l "
+            "JOIN agents a ON a.id = l.agent_id"
+        ).fetchall()
+    assert rows == [("I was charged twice for my subscription this month", "refunds", sue["id"])]
+
+    env = bot_env(emu, run.group, run.admin, run.data_dir)
+    result = helpdesk("triage", "retrain", env=env, cwd=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["corrections"] == 1
+    assert report["current"] is not None  # compared with the model the bot trained at start
+    promoted_by_rule = all(
+        report["candidate"][k] >= report["current"][k] - 0.01
+        for k in ("macro_f1", "accuracy_when_confident")
+    )
+    assert report["promoted"] == promoted_by_rule
+    listed = helpdesk("triage", "models", env=env, cwd=tmp_path)
+    versions = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(versions) == 2
+    current = [v["id"] for v in versions if v["current"]]
+    assert (current == [report["version"]]) == report["promoted"]

@@ -1,0 +1,425 @@
+"""The fitted triage model and its prediction result.
+
+:class:`TriageModel` is a plain class that keeps the policy (abstain threshold, team map,
+priority rules) outside the scikit-learn estimators.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from triage.priority import PRIORITY_LEVELS, assess_priority, priority_rank
+
+__all__ = ["TriageModel", "TriageResult"]
+
+_N_ALTERNATIVES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class TriageResult:
+    """Prediction for one message.
+
+    Attributes
+    ----------
+    category : str
+        Most probable category.
+    team : str
+        Team that handles the message.
+    priority : str
+        One of ``low``, ``normal``, ``high``, ``urgent``.
+    confidence : float
+        Calibrated probability of ``category``.
+    team_confidence : float
+        Probability of ``team`` (with a team map: the summed probability of its categories).
+    priority_confidence : float
+        Confidence of ``priority`` (rule confidence or priority-model probability).
+    needs_human : bool
+        True when ``confidence`` is below the model's abstain threshold, or when the text
+        contains nothing the model has seen in training.
+    alternatives : tuple of (str, float)
+        The top three categories with their probabilities, best first.
+    priority_cues : tuple of str
+        Names of the urgency cues found in the text.
+    """
+
+    category: str
+    team: str
+    priority: str
+    confidence: float
+    team_confidence: float
+    priority_confidence: float
+    needs_human: bool
+    alternatives: tuple[tuple[str, float], ...]
+    priority_cues: tuple[str, ...] = ()
+
+
+class _FastScorer:
+    """Single-text ``predict_proba`` for the pipelines built by :func:`build_pipeline`.
+
+    ``Pipeline.predict_proba`` on one text spends most of its ~5 ms in input validation,
+    sparse-matrix plumbing and one Python call per class calibrator. This re-implements the
+    same arithmetic on the fitted attributes (vocabularies, idf, coefficients, calibrator
+    parameters) for one text; ``tests/unit/triage`` checks that it matches the pipeline.
+    """
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        features, calibrated = pipeline[:-1], pipeline[-1]
+        if len(features) != 1 or not isinstance(features[0], FeatureUnion | TfidfVectorizer):
+            raise TypeError("unsupported feature step")
+        union = features[0]
+        blocks = union.transformer_list if isinstance(union, FeatureUnion) else [("v", union)]
+        weights = (union.transformer_weights or {}) if isinstance(union, FeatureUnion) else {}
+        self._blocks: list[tuple[Callable[[str], list[str]], dict[str, int], Any, int, float]] = []
+        self._vectorisers: list[TfidfVectorizer] = []
+        offset = 0
+        for name, vectoriser in blocks:
+            if not isinstance(vectoriser, TfidfVectorizer) or vectoriser.norm not in ("l2", None):
+                raise TypeError("unsupported vectoriser")
+            idf = vectoriser.idf_ if vectoriser.use_idf else None
+            self._blocks.append(
+                (
+                    vectoriser.build_analyzer(),
+                    vectoriser.vocabulary_,
+                    idf,
+                    offset,
+                    float(weights.get(name, 1.0)),
+                )
+            )
+            self._vectorisers.append(vectoriser)
+            offset += len(vectoriser.vocabulary_)
+        if not isinstance(calibrated, CalibratedClassifierCV):
+            raise TypeError("unsupported classifier step")
+        self.classes_ = calibrated.classes_
+        self._members = []
+        for member in calibrated.calibrated_classifiers_:
+            estimator = member.estimator
+            if not isinstance(estimator, LinearClassifierMixin) or member.method not in (
+                "temperature",
+                "sigmoid",
+            ):
+                raise TypeError("unsupported calibrated classifier")
+            n_estimator_classes = len(estimator.classes_)
+            if member.method == "temperature":
+                # sklearn fits the estimator on encoded labels here and applies the
+                # calibrator to the whole decision matrix (no per-class re-indexing).
+                if n_estimator_classes != self.classes_.shape[0]:
+                    raise TypeError("unsupported class layout")
+                positions = np.arange(n_estimator_classes)
+            else:
+                index = {label: i for i, label in enumerate(self.classes_.tolist())}
+                positions = np.array([index[label] for label in estimator.classes_.tolist()])
+            if member.method == "temperature":
+                params: Any = float(member.calibrators[0].beta_)
+            else:
+                params = (
+                    np.array([c.a_ for c in member.calibrators], dtype=float),
+                    np.array([c.b_ for c in member.calibrators], dtype=float),
+                )
+            self._members.append(
+                (
+                    np.asarray(estimator.coef_),
+                    np.asarray(estimator.intercept_),
+                    member.method,
+                    params,
+                    positions,
+                )
+            )
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and values of the feature vector of one text."""
+        columns: list[int] = []
+        values: list[float] = []
+        for (analyse, vocabulary, idf, offset, weight), vectoriser in zip(
+            self._blocks, self._vectorisers, strict=True
+        ):
+            counts: dict[int, int] = {}
+            for token in analyse(text):
+                index = vocabulary.get(token)
+                if index is not None:
+                    counts[index] = counts.get(index, 0) + 1
+            if not counts:
+                continue
+            block_columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=float, count=len(counts))
+            if vectoriser.binary:
+                tf[:] = 1.0
+            elif vectoriser.sublinear_tf:
+                tf = np.log(tf) + 1.0
+            if idf is not None:
+                tf = tf * idf[block_columns]
+            if vectoriser.norm == "l2":
+                tf = tf / math.sqrt(float(tf @ tf))
+            columns.extend((block_columns + offset).tolist())
+            values.extend((tf * weight).tolist())
+        return np.asarray(columns, dtype=np.intp), np.asarray(values, dtype=float)
+
+    def predict_proba(self, text: str) -> tuple[np.ndarray, bool]:
+        """Probabilities over ``classes_`` and whether the text had any known feature."""
+        columns, values = self.features(text)
+        n_classes = self.classes_.shape[0]
+        total = np.zeros(n_classes)
+        for coef, intercept, method, params, positions in self._members:
+            decision = coef[:, columns] @ values + intercept
+            proba = np.zeros(n_classes)
+            if method == "temperature":
+                logits = np.array([-decision[0], decision[0]]) if decision.size == 1 else decision
+                scaled = params * logits
+                scaled = np.exp(scaled - scaled.max())
+                proba[positions if decision.size > 1 else slice(None)] = scaled / scaled.sum()
+            else:
+                slopes, offsets = params
+                calibrated = expit(-(slopes * decision + offsets))
+                if n_classes == 2:
+                    proba[1] = calibrated[0]
+                    proba[0] = 1.0 - proba[1]
+                else:
+                    proba[positions] = calibrated
+                    denominator = proba.sum()
+                    proba = (
+                        proba / denominator
+                        if denominator != 0
+                        else np.full(n_classes, 1.0 / n_classes)
+                    )
+            proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
+            total += proba
+        return total / len(self._members), columns.size > 0
+
+
+def _compile(pipeline: Pipeline | None) -> _FastScorer | None:
+    if pipeline is None:
+        return None
+    try:
+        return _FastScorer(pipeline)
+    except (TypeError, AttributeError):
+        return None
+
+
+class TriageModel:
+    """A fitted category classifier plus the policy around it.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        Fitted category pipeline (see :func:`triage.build_pipeline`); must have
+        ``predict_proba``.
+    threshold : float
+        Abstain threshold: a message whose top calibrated probability is below it is
+        flagged ``needs_human``. :func:`triage.train` chooses it on validation data.
+    team_map : mapping of str to str, optional
+        Category -> team. Every label of ``pipeline`` must be mapped.
+    team_pipeline : Pipeline, optional
+        Fitted team classifier, used when there is no ``team_map``. Without both, the team
+        is the category.
+    priority_pipeline : Pipeline, optional
+        Fitted classifier over ``low/normal/high/urgent``, combined with the rules of
+        :mod:`triage.priority`: high and urgent cues are floors (the result is the higher of
+        cue and model), a low cue lowers a ``normal`` model answer, and without cues the
+        model decides.
+    info : mapping, optional
+        Free-form provenance (threshold selection, data hash, metrics, ...) kept in
+        ``meta.json`` by :func:`triage.save`.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        threshold: float,
+        team_map: Mapping[str, str] | None = None,
+        team_pipeline: Pipeline | None = None,
+        priority_pipeline: Pipeline | None = None,
+        info: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(pipeline, ClassifierMixin | Pipeline) or not hasattr(
+            pipeline, "predict_proba"
+        ):
+            raise TypeError("pipeline must be a fitted classifier with predict_proba")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be within [0, 1], got {threshold}")
+        self.pipeline = pipeline
+        self.threshold = float(threshold)
+        self.labels: tuple[str, ...] = tuple(str(label) for label in pipeline.classes_)
+        self.team_map: dict[str, str] | None = dict(team_map) if team_map is not None else None
+        if self.team_map is not None:
+            missing = sorted(set(self.labels) - set(self.team_map))
+            if missing:
+                raise ValueError(f"team map has no team for: {', '.join(missing)}")
+        self.team_pipeline = team_pipeline if self.team_map is None else None
+        self.priority_pipeline = priority_pipeline
+        self.info: dict[str, Any] = dict(info or {})
+        self._labels_array = np.asarray(self.labels, dtype=object)
+        self._scorer = _compile(pipeline)
+        self._team_scorer = _compile(self.team_pipeline)
+        self._priority_scorer = _compile(priority_pipeline)
+        if self.team_map is not None:
+            self.teams: tuple[str, ...] = tuple(sorted({self.team_map[x] for x in self.labels}))
+            self._team_index = np.array([self.teams.index(self.team_map[x]) for x in self.labels])
+        elif self.team_pipeline is not None:
+            self.teams = tuple(str(team) for team in self.team_pipeline.classes_)
+        else:
+            self.teams = self.labels
+
+    def __repr__(self) -> str:
+        return (
+            f"TriageModel(labels={len(self.labels)}, teams={len(self.teams)}, "
+            f"threshold={self.threshold:.3f}, priority_model={self.priority_pipeline is not None})"
+        )
+
+    # -- probabilities ---------------------------------------------------------------------
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated category probabilities, columns in the order of :attr:`labels`.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            Messages.
+
+        Returns
+        -------
+        ndarray of shape (n_texts, n_labels)
+        """
+        return np.asarray(self.pipeline.predict_proba(list(texts)))
+
+    def _batch(self, pipeline: Pipeline, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        features = pipeline[:-1].transform(texts)
+        known = np.diff(features.indptr) > 0 if hasattr(features, "indptr") else None
+        proba = np.asarray(pipeline[-1].predict_proba(features))
+        if known is None:
+            known = np.ones(len(texts), dtype=bool)
+        return proba, known
+
+    # -- predictions -----------------------------------------------------------------------
+
+    def predict(self, text: str) -> TriageResult:
+        """Triage one message.
+
+        Parameters
+        ----------
+        text : str
+            The customer's message.
+
+        Returns
+        -------
+        TriageResult
+        """
+        if self._scorer is not None:
+            proba, known = self._scorer.predict_proba(text)
+        else:
+            batch, known_rows = self._batch(self.pipeline, [text])
+            proba, known = batch[0], bool(known_rows[0])
+        team_proba = priority_proba = None
+        if self.team_pipeline is not None:
+            team_proba = (
+                self._team_scorer.predict_proba(text)[0]
+                if self._team_scorer is not None
+                else self.team_pipeline.predict_proba([text])[0]
+            )
+        if self.priority_pipeline is not None:
+            priority_proba = (
+                self._priority_scorer.predict_proba(text)[0]
+                if self._priority_scorer is not None
+                else self.priority_pipeline.predict_proba([text])[0]
+            )
+        return self._result(text, proba, known, team_proba, priority_proba)
+
+    def predict_many(self, texts: Iterable[str]) -> list[TriageResult]:
+        """Triage many messages at once (vectorised; same results as :meth:`predict`).
+
+        Parameters
+        ----------
+        texts : iterable of str
+            Messages.
+
+        Returns
+        -------
+        list of TriageResult
+        """
+        texts = [str(text) for text in texts]
+        if not texts:
+            return []
+        proba, known = self._batch(self.pipeline, texts)
+        team_proba = (
+            self.team_pipeline.predict_proba(texts) if self.team_pipeline is not None else None
+        )
+        priority_proba = (
+            self.priority_pipeline.predict_proba(texts)
+            if self.priority_pipeline is not None
+            else None
+        )
+        return [
+            self._result(
+                text,
+                proba[row],
+                bool(known[row]),
+                None if team_proba is None else team_proba[row],
+                None if priority_proba is None else priority_proba[row],
+            )
+            for row, text in enumerate(texts)
+        ]
+
+    def _result(
+        self,
+        text: str,
+        proba: np.ndarray,
+        known: bool,
+        team_proba: np.ndarray | None,
+        priority_proba: np.ndarray | None,
+    ) -> TriageResult:
+        order = np.argsort(-proba, kind="stable")[:_N_ALTERNATIVES]
+        best = int(order[0])
+        category = self.labels[best]
+        confidence = float(proba[best])
+        if self.team_map is not None:
+            team = self.team_map[category]
+            team_confidence = float(proba[self._team_index == self.teams.index(team)].sum())
+        elif team_proba is not None:
+            team_best = int(np.argmax(team_proba))
+            team = self.teams[team_best]
+            team_confidence = float(team_proba[team_best])
+        else:
+            team, team_confidence = category, confidence
+        priority, priority_confidence, cues = self._priority(text, priority_proba)
+        return TriageResult(
+            category=category,
+            team=team,
+            priority=priority,
+            confidence=confidence,
+            team_confidence=min(1.0, team_confidence),
+            priority_confidence=priority_confidence,
+            needs_human=(not known) or confidence < self.threshold,
+            alternatives=tuple((self.labels[int(i)], float(proba[int(i)])) for i in order),
+            priority_cues=cues,
+        )
+
+    def _priority(
+        self, text: str, priority_proba: np.ndarray | None
+    ) -> tuple[str, float, tuple[str, ...]]:
+        rules = assess_priority(text)
+        if priority_proba is None or self.priority_pipeline is None:
+            return rules.level, rules.confidence, rules.cues
+        classes = [str(level) for level in self.priority_pipeline.classes_]
+        best = int(np.argmax(priority_proba))
+        model_level, model_confidence = classes[best], float(priority_proba[best])
+        if model_level not in PRIORITY_LEVELS:  # pragma: no cover - train() validates levels
+            return rules.level, rules.confidence, rules.cues
+        if rules.level in ("high", "urgent"):
+            if priority_rank(rules.level) > priority_rank(model_level):
+                return rules.level, rules.confidence, rules.cues
+            if rules.level == model_level:
+                return model_level, max(rules.confidence, model_confidence), rules.cues
+            return model_level, model_confidence, rules.cues
+        if rules.level == "low" and model_level == "normal":
+            return "low", rules.confidence, rules.cues
+        return model_level, model_confidence, rules.cues
