@@ -202,37 +202,26 @@ class DeliveryAdapter:
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
     ) -> None:
         message = await self._message(uow, call.ref_id or 0)
-        message.agent_chat_id = call.chat_id
-        message.agent_message_id = result["message_id"]
-        message.agent_thread_id = params.get("message_thread_id")
+        _record_copy(message, call, params, result["message_id"], to_agents=True)
 
     async def _copied_to_customer(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
     ) -> None:
         message = await self._message(uow, call.ref_id or 0)
-        message.customer_chat_id = call.chat_id
-        message.customer_message_id = result["message_id"]
+        _record_copy(message, call, params, result["message_id"], to_agents=False)
 
     async def _album_copied(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
     ) -> None:
         to_agents = call.on_sent == "album_to_agents"
-        source_ids = params["message_ids"]
         by_source = {
             (m.customer_message_id if to_agents else m.agent_message_id): m
             for m in await uow.messages.album(call.ref_id or 0, _group_of(call))
         }
-        for source_id, copy in zip(source_ids, result, strict=False):
+        for source_id, copy in zip(params["message_ids"], result, strict=False):
             message = by_source.get(source_id)
-            if message is None:
-                continue
-            if to_agents:
-                message.agent_chat_id = call.chat_id
-                message.agent_message_id = copy["message_id"]
-                message.agent_thread_id = params.get("message_thread_id")
-            else:
-                message.customer_chat_id = call.chat_id
-                message.customer_message_id = copy["message_id"]
+            if message is not None:
+                _record_copy(message, call, params, copy["message_id"], to_agents=to_agents)
 
     async def on_failed(self, uow: AbstractUnitOfWork, call: OutboundCall, error: str) -> None:
         """A call failed for good: if a customer did not get something, tell the agents."""
@@ -248,6 +237,19 @@ class DeliveryAdapter:
         calls = self.presenter.delivery_failed(ticket, error) + self.presenter.card_changed(ticket)
         for c in calls:
             await uow.outbox.add(c, _now())
+
+
+def _record_copy(
+    message: TicketMessage, call: OutboundCall, params: Any, copy_id: int, *, to_agents: bool
+) -> None:
+    """Remember where a message's copy landed: routing between the sides uses these ids."""
+    if to_agents:
+        message.agent_chat_id = call.chat_id
+        message.agent_message_id = copy_id
+        message.agent_thread_id = params.get("message_thread_id")
+    else:
+        message.customer_chat_id = call.chat_id
+        message.customer_message_id = copy_id
 
 
 def _reply_to(message_id: int | None) -> Any:

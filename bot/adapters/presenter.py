@@ -110,6 +110,36 @@ class Presenter:
             return {"message_thread_id": ref("thread", ticket=ticket.id)}
         return {"reply_parameters": ref("reply_card", ticket=ticket.id)}
 
+    def _album(
+        self,
+        chat: int,
+        from_chat: int | None,
+        ticket: Ticket,
+        message: TicketMessage,
+        to: str,
+        place: dict[str, Any],
+    ) -> OutboundCall:
+        """Album parts arrive one update each: wait a moment, then copy them as one album.
+
+        Every part queues this call; only the newest one is sent (same ``dedupe_key``), and it
+        copies the parts not copied yet.
+        """
+        return OutboundCall(
+            chat_id=chat,
+            method="copyMessages",
+            params={
+                "chat_id": chat,
+                "from_chat_id": from_chat,
+                "message_ids": ref("album", ticket=ticket.id, group=message.media_group_id, to=to),
+                **place,
+            },
+            ticket_id=ticket.id,
+            on_sent=f"album_to_{to}",
+            ref_id=ticket.id,
+            dedupe_key=f"album:{to}:{ticket.id}:{message.media_group_id}",
+            not_before=message.sent_at + ALBUM_WAIT,
+        )
+
     def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]:
         return self._send(self.agent_chat_id, text, ticket=ticket, **self._agents_place(ticket))
 
@@ -250,28 +280,10 @@ class Presenter:
     def copy_to_agents(self, ticket: Ticket, message: TicketMessage) -> list[OutboundCall]:
         chat = self.agent_chat_id
         if message.media_group_id:
-            # Album parts arrive one update each: wait a moment, then copy them as one album.
-            return [
-                OutboundCall(
-                    chat_id=chat,
-                    method="copyMessages",
-                    params={
-                        "chat_id": chat,
-                        "from_chat_id": message.customer_chat_id,
-                        "message_ids": ref(
-                            "album", ticket=ticket.id, group=message.media_group_id, to="agents"
-                        ),
-                        # copyMessages cannot reply, so in a plain group the album stands on
-                        # its own; replies to its parts still route by their stored ids.
-                        **(self._agents_place(ticket) if self.agent_chat_is_forum else {}),
-                    },
-                    ticket_id=ticket.id,
-                    on_sent="album_to_agents",
-                    ref_id=ticket.id,
-                    dedupe_key=f"album:a:{ticket.id}:{message.media_group_id}",
-                    not_before=message.sent_at + ALBUM_WAIT,
-                )
-            ]
+            # copyMessages cannot reply, so in a plain group the album stands on its own;
+            # replies to its parts still route by their stored ids.
+            place = self._agents_place(ticket) if self.agent_chat_is_forum else {}
+            return [self._album(chat, message.customer_chat_id, ticket, message, "agents", place)]
         return [
             OutboundCall(
                 chat_id=chat,
@@ -390,24 +402,7 @@ class Presenter:
             base["reply_parameters"] = ref("reply_customer_copy", message=reply_to.id)
         signature = f"\n\n— {escape(agent.name.split()[0])}" if self.sign_replies else ""
         if message.media_group_id:
-            return [
-                OutboundCall(
-                    chat_id=chat,
-                    method="copyMessages",
-                    params={
-                        "chat_id": chat,
-                        "from_chat_id": message.agent_chat_id,
-                        "message_ids": ref(
-                            "album", ticket=ticket.id, group=message.media_group_id, to="customer"
-                        ),
-                    },
-                    ticket_id=ticket.id,
-                    on_sent="album_to_customer",
-                    ref_id=ticket.id,
-                    dedupe_key=f"album:c:{ticket.id}:{message.media_group_id}",
-                    not_before=message.sent_at + ALBUM_WAIT,
-                )
-            ]
+            return [self._album(chat, message.agent_chat_id, ticket, message, "customer", {})]
         if signature and message.media_kind is MediaKind.TEXT:
             method = "sendMessage"
             params = {**base, "text": escape(message.text or "") + signature}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
@@ -24,28 +26,27 @@ def _who(message: Message | CallbackQuery, settings: Settings) -> tuple[Telegram
     return user, pick_language(user.language_code, settings.default_language)
 
 
-async def on_start(
-    message: Message,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    """``/start``: registers the customer and greets them in their language."""
-    user, language = _who(message, settings)
-    await customers.start(uow, presenter, user, language, clock.now())
+def replies_with(render: str, doc: str) -> Callable[..., Awaitable[None]]:
+    """A handler for a command that only answers, with ``presenter.<render>``."""
+
+    async def handler(
+        message: Message,
+        uow: AbstractUnitOfWork,
+        presenter: Presenter,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        user, language = _who(message, settings)
+        await customers.reply(uow, getattr(presenter, render), user, language, clock.now())
+
+    handler.__doc__ = doc
+    handler.__name__ = f"on_{render}"
+    return handler
 
 
-async def on_help(
-    message: Message,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    """``/help``: lists the customer commands."""
-    user, language = _who(message, settings)
-    await customers.show_help(uow, presenter, user, language, clock.now())
+on_start = replies_with("welcome", "``/start``: registers the customer and greets them.")
+on_help = replies_with("help", "``/help``: lists the customer commands.")
+on_language = replies_with("language_menu", "``/language``: offers the languages as buttons.")
 
 
 async def on_my_tickets(
@@ -79,18 +80,6 @@ async def on_new(
         )
     else:
         await conversation.request_new_ticket(uow, presenter, user, language, clock.now())
-
-
-async def on_language(
-    message: Message,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-    settings: Settings,
-) -> None:
-    """``/language``: offers the two languages as buttons."""
-    user, language = _who(message, settings)
-    await conversation.offer_languages(uow, presenter, user, language, clock.now())
 
 
 async def on_language_chosen(

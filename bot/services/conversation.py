@@ -247,18 +247,8 @@ async def customer_sets_status(
     actor = Actor.customer(customer.id)
     changed = ticket.close(actor, now) if close else ticket.reopen(actor, now)
     if changed:
-        calls = presenter.status_changed(ticket, customer, by_customer=True)
-        await queue(uow, calls + presenter.card_changed(ticket), now)
-        await uow.commit()
+        await _status_follows(uow, presenter, ticket, customer, now, by_customer=True)
     return changed
-
-
-async def offer_languages(
-    uow: AbstractUnitOfWork, presenter: Presenter, user: TelegramUser, language: str, now: datetime
-) -> None:
-    customer = await get_or_register(uow, user, language, now)
-    await queue(uow, presenter.language_menu(customer), now)
-    await uow.commit()
 
 
 async def set_language(
@@ -403,10 +393,23 @@ async def change_status(
         return False
     customer = await uow.customers.get(ticket.customer_id)
     assert customer is not None
-    calls = presenter.status_changed(ticket, customer, by_customer=False)
+    await _status_follows(uow, presenter, ticket, customer, now, by_customer=False)
+    return True
+
+
+async def _status_follows(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    ticket: Ticket,
+    customer: Customer,
+    now: datetime,
+    *,
+    by_customer: bool,
+) -> None:
+    """After a status change: tell the customer (and the topic) what it means, edit the card."""
+    calls = presenter.status_changed(ticket, customer, by_customer=by_customer)
     await queue(uow, calls + presenter.card_changed(ticket), now)
     await uow.commit()
-    return True
 
 
 async def claim(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from bot.services.ports import Presenter, TelegramUser
+from bot.services.ports import TelegramUser
 from models import Customer
 from models.delivery import OutboundCall
 from storage import AbstractUnitOfWork
@@ -34,26 +35,22 @@ async def get_or_register(
     return customer
 
 
-async def start(
+async def reply(
     uow: AbstractUnitOfWork,
-    presenter: Presenter,
+    render: Callable[[Customer], list[OutboundCall]],
     user: TelegramUser,
     language: str,
     now: datetime,
 ) -> Customer:
-    """``/start``: register the customer and greet them in their language."""
+    """Register (or refresh) the customer and queue what ``render`` says to them.
+
+    Serves the commands that only answer: ``/start`` (``presenter.welcome``), ``/help``,
+    ``/language``.
+    """
     customer = await get_or_register(uow, user, language, now)
-    await queue(uow, presenter.welcome(customer), now)
+    await queue(uow, render(customer), now)
     await uow.commit()
     return customer
-
-
-async def show_help(
-    uow: AbstractUnitOfWork, presenter: Presenter, user: TelegramUser, language: str, now: datetime
-) -> None:
-    customer = await get_or_register(uow, user, language, now)
-    await queue(uow, presenter.help(customer), now)
-    await uow.commit()
 
 
 async def queue(uow: AbstractUnitOfWork, calls: list[OutboundCall], now: datetime) -> None:
