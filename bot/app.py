@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.adapters.delivery import DeliveryAdapter
 from bot.adapters.presenter import Presenter
@@ -28,7 +30,7 @@ from bot.routers import build_routers
 from bot.runtime.intake import Intake
 from bot.runtime.processor import Processor
 from bot.runtime.sender import RateLimits, Sender
-from bot.services import agents, training
+from bot.services import agents, sla, training
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters
 from bot.services.ports import Clock, SystemClock, UowFactory
@@ -88,6 +90,7 @@ def desk_config_from(settings: Settings, *, is_forum: bool) -> DeskConfig:
         reopen_window=timedelta(hours=settings.reopen_window_hours),
         sign_replies=settings.sign_replies,
         default_language=settings.default_language,
+        zone=settings.timezone,
     )
 
 
@@ -98,6 +101,7 @@ def make_presenter(i18n: I18n, config: DeskConfig) -> Presenter:
         default_language=config.default_language,
         agent_chat_is_forum=config.agent_chat_is_forum,
         sign_replies=config.sign_replies,
+        zone=config.zone,
     )
 
 
@@ -131,11 +135,35 @@ async def retrain_and_swap(
     return report
 
 
+async def sla_scan(
+    uow_factory: UowFactory, presenter: Presenter, zone: str, wake: Callable[[], None]
+) -> None:
+    """One run of the SLA job: warnings and breaches due now, each announced once."""
+    async with uow_factory() as uow:
+        notices = await sla.check_deadlines(uow, presenter, zone, SystemClock().now())
+    if notices:
+        log.info("sla notices", count=len(notices))
+        wake()
+
+
 def make_scheduler(
-    settings: Settings, uow_factory: UowFactory, classifier: ModelTriage
+    settings: Settings,
+    uow_factory: UowFactory,
+    classifier: ModelTriage,
+    presenter: Presenter,
+    wake: Callable[[], None],
 ) -> AsyncIOScheduler:
     """Periodic jobs with fixed ids: re-registered at every start, nothing kept in memory."""
     scheduler = AsyncIOScheduler(timezone=settings.zone)
+    scheduler.add_job(
+        sla_scan,
+        IntervalTrigger(seconds=settings.sla_scan_seconds),
+        args=[uow_factory, presenter, settings.timezone, wake],
+        id="sla-scan",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
     scheduler.add_job(
         retrain_and_swap,
         CronTrigger(hour=3, minute=15, timezone=settings.zone),
@@ -210,7 +238,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
             await training.ensure_taxonomy(uow, model.team_map or {})
         async with uow_factory() as uow:
             await training.ensure_triage_topic(uow, presenter, now)
-        scheduler = make_scheduler(settings, uow_factory, classifier)
+        scheduler = make_scheduler(settings, uow_factory, classifier, presenter, sender.wake)
         scheduler.start()
 
         processor = Processor(dp, bot, uow_factory, on_processed=sender.wake)

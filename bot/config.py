@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     rate_global_per_s: float = Field(default=30, gt=0)
     polling_timeout: int = Field(default=25, ge=0, le=50)
     request_timeout: int = Field(default=15, ge=1, le=300)
+    sla_scan_seconds: int = Field(default=30, ge=1, le=3600)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from models.enums import EventKind, Priority, TicketStatus
 from models.events import Actor, TicketEvent
+from models.sla import PAUSED_STATUSES
 from models.status import (
     ensure_transition,
     status_after_agent_reply,
@@ -47,6 +48,9 @@ class Ticket:
     agent_chat_id: int | None = None
     agent_thread_id: int | None = None
     card_message_id: int | None = None
+    #: The customer's oldest message no agent has answered yet (the next-response clock).
+    awaiting_reply_since: datetime | None = None
+    sla_breached: bool = False
     id: int | None = None
     pending_events: list[TicketEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -180,6 +184,7 @@ class Ticket:
         """An agent's message went to the customer: the first one stamps the first response."""
         if self.first_response_at is None:
             self.first_response_at = now
+        self.awaiting_reply_since = None
         if self.assignee_id is None:
             self.assign(agent_id, Actor.agent(agent_id), now)
         target = status_after_agent_reply(self.status)
@@ -190,7 +195,28 @@ class Ticket:
         """A customer's message arrived: the turn goes back to the agents."""
         target = status_after_customer_message(self.status)
         self.change_status(target, Actor.customer(self.customer_id), now)
+        if self.first_response_at is not None and self.awaiting_reply_since is None:
+            self.awaiting_reply_since = now
         self.updated_at = now
+
+    def paused_periods(
+        self, events: list[TicketEvent], now: datetime
+    ) -> list[tuple[datetime, datetime]]:
+        """When the SLA clock stood still, from the ticket's status history."""
+        periods: list[tuple[datetime, datetime]] = []
+        paused_since: datetime | None = None
+        for event in events:
+            if event.kind is not EventKind.STATUS_CHANGED:
+                continue
+            entering = event.new in PAUSED_STATUSES
+            if entering and paused_since is None:
+                paused_since = event.at
+            elif not entering and paused_since is not None:
+                periods.append((paused_since, event.at))
+                paused_since = None
+        if paused_since is not None:
+            periods.append((paused_since, now))
+        return periods
 
     def _record(
         self,

@@ -156,6 +156,22 @@ class TicketRecord(Base):
     agent_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     agent_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    awaiting_reply_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SlaNoticeRecord(Base):
+    """Warnings and breaches already announced: each fires once, across restarts."""
+
+    __tablename__ = "sla_notices"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "level", "clock_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))
+    level: Mapped[str] = mapped_column(String(16))
+    clock_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TicketMessageRecord(Base):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, delete, func, select, update
@@ -34,6 +35,7 @@ from storage.orm import (
     CustomerRecord,
     DeskSettingRecord,
     LabelledExampleRecord,
+    SlaNoticeRecord,
     TeamRecord,
     TicketEventRecord,
     TicketMessageRecord,
@@ -231,6 +233,14 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
             .limit(1)
         )
 
+    async def with_running_sla(self) -> list[Ticket]:
+        """Tickets whose SLA clocks run: active and not paused (new or open)."""
+        return await self._many(
+            select(TicketRecord)
+            .where(TicketRecord.status.in_([str(TicketStatus.NEW), str(TicketStatus.OPEN)]))
+            .order_by(TicketRecord.id)
+        )
+
     async def for_customer(self, customer_id: int, *, limit: int = 20) -> list[Ticket]:
         return await self._many(
             select(TicketRecord)
@@ -318,6 +328,23 @@ class EventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def status_changes(self, ticket_ids: list[int]) -> dict[int, list[TicketEvent]]:
+        """Status-change events of many tickets at once, in order (for SLA pauses)."""
+        found: dict[int, list[TicketEvent]] = {i: [] for i in ticket_ids}
+        if not ticket_ids:
+            return found
+        rows = await self.session.execute(
+            select(TicketEventRecord)
+            .where(
+                TicketEventRecord.ticket_id.in_(ticket_ids),
+                TicketEventRecord.kind == "status_changed",
+            )
+            .order_by(TicketEventRecord.id)
+        )
+        for record in rows.scalars():
+            found[record.ticket_id].append(mappers.event_from(record))
+        return found
+
     async def for_ticket(self, ticket_id: int, *, limit: int = 200) -> Sequence[TicketEvent]:
         rows = await self.session.execute(
             select(TicketEventRecord)
@@ -367,3 +394,29 @@ class DeskSettings:
             self.session.add(DeskSettingRecord(key=key, value=value))
         else:
             record.value = value
+
+
+class SlaNoticeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self, ticket_id: int, kind: str, level: str, clock_start: datetime, now: datetime
+    ) -> bool:
+        """Remember a notice; False if it was given before (so it is never given twice)."""
+        existing = await self.session.scalar(
+            select(SlaNoticeRecord.id).where(
+                SlaNoticeRecord.ticket_id == ticket_id,
+                SlaNoticeRecord.kind == kind,
+                SlaNoticeRecord.level == level,
+                SlaNoticeRecord.clock_start == clock_start,
+            )
+        )
+        if existing is not None:
+            return False
+        self.session.add(
+            SlaNoticeRecord(
+                ticket_id=ticket_id, kind=kind, level=level, clock_start=clock_start, at=now
+            )
+        )
+        return True

@@ -22,6 +22,7 @@ from storage.repositories import (
     EventRepository,
     LabelRepository,
     MessageRepository,
+    SlaNoticeRepository,
     TeamRepository,
     TicketRepository,
 )
@@ -39,6 +40,7 @@ class AbstractUnitOfWork(abc.ABC):
     outbox: OutboxRepository
     labels: LabelRepository
     desk_settings: DeskSettings
+    sla_notices: SlaNoticeRepository
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -100,6 +102,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.outbox = OutboxRepository(session)
         self.labels = LabelRepository(session)
         self.desk_settings = DeskSettings(session)
+        self.sla_notices = SlaNoticeRepository(session)
         return self
 
     async def __aexit__(

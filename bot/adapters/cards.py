@@ -7,7 +7,7 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.adapters.labels import priority_label, status_label
+from bot.adapters.labels import priority_label, sla_label, status_label
 from bot.callbacks import CardAction, Menu, TicketCb
 from models import Agent, Category, Customer, Priority, Team, Ticket, TicketStatus
 
@@ -22,6 +22,7 @@ def render_card(
     earlier_tickets: int,
     team: Team | None,
     assignee: Agent | None,
+    deadline: tuple[str, str] | None = None,
 ) -> str:
     """The card text in the current locale (HTML, every user-supplied value escaped)."""
     who = escape(customer.display_name)
@@ -45,6 +46,11 @@ def render_card(
         _("Status: {status}").format(status=status_label(ticket.status)),
         _("Assignee: {agent}").format(agent=escape(assignee.name) if assignee else "—"),
     ]
+    if deadline is not None:
+        kind, when = deadline
+        lines.append("⏳ " + _("{target} due {when}").format(target=sla_label(kind), when=when))
+    if ticket.sla_breached:
+        lines.append("🔥 " + _("SLA breached"))
     if customer.blocked_bot:
         lines.append("⛔ " + _("The customer has blocked the bot: replies cannot be delivered."))
     return "\n".join(lines)

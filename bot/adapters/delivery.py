@@ -20,6 +20,7 @@ from bot.adapters.cards import card_keyboard, render_card
 from bot.adapters.presenter import Presenter, markup
 from bot.logs import get_logger
 from bot.runtime.sender import Skip, Unsendable
+from bot.services import sla
 from bot.services.training import TRIAGE_THREAD_KEY
 from models import MessageDirection, Ticket, TicketMessage
 from models.delivery import OutboundCall
@@ -114,9 +115,21 @@ class DeliveryAdapter:
         team = await uow.teams.get(ticket.team_id) if ticket.team_id else None
         assignee = await uow.agents.get(ticket.assignee_id) if ticket.assignee_id else None
         earlier = await uow.tickets.count_for_customer(customer.id or 0) - 1
+        deadline = None
+        if ticket.is_active:
+            config = await sla.load_config(uow, self.presenter.zone)
+            events = (await uow.events.status_changes([ticket.id or 0]))[ticket.id or 0]
+            found = sla.deadline_of(ticket, events, config, _now())
+            if found is not None:
+                deadline = (found[0], self.presenter._when(found[1]))
         with self.i18n.use_locale(self.language):
             return render_card(
-                ticket, customer, earlier_tickets=earlier, team=team, assignee=assignee
+                ticket,
+                customer,
+                earlier_tickets=earlier,
+                team=team,
+                assignee=assignee,
+                deadline=deadline,
             )
 
     async def _card_markup(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:

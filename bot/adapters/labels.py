@@ -42,3 +42,11 @@ def media_label(kind: MediaKind) -> str:
         MediaKind.CONTACT: _("contact"),
         MediaKind.OTHER: _("message"),
     }[kind]
+
+
+def sla_label(kind: str) -> str:
+    return {
+        "first_response": _("First response"),
+        "next_response": _("Next response"),
+        "resolution": _("Resolution"),
+    }[kind]

@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.cards import card_keyboard, menu_keyboard
-from bot.adapters.labels import media_label, priority_label, status_label
+from bot.adapters.labels import media_label, priority_label, sla_label, status_label
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu
 from bot.texts import CAPTION_LIMIT, split_text
 from models import (
@@ -48,6 +49,10 @@ TOPIC_COLORS = {
 }
 
 
+def mention(agent: Agent) -> str:
+    return f'<a href="tg://user?id={agent.telegram_id}">{escape(agent.name)}</a>'
+
+
 def ref(name: str, **args: Any) -> dict[str, Any]:
     return {"$ref": name, **args}
 
@@ -71,6 +76,7 @@ class Presenter:
     default_language: str = "en"
     agent_chat_is_forum: bool = True
     sign_replies: bool = False
+    zone: str = "UTC"
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -538,6 +544,43 @@ class Presenter:
                 ref_id=0,
             )
         ]
+
+    def _when(self, moment: datetime) -> str:
+        return moment.astimezone(ZoneInfo(self.zone)).strftime("%a %d.%m %H:%M")
+
+    def sla_warning(
+        self, ticket: Ticket, kind: str, due: datetime, assignee: Agent | None
+    ) -> list[OutboundCall]:
+        with self._locale():
+            text = "⏰ " + _("{target} due {when} (80% of the time is used).").format(
+                target=sla_label(kind), when=self._when(due)
+            )
+        if assignee is not None:
+            text += " " + mention(assignee)
+        return self.to_topic(ticket, text)
+
+    def sla_breach(
+        self,
+        ticket: Ticket,
+        kind: str,
+        due: datetime,
+        assignee: Agent | None,
+        supervisors: list[Agent],
+    ) -> list[OutboundCall]:
+        with self._locale():
+            text = "🔥 " + _("SLA breached: {target} was due {when}.").format(
+                target=sla_label(kind), when=self._when(due)
+            )
+            dm = _("SLA breached on ticket #{number}: {target} was due {when}.").format(
+                number=ticket.number, target=sla_label(kind), when=self._when(due)
+            )
+        people = [a for a in [assignee, *supervisors] if a is not None]
+        unique = list({a.telegram_id: a for a in people}.values())
+        text += " " + " ".join(mention(a) for a in unique)
+        calls = self.to_topic(ticket, text.rstrip())
+        for agent in unique:  # a direct message too; fails quietly if they never started the bot
+            calls += self._send(agent.telegram_id, dm)
+        return calls
 
     def delivery_failed(self, ticket: Ticket, error: str) -> list[OutboundCall]:
         with self._locale():

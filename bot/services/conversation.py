@@ -43,6 +43,7 @@ class DeskConfig:
     reopen_window: timedelta = timedelta(hours=72)
     sign_replies: bool = False
     default_language: str = "en"
+    zone: str = "UTC"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,10 @@ class Running:
     def group_id(self) -> int:
         return int(self.group["id"])
 
+    def ticket_topics(self) -> list[dict[str, Any]]:
+        """Forum topics of tickets (named ``#<number> · ...``), not the triage queue's."""
+        return [t for t in self.emulator.topics(self.group_id) if t["name"].startswith("#")]
+
     def texts_to(self, user: dict[str, Any]) -> list[str]:
         return [
             m.get("text") or m.get("caption") or ""

@@ -49,8 +49,8 @@ async def test_forum_conversation(forum_bot: Running) -> None:
     ann = emu.add_user("Ann", language_code="en")
 
     emu.user_sends_text(ann, "My card was charged twice")
-    await run.wait(lambda: emu.topics(run.group_id), "topic created")
-    thread = emu.topics(run.group_id)[0]["message_thread_id"]
+    await run.wait(lambda: run.ticket_topics(), "topic created")
+    thread = run.ticket_topics()[0]["message_thread_id"]
     await run.wait(lambda: len(emu.messages_in(run.group_id, thread)) >= 2, "card and copy")
     emu.user_sends_media(ann, "photo", caption="statement")
     emu.user_sends_album(ann, ["photo", "photo"])
@@ -116,7 +116,7 @@ async def test_plain_group_conversation(plain_bot: Running) -> None:
     emu.user_sends_text(
         run.admin, "Nice photos", chat_id=run.group_id, reply_to=album[0]["message_id"]
     )
-    assert emu.topics(run.group_id) == []
+    assert run.ticket_topics() == []
     emu.user_sends_text(
         run.admin, "It ships today", chat_id=run.group_id, reply_to=card["message_id"]
     )
@@ -143,13 +143,13 @@ async def test_after_the_reopen_window_a_new_ticket_opens(bot_factory: Any) -> N
     try:
         ann = emu.add_user("Ann")
         emu.user_sends_text(ann, "first problem")
-        await run.wait(lambda: emu.topics(run.group_id), "first topic")
-        thread = emu.topics(run.group_id)[0]["message_thread_id"]
+        await run.wait(lambda: run.ticket_topics(), "first topic")
+        thread = run.ticket_topics()[0]["message_thread_id"]
         emu.user_sends_text(run.admin, "/resolve", chat_id=run.group_id, thread_id=thread)
         await run.wait(lambda: any("is resolved" in t for t in run.texts_to(ann)), "resolved")
         await asyncio.sleep(1.5)
         emu.user_sends_text(ann, "second problem")
-        await run.wait(lambda: len(emu.topics(run.group_id)) == 2, "second topic")
+        await run.wait(lambda: len(run.ticket_topics()) == 2, "second topic")
         assert any("ticket #2" in t for t in run.texts_to(ann))
     finally:
         await run.process.terminate()
@@ -161,9 +161,9 @@ async def test_two_customers_at_once_never_cross(forum_bot: Running) -> None:
     people = [emu.add_user(f"C{i}") for i in range(4)]
     for person in people:
         emu.user_sends_text(person, f"problem of {person['first_name']}")
-    await run.wait(lambda: len(emu.topics(run.group_id)) == 4, "four topics")
+    await run.wait(lambda: len(run.ticket_topics()) == 4, "four topics")
     topic_of = {}
-    for topic in emu.topics(run.group_id):
+    for topic in run.ticket_topics():
         for person in people:
             if person["first_name"] in topic["name"]:
                 topic_of[person["id"]] = topic["message_thread_id"]
