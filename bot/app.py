@@ -31,6 +31,7 @@ from bot.runtime.intake import Intake
 from bot.runtime.processor import Processor
 from bot.runtime.sender import RateLimits, Sender
 from bot.services import agents, sla, training
+from bot.services.automation import AutomationRules, run_automations, send_digest
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters
 from bot.services.ports import Clock, SystemClock, UowFactory
@@ -146,6 +147,25 @@ async def sla_scan(
         wake()
 
 
+async def automations(
+    uow_factory: UowFactory,
+    presenter: Presenter,
+    rules: AutomationRules,
+    wake: Callable[[], None],
+) -> None:
+    async with uow_factory() as uow:
+        report = await run_automations(uow, presenter, rules, SystemClock().now())
+    if report.reminded or report.resolved or report.closed:
+        log.info("automations", **vars(report))
+        wake()
+
+
+async def digest(uow_factory: UowFactory, presenter: Presenter, wake: Callable[[], None]) -> None:
+    async with uow_factory() as uow:
+        await send_digest(uow, presenter, SystemClock().now())
+    wake()
+
+
 def make_scheduler(
     settings: Settings,
     uow_factory: UowFactory,
@@ -164,6 +184,31 @@ def make_scheduler(
         coalesce=True,
         max_instances=1,
     )
+    rules = AutomationRules(
+        remind_after=timedelta(hours=settings.remind_after_hours),
+        auto_resolve_after=timedelta(hours=settings.auto_resolve_hours),
+        auto_close_after=timedelta(days=settings.auto_close_days),
+    )
+    scheduler.add_job(
+        automations,
+        IntervalTrigger(seconds=settings.automation_seconds),
+        args=[uow_factory, presenter, rules, wake],
+        id="automations",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    if settings.digest_time:
+        hour, minute = (int(p) for p in settings.digest_time.split(":"))
+        scheduler.add_job(
+            digest,
+            CronTrigger(hour=hour, minute=minute, timezone=settings.zone),
+            args=[uow_factory, presenter, wake],
+            id="daily-digest",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
     scheduler.add_job(
         retrain_and_swap,
         CronTrigger(hour=3, minute=15, timezone=settings.zone),

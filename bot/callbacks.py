@@ -51,3 +51,10 @@ class CustomerCb(CallbackData, prefix="c1"):
 
 class LanguageCb(CallbackData, prefix="l1"):
     lang: str
+
+
+class RatingCb(CallbackData, prefix="s1"):
+    """A CSAT star under a resolved ticket's notice."""
+
+    t: int
+    s: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +39,25 @@ class Settings(BaseSettings):
     polling_timeout: int = Field(default=25, ge=0, le=50)
     request_timeout: int = Field(default=15, ge=1, le=300)
     sla_scan_seconds: int = Field(default=30, ge=1, le=3600)
+    remind_after_hours: float = Field(default=24, ge=0)
+    auto_resolve_hours: float = Field(default=72, ge=0)
+    auto_close_days: float = Field(default=7, ge=0)
+    digest_time: str = "09:00"
+    automation_seconds: int = Field(default=300, ge=1, le=86400)
+
+    @field_validator("digest_time")
+    @classmethod
+    def _check_digest_time(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            hours, minutes = (int(p) for p in value.split(":"))
+            time(hours, minutes)
+        except ValueError:
+            raise ValueError(
+                "expected HH:MM, e.g. 09:00 (empty switches the digest off)"
+            ) from None
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

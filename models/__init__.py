@@ -27,7 +27,7 @@ from models.status import (
     ensure_transition,
     parse_status,
 )
-from models.ticket import Ticket, make_subject
+from models.ticket import Rating, Ticket, make_subject
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -46,6 +46,7 @@ __all__ = [
     "NotAllowed",
     "NotFound",
     "Priority",
+    "Rating",
     "Role",
     "Team",
     "Ticket",

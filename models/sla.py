@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.enums import Priority, TicketStatus
@@ -249,6 +250,11 @@ class SlaConfig:
     targets: dict[Priority, SlaTargets] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     escalate: bool = False
+    #: Calendars of teams that keep other hours than the desk (by team name, lower case).
+    team_calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
+
+    def calendar_for(self, team: str | None) -> BusinessCalendar:
+        return self.team_calendars.get((team or "").lower(), self.calendar)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -256,34 +262,51 @@ class SlaConfig:
                 str(p): [int(t.of(k).total_seconds()) for k in SlaKind]
                 for p, t in self.targets.items()
             },
-            "zone": self.calendar.zone,
-            "hours": {
-                _WEEKDAYS[d]: [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in spans]
-                for d, spans in self.calendar.hours.items()
-            },
-            "holidays": sorted(d.isoformat() for d in self.calendar.holidays),
+            **_calendar_json(self.calendar),
             "escalate": self.escalate,
+            "teams": {name: _calendar_json(c) for name, c in self.team_calendars.items()},
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object] | None, zone: str = "UTC") -> SlaConfig:
+    def from_json(cls, data: dict[str, Any] | None, zone: str = "UTC") -> SlaConfig:
         if not data:
             return cls(calendar=BusinessCalendar(zone=zone))
         targets = dict(DEFAULT_TARGETS)
-        for name, seconds in dict(data.get("targets") or {}).items():  # type: ignore[call-overload]
+        for name, seconds in dict(data.get("targets") or {}).items():
             first, nxt, resolution = (timedelta(seconds=int(s)) for s in seconds)
             targets[Priority(name)] = SlaTargets(first, nxt, resolution)
-        hours = {
-            _WEEKDAYS.index(day): tuple(
-                (time.fromisoformat(s), time.fromisoformat(e)) for s, e in spans
-            )
-            for day, spans in dict(data.get("hours") or {}).items()  # type: ignore[call-overload]
+        teams = {
+            name: _calendar_from(spec, zone)
+            for name, spec in dict(data.get("teams") or {}).items()
         }
-        holidays = frozenset(date.fromisoformat(d) for d in data.get("holidays") or [])  # type: ignore[union-attr]
-        calendar = BusinessCalendar(
-            zone=str(data.get("zone") or zone), hours=hours, holidays=holidays
+        return cls(
+            targets=targets,
+            calendar=_calendar_from(data, zone),
+            escalate=bool(data.get("escalate")),
+            team_calendars=teams,
         )
-        return cls(targets=targets, calendar=calendar, escalate=bool(data.get("escalate")))
+
+
+def _calendar_json(calendar: BusinessCalendar) -> dict[str, object]:
+    return {
+        "zone": calendar.zone,
+        "hours": {
+            _WEEKDAYS[d]: [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in spans]
+            for d, spans in calendar.hours.items()
+        },
+        "holidays": sorted(d.isoformat() for d in calendar.holidays),
+    }
+
+
+def _calendar_from(data: dict[str, Any], zone: str) -> BusinessCalendar:
+    hours = {
+        _WEEKDAYS.index(day): tuple(
+            (time.fromisoformat(s), time.fromisoformat(e)) for s, e in spans
+        )
+        for day, spans in dict(data.get("hours") or {}).items()
+    }
+    holidays = frozenset(date.fromisoformat(d) for d in data.get("holidays") or [])
+    return BusinessCalendar(zone=str(data.get("zone") or zone), hours=hours, holidays=holidays)
 
 
 def parse_hours(text: str, zone: str) -> BusinessCalendar:

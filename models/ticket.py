@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from models.enums import EventKind, Priority, TicketStatus
+from models.errors import InvalidInput
 from models.events import Actor, TicketEvent
 from models.sla import PAUSED_STATUSES
 from models.status import (
@@ -243,3 +244,19 @@ class Ticket:
         """Hand over the events recorded since the last call (the unit of work stores them)."""
         events, self.pending_events = self.pending_events, []
         return events
+
+
+@dataclass
+class Rating:
+    """The customer's satisfaction with a resolved ticket (one per ticket)."""
+
+    ticket_id: int
+    score: int
+    rated_at: datetime
+    comment: str | None = None
+    prompt_message_id: int | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.score <= 5:
+            raise InvalidInput("score", self.score, "must be 1 to 5")

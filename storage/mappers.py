@@ -22,6 +22,7 @@ from models import (
     TicketMessage,
     TicketStatus,
 )
+from models.ticket import Rating
 from models.training import LabelledExample
 from storage.orm import (
     AgentRecord,
@@ -29,6 +30,7 @@ from storage.orm import (
     CategoryRecord,
     CustomerRecord,
     LabelledExampleRecord,
+    RatingRecord,
     TeamRecord,
     TicketEventRecord,
     TicketMessageRecord,
@@ -131,3 +133,7 @@ def update_record(record: Base, obj: object) -> None:
 
 def example_from(record: LabelledExampleRecord) -> LabelledExample:
     return _to_domain(LabelledExample, record)
+
+
+def rating_from(record: RatingRecord) -> Rating:
+    return _to_domain(Rating, record)

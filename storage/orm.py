@@ -293,3 +293,18 @@ class DeskSettingRecord(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class RatingRecord(Base):
+    """Customer satisfaction (CSAT): one rating per ticket."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), unique=True
+    )
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime)

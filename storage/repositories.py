@@ -24,6 +24,7 @@ from models import (
     TicketMessage,
     TicketStatus,
 )
+from models.ticket import Rating
 from models.training import LabelledExample
 from storage import mappers
 from storage.orm import (
@@ -35,6 +36,7 @@ from storage.orm import (
     CustomerRecord,
     DeskSettingRecord,
     LabelledExampleRecord,
+    RatingRecord,
     SlaNoticeRecord,
     TeamRecord,
     TicketEventRecord,
@@ -241,6 +243,34 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
             .order_by(TicketRecord.id)
         )
 
+    async def with_status(self, *statuses: TicketStatus) -> list[Ticket]:
+        return await self._many(
+            select(TicketRecord)
+            .where(TicketRecord.status.in_([str(s) for s in statuses]))
+            .order_by(TicketRecord.id)
+        )
+
+    async def active_summary(self) -> list[tuple[int | None, str, bool, bool, int]]:
+        """(team id, status, breached, not sure, count) over tickets that are not done."""
+        done = [str(TicketStatus.RESOLVED), str(TicketStatus.CLOSED)]
+        rows = await self.session.execute(
+            select(
+                TicketRecord.team_id,
+                TicketRecord.status,
+                TicketRecord.sla_breached,
+                TicketRecord.needs_human,
+                func.count(),
+            )
+            .where(TicketRecord.status.not_in(done))
+            .group_by(
+                TicketRecord.team_id,
+                TicketRecord.status,
+                TicketRecord.sla_breached,
+                TicketRecord.needs_human,
+            )
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
     async def for_customer(self, customer_id: int, *, limit: int = 20) -> list[Ticket]:
         return await self._many(
             select(TicketRecord)
@@ -420,3 +450,16 @@ class SlaNoticeRepository:
             )
         )
         return True
+
+
+class RatingRepository(_TrackingRepository[Rating, RatingRecord]):
+    record_cls = RatingRecord
+    to_domain = staticmethod(mappers.rating_from)
+
+    async def for_ticket(self, ticket_id: int) -> Rating | None:
+        return await self._one(select(RatingRecord).where(RatingRecord.ticket_id == ticket_id))
+
+    async def by_prompt(self, prompt_message_id: int) -> Rating | None:
+        return await self._one(
+            select(RatingRecord).where(RatingRecord.prompt_message_id == prompt_message_id)
+        )

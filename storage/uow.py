@@ -22,6 +22,7 @@ from storage.repositories import (
     EventRepository,
     LabelRepository,
     MessageRepository,
+    RatingRepository,
     SlaNoticeRepository,
     TeamRepository,
     TicketRepository,
@@ -41,6 +42,7 @@ class AbstractUnitOfWork(abc.ABC):
     labels: LabelRepository
     desk_settings: DeskSettings
     sla_notices: SlaNoticeRepository
+    ratings: RatingRepository
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -103,6 +105,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.labels = LabelRepository(session)
         self.desk_settings = DeskSettings(session)
         self.sla_notices = SlaNoticeRepository(session)
+        self.ratings = RatingRepository(session)
         return self
 
     async def __aexit__(
@@ -128,6 +131,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         await self.categories.sync()
         await self.messages.sync()
         await self.labels.sync()
+        await self.ratings.sync()
         events = await self.tickets.sync()
         if self.inbox_update_id is not None:
             await self.inbox.mark_done(self.inbox_update_id, datetime.now(UTC))

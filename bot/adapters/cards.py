@@ -9,7 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.labels import priority_label, sla_label, status_label
 from bot.callbacks import CardAction, Menu, TicketCb
-from models import Agent, Category, Customer, Priority, Team, Ticket, TicketStatus
+from models import Agent, Category, Customer, Priority, Rating, Team, Ticket, TicketStatus
 
 # Statuses offered in the menu; New is where tickets start, not where agents put them.
 MENU_STATUSES = [s for s in TicketStatus if s is not TicketStatus.NEW]
@@ -23,6 +23,7 @@ def render_card(
     team: Team | None,
     assignee: Agent | None,
     deadline: tuple[str, str] | None = None,
+    rating: Rating | None = None,
 ) -> str:
     """The card text in the current locale (HTML, every user-supplied value escaped)."""
     who = escape(customer.display_name)
@@ -51,6 +52,10 @@ def render_card(
         lines.append("⏳ " + _("{target} due {when}").format(target=sla_label(kind), when=when))
     if ticket.sla_breached:
         lines.append("🔥 " + _("SLA breached"))
+    if rating is not None:
+        lines.append("⭐ " + _("Customer rating: {score}/5").format(score=rating.score))
+        if rating.comment:
+            lines.append("💬 " + escape(rating.comment))
     if customer.blocked_bot:
         lines.append("⛔ " + _("The customer has blocked the bot: replies cannot be delivered."))
     return "\n".join(lines)

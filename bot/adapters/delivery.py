@@ -119,9 +119,12 @@ class DeliveryAdapter:
         if ticket.is_active:
             config = await sla.load_config(uow, self.presenter.zone)
             events = (await uow.events.status_changes([ticket.id or 0]))[ticket.id or 0]
-            found = sla.deadline_of(ticket, events, config, _now())
+            found = sla.deadline_of(
+                ticket, events, config, _now(), team.name if team is not None else None
+            )
             if found is not None:
                 deadline = (found[0], self.presenter._when(found[1]))
+        rating = await uow.ratings.for_ticket(ticket.id or 0)
         with self.i18n.use_locale(self.language):
             return render_card(
                 ticket,
@@ -130,6 +133,7 @@ class DeliveryAdapter:
                 team=team,
                 assignee=assignee,
                 deadline=deadline,
+                rating=rating,
             )
 
     async def _card_markup(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
@@ -203,6 +207,13 @@ class DeliveryAdapter:
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
     ) -> None:
         await uow.desk_settings.set(TRIAGE_THREAD_KEY, str(result["message_thread_id"]))
+
+    async def _rating_prompt(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        rating = await uow.ratings.get(call.ref_id or 0)
+        if rating is not None:
+            rating.prompt_message_id = result["message_id"]
 
     async def _card_sent(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
@@ -303,4 +314,5 @@ _HOOKS: dict[str, Hook] = {
     "album_to_agents": DeliveryAdapter._album_copied,
     "album_to_customer": DeliveryAdapter._album_copied,
     "triage_topic": DeliveryAdapter._triage_topic,
+    "rating_prompt": DeliveryAdapter._rating_prompt,
 }

@@ -21,7 +21,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.cards import card_keyboard, menu_keyboard
 from bot.adapters.labels import media_label, priority_label, sla_label, status_label
-from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu
+from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
 from bot.texts import CAPTION_LIMIT, split_text
 from models import (
     Agent,
@@ -31,6 +31,7 @@ from models import (
     MediaKind,
     MessageDirection,
     Priority,
+    Rating,
     Team,
     Ticket,
     TicketEvent,
@@ -364,11 +365,17 @@ class Presenter:
                     "Ticket #{number} is resolved. If something is still wrong, just write here "
                     "or press the button to reopen it."
                 ).format(number=number)
+                text += "\n\n" + _("How did we do? Rate the help you got:")
                 keyboard = InlineKeyboardBuilder()
+                for score in range(1, 6):
+                    keyboard.button(
+                        text=f"{score} ⭐", callback_data=RatingCb(t=ticket.id or 0, s=score)
+                    )
                 keyboard.button(
                     text=_("Reopen"),
                     callback_data=CustomerCb(a=CustomerAction.REOPEN, t=ticket.id),
                 )
+                keyboard.adjust(5, 1)
             calls += self._send(
                 customer.telegram_id, text, ticket=ticket, reply_markup=markup(keyboard)
             )
@@ -547,6 +554,43 @@ class Presenter:
 
     def _when(self, moment: datetime) -> str:
         return moment.astimezone(ZoneInfo(self.zone)).strftime("%a %d.%m %H:%M")
+
+    def reminder(self, customer: Customer, ticket: Ticket) -> list[OutboundCall]:
+        with self._locale(customer):
+            text = _(
+                "We are still waiting for your answer on ticket #{number}. Just write here; "
+                "if we hear nothing, we will consider the question settled."
+            ).format(number=ticket.number)
+        return self._send(customer.telegram_id, text, ticket=ticket)
+
+    def digest(self, by_team: dict[str, dict[str, int]], now: datetime) -> list[OutboundCall]:
+        with self._locale():
+            lines = ["📋 <b>" + _("Daily digest, {day}").format(day=self._when(now)[:9]) + "</b>"]
+            if not by_team:
+                lines.append(_("No open tickets. 🎉"))
+            for team, n in sorted(by_team.items()):
+                lines.append(
+                    _(
+                        "{team}: {new} new, {open} open, {overdue} overdue, {not_sure} not sure"
+                    ).format(team=escape(team), **n)
+                )
+        return self._send(self.agent_chat_id, "\n".join(lines))
+
+    def rating_thanks(
+        self, customer: Customer, ticket: Ticket, rating: Rating
+    ) -> list[OutboundCall]:
+        with self._locale(customer):
+            text = _(
+                "Thank you for rating ticket #{number}: {score}/5. If you like, reply to this "
+                "message with a comment."
+            ).format(number=ticket.number, score=rating.score)
+        [call] = self._send(customer.telegram_id, text)
+        call.on_sent, call.ref_id = "rating_prompt", rating.id
+        return [call]
+
+    def comment_thanks(self, customer: Customer) -> list[OutboundCall]:
+        with self._locale(customer):
+            return self._send(customer.telegram_id, _("Thank you, we passed your comment on."))
 
     def sla_warning(
         self, ticket: Ticket, kind: str, due: datetime, assignee: Agent | None

@@ -20,7 +20,7 @@ from bot.handlers.common import telegram_user
 from bot.services import health, sla, training
 from bot.services.ports import Clock
 from models import Priority, Role
-from models.sla import SlaConfig
+from models.sla import BusinessCalendar, SlaConfig
 from storage import AbstractUnitOfWork
 
 
@@ -111,6 +111,17 @@ async def on_sla_settings(
     await reply_directly(message, render_sla(config))
 
 
+def describe_hours(calendar: BusinessCalendar) -> str:
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    return (
+        ", ".join(
+            f"{days[d]} " + " ".join(f"{s:%H:%M}-{e:%H:%M}" for s, e in spans)
+            for d, spans in sorted(calendar.hours.items())
+        )
+        or "24/7"
+    )
+
+
 def render_sla(config: SlaConfig) -> str:
     def fmt(delta: timedelta) -> str:
         minutes = int(delta.total_seconds() // 60)
@@ -130,15 +141,9 @@ def render_sla(config: SlaConfig) -> str:
             )
         )
     cal = config.calendar
-    hours = (
-        ", ".join(
-            f"{['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'][d]} "
-            + " ".join(f"{s:%H:%M}-{e:%H:%M}" for s, e in spans)
-            for d, spans in sorted(cal.hours.items())
-        )
-        or "24/7"
-    )
-    lines.append(_("Hours: {hours} ({zone})").format(hours=hours, zone=cal.zone))
+    lines.append(_("Hours: {hours} ({zone})").format(hours=describe_hours(cal), zone=cal.zone))
+    for team, calendar in sorted(config.team_calendars.items()):
+        lines.append(f"  {escape(team)}: " + describe_hours(calendar))
     holidays = ", ".join(sorted(d.isoformat() for d in cal.holidays)) or "—"
     lines.append(_("Holidays: {days}").format(days=holidays))
     lines.append(

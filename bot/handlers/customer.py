@@ -9,7 +9,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 
 from bot.adapters.presenter import Presenter
-from bot.callbacks import CustomerAction, CustomerCb, LanguageCb
+from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, RatingCb
 from bot.config import Settings
 from bot.handlers.common import answer, incoming, on_stale_button, telegram_user
 from bot.services import conversation, customers
@@ -139,6 +139,19 @@ async def on_edit(
     await conversation.customer_edited(uow, presenter, incoming(message), clock.now())
 
 
+async def on_rating(
+    callback: CallbackQuery,
+    callback_data: RatingCb,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """A CSAT star under a resolved ticket."""
+    user = telegram_user(callback.from_user)
+    await conversation.rate(uow, presenter, user, callback_data.t, callback_data.s, clock.now())
+    await answer(callback)
+
+
 def build_router() -> Router:
     """Customer handlers, limited to private chats."""
     router = Router(name=__name__)
@@ -156,5 +169,6 @@ def build_router() -> Router:
         on_language_chosen, LanguageCb.filter(F.lang.in_(SUPPORTED_LANGUAGES))
     )
     router.callback_query.register(on_ticket_button, CustomerCb.filter())
+    router.callback_query.register(on_rating, RatingCb.filter(F.s.in_(range(1, 6))))
     router.callback_query.register(on_stale_button)
     return router

@@ -19,10 +19,12 @@ from models import (
     Agent,
     Category,
     Customer,
+    InvalidInput,
     MediaKind,
     MessageDirection,
     NotAllowed,
     Priority,
+    Rating,
     Role,
     Team,
     Ticket,
@@ -90,6 +92,10 @@ async def customer_message(
         ticket = await uow.tickets.get(existing.ticket_id)
         assert ticket is not None
         return CustomerMessageResult(ticket, duplicate=True)
+    if msg.reply_to_message_id is not None:
+        rated = await rating_comment(uow, presenter, msg, now)
+        if rated is not None:
+            return CustomerMessageResult(rated)
 
     customer = await get_or_register(uow, msg.user, language, now)
     force_new = force_new or customer.wants_new_ticket
@@ -171,6 +177,46 @@ async def _open_ticket(
     return ticket
 
 
+async def rate(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    user: TelegramUser,
+    ticket_id: int,
+    score: int,
+    now: datetime,
+) -> Rating:
+    """A CSAT star: one rating per resolved or closed ticket, shown on its card."""
+    customer, ticket = await own_ticket(uow, user, ticket_id)
+    if ticket.is_active:
+        raise InvalidInput("rating", score, "the ticket is not resolved yet")
+    if await uow.ratings.for_ticket(ticket_id) is not None:
+        raise InvalidInput("rating", score, "this ticket was rated already")
+    rating = await uow.ratings.add(Rating(ticket_id=ticket_id, score=score, rated_at=now))
+    await queue(uow, presenter.rating_thanks(customer, ticket, rating), now)
+    await queue(uow, presenter.card_changed(ticket), now)
+    await uow.commit()
+    return rating
+
+
+async def rating_comment(
+    uow: AbstractUnitOfWork, presenter: Presenter, msg: Incoming, now: datetime
+) -> Ticket | None:
+    """A reply to the "thank you for rating" message is the rating's comment, not a new
+    message for the ticket (it must not reopen it)."""
+    rating = await uow.ratings.by_prompt(msg.reply_to_message_id or 0)
+    if rating is None:
+        return None
+    ticket = await uow.tickets.get(rating.ticket_id)
+    customer = await uow.customers.by_telegram_id(msg.user.id)
+    if ticket is None or customer is None or ticket.customer_id != customer.id:
+        return None
+    if rating.comment is None:
+        rating.comment = (msg.text or "").strip() or None
+        await queue(uow, presenter.comment_thanks(customer) + presenter.card_changed(ticket), now)
+        await uow.commit()
+    return ticket
+
+
 async def request_new_ticket(
     uow: AbstractUnitOfWork, presenter: Presenter, user: TelegramUser, language: str, now: datetime
 ) -> None:
@@ -197,7 +243,7 @@ async def show_ticket_to_customer(
     ticket_id: int,
     now: datetime,
 ) -> None:
-    customer, ticket = await _own_ticket(uow, user, ticket_id)
+    customer, ticket = await own_ticket(uow, user, ticket_id)
     messages = [
         m
         for m in await uow.messages.for_ticket(ticket_id)
@@ -207,7 +253,7 @@ async def show_ticket_to_customer(
     await uow.commit()
 
 
-async def _own_ticket(
+async def own_ticket(
     uow: AbstractUnitOfWork, user: TelegramUser, ticket_id: int
 ) -> tuple[Customer, Ticket]:
     customer = await uow.customers.by_telegram_id(user.id)
@@ -244,11 +290,11 @@ async def customer_sets_status(
     now: datetime,
 ) -> bool:
     """The customer closes or reopens one of their own tickets from ``/mytickets``."""
-    customer, ticket = await _own_ticket(uow, user, ticket_id)
+    customer, ticket = await own_ticket(uow, user, ticket_id)
     actor = Actor.customer(customer.id)
     changed = ticket.close(actor, now) if close else ticket.reopen(actor, now)
     if changed:
-        await _status_follows(uow, presenter, ticket, customer, now, by_customer=True)
+        await status_follows(uow, presenter, ticket, customer, now, by_customer=True)
     return changed
 
 
@@ -394,11 +440,11 @@ async def change_status(
         return False
     customer = await uow.customers.get(ticket.customer_id)
     assert customer is not None
-    await _status_follows(uow, presenter, ticket, customer, now, by_customer=False)
+    await status_follows(uow, presenter, ticket, customer, now, by_customer=False)
     return True
 
 
-async def _status_follows(
+async def status_follows(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
     ticket: Ticket,

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from models import Agent, Category, Customer, Team, Ticket, TicketEvent, TicketMessage
+from models import (
+    Agent,
+    Category,
+    Customer,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
 from models.delivery import OutboundCall
 from storage import AbstractUnitOfWork
 

@@ -16,6 +16,7 @@ from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import Actor, Agent, InvalidInput, Priority, Role, Ticket, TicketEvent
 from models.sla import (
+    BusinessCalendar,
     SlaClock,
     SlaConfig,
     SlaLevel,
@@ -41,9 +42,13 @@ async def save_config(uow: AbstractUnitOfWork, config: SlaConfig) -> None:
 
 
 def clocks_of(
-    ticket: Ticket, events: list[TicketEvent], config: SlaConfig, now: datetime
+    ticket: Ticket,
+    events: list[TicketEvent],
+    config: SlaConfig,
+    now: datetime,
+    calendar: BusinessCalendar,
 ) -> list[SlaClock]:
-    paused = paused_business_time(config.calendar, ticket.paused_periods(events, now))
+    paused = paused_business_time(calendar, ticket.paused_periods(events, now))
     return running_clocks(
         status=ticket.status,
         created_at=ticket.created_at,
@@ -70,9 +75,11 @@ async def check_deadlines(
     history = await uow.events.status_changes([t.id for t in tickets if t.id is not None])
     supervisors: list[Agent] | None = None
     notices: list[Notice] = []
+    teams = {t.id: t.name for t in await uow.teams.list()}
     for ticket in tickets:
-        for clock in clocks_of(ticket, history.get(ticket.id or 0, []), config, now):
-            level = clock.level(config.calendar, now)
+        calendar = config.calendar_for(teams.get(ticket.team_id))
+        for clock in clocks_of(ticket, history.get(ticket.id or 0, []), config, now, calendar):
+            level = clock.level(calendar, now)
             if level is None:
                 continue
             record = uow.sla_notices.record
@@ -86,7 +93,7 @@ async def check_deadlines(
             if not is_new:
                 continue
             assignee = await uow.agents.get(ticket.assignee_id) if ticket.assignee_id else None
-            due = clock.due(config.calendar)
+            due = clock.due(calendar)
             if level is SlaLevel.WARNING:
                 calls = presenter.sla_warning(ticket, clock.kind, due, assignee)
             else:
@@ -111,10 +118,15 @@ async def check_deadlines(
 
 
 def deadline_of(
-    ticket: Ticket, events: list[TicketEvent], config: SlaConfig, now: datetime
+    ticket: Ticket,
+    events: list[TicketEvent],
+    config: SlaConfig,
+    now: datetime,
+    team: str | None = None,
 ) -> tuple[str, datetime] | None:
     """The ticket's next deadline (for its card), or None when no clock runs."""
-    found = next_deadline(clocks_of(ticket, events, config, now), config.calendar)
+    calendar = config.calendar_for(team)
+    found = next_deadline(clocks_of(ticket, events, config, now, calendar), calendar)
     return (str(found[0]), found[1]) if found else None
 
 
@@ -157,14 +169,32 @@ async def sla_command(
 async def hours_command(
     uow: AbstractUnitOfWork, user: TelegramUser, args: str, zone: str
 ) -> SlaConfig:
-    """``/hours mon-fri 09:00-18:00`` or ``/hours 24/7``: the business calendar."""
+    """``/hours mon-fri 09:00-18:00`` or ``/hours 24/7``: the desk's calendar;
+    ``/hours team <name> ...`` a team's own hours (``/hours team <name> default`` drops them)."""
     await require_agent(uow, user, Role.ADMIN)
     config = await load_config(uow, zone)
-    try:
-        calendar = parse_hours(args, config.calendar.zone)
-    except ValueError as exc:
-        raise InvalidInput("hours", args, str(exc)) from None
-    config = replace(config, calendar=replace(calendar, holidays=config.calendar.holidays))
+    team: str | None = None
+    parts = args.split()
+    if parts[:1] == ["team"]:
+        if len(parts) < 3:
+            raise InvalidInput("hours", args, "usage: /hours team <name> <hours>|default")
+        found = await uow.teams.by_name(parts[1])
+        if found is None:
+            raise InvalidInput("team", parts[1], "unknown team")
+        team, args = found.name.lower(), " ".join(parts[2:])
+    if team is not None and args.strip() == "default":
+        calendars = {k: v for k, v in config.team_calendars.items() if k != team}
+        config = replace(config, team_calendars=calendars)
+    else:
+        try:
+            calendar = parse_hours(args, config.calendar.zone)
+        except ValueError as exc:
+            raise InvalidInput("hours", args, str(exc)) from None
+        calendar = replace(calendar, holidays=config.calendar.holidays)
+        if team is None:
+            config = replace(config, calendar=calendar)
+        else:
+            config = replace(config, team_calendars={**config.team_calendars, team: calendar})
     await save_config(uow, config)
     await uow.commit()
     return config

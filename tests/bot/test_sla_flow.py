@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.services import sla
+from models import Team
 from tests.conftest import FixedClock
 from tests.support.desk import Desk, card_of, make_desk
 
@@ -111,3 +112,29 @@ async def test_sla_settings_are_validated_and_admin_only(desk: Desk) -> None:
     assert "end must be after" in texts[3]
     assert "expected a date" in texts[4]
     assert "2026-12-31" in texts[5]
+
+
+async def test_a_team_keeps_its_own_hours(tmp_path: Path) -> None:
+    clock = FixedClock(FRIDAY_1755)
+    desk = await make_desk(tmp_path, clock=clock)
+    try:
+        emu = desk.emulator
+        async with desk.uow_factory() as uow:
+            await uow.teams.add(Team(name="Night"))
+            await uow.commit()
+        emu.user_sends_text(desk.admin, "/hours mon-fri 09:00-18:00")
+        emu.user_sends_text(desk.admin, "/hours team Night 24/7")
+        emu.user_sends_text(desk.admin, "/sla high 1h 4h 2d")
+        await desk.step()
+        assert "night: 24/7" in desk.to_user(desk.admin)[-1]["text"]
+        ann = emu.add_user("Ann")
+        emu.user_sends_text(ann, "urgent thing")
+        await desk.step()
+        ticket = await desk.ticket(1)
+        thread = ticket.agent_thread_id
+        emu.user_sends_text(desk.admin, "/priority high", chat_id=desk.group_id, thread_id=thread)
+        emu.user_sends_text(desk.admin, "/team Night", chat_id=desk.group_id, thread_id=thread)
+        await desk.step()
+        assert "First response due Fri 06.03 18:55" in card_of(desk, ticket)["text"]
+    finally:
+        await desk.close()
