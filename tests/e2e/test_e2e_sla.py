@@ -53,7 +53,7 @@ async def test_rating_then_auto_close(bot_factory: Any) -> None:
         await run.wait(
             lambda: emu.topic(run.group_id, thread)["is_closed"], "auto-closed topic", 30
         )
-        assert any("is closed" in t for t in run.texts_to(ann))
+        await run.wait(lambda: any("is closed" in t for t in run.texts_to(ann)), "closed notice")
         assert await run.process.terminate() == 0
     finally:
         if run.process.running:
