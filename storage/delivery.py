@@ -29,7 +29,7 @@ class InboxRepository:
         """Store raw updates; an update seen before is ignored. Returns how many were new."""
         if not updates:
             return 0
-        dialect = self.session.bind.dialect.name
+        dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         rows = [
             {

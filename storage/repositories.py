@@ -191,6 +191,10 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
     record_cls = TicketRecord
     to_domain = staticmethod(mappers.ticket_from)
 
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.stored_events: list[TicketEvent] = []
+
     async def next_number(self) -> int:
         """Allocate the next ticket number with one atomic statement (no ``max() + 1`` races)."""
         result = await self.session.execute(
@@ -287,15 +291,14 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
         )
         return int(result.scalar_one())
 
-    async def sync(self) -> list[TicketEvent]:
-        """Write tickets back and store their recorded events; returns the stored events."""
+    async def sync(self) -> None:
+        """Write tickets back and store their recorded events (kept in ``stored_events``)."""
         await super().sync()
-        stored: list[TicketEvent] = []
+        stored = self.stored_events
         for ticket, record in self._seen.values():
             for event in ticket.take_events():
                 self.session.add(mappers.event_record(event, record.id))
                 stored.append(event if event.ticket_id else _with_ticket(event, record.id))
-        return stored
 
 
 def _with_ticket(event: TicketEvent, ticket_id: int) -> TicketEvent:

@@ -132,11 +132,12 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         await self.messages.sync()
         await self.labels.sync()
         await self.ratings.sync()
-        events = await self.tickets.sync()
+        await self.tickets.sync()
         if self.inbox_update_id is not None:
             await self.inbox.mark_done(self.inbox_update_id, datetime.now(UTC))
         await self.session.commit()
-        self.committed_events.extend(events)
+        self.committed_events.extend(self.tickets.stored_events)
+        self.tickets.stored_events = []
         self.committed = True
 
     async def rollback(self) -> None:

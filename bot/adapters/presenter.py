@@ -373,7 +373,7 @@ class Presenter:
                     )
                 keyboard.button(
                     text=_("Reopen"),
-                    callback_data=CustomerCb(a=CustomerAction.REOPEN, t=ticket.id),
+                    callback_data=CustomerCb(a=CustomerAction.REOPEN, t=ticket.id or 0),
                 )
                 keyboard.adjust(5, 1)
             calls += self._send(
@@ -479,16 +479,17 @@ class Presenter:
                 )
                 keyboard.button(
                     text=_("#{number}: view").format(number=t.number),
-                    callback_data=CustomerCb(a=CustomerAction.VIEW, t=t.id),
+                    callback_data=CustomerCb(a=CustomerAction.VIEW, t=t.id or 0),
                 )
                 if t.is_active:
                     keyboard.button(
-                        text=_("Close"), callback_data=CustomerCb(a=CustomerAction.CLOSE, t=t.id)
+                        text=_("Close"),
+                        callback_data=CustomerCb(a=CustomerAction.CLOSE, t=t.id or 0),
                     )
                 else:
                     keyboard.button(
                         text=_("Reopen"),
-                        callback_data=CustomerCb(a=CustomerAction.REOPEN, t=t.id),
+                        callback_data=CustomerCb(a=CustomerAction.REOPEN, t=t.id or 0),
                     )
             keyboard.adjust(2)
         return self._send(customer.telegram_id, "\n\n".join(lines), reply_markup=markup(keyboard))
@@ -656,7 +657,7 @@ class Presenter:
                 )
             else:
                 text = _("{name} is no longer an agent.").format(name=escape(agent.name))
-        params = {"message_thread_id": thread_id} if thread_id else {}
+        params: dict[str, Any] = {"message_thread_id": thread_id} if thread_id else {}
         return self._send(chat_id, text, **params)
 
 

@@ -50,8 +50,13 @@ async def on_agent_command(
 ) -> None:
     """``/agent add [user id] [role]`` (or as a reply to the person): admins register agents."""
     assert message.from_user is not None
-    target = message.reply_to_message.from_user if message.reply_to_message else None
-    if target is not None and (target.is_bot or message.reply_to_message.forum_topic_created):
+    replied = message.reply_to_message
+    target = replied.from_user if replied is not None else None
+    if (
+        replied is not None
+        and target is not None
+        and (target.is_bot or replied.forum_topic_created)
+    ):
         target = None
     await agents.agent_command(
         uow,

@@ -35,8 +35,8 @@ def explain(error: DomainError) -> str:
         return _("This ticket does not exist (any more).")
     if isinstance(error, InvalidTransition):
         return _("A ticket cannot go from “{current}” to “{target}”.").format(
-            current=status_label(TicketStatus(error.current)),
-            target=status_label(TicketStatus(error.target)),
+            current=status_label(TicketStatus(str(error.current))),
+            target=status_label(TicketStatus(str(error.target))),
         )
     if isinstance(error, InvalidInput):
         return _("Not accepted: {value} — {reason}").format(
@@ -57,11 +57,13 @@ async def on_domain_error(event: ErrorEvent, settings: Settings) -> None:
         if update.callback_query
         else (update.message.from_user if update.message else None)
     )
-    language = settings.default_language
+    language: str = settings.default_language
     chat = update.message.chat if update.message else None
     if user is not None and (chat is None or chat.type == "private"):
         language = pick_language(user.language_code, settings.default_language)
-    with I18n.get_current().use_locale(language):
+    i18n = I18n.get_current()
+    assert i18n is not None, "I18n.set_current() is called at start-up"
+    with i18n.use_locale(language):
         text = explain(event.exception)  # type: ignore[arg-type]
     with contextlib.suppress(TelegramAPIError):
         if update.callback_query is not None:

@@ -18,6 +18,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import aiogram.methods
@@ -175,10 +176,10 @@ class Sender:
                 continue
             task = asyncio.create_task(self._deliver(call))
             self._in_flight[call.chat_id] = task
-            task.add_done_callback(lambda _t, chat=call.chat_id: self._finished(chat))
+            task.add_done_callback(partial(self._finished, call.chat_id))
         return next_in
 
-    def _finished(self, chat_id: int) -> None:
+    def _finished(self, chat_id: int, _task: object = None) -> None:
         self._in_flight.pop(chat_id, None)
         self.wake()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -11,6 +10,7 @@ from models import (
     Agent,
     Category,
     Customer,
+    Rating,
     Team,
     Ticket,
     TicketEvent,
@@ -29,7 +29,10 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-UowFactory = Callable[[], AbstractUnitOfWork]
+class UowFactory(Protocol):
+    """Makes units of work; ``readonly=True`` ones read without taking SQLite's write lock."""
+
+    def __call__(self, *, readonly: bool = False) -> AbstractUnitOfWork: ...
 
 
 @dataclass(frozen=True)
@@ -113,4 +116,33 @@ class Presenter(Protocol):
 
     def agent_changed(
         self, chat_id: int, thread_id: int | None, agent: Agent
+    ) -> list[OutboundCall]: ...
+
+    def delivery_failed(self, ticket: Ticket, error: str) -> list[OutboundCall]: ...
+
+    def refused(
+        self, chat_id: int, thread_id: int | None, reply_to: int | None
+    ) -> list[OutboundCall]: ...
+
+    def rating_thanks(
+        self, customer: Customer, ticket: Ticket, rating: Rating
+    ) -> list[OutboundCall]: ...
+
+    def comment_thanks(self, customer: Customer) -> list[OutboundCall]: ...
+
+    def reminder(self, customer: Customer, ticket: Ticket) -> list[OutboundCall]: ...
+
+    def digest(self, by_team: dict[str, dict[str, int]], now: datetime) -> list[OutboundCall]: ...
+
+    def sla_warning(
+        self, ticket: Ticket, kind: str, due: datetime, assignee: Agent | None
+    ) -> list[OutboundCall]: ...
+
+    def sla_breach(
+        self,
+        ticket: Ticket,
+        kind: str,
+        due: datetime,
+        assignee: Agent | None,
+        supervisors: list[Agent],
     ) -> list[OutboundCall]: ...
