@@ -61,6 +61,11 @@ def bot_env(
         "HELPDESK_ADMIN_IDS": str(admin["id"]),
         "HELPDESK_DATA_DIR": str(data_dir),
         "HELPDESK_LOG_LEVEL": "DEBUG",
+        # Telegram's limits are the sender's business (bench/load.py measures them); here they
+        # would only make every test wait (20 group messages a minute).
+        "HELPDESK_RATE_PRIVATE_PER_S": "100",
+        "HELPDESK_RATE_GROUP_PER_MIN": "6000",
+        "HELPDESK_RATE_GLOBAL_PER_S": "300",
         "PYTHONPATH": str(ROOT),
         **extra,
     }

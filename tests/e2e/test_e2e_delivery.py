@@ -12,7 +12,7 @@ import pytest
 from tests.e2e.conftest import Running, bot_env, start_bot
 from tests.support.process import BotProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 def topic_of(run: Running, person: dict[str, Any]) -> int | None:
