@@ -108,6 +108,8 @@ class Sender:
         self.global_limiter = AsyncLimiter(limits.global_per_s, 1)
         self._chat_limiters: dict[int, AsyncLimiter] = {}
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._finishes = 0
+        self._finished_at: dict[int, int] = {}
         self.wakeup = asyncio.Event()
         self.idle = asyncio.Event()
         self.sent_count = 0
@@ -163,12 +165,19 @@ class Sender:
         raise RuntimeError("outbox did not drain")
 
     async def _dispatch_due(self, now: datetime | None = None) -> float | None:
+        # A delivery that finishes while the heads are being read leaves its chat's stale head
+        # in this snapshot: sending it again would duplicate the message. Such chats wait for
+        # the next round (the finish woke the loop, so that is at once).
+        snapshot = self._finishes
         async with self.uow_factory(readonly=True) as uow:
             heads = await uow.outbox.heads()
         now = now or datetime.now(UTC)
         next_in: float | None = None
         for call in heads:
-            if call.chat_id in self._in_flight:
+            if (
+                call.chat_id in self._in_flight
+                or self._finished_at.get(call.chat_id, -1) > snapshot
+            ):
                 continue
             if call.not_before is not None and call.not_before > now:
                 wait = (call.not_before - now).total_seconds()
@@ -180,6 +189,10 @@ class Sender:
         return next_in
 
     def _finished(self, chat_id: int, _task: object = None) -> None:
+        self._finishes += 1
+        self._finished_at[chat_id] = self._finishes
+        if len(self._finished_at) > 10_000:
+            self._finished_at = {chat_id: self._finishes}
         self._in_flight.pop(chat_id, None)
         self.wake()
 

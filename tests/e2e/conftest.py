@@ -42,8 +42,10 @@ class Running:
         ]
 
     async def wait(self, predicate: Callable[[], Any], what: str, seconds: float = 20) -> Any:
+        # The emulator shares this event loop: polling every few milliseconds with a predicate
+        # that scans every message starves it, and slow answers become client timeouts.
         return await self.emulator.wait_for(
-            lambda _e: predicate(), timeout=seconds, description=what
+            lambda _e: predicate(), timeout=seconds, description=what, interval=0.2
         )
 
 
