@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.services.customers import get_or_register, queue
+from bot.services.customers import get_or_register, queue, reply
 from bot.services.ports import Presenter, TelegramUser
 from bot.services.training import record_correction
 from bot.services.triage_port import Triage
@@ -221,10 +221,11 @@ async def request_new_ticket(
     uow: AbstractUnitOfWork, presenter: Presenter, user: TelegramUser, language: str, now: datetime
 ) -> None:
     """``/new`` without text: the customer's next message opens a new ticket."""
-    customer = await get_or_register(uow, user, language, now)
-    customer.wants_new_ticket = True
-    await queue(uow, presenter.new_request_ready(customer), now)
-    await uow.commit()
+
+    def wants_new(customer: Customer) -> None:
+        customer.wants_new_ticket = True
+
+    await reply(uow, presenter.new_request_ready, user, language, now, change=wants_new)
 
 
 async def show_my_tickets(
@@ -301,11 +302,11 @@ async def customer_sets_status(
 async def set_language(
     uow: AbstractUnitOfWork, presenter: Presenter, user: TelegramUser, language: str, now: datetime
 ) -> Customer:
-    customer = await get_or_register(uow, user, language, now)
-    customer.language = language
-    await queue(uow, presenter.language_set(customer), now)
-    await uow.commit()
-    return customer
+
+    def speaks(customer: Customer) -> None:
+        customer.language = language
+
+    return await reply(uow, presenter.language_set, user, language, now, change=speaks)
 
 
 # -- agents ------------------------------------------------------------------------------------

@@ -41,13 +41,17 @@ async def reply(
     user: TelegramUser,
     language: str,
     now: datetime,
+    *,
+    change: Callable[[Customer], None] | None = None,
 ) -> Customer:
-    """Register (or refresh) the customer and queue what ``render`` says to them.
+    """Register (or refresh) the customer, apply ``change``, queue what ``render`` says.
 
     Serves the commands that only answer: ``/start`` (``presenter.welcome``), ``/help``,
-    ``/language``.
+    ``/language``, and those that change one thing first (``/new``, a language choice).
     """
     customer = await get_or_register(uow, user, language, now)
+    if change is not None:
+        change(customer)
     await queue(uow, render(customer), now)
     await uow.commit()
     return customer
