@@ -58,12 +58,6 @@ class InboxRepository:
         )
         return [InboxItem(uid, json.loads(payload), attempts) for uid, payload, attempts in rows]
 
-    async def is_done(self, update_id: int) -> bool:
-        status = await self.session.scalar(
-            select(InboxRecord.status).where(InboxRecord.update_id == update_id)
-        )
-        return status == str(InboxStatus.DONE)
-
     async def mark_done(self, update_id: int, now: datetime) -> None:
         await self.session.execute(
             update(InboxRecord)

@@ -123,7 +123,7 @@ class DeliveryAdapter:
                 ticket, events, config, _now(), team.name if team is not None else None
             )
             if found is not None:
-                deadline = (found[0], self.presenter._when(found[1]))
+                deadline = (found[0], self.presenter.local_time(found[1]))
         rating = await uow.ratings.for_ticket(ticket.id or 0)
         with self.i18n.use_locale(self.language):
             return render_card(

@@ -553,7 +553,7 @@ class Presenter:
             )
         ]
 
-    def _when(self, moment: datetime) -> str:
+    def local_time(self, moment: datetime) -> str:
         return moment.astimezone(ZoneInfo(self.zone)).strftime("%a %d.%m %H:%M")
 
     def reminder(self, customer: Customer, ticket: Ticket) -> list[OutboundCall]:
@@ -566,7 +566,9 @@ class Presenter:
 
     def digest(self, by_team: dict[str, dict[str, int]], now: datetime) -> list[OutboundCall]:
         with self._locale():
-            lines = ["📋 <b>" + _("Daily digest, {day}").format(day=self._when(now)[:9]) + "</b>"]
+            lines = [
+                "📋 <b>" + _("Daily digest, {day}").format(day=self.local_time(now)[:9]) + "</b>"
+            ]
             if not by_team:
                 lines.append(_("No open tickets. 🎉"))
             for team, n in sorted(by_team.items()):
@@ -598,7 +600,7 @@ class Presenter:
     ) -> list[OutboundCall]:
         with self._locale():
             text = "⏰ " + _("{target} due {when} (80% of the time is used).").format(
-                target=sla_label(kind), when=self._when(due)
+                target=sla_label(kind), when=self.local_time(due)
             )
         if assignee is not None:
             text += " " + mention(assignee)
@@ -614,10 +616,10 @@ class Presenter:
     ) -> list[OutboundCall]:
         with self._locale():
             text = "🔥 " + _("SLA breached: {target} was due {when}.").format(
-                target=sla_label(kind), when=self._when(due)
+                target=sla_label(kind), when=self.local_time(due)
             )
             dm = _("SLA breached on ticket #{number}: {target} was due {when}.").format(
-                number=ticket.number, target=sla_label(kind), when=self._when(due)
+                number=ticket.number, target=sla_label(kind), when=self.local_time(due)
             )
         people = [a for a in [assignee, *supervisors] if a is not None]
         unique = list({a.telegram_id: a for a in people}.values())

@@ -32,7 +32,6 @@ class Processor:
         self.on_processed = on_processed
         self.retry_delay = retry_delay
         self.wakeup = asyncio.Event()
-        self.idle = asyncio.Event()
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -44,10 +43,8 @@ class Processor:
             async with self.uow_factory(readonly=True) as uow:
                 items = await uow.inbox.pending(limit=200)
             if not items:
-                self.idle.set()
                 await wait_event(self.wakeup, 5.0)
                 continue
-            self.idle.clear()
             for item in items:
                 if not await self.process(item):
                     # Keep the order: retry the failed update before anything after it.

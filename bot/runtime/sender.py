@@ -111,7 +111,6 @@ class Sender:
         self._finishes = 0
         self._finished_at: dict[int, int] = {}
         self.wakeup = asyncio.Event()
-        self.idle = asyncio.Event()
         self.sent_count = 0
         self.retry_after_count = 0
 
@@ -136,10 +135,6 @@ class Sender:
             while True:
                 self.wakeup.clear()
                 delay = await self._dispatch_due()
-                if not self._in_flight and delay is None:
-                    self.idle.set()
-                else:
-                    self.idle.clear()
                 await wait_event(self.wakeup, min(delay or 2.0, 2.0))
         finally:
             await self.drain()

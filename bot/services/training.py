@@ -11,7 +11,7 @@ current model's. With no current model, the candidate is promoted.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,6 @@ class RetrainReport:
     training_examples: int
     corrections: int
     held_out: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
