@@ -1,7 +1,10 @@
 """Pure domain of the help desk: entities, statuses and rules. Standard library only."""
 
+from models.canned import CannedAnswer
 from models.enums import (
     ActorKind,
+    AssignStrategy,
+    CollisionMode,
     EventKind,
     MediaKind,
     MessageDirection,
@@ -27,14 +30,17 @@ from models.status import (
     ensure_transition,
     parse_status,
 )
-from models.ticket import Rating, Ticket, make_subject
+from models.ticket import Rating, Ticket, make_subject, parse_tags
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "Actor",
     "ActorKind",
     "Agent",
+    "AssignStrategy",
+    "CannedAnswer",
     "Category",
+    "CollisionMode",
     "Customer",
     "DomainError",
     "EventKind",
@@ -58,4 +64,5 @@ __all__ = [
     "ensure_transition",
     "make_subject",
     "parse_status",
+    "parse_tags",
 ]

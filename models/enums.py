@@ -89,3 +89,22 @@ class EventKind(StrEnum):
     CUSTOMER_MESSAGE = "customer_message"
     AGENT_MESSAGE = "agent_message"
     NOTE_ADDED = "note_added"
+    TAGGED = "tagged"
+    UNTAGGED = "untagged"
+    MERGED = "merged"  # old: the ticket merged away, new: the ticket it went into
+    AUTO_ANSWERED = "auto_answered"
+
+
+class AssignStrategy(StrEnum):
+    """How a team's new tickets find an agent."""
+
+    MANUAL = "manual"  # agents claim them
+    ROUND_ROBIN = "round_robin"  # in turn, skipping away and full agents
+    LEAST_OPEN = "least_open"  # to whoever has the fewest active tickets
+
+
+class CollisionMode(StrEnum):
+    """What happens when an agent answers a ticket assigned to someone else."""
+
+    WARN = "warn"  # delivered, with a warning in the topic
+    BLOCK = "block"  # not delivered; the agent is told to take the ticket first

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from models.enums import Role
+from models.enums import AssignStrategy, Role
 
 
 @dataclass
@@ -18,6 +18,10 @@ class Customer:
     id: int | None = None
     blocked_bot: bool = False
     banned: bool = False
+    ban_reason: str | None = None
+    #: When the customer was last told to slow down or that they are banned (sent at most once
+    #: per flood window, so a flood never turns into a flood of notices).
+    last_notice_at: datetime | None = None
     #: Set by ``/new``: the customer's next message opens a ticket even if one is open.
     wants_new_ticket: bool = False
     created_at: datetime | None = None
@@ -48,6 +52,7 @@ class Agent:
 @dataclass
 class Team:
     name: str
+    strategy: AssignStrategy = AssignStrategy.MANUAL
     id: int | None = None
 
 
@@ -56,4 +61,7 @@ class Category:
     key: str
     title: str
     team_id: int | None = None
+    #: Canned answer sent at once when the classifier is at least this confident (off if None).
+    auto_answer_key: str | None = None
+    auto_answer_threshold: float | None = None
     id: int | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +17,26 @@ from models.status import (
 )
 
 SUBJECT_MAX = 200
+TAG_MAX_LENGTH = 32
+TAGS_PER_TICKET = 10
+_TAG = re.compile(r"[\w-]+")
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags as typed after ``/tag``: words (letters, digits, ``_``, ``-``; ``#`` optional),
+    lower-cased, each at most 32 characters. Anything else is refused, not silently altered."""
+    tags: list[str] = []
+    for word in text.replace(",", " ").split():
+        tag = word.removeprefix("#").lower()
+        if not tag or not _TAG.fullmatch(tag) or len(tag) > TAG_MAX_LENGTH:
+            raise InvalidInput(
+                "tag", word, f"tags are words of letters, digits, _ or -, up to {TAG_MAX_LENGTH}"
+            )
+        if tag not in tags:
+            tags.append(tag)
+    if not tags:
+        raise InvalidInput("tag", text, "give one or more tags")
+    return tags
 
 
 def make_subject(text: str | None, fallback: str = "") -> str:
@@ -52,6 +73,12 @@ class Ticket:
     #: The customer's oldest message no agent has answered yet (the next-response clock).
     awaiting_reply_since: datetime | None = None
     sla_breached: bool = False
+    tags: list[str] = field(default_factory=list)
+    #: Canned answers the card offers (ids, best first), chosen when the ticket opened.
+    suggestions: list[int] = field(default_factory=list)
+    #: The key of the canned answer sent automatically when the ticket opened.
+    auto_answer: str | None = None
+    merged_into_id: int | None = None
     id: int | None = None
     pending_events: list[TicketEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -161,6 +188,54 @@ class Ticket:
         self.needs_human = False
         self._record(EventKind.CATEGORY_CHANGED, actor, now, old=old, new=category)
         return True
+
+    def add_tags(self, tags: list[str], actor: Actor, now: datetime) -> list[str]:
+        """Add tags; returns the ones that were new."""
+        added = [t for t in tags if t not in self.tags]
+        if len(self.tags) + len(added) > TAGS_PER_TICKET:
+            raise InvalidInput("tag", " ".join(tags), f"at most {TAGS_PER_TICKET} tags a ticket")
+        for tag in added:
+            self.tags.append(tag)
+            self._record(EventKind.TAGGED, actor, now, new=tag)
+        return added
+
+    def remove_tags(self, tags: list[str], actor: Actor, now: datetime) -> list[str]:
+        """Remove tags; returns the ones the ticket had."""
+        removed = [t for t in tags if t in self.tags]
+        for tag in removed:
+            self.tags.remove(tag)
+            self._record(EventKind.UNTAGGED, actor, now, old=tag)
+        return removed
+
+    def merge_into(self, other: Ticket, actor: Actor, now: datetime) -> None:
+        """Close this ticket as merged into ``other`` (same customer; see the merge use case).
+
+        The target takes over the conversation: if it was resolved or closed it is reopened, and
+        its tags gain this ticket's tags.
+        """
+        if other.id == self.id:
+            raise InvalidInput("ticket", other.number, "a ticket cannot be merged into itself")
+        if self.merged_into_id is not None:
+            raise InvalidInput("ticket", self.number, "was merged already")
+        if other.merged_into_id is not None:
+            raise InvalidInput("ticket", other.number, "was itself merged into another ticket")
+        if other.customer_id != self.customer_id:
+            raise InvalidInput(
+                "ticket",
+                other.number,
+                "belongs to another customer; only one customer's tickets can be merged",
+            )
+        self.merged_into_id = other.id
+        self._record(EventKind.MERGED, actor, now, old=self.number, new=other.number)
+        if self.status is not TicketStatus.CLOSED:
+            self.change_status(TicketStatus.CLOSED, actor, now)
+        other._record(EventKind.MERGED, actor, now, old=self.number, new=other.number)
+        other.reopen(actor, now)
+        for tag in self.tags:
+            if tag not in other.tags and len(other.tags) < TAGS_PER_TICKET:
+                other.tags.append(tag)
+        if self.priority.rank > other.priority.rank:
+            other.set_priority(self.priority, actor, now)
 
     def triaged(
         self,

@@ -9,6 +9,8 @@ from models import (
     Actor,
     ActorKind,
     Agent,
+    AssignStrategy,
+    CannedAnswer,
     Category,
     Customer,
     EventKind,
@@ -27,6 +29,7 @@ from models.training import LabelledExample
 from storage.orm import (
     AgentRecord,
     Base,
+    CannedAnswerRecord,
     CategoryRecord,
     CustomerRecord,
     LabelledExampleRecord,
@@ -41,6 +44,7 @@ T = TypeVar("T")
 
 # Fields whose stored string becomes an enum in the domain.
 _ENUM_FIELDS: dict[str, Any] = {
+    "strategy": AssignStrategy,
     "status": TicketStatus,
     "priority": Priority,
     "role": Role,
@@ -54,11 +58,23 @@ def _shared_fields(cls: type, record_cls: type[Base]) -> list[str]:
     return [f.name for f in fields(cls) if f.init and f.name in columns]
 
 
+# List fields stored as one string column: (to the domain, to the record).
+_LIST_FIELDS: dict[str, tuple[Any, Any]] = {
+    "tags": (lambda s: (s or "").split(), lambda v: f" {' '.join(v)} " if v else ""),
+    "suggestions": (
+        lambda s: [int(x) for x in (s or "").split(",") if x],
+        lambda v: ",".join(str(x) for x in v),
+    ),
+}
+
+
 def _to_domain(cls: type[T], record: Base, **extra: Any) -> T:
     values: dict[str, Any] = {}
     for name in _shared_fields(cls, type(record)):
         value = getattr(record, name)
         enum = _ENUM_FIELDS.get(name)
+        if name in _LIST_FIELDS:
+            value = _LIST_FIELDS[name][0](value)
         values[name] = enum(value) if enum is not None and value is not None else value
     values.update(extra)
     return cls(**values)
@@ -69,6 +85,8 @@ def _copy_to_record(obj: object, record: Base) -> None:
         if name == "id":
             continue
         value = getattr(obj, name)
+        if name in _LIST_FIELDS:
+            value = _LIST_FIELDS[name][1](value)
         setattr(record, name, str(value) if name in _ENUM_FIELDS and value is not None else value)
 
 
@@ -137,3 +155,7 @@ def example_from(record: LabelledExampleRecord) -> LabelledExample:
 
 def rating_from(record: RatingRecord) -> Rating:
     return _to_domain(Rating, record)
+
+
+def canned_from(record: CannedAnswerRecord) -> CannedAnswer:
+    return _to_domain(CannedAnswer, record)

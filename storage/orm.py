@@ -84,6 +84,8 @@ class CustomerRecord(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    ban_reason: Mapped[str | None] = mapped_column(String(256))
+    last_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     wants_new_ticket: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -93,6 +95,7 @@ class TeamRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
+    strategy: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
 
 
 class AgentRecord(Base):
@@ -127,6 +130,23 @@ class CategoryRecord(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(128))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    auto_answer_key: Mapped[str | None] = mapped_column(String(32))
+    auto_answer_threshold: Mapped[float | None] = mapped_column(Float)
+
+
+class CannedAnswerRecord(Base):
+    """Canned answers, one row per key and language."""
+
+    __tablename__ = "canned_answers"
+    __table_args__ = (UniqueConstraint("key", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TicketRecord(Base):
@@ -158,6 +178,13 @@ class TicketRecord(Base):
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
     awaiting_reply_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Space-separated, with a space on each side, so ``LIKE '% tag %'`` finds one tag.
+    tags: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    suggestions: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    auto_answer: Mapped[str | None] = mapped_column(String(32))
+    #: No foreign key: adding one would make SQLite rebuild the table (dropping the search
+    #: triggers on it); tickets are never deleted, so the reference cannot dangle.
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class SlaNoticeRecord(Base):

@@ -11,13 +11,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Agent,
+    CannedAnswer,
     Category,
     Customer,
+    MessageDirection,
+    Priority,
     Team,
     Ticket,
     TicketEvent,
@@ -31,6 +34,7 @@ from storage.orm import (
     AgentRecord,
     AgentTeamRecord,
     Base,
+    CannedAnswerRecord,
     CategoryRecord,
     CounterRecord,
     CustomerRecord,
@@ -45,6 +49,7 @@ from storage.orm import (
 )
 
 D = TypeVar("D")
+_DONE = [str(TicketStatus.RESOLVED), str(TicketStatus.CLOSED)]
 R = TypeVar("R", bound=Base)
 
 
@@ -213,6 +218,68 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
     async def by_number(self, number: int) -> Ticket | None:
         return await self._one(select(TicketRecord).where(TicketRecord.number == number))
 
+    async def get_for_update(self, ticket_id: int) -> Ticket | None:
+        """The ticket, locked until commit where the database can (PostgreSQL ``FOR UPDATE``;
+        SQLite's writers are serialised by ``BEGIN IMMEDIATE`` already)."""
+        return await self._one(
+            select(TicketRecord)
+            .where(TicketRecord.id == ticket_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    async def queue(
+        self,
+        *,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        breached: bool = False,
+        not_sure: bool = False,
+        team_id: int | None = None,
+        tag: str | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[Ticket], int]:
+        """Active tickets matching every given filter, most urgent first; and how many match."""
+        conditions: list[Any] = [TicketRecord.status.not_in(_DONE)]
+        if assignee_id is not None:
+            conditions.append(TicketRecord.assignee_id == assignee_id)
+        if unassigned:
+            conditions.append(TicketRecord.assignee_id.is_(None))
+        if breached:
+            conditions.append(TicketRecord.sla_breached.is_(True))
+        if not_sure:
+            conditions.append(TicketRecord.needs_human.is_(True))
+        if team_id is not None:
+            conditions.append(TicketRecord.team_id == team_id)
+        if tag is not None:
+            conditions.append(TicketRecord.tags.contains(f" {tag} ", autoescape=True))
+        total = await self.session.scalar(
+            select(func.count()).select_from(TicketRecord).where(*conditions)
+        )
+        urgency = case(
+            {str(p): -i for i, p in enumerate(Priority)}, value=TicketRecord.priority, else_=0
+        )
+        tickets = await self._many(
+            select(TicketRecord)
+            .where(*conditions)
+            .order_by(TicketRecord.sla_breached.desc(), urgency, TicketRecord.created_at)
+            .offset(offset)
+            .limit(limit)
+        )
+        return tickets, int(total or 0)
+
+    async def open_counts(self, agent_ids: Sequence[int]) -> dict[int, int]:
+        """How many active tickets each agent has."""
+        if not agent_ids:
+            return {}
+        rows = await self.session.execute(
+            select(TicketRecord.assignee_id, func.count())
+            .where(TicketRecord.assignee_id.in_(agent_ids), TicketRecord.status.not_in(_DONE))
+            .group_by(TicketRecord.assignee_id)
+        )
+        return {int(agent): int(count) for agent, count in rows if agent is not None}
+
     async def by_topic(self, chat_id: int, thread_id: int) -> Ticket | None:
         return await self._one(
             select(TicketRecord).where(
@@ -354,6 +421,56 @@ class MessageRepository(_TrackingRepository[TicketMessage, TicketMessageRecord])
             .order_by(TicketMessageRecord.id)
         )
 
+    async def first_customer_message(self, ticket_id: int) -> TicketMessage | None:
+        return await self._one(
+            select(TicketMessageRecord)
+            .where(
+                TicketMessageRecord.ticket_id == ticket_id,
+                TicketMessageRecord.direction == str(MessageDirection.CUSTOMER),
+            )
+            .order_by(TicketMessageRecord.id)
+            .limit(1)
+        )
+
+    async def last_agent_reply(self, ticket_id: int) -> TicketMessage | None:
+        """The newest message an agent sent to the customer in this ticket."""
+        return await self._one(
+            select(TicketMessageRecord)
+            .where(
+                TicketMessageRecord.ticket_id == ticket_id,
+                TicketMessageRecord.direction == str(MessageDirection.AGENT),
+            )
+            .order_by(TicketMessageRecord.id.desc())
+            .limit(1)
+        )
+
+    async def customer_messages_since(self, chat_id: int, since: datetime) -> int:
+        """How many messages the customer in ``chat_id`` sent since ``since`` (flood control)."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(TicketMessageRecord)
+            .where(
+                TicketMessageRecord.customer_chat_id == chat_id,
+                TicketMessageRecord.direction == str(MessageDirection.CUSTOMER),
+                TicketMessageRecord.sent_at >= since,
+            )
+        )
+        return int(count or 0)
+
+    async def move(self, from_ticket: int, to_ticket: int) -> int:
+        """Move every message of one ticket to another (merging); returns how many moved."""
+        await self.sync()  # pending changes first, then the bulk update
+        result = await self.session.execute(
+            update(TicketMessageRecord)
+            .where(TicketMessageRecord.ticket_id == from_ticket)
+            .values(ticket_id=to_ticket)
+            .execution_options(synchronize_session="fetch")
+        )
+        for message, record in self._seen.values():
+            if message.ticket_id == from_ticket:
+                message.ticket_id = record.ticket_id
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
 
 class EventRepository:
     """Read access to ticket history (events are written through the ticket repository)."""
@@ -379,13 +496,26 @@ class EventRepository:
         return found
 
     async def for_ticket(self, ticket_id: int, *, limit: int = 200) -> Sequence[TicketEvent]:
+        return await self.for_tickets([ticket_id], limit=limit)
+
+    async def for_tickets(
+        self, ticket_ids: Sequence[int], *, limit: int = 200
+    ) -> Sequence[TicketEvent]:
+        """The history of several tickets (a ticket and those merged into it), in order."""
         rows = await self.session.execute(
             select(TicketEventRecord)
-            .where(TicketEventRecord.ticket_id == ticket_id)
-            .order_by(TicketEventRecord.id)
+            .where(TicketEventRecord.ticket_id.in_(ticket_ids))
+            .order_by(TicketEventRecord.at, TicketEventRecord.id)
             .limit(limit)
         )
         return [mappers.event_from(r) for r in rows.scalars()]
+
+    async def merged_into(self, ticket_id: int) -> list[int]:
+        """Ids of the tickets merged into ``ticket_id``."""
+        rows = await self.session.execute(
+            select(TicketRecord.id).where(TicketRecord.merged_into_id == ticket_id)
+        )
+        return [int(i) for i in rows.scalars()]
 
 
 class LabelRepository(_TrackingRepository[LabelledExample, LabelledExampleRecord]):
@@ -427,6 +557,34 @@ class DeskSettings:
             self.session.add(DeskSettingRecord(key=key, value=value))
         else:
             record.value = value
+
+
+class CannedRepository(_TrackingRepository[CannedAnswer, CannedAnswerRecord]):
+    record_cls = CannedAnswerRecord
+    to_domain = staticmethod(mappers.canned_from)
+
+    async def versions(self, key: str) -> list[CannedAnswer]:
+        """Every language version of one answer."""
+        return await self._many(
+            select(CannedAnswerRecord)
+            .where(CannedAnswerRecord.key == key)
+            .order_by(CannedAnswerRecord.language)
+        )
+
+    async def list(self) -> list[CannedAnswer]:
+        return await self._many(
+            select(CannedAnswerRecord).order_by(
+                CannedAnswerRecord.key, CannedAnswerRecord.language
+            )
+        )
+
+    async def remove(self, key: str, language: str | None = None) -> int:
+        """Delete an answer (one language, or all of them); returns how many rows went."""
+        stmt = delete(CannedAnswerRecord).where(CannedAnswerRecord.key == key)
+        if language is not None:
+            stmt = stmt.where(CannedAnswerRecord.language == language)
+        result = await self.session.execute(stmt)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 class SlaNoticeRepository:

@@ -16,6 +16,7 @@ from storage.db import make_session_factory
 from storage.delivery import InboxRepository, OutboxRepository
 from storage.repositories import (
     AgentRepository,
+    CannedRepository,
     CategoryRepository,
     CustomerRepository,
     DeskSettings,
@@ -43,6 +44,7 @@ class AbstractUnitOfWork(abc.ABC):
     desk_settings: DeskSettings
     sla_notices: SlaNoticeRepository
     ratings: RatingRepository
+    canned: CannedRepository
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -106,6 +108,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.desk_settings = DeskSettings(session)
         self.sla_notices = SlaNoticeRepository(session)
         self.ratings = RatingRepository(session)
+        self.canned = CannedRepository(session)
         return self
 
     async def __aexit__(
@@ -132,6 +135,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         await self.messages.sync()
         await self.labels.sync()
         await self.ratings.sync()
+        await self.canned.sync()
         await self.tickets.sync()
         if self.inbox_update_id is not None:
             await self.inbox.mark_done(self.inbox_update_id, datetime.now(UTC))
