@@ -19,6 +19,7 @@ class CardAction(StrEnum):
     TEAM = "tm"  # value: team id, 0 for none
     CATEGORY = "ca"  # value: category id
     BACK = "bk"
+    CANNED = "cn"  # value: canned answer id (a suggestion on the card)
 
 
 class Menu(StrEnum):
@@ -58,3 +59,11 @@ class RatingCb(CallbackData, prefix="s1"):
 
     t: int
     s: int
+
+
+class QueueCb(CallbackData, prefix="q1"):
+    """A page button under a ``/queue`` listing: kind, its argument (team id or tag), page."""
+
+    k: str
+    a: str = ""
+    p: int = 0

@@ -13,6 +13,7 @@ from models.enums import (
     TicketStatus,
 )
 from models.errors import (
+    AlreadyAssigned,
     DomainError,
     InvalidInput,
     InvalidTransition,
@@ -37,6 +38,7 @@ __all__ = [
     "Actor",
     "ActorKind",
     "Agent",
+    "AlreadyAssigned",
     "AssignStrategy",
     "CannedAnswer",
     "Category",

@@ -47,3 +47,11 @@ class NoTicketHere(DomainError):
 
     def __init__(self) -> None:
         super().__init__("no ticket here")
+
+
+class AlreadyAssigned(DomainError):
+    """Someone else claimed the ticket first."""
+
+    def __init__(self, assignee: str) -> None:
+        super().__init__(f"already assigned to {assignee}")
+        self.assignee = assignee

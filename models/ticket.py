@@ -237,6 +237,11 @@ class Ticket:
         if self.priority.rank > other.priority.rank:
             other.set_priority(self.priority, actor, now)
 
+    def auto_answered(self, key: str, now: datetime) -> None:
+        """A canned answer went out automatically (not a first response: no person wrote)."""
+        self.auto_answer = key
+        self._record(EventKind.AUTO_ANSWERED, Actor.system(), now, new=key)
+
     def triaged(
         self,
         *,

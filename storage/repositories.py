@@ -114,6 +114,18 @@ class TeamRepository(_TrackingRepository[Team, TeamRecord]):
     async def list(self) -> list[Team]:
         return await self._many(select(TeamRecord).order_by(TeamRecord.name))
 
+    async def remove(self, team: Team) -> None:
+        """Delete a team; its tickets and categories keep no team, members leave it."""
+        self._seen.pop(id(team), None)
+        await self.session.execute(
+            delete(AgentTeamRecord).where(AgentTeamRecord.team_id == team.id)
+        )
+        for record_cls in (TicketRecord, CategoryRecord):
+            await self.session.execute(
+                update(record_cls).where(record_cls.team_id == team.id).values(team_id=None)
+            )
+        await self.session.execute(delete(TeamRecord).where(TeamRecord.id == team.id))
+
 
 class CategoryRepository(_TrackingRepository[Category, CategoryRecord]):
     record_cls = CategoryRecord
@@ -171,6 +183,9 @@ class AgentRepository(_TrackingRepository[Agent, AgentRecord]):
 
     async def sync(self) -> None:
         await super().sync()
+        if not self._seen:
+            return
+        teams = set((await self.session.execute(select(TeamRecord.id))).scalars())
         for agent, record in self._seen.values():
             current = set(
                 (
@@ -181,7 +196,7 @@ class AgentRepository(_TrackingRepository[Agent, AgentRecord]):
                     )
                 ).scalars()
             )
-            wanted = set(agent.team_ids)
+            wanted = set(agent.team_ids) & teams  # a team removed meanwhile is left out
             if current == wanted:
                 continue
             await self.session.execute(

@@ -9,7 +9,17 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.labels import priority_label, sla_label, status_label
 from bot.callbacks import CardAction, Menu, TicketCb
-from models import Agent, Category, Customer, Priority, Rating, Team, Ticket, TicketStatus
+from models import (
+    Agent,
+    CannedAnswer,
+    Category,
+    Customer,
+    Priority,
+    Rating,
+    Team,
+    Ticket,
+    TicketStatus,
+)
 
 # Statuses offered in the menu; New is where tickets start, not where agents put them.
 MENU_STATUSES = [s for s in TicketStatus if s is not TicketStatus.NEW]
@@ -56,14 +66,33 @@ def render_card(
         lines.append("⭐ " + _("Customer rating: {score}/5").format(score=rating.score))
         if rating.comment:
             lines.append("💬 " + escape(rating.comment))
+    if ticket.tags:
+        lines.append("🏷 " + " ".join(f"#{escape(t)}" for t in ticket.tags))
+    if ticket.auto_answer:
+        lines.append(
+            "🤖 " + _("Answered automatically with “{key}”").format(key=escape(ticket.auto_answer))
+        )
+    if customer.banned:
+        lines.append("🚫 " + _("The customer is banned."))
     if customer.blocked_bot:
         lines.append("⛔ " + _("The customer has blocked the bot: replies cannot be delivered."))
     return "\n".join(lines)
 
 
-def card_keyboard(ticket: Ticket) -> InlineKeyboardBuilder:
+def card_keyboard(
+    ticket: Ticket, suggestions: list[CannedAnswer] | None = None
+) -> InlineKeyboardBuilder:
+    """The card's buttons; until the first answer, suggested canned answers come first."""
     kb = InlineKeyboardBuilder()
     t = ticket.id or 0
+    rows: list[int] = []
+    if ticket.is_active and ticket.first_response_at is None:
+        for answer in (suggestions or [])[:3]:
+            kb.button(
+                text="💬 " + answer.key,
+                callback_data=TicketCb(a=CardAction.CANNED, t=t, v=str(answer.id)),
+            )
+            rows.append(1)
     if ticket.is_active:
         kb.button(text="🙋 " + _("Claim"), callback_data=TicketCb(a=CardAction.CLAIM, t=t))
         kb.button(
@@ -88,7 +117,7 @@ def card_keyboard(ticket: Ticket) -> InlineKeyboardBuilder:
             text="🔒 " + _("Close"),
             callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.CLOSED),
         )
-        kb.adjust(3, 2, 2)
+        kb.adjust(*rows, 3, 2, 2)
     else:
         kb.button(
             text="↩️ " + _("Reopen"),

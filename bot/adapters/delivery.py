@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -18,8 +18,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.cards import card_keyboard, render_card
 from bot.adapters.presenter import Presenter, markup
+from bot.adapters.tools_presenter import ticket_url
 from bot.logs import get_logger
-from bot.runtime.sender import Skip, Unsendable
+from bot.runtime.sender import NotReady, Skip, Unsendable
 from bot.services import sla
 from bot.services.training import TRIAGE_THREAD_KEY
 from models import MessageDirection, Ticket, TicketMessage
@@ -31,13 +32,8 @@ log = get_logger(__name__)
 _DROP = object()
 
 
-def topic_link(chat_id: int | None, thread_id: int | None) -> str | None:
-    """A t.me link to a topic of a supergroup (works for members of the group)."""
-    if chat_id is None or thread_id is None or not str(chat_id).startswith("-100"):
-        return None
-    return f"https://t.me/c/{str(chat_id)[4:]}/{thread_id}"
-
-
+#: How long a link to a new ticket may wait for its topic before going out without it.
+TOPIC_GRACE = timedelta(minutes=5)
 BLOCKED_HINTS = ("blocked", "deactivated", "chat not found", "user not found")
 
 
@@ -138,8 +134,20 @@ class DeliveryAdapter:
 
     async def _card_markup(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
         ticket = await self._ticket(uow, spec["ticket"])
+        suggestions = [a for a in [await uow.canned.get(i) for i in ticket.suggestions] if a]
         with self.i18n.use_locale(self.language):
-            return markup(card_keyboard(ticket))
+            return markup(card_keyboard(ticket, suggestions))
+
+    async def _ticket_button(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        """A button linking to a ticket's topic (or card), once that exists."""
+        ticket = await self._ticket(uow, spec["ticket"])
+        url = ticket_url(self.presenter.agent_chat_id, ticket)
+        if url is None:
+            young = ticket.created_at > _now() - TOPIC_GRACE
+            if young and ticket.agent_thread_id is None and ticket.card_message_id is None:
+                raise NotReady("the ticket's topic is still being created")
+            return _DROP  # not a supergroup, or the topic never came: the text says enough
+        return {"inline_keyboard": [[{"text": spec["text"], "url": url}]]}
 
     async def _reply_agents_copy(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
         return _reply_to((await self._message(uow, spec["message"])).agent_message_id)
@@ -179,7 +187,7 @@ class DeliveryAdapter:
         ticket = await self._ticket(uow, spec["ticket"])
         guess = escape(ticket.category or "?")
         confidence = f"{ticket.triage_confidence:.0%}" if ticket.triage_confidence else "?"
-        link = topic_link(ticket.agent_chat_id, ticket.agent_thread_id)
+        link = ticket_url(self.presenter.agent_chat_id, ticket)
         number = f'<a href="{link}">#{ticket.number}</a>' if link else f"#{ticket.number}"
         with self.i18n.use_locale(self.language):
             return "🧐 " + _(
@@ -305,6 +313,7 @@ _REFS: dict[str, Resolver] = {
     "album": DeliveryAdapter._album,
     "triage_thread": DeliveryAdapter._triage_thread,
     "not_sure_text": DeliveryAdapter._not_sure_text,
+    "ticket_button": DeliveryAdapter._ticket_button,
 }
 _HOOKS: dict[str, Hook] = {
     "topic": DeliveryAdapter._topic_created,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
-from models import MediaKind, Priority, TicketStatus
+from models import AssignStrategy, MediaKind, Priority, TicketStatus
 
 
 def status_label(status: TicketStatus) -> str:
@@ -50,3 +50,11 @@ def sla_label(kind: str) -> str:
         "next_response": _("Next response"),
         "resolution": _("Resolution"),
     }[kind]
+
+
+def strategy_label(strategy: AssignStrategy) -> str:
+    return {
+        AssignStrategy.MANUAL: _("manual (claim)"),
+        AssignStrategy.ROUND_ROBIN: _("round-robin"),
+        AssignStrategy.LEAST_OPEN: _("least open tickets"),
+    }[strategy]

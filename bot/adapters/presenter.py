@@ -21,6 +21,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.cards import card_keyboard, menu_keyboard
 from bot.adapters.labels import media_label, priority_label, sla_label, status_label
+from bot.adapters.tools_presenter import ToolsPresenterMixin
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
 from bot.texts import CAPTION_LIMIT, split_text
 from models import (
@@ -71,7 +72,7 @@ def topic_name(ticket: Ticket) -> str:
 
 
 @dataclass
-class Presenter:
+class Presenter(ToolsPresenterMixin):
     i18n: I18n
     agent_chat_id: int
     default_language: str = "en"

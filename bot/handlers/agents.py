@@ -11,7 +11,8 @@ from bot.adapters.presenter import Presenter
 from bot.callbacks import CardAction, TicketCb
 from bot.handlers.common import answer, incoming, on_stale_button, telegram_user
 from bot.services import agents, desk
-from bot.services.conversation import DeskConfig, require_agent
+from bot.services.auth import require_agent
+from bot.services.conversation import DeskConfig
 from bot.services.ports import Clock
 from storage import AbstractUnitOfWork
 
@@ -23,6 +24,7 @@ _ACTIONS = {
     CardAction.PRIORITY: "priority",
     CardAction.TEAM: "team",
     CardAction.CATEGORY: "category",
+    CardAction.CANNED: "canned",
 }
 
 
@@ -75,14 +77,17 @@ async def on_card_button(
     callback_data: TicketCb,
     uow: AbstractUnitOfWork,
     presenter: Presenter,
+    desk_config: DeskConfig,
     clock: Clock,
 ) -> None:
-    """A ticket card button: claim, status, priority, team (with their menus)."""
+    """A ticket card button: claim, status, priority, team (with their menus), a suggested
+    canned answer."""
     agent = await require_agent(uow, telegram_user(callback.from_user))
     changed = await desk.card_button(
         uow,
         presenter,
         agent,
+        desk_config,
         callback_data.t,
         _ACTIONS[callback_data.a],
         callback_data.v,

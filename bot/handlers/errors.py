@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from html import escape
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
@@ -15,6 +16,7 @@ from bot.adapters.labels import status_label
 from bot.config import Settings
 from bot.texts import pick_language
 from models import (
+    AlreadyAssigned,
     DomainError,
     InvalidInput,
     InvalidTransition,
@@ -27,6 +29,8 @@ from models import (
 
 def explain(error: DomainError) -> str:
     """The user-facing sentence for a domain error (in the current locale)."""
+    if isinstance(error, AlreadyAssigned):
+        return _("Already taken by {name}.").format(name=escape(error.assignee))
     if isinstance(error, NotAllowed):
         return _("Only registered agents can work on tickets here. Ask an admin to add you.")
     if isinstance(error, NoTicketHere):
@@ -40,7 +44,7 @@ def explain(error: DomainError) -> str:
         )
     if isinstance(error, InvalidInput):
         return _("Not accepted: {value} — {reason}").format(
-            value=str(error.value)[:100] or "∅", reason=error.reason
+            value=escape(str(error.value)[:100]) or "∅", reason=escape(error.reason)
         )
     return _("That did not work.")
 

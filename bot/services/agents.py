@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from bot.services.conversation import require_agent
+from bot.services.auth import require_agent
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import Agent, InvalidInput, Role

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.services import assignment, canned, desk_settings
 from bot.services.customers import get_or_register, queue, reply
 from bot.services.ports import Presenter, TelegramUser
 from bot.services.training import record_correction
@@ -18,14 +19,13 @@ from models import (
     Actor,
     Agent,
     Category,
+    CollisionMode,
     Customer,
     InvalidInput,
     MediaKind,
     MessageDirection,
-    NotAllowed,
     Priority,
     Rating,
-    Role,
     Team,
     Ticket,
     TicketMessage,
@@ -33,6 +33,7 @@ from models import (
     TicketStatus,
     make_subject,
 )
+from models.delivery import OutboundCall
 from storage import AbstractUnitOfWork
 
 
@@ -66,8 +67,9 @@ class Incoming:
 
 @dataclass(frozen=True)
 class CustomerMessageResult:
-    ticket: Ticket
+    ticket: Ticket | None  # None when the message was refused (banned customer)
     opened: bool = False
+    refused: bool = False
     reopened: bool = False
     duplicate: bool = False
 
@@ -98,12 +100,17 @@ async def customer_message(
             return CustomerMessageResult(rated)
 
     customer = await get_or_register(uow, msg.user, language, now)
+    if customer.banned:
+        return await _refuse_banned(uow, presenter, customer, now)
     force_new = force_new or customer.wants_new_ticket
     customer.wants_new_ticket = False
     ticket = None if force_new else await _ticket_for(uow, customer, msg, config, now)
     opened = reopened = False
     if ticket is None:
         ticket = await _open_ticket(uow, triage, customer, msg, now)
+        ticket.suggestions = await canned.suggest(
+            uow, ticket, msg.text, customer.language, config.default_language
+        )
         opened = True
     elif not ticket.is_active:
         ticket.reopen(Actor.customer(customer.id), now)
@@ -136,8 +143,43 @@ async def customer_message(
     if not opened:
         calls += presenter.card_changed(ticket)
     await queue(uow, calls, now)
+    if opened:
+        await assignment.auto_assign(uow, presenter, ticket, now)
+        await canned.auto_answer(uow, presenter, config.default_language, ticket, customer, now)
+    await _slow_down_if_flooding(uow, presenter, customer, msg, now)
     await uow.commit()
     return CustomerMessageResult(ticket, opened=opened, reopened=reopened)
+
+
+FLOOD_WINDOW = timedelta(minutes=1)
+
+
+async def _slow_down_if_flooding(
+    uow: AbstractUnitOfWork, presenter: Presenter, customer: Customer, msg: Incoming, now: datetime
+) -> None:
+    """Too many messages in a minute: every one is still recorded and passed on, and the
+    customer is asked (once a minute at most) to write fewer, longer messages."""
+    limit = await desk_settings.get(uow, "flood_per_minute")
+    recent = await uow.messages.customer_messages_since(msg.chat_id, msg.sent_at - FLOOD_WINDOW)
+    if recent <= limit or not _may_notify(customer, now):
+        return
+    customer.last_notice_at = now
+    await queue(uow, presenter.slow_down(customer), now)
+
+
+async def _refuse_banned(
+    uow: AbstractUnitOfWork, presenter: Presenter, customer: Customer, now: datetime
+) -> CustomerMessageResult:
+    """A banned customer's message opens nothing; they hear why, at most once a minute."""
+    if _may_notify(customer, now):
+        customer.last_notice_at = now
+        await queue(uow, presenter.banned_notice(customer), now)
+    await uow.commit()
+    return CustomerMessageResult(None, refused=True)
+
+
+def _may_notify(customer: Customer, now: datetime) -> bool:
+    return customer.last_notice_at is None or now - customer.last_notice_at >= FLOOD_WINDOW
 
 
 async def _ticket_for(
@@ -316,23 +358,22 @@ async def find_agent(uow: AbstractUnitOfWork, telegram_id: int) -> Agent | None:
     return await uow.agents.by_telegram_id(telegram_id)
 
 
-async def require_agent(
-    uow: AbstractUnitOfWork, user: TelegramUser, needed: Role = Role.AGENT
-) -> Agent:
-    """The registered, active agent behind ``user`` with at least the ``needed`` role."""
-    agent = await uow.agents.by_telegram_id(user.id)
-    if agent is None or not agent.can(needed):
-        raise NotAllowed(f"requires role {needed}")
-    # Keep the registry's names fresh: admins from the settings start with their id as name.
-    agent.name = " ".join(p for p in (user.first_name, user.last_name) if p)
-    agent.username = user.username
-    return agent
-
-
 async def ticket_for_agent_message(
     uow: AbstractUnitOfWork, config: DeskConfig, msg: Incoming
 ) -> Ticket | None:
-    """The ticket an agents'-chat message belongs to: by topic, or by the message it replies to."""
+    """The ticket an agents'-chat message belongs to: by topic, or by the message it replies to.
+
+    A ticket merged into another one hands its messages on to that one.
+    """
+    ticket = await _ticket_of_agent_message(uow, msg)
+    for _ in range(10):  # merges chain at most a few times; never loop forever
+        if ticket is None or ticket.merged_into_id is None:
+            break
+        ticket = await uow.tickets.get(ticket.merged_into_id)
+    return ticket
+
+
+async def _ticket_of_agent_message(uow: AbstractUnitOfWork, msg: Incoming) -> Ticket | None:
     if msg.thread_id is not None:
         ticket = await uow.tickets.by_topic(msg.chat_id, msg.thread_id)
         if ticket is not None:
@@ -358,16 +399,21 @@ async def agent_message(
     *,
     note: bool = False,
 ) -> TicketMessage | None:
-    """An agent wrote in a ticket: a note stays inside, anything else goes to the customer."""
+    """An agent wrote in a ticket: a note stays inside, anything else goes to the customer.
+
+    Answering a ticket assigned to someone else is flagged (or, in block mode, kept as a note
+    and not sent); so are two agents answering within a short time.
+    """
     if await uow.messages.by_agent_side(msg.chat_id, msg.message_id) is not None:
         return None  # processed before
     reply_to = None
     if msg.reply_to_message_id is not None:
         reply_to = await uow.messages.by_agent_side(msg.chat_id, msg.reply_to_message_id)
+    blocked = not note and await _collides(uow, presenter, agent, ticket, msg.sent_at, now)
     message = await uow.messages.add(
         TicketMessage(
             ticket_id=ticket.id,  # type: ignore[arg-type]
-            direction=MessageDirection.NOTE if note else MessageDirection.AGENT,
+            direction=MessageDirection.NOTE if note or blocked else MessageDirection.AGENT,
             sent_at=msg.sent_at,
             text=msg.text,
             media_kind=msg.media_kind,
@@ -380,20 +426,108 @@ async def agent_message(
             reply_to_id=reply_to.id if reply_to else None,
         )
     )
-    if note:
+    if note or blocked:
         await uow.commit()
         return message
     customer = await uow.customers.get(ticket.customer_id)
     assert customer is not None
+    calls = presenter.deliver_to_customer(ticket, customer, message, agent, reply_to)
+    return await _answered(uow, presenter, agent, ticket, customer, message, calls, now)
+
+
+async def canned_reply(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    agent: Agent,
+    ticket: Ticket,
+    key: str,
+    text: str,
+    now: datetime,
+) -> TicketMessage | None:
+    """A canned answer goes to the customer as the agent's reply (None if blocked)."""
+    if await _collides(uow, presenter, agent, ticket, now, now):
+        await uow.commit()
+        return None
+    customer = await uow.customers.get(ticket.customer_id)
+    assert customer is not None
+    message = await uow.messages.add(
+        TicketMessage(
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            direction=MessageDirection.AGENT,
+            sent_at=now,
+            text=text,
+            author_agent_id=agent.id,
+        )
+    )
+    calls = presenter.canned_to_customer(ticket, customer, message, agent, key)
+    return await _answered(uow, presenter, agent, ticket, customer, message, calls, now)
+
+
+async def send_canned(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    config: DeskConfig,
+    agent: Agent,
+    ticket: Ticket,
+    key_or_id: str,
+    now: datetime,
+) -> TicketMessage | None:
+    """Send a canned answer to the ticket's customer as the agent's reply (None if blocked)."""
+    customer = await uow.customers.get(ticket.customer_id)
+    assert customer is not None
+    answer = await canned.answer_for(uow, key_or_id, customer, config.default_language)
+    text = answer.render(name=customer.first_name, ticket=ticket.number, agent=agent.name)
+    return await canned_reply(uow, presenter, agent, ticket, answer.key, text, now)
+
+
+async def _answered(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    agent: Agent,
+    ticket: Ticket,
+    customer: Customer,
+    message: TicketMessage,
+    calls: list[OutboundCall],
+    now: datetime,
+) -> TicketMessage:
     message.customer_chat_id = customer.telegram_id
     was_active = ticket.is_active
     ticket.agent_replied(agent.id, now)  # type: ignore[arg-type]
-    calls = presenter.deliver_to_customer(ticket, customer, message, agent, reply_to)
     if was_active != ticket.is_active:
         calls += presenter.status_changed(ticket, customer, by_customer=False)
     await queue(uow, calls + presenter.card_changed(ticket), now)
     await uow.commit()
     return message
+
+
+async def _collides(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    agent: Agent,
+    ticket: Ticket,
+    sent_at: datetime,
+    now: datetime,
+) -> bool:
+    """Queue collision warnings for an agent's answer; True when it must not be sent."""
+    calls: list[OutboundCall] = []
+    if ticket.assignee_id is not None and ticket.assignee_id != agent.id:
+        assignee = await uow.agents.get(ticket.assignee_id)
+        blocked = await desk_settings.get(uow, "collision") is CollisionMode.BLOCK
+        await queue(uow, presenter.collision(ticket, agent, assignee, blocked=blocked), now)
+        if blocked:
+            return True
+    previous = await uow.messages.last_agent_reply(ticket.id)  # type: ignore[arg-type]
+    window = await desk_settings.get(uow, "double_reply_window")
+    if (
+        previous is not None
+        and previous.author_agent_id not in (None, agent.id)
+        and sent_at - previous.sent_at <= window
+    ):
+        other = await uow.agents.get(previous.author_agent_id)  # type: ignore[arg-type]
+        if other is not None:
+            calls += presenter.double_reply(ticket, other, agent)
+    await queue(uow, calls, now)
+    return False
 
 
 async def agent_edited(
@@ -460,12 +594,6 @@ async def status_follows(
     await uow.commit()
 
 
-async def claim(
-    uow: AbstractUnitOfWork, presenter: Presenter, agent: Agent, ticket: Ticket, now: datetime
-) -> bool:
-    return await assign(uow, presenter, agent, ticket, agent, now)
-
-
 async def assign(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
@@ -474,7 +602,10 @@ async def assign(
     assignee: Agent | None,
     now: datetime,
 ) -> bool:
+    """``/assign``: the new assignee hears about it unless they assigned themselves."""
     changed = ticket.assign(assignee.id if assignee else None, Actor.agent(actor.id), now)
+    if changed and assignee is not None and assignee.id != actor.id:
+        await queue(uow, presenter.assigned_to_you(ticket, assignee, actor), now)
     return await _card_follows(uow, presenter, ticket, changed, now)
 
 
@@ -499,6 +630,8 @@ async def set_team(
     now: datetime,
 ) -> bool:
     changed = ticket.set_team(team.id if team else None, Actor.agent(agent.id), now)
+    if changed:
+        await assignment.auto_assign(uow, presenter, ticket, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 
 
@@ -514,6 +647,7 @@ async def set_category(
     if changed and category.team_id is not None:
         # The team follows the category; an agent can still move the ticket afterwards.
         ticket.set_team(category.team_id, Actor.agent(agent.id), now)
+        await assignment.auto_assign(uow, presenter, ticket, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 
 

@@ -61,3 +61,9 @@ async def queue(uow: AbstractUnitOfWork, calls: list[OutboundCall], now: datetim
     """Put calls into the outbox (they are sent after the transaction commits)."""
     for call in calls:
         await uow.outbox.add(call, now)
+
+
+async def tell(uow: AbstractUnitOfWork, calls: list[OutboundCall], now: datetime) -> None:
+    """Queue an answer that goes with what was just done (or with nothing) and commit."""
+    await queue(uow, calls, now)
+    await uow.commit()

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
+from bot.services import assignment, tools
+from bot.services.auth import require_agent
 from bot.services.conversation import (
     DeskConfig,
     Incoming,
@@ -14,9 +16,8 @@ from bot.services.conversation import (
     agent_message,
     assign,
     change_status,
-    claim,
     load_ticket,
-    require_agent,
+    send_canned,
     set_category,
     set_priority,
     set_team,
@@ -49,6 +50,10 @@ TICKET_COMMANDS = (
     "reopen",
     "resolve",
     "history",
+    "tag",
+    "untag",
+    "merge",
+    "c",
 )
 
 
@@ -130,6 +135,17 @@ async def ticket_command(
     if name == "history":
         await _history(uow, presenter, ticket, now)
         return False
+    if name in ("tag", "untag"):
+        return bool(
+            await tools.tag(uow, presenter, agent, ticket, arg, now, remove=name == "untag")
+        )
+    if name == "merge":
+        await tools.merge(uow, presenter, agent, ticket, arg, now)
+        return True
+    if name == "c":
+        if not arg:
+            raise InvalidInput("key", "", "usage: /c <key>; /canned list shows the keys")
+        return await send_canned(uow, presenter, config, agent, ticket, arg, now) is not None
     raise InvalidInput("command", name, "unknown ticket command")
 
 
@@ -169,7 +185,8 @@ async def _team(uow: AbstractUnitOfWork, arg: str) -> Team | None:
 async def _history(
     uow: AbstractUnitOfWork, presenter: Presenter, ticket: Ticket, now: datetime
 ) -> None:
-    events = list(await uow.events.for_ticket(ticket.id))  # type: ignore[arg-type]
+    merged = await uow.events.merged_into(ticket.id)  # type: ignore[arg-type]
+    events = list(await uow.events.for_tickets([ticket.id, *merged]))  # type: ignore[list-item]
     names = {a.id: a.name for a in await uow.agents.list(active_only=False) if a.id is not None}
     await queue(uow, presenter.history(ticket, events, names), now)
     await uow.commit()
@@ -179,15 +196,20 @@ async def card_button(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
     user_agent: Agent,
+    config: DeskConfig,
     ticket_id: int,
     action: str,
     value: str,
     now: datetime,
 ) -> bool:
     """A button on a ticket card; returns whether the ticket changed."""
-    ticket = await load_ticket(uow, ticket_id)
     if action == "claim":
-        return await claim(uow, presenter, user_agent, ticket, now)
+        return await assignment.claim(uow, presenter, user_agent, ticket_id, now)
+    ticket = await load_ticket(uow, ticket_id)
+    if action == "canned":
+        return (
+            await send_canned(uow, presenter, config, user_agent, ticket, value, now) is not None
+        )
     if action == "menu":
         teams = await uow.teams.list()
         categories = await uow.categories.list()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.services.conversation import require_agent
+from bot.services.auth import require_agent
 from bot.services.ports import TelegramUser
 from models import Role
 from models.delivery import InboxStatus, OutboundCall

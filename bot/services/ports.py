@@ -8,6 +8,7 @@ from typing import Protocol
 
 from models import (
     Agent,
+    CannedAnswer,
     Category,
     Customer,
     Rating,
@@ -146,3 +147,52 @@ class Presenter(Protocol):
         assignee: Agent | None,
         supervisors: list[Agent],
     ) -> list[OutboundCall]: ...
+
+    # -- agents' tools -------------------------------------------------------------------------
+
+    def assigned_to_you(
+        self, ticket: Ticket, agent: Agent, by: Agent | None
+    ) -> list[OutboundCall]: ...
+
+    def availability(
+        self, chat_id: int, thread_id: int | None, agent: Agent
+    ) -> list[OutboundCall]: ...
+
+    def collision(
+        self, ticket: Ticket, agent: Agent, assignee: Agent | None, *, blocked: bool
+    ) -> list[OutboundCall]: ...
+
+    def double_reply(self, ticket: Ticket, first: Agent, second: Agent) -> list[OutboundCall]: ...
+
+    def canned_to_customer(
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        message: TicketMessage,
+        agent: Agent,
+        key: str,
+    ) -> list[OutboundCall]: ...
+
+    def auto_answered(
+        self, ticket: Ticket, customer: Customer, message: TicketMessage
+    ) -> list[OutboundCall]: ...
+
+    def canned_list(
+        self, chat_id: int, thread_id: int | None, answers: list[CannedAnswer]
+    ) -> list[OutboundCall]: ...
+
+    def canned_changed(
+        self, chat_id: int, thread_id: int | None, key: str, removed: int | None
+    ) -> list[OutboundCall]: ...
+
+    def merged(
+        self, ticket: Ticket, target: Ticket, customer: Customer, moved: int, *, reopened: bool
+    ) -> list[OutboundCall]: ...
+
+    def ban_changed(
+        self, chat_id: int, thread_id: int | None, customer: Customer, agent: Agent
+    ) -> list[OutboundCall]: ...
+
+    def banned_notice(self, customer: Customer) -> list[OutboundCall]: ...
+
+    def slow_down(self, customer: Customer) -> list[OutboundCall]: ...

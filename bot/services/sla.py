@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from bot.services.conversation import require_agent
+from bot.services.auth import require_agent
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import Actor, Agent, InvalidInput, Priority, Role, Ticket, TicketEvent

@@ -1,0 +1,298 @@
+"""Agents' tools in their group (and in a private chat with the bot): availability, queues,
+ticket links, canned answers, teams, bans and the desk's runtime settings."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.adapters.labels import strategy_label
+from bot.adapters.presenter import Presenter
+from bot.callbacks import QueueCb
+from bot.filters import HasRole
+from bot.handlers.common import answer, incoming, telegram_user
+from bot.services import assignment, canned, desk_settings, teams, tools
+from bot.services.auth import require_agent
+from bot.services.conversation import DeskConfig, ticket_for_agent_message
+from bot.services.customers import tell
+from bot.services.ports import Clock, TelegramUser
+from bot.texts import SUPPORTED_LANGUAGES
+from models import Role
+from storage import AbstractUnitOfWork
+
+
+def _where(message: Message) -> tuple[int, int | None]:
+    return message.chat.id, message.message_thread_id if message.is_topic_message else None
+
+
+def _replied_user(message: Message) -> TelegramUser | None:
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.is_bot:
+        return None
+    if replied.forum_topic_created:
+        return None
+    return telegram_user(replied.from_user)
+
+
+async def on_availability(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/away`` and ``/back``."""
+    assert message.from_user is not None
+    chat, thread = _where(message)
+    await assignment.set_away(
+        uow,
+        presenter,
+        telegram_user(message.from_user),
+        command.command == "away",
+        chat,
+        thread,
+        clock.now(),
+    )
+
+
+async def on_queue(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/queue [mine|unassigned|overdue|notsure|team <t>|tag <t>|all]``."""
+    assert message.from_user is not None
+    request = await tools.parse_queue(uow, command.args or "")
+    chat, thread = _where(message)
+    await _show_queue(uow, presenter, message, request, chat, thread, None, clock)
+
+
+async def on_queue_page(
+    callback: CallbackQuery,
+    callback_data: QueueCb,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """A page button under a queue listing: the same message shows the other page."""
+    message = callback.message
+    if not isinstance(message, Message):
+        await answer(callback, _("This button no longer works."), alert=True)
+        return
+    request = tools.QueueRequest(callback_data.k, callback_data.a, callback_data.p)
+    chat, thread = _where(message)
+    await _show_queue(
+        uow,
+        presenter,
+        callback,
+        request,
+        chat,
+        thread,
+        message.message_id,
+        clock,
+    )
+    await answer(callback)
+
+
+async def _show_queue(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    source: Message | CallbackQuery,
+    request: tools.QueueRequest,
+    chat: int,
+    thread: int | None,
+    edit: int | None,
+    clock: Clock,
+) -> None:
+    assert source.from_user is not None
+    page = await tools.queue_page(uow, telegram_user(source.from_user), request)
+    r = page.request
+    previous = QueueCb(k=r.kind, a=r.arg, p=r.page - 1) if r.page > 0 else None
+    following = QueueCb(k=r.kind, a=r.arg, p=r.page + 1) if r.page + 1 < page.pages else None
+    calls = presenter.queue_page(
+        chat,
+        thread,
+        page.title,
+        page.tickets,
+        page.total,
+        r.page,
+        page.pages,
+        page.assignees,
+        (previous, following),
+        edit,
+    )
+    await tell(uow, calls, clock.now())
+
+
+async def on_ticket(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/ticket <number>``: a link to the ticket's topic."""
+    assert message.from_user is not None
+    ticket = await tools.find_ticket(uow, telegram_user(message.from_user), command.args or "")
+    chat, thread = _where(message)
+    await tell(uow, presenter.ticket_link(chat, thread, ticket), clock.now())
+
+
+async def on_canned(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    desk_config: DeskConfig,
+    clock: Clock,
+) -> None:
+    """``/canned add|list|del``."""
+    assert message.from_user is not None
+    replied = message.reply_to_message
+    replied_text = None
+    if replied is not None and not replied.forum_topic_created:
+        replied_text = replied.text or replied.caption
+    args = (message.text or "").partition(" ")[2] if message.text else ""
+    result = await canned.canned_command(
+        uow,
+        telegram_user(message.from_user),
+        args or (command.args or ""),
+        replied_text,
+        desk_config.default_language,
+        list(SUPPORTED_LANGUAGES),
+        clock.now(),
+    )
+    chat, thread = _where(message)
+    if isinstance(result, list):
+        calls = presenter.canned_list(chat, thread, result)
+    else:
+        removed = result.count if result.action == "removed" else None
+        calls = presenter.canned_changed(chat, thread, result.key, removed)
+    await tell(uow, calls, clock.now())
+
+
+async def on_autoanswer(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/autoanswer <category> <key> [threshold]`` or ``/autoanswer <category> off``."""
+    assert message.from_user is not None
+    category, key, threshold = await canned.set_auto_answer(
+        uow, telegram_user(message.from_user), command.args or ""
+    )
+    if key is None:
+        text = _("Category “{category}” no longer answers automatically.")
+    else:
+        text = _(
+            "Category “{category}” answers new tickets with “{key}” when triage is at least "
+            "{threshold:.0%} sure."
+        )
+    chat, thread = _where(message)
+    line = text.format(category=escape(category), key=escape(key or ""), threshold=threshold or 0)
+    await tell(uow, presenter.said(chat, thread, [line]), clock.now())
+
+
+async def on_team(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/teams list|add|rename|remove|join|leave|strategy``."""
+    assert message.from_user is not None
+    done, views = await teams.team_command(
+        uow, telegram_user(message.from_user), command.args or "", _replied_user(message)
+    )
+    lines = []
+    if done.startswith("removed:") and done != "removed:":
+        lines.append(
+            _("Team removed; these categories have no team now: {keys}").format(
+                keys=escape(done.partition(":")[2])
+            )
+        )
+    elif done != "list":
+        lines.append(_("Done."))
+    lines.append(
+        "<b>" + _("Teams") + "</b>" if views else escape(_("No teams yet: /teams add <name>"))
+    )
+    for view in views:
+        members = ", ".join(escape(a.name) for a in view.members) or "—"
+        lines.append(
+            f"<b>{escape(view.team.name)}</b> · {strategy_label(view.team.strategy)}\n  {members}"
+        )
+    chat, thread = _where(message)
+    await tell(uow, presenter.said(chat, thread, lines), clock.now())
+
+
+async def on_ban(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    desk_config: DeskConfig,
+    clock: Clock,
+) -> None:
+    """``/ban [telegram id] <reason>`` and ``/unban [telegram id]``."""
+    ticket = await ticket_for_agent_message(uow, desk_config, incoming(message))
+    chat, thread = _where(message)
+    assert message.from_user is not None
+    await tools.ban(
+        uow,
+        presenter,
+        telegram_user(message.from_user),
+        ticket,
+        command.args or "",
+        chat,
+        thread,
+        clock.now(),
+        banned=command.command == "ban",
+    )
+
+
+async def on_set(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/set <name> <value>`` and ``/settings``."""
+    assert message.from_user is not None
+    user = telegram_user(message.from_user)
+    lines = []
+    if command.command == "set":
+        setting, value = await desk_settings.change(uow, user, command.args or "", clock.now())
+        lines.append(_("{name} is now {value}.").format(name=setting.name, value=escape(value)))
+    else:
+        await require_agent(uow, user, Role.ADMIN)
+    lines.append("<b>" + _("Settings") + "</b> " + escape(_("(change with /set <name> <value>)")))
+    for setting, value in await desk_settings.current(uow):
+        lines.append(f"<code>{setting.name}</code> = {escape(value)} — {escape(setting.help)}")
+    chat, thread = _where(message)
+    await tell(uow, presenter.said(chat, thread, lines), clock.now())
+
+
+def build_router(agent_chat_id: int | None) -> Router:
+    router = Router(name=__name__)
+    agent = HasRole(Role.AGENT)
+    router.message.register(on_availability, Command("away", "back"), agent)
+    router.message.register(on_queue, Command("queue"), agent)
+    router.message.register(on_ticket, Command("ticket"), agent)
+    router.message.register(on_canned, Command("canned"), agent)
+    router.message.register(on_team, Command("teams"), agent)
+    router.message.register(on_autoanswer, Command("autoanswer"), agent)
+    router.message.register(on_set, Command("set", "settings"), agent)
+    if agent_chat_id is not None:
+        router.message.register(on_ban, Command("ban", "unban"), F.chat.id == agent_chat_id, agent)
+    router.callback_query.register(on_queue_page, QueueCb.filter(), agent)
+    return router

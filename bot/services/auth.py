@@ -1,0 +1,20 @@
+"""Who may do what: the agent registry decides."""
+
+from __future__ import annotations
+
+from bot.services.ports import TelegramUser
+from models import Agent, NotAllowed, Role
+from storage import AbstractUnitOfWork
+
+
+async def require_agent(
+    uow: AbstractUnitOfWork, user: TelegramUser, needed: Role = Role.AGENT
+) -> Agent:
+    """The registered, active agent behind ``user`` with at least the ``needed`` role."""
+    agent = await uow.agents.by_telegram_id(user.id)
+    if agent is None or not agent.can(needed):
+        raise NotAllowed(f"requires role {needed}")
+    # Keep the registry's names fresh: admins from the settings start with their id as name.
+    agent.name = " ".join(p for p in (user.first_name, user.last_name) if p)
+    agent.username = user.username
+    return agent

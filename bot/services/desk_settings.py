@@ -1,0 +1,115 @@
+"""Settings admins change at run time (``/set``, ``/settings``), kept in the database.
+
+Each setting has a parser that refuses bad values with a clear reason, and a default used until
+an admin sets it. Environment settings stay for what the process needs before it can read the
+database (token, URLs); what a help desk team tunes while working lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.services.auth import require_agent
+from bot.services.ports import TelegramUser
+from models import CollisionMode, InvalidInput, Role
+from models.sla import parse_duration
+from storage import AbstractUnitOfWork
+
+_PREFIX = "setting:"
+
+
+def _collision(text: str) -> CollisionMode:
+    try:
+        return CollisionMode(text.strip().lower())
+    except ValueError:
+        raise InvalidInput("collision", text, "expected warn or block") from None
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        value = parse_duration(text)
+    except ValueError:
+        raise InvalidInput("duration", text, "use e.g. 2m, 1h or 1h30m") from None
+    if value > timedelta(days=1):
+        raise InvalidInput("duration", text, "at most one day")
+    return value
+
+
+def _per_minute(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 1000:
+        raise InvalidInput("limit", text, "a whole number of messages from 1 to 1000")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class RuntimeSetting:
+    name: str
+    parse: Callable[[str], Any]
+    default: str
+    help: str
+
+
+SETTINGS = {
+    s.name: s
+    for s in [
+        RuntimeSetting(
+            "collision",
+            _collision,
+            "warn",
+            "an agent answering someone else's ticket: warn (sent, with a warning) or block",
+        ),
+        RuntimeSetting(
+            "double_reply_window",
+            _duration,
+            "2m",
+            "two agents answering the same ticket within this time are flagged",
+        ),
+        RuntimeSetting(
+            "flood_per_minute",
+            _per_minute,
+            "20",
+            "messages a customer may send per minute before being asked to slow down",
+        ),
+    ]
+}
+
+
+async def get(uow: AbstractUnitOfWork, name: str) -> Any:
+    """The parsed current value of a setting (its default until an admin sets it)."""
+    setting = SETTINGS[name]
+    stored = await uow.desk_settings.get(_PREFIX + name)
+    if stored is not None:
+        try:
+            return setting.parse(stored)
+        except InvalidInput:
+            pass  # a value stored by an older version that no longer parses: use the default
+    return setting.parse(setting.default)
+
+
+async def current(uow: AbstractUnitOfWork) -> list[tuple[RuntimeSetting, str]]:
+    """Every setting with its current value as text."""
+    values = []
+    for setting in SETTINGS.values():
+        stored = await uow.desk_settings.get(_PREFIX + setting.name)
+        values.append((setting, stored if stored is not None else setting.default))
+    return values
+
+
+async def change(
+    uow: AbstractUnitOfWork, actor: TelegramUser, args: str, now: datetime
+) -> tuple[RuntimeSetting, str]:
+    """``/set <name> <value>`` by an admin: validated first, stored only when valid."""
+    await require_agent(uow, actor, Role.ADMIN)
+    name, _, value = args.strip().partition(" ")
+    setting = SETTINGS.get(name.lower())
+    if setting is None:
+        raise InvalidInput("setting", name, "known settings: " + ", ".join(SETTINGS))
+    value = value.strip()
+    if not value:
+        raise InvalidInput(setting.name, "", "give a value: " + setting.help)
+    setting.parse(value)
+    await uow.desk_settings.set(_PREFIX + setting.name, value)
+    return setting, value

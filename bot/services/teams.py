@@ -1,0 +1,129 @@
+"""Admins shape the teams: names, members and how new tickets are assigned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.assignment import parse_strategy
+from bot.services.auth import require_agent
+from bot.services.ports import TelegramUser
+from models import Agent, AssignStrategy, InvalidInput, Role, Team
+from storage import AbstractUnitOfWork
+
+TEAM_USAGE = (
+    "usage: /teams list | add <name> | rename <name> <new name> | remove <name> | "
+    "join <name> [user id] | leave <name> [user id] | strategy <name> manual|round_robin|"
+    "least_open"
+)
+NAME_MAX = 64
+
+
+@dataclass(frozen=True)
+class TeamView:
+    team: Team
+    members: list[Agent]
+
+
+def _name(text: str) -> str:
+    name = " ".join(text.split())
+    if not name or len(name) > NAME_MAX or name.lower() in ("none", "-"):
+        raise InvalidInput("team", text, f"a team name is 1 to {NAME_MAX} characters")
+    return name
+
+
+async def _team(uow: AbstractUnitOfWork, name: str) -> Team:
+    team = await uow.teams.by_name(name)
+    if team is None:
+        names = ", ".join(t.name for t in await uow.teams.list()) or "none yet"
+        raise InvalidInput("team", name, f"unknown team; teams: {names}")
+    return team
+
+
+async def team_command(
+    uow: AbstractUnitOfWork,
+    actor: TelegramUser,
+    args: str,
+    replied_user: TelegramUser | None,
+) -> tuple[str, list[TeamView]]:
+    """``/teams ...``: returns what was done and the teams to show (after the change)."""
+    sub, _, rest = args.strip().partition(" ")
+    sub = sub.lower()
+    rest = rest.strip()
+    if sub in ("", "list"):
+        await require_agent(uow, actor)
+        return "list", await _views(uow)
+    await require_agent(uow, actor, Role.ADMIN)
+    if sub == "add":
+        name = _name(rest)
+        if await uow.teams.by_name(name) is not None:
+            raise InvalidInput("team", name, "exists already")
+        await uow.teams.add(Team(name=name))
+    elif sub == "rename":
+        team, new = await _team_and_rest(uow, rest)
+        new_name = _name(new)
+        other = await uow.teams.by_name(new_name)
+        if other is not None and other.id != team.id:
+            raise InvalidInput("team", new_name, "exists already")
+        team.name = new_name
+    elif sub == "remove":
+        team = await _team(uow, rest)
+        in_use = [c.key for c in await uow.categories.list() if c.team_id == team.id]
+        await uow.teams.remove(team)
+        # Tickets and categories of the team keep working without one (the database sets
+        # their team to none); the admin is told which categories lost their team.
+        return "removed:" + ",".join(in_use), await _views(uow)
+    elif sub in ("join", "leave"):
+        team, who = await _team_and_rest(uow, rest, optional=True)
+        agent = await _agent(uow, who, replied_user, actor)
+        if sub == "join" and team.id not in agent.team_ids:
+            agent.team_ids = sorted([*agent.team_ids, team.id])  # type: ignore[list-item]
+        elif sub == "leave":
+            agent.team_ids = [t for t in agent.team_ids if t != team.id]
+    elif sub == "strategy":
+        team, value = await _team_and_rest(uow, rest)
+        team.strategy = parse_strategy(value)
+    else:
+        raise InvalidInput("command", sub, TEAM_USAGE)
+    await uow.commit()
+    return sub, await _views(uow)
+
+
+async def _team_and_rest(
+    uow: AbstractUnitOfWork, text: str, *, optional: bool = False
+) -> tuple[Team, str]:
+    """A team name that may have spaces, followed by one more argument: the longest known
+    team name at the start wins."""
+    words = text.split()
+    for cut in range(len(words), 0, -1):
+        team = await uow.teams.by_name(" ".join(words[:cut]))
+        if team is not None:
+            rest = " ".join(words[cut:])
+            if not rest and not optional:
+                raise InvalidInput("value", text, TEAM_USAGE)
+            return team, rest
+    return await _team(uow, text), ""
+
+
+async def _agent(
+    uow: AbstractUnitOfWork, who: str, replied: TelegramUser | None, actor: TelegramUser
+) -> Agent:
+    if who.lstrip("-").isdigit():
+        agent = await uow.agents.by_telegram_id(int(who))
+    elif who:
+        agent = await uow.agents.by_username(who)
+    else:
+        agent = await uow.agents.by_telegram_id((replied or actor).id)
+    if agent is None or not agent.active:
+        raise InvalidInput("agent", who or "?", "is not a registered agent")
+    return agent
+
+
+async def _views(uow: AbstractUnitOfWork) -> list[TeamView]:
+    agents = await uow.agents.list()
+    return [
+        TeamView(team, [a for a in agents if team.id in a.team_ids])
+        for team in await uow.teams.list()
+    ]
+
+
+__all__ = ["TEAM_USAGE", "AssignStrategy", "TeamView", "team_command"]

@@ -1,0 +1,215 @@
+"""Agents' tools beyond the conversation: queues, ticket links, tags, merges, bans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.logs import get_logger
+from bot.services.auth import require_agent
+from bot.services.customers import queue
+from bot.services.ports import Presenter, TelegramUser
+from models import (
+    Actor,
+    Agent,
+    Customer,
+    InvalidInput,
+    Role,
+    Ticket,
+    TicketNotFound,
+    parse_tags,
+)
+from storage import AbstractUnitOfWork
+
+log = get_logger(__name__)
+
+QUEUE_PAGE = 10
+QUEUE_KINDS = ("mine", "unassigned", "overdue", "notsure", "team", "tag", "all")
+QUEUE_USAGE = "usage: /queue [mine|unassigned|overdue|notsure|team <name>|tag <tag>|all]"
+
+
+@dataclass(frozen=True)
+class QueueRequest:
+    """What a ``/queue`` lists: a kind, its argument (team id or tag), a page."""
+
+    kind: str = "all"
+    arg: str = ""
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    request: QueueRequest
+    title: str
+    tickets: list[Ticket]
+    total: int
+    assignees: dict[int, str]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // QUEUE_PAGE))
+
+
+async def parse_queue(uow: AbstractUnitOfWork, args: str) -> QueueRequest:
+    """``/queue`` arguments as typed; a team is given by name and kept by id."""
+    kind, _, rest = args.strip().partition(" ")
+    kind = kind.lower() or "all"
+    rest = rest.strip()
+    if kind not in QUEUE_KINDS:
+        raise InvalidInput("queue", kind, QUEUE_USAGE)
+    if kind == "team":
+        team = await uow.teams.by_name(rest) if rest else None
+        if team is None:
+            names = ", ".join(t.name for t in await uow.teams.list()) or "none yet"
+            raise InvalidInput("team", rest, f"unknown team; teams: {names}")
+        return QueueRequest(kind, str(team.id))
+    if kind == "tag":
+        tags = parse_tags(rest)
+        return QueueRequest(kind, tags[0])
+    return QueueRequest(kind)
+
+
+async def queue_page(
+    uow: AbstractUnitOfWork, user: TelegramUser, request: QueueRequest
+) -> QueuePage:
+    """One page of active tickets for a queue, most urgent first."""
+    agent = await require_agent(uow, user)
+    filters: dict[str, object] = {}
+    title = request.kind
+    if request.kind == "mine":
+        filters["assignee_id"] = agent.id
+    elif request.kind == "unassigned":
+        filters["unassigned"] = True
+    elif request.kind == "overdue":
+        filters["breached"] = True
+    elif request.kind == "notsure":
+        filters["not_sure"] = True
+    elif request.kind == "team":
+        team = await uow.teams.get(int(request.arg)) if request.arg.isdigit() else None
+        if team is None:
+            raise InvalidInput("team", request.arg, "this team no longer exists")
+        filters["team_id"] = team.id
+        title = f"team {team.name}"
+    elif request.kind == "tag":
+        filters["tag"] = request.arg
+        title = f"#{request.arg}"
+    page = max(0, request.page)
+    tickets, total = await uow.tickets.queue(
+        offset=page * QUEUE_PAGE,
+        limit=QUEUE_PAGE,
+        **filters,  # type: ignore[arg-type]
+    )
+    names = {a.id: a.name for a in await uow.agents.list(active_only=False) if a.id is not None}
+    return QueuePage(QueueRequest(request.kind, request.arg, page), title, tickets, total, names)
+
+
+async def find_ticket(uow: AbstractUnitOfWork, user: TelegramUser, number: str) -> Ticket:
+    """``/ticket <number>``: a ticket by its number (``#`` optional)."""
+    await require_agent(uow, user)
+    digits = number.strip().removeprefix("#")
+    if not digits.isdigit():
+        raise InvalidInput("number", number, "give a ticket number, like /ticket 42")
+    ticket = await uow.tickets.by_number(int(digits))
+    if ticket is None:
+        raise TicketNotFound(digits)
+    return ticket
+
+
+async def tag(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    agent: Agent,
+    ticket: Ticket,
+    args: str,
+    now: datetime,
+    *,
+    remove: bool = False,
+) -> list[str]:
+    """``/tag`` and ``/untag``: returns the tags that changed."""
+    tags = parse_tags(args)
+    actor = Actor.agent(agent.id)
+    changed = ticket.remove_tags(tags, actor, now) if remove else ticket.add_tags(tags, actor, now)
+    if changed:
+        await queue(uow, presenter.card_changed(ticket), now)
+        await uow.commit()
+    return changed
+
+
+async def merge(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    agent: Agent,
+    ticket: Ticket,
+    args: str,
+    now: datetime,
+) -> Ticket:
+    """``/merge <number>``: this ticket goes into another one of the same customer.
+
+    Its messages move to the target (so the target's history is the whole conversation), the
+    customer is told, this ticket is closed as merged and its topic closed with a link.
+    """
+    digits = args.strip().removeprefix("#")
+    if not digits.isdigit():
+        raise InvalidInput("number", args, "usage: /merge <ticket number to merge this one into>")
+    target = await uow.tickets.by_number(int(digits))
+    if target is None:
+        raise TicketNotFound(digits)
+    target_was_active = target.is_active
+    ticket.merge_into(target, Actor.agent(agent.id), now)
+    moved = await uow.messages.move(ticket.id, target.id)  # type: ignore[arg-type]
+    customer = await uow.customers.get(ticket.customer_id)
+    assert customer is not None
+    calls = presenter.merged(
+        ticket, target, customer, moved, reopened=target.is_active and not target_was_active
+    )
+    await queue(uow, calls + presenter.card_changed(ticket) + presenter.card_changed(target), now)
+    await uow.commit()
+    log.info("tickets merged", ticket=ticket.number, into=target.number, agent=agent.id)
+    return target
+
+
+async def ban(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    user: TelegramUser,
+    ticket: Ticket | None,
+    args: str,
+    chat_id: int,
+    thread_id: int | None,
+    now: datetime,
+    *,
+    banned: bool,
+) -> Customer:
+    """``/ban [reason]`` / ``/unban`` in a ticket's topic, or with a customer's Telegram id.
+
+    Supervisors and admins only; every ban is logged with who and why. A banned customer's
+    messages open no tickets; they are told so (at most once per flood window).
+    """
+    agent = await require_agent(uow, user, Role.SUPERVISOR)
+    first, _, rest = args.strip().partition(" ")
+    customer: Customer | None = None
+    reason = args.strip()
+    if first.lstrip("-").isdigit():
+        customer = await uow.customers.by_telegram_id(int(first))
+        if customer is None:
+            raise InvalidInput("user", first, "no customer with this Telegram id")
+        reason = rest.strip()
+    elif ticket is not None:
+        customer = await uow.customers.get(ticket.customer_id)
+    if customer is None:
+        raise InvalidInput(
+            "customer", args, "use it in a ticket's topic, or give the customer's Telegram id"
+        )
+    if banned and not reason:
+        raise InvalidInput("reason", "", "say why: /ban <reason>")
+    customer.banned = banned
+    customer.ban_reason = reason[:256] if banned and reason else None
+    await queue(uow, presenter.ban_changed(chat_id, thread_id, customer, agent), now)
+    await uow.commit()
+    log.info(
+        "customer banned" if banned else "customer unbanned",
+        customer=customer.telegram_id,
+        agent=agent.telegram_id,
+        reason=reason,
+    )
+    return customer
