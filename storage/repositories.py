@@ -479,11 +479,11 @@ class MessageRepository(_TrackingRepository[TicketMessage, TicketMessageRecord])
             update(TicketMessageRecord)
             .where(TicketMessageRecord.ticket_id == from_ticket)
             .values(ticket_id=to_ticket)
-            .execution_options(synchronize_session="fetch")
+            .execution_options(synchronize_session=False)
         )
         for message, record in self._seen.values():
-            if message.ticket_id == from_ticket:
-                message.ticket_id = record.ticket_id
+            if message.ticket_id == from_ticket:  # keep loaded copies in step with the rows
+                message.ticket_id = record.ticket_id = to_ticket
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
