@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from models import TicketEvent
 from storage.db import make_session_factory
 from storage.delivery import InboxRepository, OutboxRepository
+from storage.reports import ExportRepository, ReportRepository
 from storage.repositories import (
     AgentRepository,
     CategoryRepository,
@@ -43,6 +44,8 @@ class AbstractUnitOfWork(abc.ABC):
     desk_settings: DeskSettings
     sla_notices: SlaNoticeRepository
     ratings: RatingRepository
+    reports: ReportRepository
+    exports: ExportRepository
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -106,6 +109,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.desk_settings = DeskSettings(session)
         self.sla_notices = SlaNoticeRepository(session)
         self.ratings = RatingRepository(session)
+        self.reports = ReportRepository(session)
+        self.exports = ExportRepository(session)
         return self
 
     async def __aexit__(
