@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from models import EventKind, Rating, Ticket, TicketEvent, TicketMessage, TicketStatus
 from models.stats import TicketHistory
@@ -96,7 +97,7 @@ class ReportRepository:
 
     async def agent_names(self) -> dict[int, str]:
         rows = await self.session.execute(select(AgentRecord.id, AgentRecord.name))
-        return dict(rows)
+        return {int(row.id): str(row.name) for row in rows}
 
 
 class ExportRepository:
@@ -105,7 +106,7 @@ class ExportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _stream(self, stmt: Select[Any]) -> AsyncIterator[Any]:
+    async def _stream(self, stmt: Executable) -> AsyncIterator[Any]:
         result = await self.session.stream(stmt.execution_options(yield_per=STREAM_BATCH))
         async for row in result:
             yield row
