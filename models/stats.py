@@ -101,16 +101,21 @@ class Period:
     def bounds(self, zone: str) -> tuple[datetime, datetime]:
         """``[start, end)`` in UTC: local midnight of the first day to local midnight after the
         last."""
-        tz = ZoneInfo(zone)
-        start = datetime.combine(self.first, time(0), tzinfo=tz)
-        end = datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=tz)
-        return start.astimezone(UTC), end.astimezone(UTC)
+        return local_day_bounds(self.first, self.last, zone)
 
     @property
     def label(self) -> str:
         if self.first == self.last:
             return self.first.isoformat()
         return f"{self.first.isoformat()} – {self.last.isoformat()}"
+
+
+def local_day_bounds(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
+    """Whole local days ``first`` to ``last`` (included) as ``[start, end)`` in UTC."""
+    tz = ZoneInfo(zone)
+    start = datetime.combine(first, time(0), tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 PERIOD_USAGE = "use today, yesterday, week, month, a date YYYY-MM-DD or two dates"
