@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import date, datetime
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -151,6 +153,59 @@ def show_config() -> None:
     settings = settings_or_exit()
     json.dump(settings.masked(), sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def _date_option(name: str, value: str) -> date:
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{name}: expected a date like 2026-03-01, got {value!r}")
+
+
+@app.command("export")
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
+    since: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, in HELPDESK_TIMEZONE).")] = "",
+    until: Annotated[str, typer.Option(help="Last day, included (default: today).")] = "",
+    out: Annotated[Path | None, typer.Option(help="Directory for the files.")] = None,
+) -> None:
+    """Write tickets, messages, events and ratings of a period to DIR as CSV or JSON Lines
+    (columns: see bot/services/export.py). Prints the record counts as JSON."""
+    from bot.services.export import ExportFormat, export_to_dir
+    from models.stats import local_day_bounds
+
+    try:
+        export_format = ExportFormat(fmt.lower())
+    except ValueError:
+        fail(f"--format: expected csv or jsonl, got {fmt!r}")
+    if not since:
+        fail("--since: required (the first day, e.g. 2026-03-01)")
+    if out is None:
+        fail("--out: required (the directory for the files)")
+    settings = settings_or_exit()
+    first = _date_option("--since", since)
+    last = _date_option("--until", until) if until else datetime.now(settings.zone).date()
+    if last < first:
+        fail(f"--until {last} is before --since {first}")
+    if out.exists() and not out.is_dir():
+        fail(f"--out: {out} is not a directory")
+    _migrate(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    start, end = local_day_bounds(first, last, settings.timezone)
+    from storage import make_engine, uow_factory
+
+    async def _run() -> dict[str, int]:
+        engine = make_engine(settings.database_url)
+        try:
+            async with uow_factory(engine)(readonly=True) as uow:
+                return await export_to_dir(uow, out, export_format, start, end)
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(_run())
+    typer.echo(json.dumps({"format": str(export_format), "dir": str(out), **counts}))
 
 
 def triage_retrain() -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from models import TicketEvent
 from storage.db import make_session_factory
 from storage.delivery import InboxRepository, OutboxRepository
+from storage.reports import ExportRepository, ReportRepository
 from storage.repositories import (
     AgentRepository,
     CannedRepository,
@@ -45,6 +46,8 @@ class AbstractUnitOfWork(abc.ABC):
     sla_notices: SlaNoticeRepository
     ratings: RatingRepository
     canned: CannedRepository
+    reports: ReportRepository
+    exports: ExportRepository
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -109,6 +112,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.sla_notices = SlaNoticeRepository(session)
         self.ratings = RatingRepository(session)
         self.canned = CannedRepository(session)
+        self.reports = ReportRepository(session)
+        self.exports = ExportRepository(session)
         return self
 
     async def __aexit__(

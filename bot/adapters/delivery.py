@@ -7,12 +7,14 @@ call has been made by then; these functions look the results up, and store new o
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 
+from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -195,6 +197,15 @@ class DeliveryAdapter:
                 "Please set the category on its card."
             ).format(ticket=number, category=guess, confidence=confidence)
 
+    async def _upload(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        """A file carried in the call itself (``bot.adapters.reports.upload``): sent as a
+        multipart upload."""
+        try:
+            content = base64.b64decode(spec["b64"], validate=True)
+        except (KeyError, ValueError) as exc:
+            raise Unsendable(f"bad upload: {exc}") from None
+        return BufferedInputFile(content, filename=str(spec.get("name") or "file"))
+
     # -- results ------------------------------------------------------------------------------
 
     async def on_sent(
@@ -314,6 +325,7 @@ _REFS: dict[str, Resolver] = {
     "triage_thread": DeliveryAdapter._triage_thread,
     "not_sure_text": DeliveryAdapter._not_sure_text,
     "ticket_button": DeliveryAdapter._ticket_button,
+    "upload": DeliveryAdapter._upload,
 }
 _HOOKS: dict[str, Hook] = {
     "topic": DeliveryAdapter._topic_created,

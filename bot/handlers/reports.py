@@ -1,0 +1,102 @@
+"""Statistics and exports: ``/stats`` for supervisors and admins, ``/export`` for admins.
+
+Both work in the agents' group (answered in the same topic) and in a private chat with the bot.
+In the agents' group, people without the role get a short refusal; in a private chat the
+commands fall through, so a customer typing ``/stats`` is just writing to their ticket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.adapters.presenter import Presenter
+from bot.adapters.reports import ReportRenderer
+from bot.config import Settings
+from bot.filters import HasRole
+from bot.handlers.common import telegram_user
+from bot.services import reports
+from bot.services.ports import Clock, UowFactory
+from models import Role
+from storage import AbstractUnitOfWork
+
+
+def _place(message: Message) -> reports.Place:
+    thread = message.message_thread_id if message.is_topic_message else None
+    return reports.Place(message.chat.id, thread)
+
+
+def _renderer(presenter: Presenter) -> ReportRenderer:
+    return ReportRenderer(presenter.i18n, presenter.default_language)
+
+
+async def on_stats(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    uow_factory: UowFactory,
+    presenter: Presenter,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """``/stats [team <name>] [today|yesterday|week|month|YYYY-MM-DD [YYYY-MM-DD]]``: the
+    summary and the chart, through the outbox."""
+    assert message.from_user is not None
+    await reports.stats(
+        uow,
+        uow_factory,
+        _renderer(presenter),
+        telegram_user(message.from_user),
+        command.args or "",
+        _place(message),
+        settings.timezone,
+        clock.now(),
+    )
+
+
+async def on_export(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    uow_factory: UowFactory,
+    presenter: Presenter,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """``/export [period]``: the period's CSV files as one zip document."""
+    assert message.from_user is not None
+    await reports.export(
+        uow,
+        uow_factory,
+        _renderer(presenter),
+        telegram_user(message.from_user),
+        command.args or "",
+        _place(message),
+        settings.timezone,
+        clock.now(),
+    )
+
+
+async def on_refused(message: Message, command: CommandObject) -> None:
+    """Someone without the role asked in the agents' group: say who may (nothing changed, so
+    the answer goes directly, not through the outbox)."""
+    if command.command == "export":
+        text = _("Only admins can export data.")
+    else:
+        text = _("Only supervisors and admins can see statistics.")
+    with contextlib.suppress(TelegramAPIError):
+        await message.reply(text)
+
+
+def build_router(agent_chat_id: int | None) -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_stats, Command("stats"), HasRole(Role.SUPERVISOR))
+    router.message.register(on_export, Command("export"), HasRole(Role.ADMIN))
+    if agent_chat_id is not None:
+        router.message.register(on_refused, Command("stats", "export"), F.chat.id == agent_chat_id)
+    return router

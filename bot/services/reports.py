@@ -1,0 +1,128 @@
+"""Statistics and exports for supervisors and admins, delivered through the outbox.
+
+Who may ask: ``/stats`` is for supervisors and admins (it ranks agents against each other, which
+is a manager's view, so plain agents do not get it); ``/export`` is for admins (it contains every
+customer message of the period).
+
+The data is read with a separate read-only unit of work (on SQLite it does not hold the write
+lock while a month of history is read), the chart is drawn in a worker thread, and the answer is
+queued in the update's own unit of work like every other Telegram call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.services import sla
+from bot.services.auth import require_agent
+from bot.services.customers import queue
+from bot.services.export import ARCHIVE_MAX_BYTES, ExportTooLarge, export_archive
+from bot.services.ports import TelegramUser, UowFactory
+from models import InvalidInput, Role
+from models.delivery import OutboundCall
+from models.stats import Period, Report, compute_report, parse_period
+from storage import AbstractUnitOfWork
+
+STATS_USAGE = "usage: /stats [team <name>] [today|yesterday|week|month|YYYY-MM-DD [YYYY-MM-DD]]"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the answer goes: the chat (and forum topic) the command came from."""
+
+    chat_id: int
+    thread_id: int | None = None
+
+
+class ReportPresenter(Protocol):
+    """Renders reports into outbox calls (texts, the chart, the archive)."""
+
+    def stats(
+        self, place: Place, report: Report, names: dict[int, str], team: str | None
+    ) -> list[OutboundCall]: ...
+
+    def export(
+        self, place: Place, period: Period, archive: bytes, counts: dict[str, int]
+    ) -> list[OutboundCall]: ...
+
+    def export_too_large(self, place: Place, period: Period, limit: int) -> list[OutboundCall]: ...
+
+
+def period_from(args: str, now: datetime, zone: str) -> Period:
+    try:
+        return parse_period(args, now.astimezone(ZoneInfo(zone)).date())
+    except ValueError as exc:
+        raise InvalidInput("period", args, str(exc)) from None
+
+
+async def stats(
+    uow: AbstractUnitOfWork,
+    reader: UowFactory,
+    presenter: ReportPresenter,
+    user: TelegramUser,
+    args: str,
+    place: Place,
+    zone: str,
+    now: datetime,
+) -> Report:
+    """``/stats [team <name>] [period]``: the summary and the daily chart of a period."""
+    await require_agent(uow, user, Role.SUPERVISOR)
+    words = args.split()
+    team: str | None = None
+    if words[:1] == ["team"]:
+        if len(words) < 2:
+            raise InvalidInput("team", args, STATS_USAGE)
+        found = await uow.teams.by_name(words[1])
+        if found is None:
+            known = ", ".join(t.name for t in await uow.teams.list()) or "none yet"
+            raise InvalidInput("team", words[1], f"unknown team; teams: {known}")
+        team, words = found.name, words[2:]
+    period = period_from(" ".join(words), now, zone)
+    start, end = period.bounds(zone)
+    async with reader(readonly=True) as read:
+        config = await sla.load_config(read, zone)
+        histories = await read.reports.histories(start, end)
+        names = await read.reports.agent_names()
+    if team is not None:
+        histories = [h for h in histories if h.team == team]
+    report = compute_report(histories, period, config, zone)
+    calls = await asyncio.to_thread(presenter.stats, place, report, names, team)
+    await queue(uow, calls, now)
+    await uow.commit()
+    return report
+
+
+async def export(
+    uow: AbstractUnitOfWork,
+    reader: UowFactory,
+    presenter: ReportPresenter,
+    user: TelegramUser,
+    args: str,
+    place: Place,
+    zone: str,
+    now: datetime,
+    *,
+    max_bytes: int = ARCHIVE_MAX_BYTES,
+) -> int:
+    """``/export [period]``: the period's CSV files in one zip archive, as a document.
+
+    Returns the archive's size (0 when it was too large and only a note was sent)."""
+    await require_agent(uow, user, Role.ADMIN)
+    period = period_from(args, now, zone)
+    start, end = period.bounds(zone)
+    try:
+        async with reader(readonly=True) as read:
+            archive, counts = await export_archive(read, start, end, max_bytes=max_bytes)
+    except ExportTooLarge:
+        calls = presenter.export_too_large(place, period, max_bytes)
+        size = 0
+    else:
+        calls = presenter.export(place, period, archive, counts)
+        size = len(archive)
+    await queue(uow, calls, now)
+    await uow.commit()
+    return size

@@ -1,0 +1,163 @@
+"""Read-only queries for managers: statistics of a period, and exports streamed row by row."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
+
+from models import EventKind, Rating, Ticket, TicketEvent, TicketMessage, TicketStatus
+from models.stats import TicketHistory
+from storage import mappers
+from storage.orm import (
+    AgentRecord,
+    RatingRecord,
+    TeamRecord,
+    TicketEventRecord,
+    TicketMessageRecord,
+    TicketRecord,
+)
+
+#: The events the statistics read (status history, triage verdicts, corrections).
+STATS_EVENT_KINDS = [
+    str(EventKind.STATUS_CHANGED),
+    str(EventKind.TRIAGED),
+    str(EventKind.CATEGORY_CHANGED),
+]
+_ACTIVE = [str(s) for s in TicketStatus if s.is_active]
+#: Rows fetched per round trip when streaming an export.
+STREAM_BATCH = 500
+
+
+class ReportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _relevant_ids(self, start: datetime, end: datetime) -> Select[Any]:
+        """Tickets a report of ``[start, end)`` needs: created before the end and either still
+        active, changed since the start (every status change moves ``updated_at``), or rated in
+        the period. A superset of those created, resolved, active at the end or rated."""
+        rated = select(RatingRecord.ticket_id).where(
+            RatingRecord.rated_at >= start, RatingRecord.rated_at < end
+        )
+        return select(TicketRecord.id).where(
+            TicketRecord.created_at < end,
+            or_(
+                TicketRecord.status.in_(_ACTIVE),
+                TicketRecord.updated_at >= start,
+                TicketRecord.id.in_(rated),
+            ),
+        )
+
+    async def histories(self, start: datetime, end: datetime) -> list[TicketHistory]:
+        """What :func:`models.stats.compute_report` needs for ``[start, end)``, in three queries
+        (tickets with team names, their events up to the end, their ratings)."""
+        ids = self._relevant_ids(start, end)
+        rows = await self.session.execute(
+            select(TicketRecord, TeamRecord.name)
+            .outerjoin(TeamRecord, TeamRecord.id == TicketRecord.team_id)
+            .where(TicketRecord.id.in_(ids))
+            .order_by(TicketRecord.id)
+        )
+        tickets = [(mappers.ticket_from(record), team) for record, team in rows]
+        events: dict[int, list[TicketEvent]] = {}
+        for record in (
+            await self.session.execute(
+                select(TicketEventRecord)
+                .where(
+                    TicketEventRecord.ticket_id.in_(ids),
+                    TicketEventRecord.kind.in_(STATS_EVENT_KINDS),
+                    TicketEventRecord.at < end,
+                )
+                .order_by(TicketEventRecord.ticket_id, TicketEventRecord.id)
+            )
+        ).scalars():
+            events.setdefault(record.ticket_id, []).append(mappers.event_from(record))
+        ratings = {
+            r.ticket_id: mappers.rating_from(r)
+            for r in (
+                await self.session.execute(
+                    select(RatingRecord).where(RatingRecord.ticket_id.in_(ids))
+                )
+            ).scalars()
+        }
+        return [
+            TicketHistory(
+                ticket=ticket,
+                events=tuple(events.get(ticket.id or 0, ())),
+                team=team,
+                rating=ratings.get(ticket.id or 0),
+            )
+            for ticket, team in tickets
+        ]
+
+    async def agent_names(self) -> dict[int, str]:
+        rows = await self.session.execute(select(AgentRecord.id, AgentRecord.name))
+        return {int(row.id): str(row.name) for row in rows}
+
+
+class ExportRepository:
+    """Everything of a period, streamed (server-side cursors on PostgreSQL), oldest first."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _stream(self, stmt: Executable) -> AsyncIterator[Any]:
+        result = await self.session.stream(stmt.execution_options(yield_per=STREAM_BATCH))
+        async for row in result:
+            yield row
+
+    async def tickets(
+        self, start: datetime, end: datetime
+    ) -> AsyncIterator[tuple[Ticket, str | None, str | None]]:
+        """Tickets created in ``[start, end)`` with their team's and assignee's names."""
+        stmt = (
+            select(TicketRecord, TeamRecord.name, AgentRecord.name)
+            .outerjoin(TeamRecord, TeamRecord.id == TicketRecord.team_id)
+            .outerjoin(AgentRecord, AgentRecord.id == TicketRecord.assignee_id)
+            .where(TicketRecord.created_at >= start, TicketRecord.created_at < end)
+            .order_by(TicketRecord.id)
+        )
+        async for record, team, assignee in self._stream(stmt):
+            yield mappers.ticket_from(record), team, assignee
+
+    async def messages(
+        self, start: datetime, end: datetime
+    ) -> AsyncIterator[tuple[int, TicketMessage]]:
+        """Messages sent in ``[start, end)``, with their ticket's number."""
+        stmt = (
+            select(TicketMessageRecord, TicketRecord.number)
+            .join(TicketRecord, TicketRecord.id == TicketMessageRecord.ticket_id)
+            .where(TicketMessageRecord.sent_at >= start, TicketMessageRecord.sent_at < end)
+            .order_by(TicketMessageRecord.id)
+        )
+        async for record, number in self._stream(stmt):
+            yield number, mappers.message_from(record)
+
+    async def events(
+        self, start: datetime, end: datetime
+    ) -> AsyncIterator[tuple[int, TicketEvent]]:
+        """Ticket events in ``[start, end)``, with their ticket's number."""
+        stmt = (
+            select(TicketEventRecord, TicketRecord.number)
+            .join(TicketRecord, TicketRecord.id == TicketEventRecord.ticket_id)
+            .where(TicketEventRecord.at >= start, TicketEventRecord.at < end)
+            .order_by(TicketEventRecord.id)
+        )
+        async for record, number in self._stream(stmt):
+            yield number, mappers.event_from(record)
+
+    async def ratings(self, start: datetime, end: datetime) -> AsyncIterator[tuple[int, Rating]]:
+        """Ratings given in ``[start, end)``, with their ticket's number."""
+        stmt = (
+            select(RatingRecord, TicketRecord.number)
+            .join(TicketRecord, TicketRecord.id == RatingRecord.ticket_id)
+            .where(RatingRecord.rated_at >= start, RatingRecord.rated_at < end)
+            .order_by(RatingRecord.id)
+        )
+        async for record, number in self._stream(stmt):
+            yield number, mappers.rating_from(record)

@@ -1,0 +1,77 @@
+"""Files queued in the outbox as upload references reach Telegram as multipart uploads.
+
+The call goes the way the sender makes it: JSON params from the outbox, references resolved by
+the delivery adapter, the method validated from the resolved params, then sent, over HTTP
+(``AiohttpSession``) and in-process (``EmulatorSession``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+
+from bot.adapters.delivery import DeliveryAdapter
+from bot.adapters.presenter import Presenter
+from bot.adapters.reports import ReportRenderer, upload
+from bot.runtime.sender import METHODS, Unsendable
+from bot.services.reports import Place
+from bot.texts import make_i18n
+from models.delivery import OutboundCall
+from models.stats import Period
+from tests.support.emulator import BotApiEmulator
+
+
+def adapter() -> DeliveryAdapter:
+    i18n = make_i18n("en")
+    return DeliveryAdapter(i18n, Presenter(i18n, agent_chat_id=-1))
+
+
+async def send(bot: Bot, call: OutboundCall) -> object:
+    stored = json.loads(json.dumps(call.params))  # what the outbox row gives back
+    params = await adapter().resolve(None, OutboundCall(call.chat_id, call.method, stored))  # type: ignore[arg-type]
+    return await bot(METHODS[call.method].model_validate(params))
+
+
+async def test_document_upload(api: tuple[BotApiEmulator, Bot]) -> None:
+    emulator, bot = api
+    ann = emulator.add_user("Ann")
+    content = bytes(range(256)) * 100  # binary, not text
+    i18n = make_i18n("en")
+    I18n.set_current(i18n)
+    renderer = ReportRenderer(i18n)
+    counts = {"tickets": 1, "messages": 2, "events": 3, "ratings": 4}
+    [call] = renderer.export(
+        Place(ann["id"]), Period(date(2026, 3, 2), date(2026, 3, 8)), content, counts
+    )
+    message = await send(bot, call)
+    document = message.document  # type: ignore[attr-defined]
+    assert document.file_name == "helpdesk-2026-03-02-2026-03-08.zip"
+    assert emulator.files[document.file_id].content == content
+    assert "1 tickets, 2 messages" in message.caption  # type: ignore[attr-defined]
+
+
+async def test_photo_upload_in_a_topic(api: tuple[BotApiEmulator, Bot]) -> None:
+    emulator, bot = api
+    group = emulator.add_supergroup("Agents", is_forum=True)
+    thread = (await bot.create_forum_topic(group["id"], "Reports")).message_thread_id
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    params = {
+        "chat_id": group["id"],
+        "photo": upload("stats.png", png),
+        "caption": "week",
+        "message_thread_id": thread,
+    }
+    message = await send(bot, OutboundCall(group["id"], "sendPhoto", params))
+    photo = message.photo[-1]  # type: ignore[attr-defined]
+    assert emulator.files[photo.file_id].content == png
+    assert message.message_thread_id == thread  # type: ignore[attr-defined]
+
+
+async def test_a_broken_reference_is_unsendable() -> None:
+    call = OutboundCall(1, "sendPhoto", {"chat_id": 1, "photo": {"$ref": "upload", "b64": "%%"}})
+    with pytest.raises(Unsendable, match="bad upload"):
+        await adapter().resolve(None, call)  # type: ignore[arg-type]
