@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,7 +31,7 @@ def parse_key(text: str) -> str:
     return key
 
 
-def check_template(text: str) -> str:
+def check_template(text: str, allowed: Collection[str] = tuple(PLACEHOLDERS)) -> str:
     """The body of a canned answer: non-empty, not too long, only known ``{placeholders}``.
 
     A literal brace is written doubled (``{{`` and ``}}``), as in Python's format strings.
@@ -40,7 +41,7 @@ def check_template(text: str) -> str:
         raise InvalidInput("text", text, "the answer is empty")
     if len(body) > TEXT_MAX:
         raise InvalidInput("text", len(body), f"the answer is longer than {TEXT_MAX} characters")
-    known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+    known = ", ".join("{" + p + "}" for p in allowed)
     try:
         fields = [f for _, f, spec, conv in string.Formatter().parse(body) if f is not None]
     except ValueError:
@@ -50,7 +51,7 @@ def check_template(text: str) -> str:
             f"unbalanced braces; write {{{{ and }}}} for literal braces; placeholders: {known}",
         ) from None
     for name in fields:
-        if name not in PLACEHOLDERS:
+        if name not in allowed:
             raise InvalidInput("placeholder", "{" + name + "}", f"unknown; use {known}")
     return body
 

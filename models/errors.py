@@ -27,9 +27,11 @@ class InvalidTransition(DomainError):
 class NotAllowed(DomainError):
     """The actor lacks the role needed for an action."""
 
-    def __init__(self, action: str) -> None:
+    def __init__(self, action: str, role: str | None = None) -> None:
         super().__init__(f"not allowed: {action}")
         self.action = action
+        #: The role that would have been needed, when a lesser one was not enough.
+        self.role = role
 
 
 class InvalidInput(DomainError):

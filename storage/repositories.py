@@ -139,6 +139,11 @@ class CategoryRepository(_TrackingRepository[Category, CategoryRecord]):
     async def list(self) -> list[Category]:
         return await self._many(select(CategoryRecord).order_by(CategoryRecord.key))
 
+    async def remove(self, category: Category) -> None:
+        """Delete a category; tickets keep its key as their category."""
+        self._seen.pop(id(category), None)
+        await self.session.execute(delete(CategoryRecord).where(CategoryRecord.id == category.id))
+
 
 class AgentRepository(_TrackingRepository[Agent, AgentRecord]):
     record_cls = AgentRecord
@@ -565,6 +570,9 @@ class DeskSettings:
         return await self.session.scalar(
             select(DeskSettingRecord.value).where(DeskSettingRecord.key == key)
         )
+
+    async def delete(self, key: str) -> None:
+        await self.session.execute(delete(DeskSettingRecord).where(DeskSettingRecord.key == key))
 
     async def set(self, key: str, value: str) -> None:
         record = await self.session.get(DeskSettingRecord, key)

@@ -153,7 +153,10 @@ class Presenter(ToolsPresenterMixin):
 
     # -- customers -----------------------------------------------------------------------------
 
-    def welcome(self, customer: Customer) -> list[OutboundCall]:
+    def welcome(self, customer: Customer, custom: str | None = None) -> list[OutboundCall]:
+        if custom is not None:
+            text = escape(custom).format(name=escape(customer.first_name))
+            return self._send(customer.telegram_id, text)
         with self._locale(customer):
             text = _(
                 "Hello, {name}! This is the support desk.\n\n"
@@ -194,7 +197,9 @@ class Presenter(ToolsPresenterMixin):
             text = _("OK, your next message starts a new ticket. What can we help you with?")
         return self._send(customer.telegram_id, text)
 
-    def ticket_opened(self, ticket: Ticket, customer: Customer) -> list[OutboundCall]:
+    def ticket_opened(
+        self, ticket: Ticket, customer: Customer, registered: str | None = None
+    ) -> list[OutboundCall]:
         chat = self.agent_chat_id
         calls: list[OutboundCall] = []
         if self.agent_chat_is_forum:
@@ -246,6 +251,11 @@ class Presenter(ToolsPresenterMixin):
                     lane=Lane.UPDATE,
                 )
             )
+        if registered is not None:
+            text = escape(registered).format(
+                name=escape(customer.first_name), ticket=f"#{ticket.number}"
+            )
+            return calls + self._send(customer.telegram_id, text, ticket=ticket)
         with self._locale(customer):
             text = _(
                 "Your request is registered as ticket #{number}. An agent will answer you here; "
@@ -409,12 +419,15 @@ class Presenter(ToolsPresenterMixin):
         message: TicketMessage,
         agent: Agent,
         reply_to: TicketMessage | None,
+        *,
+        sign: bool | None = None,
     ) -> list[OutboundCall]:
         chat = customer.telegram_id
+        signed = self.sign_replies if sign is None else sign
         base: dict[str, Any] = {"chat_id": chat}
         if reply_to is not None:
             base["reply_parameters"] = ref("reply_customer_copy", message=reply_to.id)
-        signature = f"\n\n— {escape(agent.name.split()[0])}" if self.sign_replies else ""
+        signature = f"\n\n— {escape(agent.name.split()[0])}" if signed else ""
         if message.media_group_id:
             return [self._album(chat, message.agent_chat_id, ticket, message, "customer", {})]
         if signature and message.media_kind is MediaKind.TEXT:
@@ -658,6 +671,10 @@ class Presenter(ToolsPresenterMixin):
                 text = _("{name} is registered as {role}.").format(
                     name=escape(agent.name), role=agent.role
                 )
+                if agent.capacity is not None:
+                    text += " " + _("At most {count} active tickets are assigned to them.").format(
+                        count=agent.capacity
+                    )
             else:
                 text = _("{name} is no longer an agent.").format(name=escape(agent.name))
         params: dict[str, Any] = {"message_thread_id": thread_id} if thread_id else {}

@@ -44,7 +44,18 @@ def replies_with(render: str, doc: str) -> Callable[..., Awaitable[None]]:
     return handler
 
 
-on_start = replies_with("welcome", "``/start``: registers the customer and greets them.")
+async def on_start(
+    message: Message,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """``/start``: registers the customer and greets them."""
+    user, language = _who(message, settings)
+    await customers.welcome(uow, presenter, user, language, clock.now())
+
+
 on_help = replies_with("help", "``/help``: lists the customer commands.")
 on_language = replies_with("language_menu", "``/language``: offers the languages as buttons.")
 

@@ -31,6 +31,8 @@ def explain(error: DomainError) -> str:
     """The user-facing sentence for a domain error (in the current locale)."""
     if isinstance(error, AlreadyAssigned):
         return _("Already taken by {name}.").format(name=escape(error.assignee))
+    if isinstance(error, NotAllowed) and error.role is not None:
+        return _("This needs the {role} role.").format(role=error.role)
     if isinstance(error, NotAllowed):
         return _("Only registered agents can work on tickets here. Ask an admin to add you.")
     if isinstance(error, NoTicketHere):

@@ -15,7 +15,7 @@ from bot.adapters.presenter import Presenter
 from bot.callbacks import QueueCb
 from bot.filters import HasRole
 from bot.handlers.common import answer, incoming, telegram_user
-from bot.services import assignment, canned, desk_settings, teams, tools
+from bot.services import assignment, canned, desk_settings, teams, texts, tools
 from bot.services.auth import require_agent
 from bot.services.conversation import DeskConfig, ticket_for_agent_message
 from bot.services.customers import tell
@@ -264,9 +264,10 @@ async def on_set(
     command: CommandObject,
     uow: AbstractUnitOfWork,
     presenter: Presenter,
+    desk_config: DeskConfig,
     clock: Clock,
 ) -> None:
-    """``/set <name> <value>`` and ``/settings``."""
+    """``/set <name> <value>`` and ``/settings``: the desk's configuration at a glance."""
     assert message.from_user is not None
     user = telegram_user(message.from_user)
     lines = []
@@ -275,11 +276,90 @@ async def on_set(
         lines.append(_("{name} is now {value}.").format(name=setting.name, value=escape(value)))
     else:
         await require_agent(uow, user, Role.ADMIN)
+    hours = desk_config.reopen_window.total_seconds() / 3600
+    environment = {
+        "reopen_window": f"{hours:g}h",
+        "sign_replies": "on" if desk_config.sign_replies else "off",
+    }
     lines.append("<b>" + _("Settings") + "</b> " + escape(_("(change with /set <name> <value>)")))
-    for setting, value in await desk_settings.current(uow):
+    for setting, value in await desk_settings.current(uow, environment):
         lines.append(f"<code>{setting.name}</code> = {escape(value)} — {escape(setting.help)}")
+    views = await teams.team_views(uow)
+    lines.append(
+        _("Teams: {teams}").format(
+            teams=", ".join(
+                f"{escape(v.team.name)} ({strategy_label(v.team.strategy)}, {len(v.members)})"
+                for v in views
+            )
+            or "—"
+        )
+    )
+    categories = await uow.categories.list()
+    names = {v.team.id: v.team.name for v in views}
+    lines.append(
+        _("Categories: {categories}").format(
+            categories=", ".join(
+                escape(c.key + (f" → {names[c.team_id]}" if c.team_id in names else ""))
+                + (f" 🤖 {escape(c.auto_answer_key)}" if c.auto_answer_key else "")
+                for c in categories
+            )
+            or "—"
+        )
+    )
+    agents_by_role: dict[str, int] = {}
+    for agent in await uow.agents.list():
+        agents_by_role[agent.role] = agents_by_role.get(agent.role, 0) + 1
+    lines.append(
+        _("Agents: {agents}").format(
+            agents=", ".join(f"{role} {n}" for role, n in sorted(agents_by_role.items()))
+        )
+    )
+    lines.append(escape(_("More: /sla, /canned list, /teams, /model, /health")))
     chat, thread = _where(message)
     await tell(uow, presenter.said(chat, thread, lines), clock.now())
+
+
+async def on_categories(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/categories [add|team|title|remove]``."""
+    assert message.from_user is not None
+    done, categories = await teams.category_command(
+        uow, telegram_user(message.from_user), command.args or ""
+    )
+    names = {v.team.id: v.team.name for v in await teams.team_views(uow)}
+    lines = [] if done == "list" else [_("Done.")]
+    lines.append("<b>" + _("Categories") + "</b>")
+    for c in categories:
+        team = names.get(c.team_id, "—") if c.team_id else "—"
+        lines.append(f"<code>{escape(c.key)}</code> · {escape(c.title)} → {escape(team)}")
+    chat, thread = _where(message)
+    await tell(uow, presenter.said(chat, thread, lines), clock.now())
+
+
+async def on_text(
+    message: Message,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/text welcome|registered <language>`` + the new wording, or ``reset``."""
+    assert message.from_user is not None
+    args = (message.text or "").partition(" ")[2]
+    name, language, text = await texts.text_command(
+        uow, telegram_user(message.from_user), args, list(SUPPORTED_LANGUAGES), clock.now()
+    )
+    if text is None:
+        line = _("The {name} text in {language} is back to the built-in one.")
+    else:
+        line = _("The {name} text in {language} is saved.")
+    line = line.format(name=name, language=language)
+    chat, thread = _where(message)
+    await tell(uow, presenter.said(chat, thread, [line]), clock.now())
 
 
 def build_router(agent_chat_id: int | None) -> Router:
@@ -292,6 +372,8 @@ def build_router(agent_chat_id: int | None) -> Router:
     router.message.register(on_team, Command("teams"), agent)
     router.message.register(on_autoanswer, Command("autoanswer"), agent)
     router.message.register(on_set, Command("set", "settings"), agent)
+    router.message.register(on_categories, Command("categories"), agent)
+    router.message.register(on_text, Command("text"), agent)
     if agent_chat_id is not None:
         router.message.register(on_ban, Command("ban", "unban"), F.chat.id == agent_chat_id, agent)
     router.callback_query.register(on_queue_page, QueueCb.filter(), agent)

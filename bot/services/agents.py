@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from bot.logs import get_logger
 from bot.services.auth import require_agent
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import Agent, InvalidInput, Role
 from storage import AbstractUnitOfWork
+
+log = get_logger(__name__)
 
 
 async def ensure_admins(
@@ -38,7 +41,8 @@ async def ensure_admins(
 
 
 AGENT_USAGE = (
-    "usage: /agent add|remove|role <user id> [agent|supervisor|admin], or reply to the person"
+    "usage: /agent add|remove|role <user id> [agent|supervisor|admin], "
+    "/agent capacity <user id> <tickets|none>, or reply to the person"
 )
 
 
@@ -56,7 +60,7 @@ async def agent_command(
     """``/agent add|remove|role``: the admin's agent registry."""
     await require_agent(uow, actor, Role.ADMIN)
     parts = args.split()
-    if not parts or parts[0] not in ("add", "remove", "role"):
+    if not parts or parts[0] not in ("add", "remove", "role", "capacity"):
         raise InvalidInput("command", args, AGENT_USAGE)
     sub, rest = parts[0], parts[1:]
     target_id: int | None = replied_user.id if replied_user else None
@@ -64,6 +68,8 @@ async def agent_command(
         target_id = int(rest.pop(0))
     if target_id is None:
         raise InvalidInput("user", args, AGENT_USAGE)
+    if sub == "capacity":
+        return await _set_capacity(uow, presenter, target_id, rest, chat_id, thread_id, now)
     role = Role.AGENT
     if rest:
         try:
@@ -97,4 +103,30 @@ async def agent_command(
         agent.role = role
     await queue(uow, presenter.agent_changed(chat_id, thread_id, agent), now)
     await uow.commit()
+    return agent
+
+
+async def _set_capacity(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    target_id: int,
+    rest: list[str],
+    chat_id: int,
+    thread_id: int | None,
+    now: datetime,
+) -> Agent:
+    """How many active tickets auto-assignment gives an agent at most (``none``: no limit)."""
+    agent = await uow.agents.by_telegram_id(target_id)
+    if agent is None or not agent.active:
+        raise InvalidInput("user", target_id, "is not a registered agent")
+    value = rest[0].lower() if rest else ""
+    if value in ("none", "-", "off"):
+        agent.capacity = None
+    elif value.isdigit() and 1 <= int(value) <= 1000:
+        agent.capacity = int(value)
+    else:
+        raise InvalidInput("capacity", value, "a number of tickets from 1 to 1000, or none")
+    await queue(uow, presenter.agent_changed(chat_id, thread_id, agent), now)
+    await uow.commit()
+    log.info("agent capacity set", agent=agent.telegram_id, capacity=agent.capacity)
     return agent

@@ -12,8 +12,10 @@ async def require_agent(
 ) -> Agent:
     """The registered, active agent behind ``user`` with at least the ``needed`` role."""
     agent = await uow.agents.by_telegram_id(user.id)
-    if agent is None or not agent.can(needed):
+    if agent is None or not agent.active:
         raise NotAllowed(f"requires role {needed}")
+    if not agent.can(needed):
+        raise NotAllowed(f"requires role {needed}", role=str(needed))
     # Keep the registry's names fresh: admins from the settings start with their id as name.
     agent.name = " ".join(p for p in (user.first_name, user.last_name) if p)
     agent.username = user.username

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.services import assignment, canned, desk_settings
+from bot.services import assignment, canned, desk_settings, texts
 from bot.services.customers import get_or_register, queue, reply
 from bot.services.ports import Presenter, TelegramUser
 from bot.services.training import record_correction
@@ -134,7 +134,10 @@ async def customer_message(
     )
     calls = []
     if opened:
-        calls += presenter.ticket_opened(ticket, customer)
+        registered = await texts.custom_text(
+            uow, "registered", customer.language or config.default_language
+        )
+        calls += presenter.ticket_opened(ticket, customer, registered)
         if ticket.needs_human:
             calls += presenter.not_sure(ticket)
     elif reopened:
@@ -191,7 +194,8 @@ async def _ticket_for(
         if sibling is not None:
             return await uow.tickets.get(sibling.ticket_id)
     latest = await uow.tickets.latest_for_customer(customer.id)  # type: ignore[arg-type]
-    if latest is not None and latest.accepts_customer_message(now, config.reopen_window):
+    window = await desk_settings.get(uow, "reopen_window", config.reopen_window)
+    if latest is not None and latest.accepts_customer_message(now, window):
         return latest
     return None
 
@@ -431,7 +435,8 @@ async def agent_message(
         return message
     customer = await uow.customers.get(ticket.customer_id)
     assert customer is not None
-    calls = presenter.deliver_to_customer(ticket, customer, message, agent, reply_to)
+    sign = await desk_settings.get(uow, "sign_replies", config.sign_replies)
+    calls = presenter.deliver_to_customer(ticket, customer, message, agent, reply_to, sign=sign)
     return await _answered(uow, presenter, agent, ticket, customer, message, calls, now)
 
 

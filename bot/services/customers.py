@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.services.ports import TelegramUser
+from bot.services import texts
+from bot.services.ports import Presenter, TelegramUser
 from models import Customer
 from models.delivery import OutboundCall
 from storage import AbstractUnitOfWork
@@ -67,3 +68,13 @@ async def tell(uow: AbstractUnitOfWork, calls: list[OutboundCall], now: datetime
     """Queue an answer that goes with what was just done (or with nothing) and commit."""
     await queue(uow, calls, now)
     await uow.commit()
+
+
+async def welcome(
+    uow: AbstractUnitOfWork, presenter: Presenter, user: TelegramUser, language: str, now: datetime
+) -> Customer:
+    """``/start``: register the customer and greet them (in the admins' words, if set)."""
+    customer = await get_or_register(uow, user, language, now)
+    custom = await texts.custom_text(uow, "welcome", customer.language or language)
+    await tell(uow, presenter.welcome(customer, custom), now)
+    return customer

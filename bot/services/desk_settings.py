@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.logs import get_logger
 from bot.services.auth import require_agent
 from bot.services.ports import TelegramUser
 from models import CollisionMode, InvalidInput, Role
 from models.sla import parse_duration
 from storage import AbstractUnitOfWork
 
+log = get_logger(__name__)
 _PREFIX = "setting:"
 
 
@@ -38,6 +40,27 @@ def _duration(text: str) -> timedelta:
     return value
 
 
+def _window(text: str) -> timedelta:
+    if text.strip() in ("0", "0h"):
+        return timedelta(0)
+    try:
+        value = parse_duration(text)
+    except ValueError:
+        raise InvalidInput("duration", text, "use e.g. 72h, 3d or 0 (no reopening)") from None
+    if value > timedelta(days=90):
+        raise InvalidInput("duration", text, "at most 90 days")
+    return value
+
+
+def _switch(text: str) -> bool:
+    key = text.strip().lower()
+    if key in ("on", "yes", "true", "1"):
+        return True
+    if key in ("off", "no", "false", "0"):
+        return False
+    raise InvalidInput("switch", text, "expected on or off")
+
+
 def _per_minute(text: str) -> int:
     if not text.strip().isdigit() or not 1 <= int(text) <= 1000:
         raise InvalidInput("limit", text, "a whole number of messages from 1 to 1000")
@@ -48,7 +71,8 @@ def _per_minute(text: str) -> int:
 class RuntimeSetting:
     name: str
     parse: Callable[[str], Any]
-    default: str
+    #: None: the environment's value (``HELPDESK_...``) until an admin sets one here.
+    default: str | None
     help: str
 
 
@@ -68,6 +92,18 @@ SETTINGS = {
             "two agents answering the same ticket within this time are flagged",
         ),
         RuntimeSetting(
+            "reopen_window",
+            _window,
+            None,
+            "a customer's message reopens a resolved ticket within this time (0: never)",
+        ),
+        RuntimeSetting(
+            "sign_replies",
+            _switch,
+            None,
+            "on: replies to customers end with the agent's first name",
+        ),
+        RuntimeSetting(
             "flood_per_minute",
             _per_minute,
             "20",
@@ -77,8 +113,9 @@ SETTINGS = {
 }
 
 
-async def get(uow: AbstractUnitOfWork, name: str) -> Any:
-    """The parsed current value of a setting (its default until an admin sets it)."""
+async def get(uow: AbstractUnitOfWork, name: str, fallback: Any = None) -> Any:
+    """The parsed current value of a setting: what an admin set, else its default, else
+    ``fallback`` (the environment's value)."""
     setting = SETTINGS[name]
     stored = await uow.desk_settings.get(_PREFIX + name)
     if stored is not None:
@@ -86,15 +123,18 @@ async def get(uow: AbstractUnitOfWork, name: str) -> Any:
             return setting.parse(stored)
         except InvalidInput:
             pass  # a value stored by an older version that no longer parses: use the default
-    return setting.parse(setting.default)
+    return fallback if setting.default is None else setting.parse(setting.default)
 
 
-async def current(uow: AbstractUnitOfWork) -> list[tuple[RuntimeSetting, str]]:
+async def current(
+    uow: AbstractUnitOfWork, environment: dict[str, str] | None = None
+) -> list[tuple[RuntimeSetting, str]]:
     """Every setting with its current value as text."""
     values = []
     for setting in SETTINGS.values():
         stored = await uow.desk_settings.get(_PREFIX + setting.name)
-        values.append((setting, stored if stored is not None else setting.default))
+        shown = stored or setting.default or (environment or {}).get(setting.name, "")
+        values.append((setting, shown))
     return values
 
 
@@ -112,4 +152,6 @@ async def change(
         raise InvalidInput(setting.name, "", "give a value: " + setting.help)
     setting.parse(value)
     await uow.desk_settings.set(_PREFIX + setting.name, value)
+    await uow.commit()
+    log.info("setting changed", setting=setting.name, value=value, admin=actor.id)
     return setting, value

@@ -54,7 +54,7 @@ class Presenter(Protocol):
     put the returned calls into the outbox in the same transaction as the change itself.
     """
 
-    def welcome(self, customer: Customer) -> list[OutboundCall]: ...
+    def welcome(self, customer: Customer, custom: str | None = None) -> list[OutboundCall]: ...
 
     def help(self, customer: Customer) -> list[OutboundCall]: ...
 
@@ -64,7 +64,9 @@ class Presenter(Protocol):
 
     def new_request_ready(self, customer: Customer) -> list[OutboundCall]: ...
 
-    def ticket_opened(self, ticket: Ticket, customer: Customer) -> list[OutboundCall]: ...
+    def ticket_opened(
+        self, ticket: Ticket, customer: Customer, registered: str | None = None
+    ) -> list[OutboundCall]: ...
 
     def ticket_reopened(
         self, ticket: Ticket, customer: Customer, *, by_customer: bool
@@ -97,6 +99,8 @@ class Presenter(Protocol):
         message: TicketMessage,
         agent: Agent,
         reply_to: TicketMessage | None,
+        *,
+        sign: bool | None = None,
     ) -> list[OutboundCall]: ...
 
     def agent_edit_to_customer(

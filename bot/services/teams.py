@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from bot.logs import get_logger
 from bot.services.assignment import parse_strategy
 from bot.services.auth import require_agent
 from bot.services.ports import TelegramUser
-from models import Agent, AssignStrategy, InvalidInput, Role, Team
+from models import Agent, AssignStrategy, Category, InvalidInput, Role, Team
 from storage import AbstractUnitOfWork
+
+log = get_logger(__name__)
 
 TEAM_USAGE = (
     "usage: /teams list | add <name> | rename <name> <new name> | remove <name> | "
@@ -51,7 +55,7 @@ async def team_command(
     rest = rest.strip()
     if sub in ("", "list"):
         await require_agent(uow, actor)
-        return "list", await _views(uow)
+        return "list", await team_views(uow)
     await require_agent(uow, actor, Role.ADMIN)
     if sub == "add":
         name = _name(rest)
@@ -71,7 +75,7 @@ async def team_command(
         await uow.teams.remove(team)
         # Tickets and categories of the team keep working without one (the database sets
         # their team to none); the admin is told which categories lost their team.
-        return "removed:" + ",".join(in_use), await _views(uow)
+        return "removed:" + ",".join(in_use), await team_views(uow)
     elif sub in ("join", "leave"):
         team, who = await _team_and_rest(uow, rest, optional=True)
         agent = await _agent(uow, who, replied_user, actor)
@@ -85,7 +89,8 @@ async def team_command(
     else:
         raise InvalidInput("command", sub, TEAM_USAGE)
     await uow.commit()
-    return sub, await _views(uow)
+    log.info("team changed", action=sub, args=rest, admin=actor.id)
+    return sub, await team_views(uow)
 
 
 async def _team_and_rest(
@@ -118,7 +123,7 @@ async def _agent(
     return agent
 
 
-async def _views(uow: AbstractUnitOfWork) -> list[TeamView]:
+async def team_views(uow: AbstractUnitOfWork) -> list[TeamView]:
     agents = await uow.agents.list()
     return [
         TeamView(team, [a for a in agents if team.id in a.team_ids])
@@ -126,4 +131,64 @@ async def _views(uow: AbstractUnitOfWork) -> list[TeamView]:
     ]
 
 
-__all__ = ["TEAM_USAGE", "AssignStrategy", "TeamView", "team_command"]
+CATEGORY_USAGE = (
+    "usage: /categories | add <key> [team] | team <key> <team|none> | title <key> <title> | "
+    "remove <key>"
+)
+_CATEGORY_KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+
+
+async def category_command(
+    uow: AbstractUnitOfWork, actor: TelegramUser, args: str
+) -> tuple[str, list[Category]]:
+    """``/categories ...``: the categories tickets are sorted into, and the team of each.
+
+    The classifier's own categories are created at start-up; admins add their own (a correction
+    to a new category teaches the next model), route them to a team, or remove them.
+    """
+    sub, _, rest = args.strip().partition(" ")
+    sub = sub.lower()
+    if sub in ("", "list"):
+        await require_agent(uow, actor)
+        return "list", await uow.categories.list()
+    await require_agent(uow, actor, Role.ADMIN)
+    key, _, value = rest.strip().partition(" ")
+    key = key.lower()
+    value = value.strip()
+    if not _CATEGORY_KEY.fullmatch(key):
+        raise InvalidInput("category", key, "a key is one lower-case word, like billing")
+    category = await uow.categories.by_key(key)
+    if sub == "add":
+        if category is not None:
+            raise InvalidInput("category", key, "exists already")
+        team = await _team(uow, value) if value else None
+        await uow.categories.add(Category(key=key, title=key, team_id=team.id if team else None))
+    elif category is None:
+        keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
+        raise InvalidInput("category", key, f"unknown category; categories: {keys}")
+    elif sub == "team":
+        if not value:
+            raise InvalidInput("team", "", CATEGORY_USAGE)
+        team = None if value.lower() in ("none", "-") else await _team(uow, value)
+        category.team_id = team.id if team else None
+    elif sub == "title":
+        if not value or len(value) > 128:
+            raise InvalidInput("title", value, "1 to 128 characters")
+        category.title = value
+    elif sub == "remove":
+        await uow.categories.remove(category)
+    else:
+        raise InvalidInput("command", sub, CATEGORY_USAGE)
+    await uow.commit()
+    log.info("category changed", action=sub, category=key, admin=actor.id)
+    return sub, await uow.categories.list()
+
+
+__all__ = [
+    "TEAM_USAGE",
+    "AssignStrategy",
+    "TeamView",
+    "category_command",
+    "team_command",
+    "team_views",
+]

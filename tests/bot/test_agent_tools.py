@@ -208,7 +208,7 @@ class TestCanned:
         desk.emulator.user_sends_text(bob, "/canned add x en\nHi", chat_id=desk.group_id)
         await desk.step()
         last = desk.emulator.messages_in(desk.group_id, None, from_bot=True)[-1]["text"]
-        assert "Only registered agents" in last
+        assert "This needs the admin role" in last
         async with desk.uow_factory() as uow:
             assert await uow.canned.list() == []
 

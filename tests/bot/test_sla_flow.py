@@ -107,7 +107,7 @@ async def test_sla_settings_are_validated_and_admin_only(desk: Desk) -> None:
     await desk.step()
     texts = [m.get("text") or "" for m in emu.messages_in(desk.group_id)][-6:]
     assert "SLA targets" in texts[0]
-    assert "Only registered agents" in texts[1] or "Ask an admin" in texts[1]
+    assert "This needs the admin role" in texts[1]
     assert "bad duration" in texts[2]
     assert "end must be after" in texts[3]
     assert "expected a date" in texts[4]
