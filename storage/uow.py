@@ -27,6 +27,7 @@ from storage.repositories import (
     TeamRepository,
     TicketRepository,
 )
+from storage.webhooks import WebhookRepository
 
 
 class AbstractUnitOfWork(abc.ABC):
@@ -43,6 +44,7 @@ class AbstractUnitOfWork(abc.ABC):
     desk_settings: DeskSettings
     sla_notices: SlaNoticeRepository
     ratings: RatingRepository
+    webhooks: WebhookRepository
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -106,6 +108,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.desk_settings = DeskSettings(session)
         self.sla_notices = SlaNoticeRepository(session)
         self.ratings = RatingRepository(session)
+        self.webhooks = WebhookRepository(session)
         return self
 
     async def __aexit__(
@@ -133,6 +136,15 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         await self.labels.sync()
         await self.ratings.sync()
         await self.tickets.sync()
+        # Webhook deliveries are derived here, from what this transaction changed, so that no
+        # use case can forget one and none is sent for a change that rolled back.
+        await self.webhooks.emit(
+            self.outbox,
+            self.tickets.stored_events,
+            self.messages.take_added(),
+            self.ratings.take_added(),
+            datetime.now(UTC),
+        )
         if self.inbox_update_id is not None:
             await self.inbox.mark_done(self.inbox_update_id, datetime.now(UTC))
         await self.session.commit()
