@@ -5,13 +5,14 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.config import Settings
-from bot.handlers import admin, agents, customer, errors
+from bot.handlers import admin, agents, customer, errors, webhooks
 
 
 def build_routers(settings: Settings) -> Router:
     root = Router(name="helpdesk")
     root.include_router(errors.build_router())
     root.include_router(admin.build_router())
+    root.include_router(webhooks.build_router())
     root.include_router(customer.build_router())
     if settings.agent_chat_id is not None:
         root.include_router(agents.build_router(settings.agent_chat_id))
