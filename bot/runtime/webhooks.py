@@ -114,7 +114,9 @@ class WebhookPoster:
                 endpoint.url, data=raw, headers=headers, allow_redirects=False
             ) as response:
                 status = response.status
-                text = (await response.text(errors="replace"))[:ERROR_BODY_MAX]
+                # Only the start of the answer is kept (for /failed); a huge body is not read.
+                head = await response.content.read(ERROR_BODY_MAX)
+                text = head.decode(errors="replace")
                 after = retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
         except TimeoutError:
             return self._transient(call, f"timeout after {self.policy.timeout:g} s", None)
