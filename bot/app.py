@@ -30,6 +30,7 @@ from bot.routers import build_routers
 from bot.runtime.intake import Intake
 from bot.runtime.processor import Processor
 from bot.runtime.sender import RateLimits, Sender
+from bot.runtime.webhooks import WebhookPolicy, WebhookPoster
 from bot.services import agents, sla, training
 from bot.services.automation import AutomationRules, run_automations, send_digest
 from bot.services.conversation import DeskConfig
@@ -120,6 +121,15 @@ def make_sender(
         on_sent=delivery.on_sent,
         on_failed=delivery.on_failed,
         request_timeout=settings.request_timeout,
+        webhooks=WebhookPoster(webhook_policy(settings)),
+    )
+
+
+def webhook_policy(settings: Settings) -> WebhookPolicy:
+    return WebhookPolicy(
+        timeout=settings.webhook_timeout,
+        max_age=timedelta(hours=settings.webhook_retry_hours),
+        max_attempts=settings.webhook_max_attempts,
     )
 
 
@@ -251,6 +261,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     bot = make_bot(settings)
     tasks: list[asyncio.Task[None]] = []
     scheduler: AsyncIOScheduler | None = None
+    sender: Sender | None = None
     try:
         me = await bot.get_me()
         log.info("bot started", username=me.username, id=me.id)
@@ -316,6 +327,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
             await asyncio.gather(task, return_exceptions=True)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        if sender is not None:
+            await sender.close()
         await bot.session.close()
         await engine.dispose()
         log.info("stopped")

@@ -335,3 +335,18 @@ class RatingRecord(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
     rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookRecord(Base):
+    """Outgoing webhook endpoints. Removed ones stay (inactive): ids are never reused, so a
+    delivery still queued for a removed endpoint can never reach a newer one."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    events: Mapped[str] = mapped_column(String(512))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

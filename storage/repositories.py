@@ -62,6 +62,8 @@ class _TrackingRepository(Generic[D, R]):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._seen: dict[int, tuple[D, R]] = {}
+        #: Objects added since the last :meth:`take_added` (the unit of work reads them at commit).
+        self.added: list[D] = []
 
     def _track(self, record: R) -> D:
         obj = type(self).to_domain(record)
@@ -85,7 +87,12 @@ class _TrackingRepository(Generic[D, R]):
         await self.session.flush()
         obj.id = record.id  # type: ignore[attr-defined]
         self._seen[id(obj)] = (obj, record)
+        self.added.append(obj)
         return obj
+
+    def take_added(self) -> list[D]:
+        added, self.added = self.added, []
+        return added
 
     async def sync(self) -> None:
         for obj, record in self._seen.values():

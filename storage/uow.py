@@ -29,6 +29,7 @@ from storage.repositories import (
     TeamRepository,
     TicketRepository,
 )
+from storage.webhooks import WebhookRepository
 
 
 class AbstractUnitOfWork(abc.ABC):
@@ -48,6 +49,7 @@ class AbstractUnitOfWork(abc.ABC):
     canned: CannedRepository
     reports: ReportRepository
     exports: ExportRepository
+    webhooks: WebhookRepository
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -114,6 +116,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.canned = CannedRepository(session)
         self.reports = ReportRepository(session)
         self.exports = ExportRepository(session)
+        self.webhooks = WebhookRepository(session)
         return self
 
     async def __aexit__(
@@ -142,6 +145,15 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         await self.ratings.sync()
         await self.canned.sync()
         await self.tickets.sync()
+        # Webhook deliveries are derived here, from what this transaction changed, so that no
+        # use case can forget one and none is sent for a change that rolled back.
+        await self.webhooks.emit(
+            self.outbox,
+            self.tickets.stored_events,
+            self.messages.take_added(),
+            self.ratings.take_added(),
+            datetime.now(UTC),
+        )
         if self.inbox_update_id is not None:
             await self.inbox.mark_done(self.inbox_update_id, datetime.now(UTC))
         await self.session.commit()

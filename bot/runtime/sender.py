@@ -6,6 +6,9 @@
 * 5xx and network errors are retried with exponential back-off and jitter.
 * Permanent errors (blocked, chat not found, bad request) mark the call failed and let the
   application tell someone (``on_failed``).
+* Webhook deliveries (method ``webhook``) share the outbox and its per-queue order, but are
+  posted by :class:`~bot.runtime.webhooks.WebhookPoster` with a retry policy of their own and
+  without Telegram's rate limits; each endpoint is a queue (see :mod:`models.webhooks`).
 * A timeout has an unknown outcome: Telegram may have delivered the message. The call is retried
   (at-least-once), so a timeout can cause one duplicate per retry, bounded by ``max_attempts``.
   A crash between Telegram's answer and our commit can cause one duplicate as well.
@@ -14,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,8 +41,10 @@ from aiolimiter import AsyncLimiter
 
 from bot.logs import get_logger
 from bot.runtime import to_jsonable, wait_event
+from bot.runtime.webhooks import WebhookPoster
 from bot.services.ports import UowFactory
 from models.delivery import OutboundCall, OutboxStatus
+from models.webhooks import WEBHOOK_METHOD
 from storage import AbstractUnitOfWork
 
 log = get_logger(__name__)
@@ -95,6 +101,7 @@ class Sender:
         request_timeout: int = 15,
         max_attempts: int = 12,
         max_backoff: float = 60.0,
+        webhooks: WebhookPoster | None = None,
     ) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
@@ -105,6 +112,7 @@ class Sender:
         self.request_timeout = request_timeout
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
+        self.webhooks = webhooks
         self.global_limiter = AsyncLimiter(limits.global_per_s, 1)
         self._chat_limiters: dict[int, AsyncLimiter] = {}
         self._in_flight: dict[int, asyncio.Task[None]] = {}
@@ -191,7 +199,15 @@ class Sender:
         self._in_flight.pop(chat_id, None)
         self.wake()
 
+    async def close(self) -> None:
+        """Release the webhook poster's HTTP connections (after :meth:`run` ended)."""
+        if self.webhooks is not None:
+            await self.webhooks.close()
+
     async def _deliver(self, call: OutboundCall) -> None:
+        if call.method == WEBHOOK_METHOD:
+            await self._deliver_webhook(call)
+            return
         try:
             await self._attempt(call)
         except Exception as exc:  # a bug of ours, before the call went out: retry, then give up
@@ -241,6 +257,38 @@ class Sender:
                 return
         await self._succeeded(call, params, result)
 
+    async def _deliver_webhook(self, call: OutboundCall) -> None:
+        assert call.id is not None
+        try:
+            async with self.uow_factory(readonly=True) as uow:
+                endpoint = await uow.webhooks.get(int(call.params["webhook"]))
+            if endpoint is None or not endpoint.active:
+                await self._fail(call, OutboxStatus.SKIPPED, "endpoint removed", report=False)
+                return
+            if self.webhooks is None:
+                await self._fail(call, OutboxStatus.FAILED, "webhooks are off", notify=False)
+                return
+            outcome = await self.webhooks.post(endpoint, call)
+            if outcome.delivered:
+                async with self.uow_factory() as uow:
+                    await uow.outbox.mark_sent(call.id, {"status": outcome.status}, _now())
+                    await uow.commit()
+            elif outcome.give_up is not None:
+                await self._fail(call, outcome.give_up, outcome.error or "", notify=False)
+            else:
+                log.warning(
+                    "webhook failed, will retry",
+                    call_id=call.id,
+                    error=outcome.error,
+                    retry_in=outcome.retry_in,
+                )
+                await self._retry(call, outcome.retry_in or 0.0, outcome.error or "")
+        except Exception as exc:  # a bug of ours or a database error: try again later
+            log.exception("delivering a webhook failed", call_id=call.id)
+            with contextlib.suppress(Exception):
+                delay = min(self.max_backoff, 0.5 * 2**call.attempts)
+                await self._retry(call, delay, f"internal error: {type(exc).__name__}: {exc}")
+
     async def _succeeded(self, call: OutboundCall, params: dict[str, Any], result: Any) -> None:
         """Record a call Telegram accepted. Nothing here may raise: the call must never be
         made again because our own bookkeeping failed."""
@@ -282,14 +330,21 @@ class Sender:
             await uow.commit()
 
     async def _fail(
-        self, call: OutboundCall, status: OutboxStatus, error: str, *, report: bool = True
+        self,
+        call: OutboundCall,
+        status: OutboxStatus,
+        error: str,
+        *,
+        report: bool = True,
+        notify: bool = True,
     ) -> None:
+        """Give up on a call; ``report`` logs it, ``notify`` also lets ``on_failed`` react."""
         assert call.id is not None
         if report:
             log.warning("send failed for good", call_id=call.id, method=call.method, error=error)
         async with self.uow_factory() as uow:
             await uow.outbox.give_up(call.id, status, error)
-            if not report:
+            if not (report and notify):
                 await uow.commit()
                 return
             try:
@@ -299,3 +354,7 @@ class Sender:
                 await uow.rollback()
                 await uow.outbox.give_up(call.id, status, error)
             await uow.commit()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

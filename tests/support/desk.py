@@ -87,6 +87,7 @@ class Desk:
             return await uow.tickets.by_number(number)
 
     async def close(self) -> None:
+        await self.sender.close()
         await self.bot.session.close()
         await self.engine.dispose()
 

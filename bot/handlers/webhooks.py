@@ -1,0 +1,161 @@
+"""``/webhook add|list|remove|test``: outgoing webhooks, for admins (group or private chat)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.filters import HasRole
+from bot.handlers.common import telegram_user
+from bot.services import webhooks
+from bot.services.ports import Clock
+from models import Role
+from models import webhooks as wh
+from models.delivery import OutboundCall
+from storage import AbstractUnitOfWork
+from storage.webhooks import DeliveryStats
+
+
+@dataclass(frozen=True)
+class WebhookTexts:
+    """Answers to ``/webhook`` where it was given (implements ``WebhookReplies``)."""
+
+    chat_id: int
+    private: bool
+    thread_id: int | None = None
+    reply_to: int | None = None
+
+    def _here(self, text: str) -> OutboundCall:
+        params: dict[str, Any] = {"chat_id": self.chat_id, "text": text}
+        if self.thread_id is not None:
+            params["message_thread_id"] = self.thread_id
+        if self.reply_to is not None:
+            params["reply_parameters"] = {
+                "message_id": self.reply_to,
+                "allow_sending_without_reply": True,
+            }
+        return OutboundCall(chat_id=self.chat_id, method="sendMessage", params=params)
+
+    def added(self, webhook: wh.Webhook, admin_chat_id: int) -> list[OutboundCall]:
+        head = "✅ " + _("Webhook #{id} added: {url}\nEvents: {events}").format(
+            id=webhook.id, url=escape(webhook.url), events=", ".join(webhook.events)
+        )
+        secret = _(
+            "🔑 Signing secret of webhook #{id}: <code>{secret}</code>\n"
+            "Check X-Helpdesk-Signature with it, and keep it private."
+        ).format(id=webhook.id, secret=webhook.secret)
+        if self.private:
+            return [self._here(head + "\n\n" + secret)]
+        to_admin = OutboundCall(
+            chat_id=admin_chat_id,
+            method="sendMessage",
+            params={"chat_id": admin_chat_id, "text": secret},
+        )
+        return [self._here(head + "\n" + _("The secret was sent to you privately.")), to_admin]
+
+    def listed(
+        self, webhooks: list[wh.Webhook], stats: dict[int, DeliveryStats]
+    ) -> list[OutboundCall]:
+        if not webhooks:
+            return [self._here(escape(_("No webhooks yet. Add one with /webhook add <url>.")))]
+        lines = ["🔗 <b>" + _("Webhooks") + "</b>"]
+        for webhook in webhooks:
+            s = stats.get(webhook.id or 0, DeliveryStats())
+            lines.append(
+                f"#{webhook.id} {escape(webhook.url)}\n  "
+                + ", ".join(webhook.events)
+                + "\n  "
+                + _("delivered {sent}, waiting {pending}, failed {failed}").format(
+                    sent=s.sent, pending=s.pending, failed=s.failed
+                )
+            )
+            if s.last_error:
+                lines.append("  " + _("last error: {error}").format(error=escape(s.last_error)))
+        return [self._here("\n".join(lines))]
+
+    def removed(self, webhook_id: int) -> list[OutboundCall]:
+        return [
+            self._here(
+                "🗑 "
+                + _("Webhook #{id} removed; deliveries still queued for it are dropped.").format(
+                    id=webhook_id
+                )
+            )
+        ]
+
+    def test_queued(self, webhook: wh.Webhook) -> list[OutboundCall]:
+        return [
+            self._here(
+                "📨 "
+                + _(
+                    "A ping event is on its way to webhook #{id}; /webhook list shows how it went."
+                ).format(id=webhook.id)
+            )
+        ]
+
+    def not_found(self, ref: str) -> list[OutboundCall]:
+        return [
+            self._here(
+                _("There is no webhook “{ref}”. /webhook list shows them.").format(
+                    ref=escape(ref[:50])
+                )
+            )
+        ]
+
+    def usage(self) -> list[OutboundCall]:
+        return [
+            self._here(
+                escape(
+                    _(
+                        "Usage:\n/webhook add <url> [event,event…]\n/webhook list\n"
+                        "/webhook remove <id>\n/webhook test <id>\n"
+                        "Events: {events}. Without a list: all but {note}."
+                    )
+                ).format(events=", ".join(wh.EVENT_TYPES), note=wh.NOTE)
+            )
+        ]
+
+
+def texts_for(message: Message) -> WebhookTexts:
+    return WebhookTexts(
+        chat_id=message.chat.id,
+        private=message.chat.type == "private",
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+        reply_to=message.message_id,
+    )
+
+
+async def on_webhook(
+    message: Message, command: CommandObject, uow: AbstractUnitOfWork, clock: Clock
+) -> None:
+    """``/webhook <add|list|remove|test> ...``: one use case per subcommand."""
+    assert message.from_user is not None
+    user = telegram_user(message.from_user)
+    replies = texts_for(message)
+    sub, _sep, rest = (command.args or "").strip().partition(" ")
+    args = rest.split()
+    now = clock.now()
+    match sub.lower(), len(args):
+        case "add", n if n >= 1:
+            events = " ".join(args[1:]) or None  # "a,b" or "a, b"
+            await webhooks.add_webhook(uow, replies, user, args[0], events, now)
+        case "list", 0:
+            await webhooks.list_webhooks(uow, replies, user, now)
+        case "remove", 1:
+            await webhooks.remove_webhook(uow, replies, user, args[0], now)
+        case "test", 1:
+            await webhooks.ping_webhook(uow, replies, user, args[0], now)
+        case _:
+            await webhooks.usage(uow, replies, user, now)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_webhook, Command("webhook"), HasRole(Role.ADMIN))
+    return router

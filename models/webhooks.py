@@ -1,0 +1,269 @@
+"""Outgoing webhooks: endpoints, the event payloads they receive and how they are signed.
+
+Pure: the unit of work turns what a transaction changed into payloads with these functions, and
+the sender signs them. The format is documented in the README ("Webhooks").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from models.delivery import Lane, OutboundCall
+from models.enums import ActorKind
+from models.errors import InvalidInput
+from models.events import Actor
+from models.message import TicketMessage
+from models.people import Agent, Customer, Team
+from models.ticket import Rating, Ticket
+
+OPENED = "ticket.opened"
+ASSIGNED = "ticket.assigned"
+STATUS_CHANGED = "ticket.status_changed"
+MESSAGE = "ticket.message"
+NOTE = "ticket.note"  # internal notes: only for endpoints that subscribe to them by name
+RATED = "ticket.rated"
+PING = "ping"  # sent by ``/webhook test``, whatever the subscription
+
+EVENT_TYPES = (OPENED, ASSIGNED, STATUS_CHANGED, MESSAGE, NOTE, RATED)
+#: What an endpoint gets when ``/webhook add`` names no events: everything but internal notes.
+DEFAULT_EVENTS = tuple(e for e in EVENT_TYPES if e != NOTE)
+
+#: Outbox method of a webhook delivery (the sender posts it instead of calling Telegram).
+WEBHOOK_METHOD = "webhook"
+#: Outbox rows are queued per ``chat_id``; a webhook endpoint's deliveries use
+#: ``WEBHOOK_KEY_BASE - endpoint id``. Telegram chat ids have at most 52 significant bits, so
+#: these keys never meet a real chat and each endpoint is a FIFO queue of its own.
+WEBHOOK_KEY_BASE = -(2**60)
+
+SIGNATURE_PREFIX = "sha256="
+#: Receivers should refuse timestamps further than this from their clock (replay window).
+REPLAY_WINDOW_S = 300
+
+URL_MAX = 2048
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+@dataclass
+class Webhook:
+    """An endpoint that receives the events it subscribed to, signed with its ``secret``."""
+
+    url: str
+    secret: str
+    events: tuple[str, ...]
+    created_at: datetime
+    created_by: int | None = None
+    active: bool = True
+    id: int | None = None
+
+    def wants(self, event_type: str) -> bool:
+        return self.active and event_type in self.events
+
+
+def parse_url(text: str) -> str:
+    """An endpoint URL: https, or plain http to this machine (for testing)."""
+    url = text.strip()
+    if len(url) > URL_MAX:
+        raise InvalidInput("url", url[:100], f"is longer than {URL_MAX} characters")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _port = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        raise InvalidInput("url", url, "is not a valid URL") from None
+    if not host:
+        raise InvalidInput("url", url, "needs a host, e.g. https://crm.example.com/hooks/helpdesk")
+    if parts.scheme == "https":
+        return url
+    if parts.scheme == "http" and host in LOCAL_HOSTS:
+        return url
+    raise InvalidInput("url", url, "must start with https:// (plain http only for localhost)")
+
+
+def parse_events(text: str | None) -> tuple[str, ...]:
+    """Event types from a comma-separated list; none given means :data:`DEFAULT_EVENTS`."""
+    names = [n.strip().lower() for n in (text or "").replace(";", ",").split(",")]
+    names = [n for n in names if n]
+    if not names:
+        return DEFAULT_EVENTS
+    unknown = [n for n in names if n not in EVENT_TYPES]
+    if unknown:
+        raise InvalidInput(
+            "events", ", ".join(unknown), "unknown; known are " + ", ".join(EVENT_TYPES)
+        )
+    return tuple(e for e in EVENT_TYPES if e in names)  # canonical order, no repeats
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def new_delivery_id() -> str:
+    return str(uuid.uuid4())
+
+
+def queue_key(webhook_id: int) -> int:
+    return WEBHOOK_KEY_BASE - webhook_id
+
+
+def is_webhook_key(chat_id: int) -> bool:
+    return chat_id <= WEBHOOK_KEY_BASE
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 in UTC with milliseconds and a ``Z``, e.g. ``2026-03-02T10:00:00.000Z``."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """``X-Helpdesk-Signature``: ``sha256=`` + hex HMAC-SHA256 of ``"{timestamp}.{body}"``."""
+    message = str(timestamp).encode() + b"." + body
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    now: float,
+    window: float = REPLAY_WINDOW_S,
+) -> bool:
+    """What a receiver does: a fresh timestamp and a matching signature (constant-time)."""
+    try:
+        stamp = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now - stamp) > window:
+        return False
+    return hmac.compare_digest(sign(secret, stamp, body), signature)
+
+
+# -- payloads ------------------------------------------------------------------------------------
+
+
+def agent_view(agent: Agent | None) -> dict[str, Any] | None:
+    if agent is None:
+        return None
+    return {
+        "id": agent.id,
+        "telegram_id": agent.telegram_id,
+        "name": agent.name,
+        "username": agent.username,
+    }
+
+
+def customer_view(customer: Customer | None) -> dict[str, Any] | None:
+    if customer is None:
+        return None
+    return {
+        "id": customer.id,
+        "telegram_id": customer.telegram_id,
+        "name": customer.display_name,
+        "username": customer.username,
+        "language": customer.language,
+    }
+
+
+def actor_view(actor: Actor, agents: dict[int, Agent]) -> dict[str, Any]:
+    """Who did it: ``{"kind": "customer"|"agent"|"system", "id": ..., "agent": {...}?}``."""
+    view: dict[str, Any] = {"kind": str(actor.kind), "id": actor.id}
+    if actor.kind is ActorKind.AGENT:
+        view["agent"] = agent_view(agents.get(actor.id or 0))
+    return view
+
+
+def ticket_view(
+    ticket: Ticket,
+    *,
+    customer: Customer | None,
+    team: Team | None,
+    assignee: Agent | None,
+) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "status": str(ticket.status),
+        "priority": str(ticket.priority),
+        "category": ticket.category,
+        "team": team.name if team is not None else None,
+        "assignee": agent_view(assignee),
+        "customer": customer_view(customer),
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at) if ticket.updated_at else None,
+        "sla_breached": ticket.sla_breached,
+    }
+
+
+def message_view(message: TicketMessage, author: Agent | None) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "direction": str(message.direction),
+        "text": message.text,
+        "media_kind": str(message.media_kind),
+        "sent_at": iso(message.sent_at),
+        "author": agent_view(author),
+    }
+
+
+def rating_view(rating: Rating) -> dict[str, Any]:
+    return {"score": rating.score, "comment": rating.comment, "rated_at": iso(rating.rated_at)}
+
+
+def envelope(
+    event_type: str,
+    delivery_id: str,
+    occurred_at: datetime,
+    ticket: dict[str, Any] | None,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """The JSON body every delivery has: the same keys for every event type."""
+    return {
+        "id": delivery_id,
+        "type": event_type,
+        "occurred_at": iso(occurred_at),
+        "ticket": ticket,
+        "data": data,
+    }
+
+
+def delivery_call(
+    webhook: Webhook,
+    event_type: str,
+    occurred_at: datetime,
+    ticket: dict[str, Any] | None,
+    data: dict[str, Any],
+) -> OutboundCall:
+    """The outbox row that delivers one event to one endpoint (its own FIFO queue)."""
+    assert webhook.id is not None
+    delivery_id = new_delivery_id()
+    return OutboundCall(
+        chat_id=queue_key(webhook.id),
+        method=WEBHOOK_METHOD,
+        params={
+            "webhook": webhook.id,
+            "event": event_type,
+            "delivery": delivery_id,
+            "body": envelope(event_type, delivery_id, occurred_at, ticket, data),
+        },
+        lane=Lane.REPLY,
+    )
+
+
+def ping_call(webhook: Webhook, now: datetime) -> OutboundCall:
+    return delivery_call(
+        webhook,
+        PING,
+        now,
+        None,
+        {"webhook_id": webhook.id, "events": list(webhook.events)},
+    )
