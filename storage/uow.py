@@ -27,6 +27,7 @@ from storage.repositories import (
     TeamRepository,
     TicketRepository,
 )
+from storage.search import TicketSearch
 
 
 class AbstractUnitOfWork(abc.ABC):
@@ -43,6 +44,7 @@ class AbstractUnitOfWork(abc.ABC):
     desk_settings: DeskSettings
     sla_notices: SlaNoticeRepository
     ratings: RatingRepository
+    search: TicketSearch
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -106,6 +108,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.desk_settings = DeskSettings(session)
         self.sla_notices = SlaNoticeRepository(session)
         self.ratings = RatingRepository(session)
+        self.search = TicketSearch(session)
         return self
 
     async def __aexit__(
