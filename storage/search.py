@@ -11,6 +11,14 @@ walk that order without sorting), and only those are ranked. While a query match
 than the cap, which is the case for any specific query, the ranking is exact. For a very common
 word an old ticket that would have ranked first can be missing; agents narrow such a query with
 a second word anyway. ``ticket_ids_filter`` is applied before the cap.
+
+PostgreSQL specifics: the GIN indexes are expression indexes, so every candidate that is ranked
+or checked re-parses its text (about 30 us a message); hence a smaller cap there, and phrases and
+exclusions are checked on the newest ``CANDIDATES * EXACT_POOL`` rows that contain all the
+positive words (an older phrase match behind more than that many rows with the same words is
+missed). The planner may walk the primary key backwards re-parsing rows until it has the cap,
+which is slow for words of middling frequency; see bench/search.py for the figures. A stored
+tsvector column would remove the re-parsing (the PostgreSQL manual's "faster" option).
 """
 
 from __future__ import annotations
@@ -22,7 +30,15 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import TicketStatus
-from models.search import SearchHit, SearchPage, SearchQuery, make_snippet, to_fts5, to_tsquery
+from models.search import (
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+    make_snippet,
+    to_fts5,
+    to_tsquery,
+    to_tsquery_loose,
+)
 from storage.fts import (
     MESSAGES_FTS,
     TICKETS_FTS,
@@ -31,7 +47,12 @@ from storage.fts import (
 )
 
 SUBJECT_WEIGHT = 2.0
-CANDIDATES = 1000
+#: Matches ranked per source, per dialect. PostgreSQL re-parses each candidate's text to rank it
+#: (an expression index stores no tsvector; about 30 us per message), so it ranks fewer.
+CANDIDATES = {"sqlite": 1000, "postgresql": 200}
+#: PostgreSQL with phrases or exclusions: the exact query is checked on this many times
+#: CANDIDATES of the newest rows that contain the positive words.
+EXACT_POOL = 2
 MAX_LIMIT = 100
 
 
@@ -46,22 +67,28 @@ _SQLITE_SUBJECTS = f"""
     WHERE {TICKETS_FTS} MATCH :q {{filter_t}}
     ORDER BY f.rowid DESC LIMIT :cap"""
 
-# The LIMIT sits in a subquery so ts_rank (which re-parses the text) runs on the capped rows only.
+# The LIMIT sits in a subquery so ts_rank (which re-parses the text) runs on the capped rows
+# only. The index is searched with the loose query (phrases as plain AND: GIN answers it without
+# re-parsing every row); with phrases in the query, the exact one then filters the candidates.
 _PG_MESSAGES = f"""
     SELECT c.mid, c.tid,
            ts_rank({pg_message_vector("c.text")}, to_tsquery('simple', :q)) AS rank
     FROM (SELECT m.id AS mid, m.ticket_id AS tid, m.text
           FROM ticket_messages AS m
-          WHERE {pg_message_vector("m.text")} @@ to_tsquery('simple', :q) {{filter_m}}
-          ORDER BY m.id DESC LIMIT :cap) AS c"""
+          WHERE {pg_message_vector("m.text")} @@ to_tsquery('simple', :loose) {{filter_m}}
+          ORDER BY m.id DESC LIMIT :pool) AS c
+    {{exact_m}}"""
 _PG_SUBJECTS = f"""
     SELECT NULL::integer AS mid, c.tid,
            ts_rank({pg_subject_vector("c.subject")}, to_tsquery('simple', :q))
            * :weight AS rank
     FROM (SELECT t.id AS tid, t.subject
           FROM tickets AS t
-          WHERE {pg_subject_vector("t.subject")} @@ to_tsquery('simple', :q) {{filter_t}}
-          ORDER BY t.id DESC LIMIT :cap) AS c"""
+          WHERE {pg_subject_vector("t.subject")} @@ to_tsquery('simple', :loose) {{filter_t}}
+          ORDER BY t.id DESC LIMIT :pool) AS c
+    {{exact_t}}"""
+_PG_EXACT_M = f"WHERE {pg_message_vector('c.text')} @@ to_tsquery('simple', :q)"
+_PG_EXACT_T = f"WHERE {pg_subject_vector('c.subject')} @@ to_tsquery('simple', :q)"
 
 _BEST = """
 WITH message_hits AS ({messages}),
@@ -82,7 +109,7 @@ LIMIT :limit OFFSET :offset
 """
 
 
-def _statement(dialect: str, *, filtered: bool) -> str:
+def _statement(dialect: str, *, filtered: bool, exact: bool = False) -> str:
     if dialect == "sqlite":
         messages, subjects = _SQLITE_MESSAGES, _SQLITE_SUBJECTS
         filter_m, filter_t = "AND m.ticket_id IN :ids", "AND f.rowid IN :ids"
@@ -94,8 +121,8 @@ def _statement(dialect: str, *, filtered: bool) -> str:
     if not filtered:
         filter_m = filter_t = ""
     return _BEST.format(
-        messages=messages.format(filter_m=filter_m),
-        subjects=subjects.format(filter_t=filter_t),
+        messages=messages.format(filter_m=filter_m, exact_m=_PG_EXACT_M if exact else ""),
+        subjects=subjects.format(filter_t=filter_t, exact_t=_PG_EXACT_T if exact else ""),
     )
 
 
@@ -124,10 +151,17 @@ class TicketSearch:
             return []
         dialect = self._dialect()
         filtered = ticket_ids_filter is not None
-        stmt = text(_statement(dialect, filtered=filtered))
-        params: dict[str, Any] = {
-            "q": to_fts5(query) if dialect == "sqlite" else to_tsquery(query),
-            "cap": CANDIDATES,
+        cap = CANDIDATES.get(dialect, 0)
+        params: dict[str, Any] = {"cap": cap, "pool": cap}
+        if dialect == "sqlite":
+            params["q"] = to_fts5(query)
+        else:
+            params["q"], params["loose"] = to_tsquery(query), to_tsquery_loose(query)
+        exact = params["q"] != params.get("loose", params["q"])
+        if exact:
+            params["pool"] = cap * EXACT_POOL
+        stmt = text(_statement(dialect, filtered=filtered, exact=exact))
+        params |= {
             "weight": SUBJECT_WEIGHT,
             "limit": limit,
             "offset": offset,

@@ -244,7 +244,7 @@ class TestCandidateCap:
         best, _ = await desk.ticket("Common common common")
         async with migrated() as uow:
             assert desk.customer_id is not None
-            await _bulk_tickets(uow, desk.customer_id, CANDIDATES + 5)
+            await _bulk_tickets(uow, desk.customer_id, max(CANDIDATES.values()) + 5)
             await uow.commit()
         assert await desk.numbers("common", limit=1) != [best.number]
         assert await desk.numbers("common", ticket_ids_filter=[best.id]) == [best.number]
