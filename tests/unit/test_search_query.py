@@ -22,6 +22,7 @@ from models.search import (
     parse_query,
     to_fts5,
     to_tsquery,
+    to_tsquery_loose,
     tokenize,
 )
 from tests.support.db import POSTGRES_ENV, postgres_url
@@ -206,6 +207,11 @@ class TestTsqueryRendering:
         q = parse_query('"paper jam" pay* -refund')
         assert to_tsquery(q) == "(('paper' <-> 'jam')) & (('pay':*)) & !('refund')"
 
+    def test_loose_query_drops_word_order_and_exclusions(self) -> None:
+        q = parse_query('"paper jam" OR "e-ma*" -refund')
+        assert to_tsquery_loose(q) == "(('paper' & 'jam') | ('e' & 'ma':*))"
+        assert to_tsquery_loose(parse_query("card")) == to_tsquery(parse_query("card"))
+
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[tuple[asyncio.AbstractEventLoop, object]]:
@@ -240,7 +246,9 @@ class TestTsqueryOnPostgres:
         assert q is not None
         sql = "SELECT to_tsvector('simple', $1) @@ to_tsquery('simple', $2)"
         for doc in DOCS:
-            loop.run_until_complete(conn.fetchval(sql, doc, to_tsquery(q)))  # type: ignore[attr-defined]
+            exact = loop.run_until_complete(conn.fetchval(sql, doc, to_tsquery(q)))  # type: ignore[attr-defined]
+            loose = loop.run_until_complete(conn.fetchval(sql, doc, to_tsquery_loose(q)))  # type: ignore[attr-defined]
+            assert loose or not exact, "the loose query must find every row the exact one does"
 
     @pytest.mark.parametrize(
         ("text", "expected"),
