@@ -51,7 +51,8 @@ class Term:
     def __str__(self) -> str:
         body = " ".join(self.tokens)
         star = "*" if self.prefix else ""
-        return f"{body}{star}" if len(self.tokens) == 1 else f'"{body}"{star}'
+        bare = len(self.tokens) == 1 and body not in OR_WORDS
+        return f"{body}{star}" if bare else f'"{body}"{star}'
 
 
 @dataclass(frozen=True)

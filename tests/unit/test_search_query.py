@@ -142,6 +142,7 @@ class TestParsing:
             assert all(t.tokens and all(t.tokens) for t in q.positive_terms + q.none_of)
 
     @given(ANY_TEXT)
+    @example(":OR")
     def test_the_printed_form_parses_back_to_the_same_query(self, text: str) -> None:
         q = _parse_or_none(text)
         assume(q is not None and len(str(q)) <= MAX_QUERY_CHARS)
