@@ -25,6 +25,7 @@ from models.errors import (
 from models.events import Actor, TicketEvent
 from models.message import TicketMessage
 from models.people import Agent, Category, Customer, Team
+from models.search import SearchHit, SearchPage, SearchQuery, parse_query
 from models.status import (
     ALLOWED_TRANSITIONS,
     can_transition,
@@ -56,6 +57,9 @@ __all__ = [
     "Priority",
     "Rating",
     "Role",
+    "SearchHit",
+    "SearchPage",
+    "SearchQuery",
     "Team",
     "Ticket",
     "TicketEvent",
@@ -65,6 +69,7 @@ __all__ = [
     "can_transition",
     "ensure_transition",
     "make_subject",
+    "parse_query",
     "parse_status",
     "parse_tags",
 ]

@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.fts import create_search_objects
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -350,3 +352,9 @@ class WebhookRecord(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _create_search_objects(target: MetaData, connection: Connection, **_kw: Any) -> None:
+    # Full-text index objects are not part of the metadata (see storage/fts.py).
+    create_search_objects(connection)

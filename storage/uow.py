@@ -29,6 +29,7 @@ from storage.repositories import (
     TeamRepository,
     TicketRepository,
 )
+from storage.search import TicketSearch
 from storage.webhooks import WebhookRepository
 
 
@@ -50,6 +51,7 @@ class AbstractUnitOfWork(abc.ABC):
     reports: ReportRepository
     exports: ExportRepository
     webhooks: WebhookRepository
+    search: TicketSearch
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -117,6 +119,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.reports = ReportRepository(session)
         self.exports = ExportRepository(session)
         self.webhooks = WebhookRepository(session)
+        self.search = TicketSearch(session)
         return self
 
     async def __aexit__(

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.db import is_sqlite, make_engine
+from storage.fts import is_search_object
 from storage.orm import Base
 
 config = context.config
@@ -24,8 +25,14 @@ def _url() -> str:
     return str(url)
 
 
+def _include_name(name: str | None, type_: str, _parents: object) -> bool:
+    # Full-text search objects live outside the metadata (storage/fts.py).
+    return not is_search_object(name, type_)
+
+
 def _configure(**kwargs: object) -> None:
     context.configure(
+        include_name=_include_name,
         target_metadata=target_metadata,
         render_as_batch=is_sqlite(_url()),
         compare_type=True,

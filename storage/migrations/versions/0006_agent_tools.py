@@ -1,7 +1,7 @@
 """agent tools: canned answers, assignment strategies, tags, merges, bans
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-23 19:14:42
 
 Columns are added with plain ``ADD COLUMN`` (no batch rebuild), so SQLite keeps the tables'
@@ -16,7 +16,7 @@ from alembic import op
 import storage.orm
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
