@@ -296,6 +296,13 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
         )
         return tickets, int(total or 0)
 
+    async def ids_with_tag(self, tag: str) -> list[int]:
+        """Ids of every ticket with ``tag`` (active or not)."""
+        rows = await self.session.execute(
+            select(TicketRecord.id).where(TicketRecord.tags.contains(f" {tag} ", autoescape=True))
+        )
+        return [int(i) for i in rows.scalars()]
+
     async def open_counts(self, agent_ids: Sequence[int]) -> dict[int, int]:
         """How many active tickets each agent has."""
         if not agent_ids:

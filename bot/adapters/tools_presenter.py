@@ -13,8 +13,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.labels import priority_label, status_label
 from bot.callbacks import QueueCb
+from bot.services.tools import SearchResult
 from models import Agent, CannedAnswer, Customer, Ticket, TicketMessage
 from models.delivery import OutboundCall
+from models.search import MARK_END, MARK_START, SearchHit
 
 
 def ref(name: str, **args: Any) -> dict[str, Any]:
@@ -35,6 +37,27 @@ def ticket_url(chat_id: int, ticket: Ticket) -> str | None:
 
 def place(chat_id: int, thread_id: int | None) -> dict[str, Any]:
     return {"message_thread_id": thread_id} if thread_id else {}
+
+
+def bold_marks(snippet: str) -> str:
+    """A search snippet as HTML: escaped, its «marked» words bold, tags always balanced."""
+    out: list[str] = []
+    bold = False
+    for char in snippet:
+        if char == MARK_START and not bold:
+            out.append("<b>")
+            bold = True
+        elif char == MARK_END and bold:
+            out.append("</b>")
+            bold = False
+        elif char not in (MARK_START, MARK_END):
+            out.append(escape(char))
+    if bold:
+        out.append("</b>")
+    return "".join(out)
+
+
+_NO_PREVIEW: dict[str, Any] = {"link_preview_options": {"is_disabled": True}}
 
 
 class ToolsPresenterMixin:
@@ -270,6 +293,28 @@ class ToolsPresenterMixin:
             f" · {who}\n  {subject}"
         )
         return line + (f" {tags}" if tags else "")
+
+    def search_results(
+        self, chat_id: int, thread_id: int | None, result: SearchResult
+    ) -> list[OutboundCall]:
+        hits = result.page.hits
+        with self._locale():
+            head = _("Nothing found for “{query}”.") if not hits else _("Found for “{query}”:")
+            lines = ["🔎 " + head.format(query=escape(result.text))]
+            for hit in hits:
+                ticket = result.tickets.get(hit.ticket_id)
+                url = ticket_url(self.agent_chat_id, ticket) if ticket else None
+                lines.append(self._hit_line(hit, url))
+            if result.page.has_more:
+                lines.append(_("More tickets match: add words to narrow the search."))
+        return self._say(chat_id, thread_id, "\n".join(lines), **_NO_PREVIEW)
+
+    @staticmethod
+    def _hit_line(hit: SearchHit, url: str | None) -> str:
+        number = f"#{hit.ticket_number}"
+        link = f'<a href="{url}">{number}</a>' if url else number
+        snippet = bold_marks(hit.snippet)
+        return f"{link} · {status_label(hit.status)} · {escape(hit.subject[:60])}\n  {snippet}"
 
     def ticket_link(
         self, chat_id: int, thread_id: int | None, ticket: Ticket

@@ -130,6 +130,20 @@ async def _show_queue(
     await tell(uow, calls, clock.now())
 
 
+async def on_search(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/search <words> [#tag]``: tickets by subject and messages, ranked, with snippets."""
+    assert message.from_user is not None
+    result = await tools.search(uow, telegram_user(message.from_user), command.args or "")
+    chat, thread = _where(message)
+    await tell(uow, presenter.search_results(chat, thread, result), clock.now())
+
+
 async def on_ticket(
     message: Message,
     command: CommandObject,
@@ -368,6 +382,7 @@ def build_router(agent_chat_id: int | None) -> Router:
     router.message.register(on_availability, Command("away", "back"), agent)
     router.message.register(on_queue, Command("queue"), agent)
     router.message.register(on_ticket, Command("ticket"), agent)
+    router.message.register(on_search, Command("search"), agent)
     router.message.register(on_canned, Command("canned"), agent)
     router.message.register(on_team, Command("teams"), agent)
     router.message.register(on_autoanswer, Command("autoanswer"), agent)

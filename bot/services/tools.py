@@ -19,6 +19,7 @@ from models import (
     TicketNotFound,
     parse_tags,
 )
+from models.search import SearchPage, parse_query
 from storage import AbstractUnitOfWork
 
 log = get_logger(__name__)
@@ -101,6 +102,38 @@ async def queue_page(
     )
     names = {a.id: a.name for a in await uow.agents.list(active_only=False) if a.id is not None}
     return QueuePage(QueueRequest(request.kind, request.arg, page), title, tickets, total, names)
+
+
+SEARCH_PAGE = 10
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    text: str
+    tag: str | None
+    page: SearchPage
+    tickets: dict[int, Ticket]  # the hits' tickets, for links to their topics
+
+
+async def search(uow: AbstractUnitOfWork, user: TelegramUser, text: str) -> SearchResult:
+    """``/search <words> [#tag]``: tickets by subject and messages, best first.
+
+    A ``#tag`` word limits the search to tickets with that tag; the rest is the query language
+    of :func:`models.search.parse_query` (words, "phrases", -exclusions, OR, prefix*).
+    """
+    await require_agent(uow, user)
+    words = text.split()
+    tags = [w for w in words if w.startswith("#") and len(w) > 1]
+    if len(tags) > 1:
+        raise InvalidInput("tag", " ".join(tags), "one #tag at most")
+    tag = parse_tags(tags[0])[0] if tags else None
+    query = parse_query(" ".join(w for w in words if w not in tags))
+    only: list[int] | None = None
+    if tag is not None:
+        only = await uow.tickets.ids_with_tag(tag)
+    page = await uow.search.page(query, limit=SEARCH_PAGE, ticket_ids_filter=only)
+    tickets = {h.ticket_id: await uow.tickets.get(h.ticket_id) for h in page.hits}
+    return SearchResult(text, tag, page, {i: t for i, t in tickets.items() if t is not None})
 
 
 async def find_ticket(uow: AbstractUnitOfWork, user: TelegramUser, number: str) -> Ticket:

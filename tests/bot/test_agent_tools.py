@@ -363,3 +363,25 @@ class TestBansAndFlood:
         assert [c for c in copies if c and c.startswith("message ")] == stored
         slow = [t for t in desk.texts_to(ann) if "many messages at once" in t]
         assert len(slow) == 1
+
+
+class TestSearch:
+    async def test_search_ranks_links_and_explains_bad_syntax(self, desk: Desk) -> None:
+        _a, first = await customer_writes(desk, "Ann", "My invoice total looks wrong")
+        _b, second = await customer_writes(desk, "Bea", "hello there")
+        await says_in_topic(desk, desk.admin, second, "Please send the invoice number")
+        text = await admin_says(desk, "/search invoice")
+        assert text.index("#1") < text.index("#2")  # the subject match ranks first
+        answer = desk.emulator.messages_in(desk.group_id, None, from_bot=True)[-1]
+        bold = [e for e in answer["entities"] if e["type"] == "bold"]
+        assert bold, answer["entities"]
+        urls = [e.get("url", "") for e in answer["entities"]]
+        assert any(u.endswith(f"/{first.agent_thread_id}") for u in urls)
+        assert "Nothing found" in await admin_says(desk, "/search parcel")
+        assert "Not accepted" in await admin_says(desk, '/search "unbalanced')
+        assert "Not accepted" in await admin_says(desk, "/search -only")
+        await admin_says(desk, "/tag vip", second.agent_thread_id)
+        tagged = await admin_says(desk, "/search invoice #vip")
+        assert "#2" in tagged
+        assert "#1 ·" not in tagged
+        assert "#2 ·" in tagged
