@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.logs import get_logger
-from bot.services.auth import require_agent
+from bot.services.auth import audit, require_agent
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import Agent, InvalidInput, Role
@@ -103,6 +103,7 @@ async def agent_command(
         agent.role = role
     await queue(uow, presenter.agent_changed(chat_id, thread_id, agent), now)
     await uow.commit()
+    audit(f"agent {sub}", actor, agent=agent.telegram_id, role=agent.role, active=agent.active)
     return agent
 
 

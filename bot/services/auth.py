@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from bot.logs import get_logger
 from bot.services.ports import TelegramUser
 from models import Agent, NotAllowed, Role
 from storage import AbstractUnitOfWork
+
+_log = get_logger("bot.audit")
 
 
 async def require_agent(
@@ -20,3 +23,8 @@ async def require_agent(
     agent.name = " ".join(p for p in (user.first_name, user.last_name) if p)
     agent.username = user.username
     return agent
+
+
+def audit(action: str, actor: TelegramUser, **details: object) -> None:
+    """Log a configuration change with who made it (the desk's audit trail)."""
+    _log.info("configuration changed", action=action, by=actor.id, **details)

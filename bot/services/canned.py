@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.auth import require_agent
+from bot.services.auth import audit, require_agent
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import (
@@ -78,6 +78,7 @@ async def canned_command(
         if not removed:
             raise InvalidInput("key", key, "no such canned answer")
         await uow.commit()
+        audit("canned removed", actor, key=key, language=language)
         return CannedChange("removed", key, removed)
     text = check_template(body if body.strip() else (replied_text or ""))
     language = language or default_language
@@ -98,6 +99,7 @@ async def canned_command(
         answer.text = text
         answer.category = category or answer.category
     await uow.commit()
+    audit("canned saved", actor, key=key, language=language)
     return CannedChange("saved", key)
 
 
@@ -214,4 +216,5 @@ async def set_auto_answer(
         category.auto_answer_key = key
         category.auto_answer_threshold = threshold
     await uow.commit()
+    audit("auto-answer", actor, category=category.key, key=category.auto_answer_key)
     return category.key, category.auto_answer_key, category.auto_answer_threshold

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.logs import get_logger
-from bot.services.auth import require_agent
+from bot.services.auth import audit, require_agent
 from bot.services.ports import TelegramUser
 from models import CollisionMode, InvalidInput, Role
 from models.sla import parse_duration
 from storage import AbstractUnitOfWork
 
-log = get_logger(__name__)
 _PREFIX = "setting:"
 
 
@@ -153,5 +151,5 @@ async def change(
     setting.parse(value)
     await uow.desk_settings.set(_PREFIX + setting.name, value)
     await uow.commit()
-    log.info("setting changed", setting=setting.name, value=value, admin=actor.id)
+    audit("setting", actor, setting=setting.name, value=value)
     return setting, value

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from bot.services.auth import require_agent
+from bot.services.auth import audit, require_agent
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import Actor, Agent, InvalidInput, Priority, Role, Ticket, TicketEvent
@@ -163,6 +163,7 @@ async def sla_command(
         raise InvalidInput("sla", args, SLA_USAGE)
     await save_config(uow, config)
     await uow.commit()
+    audit("sla", user, args=args)
     return config
 
 
@@ -197,6 +198,7 @@ async def hours_command(
             config = replace(config, team_calendars={**config.team_calendars, team: calendar})
     await save_config(uow, config)
     await uow.commit()
+    audit("hours", user, args=args)
     return config
 
 
@@ -218,4 +220,5 @@ async def holiday_command(
     config = replace(config, calendar=replace(config.calendar, holidays=frozenset(days)))
     await save_config(uow, config)
     await uow.commit()
+    audit("holiday", user, args=args)
     return config

@@ -5,14 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.logs import get_logger
 from bot.services.assignment import parse_strategy
-from bot.services.auth import require_agent
+from bot.services.auth import audit, require_agent
 from bot.services.ports import TelegramUser
 from models import Agent, AssignStrategy, Category, InvalidInput, Role, Team
 from storage import AbstractUnitOfWork
-
-log = get_logger(__name__)
 
 TEAM_USAGE = (
     "usage: /teams list | add <name> | rename <name> <new name> | remove <name> | "
@@ -89,7 +86,7 @@ async def team_command(
     else:
         raise InvalidInput("command", sub, TEAM_USAGE)
     await uow.commit()
-    log.info("team changed", action=sub, args=rest, admin=actor.id)
+    audit(f"team {sub}", actor, args=rest)
     return sub, await team_views(uow)
 
 
@@ -180,7 +177,7 @@ async def category_command(
     else:
         raise InvalidInput("command", sub, CATEGORY_USAGE)
     await uow.commit()
-    log.info("category changed", action=sub, category=key, admin=actor.id)
+    audit(f"category {sub}", actor, category=key, value=value)
     return sub, await uow.categories.list()
 
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.logs import get_logger
-from bot.services.auth import require_agent
+from bot.services.auth import audit, require_agent
 from bot.services.ports import TelegramUser
 from models import InvalidInput, Role
 from models.canned import check_template
 from storage import AbstractUnitOfWork
-
-log = get_logger(__name__)
 
 #: Which texts can be replaced, and the placeholders each may use.
 CUSTOM_TEXTS = {
@@ -56,5 +53,5 @@ async def text_command(
         text = check_template(body, CUSTOM_TEXTS[name])
         await uow.desk_settings.set(_key(name, language), text)
     await uow.commit()
-    log.info("text changed", text=name, language=language, admin=actor.id, reset=text is None)
+    audit("text", actor, text=name, language=language, reset=text is None)
     return name, language, text

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bot.services.auth import require_agent
+from bot.services.auth import audit, require_agent
 from bot.services.customers import queue
 from bot.services.ports import TelegramUser
 from models import Role
@@ -62,6 +62,7 @@ async def add_webhook(
     await uow.webhooks.add(webhook)
     # A private chat's id is the user's id.
     await _answer(uow, replies.added(webhook, admin_chat_id=user.id), now)
+    audit("webhook added", user, webhook=webhook.id, url=webhook.url)
     return webhook
 
 
@@ -94,6 +95,7 @@ async def remove_webhook(
         return False
     await uow.webhooks.deactivate(webhook.id)
     await _answer(uow, replies.removed(webhook.id), now)
+    audit("webhook removed", user, webhook=webhook.id)
     return True
 
 

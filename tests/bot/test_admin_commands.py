@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from bot.services import desk_settings, texts
 from models import Agent, AssignStrategy, Category, Team
@@ -254,3 +255,15 @@ async def test_runtime_settings_take_effect(desk: Desk) -> None:
     desk.emulator.user_sends_text(ann, "one more thing")
     await desk.step()
     assert (await desk.ticket(2)) is not None  # no reopen window: a new ticket
+
+
+async def test_changes_are_logged_with_who_made_them(desk: Desk) -> None:
+    await prepare(desk)
+    with capture_logs() as logs:
+        await say(desk, desk.admin, "/teams add Sales")
+        await say(desk, desk.admin, "/set collision block")
+    audit = [e for e in logs if e.get("event") == "configuration changed"]
+    assert [(e["action"], e["by"]) for e in audit] == [
+        ("team add", desk.admin["id"]),
+        ("setting", desk.admin["id"]),
+    ]
