@@ -154,26 +154,18 @@ class ToolsPresenterMixin:
     ) -> list[OutboundCall]:
         """The answer to the customer, and a record of it in the topic (so agents see it and
         can reply to it)."""
-        chat = customer.telegram_id
         with self._locale():
             record = "💬 " + _("{agent} sent the canned answer “{key}”:").format(
                 agent=escape(agent.name), key=escape(key)
             )
-        return [
-            OutboundCall(
-                chat_id=chat,
-                method="sendMessage",
-                params={"chat_id": chat, "text": escape(message.text or "")},
-                ticket_id=ticket.id,
-                on_sent="copied_to_customer",
-                ref_id=message.id,
-            ),
-            *self._record_in_topic(ticket, message, record),
-        ]
+        return self.auto_answered(ticket, customer, message) + self._record_in_topic(
+            ticket, message, record
+        )
 
     def auto_answered(
         self, ticket: Ticket, customer: Customer, message: TicketMessage
     ) -> list[OutboundCall]:
+        """A message written by the desk (not copied from the group) to the customer."""
         chat = customer.telegram_id
         return [
             OutboundCall(

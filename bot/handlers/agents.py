@@ -9,7 +9,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.presenter import Presenter
 from bot.callbacks import CardAction, TicketCb
-from bot.handlers.common import answer, incoming, on_stale_button, telegram_user
+from bot.handlers.common import (
+    answer,
+    incoming,
+    on_stale_button,
+    replied_person,
+    telegram_user,
+)
 from bot.services import agents, desk
 from bot.services.auth import require_agent
 from bot.services.conversation import DeskConfig
@@ -52,20 +58,12 @@ async def on_agent_command(
 ) -> None:
     """``/agent add [user id] [role]`` (or as a reply to the person): admins register agents."""
     assert message.from_user is not None
-    replied = message.reply_to_message
-    target = replied.from_user if replied is not None else None
-    if (
-        replied is not None
-        and target is not None
-        and (target.is_bot or replied.forum_topic_created)
-    ):
-        target = None
     await agents.agent_command(
         uow,
         presenter,
         actor=telegram_user(message.from_user),
         args=command.args or "",
-        replied_user=telegram_user(target) if target else None,
+        replied_user=replied_person(message),
         chat_id=message.chat.id,
         thread_id=message.message_thread_id if message.is_topic_message else None,
         now=clock.now(),

@@ -38,6 +38,16 @@ def telegram_user(user: User) -> TelegramUser:
     )
 
 
+def replied_person(message: Message) -> TelegramUser | None:
+    """The person a command replies to (not a bot, not a topic's opening service message)."""
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.is_bot:
+        return None
+    if replied.forum_topic_created:
+        return None
+    return telegram_user(replied.from_user)
+
+
 def media_of(message: Message) -> tuple[MediaKind, str | None]:
     for attr, kind in _MEDIA:
         value = getattr(message, attr, None)

@@ -14,12 +14,12 @@ from bot.adapters.labels import strategy_label
 from bot.adapters.presenter import Presenter
 from bot.callbacks import QueueCb
 from bot.filters import HasRole
-from bot.handlers.common import answer, incoming, telegram_user
+from bot.handlers.common import answer, incoming, replied_person, telegram_user
 from bot.services import assignment, canned, desk_settings, teams, texts, tools
 from bot.services.auth import require_agent
 from bot.services.conversation import DeskConfig, ticket_for_agent_message
 from bot.services.customers import tell
-from bot.services.ports import Clock, TelegramUser
+from bot.services.ports import Clock
 from bot.texts import SUPPORTED_LANGUAGES
 from models import Role
 from storage import AbstractUnitOfWork
@@ -27,15 +27,6 @@ from storage import AbstractUnitOfWork
 
 def _where(message: Message) -> tuple[int, int | None]:
     return message.chat.id, message.message_thread_id if message.is_topic_message else None
-
-
-def _replied_user(message: Message) -> TelegramUser | None:
-    replied = message.reply_to_message
-    if replied is None or replied.from_user is None or replied.from_user.is_bot:
-        return None
-    if replied.forum_topic_created:
-        return None
-    return telegram_user(replied.from_user)
 
 
 async def on_availability(
@@ -225,7 +216,7 @@ async def on_team(
     """``/teams list|add|rename|remove|join|leave|strategy``."""
     assert message.from_user is not None
     done, views = await teams.team_command(
-        uow, telegram_user(message.from_user), command.args or "", _replied_user(message)
+        uow, telegram_user(message.from_user), command.args or "", replied_person(message)
     )
     lines = []
     if done.startswith("removed:") and done != "removed:":
