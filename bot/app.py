@@ -16,6 +16,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -28,6 +29,8 @@ from bot.logs import get_logger
 from bot.middlewares.uow import UnitOfWorkMiddleware
 from bot.routers import build_routers
 from bot.runtime.intake import Intake
+from bot.runtime.metrics import Metrics
+from bot.runtime.metrics import serve as serve_metrics
 from bot.runtime.processor import Processor
 from bot.runtime.sender import RateLimits, Sender
 from bot.runtime.webhooks import WebhookPolicy, WebhookPoster
@@ -262,6 +265,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     tasks: list[asyncio.Task[None]] = []
     scheduler: AsyncIOScheduler | None = None
     sender: Sender | None = None
+    metrics_runner: web.AppRunner | None = None
     try:
         me = await bot.get_me()
         log.info("bot started", username=me.username, id=me.id)
@@ -276,7 +280,12 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
 
         model, version, note = await asyncio.to_thread(training.load_or_train, settings.model_dir)
         log.info("triage model ready", version=version, note=note)
-        classifier = ModelTriage(model, version)
+        metrics = Metrics(sender)
+        classifier = ModelTriage(model, version, observe=metrics.triage_seconds.observe)
+        if settings.metrics_port:
+            metrics_runner = await serve_metrics(
+                metrics, uow_factory, settings.metrics_host, settings.metrics_port
+            )
         dp = build_dispatcher(
             settings,
             uow_factory,
@@ -329,6 +338,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
             scheduler.shutdown(wait=False)
         if sender is not None:
             await sender.close()
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await bot.session.close()
         await engine.dispose()
         log.info("stopped")

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     auto_close_days: float = Field(default=7, ge=0)
     digest_time: str = "09:00"
     automation_seconds: int = Field(default=300, ge=1, le=86400)
+    #: Port of the metrics and health endpoint (/metrics, /health); 0: off.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     webhook_timeout: float = Field(default=10, gt=0, le=120)
     webhook_retry_hours: float = Field(default=24, gt=0, le=24 * 14)
     webhook_max_attempts: int = Field(default=25, ge=1, le=1000)

@@ -254,6 +254,19 @@ class OutboxRepository:
         )
         return [_call_from(r) for r in rows.scalars()]
 
+    async def delivery_seconds(self, since: datetime, limit: int = 10000) -> list[float]:
+        """Seconds from queueing to sending, for calls sent since ``since`` (newest first)."""
+        rows = await self.session.execute(
+            select(OutboxRecord.created_at, OutboxRecord.sent_at)
+            .where(
+                OutboxRecord.status == str(OutboxStatus.SENT),
+                OutboxRecord.sent_at >= since,
+            )
+            .order_by(OutboxRecord.id.desc())
+            .limit(limit)
+        )
+        return [(sent - created).total_seconds() for created, sent in rows if sent and created]
+
     async def stats(self, now: datetime) -> dict[str, object]:
         counts = dict(
             (

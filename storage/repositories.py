@@ -296,6 +296,12 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
         )
         return tickets, int(total or 0)
 
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(TicketRecord.status, func.count()).group_by(TicketRecord.status)
+        )
+        return {str(status): int(count) for status, count in rows}
+
     async def ids_with_tag(self, tag: str) -> list[int]:
         """Ids of every ticket with ``tag`` (active or not)."""
         rows = await self.session.execute(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 from bot.services.triage_port import TriageVerdict
 from models import Priority
@@ -12,9 +14,16 @@ from triage import TriageModel
 class ModelTriage:
     """Predicts in a worker thread, so a prediction never blocks the event loop."""
 
-    def __init__(self, model: TriageModel, version: str | None = None) -> None:
+    def __init__(
+        self,
+        model: TriageModel,
+        version: str | None = None,
+        *,
+        observe: Callable[[float], None] = lambda seconds: None,
+    ) -> None:
         self.model = model
         self.version = version
+        self.observe = observe  # reports each prediction's duration (metrics)
 
     def swap(self, model: TriageModel, version: str | None) -> None:
         """Start using a newly promoted model (one attribute assignment: atomic for asyncio)."""
@@ -22,7 +31,9 @@ class ModelTriage:
 
     async def classify(self, text: str) -> TriageVerdict:
         model = self.model
+        started = time.perf_counter()
         result = await asyncio.to_thread(model.predict, text)
+        self.observe(time.perf_counter() - started)
         return TriageVerdict(
             category=result.category,
             team=result.team,

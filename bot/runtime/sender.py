@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -121,6 +122,8 @@ class Sender:
         self.wakeup = asyncio.Event()
         self.sent_count = 0
         self.retry_after_count = 0
+        #: Telegram errors by kind since start (for metrics): 429, bad_request, forbidden, ...
+        self.errors: Counter[str] = Counter()
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -237,6 +240,7 @@ class Sender:
                 result = await self.bot(method, request_timeout=self.request_timeout)
             except TelegramRetryAfter as exc:
                 self.retry_after_count += 1
+                self.errors["429"] += 1
                 log.warning("rate limited", chat_id=call.chat_id, retry_after=exc.retry_after)
                 await self._retry(call, float(exc.retry_after), str(exc), count=False)
                 return
@@ -244,15 +248,19 @@ class Sender:
                 if "message is not modified" in exc.message:
                     result = True
                 else:
+                    self.errors["bad_request"] += 1
                     await self._fail(call, OutboxStatus.FAILED, exc.message)
                     return
             except TelegramForbiddenError as exc:
+                self.errors["forbidden"] += 1
                 await self._fail(call, OutboxStatus.FAILED, exc.message)
                 return
             except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as exc:
+                self.errors[_transient_kind(exc)] += 1
                 await self._transient(call, f"{type(exc).__name__}: {exc}")
                 return
             except TelegramAPIError as exc:  # 401/404/409/413 and friends: not going to work
+                self.errors["other"] += 1
                 await self._fail(call, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
                 return
         await self._succeeded(call, params, result)
@@ -358,3 +366,11 @@ class Sender:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _transient_kind(exc: Exception) -> str:
+    if isinstance(exc, TelegramServerError):
+        return "server_error"
+    if isinstance(exc, ClientDecodeError):
+        return "bad_response"
+    return "network"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -16,6 +17,9 @@ from storage import AbstractUnitOfWork
 class SenderCounters(Protocol):
     sent_count: int
     retry_after_count: int
+
+    @property
+    def errors(self) -> Mapping[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,13 @@ class Failures:
 async def health(
     uow: AbstractUnitOfWork, user: TelegramUser, counters: SenderCounters, now: datetime
 ) -> Health:
+    """``/health`` for admins."""
     await require_agent(uow, user, Role.ADMIN)
+    return await queue_state(uow, counters, now)
+
+
+async def queue_state(uow: AbstractUnitOfWork, counters: SenderCounters, now: datetime) -> Health:
+    """The queues and counters, for ``/health`` and the metrics endpoint."""
     inbox = await uow.inbox.counts()
     oldest_in = await uow.inbox.oldest_pending()
     outbox = await uow.outbox.stats(now)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.e2e.conftest import Running
 from tests.support.desk import button_data
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -60,3 +62,22 @@ async def test_auto_assignment_and_a_canned_answer_in_one_tap(forum_bot: Running
     await run.wait(lambda: expected in run.texts_to(ann), "the canned answer at the customer")
     await run.wait(lambda: "💬" not in str(card(run).get("reply_markup")), "suggestions gone")
     assert "Status: Waiting for customer" in card(run)["text"]
+
+
+async def test_the_running_bot_serves_metrics_and_health(bot_factory: Any) -> None:
+    port = free_port()
+    run = await bot_factory(HELPDESK_METRICS_PORT=str(port))
+    try:
+        run.emulator.user_sends_text(run.emulator.add_user("Ann"), "My card was declined")
+        await run.wait(lambda: run.ticket_topics(), "a ticket topic", 60)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                assert response.status == 200
+                assert (await response.json())["status"] == "ok"
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                text = await response.text()
+        assert 'helpdesk_tickets{status="new"} 1.0' in text
+        assert "helpdesk_triage_seconds_count 1.0" in text
+    finally:
+        await run.process.terminate(timeout=10)
+        await run.emulator.stop()

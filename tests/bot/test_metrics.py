@@ -1,0 +1,53 @@
+"""The metrics and health endpoint over real HTTP, after real traffic through the desk."""
+
+from __future__ import annotations
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.runtime.metrics import Metrics, serve
+from tests.support.desk import Desk
+from tests.support.net import free_port
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+async def test_metrics_and_health_follow_the_traffic(desk: Desk) -> None:
+    metrics = Metrics(desk.sender)
+    metrics.triage_seconds.observe(0.004)
+    port = free_port()
+    runner = await serve(metrics, desk.uow_factory, "127.0.0.1", port)
+    try:
+        for name in ("Ann", "Bea"):
+            desk.emulator.user_sends_text(desk.emulator.add_user(name), "help me")
+        await desk.step()
+        desk.emulator.inject_fault("429", method="sendMessage", retry_after=1)
+        desk.emulator.user_sends_text(desk.emulator.add_user("Cy"), "and me")
+        await desk.step()
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert response.status == 200
+                text = await response.text()
+            async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                assert response.status == 200
+                health = await response.json()
+    finally:
+        await runner.cleanup()
+    found = samples(text)
+    assert found[("helpdesk_tickets", (("status", "new"),))] == 3
+    assert found[("helpdesk_inbox_updates", (("status", "done"),))] == 3
+    assert found[("helpdesk_outbox_calls", (("status", "pending"),))] == 0
+    assert found[("helpdesk_outbox_calls", (("status", "sent"),))] == desk.sender.sent_count
+    assert found[("helpdesk_telegram_calls_total", ())] == desk.sender.sent_count > 0
+    assert found[("helpdesk_telegram_errors_total", (("kind", "429"),))] == 1
+    assert found[("helpdesk_triage_seconds_count", ())] == 1
+    assert ("helpdesk_outbox_delivery_seconds", (("quantile", "0.99"),)) in found
+    assert health["status"] == "ok"
+    assert health["outbox_pending"] == 0
+    assert health["sent_since_start"] == desk.sender.sent_count
