@@ -33,6 +33,8 @@ from bot.runtime.metrics import Metrics
 from bot.runtime.metrics import serve as serve_metrics
 from bot.runtime.processor import Processor
 from bot.runtime.sender import RateLimits, Sender
+from bot.runtime.webhook import WebhookIntake, webhook_path
+from bot.runtime.webhook import serve as serve_webhook
 from bot.runtime.webhooks import WebhookPolicy, WebhookPoster
 from bot.services import agents, sla, training
 from bot.services.automation import AutomationRules, run_automations, send_digest
@@ -252,8 +254,39 @@ async def check_agent_chat(bot: Bot, chat_id: int) -> bool:
     return is_forum
 
 
-async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or ``stop``), then shut down cleanly."""
+async def start_webhook(
+    bot: Bot,
+    settings: Settings,
+    uow_factory: UowFactory,
+    allowed_updates: list[str],
+    processor: Processor,
+) -> web.AppRunner:
+    """Serve the webhook endpoint, then tell Telegram about it (in that order: no update is
+    posted before we can store it)."""
+    assert settings.telegram_webhook_url is not None
+    assert settings.telegram_webhook_secret is not None
+    secret = settings.telegram_webhook_secret.get_secret_value()
+    intake = WebhookIntake(uow_factory, secret, on_stored=processor.wake)
+    runner = await serve_webhook(
+        intake,
+        webhook_path(settings.telegram_webhook_url),
+        settings.telegram_webhook_host,
+        settings.telegram_webhook_port,
+    )
+    await bot.set_webhook(
+        settings.telegram_webhook_url,
+        secret_token=secret,
+        allowed_updates=allowed_updates,
+        drop_pending_updates=False,
+    )
+    return runner
+
+
+async def run_bot(
+    settings: Settings, stop: asyncio.Event | None = None, *, webhook: bool = False
+) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop``), then shut down cleanly; ``webhook``: receive
+    updates on the webhook endpoint instead of long polling."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -266,6 +299,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     scheduler: AsyncIOScheduler | None = None
     sender: Sender | None = None
     metrics_runner: web.AppRunner | None = None
+    webhook_runner: web.AppRunner | None = None
     try:
         me = await bot.get_me()
         log.info("bot started", username=me.username, id=me.id)
@@ -307,16 +341,22 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
         scheduler.start()
 
         processor = Processor(dp, bot, uow_factory, on_processed=sender.wake)
-        intake = Intake(
-            bot,
-            uow_factory,
-            allowed_updates=dp.resolve_used_update_types(),
-            timeout=settings.polling_timeout,
-            on_stored=processor.wake,
-        )
+        allowed = dp.resolve_used_update_types()
+        if webhook:
+            webhook_runner = await start_webhook(bot, settings, uow_factory, allowed, processor)
+        else:
+            # A webhook left from an earlier run would make getUpdates fail with a conflict.
+            await bot.delete_webhook(drop_pending_updates=False)
+            intake = Intake(
+                bot,
+                uow_factory,
+                allowed_updates=allowed,
+                timeout=settings.polling_timeout,
+                on_stored=processor.wake,
+            )
+            tasks.append(asyncio.create_task(intake.run(), name="intake"))
         await dp.emit_startup(bot=bot, **dp.workflow_data)
-        tasks = [
-            asyncio.create_task(intake.run(), name="intake"),
+        tasks += [
             asyncio.create_task(processor.run(), name="processor"),
             asyncio.create_task(sender.run(), name="sender"),
         ]
@@ -331,6 +371,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None
     finally:
         # Intake first (nothing new comes in), then the processor (an interrupted update rolls
         # back and stays in the inbox), then the sender (drains calls already on the wire).
+        if webhook_runner is not None:
+            await webhook_runner.cleanup()
         for task in tasks:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

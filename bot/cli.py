@@ -92,20 +92,35 @@ def _one_line(exc: BaseException) -> str:
 
 
 @app.command()
-def run() -> None:
-    """Run the bot with long polling (applies pending migrations first)."""
+def run(
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook",
+            help="Receive updates on HELPDESK_TELEGRAM_WEBHOOK_URL instead of long polling.",
+        ),
+    ] = False,
+) -> None:
+    """Run the bot (long polling, or --webhook); applies pending migrations first."""
     settings = settings_or_exit()
     if settings.bot_token is None:
         fail("HELPDESK_BOT_TOKEN: required by 'helpdesk run' (the token @BotFather gave you)")
     if settings.agent_chat_id is None:
         fail("HELPDESK_AGENT_CHAT_ID: required by 'helpdesk run' (the agents' supergroup id)")
+    if webhook and settings.telegram_webhook_url is None:
+        fail("HELPDESK_TELEGRAM_WEBHOOK_URL: required by --webhook (the public https URL)")
+    if webhook and settings.telegram_webhook_secret is None:
+        fail("HELPDESK_TELEGRAM_WEBHOOK_SECRET: required by --webhook (16+ characters)")
     from bot.logs import setup_logging
 
-    setup_logging(settings.log_format, settings.log_level, [settings.bot_token.get_secret_value()])
+    secrets = [settings.bot_token.get_secret_value()]
+    if settings.telegram_webhook_secret is not None:
+        secrets.append(settings.telegram_webhook_secret.get_secret_value())
+    setup_logging(settings.log_format, settings.log_level, secrets)
     _migrate(settings)
     from bot.app import run_bot
 
-    asyncio.run(run_bot(settings))
+    asyncio.run(run_bot(settings, webhook=webhook))
 
 
 @db_app.command("upgrade")

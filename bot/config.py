@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     #: Port of the metrics and health endpoint (/metrics, /health); 0: off.
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
+    #: Webhook mode (``helpdesk run --webhook``): the public https URL Telegram posts to, the
+    #: secret Telegram sends back in a header, and where this process listens.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_host: str = "0.0.0.0"  # behind a reverse proxy, or in a container
+    telegram_webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_timeout: float = Field(default=10, gt=0, le=120)
     webhook_retry_hours: float = Field(default=24, gt=0, le=24 * 14)
     webhook_max_attempts: int = Field(default=25, ge=1, le=1000)
@@ -84,6 +90,22 @@ class Settings(BaseSettings):
         if value is not None and not _TOKEN_RE.match(value.get_secret_value()):
             # Never echo the value: it may be a real token with a typo.
             raise ValueError("does not look like a bot token (expected <digits>:<secret>)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError("16 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("an absolute URL, like https://desk.example.com/telegram")
         return value
 
     @field_validator("timezone")

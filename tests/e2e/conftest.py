@@ -73,21 +73,27 @@ def bot_env(
     }
 
 
-async def start_bot(tmp_path: Path, *, forum: bool = True, **extra: str) -> Running:
+async def start_bot(
+    tmp_path: Path, *, forum: bool = True, webhook: bool = False, **extra: str
+) -> Running:
     emulator = BotApiEmulator(TOKEN)
+    emulator.allow_http_webhooks = webhook
     await emulator.start()
     group = emulator.add_supergroup("Agents", is_forum=forum)
     admin = emulator.add_user("Alice", username="alice", language_code="en")
     emulator.add_member(group["id"], admin, "administrator")
     data_dir = tmp_path / "data"
     process = BotProcess(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", "run", *(["--webhook"] if webhook else [])],
         bot_env(emulator, group, admin, data_dir, **extra),
         cwd=tmp_path,
         log_path=tmp_path / "bot.log",
     )
     await process.start()
-    await process.wait_ready(emulator, timeout=60)
+    if webhook:
+        await process.wait_ready(emulator, timeout=60, predicate=lambda emu: emu.webhook)
+    else:
+        await process.wait_ready(emulator, timeout=60)
     return Running(emulator, process, group, admin, data_dir)
 
 

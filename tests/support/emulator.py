@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 from aiohttp import web
@@ -601,6 +602,12 @@ class BotApiEmulator:
         self.discarded_updates: list[dict[str, Any]] = []
         self.served_429 = 0
         self.webhook: dict[str, Any] | None = None
+        #: Accept http:// webhook URLs (a local bot in tests); Telegram insists on https.
+        self.allow_http_webhooks = False
+        #: Webhook requests made: (update_id, HTTP status or an error name).
+        self.webhook_attempts: list[tuple[int, int | str]] = []
+        self._pusher: asyncio.Task[None] | None = None
+        self._push_wakeup: asyncio.Event | None = None
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.chat_actions: list[dict[str, Any]] = []
         self.reactions: dict[tuple[int, int], list[dict[str, Any]]] = {}
@@ -716,6 +723,10 @@ class BotApiEmulator:
     async def stop(self) -> None:
         self._closing = True
         self._wake_poller("closing")
+        if self._pusher is not None:
+            self._pusher.cancel()
+            await asyncio.gather(self._pusher, return_exceptions=True)
+            self._pusher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1603,6 +1614,8 @@ class BotApiEmulator:
             return update
         self._updates.append(update)
         self._wake_poller("update")
+        if self._push_wakeup is not None:
+            self._push_wakeup.set()
         return update
 
     def _allowed(self, kind: str) -> bool:
@@ -2095,7 +2108,9 @@ class BotApiEmulator:
         if not url:
             self.webhook = None
             return True
-        if not url.startswith("https://"):
+        if not url.startswith("https://") and not (
+            self.allow_http_webhooks and url.startswith("http://")
+        ):
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
         self.webhook = {
             "url": url,
@@ -2104,7 +2119,49 @@ class BotApiEmulator:
             "ip_address": _str(params, "ip_address"),
         }
         self._wake_poller("conflict")
+        self._start_pusher()
         return True
+
+    def _start_pusher(self) -> None:
+        if self._pusher is None or self._pusher.done():
+            self._push_wakeup = asyncio.Event()
+            self._pusher = asyncio.get_running_loop().create_task(self._push_updates())
+
+    async def _push_updates(self) -> None:
+        """Deliver queued updates to the webhook one at a time, in order, as Telegram does:
+        an update stays queued until the bot answers 2xx; failures are retried."""
+        assert self._push_wakeup is not None
+        async with aiohttp.ClientSession() as http:
+            while self.webhook is not None and not self._closing:
+                if not self._updates:
+                    self._push_wakeup.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._push_wakeup.wait(), 0.5)
+                    continue
+                update = self._updates[0]
+                hook = self.webhook
+                headers = {}
+                if hook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+                outcome: int | str
+                try:
+                    async with http.post(
+                        hook["url"],
+                        json=update,
+                        headers=headers,
+                        timeout=aiohttp.ClientTimeout(total=10),
+                    ) as response:
+                        outcome = response.status
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    outcome = type(exc).__name__
+                self.webhook_attempts.append((update["update_id"], outcome))
+                if isinstance(outcome, int) and 200 <= outcome < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.pop(0)
+                    uid = update["update_id"]
+                    self._delivery_counts[uid] = self._delivery_counts.get(uid, 0) + 1
+                else:
+                    await asyncio.sleep(0.2)
 
     def _delete_webhook(self, params: dict[str, Any]) -> bool:
         self.webhook = None

@@ -95,6 +95,26 @@ class TestCli:
         assert "HELPDESK_AGENT_CHAT_ID" in result.stderr
         assert TOKEN not in result.stderr + result.stdout
 
+    @pytest.mark.parametrize(
+        ("extra", "named"),
+        [
+            ({}, "HELPDESK_TELEGRAM_WEBHOOK_URL"),
+            (
+                {"HELPDESK_TELEGRAM_WEBHOOK_URL": "https://desk.example.com/tg"},
+                "HELPDESK_TELEGRAM_WEBHOOK_SECRET",
+            ),
+            ({"HELPDESK_TELEGRAM_WEBHOOK_SECRET": "short"}, "HELPDESK_TELEGRAM_WEBHOOK_SECRET"),
+        ],
+    )
+    def test_webhook_mode_needs_url_and_secret(
+        self, tmp_path: Path, extra: dict[str, str], named: str
+    ) -> None:
+        env = clean_env(HELPDESK_BOT_TOKEN=TOKEN, HELPDESK_AGENT_CHAT_ID="-1001", **extra)
+        result = helpdesk("run", "--webhook", env=env, cwd=tmp_path)
+        assert result.returncode == 2
+        assert named in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
     def test_invalid_value_exits_2_with_one_line(self, tmp_path: Path) -> None:
         result = helpdesk("config", env=clean_env(HELPDESK_ADMIN_IDS="1,two"), cwd=tmp_path)
         assert result.returncode == 2
