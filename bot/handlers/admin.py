@@ -20,6 +20,7 @@ from bot.handlers.common import telegram_user
 from bot.services import health, sla, training
 from bot.services.ports import Clock
 from models import Priority, Role
+from models.delivery import OutboundCall
 from models.sla import BusinessCalendar, SlaConfig
 from storage import AbstractUnitOfWork
 
@@ -70,10 +71,17 @@ async def on_failed(message: Message, uow: AbstractUnitOfWork) -> None:
     ] or [_("none")]
     lines += ["", "<b>" + _("Undelivered calls") + "</b>"]
     lines += [
-        f"{c.method} → {c.chat_id} ({c.status}): {escape((c.last_error or '')[:200])}"
+        f"{_call_target(c)} ({c.status}): {escape((c.last_error or '')[:200])}"
         for c in f.failed_calls
     ] or [_("none")]
     await reply_directly(message, "\n".join(lines))
+
+
+def _call_target(call: OutboundCall) -> str:
+    """Where a call was going: a webhook endpoint by its id, else the method and the chat."""
+    if call.method == "webhook":
+        return f"webhook #{call.params.get('webhook', '?')}"
+    return f"{call.method} → {call.chat_id}"
 
 
 async def on_model(message: Message, uow: AbstractUnitOfWork, model_dir: Path) -> None:

@@ -67,11 +67,21 @@ async def agent_writes(
     """
     ticket = await ticket_for_agent_message(uow, config, msg)
     if ticket is None:
+        await _learn_name(uow, msg)
         return False
     agent = await require_agent(uow, msg.user)
     note = (msg.text or "").lstrip().startswith(NOTE_PREFIX)
     await agent_message(uow, presenter, config, agent, ticket, msg, now, note=note)
     return True
+
+
+async def _learn_name(uow: AbstractUnitOfWork, msg: Incoming) -> None:
+    """Chatter outside tickets changes nothing, except that an agent registered by id (name
+    unknown) gets their Telegram name, so cards and lists show it."""
+    agent = await uow.agents.by_telegram_id(msg.user.id)
+    if agent is not None and agent.active and agent.name == str(agent.telegram_id):
+        await require_agent(uow, msg.user)  # refreshes name and username
+        await uow.commit()
 
 
 async def agent_edits(

@@ -385,3 +385,15 @@ class TestSearch:
         assert "#2" in tagged
         assert "#1 ·" not in tagged
         assert "#2 ·" in tagged
+
+
+async def test_an_agent_added_by_id_gets_their_name_from_their_first_message(desk: Desk) -> None:
+    bob = await add_agent(desk, "Bob", team=None)
+    async with desk.uow_factory() as uow:
+        assert (await uow.agents.by_telegram_id(bob["id"])).name == str(bob["id"])
+    desk.emulator.user_sends_text(bob, "hello team", chat_id=desk.group_id)
+    await desk.step()
+    async with desk.uow_factory() as uow:
+        agent = await uow.agents.by_telegram_id(bob["id"])
+    assert agent.name == "Bob"
+    assert agent.username == "bob"
