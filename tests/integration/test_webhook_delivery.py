@@ -179,7 +179,7 @@ async def test_a_slow_endpoint_delays_neither_telegram_nor_other_endpoints(
             task = asyncio.create_task(desk.sender.run())
             try:
                 while not (len(desk.texts_to(ann)) >= 1 and len(fast.accepted()) >= 3):
-                    assert time.monotonic() - started < 10, "Telegram or fast endpoint stuck"
+                    assert time.monotonic() - started < 30, "Telegram or fast endpoint stuck"
                     await asyncio.sleep(0.02)
                 # The slow endpoint still holds its first delivery; the rest waits behind it.
                 assert [h.answer for h in slow.hits] == ["200"]
@@ -192,9 +192,10 @@ async def test_a_slow_endpoint_delays_neither_telegram_nor_other_endpoints(
                 ]
                 slow.release.set()
                 while len(slow.accepted()) < 3:
-                    assert time.monotonic() - started < 10, "slow endpoint never finished"
+                    assert time.monotonic() - started < 30, "slow endpoint never finished"
                     await asyncio.sleep(0.02)
             finally:
+                slow.release.set()  # never leave a request hanging, even when a check failed
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         assert [h.delivery for h in slow.accepted()] == [h.body["id"] for h in slow.accepted()]
