@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
-from datetime import timedelta
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -28,6 +30,12 @@ from bot.config import Settings
 from bot.logs import get_logger
 from bot.middlewares.uow import UnitOfWorkMiddleware
 from bot.routers import build_routers
+from bot.runtime.coordination import (
+    Coordinator,
+    LocalCoordinator,
+    RedisCoordinator,
+    make_coordinator,
+)
 from bot.runtime.intake import Intake
 from bot.runtime.metrics import Metrics
 from bot.runtime.metrics import serve as serve_metrics
@@ -113,7 +121,11 @@ def make_presenter(i18n: I18n, config: DeskConfig) -> Presenter:
 
 
 def make_sender(
-    bot: Bot, uow_factory: UowFactory, settings: Settings, delivery: DeliveryAdapter
+    bot: Bot,
+    uow_factory: UowFactory,
+    settings: Settings,
+    delivery: DeliveryAdapter,
+    coordinator: Coordinator | None = None,
 ) -> Sender:
     limits = RateLimits(
         settings.rate_private_per_s, settings.rate_group_per_min, settings.rate_global_per_s
@@ -127,6 +139,7 @@ def make_sender(
         on_failed=delivery.on_failed,
         request_timeout=settings.request_timeout,
         webhooks=WebhookPoster(webhook_policy(settings)),
+        coordinator=coordinator,
     )
 
 
@@ -181,18 +194,54 @@ async def digest(uow_factory: UowFactory, presenter: Presenter, wake: Callable[[
     wake()
 
 
+def once_per_occurrence(
+    coordinator: Coordinator,
+    job_id: str,
+    func: Callable[..., Awaitable[object]],
+    *,
+    every: float | None = None,
+    zone: ZoneInfo | None = None,
+) -> Callable[..., Awaitable[None]]:
+    """``func`` as a job that runs once per occurrence however many workers schedule it.
+
+    Interval jobs fire on the same ticks in every worker (their triggers start at a fixed
+    moment), so an occurrence is named by its tick; daily jobs by their date. The first worker
+    to claim the name runs the job, the others skip it.
+    """
+
+    async def job(*args: object) -> None:
+        if every is not None:
+            slot, ttl = str(round(time.time() / every)), every * 3
+        else:
+            slot, ttl = datetime.now(zone).date().isoformat(), 2 * 86400.0
+        if not await coordinator.claim_once(f"job:{job_id}:{slot}", ttl):
+            log.debug("scheduled job run by another worker", job=job_id, slot=slot)
+            return
+        log.debug("scheduled job runs", job=job_id, slot=slot)
+        await func(*args)
+
+    return job
+
+
+#: Interval triggers count their ticks from here, so every worker fires on the same ticks.
+TICKS_FROM = datetime(2020, 1, 1, tzinfo=UTC)
+
+
 def make_scheduler(
     settings: Settings,
     uow_factory: UowFactory,
     classifier: ModelTriage,
     presenter: Presenter,
     wake: Callable[[], None],
+    coordinator: Coordinator | None = None,
 ) -> AsyncIOScheduler:
-    """Periodic jobs with fixed ids: re-registered at every start, nothing kept in memory."""
+    """Periodic jobs with fixed ids: re-registered at every start, nothing kept in memory;
+    with several workers each occurrence runs in one of them."""
+    coordinator = coordinator or LocalCoordinator()
     scheduler = AsyncIOScheduler(timezone=settings.zone)
     scheduler.add_job(
-        sla_scan,
-        IntervalTrigger(seconds=settings.sla_scan_seconds),
+        once_per_occurrence(coordinator, "sla-scan", sla_scan, every=settings.sla_scan_seconds),
+        IntervalTrigger(seconds=settings.sla_scan_seconds, start_date=TICKS_FROM),
         args=[uow_factory, presenter, settings.timezone, wake],
         id="sla-scan",
         replace_existing=True,
@@ -205,8 +254,10 @@ def make_scheduler(
         auto_close_after=timedelta(days=settings.auto_close_days),
     )
     scheduler.add_job(
-        automations,
-        IntervalTrigger(seconds=settings.automation_seconds),
+        once_per_occurrence(
+            coordinator, "automations", automations, every=settings.automation_seconds
+        ),
+        IntervalTrigger(seconds=settings.automation_seconds, start_date=TICKS_FROM),
         args=[uow_factory, presenter, rules, wake],
         id="automations",
         replace_existing=True,
@@ -216,7 +267,7 @@ def make_scheduler(
     if settings.digest_time:
         hour, minute = (int(p) for p in settings.digest_time.split(":"))
         scheduler.add_job(
-            digest,
+            once_per_occurrence(coordinator, "daily-digest", digest, zone=settings.zone),
             CronTrigger(hour=hour, minute=minute, timezone=settings.zone),
             args=[uow_factory, presenter, wake],
             id="daily-digest",
@@ -225,7 +276,7 @@ def make_scheduler(
             max_instances=1,
         )
     scheduler.add_job(
-        retrain_and_swap,
+        once_per_occurrence(coordinator, "nightly-retrain", retrain_and_swap, zone=settings.zone),
         CronTrigger(hour=3, minute=15, timezone=settings.zone),
         args=[uow_factory, settings.model_dir, classifier],
         id="nightly-retrain",
@@ -252,6 +303,18 @@ async def check_agent_chat(bot: Bot, chat_id: int) -> bool:
     elif is_forum and not getattr(member, "can_manage_topics", False):
         log.warning("the bot may not manage topics in the agents' chat", chat_id=chat_id)
     return is_forum
+
+
+async def as_leader(
+    coordinator: Coordinator, key: str, work: Callable[[], Awaitable[None]]
+) -> None:
+    """Run ``work`` while this worker holds the lease ``key``; otherwise wait for it."""
+    while True:
+        async with coordinator.lease(key, ttl=30.0) as held:
+            if held:
+                log.info("leading", lease=key)
+                await work()
+        await asyncio.sleep(5.0)
 
 
 async def start_webhook(
@@ -295,14 +358,27 @@ async def run_bot(
     engine = make_engine(settings.database_url)
     uow_factory = storage_uow_factory(engine)
     bot = make_bot(settings)
+    coordinator = make_coordinator(
+        settings.redis_url.get_secret_value() if settings.redis_url else None,
+        prefix=settings.redis_prefix,
+        worker=settings.worker_name,
+    )
     tasks: list[asyncio.Task[None]] = []
     scheduler: AsyncIOScheduler | None = None
     sender: Sender | None = None
     metrics_runner: web.AppRunner | None = None
     webhook_runner: web.AppRunner | None = None
     try:
+        if isinstance(coordinator, RedisCoordinator):
+            await coordinator.ping()
         me = await bot.get_me()
-        log.info("bot started", username=me.username, id=me.id)
+        log.info(
+            "bot started",
+            username=me.username,
+            id=me.id,
+            worker=settings.worker_name,
+            shared=coordinator.shared,
+        )
         assert settings.agent_chat_id is not None
         is_forum = await check_agent_chat(bot, settings.agent_chat_id)
 
@@ -310,7 +386,9 @@ async def run_bot(
         I18n.set_current(i18n)
         config = desk_config_from(settings, is_forum=is_forum)
         presenter = make_presenter(i18n, config)
-        sender = make_sender(bot, uow_factory, settings, DeliveryAdapter(i18n, presenter))
+        sender = make_sender(
+            bot, uow_factory, settings, DeliveryAdapter(i18n, presenter), coordinator
+        )
 
         model, version, note = await asyncio.to_thread(training.load_or_train, settings.model_dir)
         log.info("triage model ready", version=version, note=note)
@@ -337,10 +415,14 @@ async def run_bot(
             await training.ensure_taxonomy(uow, model.team_map or {})
         async with uow_factory() as uow:
             await training.ensure_triage_topic(uow, presenter, now)
-        scheduler = make_scheduler(settings, uow_factory, classifier, presenter, sender.wake)
+        scheduler = make_scheduler(
+            settings, uow_factory, classifier, presenter, sender.wake, coordinator
+        )
         scheduler.start()
 
-        processor = Processor(dp, bot, uow_factory, on_processed=sender.wake)
+        processor = Processor(
+            dp, bot, uow_factory, on_processed=sender.wake, coordinator=coordinator
+        )
         allowed = dp.resolve_used_update_types()
         if webhook:
             webhook_runner = await start_webhook(bot, settings, uow_factory, allowed, processor)
@@ -354,7 +436,13 @@ async def run_bot(
                 timeout=settings.polling_timeout,
                 on_stored=processor.wake,
             )
-            tasks.append(asyncio.create_task(intake.run(), name="intake"))
+            # Several workers: one of them polls (whoever holds the lease); Telegram allows one.
+            polling = (
+                as_leader(coordinator, "intake:polling", intake.run)
+                if coordinator.shared
+                else intake.run()
+            )
+            tasks.append(asyncio.create_task(polling, name="intake"))
         await dp.emit_startup(bot=bot, **dp.workflow_data)
         tasks += [
             asyncio.create_task(processor.run(), name="processor"),
@@ -383,5 +471,6 @@ async def run_bot(
         if metrics_runner is not None:
             await metrics_runner.cleanup()
         await bot.session.close()
+        await coordinator.close()
         await engine.dispose()
         log.info("stopped")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -56,6 +58,12 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(default=10, gt=0, le=120)
     webhook_retry_hours: float = Field(default=24, gt=0, le=24 * 14)
     webhook_max_attempts: int = Field(default=25, ge=1, le=1000)
+    #: Several workers: Redis shares leases, rate limits and job runs between them (unset: one
+    #: process does everything). Keys start with the prefix, so desks can share a server.
+    redis_url: SecretStr | None = None
+    redis_prefix: str = Field(default="helpdesk", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    #: This process's name in logs and leases (default: host name and process id).
+    worker_name: str = ""
 
     @field_validator("digest_time")
     @classmethod
@@ -108,6 +116,15 @@ class Settings(BaseSettings):
             raise ValueError("an absolute URL, like https://desk.example.com/telegram")
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"(redis|rediss|unix)://\S+", value.get_secret_value()
+        ):
+            raise ValueError("a Redis URL, like redis://127.0.0.1:6379/0")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _check_zone(cls, value: str) -> str:
@@ -129,6 +146,8 @@ class Settings(BaseSettings):
         if not self.database_url:
             path = (self.data_dir / "helpdesk.db").resolve()
             self.database_url = f"sqlite+aiosqlite:///{path}"
+        if not self.worker_name:
+            self.worker_name = f"{socket.gethostname()}-{os.getpid()}"
         return self
 
     @property

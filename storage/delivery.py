@@ -21,6 +21,14 @@ class InboxItem:
     attempts: int
 
 
+class AlreadyProcessed(Exception):
+    """The update was processed by someone else first; this attempt's changes roll back."""
+
+    def __init__(self, update_id: int) -> None:
+        super().__init__(f"update {update_id} was already processed")
+        self.update_id = update_id
+
+
 class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -58,12 +66,35 @@ class InboxRepository:
         )
         return [InboxItem(uid, json.loads(payload), attempts) for uid, payload, attempts in rows]
 
+    async def still_pending(self, update_ids: list[int]) -> set[int]:
+        """Which of these updates nobody has processed yet (a fresh read, for several workers)."""
+        if not update_ids:
+            return set()
+        rows = await self.session.execute(
+            select(InboxRecord.update_id).where(
+                InboxRecord.update_id.in_(update_ids),
+                InboxRecord.status == str(InboxStatus.PENDING),
+            )
+        )
+        return set(rows.scalars())
+
     async def mark_done(self, update_id: int, now: datetime) -> None:
-        await self.session.execute(
+        """Mark a pending update processed, in the transaction that applied it.
+
+        Raises :class:`AlreadyProcessed` when it is not pending any more: another worker (or an
+        earlier attempt) committed it first, so this transaction must roll back. On PostgreSQL
+        a concurrent transaction holding the row waits here and then sees it done.
+        """
+        result = await self.session.execute(
             update(InboxRecord)
-            .where(InboxRecord.update_id == update_id)
+            .where(
+                InboxRecord.update_id == update_id,
+                InboxRecord.status == str(InboxStatus.PENDING),
+            )
             .values(status=str(InboxStatus.DONE), processed_at=now, last_error=None)
         )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise AlreadyProcessed(update_id)
 
     async def record_failure(self, update_id: int, error: str, now: datetime) -> bool:
         """Count a failed attempt; returns True when the update is now parked.

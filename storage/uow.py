@@ -159,6 +159,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         )
         if self.inbox_update_id is not None:
             await self.inbox.mark_done(self.inbox_update_id, datetime.now(UTC))
+            # Marked in this commit; a later commit of the same unit of work must not try again.
+            self.inbox_update_id = None
         await self.session.commit()
         self.committed_events.extend(self.tickets.stored_events)
         self.tickets.stored_events = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.runtime.coordination import RedisCoordinator
 from storage import SqlAlchemyUnitOfWork
 from storage import uow_factory as make_uow_factory
 from tests.support.db import BACKENDS, empty_database, engine_with_schema
@@ -56,3 +59,29 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def uow_factory(engine: AsyncEngine) -> Callable[..., SqlAlchemyUnitOfWork]:
     return make_uow_factory(engine)
+
+
+REDIS_ENV = "HELPDESK_TEST_REDIS_URL"
+
+
+@pytest.fixture
+async def redis_workers() -> AsyncIterator[Callable[[], RedisCoordinator]]:
+    """Make coordinators as separate workers would have them: one Redis, one key prefix (fresh
+    per test), a client each. Skips when ``HELPDESK_TEST_REDIS_URL`` is unset."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"Redis tests need {REDIS_ENV} (e.g. redis://127.0.0.1:6379/0)")
+    prefix = f"helpdesk-test-{uuid.uuid4().hex[:10]}"
+    made: list[RedisCoordinator] = []
+
+    def make() -> RedisCoordinator:
+        made.append(RedisCoordinator(url, prefix=prefix, worker=f"w{len(made) + 1}"))
+        return made[-1]
+
+    yield make
+    if made:
+        keys = [k async for k in made[0].redis.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await made[0].redis.delete(*keys)
+    for coordinator in made:
+        await coordinator.close()

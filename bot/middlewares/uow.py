@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -29,8 +28,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             data["uow"] = uow
             result = await handler(event, data)
             if update_id is not None and not uow.committed:
-                # Nothing to change (an ignored update): still one transaction per update.
-                await uow.inbox.mark_done(update_id, datetime.now(UTC))
+                # Nothing to change (an ignored update): the commit still marks it processed.
                 await uow.commit()
         if update_id is not None and "inbox_state" in data:
             data["inbox_state"]["done"] = True

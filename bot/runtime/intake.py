@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from aiogram import Bot
 from aiogram.exceptions import (
     ClientDecodeError,
+    TelegramConflictError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -65,6 +66,11 @@ class Intake:
             except TelegramRetryAfter as exc:
                 log.warning("getUpdates rate limited", retry_after=exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
+                continue
+            except TelegramConflictError as exc:  # another poller (or a webhook) is active
+                delay = next(backoff)
+                log.warning("getUpdates conflict", error=str(exc), retry_in=round(delay, 2))
+                await asyncio.sleep(delay)
                 continue
             except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as exc:
                 delay = next(backoff)

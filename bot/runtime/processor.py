@@ -1,8 +1,16 @@
-"""Feeds stored updates to the dispatcher, in order, until each is processed or parked."""
+"""Feeds stored updates to the dispatcher, in order per chat, until each is processed or parked.
+
+Updates are grouped by conversation (:func:`models.delivery.update_chat_key`): a chat's updates
+are handled one at a time in ``update_id`` order, and a failing update holds back only its own
+chat. With several workers, a chat's updates are handled under that chat's lease, after a fresh
+read of which are still pending; the transaction that applies an update also marks it done only
+if it is still pending, so no update is applied twice whatever the timing.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -10,8 +18,10 @@ from aiogram import Bot, Dispatcher
 
 from bot.logs import get_logger
 from bot.runtime import wait_event
+from bot.runtime.coordination import Coordinator, LocalCoordinator
 from bot.services.ports import UowFactory
-from storage.delivery import InboxItem
+from models.delivery import update_chat_key
+from storage.delivery import AlreadyProcessed, InboxItem
 
 log = get_logger(__name__)
 
@@ -25,13 +35,19 @@ class Processor:
         *,
         on_processed: Callable[[], None] = lambda: None,
         retry_delay: float = 0.5,
+        coordinator: Coordinator | None = None,
+        idle_poll: float = 5.0,
     ) -> None:
         self.dispatcher = dispatcher
         self.bot = bot
         self.uow_factory = uow_factory
         self.on_processed = on_processed
         self.retry_delay = retry_delay
+        self.coordinator = coordinator or LocalCoordinator()
+        self.idle_poll = idle_poll
         self.wakeup = asyncio.Event()
+        #: When a failed update may be tried again (monotonic seconds), by update id.
+        self._retry_at: dict[int, float] = {}
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -43,13 +59,46 @@ class Processor:
             async with self.uow_factory(readonly=True) as uow:
                 items = await uow.inbox.pending(limit=200)
             if not items:
-                await wait_event(self.wakeup, 5.0)
+                await wait_event(self.wakeup, self.idle_poll)
                 continue
-            for item in items:
-                if not await self.process(item):
-                    # Keep the order: retry the failed update before anything after it.
-                    await asyncio.sleep(self.retry_delay * (item.attempts + 1))
-                    break
+            if not await self.process_batch(items):
+                # Every chat with work waits for a retry or is held by another worker.
+                await wait_event(self.wakeup, self._next_retry_in())
+
+    async def process_batch(self, items: list[InboxItem]) -> int:
+        """Process what this worker may of ``items``; returns how many were handled here.
+
+        A failed update holds back the rest of its chat until its retry time."""
+        chats: dict[str, list[InboxItem]] = {}
+        for item in items:
+            chats.setdefault(update_chat_key(item.payload), []).append(item)
+        progressed = 0
+        now = time.monotonic()
+        for key, group in chats.items():
+            if self._retry_at.get(group[0].update_id, 0.0) > now:
+                continue
+            async with self.coordinator.lease(f"inbox:{key}") as held:
+                if not held:
+                    continue
+                if self.coordinator.shared:
+                    # Our snapshot may be older than another worker's commit.
+                    async with self.uow_factory(readonly=True) as uow:
+                        pending = await uow.inbox.still_pending([i.update_id for i in group])
+                    group = [i for i in group if i.update_id in pending]
+                for item in group:
+                    if not await self.process(item):
+                        delay = self.retry_delay * (item.attempts + 1)
+                        self._retry_at[item.update_id] = time.monotonic() + delay
+                        break
+                    self._retry_at.pop(item.update_id, None)
+                    progressed += 1
+        return progressed
+
+    def _next_retry_in(self) -> float:
+        now = time.monotonic()
+        self._retry_at = {uid: at for uid, at in self._retry_at.items() if at > now}
+        soonest = min(self._retry_at.values(), default=now + 0.2)
+        return min(max(soonest - now, 0.01), 0.2 if self.coordinator.shared else 5.0)
 
     async def process(self, item: InboxItem) -> bool:
         """Handle one update; returns False if it failed and should be retried."""
@@ -58,6 +107,9 @@ class Processor:
             await self.dispatcher.feed_raw_update(
                 self.bot, item.payload, inbox_update_id=item.update_id, inbox_state=state
             )
+        except AlreadyProcessed:
+            log.info("update already processed elsewhere", update_id=item.update_id)
+            return True
         except Exception as exc:  # anything a handler raised: keep the update and retry it
             async with self.uow_factory() as uow:
                 parked = await uow.inbox.record_failure(
@@ -67,8 +119,11 @@ class Processor:
             log.exception("update failed", update_id=item.update_id, parked=parked)
             return parked
         if not state["done"]:  # e.g. a domain error answered by the error handler
-            async with self.uow_factory() as uow:
-                await uow.inbox.mark_done(item.update_id, datetime.now(UTC))
-                await uow.commit()
+            try:
+                async with self.uow_factory() as uow:
+                    await uow.inbox.mark_done(item.update_id, datetime.now(UTC))
+                    await uow.commit()
+            except AlreadyProcessed:
+                pass
         self.on_processed()
         return True

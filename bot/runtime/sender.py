@@ -1,8 +1,11 @@
 """Drains the outbox: per-chat order, Telegram's rate limits, retries that know what failed.
 
 * Each chat's calls go out one at a time, in lane then id order; chats proceed in parallel.
-* Rate limits are applied before Telegram complains (aiolimiter leaky buckets per chat and
-  overall); a 429 still pauses the chat for exactly ``retry_after``.
+* Rate limits are applied before Telegram complains (per chat and overall; in memory, or in
+  Redis when several workers share the budget); a 429 still pauses the chat for exactly
+  ``retry_after``.
+* With several workers, a chat's calls are sent under that chat's lease (see
+  :mod:`bot.runtime.coordination`), and each call is re-read under the lease before it goes out.
 * 5xx and network errors are retried with exponential back-off and jitter.
 * Permanent errors (blocked, chat not found, bad request) mark the call failed and let the
   application tell someone (``on_failed``).
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -38,10 +42,10 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods.base import TelegramMethod
-from aiolimiter import AsyncLimiter
 
 from bot.logs import get_logger
 from bot.runtime import to_jsonable, wait_event
+from bot.runtime.coordination import Coordinator, Limiter, LocalCoordinator
 from bot.runtime.webhooks import WebhookPoster
 from bot.services.ports import UowFactory
 from models.delivery import OutboundCall, OutboxStatus
@@ -103,6 +107,7 @@ class Sender:
         max_attempts: int = 12,
         max_backoff: float = 60.0,
         webhooks: WebhookPoster | None = None,
+        coordinator: Coordinator | None = None,
     ) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
@@ -114,8 +119,11 @@ class Sender:
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.webhooks = webhooks
-        self.global_limiter = AsyncLimiter(limits.global_per_s, 1)
-        self._chat_limiters: dict[int, AsyncLimiter] = {}
+        self.coordinator = coordinator or LocalCoordinator()
+        self.global_limiter = self.coordinator.limiter("global", limits.global_per_s, 1)
+        self._chat_limiters: dict[int, Limiter] = {}
+        #: Chats another worker is delivering to (shared mode): not tried again before then.
+        self._elsewhere: dict[int, float] = {}
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._finishes = 0
         self._finished_at: dict[int, int] = {}
@@ -128,13 +136,14 @@ class Sender:
     def wake(self) -> None:
         self.wakeup.set()
 
-    def _limiter(self, chat_id: int) -> AsyncLimiter:
+    def _limiter(self, chat_id: int) -> Limiter:
         limiter = self._chat_limiters.get(chat_id)
         if limiter is None:
+            key = f"chat:{chat_id}"
             if chat_id > 0:
-                limiter = AsyncLimiter(self.limits.private_per_s, 1)
+                limiter = self.coordinator.limiter(key, self.limits.private_per_s, 1)
             else:
-                limiter = AsyncLimiter(self.limits.group_per_min, 60)
+                limiter = self.coordinator.limiter(key, self.limits.group_per_min, 60)
             if len(self._chat_limiters) > 10_000:
                 self._chat_limiters.clear()
             self._chat_limiters[chat_id] = limiter
@@ -179,17 +188,19 @@ class Sender:
             heads = await uow.outbox.heads()
         now = now or datetime.now(UTC)
         next_in: float | None = None
+        clock = time.monotonic()
         for call in heads:
             if (
                 call.chat_id in self._in_flight
                 or self._finished_at.get(call.chat_id, -1) > snapshot
+                or self._elsewhere.get(call.chat_id, 0.0) > clock
             ):
                 continue
             if call.not_before is not None and call.not_before > now:
                 wait = (call.not_before - now).total_seconds()
                 next_in = wait if next_in is None else min(next_in, wait)
                 continue
-            task = asyncio.create_task(self._deliver(call))
+            task = asyncio.create_task(self._deliver_leased(call))
             self._in_flight[call.chat_id] = task
             task.add_done_callback(partial(self._finished, call.chat_id))
         return next_in
@@ -206,6 +217,29 @@ class Sender:
         """Release the webhook poster's HTTP connections (after :meth:`run` ended)."""
         if self.webhooks is not None:
             await self.webhooks.close()
+
+    async def _deliver_leased(self, call: OutboundCall) -> None:
+        """Deliver ``call`` while holding its chat's lease (one worker per chat at a time)."""
+        async with self.coordinator.lease(f"outbox:{call.chat_id}") as held:
+            if not held:
+                self._note_elsewhere(call.chat_id)
+                return
+            if self.coordinator.shared:
+                # Another worker may have sent or postponed this call since our snapshot.
+                async with self.uow_factory(readonly=True) as uow:
+                    fresh = await uow.outbox.get(call.id) if call.id is not None else None
+                if fresh is None or fresh.status != OutboxStatus.PENDING:
+                    return
+                if fresh.not_before is not None and fresh.not_before > datetime.now(UTC):
+                    return
+                call = fresh
+            await self._deliver(call)
+
+    def _note_elsewhere(self, chat_id: int) -> None:
+        now = time.monotonic()
+        if len(self._elsewhere) > 10_000:
+            self._elsewhere = {c: t for c, t in self._elsewhere.items() if t > now}
+        self._elsewhere[chat_id] = now + 0.5
 
     async def _deliver(self, call: OutboundCall) -> None:
         if call.method == WEBHOOK_METHOD:
