@@ -12,7 +12,13 @@ Prints one JSON object. Two runs by default:
   rate to the agents' group against the allowed one, 429s served, and the longest run of 429s
   in a row for one chat.
 
-    python bench/load.py [--customers 40] [--messages 10] [--mode both|unlimited|telegram]
+* ``workers``: webhook mode on PostgreSQL + Redis behind a round-robin balancer, with 1 and
+  then 3 worker processes (limits lifted as in ``unlimited``), side by side. Needs
+  ``HELPDESK_BENCH_POSTGRES_URL`` and ``HELPDESK_BENCH_REDIS_URL`` (falling back to the test
+  suite's ``HELPDESK_TEST_*`` variables); each run gets a database of its own.
+
+    python bench/load.py [--customers 40] [--messages 10]
+                         [--mode both|unlimited|telegram|workers] [--workers 1,3]
 """
 
 from __future__ import annotations
@@ -22,17 +28,22 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.balancer import Balancer  # noqa: E402
+from tests.support.db import empty_database  # noqa: E402
 from tests.support.emulator import BotApiEmulator  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
 from tests.support.process import BotProcess  # noqa: E402
 
 TOKEN = "777000:BENCH-token-for-the-emulator-only"
@@ -69,7 +80,74 @@ def stored_customer_messages(db: Path) -> int:
         return 0
 
 
-async def run_once(mode: str, customers: int, messages: int, scale: float) -> dict[str, Any]:
+async def stored_in_postgres(url: str) -> int:
+    from sqlalchemy import text
+
+    from storage import make_engine
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            query = "SELECT count(*) FROM ticket_messages WHERE direction = 'customer'"
+            return int((await conn.execute(text(query))).scalar() or 0)
+    finally:
+        await engine.dispose()
+
+
+async def start_workers(
+    emulator: BotApiEmulator, env: dict[str, str], tmp: Path, workers: int, cluster: dict[str, str]
+) -> tuple[list[BotProcess], Balancer]:
+    """``workers`` webhook processes on one PostgreSQL database and one Redis, behind a
+    round-robin balancer; the first trains the seed model, the others start from a copy."""
+    emulator.allow_http_webhooks = True
+    upgrade = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "db", "upgrade", env={**os.environ, **env}, cwd=tmp
+    )
+    assert await upgrade.wait() == 0
+    ports = [free_port() for _ in range(workers)]
+    balancer = Balancer([f"http://127.0.0.1:{p}" for p in ports])
+    lb_port = free_port()
+    await balancer.start(lb_port)
+    processes = []
+    for i, port in enumerate(ports):
+        data = tmp / f"w{i}"
+        if i:
+            shutil.copytree(tmp / "w0" / "models", data / "models")
+        worker_env = (
+            env
+            | cluster
+            | {
+                "HELPDESK_DATA_DIR": str(data),
+                "HELPDESK_WORKER_NAME": f"w{i}",
+                "HELPDESK_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{lb_port}/telegram/hook",
+                "HELPDESK_TELEGRAM_WEBHOOK_SECRET": "bench-secret-token-0123456789",
+                "HELPDESK_TELEGRAM_WEBHOOK_HOST": "127.0.0.1",
+                "HELPDESK_TELEGRAM_WEBHOOK_PORT": str(port),
+                "HELPDESK_LOG_LEVEL": "INFO",
+            }
+        )
+        process = BotProcess(
+            [sys.executable, "-m", "bot", "run", "--webhook"],
+            worker_env,
+            cwd=tmp,
+            log_path=tmp / f"w{i}.log",
+        )
+        await process.start()
+        await process.wait_for_output("webhook endpoint up", timeout=120)
+        processes.append(process)
+    return processes, balancer
+
+
+async def run_once(
+    mode: str,
+    customers: int,
+    messages: int,
+    scale: float,
+    *,
+    workers: int = 0,
+    db_url: str = "",
+    redis_url: str = "",
+) -> dict[str, Any]:
     emulator = BotApiEmulator(TOKEN, validate_updates=False)
     await emulator.start()
     group = emulator.add_supergroup("Agents")
@@ -86,7 +164,7 @@ async def run_once(mode: str, customers: int, messages: int, scale: float) -> di
         "PYTHONPATH": str(ROOT),
     }
     limits = {"private_per_s": 1 * scale, "group_per_min": 20 * scale, "global_per_s": 30 * scale}
-    if mode == "unlimited":
+    if mode in ("unlimited", "workers"):
         env |= {
             "HELPDESK_RATE_PRIVATE_PER_S": "100000",
             "HELPDESK_RATE_GROUP_PER_MIN": "10000000",
@@ -101,11 +179,25 @@ async def run_once(mode: str, customers: int, messages: int, scale: float) -> di
             "HELPDESK_RATE_GROUP_PER_MIN": str(limits["group_per_min"]),
             "HELPDESK_RATE_GLOBAL_PER_S": str(limits["global_per_s"]),
         }
-    process = BotProcess(
-        [sys.executable, "-m", "bot", "run"], env, cwd=tmp, log_path=tmp / "bot.log"
-    )
-    await process.start()
-    await process.wait_ready(emulator, timeout=90)
+    balancer: Balancer | None = None
+    if workers:
+        env["HELPDESK_DATABASE_URL"] = db_url
+        cluster = {"HELPDESK_REDIS_URL": redis_url, "HELPDESK_REDIS_PREFIX": tmp.name}
+        processes, balancer = await start_workers(emulator, env, tmp, workers, cluster)
+
+        async def stored() -> int:
+            return await stored_in_postgres(db_url)
+    else:
+        processes = [
+            BotProcess(
+                [sys.executable, "-m", "bot", "run"], env, cwd=tmp, log_path=tmp / "bot.log"
+            )
+        ]
+        await processes[0].start()
+        await processes[0].wait_ready(emulator, timeout=90)
+
+        async def stored() -> int:
+            return stored_customer_messages(tmp / "helpdesk.db")
 
     sent_at: dict[tuple[int, int], float] = {}
     total = customers * messages
@@ -114,9 +206,8 @@ async def run_once(mode: str, customers: int, messages: int, scale: float) -> di
         for person in people:
             msg = emulator.user_sends_text(person, f"message {i} from {person['first_name']}")
             sent_at[(person["id"], msg["message_id"])] = time.time()
-    db = tmp / "helpdesk.db"
-    t_ingested = await poll_until(lambda: stored_customer_messages(db) >= total, 300)
-    stored = stored_customer_messages(db)
+    t_ingested = await poll_until(stored, total, 300)
+    ingested = await stored()
 
     def copied() -> dict[tuple[int, int], list[float]]:
         seen: dict[tuple[int, int], list[float]] = {}
@@ -140,22 +231,26 @@ async def run_once(mode: str, customers: int, messages: int, scale: float) -> di
     done = copied()
     latencies = [min(done[k]) - sent_at[k] for k in sent_at if k in done]
     t_delivered = max((min(done[k]) for k in sent_at if k in done), default=time.time())
-    rss = peak_rss_mb(process.pid)
-    code = await process.terminate(timeout=15)
+    rss = [peak_rss_mb(p.pid) for p in processes]
+    codes = [await p.terminate(timeout=15) for p in processes]
+    if balancer is not None:
+        await balancer.stop()
 
     result: dict[str, Any] = {
+        "database": "postgresql" if workers else "sqlite",
+        "workers": max(workers, 1),
         "customers": customers,
         "messages_per_customer": messages,
         "customer_messages": total,
-        "ingested": stored,
-        "ingest_per_s": round(stored / max(t_ingested - t0, 1e-9), 1),
+        "ingested": ingested,
+        "ingest_per_s": round(ingested / max(t_ingested - t0, 1e-9), 1),
         "delivered_per_s": round(len(latencies) / max(t_delivered - t0, 1e-9), 1),
         "latency_ms_p50": round(1000 * (percentile(latencies, 50) or 0), 1),
         "latency_ms_p99": round(1000 * (percentile(latencies, 99) or 0), 1),
         "lost": sum(1 for k in sent_at if k not in done),
         "duplicated": sum(len(v) - 1 for k, v in done.items() if k in sent_at),
-        "peak_rss_mb": rss,
-        "exit_code": code,
+        "peak_rss_mb": rss[0] if len(rss) == 1 else rss,
+        "exit_code": codes[0] if len(codes) == 1 else codes,
     }
     if mode == "telegram":
         group_calls = [
@@ -186,11 +281,13 @@ async def run_once(mode: str, customers: int, messages: int, scale: float) -> di
     return result
 
 
-async def poll_until(done: Any, seconds: float, every: float = 0.02) -> float:
-    """Poll ``done()`` (state in another process: nothing to await) until true or time is up;
-    returns the time it became true (or gave up)."""
+async def poll_until(
+    count: Callable[[], Awaitable[int]], target: int, seconds: float, every: float = 0.02
+) -> float:
+    """Poll ``count()`` (state in another process: nothing to await) until it reaches
+    ``target`` or time is up; returns the time it got there (or gave up)."""
     deadline = time.time() + seconds
-    while not done() and time.time() < deadline:  # noqa: ASYNC110
+    while await count() < target and time.time() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(every)
     return time.time()
 
@@ -216,7 +313,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
-        "database": "sqlite",
+        "load_average": os.getloadavg(),
     }
 
 
@@ -224,10 +321,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=40)
     parser.add_argument("--messages", type=int, default=10)
-    parser.add_argument("--mode", choices=["both", "unlimited", "telegram"], default="both")
+    parser.add_argument(
+        "--mode", choices=["both", "unlimited", "telegram", "workers"], default="both"
+    )
     parser.add_argument("--tg-customers", type=int, default=6)
     parser.add_argument("--tg-messages", type=int, default=5)
     parser.add_argument("--scale", type=float, default=6.0, help="multiply Telegram's limits")
+    parser.add_argument("--workers", default="1,3", help="worker counts for --mode workers")
     args = parser.parse_args()
     out: dict[str, Any] = {"machine": machine()}
     if args.mode in ("both", "unlimited"):
@@ -236,7 +336,28 @@ async def main() -> None:
         out["telegram_like"] = await run_once(
             "telegram", args.tg_customers, args.tg_messages, args.scale
         )
+    if args.mode == "workers":
+        out["workers"] = await compare_workers(
+            [int(n) for n in args.workers.split(",")], args.customers, args.messages
+        )
     print(json.dumps(out, indent=2))
+
+
+async def compare_workers(counts: list[int], customers: int, messages: int) -> dict[str, Any]:
+    db = os.environ.get("HELPDESK_BENCH_POSTGRES_URL") or os.environ.get(
+        "HELPDESK_TEST_POSTGRES_URL"
+    )
+    redis = os.environ.get("HELPDESK_BENCH_REDIS_URL") or os.environ.get("HELPDESK_TEST_REDIS_URL")
+    if not db or not redis:
+        return {"skipped": "set HELPDESK_BENCH_POSTGRES_URL and HELPDESK_BENCH_REDIS_URL"}
+    os.environ["HELPDESK_TEST_POSTGRES_URL"] = db  # where empty_database makes its databases
+    results: dict[str, Any] = {"database": "postgresql", "coordination": "redis"}
+    for n in counts:
+        async for url in empty_database("postgres", Path(tempfile.gettempdir())):
+            results[f"{n}_workers"] = await run_once(
+                "workers", customers, messages, 1.0, workers=n, db_url=url, redis_url=redis
+            )
+    return results
 
 
 if __name__ == "__main__":
