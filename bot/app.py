@@ -33,7 +33,6 @@ from bot.routers import build_routers
 from bot.runtime.coordination import (
     Coordinator,
     LocalCoordinator,
-    RedisCoordinator,
     make_coordinator,
 )
 from bot.runtime.intake import Intake
@@ -369,8 +368,7 @@ async def run_bot(
     metrics_runner: web.AppRunner | None = None
     webhook_runner: web.AppRunner | None = None
     try:
-        if isinstance(coordinator, RedisCoordinator):
-            await coordinator.ping()
+        await coordinator.ping()
         me = await bot.get_me()
         log.info(
             "bot started",
@@ -396,7 +394,12 @@ async def run_bot(
         classifier = ModelTriage(model, version, observe=metrics.triage_seconds.observe)
         if settings.metrics_port:
             metrics_runner = await serve_metrics(
-                metrics, uow_factory, settings.metrics_host, settings.metrics_port
+                metrics,
+                uow_factory,
+                settings.metrics_host,
+                settings.metrics_port,
+                coordinator=coordinator,
+                worker=settings.worker_name,
             )
         dp = build_dispatcher(
             settings,

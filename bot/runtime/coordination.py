@@ -68,6 +68,10 @@ class Coordinator(Protocol):
         """A limiter allowing ``rate`` calls per ``period`` seconds for ``key``."""
         ...
 
+    async def ping(self) -> None:
+        """Raise if the shared store cannot be reached (start-up and health checks)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -102,6 +106,9 @@ class LocalCoordinator:
 
     def limiter(self, key: str, rate: float, period: float) -> Limiter:
         return AsyncLimiter(rate, period)
+
+    async def ping(self) -> None:
+        return None
 
     async def close(self) -> None:
         return None

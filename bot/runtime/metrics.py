@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bot.logs import get_logger
+from bot.runtime.coordination import Coordinator, LocalCoordinator
 from bot.services.health import Health, SenderCounters, queue_state
 from bot.services.ports import UowFactory
 
@@ -119,7 +120,14 @@ def _quantiles(values: list[float]) -> dict[str, float]:
     return {"0.5": cuts[49], "0.99": cuts[98]}
 
 
-def make_app(metrics: Metrics, uow_factory: UowFactory) -> web.Application:
+def make_app(
+    metrics: Metrics,
+    uow_factory: UowFactory,
+    coordinator: Coordinator | None = None,
+    worker: str = "",
+) -> web.Application:
+    coordinator = coordinator or LocalCoordinator()
+
     async def scrape(_request: web.Request) -> web.Response:
         await metrics.refresh(uow_factory, datetime.now(UTC))
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
@@ -127,7 +135,8 @@ def make_app(metrics: Metrics, uow_factory: UowFactory) -> web.Application:
     async def health(_request: web.Request) -> web.Response:
         try:
             state = await metrics.refresh(uow_factory, datetime.now(UTC))
-        except Exception as exc:  # the database is unreachable: say so, with a 503
+            await coordinator.ping()
+        except Exception as exc:  # the database (or Redis) is unreachable: say so, with a 503
             log.warning("health check failed", error=str(exc))
             failed = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
             return web.json_response(failed, status=503, dumps=json.dumps)
@@ -141,6 +150,8 @@ def make_app(metrics: Metrics, uow_factory: UowFactory) -> web.Application:
             "outbox_failed": state.outbox_failed,
             "outbox_unknown": state.outbox_unknown,
             "sent_since_start": state.sent_since_start,
+            "worker": worker,
+            "shared": coordinator.shared,
         }
         return web.json_response(body)
 
@@ -150,9 +161,18 @@ def make_app(metrics: Metrics, uow_factory: UowFactory) -> web.Application:
     return app
 
 
-async def serve(metrics: Metrics, uow_factory: UowFactory, host: str, port: int) -> web.AppRunner:
+async def serve(
+    metrics: Metrics,
+    uow_factory: UowFactory,
+    host: str,
+    port: int,
+    *,
+    coordinator: Coordinator | None = None,
+    worker: str = "",
+) -> web.AppRunner:
     """Start the endpoint; the caller cleans the runner up on shutdown."""
-    runner = web.AppRunner(make_app(metrics, uow_factory), access_log=None)
+    app = make_app(metrics, uow_factory, coordinator, worker)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("metrics endpoint up", host=host, port=port)

@@ -6,6 +6,7 @@ import asyncio
 import os
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from storage.db import is_sqlite, make_engine
@@ -46,9 +47,16 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+#: Workers starting together all upgrade first: on PostgreSQL they queue on this lock, and
+#: whoever comes after the first finds the database at head.
+MIGRATION_LOCK = 7_430_151
+
+
 def _run_sync(connection: Connection) -> None:
     _configure(connection=connection)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.runtime.coordination import RedisCoordinator
 from bot.runtime.metrics import Metrics, serve
 from tests.support.desk import Desk
 from tests.support.net import free_port
@@ -51,3 +52,36 @@ async def test_metrics_and_health_follow_the_traffic(desk: Desk) -> None:
     assert health["status"] == "ok"
     assert health["outbox_pending"] == 0
     assert health["sent_since_start"] == desk.sender.sent_count
+
+
+async def test_health_names_the_worker_and_fails_when_redis_is_gone(desk: Desk) -> None:
+    # A Redis nobody listens on: the worker's shared state is unreachable, so it is not healthy.
+    gone = RedisCoordinator(f"redis://127.0.0.1:{free_port()}/0", prefix="t", worker="w7")
+    port = free_port()
+    runner = await serve(
+        Metrics(desk.sender), desk.uow_factory, "127.0.0.1", port, coordinator=gone, worker="w7"
+    )
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/health") as response,
+        ):
+            assert response.status == 503
+            body = await response.json()
+    finally:
+        await runner.cleanup()
+        await gone.close()
+    assert body["status"] == "error"
+    assert "Connection" in body["error"] or "connect" in body["error"].lower()
+
+    runner = await serve(Metrics(desk.sender), desk.uow_factory, "127.0.0.1", port, worker="w1")
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/health") as response,
+        ):
+            body = await response.json()
+    finally:
+        await runner.cleanup()
+    assert body["worker"] == "w1"
+    assert body["shared"] is False

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+from asyncio.subprocess import PIPE
+from pathlib import Path
 
 from storage import migrate
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_upgrade_head_on_empty_database_then_no_drift(db_url: str) -> None:
@@ -18,3 +23,22 @@ async def test_upgrade_is_idempotent(sqlite_url: str) -> None:
     await asyncio.to_thread(migrate.upgrade, sqlite_url)
     await asyncio.to_thread(migrate.upgrade, sqlite_url)
     assert await asyncio.to_thread(migrate.current, sqlite_url) == migrate.head_revision()
+
+
+async def test_workers_starting_together_upgrade_once(db_url: str) -> None:
+    """Several workers run the migrations at start-up at the same moment: one applies them,
+    the others wait and find the database at head (no "table already exists")."""
+    script = (
+        "import sys; from storage import migrate; migrate.upgrade(sys.argv[1]);"
+        " print(migrate.current(sys.argv[1]))"
+    )
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, db_url, stdout=PIPE, stderr=PIPE, cwd=ROOT
+        )
+        for _ in range(3)
+    ]
+    results = [await p.communicate() for p in procs]
+    for proc, (out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err.decode()[-2000:]
+        assert out.decode().strip() == migrate.head_revision()
