@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.emulator import BotApiEmulator  # noqa: E402
+from bot.sandbox.emulator import BotApiEmulator  # noqa: E402
 from tests.support.process import BotProcess  # noqa: E402
 
 TOKEN = "777000:BENCH-token-for-the-emulator-only"

@@ -1,4 +1,4 @@
-"""A Telegram Bot API emulator for tests.
+"""A Telegram Bot API emulator: the world the tests and ``helpdesk sandbox`` run the bot in.
 
 ``BotApiEmulator`` keeps a small, consistent world (users, chats, forum topics, messages,
 files, pending updates) and answers Bot API methods over HTTP (``start()``) or in-process
@@ -16,7 +16,7 @@ Typical end-to-end use::
         emulator.user_sends_text(alice, "/start")
         reply = await emulator.wait_for_message(alice["id"])
 
-Run standalone with ``python -m tests.support.emulator --port 8081 --token 123:ABC``.
+Run standalone with ``python -m bot.sandbox.emulator --port 8081 --token 123:ABC``.
 
 Error descriptions follow Telegram's wording where it is known. Descriptions not verified
 against Telegram are marked ``# unverified`` next to their constant.
@@ -36,6 +36,7 @@ import logging
 import math
 import mimetypes
 import random
+import sys
 import time
 import traceback
 from collections import deque
@@ -48,7 +49,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 from aiohttp import web
 
-from tests.support.tg_html import EntityParseError, parse_html, utf16_len
+from bot.sandbox.tg_html import EntityParseError, parse_html, utf16_len
 
 logger = logging.getLogger(__name__)
 
@@ -2722,9 +2723,12 @@ async def _serve_forever(args: argparse.Namespace) -> None:
     if args.demo:
         customer = emulator.add_user("Alice", "alice")
         group = emulator.add_supergroup("Agents")
-        print(f"demo: customer id {customer['id']}, agents chat id {group['id']}")
+        sys.stdout.write(f"demo: customer id {customer['id']}, agents chat id {group['id']}\n")
     url = await emulator.start(args.host, args.port)
-    print(f"Bot API emulator on {url} (token {args.token}); state at {url}/_emulator/state")
+    sys.stdout.write(
+        f"Bot API emulator on {url} (token {args.token}); state at {url}/_emulator/state\n"
+    )
+    sys.stdout.flush()
     try:
         await asyncio.Event().wait()
     finally:
