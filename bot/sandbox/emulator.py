@@ -155,6 +155,19 @@ _RATE_COUNTED = frozenset(
         "forwardmessages",
     }
 )
+# Methods that only read the world: they leave ``revision`` alone.
+_READ_ONLY = frozenset(
+    {
+        "getme",
+        "getupdates",
+        "getwebhookinfo",
+        "getchat",
+        "getchatmember",
+        "getchatadministrators",
+        "getmycommands",
+        "getfile",
+    }
+)
 _RATE_COUNTED_EDITS = frozenset(
     {"editmessagetext", "editmessagecaption", "editmessagereplymarkup"}
 )
@@ -627,6 +640,9 @@ class BotApiEmulator:
         self._allowed_updates: frozenset[str] | None = None
         self._poll_waiter: asyncio.Future[str] | None = None
         self._closing = False
+        #: Grows with every change a person could see (messages, edits, topics, answers).
+        self.revision = 0
+        self._change_waiters: list[asyncio.Future[None]] = []
 
         self._faults: list[Fault] = []
         self._random_faults: dict[str, Any] | None = None
@@ -1286,6 +1302,26 @@ class BotApiEmulator:
             lambda emu: not emu._updates, timeout, description="all updates confirmed"
         )
 
+    async def wait_changed(self, since: int, timeout: float) -> int:  # noqa: ASYNC109
+        """Wait until ``revision`` passes ``since`` (or ``timeout`` seconds); returns it."""
+        if self.revision <= since and timeout > 0:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._change_waiters.append(waiter)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter, timeout)
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._change_waiters.remove(waiter)
+        return self.revision
+
+    def _changed(self) -> None:
+        self.revision += 1
+        waiters, self._change_waiters = self._change_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
     # ------------------------------------------------------------------ faults
 
     def inject_fault(
@@ -1517,6 +1553,8 @@ class BotApiEmulator:
         return call
 
     def _finish(self, call: RecordedCall, payload: dict[str, Any] | None) -> None:
+        if payload is not None and payload.get("ok") and call.method.lower() not in _READ_ONLY:
+            self._changed()
         call.response = payload
         if payload is not None and call.status is None:
             call.status = 200 if payload.get("ok") else payload.get("error_code")
@@ -1610,6 +1648,7 @@ class BotApiEmulator:
         if self.validate_updates:
             Update.model_validate(update)
         self.emitted_updates.append(update)
+        self._changed()
         if not self._allowed(kind):
             self.discarded_updates.append(update)
             return update
