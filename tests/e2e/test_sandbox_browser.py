@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 WAIT_MS = 20_000
+LOOKS_LIKE_HTML = '<img src=x onerror="document.title=1"> <b>twice</b>'
 
 
 @pytest.fixture
@@ -82,17 +83,21 @@ async def test_a_customer_message_becomes_a_ticket_and_the_agent_reply_comes_bac
             topic = page.get_by_test_id("topic").filter(has_text="#1 · billing")
             await expect(topic).to_be_visible(timeout=WAIT_MS)
 
-            # A photo from the customer lands in the same topic.
+            # A photo from the customer lands in the same topic; markup in a text stays text.
             await page.locator("#customer-form input[type=file]").set_input_files(
                 {"name": "statement.png", "mimeType": "image/png", "buffer": tiny_png()}
             )
+            await page.get_by_test_id("customer-input").fill(LOOKS_LIKE_HTML)
+            await page.get_by_test_id("customer-send").click()
 
             await topic.click()
             card = agents.get_by_test_id("message").filter(has_text="🎫")
             await expect(card).to_contain_text("#1", timeout=WAIT_MS)
             await expect(card).to_contain_text("Category: billing")
             await expect(card).to_contain_text("Status: New")
+            await expect(card.locator("b").first).to_have_text("#1")  # the bot's HTML, rendered
             await expect(agents).to_contain_text("My card was charged twice")
+            await expect(agents).to_contain_text(LOOKS_LIKE_HTML, timeout=WAIT_MS)
             await expect(agents.locator("img")).to_have_count(1, timeout=WAIT_MS)
 
             # A card button: the card is edited in place.
