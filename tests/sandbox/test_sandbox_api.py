@@ -1,9 +1,11 @@
-"""The sandbox page's JSON API on an emulated world, with no bot: what people can do and see."""
+"""The sandbox page's JSON API on an emulated world, with no bot: what people can do and see;
+and how ``helpdesk sandbox`` prepares the bot's settings."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -11,9 +13,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.sandbox.emulator import BotApiEmulator
-from bot.sandbox.runner import SANDBOX_TOKEN, build_world
+from bot.sandbox.runner import SANDBOX_TOKEN, build_world, sandbox_settings
 from bot.sandbox.view import Persona
 from bot.sandbox.web import Sandbox, make_app
+from tests.support.cli import clean_env, helpdesk
 from tests.support.images import tiny_png
 
 
@@ -256,3 +259,27 @@ class TestFiles:
         assert served.content_type == "application/octet-stream"
         assert served.headers["Content-Disposition"].startswith("attachment")
         assert (await client.get("/sandbox/api/file/nope")).status == 404
+
+
+class TestStarting:
+    def test_the_bot_gets_its_own_database_and_token_whatever_the_environment(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("HELPDESK_DATABASE_URL", "postgresql+asyncpg://prod/desk")
+        monkeypatch.setenv("HELPDESK_BOT_TOKEN", "123:a-real-token-from-botfather")
+        monkeypatch.setenv("HELPDESK_DEFAULT_LANGUAGE", "ru")
+        settings = sandbox_settings(tmp_path)
+        assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path.resolve()}/helpdesk.db"
+        assert settings.bot_token is not None
+        assert settings.bot_token.get_secret_value() == SANDBOX_TOKEN
+        assert settings.default_language == "ru"  # other settings still apply
+
+    def test_a_data_dir_with_a_database_from_an_earlier_run_is_refused(
+        self, tmp_path: Path
+    ) -> None:
+        (tmp_path / "helpdesk.db").write_bytes(b"")
+        result = helpdesk(
+            "sandbox", "--no-browser", "--data-dir", str(tmp_path), env=clean_env(), cwd=tmp_path
+        )
+        assert result.returncode == 2
+        assert "already holds a sandbox database" in result.stderr
