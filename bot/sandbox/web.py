@@ -107,6 +107,23 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+@web.middleware
+async def _local_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The page has no login, so only this machine's own page may use it: a Host that is not
+    local means DNS rebinding, and a POST from another Origin is some web site the person has
+    open in the same browser."""
+    if request.url.host not in LOCAL_HOSTS:
+        raise web.HTTPForbidden(text="the sandbox answers on 127.0.0.1 only")
+    origin = request.headers.get("Origin")
+    if request.method == "POST" and origin is not None and origin != f"http://{request.host}":
+        raise web.HTTPForbidden(text="the sandbox accepts actions from its own page only")
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
 @web.middleware
 async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
@@ -224,7 +241,9 @@ async def file(request: web.Request) -> web.Response:
 
 
 def make_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024, middlewares=[_errors])
+    app = web.Application(
+        client_max_size=MAX_UPLOAD + 1024 * 1024, middlewares=[_local_only, _errors]
+    )
     app[SANDBOX_KEY] = sandbox
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC_DIR, append_version=False)

@@ -283,3 +283,23 @@ class TestStarting:
         )
         assert result.returncode == 2
         assert "already holds a sandbox database" in result.stderr
+
+
+class TestOnlyThisMachinesPage:
+    async def test_a_post_from_another_origin_is_refused(
+        self, client: TestClient[Any, Any], sandbox: Sandbox
+    ) -> None:
+        ann = person(sandbox, "customer")
+        body = {"user_id": ann.id, "chat_id": ann.id, "text": "hi"}
+        refused = await client.post(
+            "/sandbox/api/send", json=body, headers={"Origin": "https://evil.example"}
+        )
+        assert refused.status == 403
+        own = f"http://{client.server.host}:{client.server.port}"
+        accepted = await client.post("/sandbox/api/send", json=body, headers={"Origin": own})
+        assert accepted.status == 200
+        assert len(sandbox.emulator.pending_updates()) == 1
+
+    async def test_a_foreign_host_name_is_refused(self, client: TestClient[Any, Any]) -> None:
+        response = await client.get("/sandbox/api/state", headers={"Host": "rebind.example:80"})
+        assert response.status == 403
