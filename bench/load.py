@@ -40,9 +40,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.sandbox.emulator import BotApiEmulator  # noqa: E402
 from tests.support.balancer import Balancer  # noqa: E402
 from tests.support.db import empty_database  # noqa: E402
-from tests.support.emulator import BotApiEmulator  # noqa: E402
 from tests.support.net import free_port  # noqa: E402
 from tests.support.process import BotProcess  # noqa: E402
 

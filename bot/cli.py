@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from datetime import date, datetime
@@ -121,6 +122,63 @@ def run(
     from bot.app import run_bot
 
     asyncio.run(run_bot(settings, webhook=webhook))
+
+
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option(help="Port of the page on 127.0.0.1.")] = 8080,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Only print the page's address.")
+    ] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the database and the triage model here (a new, empty directory); "
+            "default: a temporary one, removed at exit."
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Log what the bot does.")] = False,
+) -> None:
+    """Try the help desk without Telegram: the bot against a built-in Telegram emulator, with a
+    local page to play customers and agents. Ctrl-C stops it."""
+    import tempfile
+
+    from bot.logs import setup_logging
+    from bot.sandbox.runner import DB_NAME, SANDBOX_TOKEN, SandboxError, run_sandbox
+    from bot.sandbox.runner import sandbox_settings as make_sandbox_settings
+
+    if not 0 <= port <= 65535:
+        fail(f"--port: expected 0-65535, got {port}")
+    with contextlib.ExitStack() as cleanup:
+        if data_dir is None:
+            data_dir = Path(
+                cleanup.enter_context(tempfile.TemporaryDirectory(prefix="helpdesk-sandbox-"))
+            )
+        elif (data_dir / DB_NAME).exists():
+            fail(
+                f"--data-dir: {data_dir} already holds a sandbox database; pick a new directory "
+                "(the emulated Telegram starts empty at every start)"
+            )
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            settings = make_sandbox_settings(data_dir, log_level="INFO" if verbose else "WARNING")
+        except SettingsError as exc:
+            fail(str(exc))
+        setup_logging(settings.log_format, settings.log_level, [SANDBOX_TOKEN])
+        _migrate(settings)
+
+        def announce(url: str) -> None:
+            typer.echo(f"Sandbox: {url}  (data in {data_dir}; Ctrl-C stops it)")
+
+        try:
+            asyncio.run(
+                run_sandbox(settings, port=port, open_browser=not no_browser, announce=announce)
+            )
+        except SandboxError as exc:
+            fail(str(exc), code=1)
+        except KeyboardInterrupt:
+            pass  # interrupted while starting: everything started is already stopped
+    typer.echo("Sandbox stopped.")
 
 
 @db_app.command("upgrade")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator
 from tests.support.process import BotProcess
 
 pytestmark = pytest.mark.e2e

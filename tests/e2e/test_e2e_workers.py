@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.sandbox.emulator import BotApiEmulator
 from storage import make_engine
 from tests.e2e.conftest import ROOT, Running, bot_env
 from tests.e2e.test_e2e_delivery import answers_to, copies_in_topic, topic_of
 from tests.support.balancer import Balancer
 from tests.support.db import empty_database
-from tests.support.emulator import BotApiEmulator
 from tests.support.net import free_port
 from tests.support.process import BotProcess
 

@@ -11,7 +11,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.filters import CommandStart
 from aiogram.types import CallbackQuery, Message
 
-from tests.support.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator
 from tests.support.session import feed, feed_pending, make_bot
 
 

@@ -17,7 +17,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
-from tests.support.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator
 from tests.support.session import make_bot
 
 Api = tuple[BotApiEmulator, Bot]

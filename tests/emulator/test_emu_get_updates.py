@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramConflictError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator
 
 
 async def poll(emulator: BotApiEmulator, **params: object) -> list[int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator
 from tests.support.process import BotProcess
 
 TINY_BOT = textwrap.dedent(

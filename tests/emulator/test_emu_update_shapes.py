@@ -10,7 +10,7 @@ import pytest
 from aiogram.methods import GetUpdates, Response
 from aiogram.types import Update
 
-from tests.support.emulator import MEDIA_KINDS, BotApiEmulator
+from bot.sandbox.emulator import MEDIA_KINDS, BotApiEmulator
 
 
 @dataclass

@@ -18,11 +18,11 @@ from bot.adapters.delivery import DeliveryAdapter
 from bot.adapters.presenter import Presenter
 from bot.adapters.reports import ReportRenderer, upload
 from bot.runtime.sender import METHODS, Unsendable
+from bot.sandbox.emulator import BotApiEmulator
 from bot.services.reports import Place
 from bot.texts import make_i18n
 from models.delivery import OutboundCall
 from models.stats import Period
-from tests.support.emulator import BotApiEmulator
 
 
 def adapter() -> DeliveryAdapter:

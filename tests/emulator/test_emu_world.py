@@ -21,7 +21,7 @@ from aiogram.types import (
 )
 from aiogram.types import KeyboardButton as ReplyButton
 
-from tests.support.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator
 from tests.support.session import make_bot
 
 Api = tuple[BotApiEmulator, Bot]

@@ -22,12 +22,12 @@ from bot.app import build_dispatcher, desk_config_from, make_bot, make_presenter
 from bot.config import Settings
 from bot.runtime.processor import Processor
 from bot.runtime.sender import Sender
+from bot.sandbox.emulator import BotApiEmulator
 from bot.services import agents
 from bot.services.triage_port import Triage
 from bot.texts import make_i18n
 from storage import uow_factory as make_uow_factory
 from tests.support.db import engine_with_schema
-from tests.support.emulator import BotApiEmulator
 from tests.support.session import EmulatorSession
 
 TOKEN = "123456:TEST-token-for-the-emulator-only"

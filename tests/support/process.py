@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.support.emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator
 
 
 class BotProcess:

@@ -18,7 +18,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 
-from tests.support.emulator import BotApiEmulator, UploadedFile, decode_form_value
+from bot.sandbox.emulator import BotApiEmulator, UploadedFile, decode_form_value
 
 if TYPE_CHECKING:
     from aiogram import Dispatcher

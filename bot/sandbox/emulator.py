@@ -1,4 +1,4 @@
-"""A Telegram Bot API emulator for tests.
+"""A Telegram Bot API emulator: the world the tests and ``helpdesk sandbox`` run the bot in.
 
 ``BotApiEmulator`` keeps a small, consistent world (users, chats, forum topics, messages,
 files, pending updates) and answers Bot API methods over HTTP (``start()``) or in-process
@@ -16,7 +16,7 @@ Typical end-to-end use::
         emulator.user_sends_text(alice, "/start")
         reply = await emulator.wait_for_message(alice["id"])
 
-Run standalone with ``python -m tests.support.emulator --port 8081 --token 123:ABC``.
+Run standalone with ``python -m bot.sandbox.emulator --port 8081 --token 123:ABC``.
 
 Error descriptions follow Telegram's wording where it is known. Descriptions not verified
 against Telegram are marked ``# unverified`` next to their constant.
@@ -36,6 +36,7 @@ import logging
 import math
 import mimetypes
 import random
+import sys
 import time
 import traceback
 from collections import deque
@@ -48,7 +49,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 from aiohttp import web
 
-from tests.support.tg_html import EntityParseError, parse_html, utf16_len
+from bot.sandbox.tg_html import EntityParseError, parse_html, utf16_len
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +153,19 @@ _RATE_COUNTED = frozenset(
         "copymessages",
         "forwardmessage",
         "forwardmessages",
+    }
+)
+# Methods that only read the world: they leave ``revision`` alone.
+_READ_ONLY = frozenset(
+    {
+        "getme",
+        "getupdates",
+        "getwebhookinfo",
+        "getchat",
+        "getchatmember",
+        "getchatadministrators",
+        "getmycommands",
+        "getfile",
     }
 )
 _RATE_COUNTED_EDITS = frozenset(
@@ -626,6 +640,9 @@ class BotApiEmulator:
         self._allowed_updates: frozenset[str] | None = None
         self._poll_waiter: asyncio.Future[str] | None = None
         self._closing = False
+        #: Grows with every change a person could see (messages, edits, topics, answers).
+        self.revision = 0
+        self._change_waiters: list[asyncio.Future[None]] = []
 
         self._faults: list[Fault] = []
         self._random_faults: dict[str, Any] | None = None
@@ -1285,6 +1302,26 @@ class BotApiEmulator:
             lambda emu: not emu._updates, timeout, description="all updates confirmed"
         )
 
+    async def wait_changed(self, since: int, timeout: float) -> int:  # noqa: ASYNC109
+        """Wait until ``revision`` passes ``since`` (or ``timeout`` seconds); returns it."""
+        if self.revision <= since and timeout > 0:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._change_waiters.append(waiter)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter, timeout)
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._change_waiters.remove(waiter)
+        return self.revision
+
+    def _changed(self) -> None:
+        self.revision += 1
+        waiters, self._change_waiters = self._change_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
     # ------------------------------------------------------------------ faults
 
     def inject_fault(
@@ -1516,6 +1553,8 @@ class BotApiEmulator:
         return call
 
     def _finish(self, call: RecordedCall, payload: dict[str, Any] | None) -> None:
+        if payload is not None and payload.get("ok") and call.method.lower() not in _READ_ONLY:
+            self._changed()
         call.response = payload
         if payload is not None and call.status is None:
             call.status = 200 if payload.get("ok") else payload.get("error_code")
@@ -1609,6 +1648,7 @@ class BotApiEmulator:
         if self.validate_updates:
             Update.model_validate(update)
         self.emitted_updates.append(update)
+        self._changed()
         if not self._allowed(kind):
             self.discarded_updates.append(update)
             return update
@@ -2722,9 +2762,12 @@ async def _serve_forever(args: argparse.Namespace) -> None:
     if args.demo:
         customer = emulator.add_user("Alice", "alice")
         group = emulator.add_supergroup("Agents")
-        print(f"demo: customer id {customer['id']}, agents chat id {group['id']}")
+        sys.stdout.write(f"demo: customer id {customer['id']}, agents chat id {group['id']}\n")
     url = await emulator.start(args.host, args.port)
-    print(f"Bot API emulator on {url} (token {args.token}); state at {url}/_emulator/state")
+    sys.stdout.write(
+        f"Bot API emulator on {url} (token {args.token}); state at {url}/_emulator/state\n"
+    )
+    sys.stdout.flush()
     try:
         await asyncio.Event().wait()
     finally:
