@@ -581,18 +581,30 @@ class LabelRepository(_TrackingRepository[LabelledExample, LabelledExampleRecord
 
 
 class DeskSettings:
-    """Key-value settings stored in the database."""
+    """Key-value settings stored in the database.
+
+    The table holds a handful of rows and one update reads several of them: the first read in
+    a unit of work loads them all, later reads and writes in it use that copy.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._values: dict[str, str] | None = None
+
+    async def _all(self) -> dict[str, str]:
+        if self._values is None:
+            rows = await self.session.execute(
+                select(DeskSettingRecord.key, DeskSettingRecord.value)
+            )
+            self._values = {row.key: row.value for row in rows}
+        return self._values
 
     async def get(self, key: str) -> str | None:
-        return await self.session.scalar(
-            select(DeskSettingRecord.value).where(DeskSettingRecord.key == key)
-        )
+        return (await self._all()).get(key)
 
     async def delete(self, key: str) -> None:
         await self.session.execute(delete(DeskSettingRecord).where(DeskSettingRecord.key == key))
+        (await self._all()).pop(key, None)
 
     async def set(self, key: str, value: str) -> None:
         record = await self.session.get(DeskSettingRecord, key)
@@ -600,6 +612,7 @@ class DeskSettings:
             self.session.add(DeskSettingRecord(key=key, value=value))
         else:
             record.value = value
+        (await self._all())[key] = value
 
 
 class CannedRepository(_TrackingRepository[CannedAnswer, CannedAnswerRecord]):
