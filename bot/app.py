@@ -163,6 +163,23 @@ async def retrain_and_swap(
     return report
 
 
+async def follow_current_model(model_dir: Path, classifier: ModelTriage) -> None:
+    """Start using the current model when another process promoted (or rolled back) one:
+    several workers share a model directory, and the nightly retrain runs in one of them; so
+    does ``helpdesk triage retrain|rollback`` run by hand."""
+    registry = ModelRegistry(model_dir)
+    current = await asyncio.to_thread(registry.current_id)
+    if current is None or current == classifier.version:
+        return
+    try:
+        model = await asyncio.to_thread(registry.load_current)
+    except Exception as exc:  # a half-written or incompatible model: keep the one we have
+        log.warning("could not load the current model", version=current, error=str(exc))
+        return
+    classifier.swap(model, current)
+    log.info("now using model", version=current)
+
+
 async def sla_scan(
     uow_factory: UowFactory, presenter: Presenter, zone: str, wake: Callable[[], None]
 ) -> None:
@@ -279,6 +296,16 @@ def make_scheduler(
         CronTrigger(hour=3, minute=15, timezone=settings.zone),
         args=[uow_factory, settings.model_dir, classifier],
         id="nightly-retrain",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    # Every worker follows the model directory (not once per occurrence: each needs the swap).
+    scheduler.add_job(
+        follow_current_model,
+        IntervalTrigger(seconds=60),
+        args=[settings.model_dir, classifier],
+        id="follow-model",
         replace_existing=True,
         coalesce=True,
         max_instances=1,
