@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
@@ -227,14 +228,20 @@ def once_per_occurrence(
 
     async def job(*args: object) -> None:
         if every is not None:
-            slot, ttl = str(round(time.time() / every)), every * 3
+            slot = str(int((time.time() - TICKS_FROM.timestamp()) // every))
+            ttl = every * 3
         else:
             slot, ttl = datetime.now(zone).date().isoformat(), 2 * 86400.0
         if not await coordinator.claim_once(f"job:{job_id}:{slot}", ttl):
             log.debug("scheduled job run by another worker", job=job_id, slot=slot)
             return
-        log.debug("scheduled job runs", job=job_id, slot=slot)
-        await func(*args)
+        # A run that outlasts its interval must not overlap the next one in another worker.
+        async with coordinator.lease(f"job:{job_id}", ttl=max(60.0, 2 * (every or 0))) as lease:
+            if lease is None:
+                log.info("scheduled job still running elsewhere", job=job_id, slot=slot)
+                return
+            log.debug("scheduled job runs", job=job_id, slot=slot)
+            await func(*args)
 
     return job
 
@@ -332,14 +339,23 @@ async def check_agent_chat(bot: Bot, chat_id: int) -> bool:
 
 
 async def as_leader(
-    coordinator: Coordinator, key: str, work: Callable[[], Awaitable[None]]
+    coordinator: Coordinator, key: str, work: Callable[[], Coroutine[Any, Any, None]]
 ) -> None:
     """Run ``work`` while this worker holds the lease ``key``; otherwise wait for it."""
     while True:
-        async with coordinator.lease(key, ttl=30.0) as held:
-            if held:
+        async with coordinator.lease(key, ttl=30.0) as lease:
+            if lease is not None:
                 log.info("leading", lease=key)
-                await work()
+                working = asyncio.create_task(work())
+                lost = asyncio.create_task(lease.lost.wait())
+                try:
+                    await asyncio.wait([working, lost], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in (working, lost):
+                        task.cancel()
+                    await asyncio.gather(working, lost, return_exceptions=True)
+                if not lost.cancelled() and lost.done():
+                    log.warning("no longer leading", lease=key)
         await asyncio.sleep(5.0)
 
 

@@ -57,13 +57,14 @@ class InboxRepository:
         )
         return len((await self.session.execute(stmt)).all())
 
-    async def pending(self, limit: int = 100) -> list[InboxItem]:
-        rows = await self.session.execute(
-            select(InboxRecord.update_id, InboxRecord.payload, InboxRecord.attempts)
-            .where(InboxRecord.status == str(InboxStatus.PENDING))
-            .order_by(InboxRecord.update_id)
-            .limit(limit)
+    async def pending(self, limit: int = 100, after: int | None = None) -> list[InboxItem]:
+        """The oldest unprocessed updates (with ``update_id`` above ``after``, if given)."""
+        query = select(InboxRecord.update_id, InboxRecord.payload, InboxRecord.attempts).where(
+            InboxRecord.status == str(InboxStatus.PENDING)
         )
+        if after is not None:
+            query = query.where(InboxRecord.update_id > after)
+        rows = await self.session.execute(query.order_by(InboxRecord.update_id).limit(limit))
         return [InboxItem(uid, json.loads(payload), attempts) for uid, payload, attempts in rows]
 
     async def still_pending(self, update_ids: list[int]) -> set[int]:

@@ -10,9 +10,19 @@ from pydantic import BaseModel
 
 
 async def wait_event(event: asyncio.Event, seconds: float) -> None:
-    """Wait until ``event`` is set or ``seconds`` pass, whichever comes first."""
+    """Wait until ``event`` is set or ``seconds`` pass, whichever comes first.
+
+    ``asyncio.timeout`` rather than ``wait_for``: on Python 3.11, ``wait_for`` can swallow a
+    cancellation that arrives as the event is set, and a worker would then not stop.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        # We were told to stop, but something on the way (a library awaiting inside its own
+        # cleanup) swallowed the CancelledError: stop here rather than wait and loop on.
+        raise asyncio.CancelledError
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=seconds)
+        async with asyncio.timeout(seconds):
+            await event.wait()
 
 
 def to_jsonable(value: Any) -> Any:

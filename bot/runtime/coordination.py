@@ -28,8 +28,9 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
+from fractions import Fraction
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiolimiter import AsyncLimiter
 
@@ -51,13 +52,35 @@ class Limiter(Protocol):
     ) -> None: ...
 
 
+class Lease:
+    """A held lease. ``lost`` is set when it could not be renewed; :meth:`confirm` renews it
+    right before an action that must not be done twice, and says whether it is still ours."""
+
+    def __init__(self) -> None:
+        self.lost = asyncio.Event()
+
+    async def confirm(self) -> bool:
+        return not self.lost.is_set()
+
+
 class Coordinator(Protocol):
     #: Whether other processes share the work (then fresh reads under a lease are needed).
     shared: bool
 
-    def lease(self, key: str, ttl: float = 30.0) -> contextlib.AbstractAsyncContextManager[bool]:
-        """``async with lease(key) as held:`` ``held`` tells whether this worker got it; when
-        it did, the lease is kept (renewed) until the block ends."""
+    def lease(
+        self, key: str, ttl: float = 30.0
+    ) -> contextlib.AbstractAsyncContextManager[Lease | None]:
+        """``async with lease(key) as held:`` ``held`` is ``None`` when another worker has it;
+        otherwise the lease is kept (renewed) until the block ends."""
+        ...
+
+    async def pause(self, key: str, seconds: float) -> None:
+        """Mark ``key`` as waiting for ``seconds`` (e.g. an update's retry back-off), for all
+        workers."""
+        ...
+
+    async def paused(self, key: str) -> bool:
+        """Whether ``key`` is still waiting (see :meth:`pause`)."""
         ...
 
     async def claim_once(self, key: str, ttl: float) -> bool:
@@ -83,26 +106,27 @@ class LocalCoordinator:
     def __init__(self) -> None:
         self._held: set[str] = set()
         self._claimed: dict[str, float] = {}
+        self._paused: dict[str, float] = {}
 
     @contextlib.asynccontextmanager
-    async def lease(self, key: str, ttl: float = 30.0) -> AsyncIterator[bool]:
+    async def lease(self, key: str, ttl: float = 30.0) -> AsyncIterator[Lease | None]:
         if key in self._held:
-            yield False
+            yield None
             return
         self._held.add(key)
         try:
-            yield True
+            yield Lease()
         finally:
             self._held.discard(key)
 
     async def claim_once(self, key: str, ttl: float) -> bool:
-        now = time.monotonic()
-        if self._claimed.get(key, -1.0) > now:
-            return False
-        if len(self._claimed) > 10_000:
-            self._claimed = {k: until for k, until in self._claimed.items() if until > now}
-        self._claimed[key] = now + ttl
-        return True
+        return _claim(self._claimed, key, ttl)
+
+    async def pause(self, key: str, seconds: float) -> None:
+        _claim(self._paused, key, seconds, force=True)
+
+    async def paused(self, key: str) -> bool:
+        return self._paused.get(key, -1.0) > time.monotonic()
 
     def limiter(self, key: str, rate: float, period: float) -> Limiter:
         return AsyncLimiter(rate, period)
@@ -112,6 +136,17 @@ class LocalCoordinator:
 
     async def close(self) -> None:
         return None
+
+
+def _claim(table: dict[str, float], key: str, ttl: float, *, force: bool = False) -> bool:
+    now = time.monotonic()
+    if not force and table.get(key, -1.0) > now:
+        return False
+    if len(table) > 10_000:
+        for stale in [k for k, until in table.items() if until <= now]:
+            del table[stale]
+    table[key] = now + ttl
+    return True
 
 
 class RedisCoordinator:
@@ -125,7 +160,8 @@ class RedisCoordinator:
         from limits.aio.strategies import MovingWindowRateLimiter
         from redis.asyncio import Redis
 
-        self.redis = Redis.from_url(url)
+        # A Redis that stops answering must not hang every lease and limiter call.
+        self.redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self.prefix = prefix
         self.worker = worker or uuid.uuid4().hex
         self._storage = RedisStorage(url, implementation="redispy", key_prefix=f"{prefix}:rate")
@@ -139,35 +175,40 @@ class RedisCoordinator:
         await self.redis.ping()
 
     @contextlib.asynccontextmanager
-    async def lease(self, key: str, ttl: float = 30.0) -> AsyncIterator[bool]:
+    async def lease(self, key: str, ttl: float = 30.0) -> AsyncIterator[Lease | None]:
+        from redis.exceptions import RedisError
+
         lock = self.redis.lock(
             self._key(f"lease:{key}"), timeout=ttl, blocking=False, raise_on_release_error=False
         )
-        if not await lock.acquire(token=f"{self.worker}:{uuid.uuid4().hex}"):
-            yield False
-            return
-        renewer = asyncio.create_task(self._renew(lock, ttl))
         try:
-            yield True
+            acquired = await lock.acquire(token=f"{self.worker}:{uuid.uuid4().hex}")
+        except RedisError as exc:  # Redis unreachable: nobody can be sure; do nothing for now
+            log.warning("lease unavailable", key=key, error=str(exc))
+            acquired = False
+        if not acquired:
+            yield None
+            return
+        lease = RedisLease(lock, ttl)
+        renewer = asyncio.create_task(lease.keep())
+        try:
+            yield lease
         finally:
+            # Never swallow a cancellation of our own caller here (suppressing CancelledError
+            # around ``await renewer`` would): the caller must stop when it is told to.
             renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
-            with contextlib.suppress(Exception):  # expired or Redis gone: it lapses on its own
-                await lock.release()
-
-    async def _renew(self, lock: object, ttl: float) -> None:
-        from redis.asyncio.lock import Lock
-        from redis.exceptions import LockError, RedisError
-
-        assert isinstance(lock, Lock)
-        while True:
-            await asyncio.sleep(ttl / 3)
             try:
-                await lock.reacquire()
-            except (LockError, RedisError) as exc:  # lost it; the fresh reads keep us safe
-                log.warning("lease lost", key=str(lock.name), error=str(exc))
-                return
+                with contextlib.suppress(Exception):  # expired or Redis gone: it lapses alone
+                    await lock.release()
+            finally:
+                await asyncio.gather(renewer, return_exceptions=True)
+
+    async def pause(self, key: str, seconds: float) -> None:
+        milliseconds = max(1, int(seconds * 1000))
+        await self.redis.set(self._key(f"pause:{key}"), self.worker, px=milliseconds)
+
+    async def paused(self, key: str) -> bool:
+        return bool(await self.redis.exists(self._key(f"pause:{key}")))
 
     async def claim_once(self, key: str, ttl: float) -> bool:
         key = self._key(f"once:{key}")
@@ -184,18 +225,72 @@ class RedisCoordinator:
             await client.aclose()
 
 
+class RedisLease(Lease):
+    """A redis-py ``Lock`` kept alive in the background while its holder works."""
+
+    def __init__(self, lock: Any, ttl: float) -> None:
+        super().__init__()
+        self.lock = lock
+        self.ttl = ttl
+        self._valid_until = time.monotonic() + ttl
+
+    async def keep(self) -> None:
+        """Renew every third of the TTL; a failed renewal is retried until the lease would
+        have lapsed anyway, and only then is the lease reported lost."""
+        from redis.exceptions import LockError, RedisError
+
+        while not self.lost.is_set():
+            await asyncio.sleep(self.ttl / 3)
+            while True:
+                try:
+                    await self._renew()
+                    break
+                except LockError as exc:  # someone else has it now
+                    self._lose(str(exc))
+                    return
+                except RedisError as exc:
+                    if time.monotonic() >= self._valid_until:
+                        self._lose(str(exc))
+                        return
+                    await asyncio.sleep(min(1.0, self.ttl / 10))
+
+    async def _renew(self) -> None:
+        started = time.monotonic()
+        await self.lock.reacquire()
+        self._valid_until = started + self.ttl
+
+    def _lose(self, why: str) -> None:
+        log.warning("lease lost", key=str(self.lock.name), error=why)
+        self.lost.set()
+
+    async def confirm(self) -> bool:
+        """Renew now: on success this worker holds the lease for a full TTL from here."""
+        from redis.exceptions import LockError, RedisError
+
+        if self.lost.is_set():
+            return False
+        try:
+            await self._renew()
+        except (LockError, RedisError) as exc:
+            self._lose(str(exc))
+            return False
+        return True
+
+
 class RedisLimiter:
     """A moving window of ``rate`` calls per ``period`` seconds, shared through Redis."""
 
     def __init__(self, owner: RedisCoordinator, key: str, rate: float, period: float) -> None:
         from limits import RateLimitItemPerSecond
 
-        # limits counts whole calls per whole seconds: 0.5/s becomes 1 per 2 s.
-        if rate >= 1:
-            amount, seconds = round(rate), max(1, round(period))
-        else:
-            amount, seconds = 1, max(1, round(period / rate))
-        self.item = RateLimitItemPerSecond(amount, seconds)
+        # limits counts whole calls per whole seconds: 1.5 per second becomes 3 per 2 s, 0.7 per
+        # second 7 per 10 s (the budget itself, never rounded up).
+        share = Fraction(rate).limit_denominator(1000)
+        if share <= 0:
+            share = Fraction(1, 1000)
+        self.item = RateLimitItemPerSecond(
+            share.numerator, max(1, round(share.denominator * period))
+        )
         self.owner = owner
         self.key = key
 

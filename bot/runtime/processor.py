@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher
+from redis.exceptions import RedisError
 
 from bot.logs import get_logger
 from bot.runtime import wait_event
@@ -24,6 +25,10 @@ from models.delivery import update_chat_key
 from storage.delivery import AlreadyProcessed, InboxItem
 
 log = get_logger(__name__)
+
+#: Updates read per round, and how many rounds a worker may look past chats held elsewhere.
+BATCH = 200
+PAGES = 5
 
 
 class Processor:
@@ -56,43 +61,95 @@ class Processor:
         """Process the inbox until cancelled."""
         while True:
             self.wakeup.clear()
-            async with self.uow_factory(readonly=True) as uow:
-                items = await uow.inbox.pending(limit=200)
-            if not items:
+            after: int | None = None
+            seen = progressed = 0
+            for _page in range(PAGES):
+                async with self.uow_factory(readonly=True) as uow:
+                    items = await uow.inbox.pending(limit=BATCH, after=after)
+                seen += len(items)
+                if not items:
+                    break
+                progressed += await self.process_batch(items)
+                if progressed or len(items) < BATCH or not self.coordinator.shared:
+                    break
+                # Another worker holds every chat in this page (say, the agents' group with a
+                # backlog): look further, so the other chats are not kept waiting behind it.
+                after = items[-1].update_id
+            if not seen:
                 await wait_event(self.wakeup, self.idle_poll)
-                continue
-            if not await self.process_batch(items):
+            elif not progressed:
                 # Every chat with work waits for a retry or is held by another worker.
                 await wait_event(self.wakeup, self._next_retry_in())
 
     async def process_batch(self, items: list[InboxItem]) -> int:
         """Process what this worker may of ``items``; returns how many were handled here.
 
-        A failed update holds back the rest of its chat until its retry time."""
+        One process takes them in ``update_id`` order, as they came. With several workers,
+        each chat's updates are taken under that chat's lease. Either way a failed update holds
+        back the rest of its chat until its retry time.
+        """
+        if not self.coordinator.shared:
+            return await self._in_order(items)
         chats: dict[str, list[InboxItem]] = {}
         for item in items:
             chats.setdefault(update_chat_key(item.payload), []).append(item)
         progressed = 0
-        now = time.monotonic()
         for key, group in chats.items():
-            if self._retry_at.get(group[0].update_id, 0.0) > now:
-                continue
-            async with self.coordinator.lease(f"inbox:{key}") as held:
-                if not held:
-                    continue
-                if self.coordinator.shared:
-                    # Our snapshot may be older than another worker's commit.
-                    async with self.uow_factory(readonly=True) as uow:
-                        pending = await uow.inbox.still_pending([i.update_id for i in group])
-                    group = [i for i in group if i.update_id in pending]
-                for item in group:
-                    if not await self.process(item):
-                        delay = self.retry_delay * (item.attempts + 1)
-                        self._retry_at[item.update_id] = time.monotonic() + delay
-                        break
-                    self._retry_at.pop(item.update_id, None)
-                    progressed += 1
+            try:
+                progressed += await self._chat_under_lease(key, group)
+            except RedisError as exc:  # Redis unreachable: nothing is done twice, try later
+                log.warning("coordination unavailable", chat=key, error=str(exc))
+                break
         return progressed
+
+    async def _in_order(self, items: list[InboxItem]) -> int:
+        progressed = 0
+        held_back: set[str] = set()
+        now = time.monotonic()
+        for item in items:
+            key = update_chat_key(item.payload)
+            if key in held_back:
+                continue
+            if self._retry_at.get(item.update_id, 0.0) > now or not await self._process_one(
+                item
+            ):
+                held_back.add(key)
+                continue
+            progressed += 1
+        return progressed
+
+    async def _chat_under_lease(self, key: str, group: list[InboxItem]) -> int:
+        if self._retry_at.get(group[0].update_id, 0.0) > time.monotonic():
+            return 0
+        async with self.coordinator.lease(f"inbox:{key}") as lease:
+            if lease is None:
+                return 0
+            # Our snapshot may be older than another worker's commit.
+            async with self.uow_factory(readonly=True) as uow:
+                pending = await uow.inbox.still_pending([i.update_id for i in group])
+            progressed = 0
+            for item in group:
+                if item.update_id not in pending:
+                    continue
+                if lease.lost.is_set() or await self.coordinator.paused(
+                    f"inbox-retry:{item.update_id}"
+                ):
+                    break
+                if not await self._process_one(item):
+                    break
+                progressed += 1
+            return progressed
+
+    async def _process_one(self, item: InboxItem) -> bool:
+        """Process ``item``; on failure, schedule its retry (for every worker)."""
+        if await self.process(item):
+            self._retry_at.pop(item.update_id, None)
+            return True
+        delay = self.retry_delay * (item.attempts + 1)
+        self._retry_at[item.update_id] = time.monotonic() + delay
+        if self.coordinator.shared and delay > 0:
+            await self.coordinator.pause(f"inbox-retry:{item.update_id}", delay)
+        return False
 
     def _next_retry_in(self) -> float:
         now = time.monotonic()

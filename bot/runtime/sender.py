@@ -45,7 +45,7 @@ from aiogram.methods.base import TelegramMethod
 
 from bot.logs import get_logger
 from bot.runtime import to_jsonable, wait_event
-from bot.runtime.coordination import Coordinator, Limiter, LocalCoordinator
+from bot.runtime.coordination import Coordinator, Lease, Limiter, LocalCoordinator
 from bot.runtime.webhooks import WebhookPoster
 from bot.services.ports import UowFactory
 from models.delivery import OutboundCall, OutboxStatus
@@ -220,20 +220,29 @@ class Sender:
 
     async def _deliver_leased(self, call: OutboundCall) -> None:
         """Deliver ``call`` while holding its chat's lease (one worker per chat at a time)."""
-        async with self.coordinator.lease(f"outbox:{call.chat_id}") as held:
-            if not held:
+        # The lease outlives a whole request even if no renewal gets through.
+        ttl = max(30.0, 2.0 * self.request_timeout + 5.0)
+        async with self.coordinator.lease(f"outbox:{call.chat_id}", ttl) as lease:
+            if lease is None:
                 self._note_elsewhere(call.chat_id)
                 return
             if self.coordinator.shared:
-                # Another worker may have sent or postponed this call since our snapshot.
-                async with self.uow_factory(readonly=True) as uow:
-                    fresh = await uow.outbox.get(call.id) if call.id is not None else None
-                if fresh is None or fresh.status != OutboxStatus.PENDING:
-                    return
-                if fresh.not_before is not None and fresh.not_before > datetime.now(UTC):
+                fresh = await self._still_due(call)
+                if fresh is None:
                     return
                 call = fresh
-            await self._deliver(call)
+            await self._deliver(call, lease)
+
+    async def _still_due(self, call: OutboundCall) -> OutboundCall | None:
+        """The call as stored now, if it is still to be sent now: another worker may have sent
+        or postponed it (a 429's ``retry_after``) since our snapshot."""
+        async with self.uow_factory(readonly=True) as uow:
+            fresh = await uow.outbox.get(call.id) if call.id is not None else None
+        if fresh is None or fresh.status != OutboxStatus.PENDING:
+            return None
+        if fresh.not_before is not None and fresh.not_before > datetime.now(UTC):
+            return None
+        return fresh
 
     def _note_elsewhere(self, chat_id: int) -> None:
         now = time.monotonic()
@@ -241,17 +250,17 @@ class Sender:
             self._elsewhere = {c: t for c, t in self._elsewhere.items() if t > now}
         self._elsewhere[chat_id] = now + 0.5
 
-    async def _deliver(self, call: OutboundCall) -> None:
+    async def _deliver(self, call: OutboundCall, lease: Lease | None = None) -> None:
         if call.method == WEBHOOK_METHOD:
             await self._deliver_webhook(call)
             return
         try:
-            await self._attempt(call)
+            await self._attempt(call, lease)
         except Exception as exc:  # a bug of ours, before the call went out: retry, then give up
             log.exception("delivering a call failed", call_id=call.id, method=call.method)
             await self._transient(call, f"internal error: {type(exc).__name__}: {exc}")
 
-    async def _attempt(self, call: OutboundCall) -> None:
+    async def _attempt(self, call: OutboundCall, lease: Lease | None = None) -> None:
         assert call.id is not None
         try:
             async with self.uow_factory(readonly=True) as uow:
@@ -270,6 +279,15 @@ class Sender:
             return
 
         async with self._limiter(call.chat_id), self.global_limiter:
+            # After the wait for the budget, with several workers: make sure the chat is still
+            # ours (renewed for a full TTL from here) and the call still unsent; then send.
+            if (
+                lease is not None
+                and self.coordinator.shared
+                and (not await lease.confirm() or await self._still_due(call) is None)
+            ):
+                self._note_elsewhere(call.chat_id)
+                return
             try:
                 result = await self.bot(method, request_timeout=self.request_timeout)
             except TelegramRetryAfter as exc:

@@ -38,7 +38,7 @@ async def test_a_chat_that_finished_during_the_read_is_not_sent_again() -> None:
 
     sender = Sender(bot=None, uow_factory=factory)  # type: ignore[arg-type]
 
-    async def fake_deliver(call: OutboundCall) -> None:
+    async def fake_deliver(call: OutboundCall, _lease: object = None) -> None:
         started.append(call.chat_id)
 
     sender._deliver = fake_deliver  # type: ignore[method-assign]
