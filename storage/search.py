@@ -12,13 +12,17 @@ than the cap, which is the case for any specific query, the ranking is exact. Fo
 word an old ticket that would have ranked first can be missing; agents narrow such a query with
 a second word anyway. ``ticket_ids_filter`` is applied before the cap.
 
-PostgreSQL specifics: the GIN indexes are expression indexes, so every candidate that is ranked
-or checked re-parses its text (about 30 us a message); hence a smaller cap there, and phrases and
-exclusions are checked on the newest ``CANDIDATES * EXACT_POOL`` rows that contain all the
-positive words (an older phrase match behind more than that many rows with the same words is
-missed). The planner may walk the primary key backwards re-parsing rows until it has the cap,
-which is slow for words of middling frequency; see bench/search.py for the figures. A stored
-tsvector column would remove the re-parsing (the PostgreSQL manual's "faster" option).
+A query that contradicts itself (``card -card``, see
+:attr:`models.search.SearchQuery.contradicts_itself`) answers empty without a database trip.
+
+PostgreSQL specifics: the GIN indexes are on stored tsvector columns (storage/fts.py), so ranking
+and phrase checks read the vector instead of re-parsing the text. The newest matches are found
+window by window of ids (:data:`FIRST_WINDOW` rows, then :data:`WINDOW_GROWTH` times wider),
+each window one bitmap scan of the index restricted to the window; a common word fills the cap
+in the first window, a rare one costs a few scans of a short posting list. Without the windows
+the planner either reads every match of a common word or walks the primary key backwards
+checking each row, which takes seconds for a phrase of two common words that rarely stand
+together. Plans are always custom (see :meth:`TicketSearch.search`). Figures: bench/search.py.
 """
 
 from __future__ import annotations
@@ -30,29 +34,16 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import TicketStatus
-from models.search import (
-    SearchHit,
-    SearchPage,
-    SearchQuery,
-    make_snippet,
-    to_fts5,
-    to_tsquery,
-    to_tsquery_loose,
-)
-from storage.fts import (
-    MESSAGES_FTS,
-    TICKETS_FTS,
-    pg_message_vector,
-    pg_subject_vector,
-)
+from models.search import SearchHit, SearchPage, SearchQuery, make_snippet, to_fts5, to_tsquery
+from storage.fts import MESSAGES_FTS, MESSAGES_TSV, TICKETS_FTS, TICKETS_TSV
 
 SUBJECT_WEIGHT = 2.0
-#: Matches ranked per source, per dialect. PostgreSQL re-parses each candidate's text to rank it
-#: (an expression index stores no tsvector; about 30 us per message), so it ranks fewer.
-CANDIDATES = {"sqlite": 1000, "postgresql": 200}
-#: PostgreSQL with phrases or exclusions: the exact query is checked on this many times
-#: CANDIDATES of the newest rows that contain the positive words.
-EXACT_POOL = 2
+#: Matches ranked per source, per dialect.
+CANDIDATES = {"sqlite": 500, "postgresql": 300}
+#: PostgreSQL: the first id window has this many rows; each next one is WINDOW_GROWTH times
+#: wider, and the last one reaches the oldest row.
+FIRST_WINDOW = 20_000
+WINDOW_GROWTH = 8
 MAX_LIMIT = 100
 
 
@@ -67,33 +58,25 @@ _SQLITE_SUBJECTS = f"""
     WHERE {TICKETS_FTS} MATCH :q {{filter_t}}
     ORDER BY f.rowid DESC LIMIT :cap"""
 
-# The LIMIT sits in a subquery so ts_rank (which re-parses the text) runs on the capped rows
-# only. The index is searched with the loose query (phrases as plain AND: GIN answers it without
-# re-parsing every row); with phrases in the query, the exact one then filters the candidates.
+# One id window [lo, hi) of one source, newest first.
 _PG_MESSAGES = f"""
-    SELECT c.mid, c.tid,
-           ts_rank({pg_message_vector("c.text")}, to_tsquery('simple', :q)) AS rank
-    FROM (SELECT m.id AS mid, m.ticket_id AS tid, m.text
-          FROM ticket_messages AS m
-          WHERE {pg_message_vector("m.text")} @@ to_tsquery('simple', :loose) {{filter_m}}
-          ORDER BY m.id DESC LIMIT :pool) AS c
-    {{exact_m}}"""
+    SELECT m.id AS mid, m.ticket_id AS tid,
+           ts_rank(m.{MESSAGES_TSV}, to_tsquery('simple', :q)) AS rank
+    FROM ticket_messages AS m
+    WHERE m.{MESSAGES_TSV} @@ to_tsquery('simple', :q) AND m.id >= :lo AND m.id < :hi {{filter}}
+    ORDER BY m.id DESC LIMIT :cap"""
 _PG_SUBJECTS = f"""
-    SELECT NULL::integer AS mid, c.tid,
-           ts_rank({pg_subject_vector("c.subject")}, to_tsquery('simple', :q))
-           * :weight AS rank
-    FROM (SELECT t.id AS tid, t.subject
-          FROM tickets AS t
-          WHERE {pg_subject_vector("t.subject")} @@ to_tsquery('simple', :loose) {{filter_t}}
-          ORDER BY t.id DESC LIMIT :pool) AS c
-    {{exact_t}}"""
-_PG_EXACT_M = f"WHERE {pg_message_vector('c.text')} @@ to_tsquery('simple', :q)"
-_PG_EXACT_T = f"WHERE {pg_subject_vector('c.subject')} @@ to_tsquery('simple', :q)"
+    SELECT NULL::integer AS mid, t.id AS tid,
+           ts_rank(t.{TICKETS_TSV}, to_tsquery('simple', :q)) * :weight AS rank
+    FROM tickets AS t
+    WHERE t.{TICKETS_TSV} @@ to_tsquery('simple', :q) AND t.id >= :lo AND t.id < :hi {{filter}}
+    ORDER BY t.id DESC LIMIT :cap"""
+_PG_HITS = """
+    SELECT * FROM unnest(CAST(:mids AS integer[]), CAST(:tids AS integer[]),
+                         CAST(:ranks AS double precision[])) AS h(mid, tid, rank)"""
 
 _BEST = """
-WITH message_hits AS ({messages}),
-subject_hits AS ({subjects}),
-hits AS (SELECT * FROM message_hits UNION ALL SELECT * FROM subject_hits),
+WITH hits AS ({hits}),
 best AS (
     SELECT tid, mid, rank,
            row_number() OVER (PARTITION BY tid ORDER BY rank DESC, mid DESC) AS n
@@ -108,22 +91,18 @@ ORDER BY best.rank DESC, t.created_at DESC, t.id DESC
 LIMIT :limit OFFSET :offset
 """
 
+Candidate = tuple[int | None, int, float]
 
-def _statement(dialect: str, *, filtered: bool, exact: bool = False) -> str:
-    if dialect == "sqlite":
-        messages, subjects = _SQLITE_MESSAGES, _SQLITE_SUBJECTS
-        filter_m, filter_t = "AND m.ticket_id IN :ids", "AND f.rowid IN :ids"
-    elif dialect == "postgresql":
-        messages, subjects = _PG_MESSAGES, _PG_SUBJECTS
-        filter_m, filter_t = "AND m.ticket_id IN :ids", "AND t.id IN :ids"
-    else:
-        raise NotImplementedError(f"full-text search on {dialect}")
-    if not filtered:
-        filter_m = filter_t = ""
-    return _BEST.format(
-        messages=messages.format(filter_m=filter_m, exact_m=_PG_EXACT_M if exact else ""),
-        subjects=subjects.format(filter_t=filter_t, exact_t=_PG_EXACT_T if exact else ""),
+
+def _sqlite_statement(*, filtered: bool) -> str:
+    filter_m, filter_t = (
+        ("AND m.ticket_id IN :ids", "AND f.rowid IN :ids") if filtered else ("", "")
     )
+    hits = (
+        f"SELECT * FROM ({_SQLITE_MESSAGES.format(filter_m=filter_m)}) "
+        f"UNION ALL SELECT * FROM ({_SQLITE_SUBJECTS.format(filter_t=filter_t)})"
+    )
+    return _BEST.format(hits=hits)
 
 
 class TicketSearch:
@@ -149,29 +128,62 @@ class TicketSearch:
             raise ValueError(f"limit must be 1..{MAX_LIMIT + 1} and offset >= 0")
         if ticket_ids_filter is not None and not ticket_ids_filter:
             return []
+        if query.contradicts_itself:
+            return []
+        ids = None if ticket_ids_filter is None else sorted(set(ticket_ids_filter))
         dialect = self._dialect()
-        filtered = ticket_ids_filter is not None
-        cap = CANDIDATES.get(dialect, 0)
-        params: dict[str, Any] = {"cap": cap, "pool": cap}
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
         if dialect == "sqlite":
-            params["q"] = to_fts5(query)
+            stmt = text(_sqlite_statement(filtered=ids is not None))
+            params |= {"q": to_fts5(query), "cap": CANDIDATES[dialect], "weight": SUBJECT_WEIGHT}
+        elif dialect == "postgresql":
+            # A generic plan (asyncpg prepares statements; PostgreSQL switches to one after five
+            # runs) cannot see how common the words are and walks the primary key checking every
+            # row: seconds for a rare word.
+            await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            tsquery = to_tsquery(query)
+            hits = await self._pg_candidates(_PG_MESSAGES, "ticket_messages", tsquery, ids)
+            hits += await self._pg_candidates(_PG_SUBJECTS, "tickets", tsquery, ids)
+            if not hits:
+                return []
+            stmt = text(_BEST.format(hits=_PG_HITS))
+            mids, tids, ranks = zip(*hits, strict=True)
+            params |= {"mids": list(mids), "tids": list(tids), "ranks": list(ranks)}
         else:
-            params["q"], params["loose"] = to_tsquery(query), to_tsquery_loose(query)
-        exact = params["q"] != params.get("loose", params["q"])
-        if exact:
-            params["pool"] = cap * EXACT_POOL
-        stmt = text(_statement(dialect, filtered=filtered, exact=exact))
-        params |= {
-            "weight": SUBJECT_WEIGHT,
-            "limit": limit,
-            "offset": offset,
-        }
-        if filtered:
-            assert ticket_ids_filter is not None
+            raise NotImplementedError(f"full-text search on {dialect}")
+        if ids is not None and dialect == "sqlite":
             stmt = stmt.bindparams(bindparam("ids", expanding=True))
-            params["ids"] = sorted(set(ticket_ids_filter))
+            params["ids"] = ids
         rows = (await self.session.execute(stmt, params)).all()
         return [_hit(row, query) for row in rows]
+
+    async def _pg_candidates(
+        self, statement: str, table: str, tsquery: str, ids: list[int] | None
+    ) -> list[Candidate]:
+        """The newest :data:`CANDIDATES` matches of one source, ranked, searched window by
+        window from the newest ids (a common word is found in the first window; without the
+        windows PostgreSQL either reads every match of it or walks the primary key checking
+        rows it has no index for)."""
+        cap = CANDIDATES["postgresql"]
+        params: dict[str, Any] = {"q": tsquery, "weight": SUBJECT_WEIGHT}
+        if ids is not None:
+            column = "m.ticket_id" if table == "ticket_messages" else "t.id"
+            stmt = text(statement.format(filter=f"AND {column} IN :ids"))
+            stmt = stmt.bindparams(bindparam("ids", expanding=True))
+            params |= {"ids": ids, "lo": 0, "hi": 2**31 - 1, "cap": cap}
+            return [tuple(r) for r in await self.session.execute(stmt, params)]  # type: ignore[misc]
+        top = (await self.session.execute(text(f"SELECT max(id) FROM {table}"))).scalar()
+        if top is None:
+            return []
+        stmt = text(statement.format(filter=""))
+        found: list[Candidate] = []
+        hi, width = top + 1, FIRST_WINDOW
+        while hi > 0 and len(found) < cap:
+            lo = max(hi - width, 0)
+            params |= {"lo": lo, "hi": hi, "cap": cap - len(found)}
+            found += [tuple(r) for r in await self.session.execute(stmt, params)]  # type: ignore[misc]
+            hi, width = lo, width * WINDOW_GROWTH
+        return found
 
     async def page(
         self,

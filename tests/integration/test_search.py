@@ -15,6 +15,7 @@ import pytest
 from alembic import command
 from sqlalchemy import delete, text
 
+import storage.search
 from models import (
     Customer,
     InvalidInput,
@@ -249,6 +250,28 @@ class TestCandidateCap:
         assert await desk.numbers("common", limit=1) != [best.number]
         assert await desk.numbers("common", ticket_ids_filter=[best.id]) == [best.number]
 
+    async def test_small_id_windows_find_the_same_hits(
+        self, desk: Desk, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # PostgreSQL searches windows of ids newest first; with tiny windows every query needs
+        # several of them, and the answer must not change.
+        for i in range(12):
+            await desk.ticket(f"ticket {i}", f"paper jam number {i}", "printer again" * (i % 3))
+        queries = ['"paper jam"', "printer", "jam -printer", "number OR again", "ticket"]
+        expected = [await desk.find(q, limit=20) for q in queries]
+        monkeypatch.setattr(storage.search, "FIRST_WINDOW", 1)
+        monkeypatch.setattr(storage.search, "WINDOW_GROWTH", 2)
+        assert [await desk.find(q, limit=20) for q in queries] == expected
+        assert all(expected)
+
+
+class TestContradictions:
+    async def test_a_query_that_excludes_what_it_asks_for_finds_nothing(self, desk: Desk) -> None:
+        await desk.ticket("Paper jam", "the paper jam again")
+        assert await desk.numbers('"paper jam"') != []
+        assert await desk.numbers('"paper jam" -jam') == []
+        assert await desk.numbers("paper -pap*") == []
+
 
 async def _bulk_tickets(uow: AbstractUnitOfWork, customer_id: int, n: int) -> None:
     for i in range(n):
@@ -287,8 +310,38 @@ class TestSchema:
         await asyncio.to_thread(migrate.upgrade, db_url)
         assert await _search_objects(db_url) == objects
 
+    @pytest.mark.postgres
+    async def test_postgres_downgrade_to_0007_restores_the_expression_indexes(
+        self, tmp_path: Path
+    ) -> None:
+        async for url in empty_database("postgres", tmp_path):
+            await asyncio.to_thread(migrate.upgrade, url)
+            assert await _search_objects(url) == [
+                ("column", "ticket_messages.text_tsv", _MESSAGES_TSV),
+                ("column", "tickets.subject_tsv", _SUBJECT_TSV),
+                ("index", "ix_ticket_messages_text_fts", _gin("ticket_messages", "text_tsv")),
+                ("index", "ix_tickets_subject_fts", _gin("tickets", "subject_tsv")),
+            ]
+            await asyncio.to_thread(command.downgrade, migrate.alembic_config(url), "0007")
+            assert await _search_objects(url) == [
+                ("index", "ix_ticket_messages_text_fts", _gin("ticket_messages", _MESSAGES_TSV)),
+                ("index", "ix_tickets_subject_fts", _gin("tickets", _SUBJECT_TSV)),
+            ]
+            await asyncio.to_thread(migrate.upgrade, url)
+            await asyncio.to_thread(migrate.check, url)
 
-async def _search_objects(url: str) -> list[tuple[str, str]]:
+
+_MESSAGES_TSV = "to_tsvector('simple'::regconfig, COALESCE(text, ''::text))"
+_SUBJECT_TSV = "to_tsvector('simple'::regconfig, (subject)::text)"
+
+
+def _gin(table: str, expression: str) -> str:
+    column = "subject" if table == "tickets" else "text"
+    return f"CREATE INDEX ix_{table}_{column}_fts ON public.{table} USING gin ({expression})"
+
+
+async def _search_objects(url: str) -> list[tuple[str, ...]]:
+    """FTS5 tables and triggers on SQLite; tsvector columns and GIN indexes on PostgreSQL."""
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
@@ -297,11 +350,20 @@ async def _search_objects(url: str) -> list[tuple[str, str]]:
                     "SELECT name, sql FROM sqlite_master "
                     "WHERE name LIKE '%fts%' AND sql IS NOT NULL ORDER BY name"
                 )
-            else:
-                sql = (
-                    "SELECT indexname, indexdef FROM pg_indexes "
-                    "WHERE indexname LIKE '%fts%' ORDER BY indexname"
-                )
-            return [(r[0], r[1]) for r in await conn.execute(text(sql))]
+                return [(r[0], r[1]) for r in await conn.execute(text(sql))]
+            columns = (
+                "SELECT 'column', table_name || '.' || column_name, generation_expression "
+                "FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND data_type = 'tsvector' ORDER BY 2"
+            )
+            indexes = (
+                "SELECT 'index', indexname, indexdef FROM pg_indexes "
+                "WHERE indexname LIKE '%fts%' ORDER BY indexname"
+            )
+            return [
+                (r[0], r[1], r[2])
+                for sql in (columns, indexes)
+                for r in await conn.execute(text(sql))
+            ]
     finally:
         await engine.dispose()
