@@ -73,6 +73,11 @@ class SearchQuery:
         return tuple(term for group in self.all_of for term in group)
 
     @property
+    def has_phrase(self) -> bool:
+        """Whether a term to look for is several words in a row."""
+        return any(len(term.tokens) > 1 for term in self.positive_terms)
+
+    @property
     def contradicts_itself(self) -> bool:
         """Whether no text can match: every term of some group contains an excluded term
         (``card -card``, ``"paper jam" -jam``, ``payment -pay*``). Conservative: tokens

@@ -28,6 +28,8 @@ together. Plans are always custom (see :meth:`TicketSearch.search`). Figures: be
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from math import ceil
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -40,10 +42,16 @@ from storage.fts import MESSAGES_FTS, MESSAGES_TSV, TICKETS_FTS, TICKETS_TSV
 SUBJECT_WEIGHT = 2.0
 #: Matches ranked per source, per dialect.
 CANDIDATES = {"sqlite": 500, "postgresql": 300}
-#: PostgreSQL: the first id window has this many rows; each next one is WINDOW_GROWTH times
-#: wider, and the last one reaches the oldest row.
+#: PostgreSQL, with a phrase in the query: each candidate costs a heap visit to check the word
+#: order, so fewer are ranked.
+PHRASE_CANDIDATES = 100
+#: PostgreSQL: the first id window has this many rows (a phrase: PHRASE_FIRST_WINDOW). The next
+#: one is sized from the matches found so far, at most WINDOW_GROWTH times wider.
 FIRST_WINDOW = 20_000
+PHRASE_FIRST_WINDOW = 5_000
 WINDOW_GROWTH = 8
+#: A window sized from the matches so far is this much wider than they predict.
+WINDOW_MARGIN = 1.25
 MAX_LIMIT = 100
 
 
@@ -58,19 +66,26 @@ _SQLITE_SUBJECTS = f"""
     WHERE {TICKETS_FTS} MATCH :q {{filter_t}}
     ORDER BY f.rowid DESC LIMIT :cap"""
 
-# One id window [lo, hi) of one source, newest first.
+# One id window [lo, hi) of one source, newest first; ts_rank runs on the capped rows only.
 _PG_MESSAGES = f"""
-    SELECT m.id AS mid, m.ticket_id AS tid,
-           ts_rank(m.{MESSAGES_TSV}, to_tsquery('simple', :q)) AS rank
-    FROM ticket_messages AS m
-    WHERE m.{MESSAGES_TSV} @@ to_tsquery('simple', :q) AND m.id >= :lo AND m.id < :hi {{filter}}
-    ORDER BY m.id DESC LIMIT :cap"""
+    SELECT c.mid, c.tid, ts_rank(c.vector, to_tsquery('simple', :q)) AS rank
+    FROM (SELECT m.id AS mid, m.ticket_id AS tid, m.{MESSAGES_TSV} AS vector
+          FROM ticket_messages AS m
+          WHERE m.{MESSAGES_TSV} @@ to_tsquery('simple', :q) AND m.id >= :lo AND m.id < :hi
+                {{filter}}
+          ORDER BY m.id{{order}} DESC LIMIT :cap) AS c"""
 _PG_SUBJECTS = f"""
-    SELECT NULL::integer AS mid, t.id AS tid,
-           ts_rank(t.{TICKETS_TSV}, to_tsquery('simple', :q)) * :weight AS rank
-    FROM tickets AS t
-    WHERE t.{TICKETS_TSV} @@ to_tsquery('simple', :q) AND t.id >= :lo AND t.id < :hi {{filter}}
-    ORDER BY t.id DESC LIMIT :cap"""
+    SELECT NULL::integer AS mid, c.tid, ts_rank(c.vector, to_tsquery('simple', :q)) * :weight
+    FROM (SELECT t.id AS tid, t.{TICKETS_TSV} AS vector
+          FROM tickets AS t
+          WHERE t.{TICKETS_TSV} @@ to_tsquery('simple', :q) AND t.id >= :lo AND t.id < :hi
+                {{filter}}
+          ORDER BY t.id{{order}} DESC LIMIT :cap) AS c"""
+#: With a phrase in the query, ``ORDER BY id + 0`` keeps PostgreSQL from walking the primary
+#: key: it estimates a phrase like all of its words, so for two common words it expects a match
+#: every few rows and reads hundreds of thousands; the index then finds the rows with all the
+#: words, and only those are checked for the phrase and sorted.
+_PG_UNORDERED = " + 0"
 _PG_HITS = """
     SELECT * FROM unnest(CAST(:mids AS integer[]), CAST(:tids AS integer[]),
                          CAST(:ranks AS double precision[])) AS h(mid, tid, rank)"""
@@ -92,6 +107,28 @@ LIMIT :limit OFFSET :offset
 """
 
 Candidate = tuple[int | None, int, float]
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """How PostgreSQL walks one source: candidates wanted, first window, ``ORDER BY`` suffix."""
+
+    cap: int
+    first: int
+    order: str
+
+
+_WORD_WINDOWS = _Windows(CANDIDATES["postgresql"], FIRST_WINDOW, "")
+_PHRASE_WINDOWS = _Windows(PHRASE_CANDIDATES, PHRASE_FIRST_WINDOW, _PG_UNORDERED)
+
+
+def _next_width(width: int, found: int, scanned: int, cap: int) -> int:
+    """The next window: as wide as the matches found in the ``scanned`` newest rows predict
+    for the rest of ``cap`` (with a margin), at most WINDOW_GROWTH times the last one."""
+    widest = width * WINDOW_GROWTH
+    if not found:
+        return widest
+    return max(1, min(widest, ceil((cap - found) * scanned / found * WINDOW_MARGIN)))
 
 
 def _sqlite_statement(*, filtered: bool) -> str:
@@ -142,8 +179,11 @@ class TicketSearch:
             # row: seconds for a rare word.
             await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             tsquery = to_tsquery(query)
-            hits = await self._pg_candidates(_PG_MESSAGES, "ticket_messages", tsquery, ids)
-            hits += await self._pg_candidates(_PG_SUBJECTS, "tickets", tsquery, ids)
+            windows = _PHRASE_WINDOWS if query.has_phrase else _WORD_WINDOWS
+            hits = await self._pg_candidates(
+                _PG_MESSAGES, "ticket_messages", tsquery, ids, windows
+            )
+            hits += await self._pg_candidates(_PG_SUBJECTS, "tickets", tsquery, ids, windows)
             if not hits:
                 return []
             stmt = text(_BEST.format(hits=_PG_HITS))
@@ -158,31 +198,30 @@ class TicketSearch:
         return [_hit(row, query) for row in rows]
 
     async def _pg_candidates(
-        self, statement: str, table: str, tsquery: str, ids: list[int] | None
+        self, statement: str, table: str, tsquery: str, ids: list[int] | None, how: _Windows
     ) -> list[Candidate]:
-        """The newest :data:`CANDIDATES` matches of one source, ranked, searched window by
-        window from the newest ids (a common word is found in the first window; without the
-        windows PostgreSQL either reads every match of it or walks the primary key checking
-        rows it has no index for)."""
-        cap = CANDIDATES["postgresql"]
+        """The newest ``how.cap`` matches of one source, ranked, searched window by window from
+        the newest ids (a common word is found in the first window; without the windows
+        PostgreSQL either reads every match of it or walks the primary key checking rows it has
+        no index for)."""
         params: dict[str, Any] = {"q": tsquery, "weight": SUBJECT_WEIGHT}
         if ids is not None:
             column = "m.ticket_id" if table == "ticket_messages" else "t.id"
-            stmt = text(statement.format(filter=f"AND {column} IN :ids"))
+            stmt = text(statement.format(filter=f"AND {column} IN :ids", order=how.order))
             stmt = stmt.bindparams(bindparam("ids", expanding=True))
-            params |= {"ids": ids, "lo": 0, "hi": 2**31 - 1, "cap": cap}
+            params |= {"ids": ids, "lo": 0, "hi": 2**31 - 1, "cap": how.cap}
             return [tuple(r) for r in await self.session.execute(stmt, params)]  # type: ignore[misc]
         top = (await self.session.execute(text(f"SELECT max(id) FROM {table}"))).scalar()
         if top is None:
             return []
-        stmt = text(statement.format(filter=""))
+        stmt = text(statement.format(filter="", order=how.order))
         found: list[Candidate] = []
-        hi, width = top + 1, FIRST_WINDOW
-        while hi > 0 and len(found) < cap:
+        hi, width = top + 1, how.first
+        while hi > 0 and len(found) < how.cap:
             lo = max(hi - width, 0)
-            params |= {"lo": lo, "hi": hi, "cap": cap - len(found)}
+            params |= {"lo": lo, "hi": hi, "cap": how.cap - len(found)}
             found += [tuple(r) for r in await self.session.execute(stmt, params)]  # type: ignore[misc]
-            hi, width = lo, width * WINDOW_GROWTH
+            hi, width = lo, _next_width(width, len(found), top + 1 - lo, how.cap)
         return found
 
     async def page(

@@ -303,7 +303,8 @@ class TestTsqueryOnPostgres:
         assert q.contradicts_itself
         sql = "SELECT to_tsvector('simple', $1) @@ to_tsquery('simple', $2)"
         found = to_tsquery(SearchQuery(q.all_of))
-        assert loop.run_until_complete(conn.fetchval(sql, doc, found))  # type: ignore[attr-defined]
+        # PostgreSQL's parser gives "e-mail" extra positions, so not every run of words is found.
+        assume(loop.run_until_complete(conn.fetchval(sql, doc, found)))  # type: ignore[attr-defined]
         assert not loop.run_until_complete(conn.fetchval(sql, doc, to_tsquery(q)))  # type: ignore[attr-defined]
 
     @pytest.mark.parametrize(
