@@ -2,7 +2,8 @@
 
 One hit per ticket: its best-ranked match, the subject or one message. Rank is bm25 on SQLite and
 ``ts_rank`` on PostgreSQL, turned so that higher is better; a subject match counts
-:data:`SUBJECT_WEIGHT` times a message match. Ties go to the newest ticket.
+:data:`SUBJECT_WEIGHT` times a message match. Ties go to the newest ticket (the highest id:
+ids follow the order tickets are opened in).
 
 Candidate cap (the price of p95 <= 50 ms at a million messages): ranking every match of a common
 word means scoring hundreds of thousands of rows. So each source (subjects, messages) contributes
@@ -90,20 +91,24 @@ _PG_HITS = """
     SELECT * FROM unnest(CAST(:mids AS integer[]), CAST(:tids AS integer[]),
                          CAST(:ranks AS double precision[])) AS h(mid, tid, rank)"""
 
+# Ranked from the hits alone (ties: the higher ticket id, i.e. the newer ticket), so tickets and
+# message texts are read for the page only.
 _BEST = """
 WITH hits AS ({hits}),
-best AS (
+ranked AS (
     SELECT tid, mid, rank,
            row_number() OVER (PARTITION BY tid ORDER BY rank DESC, mid DESC) AS n
     FROM hits
+),
+page AS (
+    SELECT tid, mid, rank FROM ranked WHERE n = 1
+    ORDER BY rank DESC, tid DESC LIMIT :limit OFFSET :offset
 )
-SELECT t.id, t.number, t.subject, t.status, best.mid, best.rank, m.text
-FROM best
-JOIN tickets AS t ON t.id = best.tid
-LEFT JOIN ticket_messages AS m ON m.id = best.mid
-WHERE best.n = 1
-ORDER BY best.rank DESC, t.created_at DESC, t.id DESC
-LIMIT :limit OFFSET :offset
+SELECT t.id, t.number, t.subject, t.status, page.mid, page.rank, m.text
+FROM page
+JOIN tickets AS t ON t.id = page.tid
+LEFT JOIN ticket_messages AS m ON m.id = page.mid
+ORDER BY page.rank DESC, page.tid DESC
 """
 
 Candidate = tuple[int | None, int, float]
