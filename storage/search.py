@@ -18,12 +18,18 @@ A query that contradicts itself (``card -card``, see
 
 PostgreSQL specifics: the GIN indexes are on stored tsvector columns (storage/fts.py), so ranking
 and phrase checks read the vector instead of re-parsing the text. The newest matches are found
-window by window of ids (:data:`FIRST_WINDOW` rows, then :data:`WINDOW_GROWTH` times wider),
-each window one bitmap scan of the index restricted to the window; a common word fills the cap
-in the first window, a rare one costs a few scans of a short posting list. Without the windows
-the planner either reads every match of a common word or walks the primary key backwards
-checking each row, which takes seconds for a phrase of two common words that rarely stand
-together. Plans are always custom (see :meth:`TicketSearch.search`). Figures: bench/search.py.
+window by window of ids, newest first: a first window of :data:`FIRST_WINDOW` rows, then windows
+sized from the density of the matches found so far. A common word fills the cap in the first
+window (the planner walks the primary key); a rare one costs two or three index scans
+restricted to their windows. Without the windows the planner either reads every match of a
+common word or walks the primary key checking row after row, seconds for a rare word. Plans are
+always custom (see :meth:`TicketSearch.search`).
+
+A phrase is estimated by PostgreSQL like all of its words, so past the first window its rows
+come from the index only (rows holding all the words, then checked for the order; see
+``_PG_UNORDERED``), and only :data:`PHRASE_CANDIDATES` per source are ranked: each one costs a
+heap visit, and a phrase of two common words matches one row in hundreds. Paging a phrase
+therefore reaches about a hundred tickets on a big desk. Figures: bench/search.py, README.
 """
 
 from __future__ import annotations
@@ -45,14 +51,14 @@ SUBJECT_WEIGHT = 2.0
 CANDIDATES = {"sqlite": 500, "postgresql": 300}
 #: PostgreSQL, with a phrase in the query: each candidate costs a heap visit to check the word
 #: order, so fewer are ranked.
-PHRASE_CANDIDATES = 100
+PHRASE_CANDIDATES = 50
 #: PostgreSQL: the first id window has this many rows (a phrase: PHRASE_FIRST_WINDOW). The next
 #: one is sized from the matches found so far, at most WINDOW_GROWTH times wider.
 FIRST_WINDOW = 20_000
 PHRASE_FIRST_WINDOW = 5_000
 WINDOW_GROWTH = 8
 #: A window sized from the matches so far is this much wider than they predict.
-WINDOW_MARGIN = 1.25
+WINDOW_MARGIN = 1.5
 MAX_LIMIT = 100
 
 
@@ -127,13 +133,16 @@ _WORD_WINDOWS = _Windows(CANDIDATES["postgresql"], FIRST_WINDOW, "")
 _PHRASE_WINDOWS = _Windows(PHRASE_CANDIDATES, PHRASE_FIRST_WINDOW, _PG_UNORDERED)
 
 
-def _next_width(width: int, found: int, scanned: int, cap: int) -> int:
+def _next_width(width: int, found: int, scanned: int, how: _Windows) -> int:
     """The next window: as wide as the matches found in the ``scanned`` newest rows predict
-    for the rest of ``cap`` (with a margin), at most WINDOW_GROWTH times the last one."""
+    for the rest of the cap (with a margin: each window costs a read of the words' posting
+    lists, so a third one for a few stragglers costs more than a wider second one), at least
+    the first window and at most WINDOW_GROWTH times the last one."""
     widest = width * WINDOW_GROWTH
     if not found:
         return widest
-    return max(1, min(widest, ceil((cap - found) * scanned / found * WINDOW_MARGIN)))
+    wanted = ceil((how.cap - found) * scanned / found * WINDOW_MARGIN)
+    return max(how.first, min(widest, wanted))
 
 
 def _sqlite_statement(*, filtered: bool) -> str:
@@ -219,14 +228,16 @@ class TicketSearch:
         top = (await self.session.execute(text(f"SELECT max(id) FROM {table}"))).scalar()
         if top is None:
             return []
-        stmt = text(statement.format(filter="", order=how.order))
+        # The first window is narrow enough for any plan, the primary key walk included.
+        stmt = text(statement.format(filter="", order=""))
         found: list[Candidate] = []
         hi, width = top + 1, how.first
         while hi > 0 and len(found) < how.cap:
             lo = max(hi - width, 0)
             params |= {"lo": lo, "hi": hi, "cap": how.cap - len(found)}
             found += [tuple(r) for r in await self.session.execute(stmt, params)]  # type: ignore[misc]
-            hi, width = lo, _next_width(width, len(found), top + 1 - lo, how.cap)
+            hi, width = lo, _next_width(width, len(found), top + 1 - lo, how)
+            stmt = text(statement.format(filter="", order=how.order))
         return found
 
     async def page(

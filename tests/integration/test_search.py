@@ -161,6 +161,14 @@ class TestRanking:
         assert numbers[0] == thrice.number
         assert set(numbers) == {once.number, thrice.number, once_again.number}
 
+    async def test_phrase_of_common_words_ranks_adjacent_repeats_first(self, desk: Desk) -> None:
+        await desk.ticket("A", "the card and an order, the end, order the box")
+        once, _ = await desk.ticket("B", "where is the order from monday")
+        twice, _ = await desk.ticket("C", "the order came, then the order left")
+        hits = await desk.find('"the order"')
+        assert [h.ticket_number for h in hits] == [twice.number, once.number]
+        assert hits[0].rank > hits[1].rank
+
     async def test_ties_go_to_the_newest_ticket(self, desk: Desk) -> None:
         tickets = [(await desk.ticket("Same", "identical words here"))[0] for _ in range(3)]
         hits = await desk.find("identical")
