@@ -129,8 +129,10 @@ class _Windows:
     order: str
 
 
-_WORD_WINDOWS = _Windows(CANDIDATES["postgresql"], FIRST_WINDOW, "")
-_PHRASE_WINDOWS = _Windows(PHRASE_CANDIDATES, PHRASE_FIRST_WINDOW, _PG_UNORDERED)
+def _windows(query: SearchQuery) -> _Windows:
+    if query.has_phrase:
+        return _Windows(PHRASE_CANDIDATES, PHRASE_FIRST_WINDOW, _PG_UNORDERED)
+    return _Windows(CANDIDATES["postgresql"], FIRST_WINDOW, "")
 
 
 def _next_width(width: int, found: int, scanned: int, how: _Windows) -> int:
@@ -193,7 +195,7 @@ class TicketSearch:
             # row: seconds for a rare word.
             await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             tsquery = to_tsquery(query)
-            windows = _PHRASE_WINDOWS if query.has_phrase else _WORD_WINDOWS
+            windows = _windows(query)
             hits = await self._pg_candidates(
                 _PG_MESSAGES, "ticket_messages", tsquery, ids, windows
             )

@@ -268,9 +268,25 @@ class TestCandidateCap:
         queries = ['"paper jam"', "printer", "jam -printer", "number OR again", "ticket"]
         expected = [await desk.find(q, limit=20) for q in queries]
         monkeypatch.setattr(storage.search, "FIRST_WINDOW", 1)
+        monkeypatch.setattr(storage.search, "PHRASE_FIRST_WINDOW", 1)
         monkeypatch.setattr(storage.search, "WINDOW_GROWTH", 2)
         assert [await desk.find(q, limit=20) for q in queries] == expected
         assert all(expected)
+
+    @pytest.mark.postgres
+    async def test_postgres_plans_each_search_for_its_words(self, tmp_path: Path) -> None:
+        # A generic plan walks the primary key for seconds on a rare word (storage/search.py).
+        async for url in empty_database("postgres", tmp_path):
+            await asyncio.to_thread(migrate.upgrade, url)
+            engine = make_engine(url)
+            try:
+                async with make_uow_factory(engine)(readonly=True) as uow:
+                    await uow.search.search(parse_query("anything"))
+                    assert uow.session is not None
+                    mode = await uow.session.execute(text("SHOW plan_cache_mode"))
+                    assert mode.scalar_one() == "force_custom_plan"
+            finally:
+                await engine.dispose()
 
 
 class TestContradictions:
