@@ -29,6 +29,7 @@ from models import (
 from models.search import MARK_END, MARK_START
 from storage import AbstractUnitOfWork, SqlAlchemyUnitOfWork, make_engine, migrate
 from storage import uow_factory as make_uow_factory
+from storage.fts import is_search_object
 from storage.orm import TicketMessageRecord
 from storage.search import CANDIDATES, MAX_LIMIT
 from tests.support.db import empty_database, engine_with_schema
@@ -362,6 +363,26 @@ _SUBJECT_TSV = "to_tsvector('simple'::regconfig, (subject)::text)"
 def _gin(table: str, expression: str) -> str:
     column = "subject" if table == "tickets" else "text"
     return f"CREATE INDEX ix_{table}_{column}_fts ON public.{table} USING gin ({expression})"
+
+
+@pytest.mark.parametrize(
+    ("name", "type_", "table", "hidden"),
+    [
+        ("subject_tsv", "column", "tickets", True),
+        ("text_tsv", "column", "ticket_messages", True),
+        # Same names elsewhere are ordinary columns that autogenerate must still compare.
+        ("text_tsv", "column", "tickets", False),
+        ("subject_tsv", "column", None, False),
+        ("subject", "column", "tickets", False),
+        ("ix_tickets_subject_fts", "index", "tickets", True),
+        ("ticket_messages_fts_data", "table", None, True),
+        ("tickets", "table", None, False),
+    ],
+)
+def test_autogenerate_ignores_exactly_the_search_objects(
+    name: str, type_: str, table: str | None, hidden: bool
+) -> None:
+    assert is_search_object(name, type_, table) is hidden
 
 
 async def _search_objects(url: str) -> list[tuple[str, ...]]:
