@@ -4,10 +4,11 @@ Generates N messages (default 1,000,000, five per ticket on average) of help-des
 and Russian from the word lists below (Zipf-distributed, so a few words are in a large share of
 messages and most are rare), loads them into SQLite (a temp file, schema by the migrations, the
 FTS5 triggers doing the indexing) and, when a URL is given (``--postgres`` or
-HELPDESK_TEST_POSTGRES_URL), into a fresh PostgreSQL database (COPY; the GIN indexes are built by
-the migration before the load). Then runs ``--queries`` searches of mixed shapes through
-``uow.search.page`` exactly as the bot would (read-only unit of work, limit 10) and reports
-p50/p95/p99 per backend and per shape, with generation time and database size.
+HELPDESK_TEST_POSTGRES_URL), into a fresh PostgreSQL database (COPY; the stored tsvector
+columns and their GIN indexes are made by the migrations before the load). Then runs
+``--queries`` searches of mixed shapes through ``uow.search.page`` exactly as the bot would
+(read-only unit of work, limit 10) and reports p50/p95/p99 per backend and per shape, with
+generation time and database size.
 
     python bench/search.py [--messages 1000000] [--queries 200] [--postgres URL] [--backend both]
 
@@ -43,7 +44,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from models.search import parse_query  # noqa: E402
 from storage import make_engine, migrate, uow_factory  # noqa: E402
-from storage.search import CANDIDATES  # noqa: E402
+from storage.search import CANDIDATES, PHRASE_CANDIDATES  # noqa: E402
 
 POSTGRES_ENV = "HELPDESK_TEST_POSTGRES_URL"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -440,6 +441,7 @@ async def main(argv: list[str] | None = None) -> dict[str, Any]:
             "queries": len(queries),
             "page_size": 10,
             "candidate_cap": CANDIDATES,
+            "postgres_phrase_candidate_cap": PHRASE_CANDIDATES,
             "seed": args.seed,
             "sample_queries": dict(reversed(queries)),
         },

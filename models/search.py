@@ -72,6 +72,45 @@ class SearchQuery:
     def positive_terms(self) -> tuple[Term, ...]:
         return tuple(term for group in self.all_of for term in group)
 
+    @property
+    def has_phrase(self) -> bool:
+        """Whether a term to look for is several words in a row."""
+        return any(len(term.tokens) > 1 for term in self.positive_terms)
+
+    @property
+    def contradicts_itself(self) -> bool:
+        """Whether no text can match: every term of some group contains an excluded term
+        (``card -card``, ``"paper jam" -jam``, ``payment -pay*``). Conservative: tokens
+        compare equal only where both engines surely agree (ASCII, ignoring case; otherwise
+        exactly), so a query reported consistent may still match nothing."""
+        return any(
+            all(any(_implies(term, excluded) for excluded in self.none_of) for term in group)
+            for group in self.all_of
+        )
+
+
+def _same_word(token: str) -> str:
+    return token.lower() if token.isascii() else token
+
+
+def _implies(term: Term, excluded: Term) -> bool:
+    """Whether every text matching ``term`` matches ``excluded``: ``excluded``'s tokens occur
+    in a row inside ``term``'s (its last one as a prefix, when it is a prefix term)."""
+    words = [_same_word(t) for t in term.tokens]
+    wanted = [_same_word(t) for t in excluded.tokens]
+    last = len(wanted) - 1
+    for start in range(len(words) - last):
+        window = words[start : start + last + 1]
+        if window[:last] != wanted[:last]:
+            continue
+        open_end = term.prefix and start + last == len(words) - 1
+        if excluded.prefix:
+            if window[last].startswith(wanted[last]):
+                return True
+        elif window[last] == wanted[last] and not open_end:
+            return True
+    return False
+
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -252,21 +291,6 @@ def to_tsquery(query: SearchQuery) -> str:
     groups = ["(" + " | ".join(_ts_term(t) for t in g) + ")" for g in query.all_of]
     groups += ["!" + _ts_term(t) for t in query.none_of]
     return " & ".join(groups)
-
-
-def to_tsquery_loose(query: SearchQuery) -> str:
-    """A superset of :func:`to_tsquery` that a GIN index answers without re-reading rows and
-    that PostgreSQL estimates well: phrases become all of their words, exclusions are dropped.
-    Rows it finds still have to be filtered with the exact query."""
-
-    def loose(term: Term) -> str:
-        last = len(term.tokens) - 1
-        words = [
-            _ts_lexeme(t, prefix=term.prefix and i == last) for i, t in enumerate(term.tokens)
-        ]
-        return "(" + " & ".join(words) + ")"
-
-    return " & ".join("(" + " | ".join(loose(t) for t in g) + ")" for g in query.all_of)
 
 
 # --- snippets ---------------------------------------------------------------------------------

@@ -2,14 +2,18 @@
 
 SQLite: two FTS5 tables with external content (``tickets_fts`` over ``tickets.subject``,
 ``ticket_messages_fts`` over ``ticket_messages.text``; the text is not stored twice), kept in sync
-by triggers. PostgreSQL: GIN expression indexes on ``to_tsvector('simple', ...)``.
+by triggers. PostgreSQL: STORED generated ``tsvector`` columns (``tickets.subject_tsv``,
+``ticket_messages.text_tsv``, ``to_tsvector('simple', ...)`` of the text) with GIN indexes; a
+stored vector is read, not re-parsed, when a row is ranked or checked for a phrase.
 
-Migration 0005 creates the same objects from a frozen copy of these statements (migrations must
-not change when this module does); ``create_all`` runs :func:`create_search_objects` so databases
-built from the metadata (tests) can search too. A test compares the two.
+Migrations 0005 and 0008 create the same objects from a frozen copy of these statements
+(migrations must not change when this module does); ``create_all`` runs
+:func:`create_search_objects` so databases built from the metadata (tests) can search too. A
+test compares the two.
 
 Autogenerate never sees these objects as drift: :func:`is_search_object` is the ``include_name``
-filter of ``migrations/env.py``.
+filter of ``migrations/env.py`` (the generated columns are not mapped: the ORM never reads or
+writes them).
 
 Caveat for future migrations on SQLite: a batch migration that recreates ``tickets`` or
 ``ticket_messages`` (``batch_alter_table`` with "move and copy") drops their triggers. Such a
@@ -28,13 +32,10 @@ MESSAGES_GIN = "ix_ticket_messages_text_fts"
 TICKETS_GIN = "ix_tickets_subject_fts"
 
 
-# The tsvector expressions; queries must repeat them exactly for PostgreSQL to use the indexes.
-def pg_message_vector(column: str = "text") -> str:
-    return f"to_tsvector('simple'::regconfig, coalesce({column}, ''::text))"
-
-
-def pg_subject_vector(column: str = "subject") -> str:
-    return f"to_tsvector('simple'::regconfig, ({column})::text)"
+#: PostgreSQL's stored tsvector columns (table -> column); the GIN indexes are on them.
+MESSAGES_TSV = "text_tsv"
+TICKETS_TSV = "subject_tsv"
+_TSV_COLUMNS = {"tickets": TICKETS_TSV, "ticket_messages": MESSAGES_TSV}
 
 
 _TOKENIZE = "tokenize='unicode61 remove_diacritics 2', prefix='2 3'"
@@ -65,22 +66,29 @@ SQLITE_REBUILD = [
     f"INSERT INTO {TICKETS_FTS}({TICKETS_FTS}) VALUES ('rebuild')",
     f"INSERT INTO {MESSAGES_FTS}({MESSAGES_FTS}) VALUES ('rebuild')",
 ]
-POSTGRES_INDEXES = [
-    f"CREATE INDEX {TICKETS_GIN} ON tickets USING gin ({pg_subject_vector()})",
-    f"CREATE INDEX {MESSAGES_GIN} ON ticket_messages USING gin ({pg_message_vector()})",
+POSTGRES_OBJECTS = [
+    f"ALTER TABLE tickets ADD COLUMN {TICKETS_TSV} tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, (subject)::text)) STORED",
+    f"ALTER TABLE ticket_messages ADD COLUMN {MESSAGES_TSV} tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, coalesce(text, ''::text))) STORED",
+    f"CREATE INDEX {TICKETS_GIN} ON tickets USING gin ({TICKETS_TSV})",
+    f"CREATE INDEX {MESSAGES_GIN} ON ticket_messages USING gin ({MESSAGES_TSV})",
 ]
 
 _SQLITE_TABLE_NAMES = (TICKETS_FTS, MESSAGES_FTS)
 _INDEX_NAMES = frozenset({TICKETS_GIN, MESSAGES_GIN})
 
 
-def is_search_object(name: str | None, type_: str) -> bool:
-    """Whether a reflected table or index belongs to full-text search (FTS5 tables and their
-    shadow tables ``<name>_data``, ``_idx``, ``_docsize``, ``_config``; the GIN indexes)."""
+def is_search_object(name: str | None, type_: str, table: str | None = None) -> bool:
+    """Whether a reflected table, column or index belongs to full-text search (FTS5 tables and
+    their shadow tables ``<name>_data``, ``_idx``, ``_docsize``, ``_config``; the tsvector
+    columns, named with their ``table``; the GIN indexes)."""
     if name is None:
         return False
     if type_ == "table":
         return any(name == t or name.startswith(t + "_") for t in _SQLITE_TABLE_NAMES)
+    if type_ == "column":
+        return table is not None and _TSV_COLUMNS.get(table) == name
     return type_ == "index" and name in _INDEX_NAMES
 
 
@@ -107,5 +115,5 @@ def create_search_objects(connection: Connection) -> None:
         )
         if connection.execute(text(exists), {"name": TICKETS_GIN}).first():
             return
-        for statement in POSTGRES_INDEXES:
+        for statement in POSTGRES_OBJECTS:
             connection.execute(text(statement))

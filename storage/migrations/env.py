@@ -6,6 +6,7 @@ import asyncio
 import os
 
 from alembic import context
+from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -26,9 +27,10 @@ def _url() -> str:
     return str(url)
 
 
-def _include_name(name: str | None, type_: str, _parents: object) -> bool:
-    # Full-text search objects live outside the metadata (storage/fts.py).
-    return not is_search_object(name, type_)
+def _include_name(name: str | None, type_: NameFilterType, parents: NameFilterParentNames) -> bool:
+    # Full-text search objects live outside the metadata (storage/fts.py); a column is known
+    # by its table too.
+    return not is_search_object(name, type_, parents.get("table_name"))
 
 
 def _configure(**kwargs: object) -> None:

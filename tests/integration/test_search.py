@@ -15,6 +15,7 @@ import pytest
 from alembic import command
 from sqlalchemy import delete, text
 
+import storage.search
 from models import (
     Customer,
     InvalidInput,
@@ -28,6 +29,7 @@ from models import (
 from models.search import MARK_END, MARK_START
 from storage import AbstractUnitOfWork, SqlAlchemyUnitOfWork, make_engine, migrate
 from storage import uow_factory as make_uow_factory
+from storage.fts import is_search_object
 from storage.orm import TicketMessageRecord
 from storage.search import CANDIDATES, MAX_LIMIT
 from tests.support.db import empty_database, engine_with_schema
@@ -160,6 +162,14 @@ class TestRanking:
         assert numbers[0] == thrice.number
         assert set(numbers) == {once.number, thrice.number, once_again.number}
 
+    async def test_phrase_of_common_words_ranks_adjacent_repeats_first(self, desk: Desk) -> None:
+        await desk.ticket("A", "the card and an order, the end, order the box")
+        once, _ = await desk.ticket("B", "where is the order from monday")
+        twice, _ = await desk.ticket("C", "the order came, then the order left")
+        hits = await desk.find('"the order"')
+        assert [h.ticket_number for h in hits] == [twice.number, once.number]
+        assert hits[0].rank > hits[1].rank
+
     async def test_ties_go_to_the_newest_ticket(self, desk: Desk) -> None:
         tickets = [(await desk.ticket("Same", "identical words here"))[0] for _ in range(3)]
         hits = await desk.find("identical")
@@ -249,6 +259,44 @@ class TestCandidateCap:
         assert await desk.numbers("common", limit=1) != [best.number]
         assert await desk.numbers("common", ticket_ids_filter=[best.id]) == [best.number]
 
+    async def test_small_id_windows_find_the_same_hits(
+        self, desk: Desk, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # PostgreSQL searches windows of ids newest first; with tiny windows every query needs
+        # several of them, and the answer must not change.
+        for i in range(12):
+            await desk.ticket(f"ticket {i}", f"paper jam number {i}", "printer again" * (i % 3))
+        queries = ['"paper jam"', "printer", "jam -printer", "number OR again", "ticket"]
+        expected = [await desk.find(q, limit=20) for q in queries]
+        monkeypatch.setattr(storage.search, "FIRST_WINDOW", 1)
+        monkeypatch.setattr(storage.search, "PHRASE_FIRST_WINDOW", 1)
+        monkeypatch.setattr(storage.search, "WINDOW_GROWTH", 2)
+        assert [await desk.find(q, limit=20) for q in queries] == expected
+        assert all(expected)
+
+    @pytest.mark.postgres
+    async def test_postgres_plans_each_search_for_its_words(self, tmp_path: Path) -> None:
+        # A generic plan walks the primary key for seconds on a rare word (storage/search.py).
+        async for url in empty_database("postgres", tmp_path):
+            await asyncio.to_thread(migrate.upgrade, url)
+            engine = make_engine(url)
+            try:
+                async with make_uow_factory(engine)(readonly=True) as uow:
+                    await uow.search.search(parse_query("anything"))
+                    assert uow.session is not None
+                    mode = await uow.session.execute(text("SHOW plan_cache_mode"))
+                    assert mode.scalar_one() == "force_custom_plan"
+            finally:
+                await engine.dispose()
+
+
+class TestContradictions:
+    async def test_a_query_that_excludes_what_it_asks_for_finds_nothing(self, desk: Desk) -> None:
+        await desk.ticket("Paper jam", "the paper jam again")
+        assert await desk.numbers('"paper jam"') != []
+        assert await desk.numbers('"paper jam" -jam') == []
+        assert await desk.numbers("paper -pap*") == []
+
 
 async def _bulk_tickets(uow: AbstractUnitOfWork, customer_id: int, n: int) -> None:
     for i in range(n):
@@ -287,8 +335,58 @@ class TestSchema:
         await asyncio.to_thread(migrate.upgrade, db_url)
         assert await _search_objects(db_url) == objects
 
+    @pytest.mark.postgres
+    async def test_postgres_downgrade_to_0007_restores_the_expression_indexes(
+        self, tmp_path: Path
+    ) -> None:
+        async for url in empty_database("postgres", tmp_path):
+            await asyncio.to_thread(migrate.upgrade, url)
+            assert await _search_objects(url) == [
+                ("column", "ticket_messages.text_tsv", _MESSAGES_TSV),
+                ("column", "tickets.subject_tsv", _SUBJECT_TSV),
+                ("index", "ix_ticket_messages_text_fts", _gin("ticket_messages", "text_tsv")),
+                ("index", "ix_tickets_subject_fts", _gin("tickets", "subject_tsv")),
+            ]
+            await asyncio.to_thread(command.downgrade, migrate.alembic_config(url), "0007")
+            assert await _search_objects(url) == [
+                ("index", "ix_ticket_messages_text_fts", _gin("ticket_messages", _MESSAGES_TSV)),
+                ("index", "ix_tickets_subject_fts", _gin("tickets", _SUBJECT_TSV)),
+            ]
+            await asyncio.to_thread(migrate.upgrade, url)
+            await asyncio.to_thread(migrate.check, url)
 
-async def _search_objects(url: str) -> list[tuple[str, str]]:
+
+_MESSAGES_TSV = "to_tsvector('simple'::regconfig, COALESCE(text, ''::text))"
+_SUBJECT_TSV = "to_tsvector('simple'::regconfig, (subject)::text)"
+
+
+def _gin(table: str, expression: str) -> str:
+    column = "subject" if table == "tickets" else "text"
+    return f"CREATE INDEX ix_{table}_{column}_fts ON public.{table} USING gin ({expression})"
+
+
+@pytest.mark.parametrize(
+    ("name", "type_", "table", "hidden"),
+    [
+        ("subject_tsv", "column", "tickets", True),
+        ("text_tsv", "column", "ticket_messages", True),
+        # Same names elsewhere are ordinary columns that autogenerate must still compare.
+        ("text_tsv", "column", "tickets", False),
+        ("subject_tsv", "column", None, False),
+        ("subject", "column", "tickets", False),
+        ("ix_tickets_subject_fts", "index", "tickets", True),
+        ("ticket_messages_fts_data", "table", None, True),
+        ("tickets", "table", None, False),
+    ],
+)
+def test_autogenerate_ignores_exactly_the_search_objects(
+    name: str, type_: str, table: str | None, hidden: bool
+) -> None:
+    assert is_search_object(name, type_, table) is hidden
+
+
+async def _search_objects(url: str) -> list[tuple[str, ...]]:
+    """FTS5 tables and triggers on SQLite; tsvector columns and GIN indexes on PostgreSQL."""
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
@@ -297,11 +395,20 @@ async def _search_objects(url: str) -> list[tuple[str, str]]:
                     "SELECT name, sql FROM sqlite_master "
                     "WHERE name LIKE '%fts%' AND sql IS NOT NULL ORDER BY name"
                 )
-            else:
-                sql = (
-                    "SELECT indexname, indexdef FROM pg_indexes "
-                    "WHERE indexname LIKE '%fts%' ORDER BY indexname"
-                )
-            return [(r[0], r[1]) for r in await conn.execute(text(sql))]
+                return [(r[0], r[1]) for r in await conn.execute(text(sql))]
+            columns = (
+                "SELECT 'column', table_name || '.' || column_name, generation_expression "
+                "FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND data_type = 'tsvector' ORDER BY 2"
+            )
+            indexes = (
+                "SELECT 'index', indexname, indexdef FROM pg_indexes "
+                "WHERE indexname LIKE '%fts%' ORDER BY indexname"
+            )
+            return [
+                (r[0], r[1], r[2])
+                for sql in (columns, indexes)
+                for r in await conn.execute(text(sql))
+            ]
     finally:
         await engine.dispose()

@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# The help desk bot: `helpdesk db upgrade`, then `helpdesk run` (see docker/entrypoint.sh).
+# Build: docker build -t telegram-helpdesk .   Compose file: docker-compose.yml (README, Docker).
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/helpdesk
+WORKDIR /src
+# Everything lands in a virtualenv that the runtime stage copies whole (no compilers there).
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY models ./models
+COPY storage ./storage
+COPY triage ./triage
+RUN /opt/helpdesk/bin/pip install .
+
+FROM python:3.11-slim
+ENV PATH=/opt/helpdesk/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HELPDESK_DATA_DIR=/var/lib/helpdesk \
+    HELPDESK_LOG_FORMAT=json \
+    HELPDESK_METRICS_PORT=9100 \
+    HELPDESK_METRICS_HOST=0.0.0.0
+RUN groupadd --system --gid 10001 helpdesk \
+    && useradd --system --uid 10001 --gid helpdesk --home-dir /var/lib/helpdesk --create-home \
+       --shell /usr/sbin/nologin helpdesk
+COPY --from=build /opt/helpdesk /opt/helpdesk
+COPY docker/entrypoint.sh /usr/local/bin/helpdesk-entrypoint
+COPY docker/healthcheck.py /usr/local/bin/helpdesk-healthcheck
+USER helpdesk
+WORKDIR /var/lib/helpdesk
+# The SQLite file (when no HELPDESK_DATABASE_URL is set), triage models, exports.
+VOLUME ["/var/lib/helpdesk"]
+# 9100: /metrics and /health; 8080: the webhook endpoint (`run --webhook`).
+EXPOSE 9100 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
+    CMD ["python", "/usr/local/bin/helpdesk-healthcheck"]
+ENTRYPOINT ["helpdesk-entrypoint"]
+CMD ["run"]
