@@ -129,23 +129,34 @@ class RecordingDispatcher:
         self.applied.append((payload["message"]["chat"]["id"], payload["update_id"]))
 
 
-async def test_three_processors_apply_every_update_once_in_chat_order(
-    uow_factory: Any, redis_workers: Workers
-) -> None:
-    rows = [update(uid, 1000 + uid % 6) for uid in range(1, 121)]
+async def recording_workers(
+    uow_factory: Any,
+    redis_workers: Workers,
+    rows: list[tuple[int, str]],
+    applied: list[tuple[int, int]],
+    count: int,
+) -> list[Processor]:
+    """Store ``rows`` in the inbox; ``count`` processors (workers) that record what they apply."""
     async with uow_factory() as uow:
         await uow.inbox.add_many(rows, datetime.now(UTC))
         await uow.commit()
-    applied: list[tuple[int, int]] = []
-    processors = [
+    return [
         Processor(
             RecordingDispatcher(uow_factory, applied),  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
             uow_factory,
             coordinator=redis_workers(),
         )
-        for _ in range(3)
+        for _ in range(count)
     ]
+
+
+async def test_three_processors_apply_every_update_once_in_chat_order(
+    uow_factory: Any, redis_workers: Workers
+) -> None:
+    rows = [update(uid, 1000 + uid % 6) for uid in range(1, 121)]
+    applied: list[tuple[int, int]] = []
+    processors = await recording_workers(uow_factory, redis_workers, rows, applied, 3)
     tasks = [asyncio.create_task(p.run()) for p in processors]
     try:
         await until(lambda: len(applied) >= len(rows))
@@ -327,19 +338,8 @@ async def test_a_chat_with_a_backlog_does_not_hold_up_the_others(
     uow_factory: Any, redis_workers: Workers
 ) -> None:
     rows = [update(uid, 1) for uid in range(1, 401)] + [update(401, 2)]
-    async with uow_factory() as uow:
-        await uow.inbox.add_many(rows, datetime.now(UTC))
-        await uow.commit()
     applied: list[tuple[int, int]] = []
-    processors = [
-        Processor(
-            RecordingDispatcher(uow_factory, applied),  # type: ignore[arg-type]
-            None,  # type: ignore[arg-type]
-            uow_factory,
-            coordinator=redis_workers(),
-        )
-        for _ in range(2)
-    ]
+    processors = await recording_workers(uow_factory, redis_workers, rows, applied, 2)
     tasks = [asyncio.create_task(processors[0].run())]
     await until(lambda: len(applied) >= 5)  # the first worker is busy with chat 1
     tasks.append(asyncio.create_task(processors[1].run()))
