@@ -101,7 +101,14 @@ async def start_workers(
     round-robin balancer; the first trains the seed model, the others start from a copy."""
     emulator.allow_http_webhooks = True
     upgrade = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "db", "upgrade", env={**os.environ, **env}, cwd=tmp
+        sys.executable,
+        "-m",
+        "bot",
+        "db",
+        "upgrade",
+        env={**os.environ, **env},
+        cwd=tmp,
+        stdout=asyncio.subprocess.DEVNULL,  # this script's output is its one JSON object
     )
     assert await upgrade.wait() == 0
     ports = [free_port() for _ in range(workers)]
