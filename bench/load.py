@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -43,8 +42,8 @@ sys.path.insert(0, str(ROOT))
 from bot.sandbox.emulator import BotApiEmulator  # noqa: E402
 from tests.support.balancer import Balancer  # noqa: E402
 from tests.support.db import empty_database  # noqa: E402
-from tests.support.net import free_port  # noqa: E402
 from tests.support.process import BotProcess  # noqa: E402
+from tests.support.workers import start_webhook_workers  # noqa: E402
 
 TOKEN = "777000:BENCH-token-for-the-emulator-only"
 
@@ -94,57 +93,6 @@ async def stored_in_postgres(url: str) -> int:
         await engine.dispose()
 
 
-async def start_workers(
-    emulator: BotApiEmulator, env: dict[str, str], tmp: Path, workers: int, cluster: dict[str, str]
-) -> tuple[list[BotProcess], Balancer]:
-    """``workers`` webhook processes on one PostgreSQL database and one Redis, behind a
-    round-robin balancer; the first trains the seed model, the others start from a copy."""
-    emulator.allow_http_webhooks = True
-    upgrade = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "db",
-        "upgrade",
-        env={**os.environ, **env},
-        cwd=tmp,
-        stdout=asyncio.subprocess.DEVNULL,  # this script's output is its one JSON object
-    )
-    assert await upgrade.wait() == 0
-    ports = [free_port() for _ in range(workers)]
-    balancer = Balancer([f"http://127.0.0.1:{p}" for p in ports])
-    lb_port = free_port()
-    await balancer.start(lb_port)
-    processes = []
-    for i, port in enumerate(ports):
-        data = tmp / f"w{i}"
-        if i:
-            shutil.copytree(tmp / "w0" / "models", data / "models")
-        worker_env = (
-            env
-            | cluster
-            | {
-                "HELPDESK_DATA_DIR": str(data),
-                "HELPDESK_WORKER_NAME": f"w{i}",
-                "HELPDESK_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{lb_port}/telegram/hook",
-                "HELPDESK_TELEGRAM_WEBHOOK_SECRET": "bench-secret-token-0123456789",
-                "HELPDESK_TELEGRAM_WEBHOOK_HOST": "127.0.0.1",
-                "HELPDESK_TELEGRAM_WEBHOOK_PORT": str(port),
-                "HELPDESK_LOG_LEVEL": "INFO",
-            }
-        )
-        process = BotProcess(
-            [sys.executable, "-m", "bot", "run", "--webhook"],
-            worker_env,
-            cwd=tmp,
-            log_path=tmp / f"w{i}.log",
-        )
-        await process.start()
-        await process.wait_for_output("webhook endpoint up", timeout=120)
-        processes.append(process)
-    return processes, balancer
-
-
 async def run_once(
     mode: str,
     customers: int,
@@ -189,8 +137,11 @@ async def run_once(
     balancer: Balancer | None = None
     if workers:
         env["HELPDESK_DATABASE_URL"] = db_url
+        emulator.allow_http_webhooks = True
         cluster = {"HELPDESK_REDIS_URL": redis_url, "HELPDESK_REDIS_PREFIX": tmp.name}
-        processes, balancer = await start_workers(emulator, env, tmp, workers, cluster)
+        processes, balancer = await start_webhook_workers(
+            env | cluster | {"HELPDESK_LOG_LEVEL": "INFO"}, tmp, workers
+        )
 
         async def stored() -> int:
             return await stored_in_postgres(db_url)
@@ -357,10 +308,9 @@ async def compare_workers(counts: list[int], customers: int, messages: int) -> d
     redis = os.environ.get("HELPDESK_BENCH_REDIS_URL") or os.environ.get("HELPDESK_TEST_REDIS_URL")
     if not db or not redis:
         return {"skipped": "set HELPDESK_BENCH_POSTGRES_URL and HELPDESK_BENCH_REDIS_URL"}
-    os.environ["HELPDESK_TEST_POSTGRES_URL"] = db  # where empty_database makes its databases
     results: dict[str, Any] = {"database": "postgresql", "coordination": "redis"}
     for n in counts:
-        async for url in empty_database("postgres", Path(tempfile.gettempdir())):
+        async for url in empty_database("postgres", Path(tempfile.gettempdir()), db):
             results[f"{n}_workers"] = await run_once(
                 "workers", customers, messages, 1.0, workers=n, db_url=url, redis_url=redis
             )

@@ -73,15 +73,23 @@ def bot_env(
     }
 
 
-async def start_bot(
-    tmp_path: Path, *, forum: bool = True, webhook: bool = False, **extra: str
-) -> Running:
+async def start_world(
+    *, forum: bool = True, webhook: bool = False
+) -> tuple[BotApiEmulator, dict[str, Any], dict[str, Any]]:
+    """A started emulator with the agents' group and its admin Alice."""
     emulator = BotApiEmulator(TOKEN)
     emulator.allow_http_webhooks = webhook
     await emulator.start()
     group = emulator.add_supergroup("Agents", is_forum=forum)
     admin = emulator.add_user("Alice", username="alice", language_code="en")
     emulator.add_member(group["id"], admin, "administrator")
+    return emulator, group, admin
+
+
+async def start_bot(
+    tmp_path: Path, *, forum: bool = True, webhook: bool = False, **extra: str
+) -> Running:
+    emulator, group, admin = await start_world(forum=forum, webhook=webhook)
     data_dir = tmp_path / "data"
     process = BotProcess(
         [sys.executable, "-m", "bot", "run", *(["--webhook"] if webhook else [])],

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -16,19 +14,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.sandbox.emulator import BotApiEmulator
 from storage import make_engine
-from tests.e2e.conftest import ROOT, Running, bot_env
+from tests.e2e.conftest import Running, bot_env, start_world
 from tests.e2e.test_e2e_delivery import answers_to, copies_in_topic, topic_of
 from tests.support.balancer import Balancer
 from tests.support.db import empty_database
-from tests.support.net import free_port
 from tests.support.process import BotProcess
+from tests.support.workers import start_webhook_workers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(420)]
 
-SECRET = "workers-secret-token-0123456789"
-TOKEN = "424242:E2E-token-for-the-emulator-only"
 
 
 def job_runs(output: str) -> list[tuple[str, str]]:
@@ -54,64 +49,22 @@ async def test_three_webhook_workers_with_one_killed_lose_and_repeat_nothing(
 
 
 async def run_three_workers(tmp_path: Path, db_url: str, redis_url: str) -> None:
-    upgrade = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "db",
-        "upgrade",
-        env={**os.environ, "HELPDESK_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)},
-        cwd=tmp_path,
+    emu, group, admin = await start_world(webhook=True)
+    env = bot_env(
+        emu,
+        group,
+        admin,
+        tmp_path,
+        HELPDESK_DATABASE_URL=db_url,
+        HELPDESK_REDIS_URL=redis_url,
+        HELPDESK_REDIS_PREFIX=f"helpdesk-e2e-{uuid.uuid4().hex[:8]}",
+        HELPDESK_SLA_SCAN_SECONDS="1",
+        HELPDESK_AUTOMATION_SECONDS="2",
     )
-    assert await upgrade.wait() == 0
-    emu = BotApiEmulator(TOKEN)
-    emu.allow_http_webhooks = True
-    await emu.start()
-    group = emu.add_supergroup("Agents", is_forum=True)
-    admin = emu.add_user("Alice", username="alice", language_code="en")
-    emu.add_member(group["id"], admin, "administrator")
-    ports = [free_port() for _ in range(3)]
-    balancer = Balancer([f"http://127.0.0.1:{p}" for p in ports])
-    lb_port = free_port()
-    await balancer.start(lb_port)
-    prefix = f"helpdesk-e2e-{uuid.uuid4().hex[:8]}"
-
-    def worker(i: int) -> BotProcess:
-        data_dir = tmp_path / f"w{i}"
-        return BotProcess(
-            [sys.executable, "-m", "bot", "run", "--webhook"],
-            bot_env(
-                emu,
-                group,
-                admin,
-                data_dir,
-                HELPDESK_DATABASE_URL=db_url,
-                HELPDESK_REDIS_URL=redis_url,
-                HELPDESK_REDIS_PREFIX=prefix,
-                HELPDESK_WORKER_NAME=f"w{i}",
-                HELPDESK_TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{lb_port}/telegram/hook",
-                HELPDESK_TELEGRAM_WEBHOOK_SECRET=SECRET,
-                HELPDESK_TELEGRAM_WEBHOOK_HOST="127.0.0.1",
-                HELPDESK_TELEGRAM_WEBHOOK_PORT=str(ports[i]),
-                HELPDESK_SLA_SCAN_SECONDS="1",
-                HELPDESK_AUTOMATION_SECONDS="2",
-            ),
-            cwd=tmp_path,
-            log_path=tmp_path / f"w{i}.log",
-        )
-
-    workers = [worker(i) for i in range(3)]
+    workers: list[BotProcess] = []
+    balancer: Balancer | None = None
     try:
-        # The first worker trains the seed model; the others start from a copy of it, as
-        # workers sharing a model volume would.
-        await workers[0].start()
-        await workers[0].wait_for_output("webhook endpoint up", timeout=120)
-        for i in (1, 2):
-            shutil.copytree(tmp_path / "w0" / "models", tmp_path / f"w{i}" / "models")
-        for w in workers[1:]:
-            await w.start()
-        for w in workers[1:]:
-            await w.wait_for_output("webhook endpoint up", timeout=120)
+        workers, balancer = await start_webhook_workers(env, tmp_path, 3)
         run = Running(emu, workers[0], group, admin, tmp_path / "w0")
 
         people = [emu.add_user(f"P{i}") for i in range(8)]
@@ -197,5 +150,6 @@ async def run_three_workers(tmp_path: Path, db_url: str, redis_url: str) -> None
         for w in workers:
             if w.running:
                 await w.terminate(timeout=10)
-        await balancer.stop()
+        if balancer is not None:
+            await balancer.stop()
         await emu.stop()

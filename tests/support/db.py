@@ -37,12 +37,15 @@ async def _admin(statement: str, base_url: str) -> None:
         await admin.dispose()
 
 
-async def empty_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """Yield the URL of a new, empty database on ``backend``; drop it afterwards."""
+async def empty_database(
+    backend: str, tmp_path: Path, server: str | None = None
+) -> AsyncIterator[str]:
+    """Yield the URL of a new, empty database on ``backend``; drop it afterwards. PostgreSQL
+    databases are made on ``server`` (default: ``HELPDESK_TEST_POSTGRES_URL``)."""
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         return
-    base = postgres_url()
+    base = server or postgres_url()
     if base is None:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+asyncpg://...)")
     name = f"helpdesk_test_{uuid.uuid4().hex[:12]}"
