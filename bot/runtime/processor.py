@@ -127,15 +127,14 @@ class Processor:
             # Our snapshot may be older than another worker's commit.
             async with self.uow_factory(readonly=True) as uow:
                 pending = await uow.inbox.still_pending([i.update_id for i in group])
+            group = [i for i in group if i.update_id in pending]
+            # Only a chat's first pending update can be waiting for a retry (a failure holds
+            # back the rest of its chat): one look in Redis per chat, not per update.
+            if not group or await self.coordinator.paused(f"inbox-retry:{group[0].update_id}"):
+                return 0
             progressed = 0
             for item in group:
-                if item.update_id not in pending:
-                    continue
-                if lease.lost.is_set() or await self.coordinator.paused(
-                    f"inbox-retry:{item.update_id}"
-                ):
-                    break
-                if not await self._process_one(item):
+                if lease.lost.is_set() or not await self._process_one(item):
                     break
                 progressed += 1
             return progressed
