@@ -25,6 +25,5 @@ class HelpdeskData(MiddlewareData, total=False):
     triage: Triage
     sender_counters: SenderCounters
     model_dir: Path
-    # Per update, from middlewares.
+    # Per update: from the inbox processor (or, fed any other way, the middleware).
     uow: AbstractUnitOfWork
-    inbox_update_id: int

@@ -97,8 +97,11 @@ class InboxRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise AlreadyProcessed(update_id)
 
-    async def record_failure(self, update_id: int, error: str, now: datetime) -> bool:
-        """Count a failed attempt; returns True when the update is now parked.
+    async def record_failure(
+        self, update_id: int, error: str, now: datetime, *, park: bool = False
+    ) -> bool:
+        """Count a failed attempt; returns True when the update is now parked (after
+        ``INBOX_MAX_ATTEMPTS`` attempts, or at once with ``park``).
 
         An update whose handler already committed (status done) stays done: the failure came
         after its effects were stored, and running it again would apply them twice.
@@ -113,7 +116,7 @@ class InboxRepository:
         if row is None or row.status != str(InboxStatus.PENDING):
             return row is not None and row.status == str(InboxStatus.PARKED)
         attempts = row.attempts + 1
-        parked = attempts >= INBOX_MAX_ATTEMPTS
+        parked = park or attempts >= INBOX_MAX_ATTEMPTS
         await self.session.execute(
             update(InboxRecord)
             .where(InboxRecord.update_id == update_id)

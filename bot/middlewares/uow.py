@@ -1,4 +1,4 @@
-"""Outer update middleware: one fresh unit of work per update."""
+"""Outer update middleware: the unit of work of the update being handled."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from aiogram.types import TelegramObject
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    """Opens ``data["uow"]`` around the handlers of one update.
+    """Makes sure ``data["uow"]`` is there for the handlers of one update.
 
-    When the update came from the inbox, the unit of work marks it processed in the same commit
-    as the handler's changes, so a crash can never apply an update twice.
+    The inbox processor passes the unit of work it opened (it commits it, marking the update
+    processed in the same transaction); an update fed any other way gets a fresh one here.
     """
 
     async def __call__(
@@ -22,14 +22,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        update_id = data.get("inbox_update_id")
+        if data.get("uow") is not None:
+            return await handler(event, data)
         async with data["uow_factory"]() as uow:
-            uow.inbox_update_id = update_id
             data["uow"] = uow
-            result = await handler(event, data)
-            if update_id is not None and not uow.committed:
-                # Nothing to change (an ignored update): the commit still marks it processed.
-                await uow.commit()
-        if update_id is not None and "inbox_state" in data:
-            data["inbox_state"]["done"] = True
-        return result
+            return await handler(event, data)

@@ -4,6 +4,11 @@ Telegram confirms an update once ``getUpdates`` is called with a higher offset. 
 polling moves the offset before handlers finish, so a crash loses in-flight updates. Here a batch
 is committed to the inbox first, and only then is the next offset requested: after a crash the
 unconfirmed batch comes again and the inbox ignores what it already has.
+
+Updates are stored as the raw JSON Telegram sent, without parsing them into aiogram's models:
+one update that aiogram cannot read (a newer or older Bot API shape) must not make the whole
+batch fail and be fetched again forever. Parsing happens per update in the processor, which
+parks an unreadable update and goes on with the rest.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -21,16 +27,43 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import GetUpdates
+from aiogram.methods.base import TelegramMethod
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.logs import get_logger
-from bot.runtime import to_jsonable
 from bot.services.ports import UowFactory
 
 log = get_logger(__name__)
 
 BACKOFF = BackoffConfig(min_delay=0.5, max_delay=15.0, factor=1.6, jitter=0.1)
+
+
+class RawGetUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """``getUpdates`` whose answer is kept as plain JSON objects, one per update."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
+
+
+def inbox_rows(updates: list[dict[str, Any]]) -> tuple[list[tuple[int, str]], int | None]:
+    """The rows to store for a batch, and the offset that confirms it.
+
+    An object without an integer ``update_id`` cannot be stored (nor ever asked for again);
+    it is logged and skipped, and the offset still moves past the ids around it.
+    """
+    rows: list[tuple[int, str]] = []
+    for update in updates:
+        update_id = update.get("update_id")
+        if isinstance(update_id, int) and not isinstance(update_id, bool):
+            rows.append((update_id, json.dumps(update, ensure_ascii=False)))
+        else:
+            log.error("update without an update_id skipped", update=str(update)[:500])
+    highest = max((uid for uid, _ in rows), default=None)
+    return rows, None if highest is None else highest + 1
 
 
 class Intake:
@@ -56,7 +89,7 @@ class Intake:
         while True:
             try:
                 updates = await self.bot(
-                    GetUpdates(
+                    RawGetUpdates(
                         offset=self.offset,
                         timeout=self.timeout,
                         allowed_updates=self.allowed_updates,
@@ -80,7 +113,7 @@ class Intake:
             backoff.reset()
             if not updates:
                 continue
-            rows = [(u.update_id, json.dumps(to_jsonable(u))) for u in updates]
+            rows, offset = inbox_rows(updates)
             try:
                 async with self.uow_factory() as uow:
                     new = await uow.inbox.add_many(rows, datetime.now(UTC))
@@ -91,5 +124,6 @@ class Intake:
                 await asyncio.sleep(delay)
                 continue
             log.debug("stored updates", received=len(rows), new=new)
-            self.offset = updates[-1].update_id + 1
+            if offset is not None:
+                self.offset = offset
             self.on_stored()

@@ -5,6 +5,14 @@ are handled one at a time in ``update_id`` order, and a failing update holds bac
 chat. With several workers, a chat's updates are handled under that chat's lease, after a fresh
 read of which are still pending; the transaction that applies an update also marks it done only
 if it is still pending, so no update is applied twice whatever the timing.
+
+An update is parsed here, one at a time: one that aiogram cannot read is parked at once with
+the reason (trying again cannot change a parse), and one whose handling fails is retried a few
+times, holding back only its own chat, then parked. Either way the rest goes on; parked updates
+show in ``/failed``, ``/health`` and the ``helpdesk_inbox_updates{status="parked"}`` metric.
+
+The processor opens the unit of work for an update and hands it to the dispatcher as the
+``uow`` argument; the same commit applies the update and marks it processed.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from bot.logs import get_logger
@@ -110,9 +120,7 @@ class Processor:
             key = update_chat_key(item.payload)
             if key in held_back:
                 continue
-            if self._retry_at.get(item.update_id, 0.0) > now or not await self._process_one(
-                item
-            ):
+            if self._retry_at.get(item.update_id, 0.0) > now or not await self._process_one(item):
                 held_back.add(key)
                 continue
             progressed += 1
@@ -158,28 +166,47 @@ class Processor:
 
     async def process(self, item: InboxItem) -> bool:
         """Handle one update; returns False if it failed and should be retried."""
-        state = {"done": False}
         try:
-            await self.dispatcher.feed_raw_update(
-                self.bot, item.payload, inbox_update_id=item.update_id, inbox_state=state
-            )
+            update = Update.model_validate(item.payload, context={"bot": self.bot})
+        except ValidationError as exc:
+            await self._fail(item, unparsable(exc), park=True)
+            return True
+        try:
+            async with self.uow_factory() as uow:
+                uow.inbox_update_id = item.update_id
+                await self.dispatcher.feed_update(self.bot, update, uow=uow)
+                if not uow.committed:
+                    # Nothing to change (an ignored update, a refusal): the commit still marks
+                    # the update processed.
+                    await uow.commit()
         except AlreadyProcessed:
             log.info("update already processed elsewhere", update_id=item.update_id)
             return True
         except Exception as exc:  # anything a handler raised: keep the update and retry it
-            async with self.uow_factory() as uow:
-                parked = await uow.inbox.record_failure(
-                    item.update_id, f"{type(exc).__name__}: {exc}", datetime.now(UTC)
-                )
-                await uow.commit()
-            log.exception("update failed", update_id=item.update_id, parked=parked)
-            return parked
-        if not state["done"]:  # e.g. a domain error answered by the error handler
-            try:
-                async with self.uow_factory() as uow:
-                    await uow.inbox.mark_done(item.update_id, datetime.now(UTC))
-                    await uow.commit()
-            except AlreadyProcessed:
-                pass
+            return await self._fail(item, f"{type(exc).__name__}: {exc}")
         self.on_processed()
         return True
+
+    async def _fail(self, item: InboxItem, error: str, *, park: bool = False) -> bool:
+        """Record a failed attempt (``park``: give up at once); True when it is parked."""
+        async with self.uow_factory() as uow:
+            parked = await uow.inbox.record_failure(
+                item.update_id, error, datetime.now(UTC), park=park
+            )
+            await uow.commit()
+        if park:
+            log.error("update parked", update_id=item.update_id, error=error)
+        else:
+            log.exception("update failed", update_id=item.update_id, parked=parked)
+        return parked
+
+
+def unparsable(exc: ValidationError) -> str:
+    """A short reason for an update aiogram cannot read: the first few fields it rejected."""
+    problems = [
+        f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+        for error in exc.errors(include_url=False)[:3]
+    ]
+    more = exc.error_count() - len(problems)
+    suffix = f" (+{more} more)" if more > 0 else ""
+    return "unparsable update: " + "; ".join(problems) + suffix

@@ -1658,6 +1658,20 @@ class BotApiEmulator:
             self._push_wakeup.set()
         return update
 
+    def inject_raw_update(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Queue ``body`` as an update exactly as given (an ``update_id`` is added), without
+        the validation every other update gets: what a self-hosted Bot API server of another
+        version may send, and what the bot must survive."""
+        update = {"update_id": self._next_update_id, **body}
+        self._next_update_id += 1
+        self.emitted_updates.append(update)
+        self._updates.append(update)
+        self._changed()
+        self._wake_poller("update")
+        if self._push_wakeup is not None:
+            self._push_wakeup.set()
+        return update
+
     def _allowed(self, kind: str) -> bool:
         if self._allowed_updates is None:
             return kind not in DEFAULT_EXCLUDED_UPDATES

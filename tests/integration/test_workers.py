@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio.lock
+from aiogram.types import Update
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.runtime.coordination import LocalCoordinator, RedisCoordinator
@@ -113,20 +114,17 @@ def update(update_id: int, chat_id: int) -> tuple[int, str]:
 
 
 class RecordingDispatcher:
-    """Applies an update the way the real middleware does (mark it done in the commit) and
-    records it only when that commit went through."""
+    """Applies an update in the unit of work the processor hands over (its commit marks the
+    update done) and records it only when that commit went through."""
 
-    def __init__(self, uow_factory: Any, applied: list[tuple[int, int]]) -> None:
-        self.uow_factory = uow_factory
+    def __init__(self, applied: list[tuple[int, int]]) -> None:
         self.applied = applied
 
-    async def feed_raw_update(self, _bot: object, payload: dict[str, Any], **data: Any) -> None:
-        async with self.uow_factory() as uow:
-            uow.inbox_update_id = data["inbox_update_id"]
-            await asyncio.sleep(random.uniform(0, 0.004))
-            await uow.commit()
-        data["inbox_state"]["done"] = True
-        self.applied.append((payload["message"]["chat"]["id"], payload["update_id"]))
+    async def feed_update(self, _bot: object, update: Update, *, uow: Any) -> None:
+        await asyncio.sleep(random.uniform(0, 0.004))
+        await uow.commit()
+        assert update.message is not None
+        self.applied.append((update.message.chat.id, update.update_id))
 
 
 async def recording_workers(
@@ -142,7 +140,7 @@ async def recording_workers(
         await uow.commit()
     return [
         Processor(
-            RecordingDispatcher(uow_factory, applied),  # type: ignore[arg-type]
+            RecordingDispatcher(applied),  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
             uow_factory,
             coordinator=redis_workers(),
@@ -303,7 +301,7 @@ async def test_a_failing_update_waits_its_back_off_on_every_worker(
     attempts: list[float] = []
 
     class Failing:
-        async def feed_raw_update(self, *_args: Any, **_data: Any) -> None:
+        async def feed_update(self, *_args: Any, **_data: Any) -> None:
             attempts.append(time.monotonic())
             raise RuntimeError("the database blinked")
 
@@ -328,7 +326,7 @@ async def test_one_process_applies_updates_in_the_order_they_came(uow_factory: A
         await uow.inbox.add_many(rows, datetime.now(UTC))
         await uow.commit()
     applied: list[tuple[int, int]] = []
-    processor = Processor(RecordingDispatcher(uow_factory, applied), None, uow_factory)  # type: ignore[arg-type]
+    processor = Processor(RecordingDispatcher(applied), None, uow_factory)  # type: ignore[arg-type]
     async with uow_factory(readonly=True) as uow:
         await processor.process_batch(await uow.inbox.pending())
     assert [uid for _, uid in applied] == [1, 2, 3, 4, 5]
