@@ -51,6 +51,18 @@ class OutboundCall:
     id: int | None = None
 
 
+class NotReady(Exception):
+    """A call depends on something not there yet (e.g. a topic still being created)."""
+
+
+class Unsendable(Exception):
+    """A call can never be made (e.g. it refers to a message that does not exist)."""
+
+
+class Skip(Exception):
+    """A call has nothing left to do (e.g. every part of an album was copied already)."""
+
+
 class InboxStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"

@@ -22,11 +22,10 @@ from bot.adapters.cards import card_keyboard, render_card
 from bot.adapters.presenter import Presenter, markup
 from bot.adapters.tools_presenter import ticket_url
 from bot.logs import get_logger
-from bot.runtime.sender import NotReady, Skip, Unsendable
 from bot.services import sla
 from bot.services.training import TRIAGE_THREAD_KEY
 from models import MessageDirection, Ticket, TicketMessage
-from models.delivery import OutboundCall
+from models.delivery import NotReady, OutboundCall, Skip, Unsendable
 from storage import AbstractUnitOfWork
 
 log = get_logger(__name__)

@@ -48,7 +48,7 @@ from bot.runtime import to_jsonable, wait_event
 from bot.runtime.coordination import Coordinator, Lease, Limiter, LocalCoordinator
 from bot.runtime.webhooks import WebhookPoster
 from bot.services.ports import UowFactory
-from models.delivery import OutboundCall, OutboxStatus
+from models.delivery import NotReady, OutboundCall, OutboxStatus, Skip, Unsendable
 from models.webhooks import WEBHOOK_METHOD
 from storage import AbstractUnitOfWork
 
@@ -59,18 +59,6 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     for cls in vars(aiogram.methods).values()
     if isinstance(cls, type) and issubclass(cls, TelegramMethod) and hasattr(cls, "__api_method__")
 }
-
-
-class NotReady(Exception):
-    """A call depends on something not there yet (e.g. a topic still being created)."""
-
-
-class Unsendable(Exception):
-    """A call can never be made (e.g. it refers to a message that does not exist)."""
-
-
-class Skip(Exception):
-    """A call has nothing left to do (e.g. every part of an album was copied already)."""
 
 
 @dataclass(frozen=True)

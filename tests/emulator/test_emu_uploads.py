@@ -17,11 +17,11 @@ from aiogram.utils.i18n import I18n
 from bot.adapters.delivery import DeliveryAdapter
 from bot.adapters.presenter import Presenter
 from bot.adapters.reports import ReportRenderer, upload
-from bot.runtime.sender import METHODS, Unsendable
+from bot.runtime.sender import METHODS
 from bot.sandbox.emulator import BotApiEmulator
 from bot.services.reports import Place
 from bot.texts import make_i18n
-from models.delivery import OutboundCall
+from models.delivery import OutboundCall, Unsendable
 from models.stats import Period
 
 
