@@ -40,6 +40,7 @@ from bot.runtime.intake import Intake
 from bot.runtime.metrics import Metrics
 from bot.runtime.metrics import serve as serve_metrics
 from bot.runtime.processor import Processor
+from bot.runtime.responses import KeepResponseModels
 from bot.runtime.sender import RateLimits, Sender
 from bot.runtime.webhook import WebhookIntake, webhook_path
 from bot.runtime.webhook import serve as serve_webhook
@@ -63,6 +64,7 @@ def make_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     assert settings.bot_token is not None
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(KeepResponseModels())
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
