@@ -49,6 +49,7 @@ from bot.services import agents, sla, training
 from bot.services.automation import AutomationRules, run_automations, send_digest
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters
+from bot.services.housekeeping import prune_delivery_log
 from bot.services.ports import Clock, SystemClock, UowFactory
 from bot.services.triage_port import DefaultTriage, Triage
 from bot.texts import make_i18n
@@ -207,6 +208,13 @@ async def automations(
         wake()
 
 
+async def housekeeping(uow_factory: UowFactory, retention: timedelta) -> None:
+    """Delete processed updates and sent calls older than the retention period."""
+    report = await prune_delivery_log(uow_factory, SystemClock().now(), retention)
+    if report.inbox or report.outbox:
+        log.info("pruned the delivery log", inbox=report.inbox, outbox=report.outbox)
+
+
 async def digest(uow_factory: UowFactory, presenter: Presenter, wake: Callable[[], None]) -> None:
     async with uow_factory() as uow:
         await send_digest(uow, presenter, SystemClock().now())
@@ -250,6 +258,8 @@ def once_per_occurrence(
 
 #: Interval triggers count their ticks from here, so every worker fires on the same ticks.
 TICKS_FROM = datetime(2020, 1, 1, tzinfo=UTC)
+#: How often the delivery log is pruned.
+HOUSEKEEPING_SECONDS = 3600
 
 
 def make_scheduler(
@@ -285,6 +295,15 @@ def make_scheduler(
         IntervalTrigger(seconds=settings.automation_seconds, start_date=TICKS_FROM),
         args=[uow_factory, presenter, rules, wake],
         id="automations",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        once_per_occurrence(coordinator, "housekeeping", housekeeping, every=HOUSEKEEPING_SECONDS),
+        IntervalTrigger(seconds=HOUSEKEEPING_SECONDS, start_date=TICKS_FROM),
+        args=[uow_factory, timedelta(days=settings.delivery_retention_days)],
+        id="housekeeping",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     auto_close_days: float = Field(default=7, ge=0)
     digest_time: str = "09:00"
     automation_seconds: int = Field(default=300, ge=1, le=86400)
+    #: Processed updates and sent calls are deleted after this many days. Telegram resends an
+    #: unconfirmed update for up to a day, so the inbox must remember longer than that.
+    delivery_retention_days: float = Field(default=7, ge=2)
     #: Port of the metrics and health endpoint (/metrics, /health); 0: off.
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -144,6 +144,26 @@ class InboxRepository:
         )
         return {status: int(n) for status, n in rows}
 
+    async def prune(self, received_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` processed updates received before ``received_before``.
+
+        Parked updates are kept for ``/failed``. Telegram resends an unconfirmed update for at
+        most 24 hours, so a retention above a day still recognises every repeat.
+        """
+        oldest = (
+            select(InboxRecord.update_id)
+            .where(
+                InboxRecord.received_at < received_before,
+                InboxRecord.status == str(InboxStatus.DONE),
+            )
+            .order_by(InboxRecord.received_at)
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            delete(InboxRecord).where(InboxRecord.update_id.in_(oldest.scalar_subquery()))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def oldest_pending(self) -> datetime | None:
         return await self.session.scalar(
             select(func.min(InboxRecord.received_at)).where(
@@ -278,6 +298,23 @@ class OutboxRepository:
         await self.session.execute(
             update(OutboxRecord).where(OutboxRecord.id == call_id).values(**values)
         )
+
+    async def prune(self, created_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` calls queued before ``created_before`` that were sent or
+        skipped; failed and unknown ones are kept for ``/failed``."""
+        oldest = (
+            select(OutboxRecord.id)
+            .where(
+                OutboxRecord.created_at < created_before,
+                OutboxRecord.status.in_([str(OutboxStatus.SENT), str(OutboxStatus.SKIPPED)]),
+            )
+            .order_by(OutboxRecord.created_at)
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            delete(OutboxRecord).where(OutboxRecord.id.in_(oldest.scalar_subquery()))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def failed(self, limit: int = 10) -> list[OutboundCall]:
         """The most recent calls that were given up on (failed or unknown outcome)."""

@@ -157,6 +157,12 @@ class TicketRecord(Base):
         Index("ix_tickets_customer_status", "customer_id", "status"),
         Index("ix_tickets_agent_topic", "agent_chat_id", "agent_thread_id"),
         Index("ix_tickets_status", "status"),
+        # Lookups off the hot path that scanned the table: a button press finds its ticket by
+        # the card, merges by target, a customer's newest ticket, reports by creation time.
+        Index("ix_tickets_card", "agent_chat_id", "card_message_id"),
+        Index("ix_tickets_merged_into", "merged_into_id"),
+        Index("ix_tickets_customer_updated", "customer_id", "updated_at"),
+        Index("ix_tickets_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -260,7 +266,10 @@ class InboxRecord(Base):
     """Raw Telegram updates, stored before the polling offset moves past them."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_status", "status", "update_id"),)
+    __table_args__ = (
+        Index("ix_inbox_status", "status", "update_id"),
+        Index("ix_inbox_received", "received_at"),  # pruning walks the oldest rows
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     payload: Mapped[str] = mapped_column(Text)
@@ -278,6 +287,7 @@ class OutboxRecord(Base):
     __table_args__ = (
         Index("ix_outbox_pending", "status", "chat_id", "lane", "id"),
         Index("ix_outbox_dedupe", "dedupe_key", "status"),
+        Index("ix_outbox_created", "created_at"),  # pruning walks the oldest rows
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -328,6 +338,7 @@ class RatingRecord(Base):
     """Customer satisfaction (CSAT): one rating per ticket."""
 
     __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_prompt", "prompt_message_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(

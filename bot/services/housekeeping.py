@@ -1,0 +1,44 @@
+"""Housekeeping: the inbox and outbox keep what was delivered only for a retention period.
+
+Rows are deleted in small batches, each in its own short transaction, so the processor and
+the sender (which write to the same tables) never wait long behind the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.services.ports import UowFactory
+
+#: Rows deleted per transaction.
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    inbox: int
+    outbox: int
+
+
+async def prune_delivery_log(
+    uow_factory: UowFactory, now: datetime, retention: timedelta, *, batch: int = BATCH
+) -> PruneReport:
+    """Delete processed updates and sent (or skipped) calls older than ``retention``.
+
+    Parked updates and failed calls stay: ``/failed`` shows them until someone looks.
+    """
+    cutoff = now - retention
+    counts = {"inbox": 0, "outbox": 0}
+    for table in counts:
+        while True:
+            async with uow_factory() as uow:
+                repository = uow.inbox if table == "inbox" else uow.outbox
+                deleted = await repository.prune(cutoff, batch)
+                await uow.commit()
+            counts[table] += deleted
+            if deleted < batch:
+                break
+            await asyncio.sleep(0.05)  # let the hot path take the write lock in between
+    return PruneReport(**counts)
