@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from bot.services.auth import audit, require_agent
 from bot.services.customers import queue
@@ -23,7 +24,7 @@ from models import (
 )
 from models.canned import check_template, parse_key, pick_version
 from storage import AbstractUnitOfWork
-from triage.similarity import similarities
+from triage.similarity import TextIndex
 
 SUGGESTIONS = 3
 #: A suggestion needs this much text similarity, or the ticket's category.
@@ -121,6 +122,13 @@ async def answer_for(
     return answer
 
 
+@lru_cache(maxsize=8)
+def text_index(texts: tuple[str, ...]) -> TextIndex:
+    """The fitted index of a set of canned texts: fitted once per version of the canned set
+    (and language), not once per ticket."""
+    return TextIndex(list(texts))
+
+
 async def suggest(
     uow: AbstractUnitOfWork, ticket: Ticket, text: str | None, language: str | None, default: str
 ) -> list[int]:
@@ -132,7 +140,7 @@ async def suggest(
     for a in answers:
         by_key.setdefault(a.key, []).append(a)
     versions = [v for v in (pick_version(vs, language, default) for vs in by_key.values()) if v]
-    scores = similarities(text or "", [v.text for v in versions])
+    scores = text_index(tuple(v.text for v in versions)).scores(text or "")
     ranked = []
     for version, score in zip(versions, scores, strict=True):
         if ticket.category and version.category == ticket.category:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.services.canned import text_index
 from models import (
     Actor,
     Agent,
@@ -144,6 +145,13 @@ class TestCanned:
         )
         assert scores[0] > scores[1]
         assert similarities("", ["a"]) == [0.0]
+
+    def test_canned_texts_are_fitted_once_per_version_of_the_set(self) -> None:
+        texts = ("We issued a refund", "Reset your password")
+        first = text_index(texts)
+        assert text_index(tuple(texts)) is first  # the same set: no refit per ticket
+        assert text_index((*texts, "A new answer")) is not first  # a new version: refit
+        assert first.scores("refund please")[0] > first.scores("refund please")[1]
 
 
 class TestTagsAndMerge:
