@@ -66,6 +66,8 @@ class Lease:
 class Coordinator(Protocol):
     #: Whether other processes share the work (then fresh reads under a lease are needed).
     shared: bool
+    #: What this coordinator raises when its store is unreachable (work is then retried later).
+    errors: tuple[type[Exception], ...]
 
     def lease(
         self, key: str, ttl: float = 30.0
@@ -102,6 +104,7 @@ class LocalCoordinator:
     """One process: leases are a set of held keys, limits are aiolimiter's leaky buckets."""
 
     shared = False
+    errors: tuple[type[Exception], ...] = ()
 
     def __init__(self) -> None:
         self._held: set[str] = set()
@@ -159,6 +162,9 @@ class RedisCoordinator:
         from limits.aio.storage import RedisStorage
         from limits.aio.strategies import MovingWindowRateLimiter
         from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
+        self.errors: tuple[type[Exception], ...] = (RedisError,)
 
         # A Redis that stops answering must not hang every lease and limiter call.
         self.redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)

@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from pydantic import ValidationError
-from redis.exceptions import RedisError
 
 from bot.logs import get_logger
 from bot.runtime import wait_event
@@ -107,7 +106,7 @@ class Processor:
         for key, group in chats.items():
             try:
                 progressed += await self._chat_under_lease(key, group)
-            except RedisError as exc:  # Redis unreachable: nothing is done twice, try later
+            except self.coordinator.errors as exc:  # Redis unreachable: nothing done twice
                 log.warning("coordination unavailable", chat=key, error=str(exc))
                 break
         return progressed

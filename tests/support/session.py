@@ -18,6 +18,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 
+from bot.runtime.responses import KeepResponseModels
 from bot.sandbox.emulator import BotApiEmulator, UploadedFile, decode_form_value
 
 if TYPE_CHECKING:
@@ -95,10 +96,11 @@ class EmulatorSession(BaseSession):
 
 
 def make_bot(emulator: BotApiEmulator, token: str | None = None, **kwargs: Any) -> Bot:
-    """A ``Bot`` wired to ``emulator`` through ``EmulatorSession`` (no network)."""
-    return Bot(
-        token or emulator.token or "123456789:TEST", session=EmulatorSession(emulator), **kwargs
-    )
+    """A ``Bot`` wired to ``emulator`` through ``EmulatorSession`` (no network); its
+    session keeps response models as production's does (``bot.app.make_bot``)."""
+    session = EmulatorSession(emulator)
+    session.middleware(KeepResponseModels())
+    return Bot(token or emulator.token or "123456789:TEST", session=session, **kwargs)
 
 
 async def feed(dp: Dispatcher, bot: Bot, update: dict[str, Any]) -> Any:
