@@ -241,6 +241,19 @@ class OutboxRepository:
         record = await self.session.get(OutboxRecord, call_id)
         return None if record is None else _call_from(record)
 
+    async def next_for_chat(self, chat_id: int) -> OutboundCall | None:
+        """The next pending call of one chat (lane, then id), if any."""
+        record = await self.session.scalar(
+            select(OutboxRecord)
+            .where(
+                OutboxRecord.status == str(OutboxStatus.PENDING),
+                OutboxRecord.chat_id == chat_id,
+            )
+            .order_by(OutboxRecord.lane, OutboxRecord.id)
+            .limit(1)
+        )
+        return None if record is None else _call_from(record)
+
     async def heads(self, limit: int = 1000) -> list[OutboundCall]:
         """The next call of every chat that has pending calls (per-chat order: lane, then id)."""
         rank = (

@@ -1,6 +1,9 @@
 """Drains the outbox: per-chat order, Telegram's rate limits, retries that know what failed.
 
 * Each chat's calls go out one at a time, in lane then id order; chats proceed in parallel.
+  A chat's task goes on with that chat's next due call when one is done, so the heads of all
+  chats are read only for new work (at most once per ``HEADS_INTERVAL``), not after every call:
+  the cost of a call does not grow with the backlog.
 * Rate limits are applied before Telegram complains (per chat and overall; in memory, or in
   Redis when several workers share the budget); a 429 still pauses the chat for exactly
   ``retry_after``.
@@ -61,6 +64,10 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
 }
 
 
+#: The heads of every chat's queue are read at most this often (seconds).
+HEADS_INTERVAL = 0.02
+
+
 @dataclass(frozen=True)
 class RateLimits:
     private_per_s: float = 1.0
@@ -116,6 +123,7 @@ class Sender:
         self._finishes = 0
         self._finished_at: dict[int, int] = {}
         self.wakeup = asyncio.Event()
+        self._stopping = False
         self.sent_count = 0
         self.retry_after_count = 0
         #: Telegram errors by kind since start (for metrics): 429, bad_request, forbidden, ...
@@ -142,9 +150,15 @@ class Sender:
         try:
             while True:
                 self.wakeup.clear()
+                started = time.monotonic()
                 delay = await self._dispatch_due()
                 await wait_event(self.wakeup, min(delay or 2.0, 2.0))
+                # Wake-ups in a burst (one per processed update) share one read of the heads.
+                rest = HEADS_INTERVAL - (time.monotonic() - started)
+                if rest > 0:
+                    await asyncio.sleep(rest)
         finally:
+            self._stopping = True
             await self.drain()
 
     async def drain(self, grace: float = 3.0) -> None:
@@ -188,7 +202,7 @@ class Sender:
                 wait = (call.not_before - now).total_seconds()
                 next_in = wait if next_in is None else min(next_in, wait)
                 continue
-            task = asyncio.create_task(self._deliver_leased(call))
+            task = asyncio.create_task(self._deliver_chat(call))
             self._in_flight[call.chat_id] = task
             task.add_done_callback(partial(self._finished, call.chat_id))
         return next_in
@@ -206,20 +220,38 @@ class Sender:
         if self.webhooks is not None:
             await self.webhooks.close()
 
-    async def _deliver_leased(self, call: OutboundCall) -> None:
-        """Deliver ``call`` while holding its chat's lease (one worker per chat at a time)."""
+    async def _deliver_chat(self, call: OutboundCall) -> None:
+        """Deliver ``call``, then the chat's next due calls, one at a time, until there is
+        none (or it must wait, or another worker has the chat)."""
+        next_call: OutboundCall | None = call
+        while next_call is not None and not self._stopping:
+            if not await self._deliver_leased(next_call):
+                return
+            next_call = await self._next_due(next_call.chat_id)
+
+    async def _next_due(self, chat_id: int) -> OutboundCall | None:
+        async with self.uow_factory(readonly=True) as uow:
+            call = await uow.outbox.next_for_chat(chat_id)
+        if call is None or (call.not_before is not None and call.not_before > _now()):
+            return None
+        return call
+
+    async def _deliver_leased(self, call: OutboundCall) -> bool:
+        """Deliver ``call`` while holding its chat's lease (one worker per chat at a time);
+        False when this worker did not get to it (the chat is held elsewhere, or the call was
+        sent or postponed there)."""
         # The lease outlives a whole request even if no renewal gets through.
         ttl = max(30.0, 2.0 * self.request_timeout + 5.0)
         async with self.coordinator.lease(f"outbox:{call.chat_id}", ttl) as lease:
             if lease is None:
                 self._note_elsewhere(call.chat_id)
-                return
+                return False
             if self.coordinator.shared:
                 fresh = await self._still_due(call)
                 if fresh is None:
-                    return
+                    return False
                 call = fresh
-            await self._deliver(call, lease)
+            return await self._deliver(call, lease)
 
     async def _still_due(self, call: OutboundCall) -> OutboundCall | None:
         """The call as stored now, if it is still to be sent now: another worker may have sent
@@ -238,17 +270,20 @@ class Sender:
             self._elsewhere = {c: t for c, t in self._elsewhere.items() if t > now}
         self._elsewhere[chat_id] = now + 0.5
 
-    async def _deliver(self, call: OutboundCall, lease: Lease | None = None) -> None:
+    async def _deliver(self, call: OutboundCall, lease: Lease | None = None) -> bool:
+        """Make the call and record its outcome; False when another worker turned out to
+        have the chat (nothing was recorded here)."""
         if call.method == WEBHOOK_METHOD:
             await self._deliver_webhook(call)
-            return
+            return True
         try:
-            await self._attempt(call, lease)
+            return await self._attempt(call, lease)
         except Exception as exc:  # a bug of ours, before the call went out: retry, then give up
             log.exception("delivering a call failed", call_id=call.id, method=call.method)
             await self._transient(call, f"internal error: {type(exc).__name__}: {exc}")
+            return True
 
-    async def _attempt(self, call: OutboundCall, lease: Lease | None = None) -> None:
+    async def _attempt(self, call: OutboundCall, lease: Lease | None = None) -> bool:
         assert call.id is not None
         try:
             async with self.uow_factory(readonly=True) as uow:
@@ -258,13 +293,13 @@ class Sender:
             method = METHODS[call.method].model_validate(params)
         except NotReady as exc:
             await self._retry(call, 1.0, f"not ready: {exc}", count=False)
-            return
+            return True
         except Skip as exc:
             await self._fail(call, OutboxStatus.SKIPPED, str(exc), report=False)
-            return
+            return True
         except (Unsendable, KeyError, ValueError) as exc:
             await self._fail(call, OutboxStatus.FAILED, f"unsendable: {exc}")
-            return
+            return True
 
         async with self._limiter(call.chat_id), self.global_limiter:
             # After the wait for the budget, with several workers: make sure the chat is still
@@ -275,7 +310,7 @@ class Sender:
                 and (not await lease.confirm() or await self._still_due(call) is None)
             ):
                 self._note_elsewhere(call.chat_id)
-                return
+                return False
             try:
                 result = await self.bot(method, request_timeout=self.request_timeout)
             except TelegramRetryAfter as exc:
@@ -283,27 +318,28 @@ class Sender:
                 self.errors["429"] += 1
                 log.warning("rate limited", chat_id=call.chat_id, retry_after=exc.retry_after)
                 await self._retry(call, float(exc.retry_after), str(exc), count=False)
-                return
+                return True
             except TelegramBadRequest as exc:
                 if "message is not modified" in exc.message:
                     result = True
                 else:
                     self.errors["bad_request"] += 1
                     await self._fail(call, OutboxStatus.FAILED, exc.message)
-                    return
+                    return True
             except TelegramForbiddenError as exc:
                 self.errors["forbidden"] += 1
                 await self._fail(call, OutboxStatus.FAILED, exc.message)
-                return
+                return True
             except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as exc:
                 self.errors[_transient_kind(exc)] += 1
                 await self._transient(call, f"{type(exc).__name__}: {exc}")
-                return
+                return True
             except TelegramAPIError as exc:  # 401/404/409/413 and friends: not going to work
                 self.errors["other"] += 1
                 await self._fail(call, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
-                return
+                return True
         await self._succeeded(call, params, result)
+        return True
 
     async def _deliver_webhook(self, call: OutboundCall) -> None:
         assert call.id is not None
