@@ -12,13 +12,24 @@ Prints one JSON object. Two runs by default:
   rate to the agents' group against the allowed one, 429s served, and the longest run of 429s
   in a row for one chat.
 
+* ``backlog``: the same burst on a desk with history (``--tickets`` existing tickets, 100,000
+  by default) and a backlog of ``--backlog`` queued calls (5,000) when the bot starts. The
+  backlog is drained while no update comes in, so the bot's CPU time over it divided by the
+  calls made is the sender's CPU per call; then the burst shows whether the per-message cost
+  grew with the history.
+* ``postgres``: the ``unlimited`` run with the bot on PostgreSQL (``HELPDESK_BENCH_POSTGRES_URL``
+  or ``HELPDESK_TEST_POSTGRES_URL``; a fresh database each run).
+
 * ``workers``: webhook mode on PostgreSQL + Redis behind a round-robin balancer, with 1 and
   then 3 worker processes (limits lifted as in ``unlimited``), side by side. Needs
   ``HELPDESK_BENCH_POSTGRES_URL`` and ``HELPDESK_BENCH_REDIS_URL`` (falling back to the test
   suite's ``HELPDESK_TEST_*`` variables); each run gets a database of its own.
 
     python bench/load.py [--customers 40] [--messages 10]
-                         [--mode both|unlimited|telegram|workers] [--workers 1,3]
+                         [--mode both|all|unlimited|telegram|backlog|postgres|workers]
+                         [--tickets 100000] [--backlog 5000] [--workers 1,3]
+
+``both`` runs ``unlimited`` and ``telegram``; ``all`` adds ``backlog`` and ``postgres``.
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from bot.sandbox.emulator import BotApiEmulator  # noqa: E402
 from tests.support.balancer import Balancer  # noqa: E402
@@ -102,6 +114,7 @@ async def run_once(
     workers: int = 0,
     db_url: str = "",
     redis_url: str = "",
+    history: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     emulator = BotApiEmulator(TOKEN, validate_updates=False)
     await emulator.start()
@@ -109,6 +122,14 @@ async def run_once(
     admin = emulator.add_user("Admin")
     people = [emulator.add_user(f"C{i}") for i in range(customers)]
     tmp = Path(tempfile.mkdtemp(prefix="helpdesk-load-"))
+    prefilled: dict[str, Any] = {}
+    if history is not None:
+        tickets, backlog = history
+        readers = [emulator.add_user(f"Backlog{i}")["id"] for i in range(max(1, backlog // 50))]
+        # Alembic runs its own event loop: the database is prepared in a thread.
+        prefilled = await asyncio.to_thread(
+            make_history, tmp / "helpdesk.db", readers, tickets, backlog
+        )
     env = {
         "HELPDESK_BOT_TOKEN": TOKEN,
         "HELPDESK_TELEGRAM_API_URL": emulator.base_url,
@@ -135,8 +156,9 @@ async def run_once(
             "HELPDESK_RATE_GLOBAL_PER_S": str(limits["global_per_s"]),
         }
     balancer: Balancer | None = None
-    if workers:
+    if db_url:
         env["HELPDESK_DATABASE_URL"] = db_url
+    if workers:
         emulator.allow_http_webhooks = True
         cluster = {"HELPDESK_REDIS_URL": redis_url, "HELPDESK_REDIS_PREFIX": tmp.name}
         processes, balancer = await start_webhook_workers(
@@ -152,20 +174,30 @@ async def run_once(
             )
         ]
         await processes[0].start()
-        await processes[0].wait_ready(emulator, timeout=90)
+        await processes[0].wait_ready(emulator, timeout=300)
 
         async def stored() -> int:
+            if db_url:
+                return await stored_in_postgres(db_url)
             return stored_customer_messages(tmp / "helpdesk.db")
+
+    if prefilled:
+        prefilled |= await drain_backlog(emulator, processes[0], prefilled["backlog_calls"])
 
     sent_at: dict[tuple[int, int], float] = {}
     total = customers * messages
+    before = await stored()  # customer messages of the history, if any
+
+    async def new_messages() -> int:
+        return await stored() - before
+
     t0 = time.time()
     for i in range(messages):
         for person in people:
             msg = emulator.user_sends_text(person, f"message {i} from {person['first_name']}")
             sent_at[(person["id"], msg["message_id"])] = time.time()
-    t_ingested = await poll_until(stored, total, 300)
-    ingested = await stored()
+    t_ingested = await poll_until(new_messages, total, 300)
+    ingested = await new_messages()
 
     def copied() -> dict[tuple[int, int], list[float]]:
         seen: dict[tuple[int, int], list[float]] = {}
@@ -195,7 +227,7 @@ async def run_once(
         await balancer.stop()
 
     result: dict[str, Any] = {
-        "database": "postgresql" if workers else "sqlite",
+        "database": "postgresql" if db_url else "sqlite",
         "workers": max(workers, 1),
         "customers": customers,
         "messages_per_customer": messages,
@@ -210,6 +242,8 @@ async def run_once(
         "peak_rss_mb": rss[0] if len(rss) == 1 else rss,
         "exit_code": codes[0] if len(codes) == 1 else codes,
     }
+    if prefilled:
+        result["history"] = prefilled
     if mode == "telegram":
         group_calls = [
             c
@@ -237,6 +271,70 @@ async def run_once(
         }
     await emulator.stop()
     return result
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time a process has used so far."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def make_history(db: Path, readers: list[int], tickets: int, backlog: int) -> dict[str, Any]:
+    """A desk that has seen ``tickets`` tickets (3 messages each, on average) and has
+    ``backlog`` messages to ``readers`` queued, as the bot finds it when it starts."""
+    from search import load_sqlite
+
+    started = time.perf_counter()
+    loaded = load_sqlite(db, tickets * 3, tickets, seed=7)
+    now = time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime())
+    with sqlite3.connect(db, isolation_level=None) as conn:
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO outbox (chat_id, method, params, lane, status, attempts, created_at) "
+            "VALUES (?, 'sendMessage', ?, 0, 'pending', 0, ?)",
+            (
+                (
+                    readers[i % len(readers)],
+                    json.dumps({"chat_id": readers[i % len(readers)], "text": f"b {i}"}),
+                    now,
+                )
+                for i in range(backlog)
+            ),
+        )
+        conn.execute("COMMIT")
+    return {
+        "tickets": tickets,
+        "messages": tickets * 3,
+        "db_mb": round(loaded["db_bytes"] / 2**20, 1),
+        "backlog_calls": backlog,
+        "prepared_s": round(time.perf_counter() - started, 1),
+    }
+
+
+async def drain_backlog(emulator: BotApiEmulator, bot: BotProcess, calls: int) -> dict[str, Any]:
+    """Wait until the queued calls are made; the bot's CPU over that stretch per call."""
+
+    def made() -> int:
+        return sum(
+            1
+            for c in emulator.calls
+            if c.method == "sendMessage" and str(c.params.get("text", "")).startswith("b ")
+        )
+
+    cpu0, done0, t0 = cpu_seconds(bot.pid), made(), time.time()
+    deadline = t0 + 600
+    while made() < calls and time.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.2)
+    cpu1, done1, t1 = cpu_seconds(bot.pid), made(), time.time()
+    measured = max(done1 - done0, 1)
+    return {
+        "backlog_sent": done1,
+        "backlog_calls_per_s": round(measured / max(t1 - t0, 1e-9), 1),
+        "sender_cpu_ms_per_call": round(1000 * (cpu1 - cpu0) / measured, 2),
+        "sender_calls_measured": done1 - done0,
+    }
 
 
 async def poll_until(
@@ -280,17 +378,31 @@ async def main() -> None:
     parser.add_argument("--customers", type=int, default=40)
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument(
-        "--mode", choices=["both", "unlimited", "telegram", "workers"], default="both"
+        "--mode",
+        choices=["both", "all", "unlimited", "telegram", "backlog", "postgres", "workers"],
+        default="both",
     )
+    parser.add_argument("--tickets", type=int, default=100_000, help="history for backlog")
+    parser.add_argument("--backlog", type=int, default=5_000, help="queued calls for backlog")
     parser.add_argument("--tg-customers", type=int, default=6)
     parser.add_argument("--tg-messages", type=int, default=5)
     parser.add_argument("--scale", type=float, default=6.0, help="multiply Telegram's limits")
     parser.add_argument("--workers", default="1,3", help="worker counts for --mode workers")
     args = parser.parse_args()
     out: dict[str, Any] = {"machine": machine()}
-    if args.mode in ("both", "unlimited"):
+    if args.mode in ("both", "all", "unlimited"):
         out["unlimited"] = await run_once("unlimited", args.customers, args.messages, 1.0)
-    if args.mode in ("both", "telegram"):
+    if args.mode in ("all", "postgres"):
+        out["postgres"] = await on_postgres(args.customers, args.messages)
+    if args.mode in ("all", "backlog"):
+        out["backlog"] = await run_once(
+            "unlimited",
+            args.customers,
+            args.messages,
+            1.0,
+            history=(args.tickets, args.backlog),
+        )
+    if args.mode in ("both", "all", "telegram"):
         out["telegram_like"] = await run_once(
             "telegram", args.tg_customers, args.tg_messages, args.scale
         )
@@ -299,6 +411,17 @@ async def main() -> None:
             [int(n) for n in args.workers.split(",")], args.customers, args.messages
         )
     print(json.dumps(out, indent=2))
+
+
+async def on_postgres(customers: int, messages: int) -> dict[str, Any]:
+    db = os.environ.get("HELPDESK_BENCH_POSTGRES_URL") or os.environ.get(
+        "HELPDESK_TEST_POSTGRES_URL"
+    )
+    if not db:
+        return {"skipped": "set HELPDESK_BENCH_POSTGRES_URL (or HELPDESK_TEST_POSTGRES_URL)"}
+    async for url in empty_database("postgres", Path(tempfile.gettempdir()), db):
+        return await run_once("unlimited", customers, messages, 1.0, db_url=url)
+    raise AssertionError("empty_database yielded nothing")
 
 
 async def compare_workers(counts: list[int], customers: int, messages: int) -> dict[str, Any]:
