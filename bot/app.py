@@ -23,6 +23,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import IntegrityError
 
 from bot.adapters.delivery import DeliveryAdapter
 from bot.adapters.presenter import Presenter
@@ -359,6 +360,38 @@ async def check_agent_chat(bot: Bot, chat_id: int) -> bool:
     return is_forum
 
 
+async def prepare_desk(
+    uow_factory: UowFactory,
+    admin_ids: list[int],
+    team_map: dict[str, str],
+    presenter: Presenter,
+    now: datetime,
+) -> None:
+    """The start-up writes: first admins, the model's teams and categories, the triage topic.
+
+    Each checks before it writes, but workers starting together can both find a row missing
+    and both insert it: the one that loses (a unique key the other just wrote) reads again and
+    finds the work done.
+    """
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        try:
+            async with uow_factory() as uow:
+                await agents.ensure_admins(uow, admin_ids, now)
+            async with uow_factory() as uow:
+                await training.ensure_taxonomy(uow, team_map)
+            async with uow_factory() as uow:
+                await training.ensure_triage_topic(uow, presenter, now)
+            return
+        except IntegrityError as exc:
+            if attempt == STARTUP_ATTEMPTS:
+                raise
+            log.info("another worker prepared the desk first; reading again", error=str(exc))
+            await asyncio.sleep(0.05 * attempt)
+
+
+STARTUP_ATTEMPTS = 5
+
+
 async def as_leader(
     coordinator: Coordinator, key: str, work: Callable[[], Coroutine[Any, Any, None]]
 ) -> None:
@@ -475,13 +508,9 @@ async def run_bot(
             model_dir=settings.model_dir,
         )
 
-        now = SystemClock().now()
-        async with uow_factory() as uow:
-            await agents.ensure_admins(uow, settings.admin_ids, now)
-        async with uow_factory() as uow:
-            await training.ensure_taxonomy(uow, model.team_map or {})
-        async with uow_factory() as uow:
-            await training.ensure_triage_topic(uow, presenter, now)
+        await prepare_desk(
+            uow_factory, settings.admin_ids, model.team_map or {}, presenter, SystemClock().now()
+        )
         scheduler = make_scheduler(
             settings, uow_factory, classifier, presenter, sender.wake, coordinator
         )
