@@ -64,6 +64,9 @@ def setup_logging(
     root.setLevel(level)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Alembic says "Context impl", "Will assume..." at every start; storage/migrations/env.py
+    # logs one line per migration applied instead.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> Any:
