@@ -69,5 +69,11 @@ def setup_logging(
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
 def get_logger(name: str) -> Any:
     return structlog.get_logger(name)

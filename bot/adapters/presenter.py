@@ -23,6 +23,7 @@ from bot.adapters.cards import card_keyboard, menu_keyboard
 from bot.adapters.labels import media_label, priority_label, sla_label, status_label
 from bot.adapters.tools_presenter import ToolsPresenterMixin
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
+from bot.services.agent_chat import AgentChatCheck, Shortfall
 from bot.texts import CAPTION_LIMIT, split_text
 from models import (
     Agent,
@@ -662,6 +663,27 @@ class Presenter(ToolsPresenterMixin):
                 "allow_sending_without_reply": True,
             }
         return self._send(chat_id, text, **params)
+
+    def agent_chat_shortfalls(self, check: AgentChatCheck) -> list[OutboundCall]:
+        """The start-up check's warning, in the group's language: what is missing, and the
+        mode the desk runs in because of it."""
+        with self._locale():
+            reasons = {
+                Shortfall.NOT_ADMIN: _("the bot is not an administrator of this group"),
+                Shortfall.NO_TOPICS: _("topics are switched off in this group"),
+                Shortfall.CANNOT_MANAGE_TOPICS: _("the bot lacks the right “Manage topics”"),
+                Shortfall.CANNOT_PIN: _("the bot lacks the right “Pin messages”"),
+            }
+            if check.forum:
+                mode = _("Tickets get topics, but their cards are not pinned.")
+            else:
+                mode = _(
+                    "The desk runs as a plain group: ticket cards and replies are posted in the "
+                    "main chat, and agents answer by replying to a card."
+                )
+            problems = "; ".join(reasons[s] for s in check.shortfalls)
+            text = "⚠️ " + _("Start-up check: {problems}.").format(problems=problems) + " " + mode
+        return self._send(self.agent_chat_id, text)
 
     def agent_changed(
         self, chat_id: int, thread_id: int | None, agent: Agent
