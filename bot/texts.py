@@ -28,6 +28,24 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji beyond the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def cut_utf16(text: str, limit: int) -> str:
+    """``text`` within ``limit`` UTF-16 units; a cut one ends with "…"."""
+    if utf16_len(text) <= limit:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split an HTML message into parts Telegram accepts, at line breaks where possible.
 

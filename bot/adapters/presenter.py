@@ -24,7 +24,7 @@ from bot.adapters.labels import media_label, priority_label, sla_label, status_l
 from bot.adapters.tools_presenter import ToolsPresenterMixin
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
 from bot.services.agent_chat import AgentChatCheck, Shortfall
-from bot.texts import CAPTION_LIMIT, split_text
+from bot.texts import CAPTION_LIMIT, cut_utf16, split_text
 from models import (
     Agent,
     Category,
@@ -69,7 +69,7 @@ def topic_name(ticket: Ticket) -> str:
     if ticket.category:
         head += f" · {ticket.category}"
     name = f"{head} · {ticket.subject}" if ticket.subject else head
-    return name if len(name) <= TOPIC_NAME_MAX else name[: TOPIC_NAME_MAX - 1] + "…"
+    return cut_utf16(name, TOPIC_NAME_MAX)  # Telegram counts UTF-16 units, not characters
 
 
 @dataclass
@@ -486,6 +486,7 @@ class Presenter(ToolsPresenterMixin):
                 )
             lines = [_("Your tickets:")]
             keyboard = InlineKeyboardBuilder()
+            sizes = []
             for t in tickets:
                 updated = (t.updated_at or t.created_at).strftime("%Y-%m-%d %H:%M")
                 lines.append(
@@ -496,17 +497,20 @@ class Presenter(ToolsPresenterMixin):
                     text=_("#{number}: view").format(number=t.number),
                     callback_data=CustomerCb(a=CustomerAction.VIEW, t=t.id or 0),
                 )
+                sizes.append(2)
                 if t.is_active:
                     keyboard.button(
                         text=_("Close"),
                         callback_data=CustomerCb(a=CustomerAction.CLOSE, t=t.id or 0),
                     )
-                else:
+                elif t.merged_into_id is None:
                     keyboard.button(
                         text=_("Reopen"),
                         callback_data=CustomerCb(a=CustomerAction.REOPEN, t=t.id or 0),
                     )
-            keyboard.adjust(2)
+                else:  # merged: it lives on in another ticket, never reopened
+                    sizes[-1] = 1
+            keyboard.adjust(*sizes)
         return self._send(customer.telegram_id, "\n\n".join(lines), reply_markup=markup(keyboard))
 
     def ticket_view(

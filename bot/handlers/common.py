@@ -28,6 +28,18 @@ _MEDIA = [
 ]
 
 
+def written_by_a_person(message: Message) -> bool:
+    """A message a person wrote in their own name: text or one of the media kinds above.
+
+    Not a service message (a pin, a topic closed or renamed in Telegram's interface, someone
+    joining), and not a post in the name of a chat (a channel, an anonymous admin: their
+    ``from_user`` is a placeholder bot and ``sender_chat`` is set).
+    """
+    if message.from_user is None or message.from_user.is_bot or message.sender_chat is not None:
+        return False
+    return message.text is not None or any(getattr(message, a) is not None for a, _k in _MEDIA)
+
+
 def telegram_user(user: User) -> TelegramUser:
     return TelegramUser(
         id=user.id,

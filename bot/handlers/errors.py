@@ -23,6 +23,8 @@ from models import (
     NotAllowed,
     NotFound,
     NoTicketHere,
+    TicketClosed,
+    TicketMerged,
     TicketStatus,
 )
 
@@ -35,6 +37,13 @@ def explain(error: DomainError) -> str:
         return _("This needs the {role} role.").format(role=error.role)
     if isinstance(error, NotAllowed):
         return _("Only registered agents can work on tickets here. Ask an admin to add you.")
+    if isinstance(error, TicketMerged):
+        text = _("Ticket #{number} was merged into #{target}; it cannot change any more.").format(
+            number=error.number, target=error.into_number or "?"
+        )
+        return f"{text} {error.link}" if error.link else text
+    if isinstance(error, TicketClosed):
+        return _("This ticket is closed. Reopen it first to change it.")
     if isinstance(error, NoTicketHere):
         return _("Use this command inside a ticket's topic, or as a reply to the ticket's card.")
     if isinstance(error, NotFound):

@@ -12,6 +12,7 @@ import pytest
 from bot.services.triage_port import TriageVerdict
 from models import Category, MessageDirection, Priority, TicketStatus
 from tests.support.desk import Desk, card_of, make_desk, press
+from tests.support.desk import open_ticket as customer_writes
 
 
 class KeywordTriage:
@@ -48,16 +49,6 @@ async def add_agent(desk: Desk, name: str, *, team: str | None = "Billing") -> d
     if team:
         await admin_says(desk, f"/teams join {team} {user['id']}")
     return user
-
-
-async def customer_writes(desk: Desk, name: str, text: str, **user: Any) -> tuple[dict, Any]:
-    customer = desk.emulator.add_user(name, **user)
-    desk.emulator.user_sends_text(customer, text)
-    await desk.step()
-    async with desk.uow_factory() as uow:
-        row = await uow.customers.by_telegram_id(customer["id"])
-        ticket = await uow.tickets.latest_for_customer(row.id)
-    return customer, ticket
 
 
 async def says_in_topic(desk: Desk, user: dict, ticket: Any, text: str) -> None:

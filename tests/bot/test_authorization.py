@@ -260,7 +260,7 @@ class TestForgedAndStaleButtons:
         )
         await desk.step()
         assert await state(desk, ticket) == before
-        assert "cannot go from" in desk.emulator.callback_answer(query["id"])["text"]
+        assert "This ticket is closed" in desk.emulator.callback_answer(query["id"])["text"]
 
     async def test_customer_cannot_touch_someone_elses_ticket(self, desk: Desk) -> None:
         people = await setup(desk)

@@ -164,4 +164,3 @@ async def test_missing_rights_warn_once_in_the_log_and_once_in_the_group(tmp_pat
         ]
     finally:
         await emulator.stop()
-

@@ -172,5 +172,19 @@ async def press(
     return query
 
 
+async def open_ticket(
+    desk: Desk, name: str = "Ann", text: str = "My card was charged twice", **user: Any
+) -> tuple[dict[str, Any], Any]:
+    """A new customer ``name`` (``user``: more of add_user's arguments) writes ``text``;
+    returns the person and their latest ticket."""
+    customer = desk.emulator.add_user(name, **user)
+    desk.emulator.user_sends_text(customer, text)
+    await desk.step()
+    async with desk.uow_factory() as uow:
+        customer_row = await uow.customers.by_telegram_id(customer["id"])
+        ticket = await uow.tickets.latest_for_customer(customer_row.id)
+    return customer, ticket
+
+
 def card_of(desk: Desk, ticket: Any) -> dict[str, Any]:
     return desk.emulator.message(desk.group_id, ticket.card_message_id)
