@@ -113,6 +113,15 @@ class Presenter(ToolsPresenterMixin):
             )
         return calls
 
+    def _send_recorded(
+        self, chat_id: int, text: str, ticket: Ticket, message: TicketMessage, **params: Any
+    ) -> list[OutboundCall]:
+        """``text`` to the customer as the copy of ``message`` (split when long; the first part
+        is the copy replies and edits refer to)."""
+        calls = self._send(chat_id, text, ticket=ticket, **params)
+        calls[0].on_sent, calls[0].ref_id = "copied_to_customer", message.id
+        return calls
+
     def _agents_place(self, ticket: Ticket) -> dict[str, Any]:
         """Where a ticket's traffic goes in the agents' group: its topic, or under its card."""
         if self.agent_chat_is_forum:
@@ -432,19 +441,21 @@ class Presenter(ToolsPresenterMixin):
         if message.media_group_id:
             return [self._album(chat, message.agent_chat_id, ticket, message, "customer", {})]
         if signature and message.media_kind is MediaKind.TEXT:
-            method = "sendMessage"
-            params = {**base, "text": escape(message.text or "") + signature}
-        else:
-            method = "copyMessage"
-            params = {
-                **base,
-                "from_chat_id": message.agent_chat_id,
-                "message_id": message.agent_message_id,
-            }
-            caption = escape(message.text or "") + signature
-            if signature and message.text is not None and len(caption) <= CAPTION_LIMIT:
-                # A caption that would not fit with the signature goes out unsigned, unchanged.
-                params["caption"] = caption
+            # The agent's text may fill a message already: the signature must not make it
+            # too long, so the signed text is split like any other.
+            text = escape(message.text or "") + signature
+            extra = {k: v for k, v in base.items() if k != "chat_id"}
+            return self._send_recorded(chat, text, ticket, message, **extra)
+        method = "copyMessage"
+        params = {
+            **base,
+            "from_chat_id": message.agent_chat_id,
+            "message_id": message.agent_message_id,
+        }
+        caption = escape(message.text or "") + signature
+        if signature and message.text is not None and len(caption) <= CAPTION_LIMIT:
+            # A caption that would not fit with the signature goes out unsigned, unchanged.
+            params["caption"] = caption
         return [
             OutboundCall(
                 chat_id=chat,

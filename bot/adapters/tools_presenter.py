@@ -61,7 +61,7 @@ _NO_PREVIEW: dict[str, Any] = {"link_preview_options": {"is_disabled": True}}
 
 
 class ToolsPresenterMixin:
-    """Needs the host's ``agent_chat_id``, ``_locale``, ``_send`` and ``to_topic``."""
+    """Needs the host's ``agent_chat_id``, ``_locale``, ``_send(_recorded)`` and ``to_topic``."""
 
     agent_chat_id: int
     agent_chat_is_forum: bool
@@ -69,6 +69,7 @@ class ToolsPresenterMixin:
     _topic_state: Callable[..., list[OutboundCall]]
     _locale: Callable[..., AbstractContextManager[None]]
     _send: Callable[..., list[OutboundCall]]
+    _send_recorded: Callable[..., list[OutboundCall]]
     to_topic: Callable[[Ticket, str], list[OutboundCall]]
 
     def _say(
@@ -166,17 +167,9 @@ class ToolsPresenterMixin:
         self, ticket: Ticket, customer: Customer, message: TicketMessage
     ) -> list[OutboundCall]:
         """A message written by the desk (not copied from the group) to the customer."""
-        chat = customer.telegram_id
-        return [
-            OutboundCall(
-                chat_id=chat,
-                method="sendMessage",
-                params={"chat_id": chat, "text": escape(message.text or "")},
-                ticket_id=ticket.id,
-                on_sent="copied_to_customer",
-                ref_id=message.id,
-            )
-        ]
+        return self._send_recorded(
+            customer.telegram_id, escape(message.text or ""), ticket, message
+        )
 
     def _record_in_topic(
         self, ticket: Ticket, message: TicketMessage, head: str

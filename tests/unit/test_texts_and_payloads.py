@@ -120,6 +120,13 @@ class TestPayloads:
         assert TicketCb(a=CardAction.MENU, t=1, v=Menu.TEAM).pack().startswith("t1:")
         assert CustomerCb(a=CustomerAction.VIEW, t=1).pack().startswith("c1:")
 
+    def test_parts_fit_in_utf16_units(self) -> None:
+        text = "😀" * 3000  # 3000 characters, 6000 UTF-16 units
+        parts = split_text(text)
+        assert len(parts) == 2
+        assert all(utf16_len(p) <= 4096 for p in parts)
+        assert "".join(parts) == text
+
     @given(st.text(min_size=0, max_size=500))
     def test_topic_names_fit(self, subject: str) -> None:
         ticket = Ticket.open(customer_id=1, subject=subject, now=datetime(2026, 1, 1, tzinfo=UTC))
