@@ -186,6 +186,14 @@ class ReportRenderer:
         name = f"helpdesk-{period.first.isoformat()}-{period.last.isoformat()}.zip"
         return [self._file(place, "sendDocument", "document", name, archive, caption)]
 
+    def export_sent_privately(self, place: Place, name: str) -> list[OutboundCall]:
+        with self.i18n.use_locale(self.language):
+            text = _(
+                "The export went to {name} in a private chat with the bot (it holds customers' "
+                "data). Nothing there? Press Start in a private chat with the bot and ask again."
+            ).format(name=escape(name))
+        return self._texts(place, text)
+
     def export_too_large(self, place: Place, period: Period, limit: int) -> list[OutboundCall]:
         with self.i18n.use_locale(self.language):
             text = _(

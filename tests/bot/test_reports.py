@@ -165,6 +165,18 @@ class TestExport:
         assert tickets[0].startswith("number,created_at,status,priority")
         assert len(tickets) == 14
 
+    async def test_export_asked_in_the_group_arrives_privately(self, desk: Desk) -> None:
+        await seed(desk)
+        before = last_id(desk)
+        desk.emulator.user_sends_text(desk.admin, f"/export {WEEK}", chat_id=desk.group_id)
+        await desk.step()
+        in_group = [m for m in group_messages(desk, before) if m["from"]["is_bot"]]
+        assert [m for m in in_group if "document" in m] == []
+        assert len(in_group) == 1
+        assert "went to Alice in a private chat" in in_group[0]["text"]
+        [document] = [m for m in desk.to_user(desk.admin) if "document" in m]
+        assert document["chat"]["id"] == desk.admin["id"]
+
     async def test_supervisor_cannot_export(self, desk: Desk) -> None:
         sue = await add_agent(desk, "Sue", "supervisor")
         before = last_id(desk)
