@@ -328,6 +328,26 @@ class Presenter(ToolsPresenterMixin):
             )
         ]
 
+    def topic_renamed(self, ticket: Ticket) -> list[OutboundCall]:
+        """The topic's name follows the ticket (its category, after a correction)."""
+        if not self.agent_chat_is_forum:
+            return []
+        chat = self.agent_chat_id
+        params = {
+            "chat_id": chat,
+            "message_thread_id": ref("thread", ticket=ticket.id),
+            "name": topic_name(ticket),
+        }
+        return [
+            OutboundCall(
+                chat_id=chat,
+                method="editForumTopic",
+                params=params,
+                ticket_id=ticket.id,
+                lane=Lane.UPDATE,
+            )
+        ]
+
     def card_changed(self, ticket: Ticket) -> list[OutboundCall]:
         return [
             OutboundCall(

@@ -61,6 +61,10 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
 }
 
 
+#: Telegram's answers to an edit that would change nothing: the state is already as asked.
+UNCHANGED = ("message is not modified", "TOPIC_NOT_MODIFIED")
+
+
 class NotReady(Exception):
     """A call depends on something not there yet (e.g. a topic still being created)."""
 
@@ -297,8 +301,8 @@ class Sender:
                 await self._retry(call, float(exc.retry_after), str(exc), count=False)
                 return
             except TelegramBadRequest as exc:
-                if "message is not modified" in exc.message:
-                    result = True
+                if any(answer in exc.message for answer in UNCHANGED):
+                    result = True  # already as asked: an outcome, not a failure
                 else:
                     self.errors["bad_request"] += 1
                     await self._fail(call, OutboxStatus.FAILED, exc.message)

@@ -652,6 +652,8 @@ async def set_category(
     now: datetime,
 ) -> bool:
     changed = ticket.set_category(category.key, Actor.agent(agent.id), now)
+    if changed:
+        await queue(uow, presenter.topic_renamed(ticket), now)
     if changed and category.team_id is not None:
         # The team follows the category; an agent can still move the ticket afterwards.
         ticket.set_team(category.team_id, Actor.agent(agent.id), now)
