@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import startup
+from bot import commands, startup
 from bot.adapters.delivery import DeliveryAdapter
 from bot.adapters.presenter import Presenter
 from bot.adapters.triage_model import ModelTriage
@@ -80,9 +80,11 @@ def build_dispatcher(
     clock: Clock | None = None,
     sender_counters: SenderCounters | None = None,
     model_dir: Path | None = None,
+    coordinator: Coordinator | None = None,
 ) -> Dispatcher:
     """The Dispatcher with its long-lived dependencies in ``workflow_data``."""
     dp = Dispatcher(
+        coordinator=coordinator or LocalCoordinator(),
         settings=settings,
         sender_counters=sender_counters,
         model_dir=model_dir or settings.model_dir,
@@ -441,6 +443,7 @@ async def run_bot(
             triage=classifier,
             sender_counters=sender,
             model_dir=settings.model_dir,
+            coordinator=coordinator,
         )
 
         now = SystemClock().now()
@@ -452,6 +455,9 @@ async def run_bot(
             await training.ensure_triage_topic(uow, presenter, now)
         async with uow_factory() as uow:
             await agent_chat.announce_shortfalls(uow, presenter, chat_check, now)
+        async with uow_factory(readonly=True) as uow:
+            staff = [(a.telegram_id, a.role) for a in await uow.agents.list()]
+        await commands.publish(bot, i18n, settings.agent_chat_id, staff, settings.default_language)
         scheduler = make_scheduler(
             settings, uow_factory, classifier, presenter, sender.wake, coordinator
         )

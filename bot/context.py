@@ -8,6 +8,7 @@ from aiogram.dispatcher.middlewares.data import MiddlewareData
 
 from bot.adapters.presenter import Presenter
 from bot.config import Settings
+from bot.runtime.coordination import Coordinator
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters
 from bot.services.ports import Clock, UowFactory
@@ -25,6 +26,7 @@ class HelpdeskData(MiddlewareData, total=False):
     triage: Triage
     sender_counters: SenderCounters
     model_dir: Path
+    coordinator: Coordinator
     # Per update, from middlewares.
     uow: AbstractUnitOfWork
     inbox_update_id: int

@@ -15,7 +15,7 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -729,9 +729,11 @@ class Presenter(ToolsPresenterMixin):
                     name=escape(agent.name), role=agent.role
                 )
                 if agent.capacity is not None:
-                    text += " " + _("At most {count} active tickets are assigned to them.").format(
-                        count=agent.capacity
-                    )
+                    text += " " + ngettext(
+                        "At most {count} active ticket is assigned to them.",
+                        "At most {count} active tickets are assigned to them.",
+                        agent.capacity,
+                    ).format(count=agent.capacity)
             else:
                 text = _("{name} is no longer an agent.").format(name=escape(agent.name))
         params: dict[str, Any] = {"message_thread_id": thread_id} if thread_id else {}

@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.labels import priority_label, status_label
@@ -210,7 +211,11 @@ class ToolsPresenterMixin:
             if removed is None:
                 text = _("Canned answer “{key}” saved.")
             else:
-                text = _("Canned answer “{key}” deleted ({count} language versions).")
+                text = ngettext(
+                    "Canned answer “{key}” deleted ({count} language version).",
+                    "Canned answer “{key}” deleted ({count} language versions).",
+                    removed or 0,
+                )
         return self._say(chat_id, thread_id, text.format(key=escape(key), count=removed))
 
     # -- queues ------------------------------------------------------------------------------
@@ -229,9 +234,11 @@ class ToolsPresenterMixin:
         edit_message_id: int | None = None,
     ) -> list[OutboundCall]:
         with self._locale():
-            head = _("Queue “{title}”: {total} active tickets").format(
-                title=escape(title), total=total
-            )
+            head = ngettext(
+                "Queue “{title}”: {total} active ticket",
+                "Queue “{title}”: {total} active tickets",
+                total,
+            ).format(title=escape(title), total=total)
             if pages > 1:
                 head += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
             lines = [f"<b>{head}</b>"]
@@ -321,8 +328,10 @@ class ToolsPresenterMixin:
             old_topic = "🔀 " + _(
                 "Merged into ticket {target}: the conversation continues there."
             ).format(target=target_ref)
-            new_topic = "🔀 " + _(
-                "Ticket #{number} was merged into this one ({count} messages moved here)."
+            new_topic = "🔀 " + ngettext(
+                "Ticket #{number} was merged into this one ({count} message moved here).",
+                "Ticket #{number} was merged into this one ({count} messages moved here).",
+                moved,
             ).format(number=ticket.number, count=moved)
         with self._locale(customer):
             told = _(

@@ -134,7 +134,7 @@ class TestStats:
             desk.emulator.user_sends_text(user, "/stats week", chat_id=desk.group_id)
             await desk.step()
             [answer] = [m for m in group_messages(desk, before) if m["from"]["is_bot"]]
-            assert answer["text"] == "Only supervisors and admins can see statistics."
+            assert answer["text"] == "Only supervisors and admins may use /stats."
         assert not desk.emulator.calls_of("sendPhoto")
 
     async def test_customer_typing_stats_is_writing_to_their_ticket(self, desk: Desk) -> None:
@@ -183,5 +183,5 @@ class TestExport:
         desk.emulator.user_sends_text(sue, "/export week", chat_id=desk.group_id)
         await desk.step()
         [answer] = [m for m in group_messages(desk, before) if m["from"]["is_bot"]]
-        assert answer["text"] == "Only admins can export data."
+        assert answer["text"] == "Only admins may use /export."
         assert not desk.emulator.calls_of("sendDocument")

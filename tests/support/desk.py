@@ -186,5 +186,19 @@ async def open_ticket(
     return customer, ticket
 
 
+async def register(
+    desk: Desk, name: str, role: str | None = "agent", language_code: str = "en"
+) -> dict[str, Any]:
+    """A new member of the agents' group; the admin registers them with ``role`` (None: a
+    member who is not an agent)."""
+    user = desk.emulator.add_user(name, language_code=language_code)
+    desk.emulator.add_member(desk.group_id, user)
+    if role is not None:
+        text = f"/agent add {user['id']} {role}"
+        desk.emulator.user_sends_text(desk.admin, text, chat_id=desk.group_id)
+        await desk.step()
+    return user
+
+
 def card_of(desk: Desk, ticket: Any) -> dict[str, Any]:
     return desk.emulator.message(desk.group_id, ticket.card_message_id)
