@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.labels import status_label
 from bot.config import Settings
+from bot.runtime.coordination import Coordinator, LocalCoordinator
 from bot.texts import pick_language
 from models import (
     AlreadyAssigned,
@@ -27,6 +28,10 @@ from models import (
     TicketMerged,
     TicketStatus,
 )
+
+#: In a group, a person hears at most one refusal in this many seconds (so refusals cannot be
+#: used to make the bot flood the group).
+REFUSAL_EVERY = 30.0
 
 
 def explain(error: DomainError) -> str:
@@ -53,18 +58,23 @@ def explain(error: DomainError) -> str:
             current=status_label(TicketStatus(str(error.current))),
             target=status_label(TicketStatus(str(error.target))),
         )
+    if isinstance(error, InvalidInput) and not str(error.value).strip():
+        return _("Not accepted: {reason}").format(reason=escape(error.reason))
     if isinstance(error, InvalidInput):
         return _("Not accepted: {value} — {reason}").format(
-            value=escape(str(error.value)[:100]) or "∅", reason=escape(error.reason)
+            value=escape(str(error.value)[:100]), reason=escape(error.reason)
         )
     return _("That did not work.")
 
 
-async def on_domain_error(event: ErrorEvent, settings: Settings) -> None:
+async def on_domain_error(
+    event: ErrorEvent, settings: Settings, coordinator: Coordinator | None = None
+) -> None:
     """Answers where the request came from: an alert on a button, a reply to a message.
 
     Best effort and direct (not through the outbox): nothing changed, so nothing is lost if the
-    answer itself does not arrive.
+    answer itself does not arrive. A refusal (the role is missing) is addressed to one person:
+    in their language, and in a group at most once per ``REFUSAL_EVERY`` seconds each.
     """
     update = event.update
     user = (
@@ -74,8 +84,13 @@ async def on_domain_error(event: ErrorEvent, settings: Settings) -> None:
     )
     language: str = settings.default_language
     chat = update.message.chat if update.message else None
-    if user is not None and (chat is None or chat.type == "private"):
+    refused = isinstance(event.exception, NotAllowed)
+    if user is not None and (chat is None or chat.type == "private" or refused):
         language = pick_language(user.language_code, settings.default_language)
+    if refused and user is not None and chat is not None and chat.type != "private":
+        coordinator = coordinator or LocalCoordinator()
+        if not await coordinator.claim_once(f"refusal:{user.id}", REFUSAL_EVERY):
+            return
     i18n = I18n.get_current()
     assert i18n is not None, "I18n.set_current() is called at start-up"
     with i18n.use_locale(language):

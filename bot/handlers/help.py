@@ -20,12 +20,10 @@ from aiogram.utils.i18n import I18n
 from bot.commands import BY_NAME, help_text, refusal
 from bot.config import Settings
 from bot.filters import HasRole
+from bot.handlers.errors import REFUSAL_EVERY
 from bot.runtime.coordination import Coordinator
 from bot.texts import pick_language
 from models import Agent, Role
-
-#: A person hears at most one refusal in this many seconds.
-REFUSAL_EVERY = 30.0
 
 
 def caller_locale(message: Message, settings: Settings) -> AbstractContextManager[None]:

@@ -248,7 +248,7 @@ class TestQueuesAndTickets:
         desk.emulator.user_sends_text(bob, "/queue mine", chat_id=desk.group_id)
         await desk.step()
         mine = desk.emulator.messages_in(desk.group_id, None, from_bot=True)[-1]["text"]
-        assert "1 active tickets" in mine
+        assert "1 active ticket\n" in mine
         assert "#1" in mine
         assert "6 active tickets" in await admin_says(desk, "/queue team Billing")
         assert "unknown team" in await admin_says(desk, "/queue team Nope")
@@ -268,7 +268,7 @@ class TestQueuesAndTickets:
         await customer_writes(desk, "Bea", "hello")
         await admin_says(desk, "/tag vip #Urgent-Call", ticket.agent_thread_id)
         assert "#vip #urgent-call" in card_of(desk, await desk.ticket(1))["text"]
-        assert "1 active tickets" in await admin_says(desk, "/queue tag vip")
+        assert "1 active ticket\n" in await admin_says(desk, "/queue tag vip")
         await admin_says(desk, "/untag vip", ticket.agent_thread_id)
         assert "#vip" not in card_of(desk, await desk.ticket(1))["text"]
         assert "tags are words" in await admin_says(desk, "/tag no!way", ticket.agent_thread_id)

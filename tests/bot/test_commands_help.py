@@ -74,3 +74,36 @@ class TestRefusals:
         assert await says(desk, bob, "/model") == []
         assert await says(desk, bob, "/failed") == []
         assert len(await says(desk, carol, "/health")) == 1
+
+    async def test_a_ticket_command_from_a_stranger_is_refused_in_their_language_once(
+        self, desk: Desk
+    ) -> None:
+        stranger = await register(desk, "Стас", role=None, language_code="ru")
+        ann = desk.emulator.add_user("Ann")
+        desk.emulator.user_sends_text(ann, "help")
+        await desk.step()
+        thread = (await desk.ticket(1)).agent_thread_id
+        answers = []
+        for text in ("/close", "/priority urgent"):
+            message = desk.emulator.user_sends_text(
+                stranger, text, chat_id=desk.group_id, thread_id=thread
+            )
+            await desk.step()
+            answers += [
+                m["text"]
+                for m in desk.emulator.messages_in(desk.group_id, thread, from_bot=True)
+                if m.get("reply_to_message", {}).get("message_id") == message["message_id"]
+            ]
+        assert len(answers) == 1
+        assert answers[0].startswith("Работать с заявками здесь могут только")
+
+
+async def test_an_empty_argument_is_explained_in_a_sentence(desk: Desk) -> None:
+    ann = desk.emulator.add_user("Ann")
+    desk.emulator.user_sends_text(ann, "help")
+    await desk.step()
+    thread = (await desk.ticket(1)).agent_thread_id
+    desk.emulator.user_sends_text(desk.admin, "/note", chat_id=desk.group_id, thread_id=thread)
+    await desk.step()
+    answer = desk.emulator.messages_in(desk.group_id, thread, from_bot=True)[-1]["text"]
+    assert answer == "Not accepted: write the note after /note"
