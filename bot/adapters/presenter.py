@@ -20,7 +20,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.cards import card_keyboard, menu_keyboard
-from bot.adapters.labels import media_label, priority_label, sla_label, status_label
+from bot.adapters.labels import (
+    customer_status_label,
+    media_label,
+    priority_label,
+    sla_label,
+)
 from bot.adapters.tools_presenter import ToolsPresenterMixin
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
 from bot.services.agent_chat import AgentChatCheck, Shortfall
@@ -187,6 +192,11 @@ class Presenter(ToolsPresenterMixin):
                 "/language - switch between English and Russian\n"
                 "/help - this message"
             )
+        return self._send(customer.telegram_id, text)
+
+    def unknown_command(self, customer: Customer) -> list[OutboundCall]:
+        with self._locale(customer):
+            text = _("I do not know this command. /help lists what you can do here.")
         return self._send(customer.telegram_id, text)
 
     def language_menu(self, customer: Customer) -> list[OutboundCall]:
@@ -521,7 +531,7 @@ class Presenter(ToolsPresenterMixin):
             for t in tickets:
                 updated = (t.updated_at or t.created_at).strftime("%Y-%m-%d %H:%M")
                 lines.append(
-                    f"<b>#{t.number}</b> · {status_label(t.status)} · {updated} UTC\n"
+                    f"<b>#{t.number}</b> · {customer_status_label(t.status)} · {updated} UTC\n"
                     f"{escape(t.subject)}"
                 )
                 keyboard.button(
@@ -550,7 +560,7 @@ class Presenter(ToolsPresenterMixin):
         with self._locale(customer):
             lines = [
                 _("<b>Ticket #{number}</b> · {status}").format(
-                    number=ticket.number, status=status_label(ticket.status)
+                    number=ticket.number, status=customer_status_label(ticket.status)
                 ),
                 escape(ticket.subject),
                 "",

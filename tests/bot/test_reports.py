@@ -137,12 +137,13 @@ class TestStats:
             assert answer["text"] == "Only supervisors and admins may use /stats."
         assert not desk.emulator.calls_of("sendPhoto")
 
-    async def test_customer_typing_stats_is_writing_to_their_ticket(self, desk: Desk) -> None:
+    async def test_customer_typing_stats_is_pointed_to_help(self, desk: Desk) -> None:
         ann = desk.emulator.add_user("Ann")
         desk.emulator.user_sends_text(ann, "/stats")
         await desk.step()
         assert not any("Statistics" in t for t in desk.texts_to(ann))
-        assert "ticket #1" in desk.texts_to(ann)[-1]
+        assert desk.texts_to(ann)[-1].startswith("I do not know this command.")
+        assert await desk.ticket(1) is None
 
 
 class TestExport:
