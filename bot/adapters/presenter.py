@@ -48,6 +48,8 @@ from models import (
 from models.delivery import Lane, OutboundCall
 
 TOPIC_NAME_MAX = 128
+#: The customer's view of a ticket shows its latest entries, and how many came before them.
+VIEW_ENTRIES = 10
 ALBUM_WAIT = timedelta(seconds=2)
 TOPIC_COLORS = {
     Priority.LOW: 7322096,
@@ -565,7 +567,17 @@ class Presenter(ToolsPresenterMixin):
                 escape(ticket.subject),
                 "",
             ]
-            for m in messages[-10:]:
+            earlier = len(messages) - VIEW_ENTRIES
+            if earlier > 0:
+                lines.append(
+                    "… "
+                    + ngettext(
+                        "{count} earlier entry is not shown.",
+                        "{count} earlier entries are not shown.",
+                        earlier,
+                    ).format(count=earlier)
+                )
+            for m in messages[-VIEW_ENTRIES:]:
                 who = _("You") if m.direction is MessageDirection.CUSTOMER else _("Support")
                 body = escape(m.text) if m.text else f"[{media_label(m.media_kind)}]"
                 lines.append(f"<b>{who}</b> ({m.sent_at:%d.%m %H:%M}): {body}")

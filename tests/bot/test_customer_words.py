@@ -51,3 +51,31 @@ async def test_an_expired_button_is_explained_in_the_pressers_language(desk: Des
     answer = desk.emulator.callback_answer(query["id"])
     assert answer is not None
     assert answer["text"] == "Эта кнопка больше не работает."
+
+
+async def test_the_ticket_view_says_how_many_earlier_entries_it_leaves_out(desk: Desk) -> None:
+    ann, ticket = await open_ticket(desk, text="first")
+    for i in range(11):
+        desk.emulator.user_sends_text(ann, f"more {i}")
+    await desk.step()
+    desk.emulator.user_sends_text(ann, "/mytickets")
+    await desk.step()
+    listing = desk.to_user(ann)[-1]
+    query = desk.emulator.user_presses(
+        ann, ann["id"], listing["message_id"], f"c1:v:{ticket.id}", check_button=False
+    )
+    await desk.step()
+    assert desk.emulator.callback_answer(query["id"]) is not None
+    view = desk.texts_to(ann)[-1]
+    assert "… 2 earlier entries are not shown." in view
+    assert "more 10" in view
+    assert "first" not in view.split("\n", 3)[3]
+
+
+async def test_russian_texts_number_tickets_one_way(desk: Desk) -> None:
+    olga = desk.emulator.add_user("Ольга", language_code="ru")
+    desk.emulator.user_sends_text(olga, "Помогите")
+    await desk.step()
+    text = desk.texts_to(olga)[-1]
+    assert "#1" in text
+    assert "№" not in text
