@@ -119,6 +119,7 @@ def make_presenter(i18n: I18n, config: DeskConfig) -> Presenter:
         agent_chat_is_forum=config.agent_chat_is_forum,
         sign_replies=config.sign_replies,
         zone=config.zone,
+        reopen_window=config.reopen_window,
     )
 
 

@@ -87,6 +87,8 @@ class Presenter(ToolsPresenterMixin):
     agent_chat_is_forum: bool = True
     sign_replies: bool = False
     zone: str = "UTC"
+    #: How long a customer's message reopens a resolved ticket (HELPDESK_REOPEN_WINDOW_HOURS).
+    reopen_window: timedelta = timedelta(hours=72)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -408,16 +410,30 @@ class Presenter(ToolsPresenterMixin):
         return self._send(self.agent_chat_id, text, ticket=ticket, **params)
 
     def status_changed(
-        self, ticket: Ticket, customer: Customer, *, by_customer: bool
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        *,
+        by_customer: bool,
+        reopen_window: timedelta | None = None,
     ) -> list[OutboundCall]:
+        """``reopen_window``: the admins' current setting (None: the environment's)."""
         calls: list[OutboundCall] = []
         number = ticket.number
+        window = self.reopen_window if reopen_window is None else reopen_window
         if ticket.status is TicketStatus.RESOLVED:
             with self._locale(customer):
-                text = _(
-                    "Ticket #{number} is resolved. If something is still wrong, just write here "
-                    "or press the button to reopen it."
-                ).format(number=number)
+                if window > timedelta(0):
+                    text = _(
+                        "Ticket #{number} is resolved. If something is still wrong, just write "
+                        "here or press the button to reopen it."
+                    )
+                else:  # a message would open a new ticket: promise only the button
+                    text = _(
+                        "Ticket #{number} is resolved. If something is still wrong, press the "
+                        "button to reopen it."
+                    )
+                text = text.format(number=number)
                 text += "\n\n" + _("How did we do? Rate the help you got:")
                 keyboard = InlineKeyboardBuilder()
                 for score in range(1, 6):

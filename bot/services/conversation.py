@@ -597,7 +597,10 @@ async def status_follows(
     by_customer: bool,
 ) -> None:
     """After a status change: tell the customer (and the topic) what it means, edit the card."""
-    calls = presenter.status_changed(ticket, customer, by_customer=by_customer)
+    window = await desk_settings.get(uow, "reopen_window", None)
+    calls = presenter.status_changed(
+        ticket, customer, by_customer=by_customer, reopen_window=window
+    )
     await queue(uow, calls + presenter.card_changed(ticket), now)
     await uow.commit()
 

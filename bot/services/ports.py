@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from models import (
@@ -91,7 +91,12 @@ class Presenter(Protocol):
     ) -> list[OutboundCall]: ...
 
     def status_changed(
-        self, ticket: Ticket, customer: Customer, *, by_customer: bool
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        *,
+        by_customer: bool,
+        reopen_window: timedelta | None = None,
     ) -> list[OutboundCall]: ...
 
     def deliver_to_customer(

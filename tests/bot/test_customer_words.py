@@ -3,6 +3,8 @@ answered instead of landing in their ticket."""
 
 from __future__ import annotations
 
+import pytest
+
 from models import TicketStatus
 from tests.support.desk import Desk, open_ticket
 
@@ -79,3 +81,20 @@ async def test_russian_texts_number_tickets_one_way(desk: Desk) -> None:
     text = desk.texts_to(olga)[-1]
     assert "#1" in text
     assert "№" not in text
+
+
+@pytest.mark.parametrize(("window", "promised"), [("0", False), ("72h", True)])
+async def test_the_resolved_notice_promises_reopening_by_message_only_when_it_works(
+    desk: Desk, window: str, promised: bool
+) -> None:
+    ann, ticket = await open_ticket(desk)
+    desk.emulator.user_sends_text(
+        desk.admin, f"/set reopen_window {window}", chat_id=desk.group_id
+    )
+    desk.emulator.user_sends_text(
+        desk.admin, "/resolve", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+    )
+    await desk.step()
+    notice = desk.texts_to(ann)[-1]
+    assert notice.startswith("Ticket #1 is resolved.")
+    assert ("just write here" in notice) is promised
