@@ -17,7 +17,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,6 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import IntegrityError
 
+from bot import commands, startup
 from bot.adapters.delivery import DeliveryAdapter
 from bot.adapters.presenter import Presenter
 from bot.adapters.triage_model import ModelTriage
@@ -46,7 +46,7 @@ from bot.runtime.sender import RateLimits, Sender
 from bot.runtime.webhook import WebhookIntake, webhook_path
 from bot.runtime.webhook import serve as serve_webhook
 from bot.runtime.webhooks import WebhookPolicy, WebhookPoster
-from bot.services import agents, sla, training
+from bot.services import agent_chat, agents, sla, training
 from bot.services.automation import AutomationRules, run_automations, send_digest
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters
@@ -84,9 +84,11 @@ def build_dispatcher(
     clock: Clock | None = None,
     sender_counters: SenderCounters | None = None,
     model_dir: Path | None = None,
+    coordinator: Coordinator | None = None,
 ) -> Dispatcher:
     """The Dispatcher with its long-lived dependencies in ``workflow_data``."""
     dp = Dispatcher(
+        coordinator=coordinator or LocalCoordinator(),
         settings=settings,
         sender_counters=sender_counters,
         model_dir=model_dir or settings.model_dir,
@@ -121,6 +123,7 @@ def make_presenter(i18n: I18n, config: DeskConfig) -> Presenter:
         agent_chat_is_forum=config.agent_chat_is_forum,
         sign_replies=config.sign_replies,
         zone=config.zone,
+        reopen_window=config.reopen_window,
     )
 
 
@@ -342,24 +345,6 @@ def make_scheduler(
     return scheduler
 
 
-async def check_agent_chat(bot: Bot, chat_id: int) -> bool:
-    """Start-up self-check of the agents' group; returns whether it has forum topics."""
-    try:
-        chat = await bot.get_chat(chat_id)
-        member = await bot.get_chat_member(chat_id, bot.id)
-    except TelegramAPIError as exc:
-        log.error(
-            "agents' chat is not reachable: add the bot to it", chat_id=chat_id, error=str(exc)
-        )
-        return False
-    is_forum = bool(getattr(chat, "is_forum", False))
-    if member.status not in ("administrator", "creator"):
-        log.warning("the bot is not an admin of the agents' chat", chat_id=chat_id)
-    elif is_forum and not getattr(member, "can_manage_topics", False):
-        log.warning("the bot may not manage topics in the agents' chat", chat_id=chat_id)
-    return is_forum
-
-
 async def prepare_desk(
     uow_factory: UowFactory,
     admin_ids: list[int],
@@ -464,22 +449,29 @@ async def run_bot(
     sender: Sender | None = None
     metrics_runner: web.AppRunner | None = None
     webhook_runner: web.AppRunner | None = None
+    started = False  # a refused start says one line, not "stopped" after it
     try:
-        await coordinator.ping()
-        me = await bot.get_me()
+        # Configuration first (exit 2 at once when wrong), then the services that may be late.
+        me = await startup.check_token(bot, stop)
+        assert settings.agent_chat_id is not None
+        chat_check = await startup.check_agent_chat(bot, settings.agent_chat_id, stop)
+        await startup.upgrade_database(
+            settings.database_url, str(settings.masked()["HELPDESK_DATABASE_URL"]), stop
+        )
+        await startup.reach_redis(coordinator, stop)
         log.info(
             "bot started",
             username=me.username,
             id=me.id,
             worker=settings.worker_name,
             shared=coordinator.shared,
+            mode=chat_check.mode,
         )
-        assert settings.agent_chat_id is not None
-        is_forum = await check_agent_chat(bot, settings.agent_chat_id)
+        started = True
 
         i18n = make_i18n(settings.default_language)
         I18n.set_current(i18n)
-        config = desk_config_from(settings, is_forum=is_forum)
+        config = desk_config_from(settings, is_forum=chat_check.forum)
         presenter = make_presenter(i18n, config)
         sender = make_sender(
             bot, uow_factory, settings, DeliveryAdapter(i18n, presenter), coordinator
@@ -506,11 +498,17 @@ async def run_bot(
             triage=classifier,
             sender_counters=sender,
             model_dir=settings.model_dir,
+            coordinator=coordinator,
         )
 
         await prepare_desk(
             uow_factory, settings.admin_ids, model.team_map or {}, presenter, SystemClock().now()
         )
+        async with uow_factory() as uow:
+            await agent_chat.announce_shortfalls(uow, presenter, chat_check, SystemClock().now())
+        async with uow_factory(readonly=True) as uow:
+            staff = [(a.telegram_id, a.role) for a in await uow.agents.list()]
+        await commands.publish(bot, i18n, settings.agent_chat_id, staff, settings.default_language)
         scheduler = make_scheduler(
             settings, uow_factory, classifier, presenter, sender.wake, coordinator
         )
@@ -552,6 +550,8 @@ async def run_bot(
                 raise task.exception()  # type: ignore[misc]
         log.info("stopping")
         await dp.emit_shutdown(bot=bot, **dp.workflow_data)
+    except startup.Stopped as waiting_for:
+        log.info("stopped while waiting", service=str(waiting_for))
     finally:
         # Intake first (nothing new comes in), then the processor (an interrupted update rolls
         # back and stays in the inbox), then the sender (drains calls already on the wire).
@@ -569,4 +569,5 @@ async def run_bot(
         await bot.session.close()
         await coordinator.close()
         await engine.dispose()
-        log.info("stopped")
+        if started:
+            log.info("stopped")

@@ -7,8 +7,16 @@ payload can never carry state the server did not check. Telegram allows 64 bytes
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+from models.ids import MAX_ID
+
+#: A payload with an id the database cannot hold is refused while it is parsed: it is answered
+#: as a stale button and never reaches a query.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class CardAction(StrEnum):
@@ -33,8 +41,8 @@ class TicketCb(CallbackData, prefix="t1"):
     """A button on a ticket card in the agents' group."""
 
     a: CardAction
-    t: int
-    v: str = ""
+    t: Id
+    v: str = Field(default="", max_length=20)
 
 
 class CustomerAction(StrEnum):
@@ -47,7 +55,7 @@ class CustomerCb(CallbackData, prefix="c1"):
     """A button in the customer's private chat."""
 
     a: CustomerAction
-    t: int
+    t: Id
 
 
 class LanguageCb(CallbackData, prefix="l1"):
@@ -57,8 +65,8 @@ class LanguageCb(CallbackData, prefix="l1"):
 class RatingCb(CallbackData, prefix="s1"):
     """A CSAT star under a resolved ticket's notice."""
 
-    t: int
-    s: int
+    t: Id
+    s: int = Field(ge=1, le=5)
 
 
 class QueueCb(CallbackData, prefix="q1"):
@@ -66,4 +74,4 @@ class QueueCb(CallbackData, prefix="q1"):
 
     k: str
     a: str = ""
-    p: int = 0
+    p: int = Field(default=0, ge=0, le=100_000)

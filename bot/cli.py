@@ -75,21 +75,17 @@ def main(
 
 
 def _migrate(settings: Settings) -> None:
+    from bot.logs import one_line
     from storage import migrate
 
     try:
         migrate.upgrade(settings.database_url)
     except Exception as exc:  # the driver's own error types vary: report them in one line
-        fail(f"cannot migrate the database {_safe_url(settings)}: {_one_line(exc)}", code=1)
+        fail(f"cannot migrate the database {_safe_url(settings)}: {one_line(exc)}", code=1)
 
 
 def _safe_url(settings: Settings) -> str:
     return str(settings.masked()["HELPDESK_DATABASE_URL"])
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
 @app.command()
@@ -102,7 +98,8 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """Run the bot (long polling, or --webhook); applies pending migrations first."""
+    """Run the bot (long polling, or --webhook): checks the token and the agents' chat, applies
+    pending migrations, then starts."""
     settings = settings_or_exit()
     if settings.bot_token is None:
         fail("HELPDESK_BOT_TOKEN: required by 'helpdesk run' (the token @BotFather gave you)")
@@ -118,10 +115,13 @@ def run(
     if settings.telegram_webhook_secret is not None:
         secrets.append(settings.telegram_webhook_secret.get_secret_value())
     setup_logging(settings.log_format, settings.log_level, secrets)
-    _migrate(settings)
     from bot.app import run_bot
+    from bot.startup import StartupError
 
-    asyncio.run(run_bot(settings, webhook=webhook))
+    try:  # the start-up checks, then the migrations, then the loops
+        asyncio.run(run_bot(settings, webhook=webhook))
+    except StartupError as exc:
+        fail(str(exc), exc.code)
 
 
 @app.command()
@@ -190,12 +190,13 @@ def db_upgrade() -> None:
 
 
 def _print_current(settings: Settings) -> None:
+    from bot.logs import one_line
     from storage import migrate
 
     try:
         current = migrate.current(settings.database_url)
     except Exception as exc:
-        fail(f"cannot read the database {_safe_url(settings)}: {_one_line(exc)}", code=1)
+        fail(f"cannot read the database {_safe_url(settings)}: {one_line(exc)}", code=1)
     head = migrate.head_revision()
     typer.echo(json.dumps({"current": current, "head": head, "up_to_date": current == head}))
 

@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 TELEGRAM_API_URL = "https://api.telegram.org"
 ENV_PREFIX = "HELPDESK_"
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+#: The async drivers the desk runs on (storage/db.py); any other URL fails at start, not in
+#: the middle of a migration.
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
 class Settings(BaseSettings):
@@ -101,6 +104,19 @@ class Settings(BaseSettings):
         if value is not None and not _TOKEN_RE.match(value.get_secret_value()):
             # Never echo the value: it may be a real token with a typo.
             raise ValueError("does not look like a bot token (expected <digits>:<secret>)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        scheme, sep, _ = value.partition("://")
+        if value and (not sep or scheme not in DATABASE_DRIVERS):
+            # Name the scheme only: the rest of a URL may hold a password.
+            got = f"{scheme}://" if sep else "no scheme"
+            raise ValueError(
+                f"unsupported database URL ({got}); accepted drivers: "
+                + ", ".join(f"{d}://" for d in DATABASE_DRIVERS)
+            )
         return value
 
     @field_validator("telegram_webhook_secret")

@@ -8,6 +8,7 @@ from aiogram.dispatcher.middlewares.data import MiddlewareData
 
 from bot.adapters.presenter import Presenter
 from bot.config import Settings
+from bot.runtime.coordination import Coordinator
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters
 from bot.services.ports import Clock, UowFactory
@@ -25,5 +26,6 @@ class HelpdeskData(MiddlewareData, total=False):
     triage: Triage
     sender_counters: SenderCounters
     model_dir: Path
+    coordinator: Coordinator
     # Per update: from the inbox processor (or, fed any other way, the middleware).
     uow: AbstractUnitOfWork

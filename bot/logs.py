@@ -64,6 +64,15 @@ def setup_logging(
     root.setLevel(level)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Alembic says "Context impl", "Will assume..." at every start; storage/migrations/env.py
+    # logs one line per migration applied instead.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
 def get_logger(name: str) -> Any:

@@ -28,6 +28,24 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji beyond the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def cut_utf16(text: str, limit: int) -> str:
+    """``text`` within ``limit`` UTF-16 units; a cut one ends with "…"."""
+    if utf16_len(text) <= limit:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split an HTML message into parts Telegram accepts, at line breaks where possible.
 
@@ -36,17 +54,28 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """
     parts: list[str] = []
     rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= limit // 2:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= limit // 2:
-            cut = _safe_hard_cut(rest, limit)
+    while utf16_len(rest) > limit:  # Telegram counts UTF-16 units
+        fit = _fitting(rest, limit)
+        cut = rest.rfind("\n", 0, fit + 1)
+        if cut <= fit // 2:
+            cut = rest.rfind(" ", 0, fit + 1)
+        if cut <= fit // 2:
+            cut = _safe_hard_cut(rest, fit)
         parts.append(rest[:cut].rstrip("\n"))
         rest = rest[cut:].lstrip("\n")
     if rest or not parts:
         parts.append(rest)
     return parts
+
+
+def _fitting(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit into ``limit`` UTF-16 units."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(text)
 
 
 def _safe_hard_cut(text: str, limit: int) -> int:

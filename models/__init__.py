@@ -20,6 +20,8 @@ from models.errors import (
     NotAllowed,
     NotFound,
     NoTicketHere,
+    TicketClosed,
+    TicketMerged,
     TicketNotFound,
 )
 from models.events import Actor, TicketEvent
@@ -62,7 +64,9 @@ __all__ = [
     "SearchQuery",
     "Team",
     "Ticket",
+    "TicketClosed",
     "TicketEvent",
+    "TicketMerged",
     "TicketMessage",
     "TicketNotFound",
     "TicketStatus",

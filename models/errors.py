@@ -57,3 +57,25 @@ class AlreadyAssigned(DomainError):
     def __init__(self, assignee: str) -> None:
         super().__init__(f"already assigned to {assignee}")
         self.assignee = assignee
+
+
+class TicketClosed(DomainError):
+    """A closed ticket changes only by being reopened; old buttons and commands do nothing."""
+
+    def __init__(self, number: object) -> None:
+        super().__init__(f"ticket {number} is closed")
+        self.number = number
+
+
+class TicketMerged(DomainError):
+    """A merged ticket is final: it lives on in the ticket it was merged into."""
+
+    def __init__(
+        self, number: object, into_id: int, into_number: object = None, link: str | None = None
+    ) -> None:
+        super().__init__(f"ticket {number} was merged into {into_number or into_id}")
+        self.number = number
+        self.into_id = into_id
+        #: Filled in by the use case that knows the target (the domain only knows its id).
+        self.into_number = into_number
+        self.link = link

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from models.enums import EventKind, Priority, TicketStatus
-from models.errors import InvalidInput
+from models.errors import InvalidInput, TicketClosed, TicketMerged
 from models.events import Actor, TicketEvent
 from models.sla import PAUSED_STATUSES
 from models.status import (
@@ -117,18 +117,31 @@ class Ticket:
         """Whether a new customer message belongs to this ticket rather than to a new one.
 
         Active tickets take every message; a resolved ticket takes it (and reopens) only within
-        the reopen window; a closed ticket never does.
+        the reopen window; a closed ticket never does, nor does a merged one (its target does).
         """
+        if self.merged_into_id is not None:
+            return False
         if self.is_active:
             return True
         if self.status is TicketStatus.RESOLVED and self.resolved_at is not None:
             return now - self.resolved_at <= reopen_window
         return False
 
+    def ensure_changeable(self, *, reopening: bool = False) -> None:
+        """Refuse any change to a merged ticket (final), and any but a reopen to a closed one.
+
+        Old buttons and commands of such a ticket end here, whatever they ask for.
+        """
+        if self.merged_into_id is not None:
+            raise TicketMerged(self.number, self.merged_into_id)
+        if self.status is TicketStatus.CLOSED and not reopening:
+            raise TicketClosed(self.number)
+
     # -- commands ---------------------------------------------------------------------------
 
     def change_status(self, target: TicketStatus, actor: Actor, now: datetime) -> bool:
         """Move to ``target``; returns False when the ticket already has that status."""
+        self.ensure_changeable(reopening=target is TicketStatus.OPEN)
         if target is self.status:
             return False
         ensure_transition(self.status, target)
@@ -152,12 +165,14 @@ class Ticket:
         return self.change_status(TicketStatus.CLOSED, actor, now)
 
     def reopen(self, actor: Actor, now: datetime) -> bool:
+        self.ensure_changeable(reopening=True)
         if self.is_active:
             return False
         return self.change_status(TicketStatus.OPEN, actor, now)
 
     def assign(self, agent_id: int | None, actor: Actor, now: datetime) -> bool:
         """Give the ticket to ``agent_id`` (None unassigns); claiming a new ticket opens it."""
+        self.ensure_changeable()
         if agent_id == self.assignee_id:
             return False
         old = self.assignee_id
@@ -168,6 +183,7 @@ class Ticket:
         return True
 
     def set_priority(self, priority: Priority, actor: Actor, now: datetime) -> bool:
+        self.ensure_changeable()
         if priority is self.priority:
             return False
         old, self.priority = self.priority, priority
@@ -175,6 +191,7 @@ class Ticket:
         return True
 
     def set_team(self, team_id: int | None, actor: Actor, now: datetime) -> bool:
+        self.ensure_changeable()
         if team_id == self.team_id:
             return False
         old, self.team_id = self.team_id, team_id
@@ -182,6 +199,7 @@ class Ticket:
         return True
 
     def set_category(self, category: str | None, actor: Actor, now: datetime) -> bool:
+        self.ensure_changeable()
         if category == self.category:
             return False
         old, self.category = self.category, category
@@ -191,6 +209,7 @@ class Ticket:
 
     def add_tags(self, tags: list[str], actor: Actor, now: datetime) -> list[str]:
         """Add tags; returns the ones that were new."""
+        self.ensure_changeable()
         added = [t for t in tags if t not in self.tags]
         if len(self.tags) + len(added) > TAGS_PER_TICKET:
             raise InvalidInput("tag", " ".join(tags), f"at most {TAGS_PER_TICKET} tags a ticket")
@@ -201,6 +220,7 @@ class Ticket:
 
     def remove_tags(self, tags: list[str], actor: Actor, now: datetime) -> list[str]:
         """Remove tags; returns the ones the ticket had."""
+        self.ensure_changeable()
         removed = [t for t in tags if t in self.tags]
         for tag in removed:
             self.tags.remove(tag)
@@ -225,10 +245,10 @@ class Ticket:
                 other.number,
                 "belongs to another customer; only one customer's tickets can be merged",
             )
-        self.merged_into_id = other.id
-        self._record(EventKind.MERGED, actor, now, old=self.number, new=other.number)
         if self.status is not TicketStatus.CLOSED:
             self.change_status(TicketStatus.CLOSED, actor, now)
+        self.merged_into_id = other.id  # from here on the ticket is final
+        self._record(EventKind.MERGED, actor, now, old=self.number, new=other.number)
         other._record(EventKind.MERGED, actor, now, old=self.number, new=other.number)
         other.reopen(actor, now)
         for tag in self.tags:
@@ -266,16 +286,18 @@ class Ticket:
         if self.first_response_at is None:
             self.first_response_at = now
         self.awaiting_reply_since = None
-        if self.assignee_id is None:
+        if self.assignee_id is None and self.status is not TicketStatus.CLOSED:
             self.assign(agent_id, Actor.agent(agent_id), now)
         target = status_after_agent_reply(self.status)
-        self.change_status(target, Actor.agent(agent_id), now)
+        if target is not self.status:
+            self.change_status(target, Actor.agent(agent_id), now)
         self.updated_at = now
 
     def customer_wrote(self, now: datetime) -> None:
         """A customer's message arrived: the turn goes back to the agents."""
         target = status_after_customer_message(self.status)
-        self.change_status(target, Actor.customer(self.customer_id), now)
+        if target is not self.status:
+            self.change_status(target, Actor.customer(self.customer_id), now)
         if self.first_response_at is not None and self.awaiting_reply_since is None:
             self.awaiting_reply_since = now
         self.updated_at = now

@@ -71,7 +71,12 @@ def compiled(lang: str) -> bytes:
 def entries(mo: bytes) -> dict[object, object]:
     """What a compiled catalog says, without its header: Babel stamps its own version (and
     its CLDR plural rule) there, so comparing bytes would fail after every Babel release."""
-    return {m.id: m.string for m in read_mo(BytesIO(mo)) if m.id}
+    return {_key(m.id): _key(m.string) for m in read_mo(BytesIO(mo)) if m.id}
+
+
+def _key(value: object) -> object:
+    # A plural entry's id and strings are lists: hashable and comparable as tuples.
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def compile_all() -> None:
@@ -82,7 +87,12 @@ def compile_all() -> None:
 def missing(lang: str) -> list[str]:
     with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         catalog = read_po(f, locale=lang)
-    return [str(m.id) for m in catalog if m.id and not m.string]
+    # A plural entry needs every form (Russian has three).
+    return [
+        str(m.id[0] if m.pluralizable else m.id)
+        for m in catalog
+        if m.id and not (all(m.string) if m.pluralizable else m.string)
+    ]
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def card_keyboard(
             callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.CLOSED),
         )
         kb.adjust(*rows, 3, 2, 2)
-    else:
+    elif ticket.merged_into_id is None:  # a merged ticket is final: no buttons at all
         kb.button(
             text="↩️ " + _("Reopen"),
             callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.OPEN),

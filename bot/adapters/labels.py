@@ -18,6 +18,13 @@ def status_label(status: TicketStatus) -> str:
     }[status]
 
 
+def customer_status_label(status: TicketStatus) -> str:
+    """A status as the customer reads it: their turn is theirs, not "the customer's"."""
+    if status is TicketStatus.WAITING:
+        return _("Waiting for your reply")
+    return status_label(status)
+
+
 def priority_label(priority: Priority) -> str:
     return {
         Priority.LOW: _("Low"),

@@ -15,15 +15,21 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.cards import card_keyboard, menu_keyboard
-from bot.adapters.labels import media_label, priority_label, sla_label, status_label
+from bot.adapters.labels import (
+    customer_status_label,
+    media_label,
+    priority_label,
+    sla_label,
+)
 from bot.adapters.tools_presenter import ToolsPresenterMixin
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
-from bot.texts import CAPTION_LIMIT, split_text
+from bot.services.agent_chat import AgentChatCheck, Shortfall
+from bot.texts import CAPTION_LIMIT, cut_utf16, split_text
 from models import (
     Agent,
     Category,
@@ -42,6 +48,8 @@ from models import (
 from models.delivery import Lane, OutboundCall
 
 TOPIC_NAME_MAX = 128
+#: The customer's view of a ticket shows its latest entries, and how many came before them.
+VIEW_ENTRIES = 10
 ALBUM_WAIT = timedelta(seconds=2)
 TOPIC_COLORS = {
     Priority.LOW: 7322096,
@@ -68,7 +76,7 @@ def topic_name(ticket: Ticket) -> str:
     if ticket.category:
         head += f" · {ticket.category}"
     name = f"{head} · {ticket.subject}" if ticket.subject else head
-    return name if len(name) <= TOPIC_NAME_MAX else name[: TOPIC_NAME_MAX - 1] + "…"
+    return cut_utf16(name, TOPIC_NAME_MAX)  # Telegram counts UTF-16 units, not characters
 
 
 @dataclass
@@ -79,6 +87,8 @@ class Presenter(ToolsPresenterMixin):
     agent_chat_is_forum: bool = True
     sign_replies: bool = False
     zone: str = "UTC"
+    #: How long a customer's message reopens a resolved ticket (HELPDESK_REOPEN_WINDOW_HOURS).
+    reopen_window: timedelta = timedelta(hours=72)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -110,6 +120,15 @@ class Presenter(ToolsPresenterMixin):
                     ticket_id=ticket_id,
                 )
             )
+        return calls
+
+    def _send_recorded(
+        self, chat_id: int, text: str, ticket: Ticket, message: TicketMessage, **params: Any
+    ) -> list[OutboundCall]:
+        """``text`` to the customer as the copy of ``message`` (split when long; the first part
+        is the copy replies and edits refer to)."""
+        calls = self._send(chat_id, text, ticket=ticket, **params)
+        calls[0].on_sent, calls[0].ref_id = "copied_to_customer", message.id
         return calls
 
     def _agents_place(self, ticket: Ticket) -> dict[str, Any]:
@@ -177,6 +196,11 @@ class Presenter(ToolsPresenterMixin):
                 "/language - switch between English and Russian\n"
                 "/help - this message"
             )
+        return self._send(customer.telegram_id, text)
+
+    def unknown_command(self, customer: Customer) -> list[OutboundCall]:
+        with self._locale(customer):
+            text = _("I do not know this command. /help lists what you can do here.")
         return self._send(customer.telegram_id, text)
 
     def language_menu(self, customer: Customer) -> list[OutboundCall]:
@@ -318,6 +342,26 @@ class Presenter(ToolsPresenterMixin):
             )
         ]
 
+    def topic_renamed(self, ticket: Ticket) -> list[OutboundCall]:
+        """The topic's name follows the ticket (its category, after a correction)."""
+        if not self.agent_chat_is_forum:
+            return []
+        chat = self.agent_chat_id
+        params = {
+            "chat_id": chat,
+            "message_thread_id": ref("thread", ticket=ticket.id),
+            "name": topic_name(ticket),
+        }
+        return [
+            OutboundCall(
+                chat_id=chat,
+                method="editForumTopic",
+                params=params,
+                ticket_id=ticket.id,
+                lane=Lane.UPDATE,
+            )
+        ]
+
     def card_changed(self, ticket: Ticket) -> list[OutboundCall]:
         return [
             OutboundCall(
@@ -366,16 +410,30 @@ class Presenter(ToolsPresenterMixin):
         return self._send(self.agent_chat_id, text, ticket=ticket, **params)
 
     def status_changed(
-        self, ticket: Ticket, customer: Customer, *, by_customer: bool
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        *,
+        by_customer: bool,
+        reopen_window: timedelta | None = None,
     ) -> list[OutboundCall]:
+        """``reopen_window``: the admins' current setting (None: the environment's)."""
         calls: list[OutboundCall] = []
         number = ticket.number
+        window = self.reopen_window if reopen_window is None else reopen_window
         if ticket.status is TicketStatus.RESOLVED:
             with self._locale(customer):
-                text = _(
-                    "Ticket #{number} is resolved. If something is still wrong, just write here "
-                    "or press the button to reopen it."
-                ).format(number=number)
+                if window > timedelta(0):
+                    text = _(
+                        "Ticket #{number} is resolved. If something is still wrong, just write "
+                        "here or press the button to reopen it."
+                    )
+                else:  # a message would open a new ticket: promise only the button
+                    text = _(
+                        "Ticket #{number} is resolved. If something is still wrong, press the "
+                        "button to reopen it."
+                    )
+                text = text.format(number=number)
                 text += "\n\n" + _("How did we do? Rate the help you got:")
                 keyboard = InlineKeyboardBuilder()
                 for score in range(1, 6):
@@ -431,19 +489,21 @@ class Presenter(ToolsPresenterMixin):
         if message.media_group_id:
             return [self._album(chat, message.agent_chat_id, ticket, message, "customer", {})]
         if signature and message.media_kind is MediaKind.TEXT:
-            method = "sendMessage"
-            params = {**base, "text": escape(message.text or "") + signature}
-        else:
-            method = "copyMessage"
-            params = {
-                **base,
-                "from_chat_id": message.agent_chat_id,
-                "message_id": message.agent_message_id,
-            }
-            caption = escape(message.text or "") + signature
-            if signature and message.text is not None and len(caption) <= CAPTION_LIMIT:
-                # A caption that would not fit with the signature goes out unsigned, unchanged.
-                params["caption"] = caption
+            # The agent's text may fill a message already: the signature must not make it
+            # too long, so the signed text is split like any other.
+            text = escape(message.text or "") + signature
+            extra = {k: v for k, v in base.items() if k != "chat_id"}
+            return self._send_recorded(chat, text, ticket, message, **extra)
+        method = "copyMessage"
+        params = {
+            **base,
+            "from_chat_id": message.agent_chat_id,
+            "message_id": message.agent_message_id,
+        }
+        caption = escape(message.text or "") + signature
+        if signature and message.text is not None and len(caption) <= CAPTION_LIMIT:
+            # A caption that would not fit with the signature goes out unsigned, unchanged.
+            params["caption"] = caption
         return [
             OutboundCall(
                 chat_id=chat,
@@ -485,27 +545,31 @@ class Presenter(ToolsPresenterMixin):
                 )
             lines = [_("Your tickets:")]
             keyboard = InlineKeyboardBuilder()
+            sizes = []
             for t in tickets:
                 updated = (t.updated_at or t.created_at).strftime("%Y-%m-%d %H:%M")
                 lines.append(
-                    f"<b>#{t.number}</b> · {status_label(t.status)} · {updated} UTC\n"
+                    f"<b>#{t.number}</b> · {customer_status_label(t.status)} · {updated} UTC\n"
                     f"{escape(t.subject)}"
                 )
                 keyboard.button(
                     text=_("#{number}: view").format(number=t.number),
                     callback_data=CustomerCb(a=CustomerAction.VIEW, t=t.id or 0),
                 )
+                sizes.append(2)
                 if t.is_active:
                     keyboard.button(
                         text=_("Close"),
                         callback_data=CustomerCb(a=CustomerAction.CLOSE, t=t.id or 0),
                     )
-                else:
+                elif t.merged_into_id is None:
                     keyboard.button(
                         text=_("Reopen"),
                         callback_data=CustomerCb(a=CustomerAction.REOPEN, t=t.id or 0),
                     )
-            keyboard.adjust(2)
+                else:  # merged: it lives on in another ticket, never reopened
+                    sizes[-1] = 1
+            keyboard.adjust(*sizes)
         return self._send(customer.telegram_id, "\n\n".join(lines), reply_markup=markup(keyboard))
 
     def ticket_view(
@@ -514,12 +578,22 @@ class Presenter(ToolsPresenterMixin):
         with self._locale(customer):
             lines = [
                 _("<b>Ticket #{number}</b> · {status}").format(
-                    number=ticket.number, status=status_label(ticket.status)
+                    number=ticket.number, status=customer_status_label(ticket.status)
                 ),
                 escape(ticket.subject),
                 "",
             ]
-            for m in messages[-10:]:
+            earlier = len(messages) - VIEW_ENTRIES
+            if earlier > 0:
+                lines.append(
+                    "… "
+                    + ngettext(
+                        "{count} earlier entry is not shown.",
+                        "{count} earlier entries are not shown.",
+                        earlier,
+                    ).format(count=earlier)
+                )
+            for m in messages[-VIEW_ENTRIES:]:
                 who = _("You") if m.direction is MessageDirection.CUSTOMER else _("Support")
                 body = escape(m.text) if m.text else f"[{media_label(m.media_kind)}]"
                 lines.append(f"<b>{who}</b> ({m.sent_at:%d.%m %H:%M}): {body}")
@@ -663,6 +737,27 @@ class Presenter(ToolsPresenterMixin):
             }
         return self._send(chat_id, text, **params)
 
+    def agent_chat_shortfalls(self, check: AgentChatCheck) -> list[OutboundCall]:
+        """The start-up check's warning, in the group's language: what is missing, and the
+        mode the desk runs in because of it."""
+        with self._locale():
+            reasons = {
+                Shortfall.NOT_ADMIN: _("the bot is not an administrator of this group"),
+                Shortfall.NO_TOPICS: _("topics are switched off in this group"),
+                Shortfall.CANNOT_MANAGE_TOPICS: _("the bot lacks the right “Manage topics”"),
+                Shortfall.CANNOT_PIN: _("the bot lacks the right “Pin messages”"),
+            }
+            if check.forum:
+                mode = _("Tickets get topics, but their cards are not pinned.")
+            else:
+                mode = _(
+                    "The desk runs as a plain group: ticket cards and replies are posted in the "
+                    "main chat, and agents answer by replying to a card."
+                )
+            problems = "; ".join(reasons[s] for s in check.shortfalls)
+            text = "⚠️ " + _("Start-up check: {problems}.").format(problems=problems) + " " + mode
+        return self._send(self.agent_chat_id, text)
+
     def agent_changed(
         self, chat_id: int, thread_id: int | None, agent: Agent
     ) -> list[OutboundCall]:
@@ -672,9 +767,11 @@ class Presenter(ToolsPresenterMixin):
                     name=escape(agent.name), role=agent.role
                 )
                 if agent.capacity is not None:
-                    text += " " + _("At most {count} active tickets are assigned to them.").format(
-                        count=agent.capacity
-                    )
+                    text += " " + ngettext(
+                        "At most {count} active ticket is assigned to them.",
+                        "At most {count} active tickets are assigned to them.",
+                        agent.capacity,
+                    ).format(count=agent.capacity)
             else:
                 text = _("{name} is no longer an agent.").format(name=escape(agent.name))
         params: dict[str, Any] = {"message_thread_id": thread_id} if thread_id else {}

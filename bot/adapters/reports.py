@@ -13,7 +13,7 @@ from datetime import timedelta
 from html import escape
 from typing import Any
 
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.charts import ChartLabels, render_daily, render_teams
@@ -94,7 +94,11 @@ class ReportRenderer:
                 median=duration(f.resolution_median), p90=duration(f.resolution_p90)
             ),
             _("SLA met: {share}").format(share=share(f.sla_hit_rate, f.sla_met, f.sla_targets)),
-            _("CSAT: {average} from {count} ratings").format(
+            ngettext(
+                "CSAT: {average} from {count} rating",
+                "CSAT: {average} from {count} ratings",
+                f.csat_count,
+            ).format(
                 average="—" if f.csat_average is None else f"{f.csat_average:.2f}",
                 count=f.csat_count,
             ),
@@ -185,6 +189,14 @@ class ReportRenderer:
             ).format(period=period.label, **counts)
         name = f"helpdesk-{period.first.isoformat()}-{period.last.isoformat()}.zip"
         return [self._file(place, "sendDocument", "document", name, archive, caption)]
+
+    def export_sent_privately(self, place: Place, name: str) -> list[OutboundCall]:
+        with self.i18n.use_locale(self.language):
+            text = _(
+                "The export went to {name} in a private chat with the bot (it holds customers' "
+                "data). Nothing there? Press Start in a private chat with the bot and ask again."
+            ).format(name=escape(name))
+        return self._texts(place, text)
 
     def export_too_large(self, place: Place, period: Period, limit: int) -> list[OutboundCall]:
         with self.i18n.use_locale(self.language):

@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.labels import priority_label, status_label
@@ -61,7 +62,7 @@ _NO_PREVIEW: dict[str, Any] = {"link_preview_options": {"is_disabled": True}}
 
 
 class ToolsPresenterMixin:
-    """Needs the host's ``agent_chat_id``, ``_locale``, ``_send`` and ``to_topic``."""
+    """Needs the host's ``agent_chat_id``, ``_locale``, ``_send(_recorded)`` and ``to_topic``."""
 
     agent_chat_id: int
     agent_chat_is_forum: bool
@@ -69,6 +70,7 @@ class ToolsPresenterMixin:
     _topic_state: Callable[..., list[OutboundCall]]
     _locale: Callable[..., AbstractContextManager[None]]
     _send: Callable[..., list[OutboundCall]]
+    _send_recorded: Callable[..., list[OutboundCall]]
     to_topic: Callable[[Ticket, str], list[OutboundCall]]
 
     def _say(
@@ -166,17 +168,9 @@ class ToolsPresenterMixin:
         self, ticket: Ticket, customer: Customer, message: TicketMessage
     ) -> list[OutboundCall]:
         """A message written by the desk (not copied from the group) to the customer."""
-        chat = customer.telegram_id
-        return [
-            OutboundCall(
-                chat_id=chat,
-                method="sendMessage",
-                params={"chat_id": chat, "text": escape(message.text or "")},
-                ticket_id=ticket.id,
-                on_sent="copied_to_customer",
-                ref_id=message.id,
-            )
-        ]
+        return self._send_recorded(
+            customer.telegram_id, escape(message.text or ""), ticket, message
+        )
 
     def _record_in_topic(
         self, ticket: Ticket, message: TicketMessage, head: str
@@ -217,7 +211,11 @@ class ToolsPresenterMixin:
             if removed is None:
                 text = _("Canned answer “{key}” saved.")
             else:
-                text = _("Canned answer “{key}” deleted ({count} language versions).")
+                text = ngettext(
+                    "Canned answer “{key}” deleted ({count} language version).",
+                    "Canned answer “{key}” deleted ({count} language versions).",
+                    removed or 0,
+                )
         return self._say(chat_id, thread_id, text.format(key=escape(key), count=removed))
 
     # -- queues ------------------------------------------------------------------------------
@@ -236,9 +234,11 @@ class ToolsPresenterMixin:
         edit_message_id: int | None = None,
     ) -> list[OutboundCall]:
         with self._locale():
-            head = _("Queue “{title}”: {total} active tickets").format(
-                title=escape(title), total=total
-            )
+            head = ngettext(
+                "Queue “{title}”: {total} active ticket",
+                "Queue “{title}”: {total} active tickets",
+                total,
+            ).format(title=escape(title), total=total)
             if pages > 1:
                 head += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
             lines = [f"<b>{head}</b>"]
@@ -328,8 +328,10 @@ class ToolsPresenterMixin:
             old_topic = "🔀 " + _(
                 "Merged into ticket {target}: the conversation continues there."
             ).format(target=target_ref)
-            new_topic = "🔀 " + _(
-                "Ticket #{number} was merged into this one ({count} messages moved here)."
+            new_topic = "🔀 " + ngettext(
+                "Ticket #{number} was merged into this one ({count} message moved here).",
+                "Ticket #{number} was merged into this one ({count} messages moved here).",
+                moved,
             ).format(number=ticket.number, count=moved)
         with self._locale(customer):
             told = _(

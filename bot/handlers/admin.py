@@ -12,6 +12,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.adapters.labels import priority_label
 from bot.config import Settings
@@ -91,7 +92,11 @@ async def on_model(message: Message, uow: AbstractUnitOfWork, model_dir: Path) -
     text = "\n".join(
         [
             "🧠 <b>" + _("Triage model") + "</b>",
-            _("Version: {version} (created {created}), {count} versions kept").format(
+            ngettext(
+                "Version: {version} (created {created}), {count} version kept",
+                "Version: {version} (created {created}), {count} versions kept",
+                info.versions,
+            ).format(
                 version=info.version or "—", created=info.created_at or "—", count=info.versions
             ),
             _("Held-out figures: {figures}").format(figures=figures or "—"),

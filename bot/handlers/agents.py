@@ -15,6 +15,7 @@ from bot.handlers.common import (
     on_stale_button,
     replied_person,
     telegram_user,
+    written_by_a_person,
 )
 from bot.services import agents, desk
 from bot.services.auth import require_agent
@@ -101,9 +102,10 @@ async def on_agent_message(
     desk_config: DeskConfig,
     clock: Clock,
 ) -> None:
-    """Anything written in a ticket's topic (or in reply to its messages): goes to the
-    customer, or stays inside when it starts with ``//``."""
-    if message.from_user is None or message.from_user.is_bot:
+    """Anything a person wrote in a ticket's topic (or in reply to its messages): goes to the
+    customer, or stays inside when it starts with ``//``. Service messages and posts in a
+    chat's name are no replies: they are left alone."""
+    if not written_by_a_person(message):
         return
     await desk.agent_writes(uow, presenter, desk_config, incoming(message), clock.now())
 

@@ -7,10 +7,13 @@ from datetime import UTC
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.config import Settings
 from bot.services.conversation import Incoming
 from bot.services.ports import TelegramUser
+from bot.texts import pick_language
 from models import MediaKind
 
 # Message attribute -> media kind; the first one present wins (a photo's caption is its text).
@@ -26,6 +29,18 @@ _MEDIA = [
     ("location", MediaKind.LOCATION),
     ("contact", MediaKind.CONTACT),
 ]
+
+
+def written_by_a_person(message: Message) -> bool:
+    """A message a person wrote in their own name: text or one of the media kinds above.
+
+    Not a service message (a pin, a topic closed or renamed in Telegram's interface, someone
+    joining), and not a post in the name of a chat (a channel, an anonymous admin: their
+    ``from_user`` is a placeholder bot and ``sender_chat`` is set).
+    """
+    if message.from_user is None or message.from_user.is_bot or message.sender_chat is not None:
+        return False
+    return message.text is not None or any(getattr(message, a) is not None for a, _k in _MEDIA)
 
 
 def telegram_user(user: User) -> TelegramUser:
@@ -93,6 +108,12 @@ async def answer(callback: CallbackQuery, text: str | None = None, *, alert: boo
         await callback.answer(text, show_alert=alert)
 
 
-async def on_stale_button(callback: CallbackQuery) -> None:
-    """A button no handler understands (old bot version, forged data): say so, change nothing."""
-    await answer(callback, _("This button no longer works."), alert=True)
+async def on_stale_button(callback: CallbackQuery, settings: Settings) -> None:
+    """A button no handler understands (old bot version, forged data): say so, in the presser's
+    language, and change nothing."""
+    i18n = I18n.get_current()
+    assert i18n is not None, "I18n.set_current() is called at start-up"
+    language = pick_language(callback.from_user.language_code, settings.default_language)
+    with i18n.use_locale(language):
+        text = _("This button no longer works.")
+    await answer(callback, text, alert=True)

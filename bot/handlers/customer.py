@@ -58,6 +58,17 @@ async def on_start(
 
 on_help = replies_with("help", "``/help``: lists the customer commands.")
 on_language = replies_with("language_menu", "``/language``: offers the languages as buttons.")
+on_unknown_command = replies_with(
+    "unknown_command",
+    "Any other ``/command``: a short answer pointing to ``/help``; nothing reaches the ticket "
+    "(a stray ``/queue`` must not reopen a waiting ticket).",
+)
+
+
+def a_command(message: Message) -> bool:
+    """The message starts with a bot command (Telegram marks it with an entity)."""
+    entities = message.entities or []
+    return bool(entities) and entities[0].type == "bot_command" and entities[0].offset == 0
 
 
 async def on_my_tickets(
@@ -174,6 +185,7 @@ def build_router() -> Router:
     router.message.register(on_my_tickets, Command("mytickets"))
     router.message.register(on_new, Command("new"))
     router.message.register(on_language, Command("language"))
+    router.message.register(on_unknown_command, a_command)
     router.message.register(on_message)
     router.edited_message.register(on_edit)
     router.callback_query.register(

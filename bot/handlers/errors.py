@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.labels import status_label
 from bot.config import Settings
+from bot.runtime.coordination import Coordinator, LocalCoordinator
 from bot.texts import pick_language
 from models import (
     AlreadyAssigned,
@@ -23,8 +24,14 @@ from models import (
     NotAllowed,
     NotFound,
     NoTicketHere,
+    TicketClosed,
+    TicketMerged,
     TicketStatus,
 )
+
+#: In a group, a person hears at most one refusal in this many seconds (so refusals cannot be
+#: used to make the bot flood the group).
+REFUSAL_EVERY = 30.0
 
 
 def explain(error: DomainError) -> str:
@@ -35,6 +42,13 @@ def explain(error: DomainError) -> str:
         return _("This needs the {role} role.").format(role=error.role)
     if isinstance(error, NotAllowed):
         return _("Only registered agents can work on tickets here. Ask an admin to add you.")
+    if isinstance(error, TicketMerged):
+        text = _("Ticket #{number} was merged into #{target}; it cannot change any more.").format(
+            number=error.number, target=error.into_number or "?"
+        )
+        return f"{text} {error.link}" if error.link else text
+    if isinstance(error, TicketClosed):
+        return _("This ticket is closed. Reopen it first to change it.")
     if isinstance(error, NoTicketHere):
         return _("Use this command inside a ticket's topic, or as a reply to the ticket's card.")
     if isinstance(error, NotFound):
@@ -44,18 +58,23 @@ def explain(error: DomainError) -> str:
             current=status_label(TicketStatus(str(error.current))),
             target=status_label(TicketStatus(str(error.target))),
         )
+    if isinstance(error, InvalidInput) and not str(error.value).strip():
+        return _("Not accepted: {reason}").format(reason=escape(error.reason))
     if isinstance(error, InvalidInput):
         return _("Not accepted: {value} — {reason}").format(
-            value=escape(str(error.value)[:100]) or "∅", reason=escape(error.reason)
+            value=escape(str(error.value)[:100]), reason=escape(error.reason)
         )
     return _("That did not work.")
 
 
-async def on_domain_error(event: ErrorEvent, settings: Settings) -> None:
+async def on_domain_error(
+    event: ErrorEvent, settings: Settings, coordinator: Coordinator | None = None
+) -> None:
     """Answers where the request came from: an alert on a button, a reply to a message.
 
     Best effort and direct (not through the outbox): nothing changed, so nothing is lost if the
-    answer itself does not arrive.
+    answer itself does not arrive. A refusal (the role is missing) is addressed to one person:
+    in their language, and in a group at most once per ``REFUSAL_EVERY`` seconds each.
     """
     update = event.update
     user = (
@@ -65,8 +84,13 @@ async def on_domain_error(event: ErrorEvent, settings: Settings) -> None:
     )
     language: str = settings.default_language
     chat = update.message.chat if update.message else None
-    if user is not None and (chat is None or chat.type == "private"):
+    refused = isinstance(event.exception, NotAllowed)
+    if user is not None and (chat is None or chat.type == "private" or refused):
         language = pick_language(user.language_code, settings.default_language)
+    if refused and user is not None and chat is not None and chat.type != "private":
+        coordinator = coordinator or LocalCoordinator()
+        if not await coordinator.claim_once(f"refusal:{user.id}", REFUSAL_EVERY):
+            return
     i18n = I18n.get_current()
     assert i18n is not None, "I18n.set_current() is called at start-up"
     with i18n.use_locale(language):

@@ -1,19 +1,16 @@
 """Statistics and exports: ``/stats`` for supervisors and admins, ``/export`` for admins.
 
 Both work in the agents' group (answered in the same topic) and in a private chat with the bot.
-In the agents' group, people without the role get a short refusal; in a private chat the
-commands fall through, so a customer typing ``/stats`` is just writing to their ticket.
+In the agents' group, people without the role get a short refusal (``bot/handlers/help.py``);
+in a private chat the commands fall through, so a customer typing ``/stats`` is just writing to
+their ticket.
 """
 
 from __future__ import annotations
 
-import contextlib
-
-from aiogram import F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
-from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.presenter import Presenter
 from bot.adapters.reports import ReportRenderer
@@ -82,21 +79,8 @@ async def on_export(
     )
 
 
-async def on_refused(message: Message, command: CommandObject) -> None:
-    """Someone without the role asked in the agents' group: say who may (nothing changed, so
-    the answer goes directly, not through the outbox)."""
-    if command.command == "export":
-        text = _("Only admins can export data.")
-    else:
-        text = _("Only supervisors and admins can see statistics.")
-    with contextlib.suppress(TelegramAPIError):
-        await message.reply(text)
-
-
 def build_router(agent_chat_id: int | None) -> Router:
     router = Router(name=__name__)
     router.message.register(on_stats, Command("stats"), HasRole(Role.SUPERVISOR))
     router.message.register(on_export, Command("export"), HasRole(Role.ADMIN))
-    if agent_chat_id is not None:
-        router.message.register(on_refused, Command("stats", "export"), F.chat.id == agent_chat_id)
     return router

@@ -67,6 +67,9 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
 #: The heads of every chat's queue are read at most this often (seconds).
 HEADS_INTERVAL = 0.02
 
+#: Telegram's answers to an edit that would change nothing: the state is already as asked.
+UNCHANGED = ("message is not modified", "TOPIC_NOT_MODIFIED")
+
 
 @dataclass(frozen=True)
 class RateLimits:
@@ -320,8 +323,8 @@ class Sender:
                 await self._retry(call, float(exc.retry_after), str(exc), count=False)
                 return True
             except TelegramBadRequest as exc:
-                if "message is not modified" in exc.message:
-                    result = True
+                if any(answer in exc.message for answer in UNCHANGED):
+                    result = True  # already as asked: an outcome, not a failure
                 else:
                     self.errors["bad_request"] += 1
                     await self._fail(call, OutboxStatus.FAILED, exc.message)

@@ -487,6 +487,16 @@ class _UserState:
     deactivated: bool = False
 
 
+#: The placeholder senders of posts made in a chat's name (``sender_chat`` holds the chat).
+GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
+
+
 def _short(value: Any, limit: int = 60) -> Any:
     if isinstance(value, UploadedFile):
         return f"<upload {value.filename} {len(value.content)}B>"
@@ -1059,6 +1069,47 @@ class BotApiEmulator:
             message.pop(entities_key, None)
         message["edit_date"] = self._now()
         self._emit("edited_message", copy.deepcopy(message))
+        return copy.deepcopy(message)
+
+    def user_service_message(
+        self,
+        user: dict[str, Any] | int,
+        chat_id: int,
+        content: dict[str, Any],
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Something ``user`` did in Telegram's interface that leaves a service message, e.g.
+        ``{"forum_topic_closed": {}}``, or :meth:`pin_content` for a pin; queued as an update."""
+        state = self._chat_state(chat_id)
+        message = self._service_message(state, copy.deepcopy(content), thread_id)
+        message["from"] = copy.deepcopy(self._user(user))
+        self._emit("message", copy.deepcopy(message))
+        return copy.deepcopy(message)
+
+    def pin_content(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        """The content of the service message a pin of ``message_id`` leaves."""
+        pinned = self._chat_state(chat_id).live(message_id)
+        if pinned is None:
+            msg = f"no message {message_id} in chat {chat_id}"
+            raise ValueError(msg)
+        return {"pinned_message": _strip_nested(pinned)}
+
+    def post_as_chat(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        channel: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A post in a chat's name: an anonymous admin's (the group itself) or, with
+        ``channel``, a linked channel's. Telegram puts a placeholder bot into ``from`` and the
+        chat into ``sender_chat``."""
+        state = self._chat_state(chat_id)
+        placeholder = CHANNEL_BOT if channel else GROUP_ANONYMOUS_BOT
+        content = {"text": text, "sender_chat": copy.deepcopy(channel or state.chat)}
+        message = self._store_message(state, placeholder, content, thread_id, None)
+        self._emit("message", copy.deepcopy(message))
         return copy.deepcopy(message)
 
     def user_presses(
@@ -2460,7 +2511,7 @@ class BotApiEmulator:
         if not self._bot_right(state, "can_manage_topics"):
             raise bad_request("not enough rights to create a topic")
         name = (_str(params, "name") or "").strip()
-        if not 1 <= len(name) <= 128:
+        if not 1 <= utf16_len(name) <= 128:  # Telegram counts UTF-16 code units
             raise bad_request(TOPIC_NAME_INVALID)
         icon_color = _int(params, "icon_color")
         if icon_color is None:
@@ -2483,7 +2534,7 @@ class BotApiEmulator:
         edited: dict[str, Any] = {}
         name = _str(params, "name")
         if name:
-            if len(name) > 128:
+            if utf16_len(name) > 128:
                 raise bad_request(TOPIC_NAME_INVALID)
             if name != topic.name:
                 edited["name"] = name

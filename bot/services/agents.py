@@ -10,6 +10,7 @@ from bot.services.auth import audit, require_agent
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import Agent, InvalidInput, Role
+from models.ids import parse_id
 from storage import AbstractUnitOfWork
 
 log = get_logger(__name__)
@@ -64,8 +65,9 @@ async def agent_command(
         raise InvalidInput("command", args, AGENT_USAGE)
     sub, rest = parts[0], parts[1:]
     target_id: int | None = replied_user.id if replied_user else None
-    if rest and rest[0].lstrip("-").isdigit():
-        target_id = int(rest.pop(0))
+    if rest and (typed := parse_id(rest[0], signed=True)) is not None:
+        rest.pop(0)
+        target_id = typed
     if target_id is None:
         raise InvalidInput("user", args, AGENT_USAGE)
     if sub == "capacity":

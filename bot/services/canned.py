@@ -23,6 +23,7 @@ from models import (
     TicketMessage,
 )
 from models.canned import check_template, parse_key, pick_version
+from models.ids import parse_id
 from storage import AbstractUnitOfWork
 from triage.similarity import TextIndex
 
@@ -108,8 +109,8 @@ async def answer_for(
     uow: AbstractUnitOfWork, key_or_id: str, customer: Customer, default_language: str
 ) -> CannedAnswer:
     """The version of an answer (by key, or by id from a button) the customer can read."""
-    if key_or_id.isdigit():
-        found = await uow.canned.get(int(key_or_id))
+    if (answer_id := parse_id(key_or_id)) is not None:
+        found = await uow.canned.get(answer_id)
         if found is None:
             raise InvalidInput("answer", key_or_id, "this canned answer was deleted")
         key = found.key

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.services import assignment, canned, desk_settings, texts
 from bot.services.customers import get_or_register, queue, reply
+from bot.services.finality import merge_target, refuse_if_merged
 from bot.services.ports import Presenter, TelegramUser
 from bot.services.training import record_correction
 from bot.services.triage_port import Triage
@@ -193,7 +194,11 @@ async def _ticket_for(
         sibling = await uow.messages.album_part(msg.chat_id, msg.media_group_id)
         if sibling is not None:
             return await uow.tickets.get(sibling.ticket_id)
-    latest = await uow.tickets.latest_for_customer(customer.id)  # type: ignore[arg-type]
+    # A merged ticket's conversation goes on in its target.
+    latest = await merge_target(
+        uow,
+        await uow.tickets.latest_for_customer(customer.id),  # type: ignore[arg-type]
+    )
     window = await desk_settings.get(uow, "reopen_window", config.reopen_window)
     if latest is not None and latest.accepts_customer_message(now, window):
         return latest
@@ -338,6 +343,7 @@ async def customer_sets_status(
 ) -> bool:
     """The customer closes or reopens one of their own tickets from ``/mytickets``."""
     customer, ticket = await own_ticket(uow, user, ticket_id)
+    await refuse_if_merged(uow, ticket)
     actor = Actor.customer(customer.id)
     changed = ticket.close(actor, now) if close else ticket.reopen(actor, now)
     if changed:
@@ -363,18 +369,15 @@ async def find_agent(uow: AbstractUnitOfWork, telegram_id: int) -> Agent | None:
 
 
 async def ticket_for_agent_message(
-    uow: AbstractUnitOfWork, config: DeskConfig, msg: Incoming
+    uow: AbstractUnitOfWork, config: DeskConfig, msg: Incoming, *, follow_merges: bool = True
 ) -> Ticket | None:
     """The ticket an agents'-chat message belongs to: by topic, or by the message it replies to.
 
-    A ticket merged into another one hands its messages on to that one.
+    A ticket merged into another one hands its messages on to that one (unless
+    ``follow_merges`` is off: commands answer that the ticket was merged).
     """
     ticket = await _ticket_of_agent_message(uow, msg)
-    for _ in range(10):  # merges chain at most a few times; never loop forever
-        if ticket is None or ticket.merged_into_id is None:
-            break
-        ticket = await uow.tickets.get(ticket.merged_into_id)
-    return ticket
+    return await merge_target(uow, ticket) if follow_merges else ticket
 
 
 async def _ticket_of_agent_message(uow: AbstractUnitOfWork, msg: Incoming) -> Ticket | None:
@@ -594,7 +597,10 @@ async def status_follows(
     by_customer: bool,
 ) -> None:
     """After a status change: tell the customer (and the topic) what it means, edit the card."""
-    calls = presenter.status_changed(ticket, customer, by_customer=by_customer)
+    window = await desk_settings.get(uow, "reopen_window", None)
+    calls = presenter.status_changed(
+        ticket, customer, by_customer=by_customer, reopen_window=window
+    )
     await queue(uow, calls + presenter.card_changed(ticket), now)
     await uow.commit()
 
@@ -649,6 +655,8 @@ async def set_category(
     now: datetime,
 ) -> bool:
     changed = ticket.set_category(category.key, Actor.agent(agent.id), now)
+    if changed:
+        await queue(uow, presenter.topic_renamed(ticket), now)
     if changed and category.team_id is not None:
         # The team follows the category; an agent can still move the ticket afterwards.
         ticket.set_team(category.team_id, Actor.agent(agent.id), now)

@@ -24,6 +24,7 @@ from bot.services.conversation import (
     ticket_for_agent_message,
 )
 from bot.services.customers import queue
+from bot.services.finality import refuse_if_merged
 from bot.services.ports import Presenter
 from models import (
     Agent,
@@ -35,6 +36,7 @@ from models import (
     TicketStatus,
     parse_status,
 )
+from models.ids import parse_id
 from storage import AbstractUnitOfWork
 
 T = TypeVar("T")
@@ -110,9 +112,10 @@ async def ticket_command(
 ) -> bool:
     """One of the ticket commands typed in a ticket's topic; returns whether anything changed."""
     agent = await require_agent(uow, msg.user)
-    ticket = await ticket_for_agent_message(uow, config, msg)
+    ticket = await ticket_for_agent_message(uow, config, msg, follow_merges=False)
     if ticket is None:
         raise NoTicketHere()
+    await refuse_if_merged(uow, ticket)
     arg = (args or "").strip()
     if name == "note":
         if not arg:
@@ -170,9 +173,10 @@ async def _assignee(uow: AbstractUnitOfWork, me: Agent, arg: str) -> Agent | Non
         return me
     if arg.lower() in ("none", "nobody", "-"):
         return None
+    user_id = parse_id(arg)
     agent = (
-        await uow.agents.by_telegram_id(int(arg))
-        if arg.isdigit()
+        await uow.agents.by_telegram_id(user_id)
+        if user_id is not None
         else await uow.agents.by_username(arg)
     )
     if agent is None or not agent.active:
@@ -212,10 +216,17 @@ async def card_button(
     value: str,
     now: datetime,
 ) -> bool:
-    """A button on a ticket card; returns whether the ticket changed."""
+    """A button on a ticket card; returns whether the ticket changed.
+
+    Old cards keep their buttons: a merged ticket answers where it went, a closed one takes
+    only its status buttons (reopen; the domain refuses the rest) and changes nothing else.
+    """
+    ticket = await load_ticket(uow, ticket_id)
+    await refuse_if_merged(uow, ticket)
+    if action != "status":
+        ticket.ensure_changeable()
     if action == "claim":
         return await assignment.claim(uow, presenter, user_agent, ticket_id, now)
-    ticket = await load_ticket(uow, ticket_id)
     if action == "canned":
         return (
             await send_canned(uow, presenter, config, user_agent, ticket, value, now) is not None
@@ -235,14 +246,16 @@ async def card_button(
     if action == "priority":
         return await set_priority(uow, presenter, user_agent, ticket, parse_priority(value), now)
     if action == "category":
-        category = await uow.categories.get(int(value)) if value.isdigit() else None
+        category_id = parse_id(value)
+        category = await uow.categories.get(category_id) if category_id else None
         if category is None:
             raise InvalidInput("category", value, "no such category")
         return await set_category(uow, presenter, user_agent, ticket, category, now)
     if action == "team":
         team = None
         if value not in ("", "0"):
-            team = await uow.teams.get(int(value)) if value.isdigit() else None
+            team_id = parse_id(value)
+            team = await uow.teams.get(team_id) if team_id else None
             if team is None:
                 raise InvalidInput("team", value, "no such team")
         return await set_team(uow, presenter, user_agent, ticket, team, now)

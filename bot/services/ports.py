@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from models import (
@@ -76,6 +76,8 @@ class Presenter(Protocol):
 
     def card_changed(self, ticket: Ticket) -> list[OutboundCall]: ...
 
+    def topic_renamed(self, ticket: Ticket) -> list[OutboundCall]: ...
+
     def card_menu(
         self, ticket: Ticket, menu: str, teams: list[Team], categories: list[Category]
     ) -> list[OutboundCall]: ...
@@ -89,7 +91,12 @@ class Presenter(Protocol):
     ) -> list[OutboundCall]: ...
 
     def status_changed(
-        self, ticket: Ticket, customer: Customer, *, by_customer: bool
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        *,
+        by_customer: bool,
+        reopen_window: timedelta | None = None,
     ) -> list[OutboundCall]: ...
 
     def deliver_to_customer(

@@ -51,6 +51,8 @@ class ReportPresenter(Protocol):
 
     def export_too_large(self, place: Place, period: Period, limit: int) -> list[OutboundCall]: ...
 
+    def export_sent_privately(self, place: Place, name: str) -> list[OutboundCall]: ...
+
 
 def period_from(args: str, now: datetime, zone: str) -> Period:
     try:
@@ -110,7 +112,9 @@ async def export(
 ) -> int:
     """``/export [period]``: the period's CSV files in one zip archive, as a document.
 
-    Returns the archive's size (0 when it was too large and only a note was sent)."""
+    The archive holds every customer's data: it goes to the admin's private chat only, never
+    into the group where the command was typed (the group is told where it went). Returns the
+    archive's size (0 when it was too large and only a note was sent)."""
     await require_agent(uow, user, Role.ADMIN)
     period = period_from(args, now, zone)
     start, end = period.bounds(zone)
@@ -121,7 +125,9 @@ async def export(
         calls = presenter.export_too_large(place, period, max_bytes)
         size = 0
     else:
-        calls = presenter.export(place, period, archive, counts)
+        calls = presenter.export(Place(user.id), period, archive, counts)
+        if place.chat_id != user.id:
+            calls += presenter.export_sent_privately(place, user.first_name)
         size = len(archive)
     await queue(uow, calls, now)
     await uow.commit()

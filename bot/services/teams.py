@@ -9,6 +9,7 @@ from bot.services.assignment import parse_strategy
 from bot.services.auth import audit, require_agent
 from bot.services.ports import TelegramUser
 from models import Agent, AssignStrategy, Category, InvalidInput, Role, Team
+from models.ids import parse_id
 from storage import AbstractUnitOfWork
 
 TEAM_USAGE = (
@@ -109,8 +110,8 @@ async def _team_and_rest(
 async def _agent(
     uow: AbstractUnitOfWork, who: str, replied: TelegramUser | None, actor: TelegramUser
 ) -> Agent:
-    if who.lstrip("-").isdigit():
-        agent = await uow.agents.by_telegram_id(int(who))
+    if (user_id := parse_id(who, signed=True)) is not None:
+        agent = await uow.agents.by_telegram_id(user_id)
     elif who:
         agent = await uow.agents.by_username(who)
     else:

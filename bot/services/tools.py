@@ -19,6 +19,7 @@ from models import (
     TicketNotFound,
     parse_tags,
 )
+from models.ids import parse_id
 from models.search import SearchPage, parse_query
 from storage import AbstractUnitOfWork
 
@@ -86,7 +87,8 @@ async def queue_page(
     elif request.kind == "notsure":
         filters["not_sure"] = True
     elif request.kind == "team":
-        team = await uow.teams.get(int(request.arg)) if request.arg.isdigit() else None
+        team_id = parse_id(request.arg)
+        team = await uow.teams.get(team_id) if team_id else None
         if team is None:
             raise InvalidInput("team", request.arg, "this team no longer exists")
         filters["team_id"] = team.id
@@ -139,12 +141,12 @@ async def search(uow: AbstractUnitOfWork, user: TelegramUser, text: str) -> Sear
 async def find_ticket(uow: AbstractUnitOfWork, user: TelegramUser, number: str) -> Ticket:
     """``/ticket <number>``: a ticket by its number (``#`` optional)."""
     await require_agent(uow, user)
-    digits = number.strip().removeprefix("#")
-    if not digits.isdigit():
+    wanted = parse_id(number.strip().removeprefix("#"))
+    if wanted is None:
         raise InvalidInput("number", number, "give a ticket number, like /ticket 42")
-    ticket = await uow.tickets.by_number(int(digits))
+    ticket = await uow.tickets.by_number(wanted)
     if ticket is None:
-        raise TicketNotFound(digits)
+        raise TicketNotFound(wanted)
     return ticket
 
 
@@ -182,9 +184,10 @@ async def merge(
     customer is told, this ticket is closed as merged and its topic closed with a link.
     """
     digits = args.strip().removeprefix("#")
-    if not digits.isdigit():
+    wanted = parse_id(digits)
+    if wanted is None:
         raise InvalidInput("number", args, "usage: /merge <ticket number to merge this one into>")
-    target = await uow.tickets.by_number(int(digits))
+    target = await uow.tickets.by_number(wanted)
     if target is None:
         raise TicketNotFound(digits)
     target_was_active = target.is_active
@@ -222,8 +225,8 @@ async def ban(
     first, _, rest = args.strip().partition(" ")
     customer: Customer | None = None
     reason = args.strip()
-    if first.lstrip("-").isdigit():
-        customer = await uow.customers.by_telegram_id(int(first))
+    if (user_id := parse_id(first, signed=True)) is not None:
+        customer = await uow.customers.by_telegram_id(user_id)
         if customer is None:
             raise InvalidInput("user", first, "no customer with this Telegram id")
         reason = rest.strip()

@@ -15,6 +15,7 @@ from bot.services.ports import TelegramUser
 from models import Role
 from models import webhooks as wh
 from models.delivery import OutboundCall
+from models.ids import parse_id
 from storage import AbstractUnitOfWork
 from storage.webhooks import DeliveryStats
 
@@ -77,10 +78,10 @@ async def list_webhooks(
 
 
 async def _active(uow: AbstractUnitOfWork, ref: str) -> wh.Webhook | None:
-    ref = ref.strip().lstrip("#")
-    if not ref.isdigit():
+    webhook_id = parse_id(ref.strip().lstrip("#"))
+    if webhook_id is None:
         return None
-    webhook = await uow.webhooks.get(int(ref))
+    webhook = await uow.webhooks.get(webhook_id)
     return webhook if webhook is not None and webhook.active else None
 
 

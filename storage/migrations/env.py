@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from alembic import context
 from alembic.runtime.environment import NameFilterParentNames, NameFilterType
+from alembic.runtime.migration import MigrationContext, MigrationInfo
+from alembic.script import Script
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -16,6 +21,9 @@ from storage.orm import Base
 
 config = context.config
 target_metadata = Base.metadata
+#: One line per migration applied, nothing when there is none (Alembic's own INFO lines are
+#: silenced in bot/logs.py).
+log = logging.getLogger("storage.migrations")
 
 
 def _url() -> str:
@@ -33,8 +41,22 @@ def _include_name(name: str | None, type_: NameFilterType, parents: NameFilterPa
     return not is_search_object(name, type_, parents.get("table_name"))
 
 
+def _applied(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
+    # ``up_revision`` is the script run either way (undone on a downgrade).
+    script = step.up_revision
+    log.info(
+        "migration %s: %s %s",
+        "applied" if step.is_upgrade else "reverted",
+        step.up_revision_id,
+        (script.doc or "").strip() if isinstance(script, Script) else "",
+    )
+
+
 def _configure(**kwargs: object) -> None:
     context.configure(
+        on_version_apply=_applied,
         include_name=_include_name,
         target_metadata=target_metadata,
         render_as_batch=is_sqlite(_url()),

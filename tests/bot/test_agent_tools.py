@@ -12,6 +12,7 @@ import pytest
 from bot.services.triage_port import TriageVerdict
 from models import Category, MessageDirection, Priority, TicketStatus
 from tests.support.desk import Desk, card_of, make_desk, press
+from tests.support.desk import open_ticket as customer_writes
 
 
 class KeywordTriage:
@@ -48,16 +49,6 @@ async def add_agent(desk: Desk, name: str, *, team: str | None = "Billing") -> d
     if team:
         await admin_says(desk, f"/teams join {team} {user['id']}")
     return user
-
-
-async def customer_writes(desk: Desk, name: str, text: str, **user: Any) -> tuple[dict, Any]:
-    customer = desk.emulator.add_user(name, **user)
-    desk.emulator.user_sends_text(customer, text)
-    await desk.step()
-    async with desk.uow_factory() as uow:
-        row = await uow.customers.by_telegram_id(customer["id"])
-        ticket = await uow.tickets.latest_for_customer(row.id)
-    return customer, ticket
 
 
 async def says_in_topic(desk: Desk, user: dict, ticket: Any, text: str) -> None:
@@ -257,7 +248,7 @@ class TestQueuesAndTickets:
         desk.emulator.user_sends_text(bob, "/queue mine", chat_id=desk.group_id)
         await desk.step()
         mine = desk.emulator.messages_in(desk.group_id, None, from_bot=True)[-1]["text"]
-        assert "1 active tickets" in mine
+        assert "1 active ticket\n" in mine
         assert "#1" in mine
         assert "6 active tickets" in await admin_says(desk, "/queue team Billing")
         assert "unknown team" in await admin_says(desk, "/queue team Nope")
@@ -277,7 +268,7 @@ class TestQueuesAndTickets:
         await customer_writes(desk, "Bea", "hello")
         await admin_says(desk, "/tag vip #Urgent-Call", ticket.agent_thread_id)
         assert "#vip #urgent-call" in card_of(desk, await desk.ticket(1))["text"]
-        assert "1 active tickets" in await admin_says(desk, "/queue tag vip")
+        assert "1 active ticket\n" in await admin_says(desk, "/queue tag vip")
         await admin_says(desk, "/untag vip", ticket.agent_thread_id)
         assert "#vip" not in card_of(desk, await desk.ticket(1))["text"]
         assert "tags are words" in await admin_says(desk, "/tag no!way", ticket.agent_thread_id)

@@ -260,7 +260,7 @@ class TestForgedAndStaleButtons:
         )
         await desk.step()
         assert await state(desk, ticket) == before
-        assert "cannot go from" in desk.emulator.callback_answer(query["id"])["text"]
+        assert "This ticket is closed" in desk.emulator.callback_answer(query["id"])["text"]
 
     async def test_customer_cannot_touch_someone_elses_ticket(self, desk: Desk) -> None:
         people = await setup(desk)
@@ -296,7 +296,7 @@ class TestForgedAndStaleButtons:
         assert await state(desk, ticket) == before
         assert "no longer works" in desk.emulator.callback_answer(query["id"])["text"]
 
-    async def test_customer_typing_agent_commands_just_writes_to_the_ticket(
+    async def test_customer_typing_agent_commands_changes_nothing_and_is_pointed_to_help(
         self, desk: Desk
     ) -> None:
         people = await setup(desk)
@@ -306,4 +306,5 @@ class TestForgedAndStaleButtons:
         after = await desk.ticket(ticket.number)
         assert after.status is TicketStatus.NEW
         texts = [m.get("text") for m in desk.topic_messages(ticket.agent_thread_id)]
-        assert "/close" in texts
+        assert "/close" not in texts
+        assert desk.texts_to(people["customer"])[-1].startswith("I do not know this command.")

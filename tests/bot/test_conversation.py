@@ -8,17 +8,7 @@ import pytest
 
 from models import MessageDirection, TicketStatus
 from tests.conftest import FixedClock
-from tests.support.desk import Desk, card_of, make_desk, press
-
-
-async def open_ticket(desk: Desk, name: str = "Ann", text: str = "My card was charged twice"):
-    customer = desk.emulator.add_user(name, language_code="en")
-    desk.emulator.user_sends_text(customer, text)
-    await desk.step()
-    async with desk.uow_factory() as uow:
-        customer_row = await uow.customers.by_telegram_id(customer["id"])
-        ticket = await uow.tickets.latest_for_customer(customer_row.id)
-    return customer, ticket
+from tests.support.desk import Desk, card_of, make_desk, open_ticket, press
 
 
 class TestCustomerOpensTicket:

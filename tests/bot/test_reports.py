@@ -134,15 +134,16 @@ class TestStats:
             desk.emulator.user_sends_text(user, "/stats week", chat_id=desk.group_id)
             await desk.step()
             [answer] = [m for m in group_messages(desk, before) if m["from"]["is_bot"]]
-            assert answer["text"] == "Only supervisors and admins can see statistics."
+            assert answer["text"] == "Only supervisors and admins may use /stats."
         assert not desk.emulator.calls_of("sendPhoto")
 
-    async def test_customer_typing_stats_is_writing_to_their_ticket(self, desk: Desk) -> None:
+    async def test_customer_typing_stats_is_pointed_to_help(self, desk: Desk) -> None:
         ann = desk.emulator.add_user("Ann")
         desk.emulator.user_sends_text(ann, "/stats")
         await desk.step()
         assert not any("Statistics" in t for t in desk.texts_to(ann))
-        assert "ticket #1" in desk.texts_to(ann)[-1]
+        assert desk.texts_to(ann)[-1].startswith("I do not know this command.")
+        assert await desk.ticket(1) is None
 
 
 class TestExport:
@@ -165,11 +166,23 @@ class TestExport:
         assert tickets[0].startswith("number,created_at,status,priority")
         assert len(tickets) == 14
 
+    async def test_export_asked_in_the_group_arrives_privately(self, desk: Desk) -> None:
+        await seed(desk)
+        before = last_id(desk)
+        desk.emulator.user_sends_text(desk.admin, f"/export {WEEK}", chat_id=desk.group_id)
+        await desk.step()
+        in_group = [m for m in group_messages(desk, before) if m["from"]["is_bot"]]
+        assert [m for m in in_group if "document" in m] == []
+        assert len(in_group) == 1
+        assert "went to Alice in a private chat" in in_group[0]["text"]
+        [document] = [m for m in desk.to_user(desk.admin) if "document" in m]
+        assert document["chat"]["id"] == desk.admin["id"]
+
     async def test_supervisor_cannot_export(self, desk: Desk) -> None:
         sue = await add_agent(desk, "Sue", "supervisor")
         before = last_id(desk)
         desk.emulator.user_sends_text(sue, "/export week", chat_id=desk.group_id)
         await desk.step()
         [answer] = [m for m in group_messages(desk, before) if m["from"]["is_bot"]]
-        assert answer["text"] == "Only admins can export data."
+        assert answer["text"] == "Only admins may use /export."
         assert not desk.emulator.calls_of("sendDocument")

@@ -114,9 +114,15 @@ class TestForumTopics:
         emulator.set_bot_rights(agents["id"], can_manage_topics=True)
         with pytest.raises(TelegramBadRequest, match="TOPIC_NAME_INVALID"):
             await bot.create_forum_topic(agents["id"], "x" * 129)
+        # 65 emoji are 65 characters but 130 UTF-16 units: Telegram refuses them.
+        with pytest.raises(TelegramBadRequest, match="TOPIC_NAME_INVALID"):
+            await bot.create_forum_topic(agents["id"], "😀" * 65)
         with pytest.raises(TelegramBadRequest):
             await bot.create_forum_topic(agents["id"], "#3", icon_color=0x123456)
         thread = (await bot.create_forum_topic(agents["id"], "x" * 128)).message_thread_id
+        with pytest.raises(TelegramBadRequest, match="TOPIC_NAME_INVALID"):
+            await bot.edit_forum_topic(agents["id"], thread, name="😀" * 65)
+        await bot.edit_forum_topic(agents["id"], thread, name="😀" * 64)
 
         await bot.close_forum_topic(agents["id"], thread)
         await bot.send_message(

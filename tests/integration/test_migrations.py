@@ -42,3 +42,29 @@ async def test_workers_starting_together_upgrade_once(db_url: str) -> None:
     for proc, (out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err.decode()[-2000:]
         assert out.decode().strip() == migrate.head_revision()
+
+
+async def test_start_up_logs_one_line_per_migration_applied_and_none_when_none(
+    sqlite_url: str,
+) -> None:
+    """With the bot's logging set up, Alembic's own chatter stays quiet: a fresh database logs
+    one line per revision applied, an up-to-date one logs nothing."""
+    script = (
+        "import sys; from bot.logs import setup_logging; from storage import migrate;"
+        " setup_logging('text', 'INFO'); migrate.upgrade(sys.argv[1])"
+    )
+
+    async def upgrade_once() -> list[str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, sqlite_url, stdout=PIPE, stderr=PIPE, cwd=ROOT
+        )
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()[-2000:]
+        return (out + err).decode().splitlines()
+
+    revisions = sorted(p.name for p in (ROOT / "storage/migrations/versions").glob("0*.py"))
+    first = await upgrade_once()
+    assert len(first) == len(revisions), first
+    assert all("migration applied" in line for line in first)
+    assert revisions[0].split("_")[0] in first[0]
+    assert await upgrade_once() == []

@@ -172,5 +172,33 @@ async def press(
     return query
 
 
+async def open_ticket(
+    desk: Desk, name: str = "Ann", text: str = "My card was charged twice", **user: Any
+) -> tuple[dict[str, Any], Any]:
+    """A new customer ``name`` (``user``: more of add_user's arguments) writes ``text``;
+    returns the person and their latest ticket."""
+    customer = desk.emulator.add_user(name, **user)
+    desk.emulator.user_sends_text(customer, text)
+    await desk.step()
+    async with desk.uow_factory() as uow:
+        customer_row = await uow.customers.by_telegram_id(customer["id"])
+        ticket = await uow.tickets.latest_for_customer(customer_row.id)
+    return customer, ticket
+
+
+async def register(
+    desk: Desk, name: str, role: str | None = "agent", language_code: str = "en"
+) -> dict[str, Any]:
+    """A new member of the agents' group; the admin registers them with ``role`` (None: a
+    member who is not an agent)."""
+    user = desk.emulator.add_user(name, language_code=language_code)
+    desk.emulator.add_member(desk.group_id, user)
+    if role is not None:
+        text = f"/agent add {user['id']} {role}"
+        desk.emulator.user_sends_text(desk.admin, text, chat_id=desk.group_id)
+        await desk.step()
+    return user
+
+
 def card_of(desk: Desk, ticket: Any) -> dict[str, Any]:
     return desk.emulator.message(desk.group_id, ticket.card_message_id)

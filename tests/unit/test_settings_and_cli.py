@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from bot.config import SettingsError, load_settings
-from tests.support.cli import clean_env, helpdesk
+from tests.support.cli import ROOT, clean_env, helpdesk
 
 TOKEN = "123456:AAH-secret_part_of_the_token_xyz"
 
@@ -58,6 +60,14 @@ class TestSettings:
             ("HELPDESK_LOG_FORMAT", "xml", "HELPDESK_LOG_FORMAT:"),
             ("HELPDESK_TELEGRAM_API_URL", "ftp://x", "HELPDESK_TELEGRAM_API_URL: must start"),
             ("HELPDESK_BOT_TOKEN", "nonsense", "HELPDESK_BOT_TOKEN: does not look like"),
+            (
+                "HELPDESK_DATABASE_URL",
+                "mysql://x",
+                "HELPDESK_DATABASE_URL: unsupported database URL (mysql://); accepted drivers: "
+                "sqlite+aiosqlite://, postgresql+asyncpg://",
+            ),
+            ("HELPDESK_DATABASE_URL", "sqlite:///x.db", "HELPDESK_DATABASE_URL: unsupported"),
+            ("HELPDESK_DATABASE_URL", "helpdesk.db", "HELPDESK_DATABASE_URL: unsupported"),
         ],
     )
     def test_bad_value_names_the_variable(
@@ -68,6 +78,31 @@ class TestSettings:
             load_settings()
         assert str(info.value).startswith(expected)
         assert "\n" not in str(info.value)
+
+    def test_refused_database_url_does_not_echo_its_password(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("HELPDESK_DATABASE_URL", "postgresql://hd:s3cret@db/hd")
+        with pytest.raises(SettingsError) as info:
+            load_settings()
+        assert "postgresql://" in str(info.value)
+        assert "s3cret" not in str(info.value)
+
+    @pytest.mark.parametrize(
+        "url", ["sqlite+aiosqlite:///var/hd.db", "postgresql+asyncpg://hd:pw@db:5432/hd"]
+    )
+    def test_supported_database_urls_are_accepted(
+        self, monkeypatch: pytest.MonkeyPatch, url: str
+    ) -> None:
+        monkeypatch.setenv("HELPDESK_DATABASE_URL", url)
+        assert load_settings().database_url == url
+
+    def test_readme_example_token_passes_the_format_check(self) -> None:
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        examples = re.findall(r"HELPDESK_BOT_TOKEN=(\S+)", readme)
+        assert examples
+        for token in examples:
+            assert load_settings(bot_token=token).bot_token is not None
 
     def test_masked_hides_token_and_database_password(
         self, monkeypatch: pytest.MonkeyPatch
@@ -133,6 +168,29 @@ class TestCli:
         shown = json.loads(result.stdout)
         assert shown["HELPDESK_BOT_TOKEN"] == "**********"
         assert TOKEN not in result.stdout
+
+    def test_run_with_unsupported_database_exits_2_naming_drivers(self, tmp_path: Path) -> None:
+        env = clean_env(
+            HELPDESK_BOT_TOKEN=TOKEN,
+            HELPDESK_AGENT_CHAT_ID="-1001",
+            HELPDESK_DATABASE_URL="mysql://x",
+        )
+        result = helpdesk("run", env=env, cwd=tmp_path)
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "HELPDESK_DATABASE_URL" in lines[0]
+        assert "sqlite+aiosqlite" in lines[0]
+        assert "postgresql+asyncpg" in lines[0]
+
+    def test_dev_help_prints_the_usage_only(self) -> None:
+        result = subprocess.run(
+            [str(ROOT / "dev"), "help"], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0
+        assert "./dev lint" in result.stdout
+        assert "set -euo" not in result.stdout
+        assert all(not line.startswith("#") for line in result.stdout.splitlines())
 
     def test_version(self, tmp_path: Path) -> None:
         result = helpdesk("--version", env=clean_env(), cwd=tmp_path)

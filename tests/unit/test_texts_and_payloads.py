@@ -10,11 +10,28 @@ import pytest
 from babel.messages.pofile import read_po
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from bot.adapters.presenter import TOPIC_NAME_MAX, topic_name
-from bot.callbacks import CardAction, CustomerAction, CustomerCb, LanguageCb, Menu, TicketCb
-from bot.texts import LOCALES_DIR, SUPPORTED_LANGUAGES, make_i18n, pick_language, split_text
+from bot.callbacks import (
+    CardAction,
+    CustomerAction,
+    CustomerCb,
+    LanguageCb,
+    Menu,
+    RatingCb,
+    TicketCb,
+)
+from bot.texts import (
+    LOCALES_DIR,
+    SUPPORTED_LANGUAGES,
+    make_i18n,
+    pick_language,
+    split_text,
+    utf16_len,
+)
 from models import Priority, Ticket, TicketStatus
+from models.ids import parse_id
 
 PLACEHOLDER = re.compile(r"\{(\w*)(?::[^}]*)?\}")
 
@@ -103,10 +120,79 @@ class TestPayloads:
         assert TicketCb(a=CardAction.MENU, t=1, v=Menu.TEAM).pack().startswith("t1:")
         assert CustomerCb(a=CustomerAction.VIEW, t=1).pack().startswith("c1:")
 
+    def test_parts_fit_in_utf16_units(self) -> None:
+        text = "😀" * 3000  # 3000 characters, 6000 UTF-16 units
+        parts = split_text(text)
+        assert len(parts) == 2
+        assert all(utf16_len(p) <= 4096 for p in parts)
+        assert "".join(parts) == text
+
     @given(st.text(min_size=0, max_size=500))
     def test_topic_names_fit(self, subject: str) -> None:
         ticket = Ticket.open(customer_id=1, subject=subject, now=datetime(2026, 1, 1, tzinfo=UTC))
         ticket.number, ticket.category, ticket.priority = 10**9, "refunds", Priority.HIGH
         name = topic_name(ticket)
-        assert 1 <= len(name) <= TOPIC_NAME_MAX
+        assert 1 <= utf16_len(name) <= TOPIC_NAME_MAX
         assert name.startswith("#1000000000")
+
+    def test_emoji_subjects_are_cut_by_utf16_units_keeping_the_number(self) -> None:
+        ticket = Ticket.open(
+            customer_id=1, subject="😀" * 100, now=datetime(2026, 1, 1, tzinfo=UTC)
+        )
+        ticket.number = 42
+        name = topic_name(ticket)
+        assert len(name) < TOPIC_NAME_MAX < 2 * len(name)  # code points would have passed
+        assert utf16_len(name) <= TOPIC_NAME_MAX
+        assert name.startswith("#42 · 😀")
+        assert name.endswith("…")
+
+    @pytest.mark.parametrize(
+        "data",
+        [
+            "t1:cl:" + "9" * 57 + ":",  # 64 bytes, far beyond a 64-bit id
+            f"t1:cl:{2**63}:",
+            "t1:cl:0:",
+            "t1:cl:-5:",
+            "t1:tm:5:" + "9" * 30,
+        ],
+    )
+    def test_card_payloads_with_ids_the_database_cannot_hold_are_refused(self, data: str) -> None:
+        assert len(data.encode()) <= 64
+        # A ValueError: what aiogram's filter treats as "not this button".
+        with pytest.raises(ValidationError):
+            TicketCb.unpack(data)
+
+    @pytest.mark.parametrize("data", ["c1:r:" + "9" * 58, "c1:v:0"])
+    def test_customer_payloads_with_out_of_range_ids_are_refused(self, data: str) -> None:
+        with pytest.raises(ValidationError):
+            CustomerCb.unpack(data)
+
+    @pytest.mark.parametrize("data", ["s1:5:0", "s1:5:6", f"s1:{2**64}:5"])
+    def test_rating_payloads_out_of_range_are_refused(self, data: str) -> None:
+        with pytest.raises(ValidationError):
+            RatingCb.unpack(data)
+
+    def test_the_largest_id_still_parses(self) -> None:
+        assert TicketCb.unpack(f"t1:cl:{2**63 - 1}:").t == 2**63 - 1
+
+
+class TestParseId:
+    @pytest.mark.parametrize(
+        ("text", "signed", "expected"),
+        [
+            ("42", False, 42),
+            (" 7 ", False, 7),
+            (str(2**63 - 1), False, 2**63 - 1),
+            (str(2**63), False, None),
+            ("9" * 57, False, None),
+            ("-100123", False, None),
+            ("-100123", True, -100123),
+            ("²", False, None),
+            ("12a", False, None),
+            ("", False, None),
+        ],
+    )
+    def test_only_numbers_a_database_holds(
+        self, text: str, signed: bool, expected: int | None
+    ) -> None:
+        assert parse_id(text, signed=signed) == expected

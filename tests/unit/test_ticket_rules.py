@@ -19,6 +19,8 @@ from models import (
     Priority,
     Role,
     Ticket,
+    TicketClosed,
+    TicketMerged,
     TicketStatus,
     can_transition,
     make_subject,
@@ -50,10 +52,64 @@ class TestTransitions:
 
     def test_invalid_transition_raises_and_changes_nothing(self) -> None:
         ticket = new_ticket()
-        ticket.close(AGENT, T0)
+        ticket.resolve(AGENT, T0)
         with pytest.raises(InvalidTransition):
             ticket.change_status(S.WAITING, AGENT, T0)
-        assert ticket.status is S.CLOSED
+        assert ticket.status is S.RESOLVED
+
+
+class TestClosedAndMergedAreFinal:
+    def closed(self) -> Ticket:
+        ticket = new_ticket()
+        ticket.close(AGENT, T0)
+        ticket.take_events()
+        return ticket
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            lambda t: t.assign(5, AGENT, T0),
+            lambda t: t.set_priority(Priority.URGENT, AGENT, T0),
+            lambda t: t.set_team(3, AGENT, T0),
+            lambda t: t.set_category("billing", AGENT, T0),
+            lambda t: t.add_tags(["vip"], AGENT, T0),
+            lambda t: t.change_status(S.RESOLVED, AGENT, T0),
+            lambda t: t.close(AGENT, T0),
+        ],
+    )
+    def test_a_closed_ticket_refuses_every_change_but_a_reopen(self, change) -> None:
+        ticket = self.closed()
+        with pytest.raises(TicketClosed):
+            change(ticket)
+        assert (ticket.status, ticket.assignee_id, ticket.priority) == (
+            S.CLOSED,
+            None,
+            Priority.NORMAL,
+        )
+        assert ticket.take_events() == []
+        assert ticket.reopen(AGENT, T0)
+        assert ticket.status is S.OPEN
+
+    def test_an_agent_may_still_write_to_a_closed_tickets_customer(self) -> None:
+        ticket = self.closed()
+        ticket.agent_replied(3, T0)
+        assert (ticket.status, ticket.assignee_id) == (S.CLOSED, None)
+
+    def test_a_merged_ticket_is_final(self) -> None:
+        old, target = new_ticket(), new_ticket()
+        old.id, old.number, target.id, target.number = 2, 2, 1, 1
+        old.merge_into(target, AGENT, T0)
+        assert (old.status, old.merged_into_id) == (S.CLOSED, 1)
+        for change in (
+            lambda: old.reopen(AGENT, T0),
+            lambda: old.change_status(S.OPEN, AGENT, T0),
+            lambda: old.assign(5, AGENT, T0),
+        ):
+            with pytest.raises(TicketMerged) as info:
+                change()
+            assert info.value.into_id == 1
+        assert old.status is S.CLOSED
+        assert not old.accepts_customer_message(T0, timedelta(days=365))
 
     def test_agent_reply_hands_turn_to_customer(self) -> None:
         assert status_after_agent_reply(S.NEW) is S.WAITING
@@ -189,12 +245,22 @@ class TicketLifecycle(RuleBasedStateMachine):
             assert not can_transition(before, status)
             assert self.ticket.status is before
             return
+        except TicketClosed:
+            assert before is S.CLOSED
+            assert status is not S.OPEN
+            assert self.ticket.status is before
+            return
         assert changed == (before is not status)
         assert self.ticket.status is status
 
     @rule(agent=st.sampled_from([None, 1, 2]))
     def assign(self, agent: int | None) -> None:
-        self.ticket.assign(agent, AGENT, self._tick())
+        before = self.ticket.assignee_id
+        try:
+            self.ticket.assign(agent, AGENT, self._tick())
+        except TicketClosed:
+            assert self.ticket.status is S.CLOSED
+            assert self.ticket.assignee_id == before
 
     @rule()
     def agent_replies(self) -> None:
