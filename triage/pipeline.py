@@ -29,6 +29,7 @@ def build_pipeline(
     word_ngrams: tuple[int, int] | None = (1, 3),
     char_ngrams: tuple[int, int] | None = (2, 5),
     word_weight: float = 0.5,
+    stem_weight: float | None = None,
     balance_power: float = 0.5,
     n_jobs: int | None = None,
 ) -> Pipeline:
@@ -66,6 +67,8 @@ def build_pipeline(
         Weight of the word block against the character block. 0.5 costs 0.3 points on
         Banking77 (English) and gains 5 points on Russian few-shot Banking77 and 2 points on
         the seed data's cross-validation (see the report of ``bench/triage.py``).
+    stem_weight : float or None, default=None
+        Weight of the Snowball-stem block (see :func:`triage.features.build_features`).
     balance_power : float, default=0.5
         Only for ``"balanced_svc"``; see :class:`~triage.estimators.BalancedLinearSVC`.
     n_jobs : int or None, default=None
@@ -95,7 +98,10 @@ def build_pipeline(
             (
                 "features",
                 build_features(
-                    word_ngrams=word_ngrams, char_ngrams=char_ngrams, word_weight=word_weight
+                    word_ngrams=word_ngrams,
+                    char_ngrams=char_ngrams,
+                    word_weight=word_weight,
+                    stem_weight=stem_weight,
                 ),
             ),
             ("classifier", calibrated),

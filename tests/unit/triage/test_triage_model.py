@@ -41,7 +41,9 @@ class TestPredict:
     def test_team_confidence_sums_the_team_categories(self, model: TriageModel) -> None:
         result = model.predict("refund my subscription payment")
         proba = model.predict_proba(["refund my subscription payment"])[0]
-        billing = [i for i, label in enumerate(model.labels) if model.team_map[label] == "Billing"]
+        billing = [
+            i for i, label in enumerate(model.classes) if model.team_map.get(label) == "Billing"
+        ]
         assert result.team == "Billing"
         assert result.team_confidence == pytest.approx(proba[billing].sum())
         assert result.team_confidence >= result.confidence
@@ -63,13 +65,15 @@ class TestPredict:
         assert model.predict("").needs_human
         assert model.predict("ﷺ ꙮ").needs_human
 
-    def test_low_confidence_needs_a_human(self, model: TriageModel) -> None:
+    def test_low_confidence_or_out_of_scope_needs_a_human(self, model: TriageModel) -> None:
         for text in [t for t in TEXTS if t]:
             result = model.predict(text)
-            assert result.needs_human == (result.confidence < model.threshold)
+            assert result.needs_human == (
+                result.out_of_scope or result.confidence < model.threshold
+            )
 
-        strict = TriageModel(model.pipeline, threshold=1.0, team_map=model.team_map)
-        lenient = TriageModel(model.pipeline, threshold=0.0, team_map=model.team_map)
+        strict = model.with_thresholds(1.0, 0.0)
+        lenient = model.with_thresholds(0.0, 0.0)
         assert all(r.needs_human for r in strict.predict_many(TEXTS[:4]))
         assert not any(r.needs_human for r in lenient.predict_many(TEXTS[:4]))
 
