@@ -31,6 +31,7 @@ _ACTIONS = {
     CardAction.TEAM: "team",
     CardAction.CATEGORY: "category",
     CardAction.CANNED: "canned",
+    CardAction.OTHER: "other",
 }
 
 

@@ -1,9 +1,14 @@
 """The learning loop: corrections become labels; a retrained candidate replaces the current
 model only when it is not worse on held-out labelled data.
 
+An "Other / not a category" correction (category :data:`models.training.OUT_OF_SCOPE`) is an
+out-of-scope example: it trains the model's "none of these" class beside the shipped seed
+off-topic examples, and its held-out share joins the out-of-scope validation rows.
+
 Promotion rule (see :func:`triage.should_promote`): the candidate and the current model are
-both evaluated on the same held-out data — the shipped seed hold-out set plus every fifth
-correction (by ticket), which is never used for training — and the candidate is promoted
+both evaluated on the same held-out data — the shipped seed hold-out sets (in scope and off
+topic) plus every fifth correction (by ticket), which is never used for training — and the
+candidate is promoted
 when its macro-F1 and its accuracy-when-confident are each no more than 0.01 below the
 current model's. With no current model, the candidate is promoted.
 """
@@ -19,7 +24,7 @@ from typing import Any
 import triage
 from bot.services.ports import Presenter, UowFactory
 from models import Agent, Category, Team, Ticket
-from models.training import LabelledExample
+from models.training import OUT_OF_SCOPE, LabelledExample
 from storage import AbstractUnitOfWork
 
 TOLERANCE = 0.01
@@ -77,7 +82,11 @@ def _team_map(labels: list[LabelledExample], teams_by_category: dict[str, str]) 
     mapping = dict(triage.load_seed_team_map())
     mapping.update(teams_by_category)
     for label in labels:  # a correction's team wins over the map for its category
-        if label.team and label.category not in teams_by_category:
+        if (
+            label.team
+            and label.category != OUT_OF_SCOPE
+            and label.category not in teams_by_category
+        ):
             mapping.setdefault(label.category, label.team)
     return mapping
 
@@ -85,24 +94,32 @@ def _team_map(labels: list[LabelledExample], teams_by_category: dict[str, str]) 
 def _train_and_compare(
     registry_dir: Path, labels: list[LabelledExample], team_map: dict[str, str]
 ) -> RetrainReport:
-    seed = triage.load_seed("examples")
-    holdout = triage.load_seed("holdout")
+    seed = [triage.load_seed("examples"), triage.load_seed("off_topic")]
+    holdout = [triage.load_seed("holdout"), triage.load_seed("off_topic_holdout")]
     train_part = [x for x in labels if not x.held_out]
     test_part = [x for x in labels if x.held_out]
-    texts = list(seed.texts) + [x.text for x in train_part]
-    categories = list(seed.labels) + [x.category for x in train_part]
-    priorities = list(seed.priorities or [None] * len(seed.texts)) + [
+    texts = [t for part in seed for t in part.texts] + [x.text for x in train_part]
+    categories = [y for part in seed for y in part.labels] + [
+        _training_label(x) for x in train_part
+    ]
+    priorities = [p for part in seed for p in (part.priorities or [None] * len(part))] + [
         x.priority for x in train_part
     ]
-    candidate, _ = triage.train(texts, categories, team_map, priorities=priorities)
-    eval_texts = list(holdout.texts) + [x.text for x in test_part]
-    eval_labels = list(holdout.labels) + [x.category for x in test_part]
-    cand = triage.evaluate(candidate, eval_texts, eval_labels, team_map, timing=False)
+    candidate, _ = triage.train(
+        texts, categories, team_map, priorities=priorities, oos_label=triage.OOS_LABEL
+    )
+    eval_texts = [t for part in holdout for t in part.texts] + [x.text for x in test_part]
+    eval_labels = [y for part in holdout for y in part.labels] + [
+        _training_label(x) for x in test_part
+    ]
+    cand = triage.evaluate(
+        candidate, eval_texts, eval_labels, team_map, triage.OOS_LABEL, timing=False
+    )
     registry = triage.ModelRegistry(registry_dir)
     current_metrics = None
     try:
         current_metrics = triage.evaluate(
-            registry.load_current(), eval_texts, eval_labels, team_map
+            registry.load_current(), eval_texts, eval_labels, team_map, triage.OOS_LABEL
         )
     except (triage.RegistryError, triage.ModelLoadError, triage.ModelVersionError):
         current_metrics = None  # nothing (usable) to compare with: the candidate wins
@@ -118,6 +135,10 @@ def _train_and_compare(
         corrections=len(labels),
         held_out=len(eval_texts),
     )
+
+
+def _training_label(example: LabelledExample) -> str:
+    return triage.OOS_LABEL if example.category == OUT_OF_SCOPE else example.category
 
 
 def _metrics(metrics: Any) -> dict[str, Any]:
