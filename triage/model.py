@@ -36,7 +36,8 @@ class TriageResult:
     category : str
         Most probable category.
     team : str
-        Team that handles the message.
+        Team that handles the message. With a team map, the team whose categories have the
+        largest summed probability (it may differ from the team of ``category``).
     priority : str
         One of ``low``, ``normal``, ``high``, ``urgent``.
     confidence : float
@@ -484,8 +485,12 @@ class TriageModel:
             (not known) or oos_proba > confidence or similarity < self.similarity_threshold
         )
         if self.team_map is not None:
-            team = self.team_map[category]
-            team_confidence = float(proba[self._team_index == self.teams.index(team)].sum())
+            # The team is decided on its own: the summed probability of its categories. A
+            # message split between two categories of one team belongs to that team even
+            # when a category of another team is the single most probable one.
+            team_proba = np.bincount(self._team_index, weights=proba, minlength=len(self.teams))
+            team_best = int(np.argmax(team_proba))
+            team, team_confidence = self.teams[team_best], float(team_proba[team_best])
         elif team_proba is not None:
             team_best = int(np.argmax(team_proba))
             team = self.teams[team_best]

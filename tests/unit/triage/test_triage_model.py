@@ -48,6 +48,20 @@ class TestPredict:
         assert result.team_confidence == pytest.approx(proba[billing].sum())
         assert result.team_confidence >= result.confidence
 
+    def test_team_is_the_one_with_the_largest_summed_probability(
+        self, model: TriageModel
+    ) -> None:
+        text = "zzqx vvbn kkkk"
+        best = model.predict(text)
+        assert best.confidence < 0.5  # the best category alone is outweighed by the rest
+        alone = {label: "Alone" if label == best.category else "Rest" for label in model.labels}
+        split = TriageModel(
+            model.pipeline, threshold=0.0, oos_label=model.oos_label, team_map=alone
+        ).predict(text)
+        assert split.category == best.category
+        assert split.team == "Rest"
+        assert split.team_confidence == pytest.approx(1.0 - best.confidence - _oos(model, text))
+
     def test_predict_many_matches_predict(self, model: TriageModel) -> None:
         for single, batch in zip(
             [model.predict(text) for text in TEXTS], model.predict_many(TEXTS), strict=True
@@ -88,6 +102,11 @@ class TestPredict:
         # The target is p99 <= 2 ms (bench/triage.py measures it on 1,000 messages); the
         # median is what a shared CI machine can check without flaking.
         assert np.percentile(elapsed, 50) < 0.003
+
+
+def _oos(model: TriageModel, text: str) -> float:
+    proba = model.predict_proba([text])[0]
+    return float(proba[model.classes.index("oos")]) if "oos" in model.classes else 0.0
 
 
 class TestFastPath:
