@@ -48,9 +48,7 @@ class TestPredict:
         assert result.team_confidence == pytest.approx(proba[billing].sum())
         assert result.team_confidence >= result.confidence
 
-    def test_team_is_the_one_with_the_largest_summed_probability(
-        self, model: TriageModel
-    ) -> None:
+    def test_team_is_the_one_with_the_largest_summed_probability(self, model: TriageModel) -> None:
         text = "zzqx vvbn kkkk"
         best = model.predict(text)
         assert best.confidence < 0.5  # the best category alone is outweighed by the rest
