@@ -28,6 +28,8 @@ from models.training import OUT_OF_SCOPE, LabelledExample
 from storage import AbstractUnitOfWork
 
 TOLERANCE = 0.01
+#: What the retrain evaluates on, as recorded beside the figures (``/model`` shows it).
+EVALUATION_DATA = "seed hold-out sets (in scope + off topic) + {corrections} held-out corrections"
 TRIAGE_THREAD_KEY = "triage_thread_id"
 TRIAGE_TOPIC_REQUESTED = "triage_topic_requested"
 
@@ -115,6 +117,7 @@ def _train_and_compare(
     cand = triage.evaluate(
         candidate, eval_texts, eval_labels, team_map, triage.OOS_LABEL, timing=False
     )
+    candidate.info["evaluation"] = _evaluation(cand, len(test_part))
     registry = triage.ModelRegistry(registry_dir)
     current_metrics = None
     try:
@@ -137,6 +140,15 @@ def _train_and_compare(
     )
 
 
+def _evaluation(report: dict[str, Any], corrections: int) -> dict[str, Any]:
+    """Figures on data never trained on, named by that data (kept in ``meta.json``)."""
+    return {
+        "data": EVALUATION_DATA.format(corrections=corrections),
+        "held_out_corrections": corrections,
+        **_metrics(report),
+    }
+
+
 def _training_label(example: LabelledExample) -> str:
     return triage.OOS_LABEL if example.category == OUT_OF_SCOPE else example.category
 
@@ -150,6 +162,8 @@ def _metrics(metrics: Any) -> dict[str, Any]:
         "team_accuracy",
         "abstain_rate",
         "accuracy_when_confident",
+        "in_scope_accuracy",
+        "oos_recall",
     )
     return {k: data[k] for k in keep if k in data}
 
@@ -181,6 +195,16 @@ def load_or_train(registry_dir: Path) -> tuple[triage.TriageModel, str, str]:
     except (triage.ModelLoadError, triage.ModelVersionError) as exc:
         note = f"saved model unusable ({exc}): retrained the default model"
     model, _ = triage.train_default()
+    holdout = [triage.load_seed("holdout"), triage.load_seed("off_topic_holdout")]
+    report = triage.evaluate(
+        model,
+        [t for part in holdout for t in part.texts],
+        [y for part in holdout for y in part.labels],
+        model.team_map,
+        triage.OOS_LABEL,
+        timing=False,
+    )
+    model.info["evaluation"] = _evaluation(report, 0)
     version = registry.promote(model)
     return model, version.id, note
 
@@ -200,7 +224,12 @@ async def ensure_taxonomy(uow: AbstractUnitOfWork, team_map: dict[str, str]) -> 
 class ModelInfo:
     version: str | None
     created_at: str | None
-    metrics: dict[str, Any]
+    #: train()'s figures on the validation split of the model's own training data.
+    validation: dict[str, Any]
+    #: Figures on data the model never trained on, and which data that is.
+    evaluation: dict[str, Any]
+    #: Held-out corrections among the evaluation data; None: no evaluation recorded.
+    evaluation_corrections: int | None
     versions: int
     corrections: int
 
@@ -212,7 +241,11 @@ async def model_info(uow: AbstractUnitOfWork, registry_dir: Path) -> ModelInfo:
     return ModelInfo(
         version=current.id if current else None,
         created_at=current.created_at if current else None,
-        metrics=_metrics(current.metrics or {}) if current else {},
+        validation=_metrics(current.metrics or {}) if current else {},
+        evaluation=_metrics(current.evaluation or {}) if current else {},
+        evaluation_corrections=(current.evaluation or {}).get("held_out_corrections")
+        if current
+        else None,
         versions=len(versions),
         corrections=await uow.labels.count(),
     )

@@ -166,3 +166,22 @@ class TestOtherNotACategory:
         assert candidate.info["data_sha256"] == expected
         assert candidate.oos_label == triage.OOS_LABEL
         assert triage.OOS_LABEL not in candidate.labels
+
+
+async def test_model_command_names_each_figure_by_its_data(smart_desk: Desk) -> None:
+    await training.retrain(smart_desk.uow_factory, smart_desk.settings.model_dir)
+    smart_desk.emulator.user_sends_text(smart_desk.admin, "/model")
+    await smart_desk.step()
+    text = smart_desk.to_user(smart_desk.admin)[-1]["text"]
+    assert "Held-out" not in text
+    validation, never_trained = (
+        line
+        for line in text.splitlines()
+        if line.startswith(("On the validation split", "On data it never trained on"))
+    )
+    assert "validation split of its own training data" in validation
+    assert "accuracy 0." in validation
+    assert "the seed hold-out sets, in scope and off topic, and 0 held-out corrections" in (
+        never_trained
+    )
+    assert "oos_recall 0." in never_trained or "oos_recall 1." in never_trained
