@@ -5,6 +5,7 @@ Everything here is module-level so that fitted pipelines pickle without lambdas.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import threading
@@ -85,9 +86,14 @@ def fold_lookalikes(text: str) -> str:
     str
         The text with mixed words folded into one script.
     """
+    if not (_CYRILLIC.search(text) and _LATIN.search(text)):
+        return text  # one script only: nothing can be mixed
     return _WORD.sub(_fold_word, text)
 
 
+# Each feature block normalises the same message again (word, char and stem analyzers, and
+# the priority model's): remembering the last few thousand saves that repeated work.
+@functools.lru_cache(maxsize=4096)
 def normalise_text(text: str) -> str:
     """Normalise a message before vectorisation.
 

@@ -212,10 +212,12 @@ def choose_oos_thresholds(
     Rule: among the candidate pairs (each threshold is 0 or one of the 0, 1, ..., 50th
     percentiles of the in-scope rows' values), keep those whose in-scope accuracy (right
     and not abstained, over in-scope rows) is at most ``max_in_scope_loss`` below the
-    in-scope accuracy with both thresholds off; of those, take the pair that abstains on
-    the most out-of-scope rows; ties go to the higher in-scope accuracy, then to the
-    smaller confidence threshold, then to the smaller similarity threshold. The result is a
-    pure function of the inputs.
+    accuracy of the best category when nothing is abstained on (the ``forced`` abstentions
+    count against the allowance); of those, take the pair that abstains on the most
+    out-of-scope rows; ties go to the higher in-scope accuracy, then to the smaller
+    confidence threshold, then to the smaller similarity threshold. When even the forced
+    abstentions exceed the allowance, both thresholds are 0. The result is a pure function
+    of the inputs.
 
     The rule controls novelty, not precision: it does not depend on how accurate the
     in-scope model happens to be, only on how much of that accuracy may be given up to
@@ -263,7 +265,7 @@ def choose_oos_thresholds(
     sim_grid = np.unique(np.r_[0.0, np.quantile(sim[~oos], _CANDIDATE_QUANTILES, method="lower")])
     below_sim = sim[:, None] < sim_grid[None, :]
     best: tuple[float, float, int, int] | None = None
-    floor = float((right & ~abstain).sum() / n_in) - max_in_scope_loss
+    floor = float(right.sum() / n_in) - max_in_scope_loss
     for i, conf_threshold in enumerate(conf_grid):
         abstained = below_sim | (abstain | (conf < conf_threshold))[:, None]
         accuracy = (right[:, None] & ~abstained).sum(axis=0) / n_in
@@ -272,7 +274,14 @@ def choose_oos_thresholds(
             key = (float(recall[j]), float(accuracy[j]))
             if best is None or key > best[:2]:
                 best = (key[0], key[1], int(i), int(j))
-    assert best is not None  # both thresholds at 0 always meet the floor
+    if best is None:  # the forced abstentions alone cost more than the allowance
+        at_zero = abstain | below_sim[:, 0]
+        best = (
+            float((at_zero & oos).sum() / n_oos),
+            float((right & ~at_zero).sum() / n_in),
+            0,
+            0,
+        )
     recall_best, accuracy_best, conf_at, sim_at = best
     return OutOfScopeChoice(
         threshold=float(conf_grid[conf_at]),
@@ -280,8 +289,8 @@ def choose_oos_thresholds(
         method=(
             f"most out-of-scope rows abstained on ({n_oos} out-of-scope, {n_in} in-scope "
             f"validation rows) while in-scope accuracy stays within {max_in_scope_loss:g} of "
-            f"its value without thresholds; candidates: 0 and the 0-50th percentiles of "
-            f"in-scope confidence and centroid similarity"
+            f"the accuracy without any abstention; candidates: 0 and the 0-50th percentiles "
+            f"of in-scope confidence and centroid similarity"
         ),
         in_scope_accuracy=accuracy_best,
         in_scope_accuracy_floor=max(0.0, floor),

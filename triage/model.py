@@ -390,9 +390,18 @@ class TriageModel:
             return 1.0
         if columns.size == 0:
             return 0.0
-        norm = math.sqrt(float(values @ values))
-        scores = self._centroids_t[columns].T @ (values / norm)
-        return float(np.max(scores))
+        # The rows of the transposed centroid matrix for this message's columns, gathered
+        # straight from the CSR arrays: slicing a scipy matrix costs ten times more here.
+        matrix = self._centroids_t
+        starts, ends = matrix.indptr[columns], matrix.indptr[columns + 1]
+        lengths = ends - starts
+        if not lengths.any():
+            return 0.0
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        positions = np.arange(int(lengths.sum())) + offsets
+        weights = matrix.data[positions] * np.repeat(values, lengths)
+        scores = np.bincount(matrix.indices[positions], weights=weights, minlength=matrix.shape[1])
+        return float(scores.max() / math.sqrt(float(values @ values)))
 
     # -- predictions -----------------------------------------------------------------------
 

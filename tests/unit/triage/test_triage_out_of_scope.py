@@ -129,6 +129,19 @@ class TestThresholdChoice:
         assert choice.oos_recall == 1.0
         assert (choice.threshold, choice.similarity_threshold) == (0.0, 0.0)
 
+    def test_forced_abstentions_count_against_the_allowance(self) -> None:
+        # The in-scope row the "none of these" class takes already costs 0.5 accuracy.
+        choice = choose_oos_thresholds(
+            [0.9, 0.4, 0.2],
+            [0.5, 0.5, 0.5],
+            [True, True, False],
+            [False, False, True],
+            forced=[False, True, False],
+        )
+        assert (choice.threshold, choice.similarity_threshold) == (0.0, 0.0)
+        assert choice.in_scope_accuracy == 0.5
+        assert choice.oos_recall == 0.0
+
     def test_needs_both_kinds_of_rows(self) -> None:
         with pytest.raises(ValueError, match="out-of-scope"):
             choose_oos_thresholds([0.5], [0.5], [True], [False])
