@@ -28,6 +28,7 @@ class CardAction(StrEnum):
     CATEGORY = "ca"  # value: category id
     BACK = "bk"
     CANNED = "cn"  # value: canned answer id (a suggestion on the card)
+    OTHER = "ot"  # "Other / not a category": out of scope
 
 
 class Menu(StrEnum):

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+#: Category key of a ticket an agent marked "Other / not a category": none of the desk's
+#: categories fits it (a greeting, a thank-you, spam, a question for another company). Its
+#: label teaches the classifier what is out of scope.
+OUT_OF_SCOPE = "oos"
+
 
 @dataclass
 class LabelledExample:

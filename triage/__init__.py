@@ -28,17 +28,34 @@ from triage.errors import (
     RegistryError,
     TriageError,
 )
+from triage.estimators import CentroidSimilarity
 from triage.features import build_features, normalise_text
-from triage.metrics import Metrics, ThresholdChoice, choose_threshold, evaluate
+from triage.metrics import (
+    Metrics,
+    OutOfScopeChoice,
+    ThresholdChoice,
+    choose_oos_thresholds,
+    choose_threshold,
+    evaluate,
+)
 from triage.model import TriageModel, TriageResult
 from triage.persistence import library_versions, load, read_meta, save
 from triage.pipeline import build_pipeline
 from triage.priority import PRIORITY_LEVELS, PriorityAssessment, assess_priority
 from triage.registry import ModelRegistry, ModelVersion, should_promote
-from triage.train import data_sha256, default_model, train, train_default
+from triage.train import (
+    OOS_LABEL,
+    data_sha256,
+    default_model,
+    fit_thresholds,
+    train,
+    train_default,
+)
 
 __all__ = [
+    "OOS_LABEL",
     "PRIORITY_LEVELS",
+    "CentroidSimilarity",
     "DataError",
     "Dataset",
     "Metrics",
@@ -46,6 +63,7 @@ __all__ = [
     "ModelRegistry",
     "ModelVersion",
     "ModelVersionError",
+    "OutOfScopeChoice",
     "PriorityAssessment",
     "RegistryError",
     "ThresholdChoice",
@@ -55,10 +73,12 @@ __all__ = [
     "assess_priority",
     "build_features",
     "build_pipeline",
+    "choose_oos_thresholds",
     "choose_threshold",
     "data_sha256",
     "default_model",
     "evaluate",
+    "fit_thresholds",
     "library_versions",
     "load",
     "load_seed",

@@ -59,8 +59,20 @@ def train(
     team_map: TeamMapOption = None,
     random_state: Annotated[int, typer.Option(help="Seed of splits and models.")] = 0,
     target_accuracy: Annotated[
-        float, typer.Option(help="Accuracy wanted on messages answered without a human.")
+        float,
+        typer.Option(
+            help="Accuracy wanted on messages answered without a human (used only when no "
+            "out-of-scope validation rows exist)."
+        ),
     ] = 0.95,
+    oos_label: Annotated[
+        str,
+        typer.Option(
+            "--oos-label",
+            help='Category of out-of-scope ("none of these") rows: they train an explicit '
+            "out-of-scope class and choose the thresholds.",
+        ),
+    ] = "oos",
 ) -> None:
     """Train on a CSV (optional team/priority columns) and save the model to --out."""
     try:
@@ -74,6 +86,7 @@ def train(
             priorities=dataset.priorities,
             random_state=random_state,
             target_accuracy=target_accuracy,
+            oos_label=oos_label,
         )
         save(model, out)
     except TriageError as error:
@@ -86,6 +99,8 @@ def train(
             "labels": len(model.labels),
             "teams": len(model.teams),
             "threshold": model.threshold,
+            "similarity_threshold": model.similarity_threshold,
+            "oos_label": model.oos_label,
             "threshold_method": metrics.threshold_method,
             "metrics": metrics.to_dict(),
         }

@@ -224,7 +224,12 @@ def read_team_map(path: str | Path) -> dict[str, str]:
     return parse_team_map(data, str(path))
 
 
-_SEED_FILES = {"examples": "examples.csv", "holdout": "holdout.csv"}
+_SEED_FILES = {
+    "examples": "examples.csv",
+    "holdout": "holdout.csv",
+    "off_topic": "off_topic.csv",
+    "off_topic_holdout": "off_topic_holdout.csv",
+}
 
 
 def load_seed(name: str = "examples") -> Dataset:
@@ -232,9 +237,12 @@ def load_seed(name: str = "examples") -> Dataset:
 
     Parameters
     ----------
-    name : {"examples", "holdout"}
+    name : {"examples", "holdout", "off_topic", "off_topic_holdout"}
         ``examples`` trains the default model; ``holdout`` holds different sentences for
-        measuring it.
+        measuring it. ``off_topic`` holds out-of-scope messages (greetings, thanks,
+        adverts, questions meant for another company; category ``oos``) that train the
+        default model's "none of these" class, ``off_topic_holdout`` different ones to
+        measure it.
 
     Returns
     -------

@@ -6,14 +6,16 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-__all__ = ["BalancedLinearSVC"]
+__all__ = ["BalancedLinearSVC", "CentroidSimilarity"]
 
 
 class BalancedLinearSVC(LinearClassifierMixin, BaseEstimator):
@@ -134,4 +136,94 @@ class BalancedLinearSVC(LinearClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        return tags
+
+
+class CentroidSimilarity(TransformerMixin, BaseEstimator):
+    """Cosine similarity of samples to the l2-normalised mean vector of each class.
+
+    A novelty signal for out-of-scope detection that does not depend on how confident the
+    classifier is: a message far from every class centroid in the TF-IDF space is unlike
+    anything the model was trained on, however peaked its probabilities are. The centroids
+    are kept sparse, so the cost is proportional to the features a message has.
+
+    Parameters
+    ----------
+    exclude : str or None, default=None
+        A class left out of the centroids (the "none of these" label): being close to
+        out-of-scope examples must not count as being in scope.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_centroids,)
+        Classes that have a centroid, sorted.
+    centroids_ : sparse matrix of shape (n_centroids, n_features)
+        l2-normalised class means, CSR.
+    n_features_in_ : int
+        Number of features seen during fit.
+    """
+
+    _parameter_constraints: dict[str, list[Any]] = {  # noqa: RUF012 (sklearn convention)
+        "exclude": [str, None],
+    }
+
+    def __init__(self, exclude: str | None = None) -> None:
+        self.exclude = exclude
+
+    def fit(self, X: Any, y: Any) -> CentroidSimilarity:
+        """Compute the class centroids.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Feature vectors (rows are l2-normalised TF-IDF vectors in the pipeline).
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : CentroidSimilarity
+            The fitted transformer.
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64)
+        check_classification_targets(y)
+        classes, encoded = np.unique(y, return_inverse=True)
+        keep = np.flatnonzero(classes != self.exclude) if self.exclude is not None else None
+        if keep is not None and keep.size == 0:
+            raise ValueError("every sample belongs to the excluded class")
+        n_classes = classes.size
+        membership = sp.csr_matrix(
+            (np.ones(encoded.size), (encoded, np.arange(encoded.size))),
+            shape=(n_classes, encoded.size),
+        )
+        sums = sp.csr_matrix(membership @ X)
+        if keep is not None:
+            classes, sums = classes[keep], sums[keep]
+        self.classes_ = classes
+        self.centroids_ = normalize(sums, norm="l2").tocsr()
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Cosine similarity of each sample to each centroid.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Feature vectors.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_centroids)
+            Similarities; for non-negative features they lie in [0, 1].
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
+        scores = normalize(X, norm="l2") @ self.centroids_.T
+        return np.asarray(scores.toarray() if sp.issparse(scores) else scores)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = True
         return tags

@@ -13,9 +13,20 @@ from sklearn.metrics import accuracy_score, f1_score
 if TYPE_CHECKING:
     from triage.model import TriageModel
 
-__all__ = ["Metrics", "ThresholdChoice", "choose_threshold", "evaluate"]
+__all__ = [
+    "Metrics",
+    "OutOfScopeChoice",
+    "ThresholdChoice",
+    "choose_oos_thresholds",
+    "choose_threshold",
+    "evaluate",
+]
 
 _TIMING_SAMPLES = 200
+#: Candidate thresholds: these quantiles of the in-scope validation rows' confidence and
+#: similarity (plus 0, "off"). A threshold above the median would abstain on half of the
+#: in-scope messages by itself.
+_CANDIDATE_QUANTILES = np.linspace(0.0, 0.5, 51)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,15 @@ class Metrics:
         data gives the unbiased figure.
     fit_seconds : float
         Wall time of the final fit on all the data.
+    similarity_threshold : float
+        Novelty threshold chosen with ``threshold`` (0 when it was not chosen).
+    n_out_of_scope : int
+        Out-of-scope rows among the validation rows (training rows with the out-of-scope
+        label, or the seed off-topic examples when the data has none).
+    in_scope_accuracy : float or None
+        Share of in-scope validation rows answered (not abstained) and right.
+    oos_recall : float or None
+        Share of out-of-scope validation rows abstained on.
     """
 
     n_train: int
@@ -68,6 +88,10 @@ class Metrics:
     coverage: float
     accuracy_when_confident: float
     fit_seconds: float
+    similarity_threshold: float = 0.0
+    n_out_of_scope: int = 0
+    in_scope_accuracy: float | None = None
+    oos_recall: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the metrics as a JSON-serialisable dict."""
@@ -160,6 +184,122 @@ def choose_threshold(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class OutOfScopeChoice:
+    """Outcome of :func:`choose_oos_thresholds`."""
+
+    threshold: float
+    similarity_threshold: float
+    method: str
+    in_scope_accuracy: float
+    in_scope_accuracy_floor: float
+    oos_recall: float
+    n_in_scope: int
+    n_out_of_scope: int
+
+
+def choose_oos_thresholds(
+    confidence: Sequence[float] | np.ndarray,
+    similarity: Sequence[float] | np.ndarray,
+    correct: Sequence[bool] | np.ndarray,
+    out_of_scope: Sequence[bool] | np.ndarray,
+    forced: Sequence[bool] | np.ndarray | None = None,
+    *,
+    max_in_scope_loss: float = 0.05,
+) -> OutOfScopeChoice:
+    """Choose the confidence and similarity thresholds on validation rows with out-of-scope.
+
+    Rule: among the candidate pairs (each threshold is 0 or one of the 0, 1, ..., 50th
+    percentiles of the in-scope rows' values), keep those whose in-scope accuracy (right
+    and not abstained, over in-scope rows) is at most ``max_in_scope_loss`` below the
+    accuracy of the best category when nothing is abstained on (the ``forced`` abstentions
+    count against the allowance); of those, take the pair that abstains on the most
+    out-of-scope rows; ties go to the higher in-scope accuracy, then to the smaller
+    confidence threshold, then to the smaller similarity threshold. When even the forced
+    abstentions exceed the allowance, both thresholds are 0. The result is a pure function
+    of the inputs.
+
+    The rule controls novelty, not precision: it does not depend on how accurate the
+    in-scope model happens to be, only on how much of that accuracy may be given up to
+    catch messages that belong to no category.
+
+    Parameters
+    ----------
+    confidence : array-like of shape (n,)
+        Calibrated probability of the best in-scope category.
+    similarity : array-like of shape (n,)
+        Similarity to the nearest category centroid.
+    correct : array-like of shape (n,)
+        Whether the best in-scope category is right (False for out-of-scope rows).
+    out_of_scope : array-like of shape (n,)
+        Whether the row is out of scope.
+    forced : array-like of shape (n,), optional
+        Rows abstained on whatever the thresholds (the "none of these" class won, or no
+        known feature).
+    max_in_scope_loss : float, default=0.05
+        In-scope accuracy that may be traded for out-of-scope recall.
+
+    Returns
+    -------
+    OutOfScopeChoice
+
+    Raises
+    ------
+    ValueError
+        When there are no in-scope or no out-of-scope rows.
+    """
+    conf = np.asarray(confidence, dtype=float)
+    sim = np.asarray(similarity, dtype=float)
+    ok = np.asarray(correct, dtype=bool)
+    oos = np.asarray(out_of_scope, dtype=bool)
+    abstain = np.zeros(conf.size, bool) if forced is None else np.asarray(forced, dtype=bool)
+    if not conf.shape == sim.shape == ok.shape == oos.shape == abstain.shape or conf.ndim != 1:
+        raise ValueError("all arrays must be 1-d and of equal length")
+    n_in, n_oos = int((~oos).sum()), int(oos.sum())
+    if not n_in or not n_oos:
+        raise ValueError("need in-scope and out-of-scope validation rows")
+    right = ok & ~oos
+    conf_grid = np.unique(
+        np.r_[0.0, np.quantile(conf[~oos], _CANDIDATE_QUANTILES, method="lower")]
+    )
+    sim_grid = np.unique(np.r_[0.0, np.quantile(sim[~oos], _CANDIDATE_QUANTILES, method="lower")])
+    below_sim = sim[:, None] < sim_grid[None, :]
+    best: tuple[float, float, int, int] | None = None
+    floor = float(right.sum() / n_in) - max_in_scope_loss
+    for i, conf_threshold in enumerate(conf_grid):
+        abstained = below_sim | (abstain | (conf < conf_threshold))[:, None]
+        accuracy = (right[:, None] & ~abstained).sum(axis=0) / n_in
+        recall = (abstained & oos[:, None]).sum(axis=0) / n_oos
+        for j in np.flatnonzero(accuracy >= floor - 1e-12):
+            key = (float(recall[j]), float(accuracy[j]))
+            if best is None or key > best[:2]:
+                best = (key[0], key[1], int(i), int(j))
+    if best is None:  # the forced abstentions alone cost more than the allowance
+        at_zero = abstain | below_sim[:, 0]
+        best = (
+            float((at_zero & oos).sum() / n_oos),
+            float((right & ~at_zero).sum() / n_in),
+            0,
+            0,
+        )
+    recall_best, accuracy_best, conf_at, sim_at = best
+    return OutOfScopeChoice(
+        threshold=float(conf_grid[conf_at]),
+        similarity_threshold=float(sim_grid[sim_at]),
+        method=(
+            f"most out-of-scope rows abstained on ({n_oos} out-of-scope, {n_in} in-scope "
+            f"validation rows) while in-scope accuracy stays within {max_in_scope_loss:g} of "
+            f"the accuracy without any abstention; candidates: 0 and the 0-50th percentiles "
+            f"of in-scope confidence and centroid similarity"
+        ),
+        in_scope_accuracy=accuracy_best,
+        in_scope_accuracy_floor=max(0.0, floor),
+        oos_recall=recall_best,
+        n_in_scope=n_in,
+        n_out_of_scope=n_oos,
+    )
+
+
 def macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
     """Macro-F1 over the labels present in ``y_true`` (absent predictions score 0)."""
     labels = sorted(set(y_true))
@@ -222,6 +362,7 @@ def evaluate(
     out: dict[str, Any] = {
         "n": int(truth.size),
         "threshold": model.threshold,
+        "similarity_threshold": model.similarity_threshold,
         "abstain_rate": float(abstained.mean()),
         "coverage": float(1.0 - abstained.mean()),
     }

@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from triage.estimators import CentroidSimilarity
 from triage.priority import PRIORITY_LEVELS, assess_priority, priority_rank
 
 __all__ = ["TriageModel", "TriageResult"]
@@ -35,7 +36,8 @@ class TriageResult:
     category : str
         Most probable category.
     team : str
-        Team that handles the message.
+        Team that handles the message. With a team map, the team whose categories have the
+        largest summed probability (it may differ from the team of ``category``).
     priority : str
         One of ``low``, ``normal``, ``high``, ``urgent``.
     confidence : float
@@ -45,12 +47,19 @@ class TriageResult:
     priority_confidence : float
         Confidence of ``priority`` (rule confidence or priority-model probability).
     needs_human : bool
-        True when ``confidence`` is below the model's abstain threshold, or when the text
-        contains nothing the model has seen in training.
+        True when the message is out of scope (see ``out_of_scope``) or ``confidence`` is
+        below the model's confidence threshold.
     alternatives : tuple of (str, float)
         The top three categories with their probabilities, best first.
     priority_cues : tuple of str
         Names of the urgency cues found in the text.
+    similarity : float
+        Cosine similarity to the nearest category centroid in the feature space (1.0 for a
+        model without centroids): the novelty signal.
+    out_of_scope : bool
+        True when the message looks like none of the categories: the explicit "none of
+        these" class is more probable than ``category``, ``similarity`` is below the
+        model's similarity threshold, or the text has no feature seen in training.
     """
 
     category: str
@@ -62,6 +71,8 @@ class TriageResult:
     needs_human: bool
     alternatives: tuple[tuple[str, float], ...]
     priority_cues: tuple[str, ...] = ()
+    similarity: float = 1.0
+    out_of_scope: bool = False
 
 
 class _FastScorer:
@@ -167,6 +178,10 @@ class _FastScorer:
     def predict_proba(self, text: str) -> tuple[np.ndarray, bool]:
         """Probabilities over ``classes_`` and whether the text had any known feature."""
         columns, values = self.features(text)
+        return self.proba_of(columns, values), columns.size > 0
+
+    def proba_of(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Probabilities over ``classes_`` of a feature vector given by :meth:`features`."""
         n_classes = self.classes_.shape[0]
         total = np.zeros(n_classes)
         for coef, intercept, method, params, positions in self._members:
@@ -193,7 +208,7 @@ class _FastScorer:
                     )
             proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
             total += proba
-        return total / len(self._members), columns.size > 0
+        return total / len(self._members)
 
 
 def _compile(pipeline: Pipeline | None) -> _FastScorer | None:
@@ -208,14 +223,29 @@ def _compile(pipeline: Pipeline | None) -> _FastScorer | None:
 class TriageModel:
     """A fitted category classifier plus the policy around it.
 
+    The out-of-scope decision combines three signals, each of which can mark a message
+    ``needs_human`` on its own: the explicit "none of these" class (``oos_label``) being
+    more probable than the best category, the similarity to the nearest category centroid
+    (``novelty``) below ``similarity_threshold``, and the calibrated confidence below
+    ``threshold``. :func:`triage.train` chooses both thresholds on validation data that
+    holds out-of-scope rows.
+
     Parameters
     ----------
     pipeline : Pipeline
         Fitted category pipeline (see :func:`triage.build_pipeline`); must have
-        ``predict_proba``.
+        ``predict_proba``. Its classes may include ``oos_label``.
     threshold : float
-        Abstain threshold: a message whose top calibrated probability is below it is
-        flagged ``needs_human``. :func:`triage.train` chooses it on validation data.
+        Confidence threshold: a message whose best category's calibrated probability is
+        below it is flagged ``needs_human``.
+    similarity_threshold : float, default=0.0
+        Novelty threshold: a message whose cosine similarity to every category centroid is
+        below it is out of scope. Needs ``novelty``.
+    novelty : CentroidSimilarity, optional
+        Fitted on the output of the pipeline's feature step, with ``oos_label`` excluded.
+    oos_label : str, optional
+        The "none of these" class of the pipeline, if it has one. It is never returned as
+        a category and needs no team.
     team_map : mapping of str to str, optional
         Category -> team. Every label of ``pipeline`` must be mapped.
     team_pipeline : Pipeline, optional
@@ -236,6 +266,9 @@ class TriageModel:
         pipeline: Pipeline,
         *,
         threshold: float,
+        similarity_threshold: float = 0.0,
+        novelty: CentroidSimilarity | None = None,
+        oos_label: str | None = None,
         team_map: Mapping[str, str] | None = None,
         team_pipeline: Pipeline | None = None,
         priority_pipeline: Pipeline | None = None,
@@ -247,9 +280,25 @@ class TriageModel:
             raise TypeError("pipeline must be a fitted classifier with predict_proba")
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be within [0, 1], got {threshold}")
+        if not 0.0 <= similarity_threshold <= 1.0:
+            raise ValueError(
+                f"similarity_threshold must be within [0, 1], got {similarity_threshold}"
+            )
         self.pipeline = pipeline
         self.threshold = float(threshold)
-        self.labels: tuple[str, ...] = tuple(str(label) for label in pipeline.classes_)
+        self.similarity_threshold = float(similarity_threshold)
+        self.novelty = novelty
+        self.oos_label = oos_label
+        #: Every class of the pipeline, ``oos_label`` included (columns of predict_proba).
+        self.classes: tuple[str, ...] = tuple(str(label) for label in pipeline.classes_)
+        in_scope = [i for i, label in enumerate(self.classes) if label != oos_label]
+        if not in_scope:
+            raise ValueError("the pipeline has no category besides the out-of-scope label")
+        self._in_scope = np.asarray(in_scope, dtype=np.intp)
+        self._oos_index = self.classes.index(oos_label) if oos_label in self.classes else None
+        #: The categories (``oos_label`` excluded).
+        self.labels: tuple[str, ...] = tuple(self.classes[i] for i in in_scope)
+        self._centroids_t = novelty.centroids_.T.tocsr() if novelty is not None else None
         self.team_map: dict[str, str] | None = dict(team_map) if team_map is not None else None
         if self.team_map is not None:
             missing = sorted(set(self.labels) - set(self.team_map))
@@ -273,13 +322,43 @@ class TriageModel:
     def __repr__(self) -> str:
         return (
             f"TriageModel(labels={len(self.labels)}, teams={len(self.teams)}, "
-            f"threshold={self.threshold:.3f}, priority_model={self.priority_pipeline is not None})"
+            f"threshold={self.threshold:.3f}, "
+            f"similarity_threshold={self.similarity_threshold:.3f}, "
+            f"oos_label={self.oos_label!r}, priority_model={self.priority_pipeline is not None})"
+        )
+
+    def with_thresholds(
+        self, threshold: float, similarity_threshold: float, **info: Any
+    ) -> TriageModel:
+        """The same fitted model with other thresholds (``info`` entries are replaced).
+
+        Parameters
+        ----------
+        threshold, similarity_threshold : float
+            See the class parameters.
+        **info
+            Entries to set in the new model's :attr:`info`.
+
+        Returns
+        -------
+        TriageModel
+        """
+        return TriageModel(
+            self.pipeline,
+            threshold=threshold,
+            similarity_threshold=similarity_threshold,
+            novelty=self.novelty,
+            oos_label=self.oos_label,
+            team_map=self.team_map,
+            team_pipeline=self.team_pipeline,
+            priority_pipeline=self.priority_pipeline,
+            info={**self.info, **info},
         )
 
     # -- probabilities ---------------------------------------------------------------------
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Calibrated category probabilities, columns in the order of :attr:`labels`.
+        """Calibrated class probabilities, columns in the order of :attr:`classes`.
 
         Parameters
         ----------
@@ -292,13 +371,37 @@ class TriageModel:
         """
         return np.asarray(self.pipeline.predict_proba(list(texts)))
 
-    def _batch(self, pipeline: Pipeline, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _batch(
+        self, pipeline: Pipeline, texts: list[str], novelty: CentroidSimilarity | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         features = pipeline[:-1].transform(texts)
         known = np.diff(features.indptr) > 0 if hasattr(features, "indptr") else None
         proba = np.asarray(pipeline[-1].predict_proba(features))
         if known is None:
             known = np.ones(len(texts), dtype=bool)
-        return proba, known
+        similarity = (
+            novelty.transform(features).max(axis=1) if novelty is not None else np.ones(len(texts))
+        )
+        return proba, known, similarity
+
+    def _similarity(self, columns: np.ndarray, values: np.ndarray) -> float:
+        """Nearest-centroid cosine similarity of one feature vector (fast path)."""
+        if self._centroids_t is None:
+            return 1.0
+        if columns.size == 0:
+            return 0.0
+        # The rows of the transposed centroid matrix for this message's columns, gathered
+        # straight from the CSR arrays: slicing a scipy matrix costs ten times more here.
+        matrix = self._centroids_t
+        starts, ends = matrix.indptr[columns], matrix.indptr[columns + 1]
+        lengths = ends - starts
+        if not lengths.any():
+            return 0.0
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        positions = np.arange(int(lengths.sum())) + offsets
+        weights = matrix.data[positions] * np.repeat(values, lengths)
+        scores = np.bincount(matrix.indices[positions], weights=weights, minlength=matrix.shape[1])
+        return float(scores.max() / math.sqrt(float(values @ values)))
 
     # -- predictions -----------------------------------------------------------------------
 
@@ -315,10 +418,12 @@ class TriageModel:
         TriageResult
         """
         if self._scorer is not None:
-            proba, known = self._scorer.predict_proba(text)
+            columns, values = self._scorer.features(text)
+            proba, known = self._scorer.proba_of(columns, values), columns.size > 0
+            similarity = self._similarity(columns, values)
         else:
-            batch, known_rows = self._batch(self.pipeline, [text])
-            proba, known = batch[0], bool(known_rows[0])
+            batch, known_rows, similarities = self._batch(self.pipeline, [text], self.novelty)
+            proba, known, similarity = batch[0], bool(known_rows[0]), float(similarities[0])
         team_proba = priority_proba = None
         if self.team_pipeline is not None:
             team_proba = (
@@ -332,7 +437,7 @@ class TriageModel:
                 if self._priority_scorer is not None
                 else self.priority_pipeline.predict_proba([text])[0]
             )
-        return self._result(text, proba, known, team_proba, priority_proba)
+        return self._result(text, proba, known, similarity, team_proba, priority_proba)
 
     def predict_many(self, texts: Iterable[str]) -> list[TriageResult]:
         """Triage many messages at once (vectorised; same results as :meth:`predict`).
@@ -349,7 +454,7 @@ class TriageModel:
         texts = [str(text) for text in texts]
         if not texts:
             return []
-        proba, known = self._batch(self.pipeline, texts)
+        proba, known, similarity = self._batch(self.pipeline, texts, self.novelty)
         team_proba = (
             self.team_pipeline.predict_proba(texts) if self.team_pipeline is not None else None
         )
@@ -363,6 +468,7 @@ class TriageModel:
                 text,
                 proba[row],
                 bool(known[row]),
+                float(similarity[row]),
                 None if team_proba is None else team_proba[row],
                 None if priority_proba is None else priority_proba[row],
             )
@@ -372,18 +478,28 @@ class TriageModel:
     def _result(
         self,
         text: str,
-        proba: np.ndarray,
+        all_proba: np.ndarray,
         known: bool,
+        similarity: float,
         team_proba: np.ndarray | None,
         priority_proba: np.ndarray | None,
     ) -> TriageResult:
+        proba = all_proba[self._in_scope]
         order = np.argsort(-proba, kind="stable")[:_N_ALTERNATIVES]
         best = int(order[0])
         category = self.labels[best]
         confidence = float(proba[best])
+        oos_proba = float(all_proba[self._oos_index]) if self._oos_index is not None else 0.0
+        out_of_scope = (
+            (not known) or oos_proba > confidence or similarity < self.similarity_threshold
+        )
         if self.team_map is not None:
-            team = self.team_map[category]
-            team_confidence = float(proba[self._team_index == self.teams.index(team)].sum())
+            # The team is decided on its own: the summed probability of its categories. A
+            # message split between two categories of one team belongs to that team even
+            # when a category of another team is the single most probable one.
+            team_proba = np.bincount(self._team_index, weights=proba, minlength=len(self.teams))
+            team_best = int(np.argmax(team_proba))
+            team, team_confidence = self.teams[team_best], float(team_proba[team_best])
         elif team_proba is not None:
             team_best = int(np.argmax(team_proba))
             team = self.teams[team_best]
@@ -398,9 +514,11 @@ class TriageModel:
             confidence=confidence,
             team_confidence=min(1.0, team_confidence),
             priority_confidence=priority_confidence,
-            needs_human=(not known) or confidence < self.threshold,
+            needs_human=out_of_scope or confidence < self.threshold,
             alternatives=tuple((self.labels[int(i)], float(proba[int(i)])) for i in order),
             priority_cues=cues,
+            similarity=similarity,
+            out_of_scope=out_of_scope,
         )
 
     def _priority(

@@ -2,9 +2,11 @@
 
 Layout of a saved model directory::
 
-    model.joblib   {"pipeline": ..., "team_pipeline": ..., "priority_pipeline": ...}
-    meta.json      versions, labels, team map, threshold and how it was chosen, data hash,
-                   training metrics, creation time, sha256 of model.joblib
+    model.joblib   {"pipeline": ..., "team_pipeline": ..., "priority_pipeline": ...,
+                    "novelty": ...}
+    meta.json      versions, labels, team map, out-of-scope label, confidence and
+                   similarity thresholds and how they were chosen, data hash, training
+                   metrics, creation time, sha256 of model.joblib
 
 ``model.joblib`` is a pickle: load only directories this library wrote. The checksum in
 ``meta.json`` catches truncated or swapped files, not a malicious author.
@@ -96,6 +98,7 @@ def save(model: TriageModel, directory: str | Path) -> Path:
             "pipeline": model.pipeline,
             "team_pipeline": model.team_pipeline,
             "priority_pipeline": model.priority_pipeline,
+            "novelty": model.novelty,
         }
         joblib.dump(estimators, temporary / MODEL_FILE, compress=3)
         _fsync(temporary / MODEL_FILE)
@@ -110,6 +113,8 @@ def save(model: TriageModel, directory: str | Path) -> Path:
             "teams": list(model.teams),
             "team_map": model.team_map,
             "threshold": model.threshold,
+            "similarity_threshold": model.similarity_threshold,
+            "oos_label": model.oos_label,
             "threshold_selection": info.pop("threshold_selection", None),
             "data_sha256": info.pop("data_sha256", None),
             "metrics": info.pop("metrics", None),
@@ -219,6 +224,9 @@ def load(directory: str | Path) -> TriageModel:
         model = TriageModel(
             estimators["pipeline"],
             threshold=float(meta["threshold"]),
+            similarity_threshold=float(meta.get("similarity_threshold") or 0.0),
+            novelty=estimators.get("novelty"),
+            oos_label=meta.get("oos_label"),
             team_map=meta.get("team_map"),
             team_pipeline=estimators.get("team_pipeline"),
             priority_pipeline=estimators.get("priority_pipeline"),

@@ -87,13 +87,20 @@ def _as_mapping(metrics: Metrics | Mapping[str, Any]) -> Mapping[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class ModelVersion:
-    """One model version in the registry."""
+    """One model version in the registry.
+
+    ``metrics`` are :func:`triage.train`'s figures on the validation split of the model's own
+    training data (they also chose its thresholds); ``evaluation`` is what the application
+    measured on data the model never saw, with a ``data`` entry naming it, if it recorded
+    any (``info["evaluation"]`` in ``meta.json``).
+    """
 
     id: str
     path: Path
     created_at: str | None
     metrics: dict[str, Any] | None
     is_current: bool
+    evaluation: dict[str, Any] | None = None
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -155,6 +162,7 @@ class ModelRegistry:
             created_at=meta.get("created_at"),
             metrics=meta.get("metrics"),
             is_current=version_id == current,
+            evaluation=(meta.get("info") or {}).get("evaluation"),
         )
 
     def list_versions(self) -> list[ModelVersion]:

@@ -17,12 +17,24 @@ from sklearn.pipeline import Pipeline
 
 from triage.data import load_seed, load_seed_team_map
 from triage.errors import DataError
-from triage.metrics import Metrics, choose_threshold, macro_f1
-from triage.model import TriageModel
+from triage.estimators import CentroidSimilarity
+from triage.metrics import Metrics, choose_oos_thresholds, choose_threshold, macro_f1
+from triage.model import TriageModel, TriageResult
 from triage.pipeline import build_pipeline
 from triage.priority import PRIORITY_LEVELS
 
-__all__ = ["MIN_EXAMPLES_PER_LABEL", "data_sha256", "default_model", "train", "train_default"]
+__all__ = [
+    "MIN_EXAMPLES_PER_LABEL",
+    "OOS_LABEL",
+    "data_sha256",
+    "default_model",
+    "fit_thresholds",
+    "train",
+    "train_default",
+]
+
+#: Default label of out-of-scope ("none of these") rows.
+OOS_LABEL = "oos"
 
 #: Fewest examples a category (or team, for a team model) needs: one to validate on and
 #: two for the calibration folds.
@@ -77,6 +89,12 @@ def _fit(
     cv = _calibration_folds(labels, calibration_cv)
     pipeline = build_pipeline(random_state=random_state, cv=cv, **params)
     return pipeline.fit(texts, labels)
+
+
+def _fit_novelty(
+    pipeline: Pipeline, texts: list[str], labels: list[str], oos_label: str | None
+) -> CentroidSimilarity:
+    return CentroidSimilarity(exclude=oos_label).fit(pipeline[:-1].transform(texts), labels)
 
 
 def _check_labels(labels: Sequence[str], what: str) -> None:
@@ -134,6 +152,9 @@ def train(
     target_accuracy: float = 0.95,
     min_coverage: float = 0.5,
     calibration_cv: int | None = None,
+    oos_label: str | None = OOS_LABEL,
+    oos_validation: Sequence[str] | None = None,
+    max_in_scope_loss: float = 0.05,
     **pipeline_params: Any,
 ) -> tuple[TriageModel, Metrics]:
     """Train a :class:`TriageModel` without leakage and report held-out metrics.
@@ -145,12 +166,18 @@ def train(
        k-fold (k = min(5, smallest category)) out-of-fold predictions.
     2. Fit the pipeline(s) on the training part and predict the validation part; compute
        accuracy, macro-F1, team accuracy and priority accuracy.
-    3. **Abstain threshold** from the validation predictions with
-       :func:`triage.metrics.choose_threshold`: the smallest threshold whose
-       accuracy-when-confident reaches ``target_accuracy`` (fallback: best
-       accuracy-when-confident at coverage >= ``min_coverage``). The threshold and the
-       rule are kept in ``model.info["threshold_selection"]``.
-    4. **Refit on all the data**; the returned model uses the chosen threshold.
+    3. **Out-of-scope thresholds** from the validation predictions. Rows labelled
+       ``oos_label`` are "none of these" examples: they train an explicit out-of-scope
+       class and, in the validation part, are the out-of-scope rows. When the data has
+       none, ``oos_validation`` texts (default: the seed off-topic examples, see
+       :func:`triage.load_seed`) are the out-of-scope validation rows; they are never
+       trained on. The confidence and similarity thresholds come from
+       :func:`triage.metrics.choose_oos_thresholds`. Only when there are no out-of-scope
+       validation rows at all (``oos_validation=[]``) does the confidence threshold come
+       from :func:`triage.metrics.choose_threshold` (smallest threshold with
+       accuracy-when-confident >= ``target_accuracy``). The thresholds and the rule are
+       kept in ``model.info["threshold_selection"]`` (``meta.json``).
+    4. **Refit on all the data**; the returned model uses the chosen thresholds.
 
     Parameters
     ----------
@@ -176,6 +203,13 @@ def train(
     calibration_cv : int, optional
         Calibration folds of the pipeline (default: 5 below 2,000 rows, 3 below 5,000,
         else 2; capped by the smallest class).
+    oos_label : str or None, default="oos"
+        Label of out-of-scope rows; ``None``: no row is out of scope.
+    oos_validation : sequence of str, optional
+        Out-of-scope texts used only to choose the thresholds, when the data has no
+        ``oos_label`` rows (default: the seed off-topic examples).
+    max_in_scope_loss : float, default=0.05
+        See :func:`triage.metrics.choose_oos_thresholds`.
     **pipeline_params
         Passed to :func:`triage.build_pipeline` (``C``, ``classifier``, ``calibration``,
         ...).
@@ -201,9 +235,13 @@ def train(
     if not texts:
         raise DataError("no training data")
     _check_labels(labels, "category")
+    if oos_label is not None and oos_label not in labels:
+        oos_label = None
+    if oos_label is not None and len(set(labels) - {oos_label}) < 1:
+        raise DataError("need at least 1 category besides the out-of-scope label")
     if team_map is not None:
-        team_map = {str(k): str(v) for k, v in team_map.items()}
-        missing = sorted(set(labels) - set(team_map))
+        team_map = {str(k): str(v) for k, v in team_map.items() if k != oos_label}
+        missing = sorted(set(labels) - set(team_map) - {oos_label})
         if missing:
             raise DataError(f"team map has no team for categories: {', '.join(missing)}")
         teams = None
@@ -235,6 +273,17 @@ def train(
     team_pred = np.empty(n, dtype=object)
     priority_pred = np.empty(n, dtype=object)
     validated = np.zeros(n, dtype=bool)
+    similarity = np.ones(n)
+    forced = np.zeros(n, dtype=bool)
+    extra_source = "out-of-scope texts given for validation"
+    if oos_label is not None:
+        extra_oos: list[str] = []
+    elif oos_validation is not None:
+        extra_oos = [str(text) for text in oos_validation]
+    else:
+        extra_oos = load_seed("off_topic").texts
+        extra_source = "seed off-topic examples (triage/seed/off_topic.csv)"
+    extra_results: list[TriageResult] | None = None if extra_oos else []
     for train_idx, test_idx in splits:
         fold_texts = [texts[i] for i in train_idx]
         fold_labels = [labels[i] for i in train_idx]
@@ -260,9 +309,14 @@ def train(
                     random_state,
                     calibration_cv,
                 )
+        fold_pipeline = _fit(
+            fold_texts, fold_labels, pipeline_params, random_state, calibration_cv
+        )
         fold_model = TriageModel(
-            _fit(fold_texts, fold_labels, pipeline_params, random_state, calibration_cv),
+            fold_pipeline,
             threshold=0.0,
+            novelty=_fit_novelty(fold_pipeline, fold_texts, fold_labels, oos_label),
+            oos_label=oos_label,
             team_map=team_map,
             team_pipeline=fold_team,
             priority_pipeline=fold_priority,
@@ -270,31 +324,83 @@ def train(
         for i, result in zip(test_idx, fold_model.predict_many(held_texts), strict=True):
             predicted[i] = result.category
             confidence[i] = result.confidence
+            similarity[i] = result.similarity
+            forced[i] = result.out_of_scope
             team_pred[i] = result.team
             priority_pred[i] = result.priority
             validated[i] = True
+        if extra_results is None:
+            extra_results = fold_model.predict_many(extra_oos)
 
-    truth = labels_array[validated]
-    pred = predicted[validated]
+    is_oos = labels_array == oos_label if oos_label is not None else np.zeros(n, bool)
+    in_val = validated & ~is_oos
+    truth = labels_array[in_val]
+    pred = predicted[in_val]
     correct = pred == truth
-    choice = choose_threshold(
-        confidence[validated],
-        correct,
-        target_accuracy=target_accuracy,
-        min_coverage=min_coverage,
-    )
-    confident = confidence[validated] >= choice.threshold
+    extra_results = extra_results or []
+    val_oos = validated & is_oos
+    oos_rows = int(val_oos.sum()) + len(extra_results)
+    if oos_rows:
+        rows = np.r_[np.flatnonzero(in_val), np.flatnonzero(val_oos)]
+        oos_choice = choose_oos_thresholds(
+            np.r_[confidence[rows], [r.confidence for r in extra_results]],
+            np.r_[similarity[rows], [r.similarity for r in extra_results]],
+            np.r_[predicted[rows] == labels_array[rows], np.zeros(len(extra_results), bool)],
+            np.r_[is_oos[rows], np.ones(len(extra_results), bool)],
+            np.r_[forced[rows], [r.out_of_scope for r in extra_results]],
+            max_in_scope_loss=max_in_scope_loss,
+        )
+        threshold, similarity_threshold = oos_choice.threshold, oos_choice.similarity_threshold
+        selection: dict[str, Any] = {
+            "threshold": threshold,
+            "similarity_threshold": similarity_threshold,
+            "method": oos_choice.method,
+            "out_of_scope_rows": (
+                f"{int(val_oos.sum())} validation rows labelled {oos_label!r}"
+                if val_oos.any()
+                else f"{len(extra_results)} {extra_source}, never trained on"
+            ),
+            "max_in_scope_loss": max_in_scope_loss,
+            "in_scope_accuracy": oos_choice.in_scope_accuracy,
+            "in_scope_accuracy_floor": oos_choice.in_scope_accuracy_floor,
+            "oos_recall": oos_choice.oos_recall,
+            "n_in_scope": oos_choice.n_in_scope,
+            "n_out_of_scope": oos_choice.n_out_of_scope,
+        }
+        method = oos_choice.method
+        in_scope_accuracy: float | None = oos_choice.in_scope_accuracy
+        oos_recall: float | None = oos_choice.oos_recall
+    else:
+        choice = choose_threshold(
+            confidence[in_val],
+            correct,
+            target_accuracy=target_accuracy,
+            min_coverage=min_coverage,
+        )
+        threshold, similarity_threshold, method = choice.threshold, 0.0, choice.method
+        in_scope_accuracy = oos_recall = None
+        selection = {
+            "threshold": threshold,
+            "similarity_threshold": 0.0,
+            "method": method,
+            "target_accuracy": target_accuracy,
+            "target_reached": choice.target_reached,
+            "min_coverage": min_coverage,
+        }
+    abstained = forced[in_val] | (confidence[in_val] < threshold)
+    abstained |= similarity[in_val] < similarity_threshold
+    confident = ~abstained
     if team_map is not None:
         true_teams = np.asarray([team_map[label] for label in truth], dtype=object)
-        team_accuracy: float | None = float(np.mean(team_pred[validated] == true_teams))
+        team_accuracy: float | None = float(np.mean(team_pred[in_val] == true_teams))
     elif teams is not None:
-        true_teams = np.asarray(teams, dtype=object)[validated]
-        team_accuracy = float(np.mean(team_pred[validated] == true_teams))
+        true_teams = np.asarray(teams, dtype=object)[in_val]
+        team_accuracy = float(np.mean(team_pred[in_val] == true_teams))
     else:
         team_accuracy = None
     priority_accuracy = None
     if priorities is not None:
-        known = [i for i in np.flatnonzero(validated) if priorities[i]]
+        known = [i for i in np.flatnonzero(in_val) if priorities[i]]
         if known:
             priority_accuracy = float(np.mean([priority_pred[i] == priorities[i] for i in known]))
 
@@ -302,6 +408,7 @@ def train(
     started = time.perf_counter()
     pipeline = _fit(texts, labels, pipeline_params, random_state, calibration_cv)
     fit_seconds = time.perf_counter() - started
+    novelty = _fit_novelty(pipeline, texts, labels, oos_label)
     team_pipeline = (
         _fit(texts, teams, pipeline_params, random_state, calibration_cv)
         if teams is not None
@@ -319,20 +426,24 @@ def train(
 
     metrics = Metrics(
         n_train=len(splits[0][0]) if validation == "holdout" else n,
-        n_validation=int(validated.sum()),
+        n_validation=int(in_val.sum()),
         validation=validation,
-        n_labels=len(set(labels)),
+        n_labels=len(set(labels) - {oos_label}),
         accuracy=float(np.mean(correct)),
         macro_f1=macro_f1(list(truth), list(pred)),
         team_accuracy=team_accuracy,
         priority_accuracy=priority_accuracy,
-        threshold=choice.threshold,
-        threshold_method=choice.method,
+        threshold=threshold,
+        threshold_method=method,
         target_accuracy=target_accuracy,
         abstain_rate=float(1.0 - confident.mean()),
         coverage=float(confident.mean()),
         accuracy_when_confident=float(correct[confident].mean()) if confident.any() else 0.0,
         fit_seconds=round(fit_seconds, 3),
+        similarity_threshold=similarity_threshold,
+        n_out_of_scope=oos_rows,
+        in_scope_accuracy=in_scope_accuracy,
+        oos_recall=oos_recall,
     )
     info = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -340,16 +451,15 @@ def train(
         "n_examples": n,
         "random_state": random_state,
         "pipeline_params": {key: _jsonable(value) for key, value in pipeline_params.items()},
+        "oos_label": oos_label,
         "threshold_selection": {
-            "threshold": choice.threshold,
-            "method": choice.method,
+            **selection,
             "validation": validation,
             "n_validation": int(validated.sum()),
-            "target_accuracy": target_accuracy,
-            "target_reached": choice.target_reached,
-            "min_coverage": min_coverage,
-            "coverage": choice.coverage,
-            "accuracy_when_confident": choice.accuracy_when_confident,
+            "coverage": float(confident.mean()),
+            "accuracy_when_confident": float(correct[confident].mean())
+            if confident.any()
+            else 0.0,
         },
         "priority": "rules + model" if priority_pipeline is not None else "rules",
         "team_source": "map" if team_map is not None else "model" if teams else "category",
@@ -357,13 +467,75 @@ def train(
     }
     model = TriageModel(
         pipeline,
-        threshold=choice.threshold,
+        threshold=threshold,
+        similarity_threshold=similarity_threshold,
+        novelty=novelty,
+        oos_label=oos_label,
         team_map=team_map,
         team_pipeline=team_pipeline,
         priority_pipeline=priority_pipeline,
         info=info,
     )
     return model, metrics
+
+
+def fit_thresholds(
+    model: TriageModel,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    oos_label: str = OOS_LABEL,
+    max_in_scope_loss: float = 0.05,
+) -> TriageModel:
+    """Choose a fitted model's thresholds again, on other labelled validation data.
+
+    For data sets that ship their own validation files with out-of-scope rows (for
+    example Banking77-OOS): the rule is :func:`triage.metrics.choose_oos_thresholds`, as in
+    :func:`train`.
+
+    Parameters
+    ----------
+    model : TriageModel
+        A fitted model; it is not changed.
+    texts, labels : sequence of str
+        Validation messages; rows labelled ``oos_label`` are out of scope.
+    oos_label : str, default="oos"
+        Label of out-of-scope rows.
+    max_in_scope_loss : float, default=0.05
+        See :func:`triage.metrics.choose_oos_thresholds`.
+
+    Returns
+    -------
+    TriageModel
+        The same estimators with the new thresholds, recorded in
+        ``info["threshold_selection"]``.
+    """
+    truth = np.asarray([str(label) for label in labels], dtype=object)
+    results = model.with_thresholds(0.0, 0.0).predict_many(texts)
+    choice = choose_oos_thresholds(
+        [r.confidence for r in results],
+        [r.similarity for r in results],
+        np.asarray([r.category for r in results], dtype=object) == truth,
+        truth == oos_label,
+        [r.out_of_scope for r in results],
+        max_in_scope_loss=max_in_scope_loss,
+    )
+    selection = {
+        "threshold": choice.threshold,
+        "similarity_threshold": choice.similarity_threshold,
+        "method": choice.method,
+        "out_of_scope_rows": f"{choice.n_out_of_scope} rows labelled {oos_label!r} given",
+        "max_in_scope_loss": max_in_scope_loss,
+        "in_scope_accuracy": choice.in_scope_accuracy,
+        "in_scope_accuracy_floor": choice.in_scope_accuracy_floor,
+        "oos_recall": choice.oos_recall,
+        "n_in_scope": choice.n_in_scope,
+        "n_out_of_scope": choice.n_out_of_scope,
+        "validation": "given",
+    }
+    return model.with_thresholds(
+        choice.threshold, choice.similarity_threshold, threshold_selection=selection
+    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -377,9 +549,10 @@ def _jsonable(value: Any) -> Any:
 def train_default(*, random_state: int = 0, **kwargs: Any) -> tuple[TriageModel, Metrics]:
     """Train the default model from the seed examples shipped in ``triage/seed``.
 
-    Uses ``examples.csv`` (texts, categories, priorities) and ``team_map.json``; needs no
-    download. Measure it on ``holdout.csv`` with :func:`triage.load_seed` and
-    :func:`triage.evaluate`.
+    Uses ``examples.csv`` (texts, categories, priorities), ``off_topic.csv`` (greetings,
+    thanks, adverts, questions for another company: the out-of-scope class) and
+    ``team_map.json``; needs no download. Measure it on ``holdout.csv`` and
+    ``off_topic_holdout.csv`` with :func:`triage.load_seed` and :func:`triage.evaluate`.
 
     Parameters
     ----------
@@ -393,13 +566,15 @@ def train_default(*, random_state: int = 0, **kwargs: Any) -> tuple[TriageModel,
     model : TriageModel
     metrics : Metrics
     """
-    seed = load_seed("examples")
+    seed, off_topic = load_seed("examples"), load_seed("off_topic")
     return train(
-        seed.texts,
-        seed.labels,
+        seed.texts + off_topic.texts,
+        seed.labels + off_topic.labels,
         load_seed_team_map(),
-        priorities=seed.priorities,
+        priorities=list(seed.priorities or [None] * len(seed))
+        + list(off_topic.priorities or [None] * len(off_topic)),
         random_state=random_state,
+        oos_label=OOS_LABEL,
         **kwargs,
     )
 

@@ -7,7 +7,7 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.adapters.labels import priority_label, sla_label, status_label
+from bot.adapters.labels import category_label, priority_label, sla_label, status_label
 from bot.callbacks import CardAction, Menu, TicketCb
 from models import (
     Agent,
@@ -20,6 +20,7 @@ from models import (
     Ticket,
     TicketStatus,
 )
+from models.training import OUT_OF_SCOPE
 
 # Statuses offered in the menu; New is where tickets start, not where agents put them.
 MENU_STATUSES = [s for s in TicketStatus if s is not TicketStatus.NEW]
@@ -45,7 +46,7 @@ def render_card(
         "",
         "👤 " + who,
         _("Earlier tickets: {count}").format(count=earlier_tickets),
-        _("Category: {category}").format(category=escape(ticket.category or "—")),
+        _("Category: {category}").format(category=escape(category_label(ticket.category))),
     ]
     if ticket.needs_human:
         lines[-1] += " · ⚠️ " + _("not sure, please check")
@@ -109,6 +110,12 @@ def card_keyboard(
             text="🏷 " + _("Category"),
             callback_data=TicketCb(a=CardAction.MENU, t=t, v=Menu.CATEGORY),
         )
+        if ticket.needs_human:
+            # One tap for the commonest fix of a "not sure" ticket: it belongs nowhere.
+            kb.button(
+                text="🚫 " + _("Other / not a category"),
+                callback_data=TicketCb(a=CardAction.OTHER, t=t),
+            )
         kb.button(
             text="✅ " + _("Resolve"),
             callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.RESOLVED),
@@ -117,7 +124,7 @@ def card_keyboard(
             text="🔒 " + _("Close"),
             callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.CLOSED),
         )
-        kb.adjust(*rows, 3, 2, 2)
+        kb.adjust(*rows, 3, 2, *([1] if ticket.needs_human else []), 2)
     elif ticket.merged_into_id is None:  # a merged ticket is final: no buttons at all
         kb.button(
             text="↩️ " + _("Reopen"),
@@ -157,6 +164,10 @@ def menu_keyboard(
                 text=mark + category.title,
                 callback_data=TicketCb(a=CardAction.CATEGORY, t=t, v=str(category.id)),
             )
+        kb.button(
+            text=("• " if ticket.category == OUT_OF_SCOPE else "") + _("Other / not a category"),
+            callback_data=TicketCb(a=CardAction.OTHER, t=t),
+        )
     else:
         for team in teams[:20]:
             mark = "• " if team.id == ticket.team_id else ""

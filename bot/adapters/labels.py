@@ -5,6 +5,14 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 
 from models import AssignStrategy, MediaKind, Priority, TicketStatus
+from models.training import OUT_OF_SCOPE
+
+
+def category_label(key: str | None) -> str:
+    """A ticket's category as agents read it; "—" for none."""
+    if key == OUT_OF_SCOPE:
+        return _("Other / not a category")
+    return key or "—"
 
 
 def status_label(status: TicketStatus) -> str:

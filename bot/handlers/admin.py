@@ -6,6 +6,7 @@ import contextlib
 from datetime import timedelta
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
@@ -85,21 +86,42 @@ def _call_target(call: OutboundCall) -> str:
     return f"{call.method} → {call.chat_id}"
 
 
+def _figures(metrics: dict[str, Any]) -> str:
+    shown = [
+        f"{key} {value:.3f}" if isinstance(value, float) else f"{key} {value}"
+        for key, value in metrics.items()
+        if isinstance(value, int | float)
+    ]
+    return ", ".join(shown) or "—"
+
+
 async def on_model(message: Message, uow: AbstractUnitOfWork, model_dir: Path) -> None:
     """``/model``: the triage model in use, its figures and how many corrections wait."""
     info = await training.model_info(uow, model_dir)
-    figures = ", ".join(f"{k} {v:.3f}" for k, v in info.metrics.items() if isinstance(v, float))
+    lines = [
+        "🧠 <b>" + _("Triage model") + "</b>",
+        ngettext(
+            "Version: {version} (created {created}), {count} version kept",
+            "Version: {version} (created {created}), {count} versions kept",
+            info.versions,
+        ).format(
+            version=info.version or "—", created=info.created_at or "—", count=info.versions
+        ),
+        _(
+            "On the validation split of its own training data (it also chose the "
+            "thresholds): {figures}"
+        ).format(figures=_figures(info.validation)),
+    ]
+    if info.evaluation_corrections is not None:
+        lines.append(
+            _(
+                "On data it never trained on (the seed hold-out sets, in scope and off topic, "
+                "and {count} held-out corrections): {figures}"
+            ).format(count=info.evaluation_corrections, figures=_figures(info.evaluation))
+        )
     text = "\n".join(
         [
-            "🧠 <b>" + _("Triage model") + "</b>",
-            ngettext(
-                "Version: {version} (created {created}), {count} version kept",
-                "Version: {version} (created {created}), {count} versions kept",
-                info.versions,
-            ).format(
-                version=info.version or "—", created=info.created_at or "—", count=info.versions
-            ),
-            _("Held-out figures: {figures}").format(figures=figures or "—"),
+            *lines,
             _("Corrections stored for the next retraining: {count}").format(
                 count=info.corrections
             ),

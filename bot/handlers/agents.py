@@ -32,6 +32,7 @@ _ACTIONS = {
     CardAction.TEAM: "team",
     CardAction.CATEGORY: "category",
     CardAction.CANNED: "canned",
+    CardAction.OTHER: "other",
 }
 
 

@@ -35,6 +35,7 @@ from models import (
     make_subject,
 )
 from models.delivery import OutboundCall
+from models.training import OUT_OF_SCOPE
 from storage import AbstractUnitOfWork
 
 
@@ -661,6 +662,15 @@ async def set_category(
         # The team follows the category; an agent can still move the ticket afterwards.
         ticket.set_team(category.team_id, Actor.agent(agent.id), now)
         await assignment.auto_assign(uow, presenter, ticket, now)
+    return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
+
+
+async def mark_out_of_scope(
+    uow: AbstractUnitOfWork, presenter: Presenter, agent: Agent, ticket: Ticket, now: datetime
+) -> bool:
+    """ "Other / not a category": no category fits the ticket. Stored like any category
+    correction, its label is an out-of-scope example for the next retraining; the team stays."""
+    changed = ticket.set_category(OUT_OF_SCOPE, Actor.agent(agent.id), now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 
 

@@ -17,6 +17,7 @@ from bot.services.conversation import (
     assign,
     change_status,
     load_ticket,
+    mark_out_of_scope,
     send_canned,
     set_category,
     set_priority,
@@ -251,6 +252,8 @@ async def card_button(
         if category is None:
             raise InvalidInput("category", value, "no such category")
         return await set_category(uow, presenter, user_agent, ticket, category, now)
+    if action == "other":
+        return await mark_out_of_scope(uow, presenter, user_agent, ticket, now)
     if action == "team":
         team = None
         if value not in ("", "0"):

@@ -1,9 +1,14 @@
 """The learning loop: corrections become labels; a retrained candidate replaces the current
 model only when it is not worse on held-out labelled data.
 
+An "Other / not a category" correction (category :data:`models.training.OUT_OF_SCOPE`) is an
+out-of-scope example: it trains the model's "none of these" class beside the shipped seed
+off-topic examples, and its held-out share joins the out-of-scope validation rows.
+
 Promotion rule (see :func:`triage.should_promote`): the candidate and the current model are
-both evaluated on the same held-out data — the shipped seed hold-out set plus every fifth
-correction (by ticket), which is never used for training — and the candidate is promoted
+both evaluated on the same held-out data — the shipped seed hold-out sets (in scope and off
+topic) plus every fifth correction (by ticket), which is never used for training — and the
+candidate is promoted
 when its macro-F1 and its accuracy-when-confident are each no more than 0.01 below the
 current model's. With no current model, the candidate is promoted.
 """
@@ -19,10 +24,12 @@ from typing import Any
 import triage
 from bot.services.ports import Presenter, UowFactory
 from models import Agent, Category, Team, Ticket
-from models.training import LabelledExample
+from models.training import OUT_OF_SCOPE, LabelledExample
 from storage import AbstractUnitOfWork
 
 TOLERANCE = 0.01
+#: What the retrain evaluates on, as recorded beside the figures (``/model`` shows it).
+EVALUATION_DATA = "seed hold-out sets (in scope + off topic) + {corrections} held-out corrections"
 TRIAGE_THREAD_KEY = "triage_thread_id"
 TRIAGE_TOPIC_REQUESTED = "triage_topic_requested"
 
@@ -77,7 +84,11 @@ def _team_map(labels: list[LabelledExample], teams_by_category: dict[str, str]) 
     mapping = dict(triage.load_seed_team_map())
     mapping.update(teams_by_category)
     for label in labels:  # a correction's team wins over the map for its category
-        if label.team and label.category not in teams_by_category:
+        if (
+            label.team
+            and label.category != OUT_OF_SCOPE
+            and label.category not in teams_by_category
+        ):
             mapping.setdefault(label.category, label.team)
     return mapping
 
@@ -85,24 +96,33 @@ def _team_map(labels: list[LabelledExample], teams_by_category: dict[str, str]) 
 def _train_and_compare(
     registry_dir: Path, labels: list[LabelledExample], team_map: dict[str, str]
 ) -> RetrainReport:
-    seed = triage.load_seed("examples")
-    holdout = triage.load_seed("holdout")
+    seed = [triage.load_seed("examples"), triage.load_seed("off_topic")]
+    holdout = [triage.load_seed("holdout"), triage.load_seed("off_topic_holdout")]
     train_part = [x for x in labels if not x.held_out]
     test_part = [x for x in labels if x.held_out]
-    texts = list(seed.texts) + [x.text for x in train_part]
-    categories = list(seed.labels) + [x.category for x in train_part]
-    priorities = list(seed.priorities or [None] * len(seed.texts)) + [
+    texts = [t for part in seed for t in part.texts] + [x.text for x in train_part]
+    categories = [y for part in seed for y in part.labels] + [
+        _training_label(x) for x in train_part
+    ]
+    priorities = [p for part in seed for p in (part.priorities or [None] * len(part))] + [
         x.priority for x in train_part
     ]
-    candidate, _ = triage.train(texts, categories, team_map, priorities=priorities)
-    eval_texts = list(holdout.texts) + [x.text for x in test_part]
-    eval_labels = list(holdout.labels) + [x.category for x in test_part]
-    cand = triage.evaluate(candidate, eval_texts, eval_labels, team_map, timing=False)
+    candidate, _ = triage.train(
+        texts, categories, team_map, priorities=priorities, oos_label=triage.OOS_LABEL
+    )
+    eval_texts = [t for part in holdout for t in part.texts] + [x.text for x in test_part]
+    eval_labels = [y for part in holdout for y in part.labels] + [
+        _training_label(x) for x in test_part
+    ]
+    cand = triage.evaluate(
+        candidate, eval_texts, eval_labels, team_map, triage.OOS_LABEL, timing=False
+    )
+    candidate.info["evaluation"] = _evaluation(cand, len(test_part))
     registry = triage.ModelRegistry(registry_dir)
     current_metrics = None
     try:
         current_metrics = triage.evaluate(
-            registry.load_current(), eval_texts, eval_labels, team_map
+            registry.load_current(), eval_texts, eval_labels, team_map, triage.OOS_LABEL
         )
     except (triage.RegistryError, triage.ModelLoadError, triage.ModelVersionError):
         current_metrics = None  # nothing (usable) to compare with: the candidate wins
@@ -120,6 +140,19 @@ def _train_and_compare(
     )
 
 
+def _evaluation(report: dict[str, Any], corrections: int) -> dict[str, Any]:
+    """Figures on data never trained on, named by that data (kept in ``meta.json``)."""
+    return {
+        "data": EVALUATION_DATA.format(corrections=corrections),
+        "held_out_corrections": corrections,
+        **_metrics(report),
+    }
+
+
+def _training_label(example: LabelledExample) -> str:
+    return triage.OOS_LABEL if example.category == OUT_OF_SCOPE else example.category
+
+
 def _metrics(metrics: Any) -> dict[str, Any]:
     data = metrics.to_dict() if hasattr(metrics, "to_dict") else dict(metrics)
     keep = (
@@ -129,6 +162,8 @@ def _metrics(metrics: Any) -> dict[str, Any]:
         "team_accuracy",
         "abstain_rate",
         "accuracy_when_confident",
+        "in_scope_accuracy",
+        "oos_recall",
     )
     return {k: data[k] for k in keep if k in data}
 
@@ -160,6 +195,16 @@ def load_or_train(registry_dir: Path) -> tuple[triage.TriageModel, str, str]:
     except (triage.ModelLoadError, triage.ModelVersionError) as exc:
         note = f"saved model unusable ({exc}): retrained the default model"
     model, _ = triage.train_default()
+    holdout = [triage.load_seed("holdout"), triage.load_seed("off_topic_holdout")]
+    report = triage.evaluate(
+        model,
+        [t for part in holdout for t in part.texts],
+        [y for part in holdout for y in part.labels],
+        model.team_map,
+        triage.OOS_LABEL,
+        timing=False,
+    )
+    model.info["evaluation"] = _evaluation(report, 0)
     version = registry.promote(model)
     return model, version.id, note
 
@@ -179,7 +224,12 @@ async def ensure_taxonomy(uow: AbstractUnitOfWork, team_map: dict[str, str]) -> 
 class ModelInfo:
     version: str | None
     created_at: str | None
-    metrics: dict[str, Any]
+    #: train()'s figures on the validation split of the model's own training data.
+    validation: dict[str, Any]
+    #: Figures on data the model never trained on, and which data that is.
+    evaluation: dict[str, Any]
+    #: Held-out corrections among the evaluation data; None: no evaluation recorded.
+    evaluation_corrections: int | None
     versions: int
     corrections: int
 
@@ -191,7 +241,11 @@ async def model_info(uow: AbstractUnitOfWork, registry_dir: Path) -> ModelInfo:
     return ModelInfo(
         version=current.id if current else None,
         created_at=current.created_at if current else None,
-        metrics=_metrics(current.metrics or {}) if current else {},
+        validation=_metrics(current.metrics or {}) if current else {},
+        evaluation=_metrics(current.evaluation or {}) if current else {},
+        evaluation_corrections=(current.evaluation or {}).get("held_out_corrections")
+        if current
+        else None,
         versions=len(versions),
         corrections=await uow.labels.count(),
     )

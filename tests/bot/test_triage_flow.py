@@ -11,7 +11,8 @@ import triage
 from bot.adapters.triage_model import ModelTriage
 from bot.services import training
 from models import Priority
-from tests.support.desk import Desk, card_of, make_desk, press
+from models.training import OUT_OF_SCOPE
+from tests.support.desk import Desk, button_data, card_of, make_desk, press
 
 
 @pytest.fixture(scope="session")
@@ -115,3 +116,72 @@ async def test_retrain_registers_a_candidate_and_applies_the_promotion_rule(
     registry = triage.ModelRegistry(model_dir)
     assert len(registry.list_versions()) == 2
     assert (registry.current_id() == second.version) == second.promoted
+
+
+class TestOtherNotACategory:
+    async def test_a_greeting_opens_a_not_sure_ticket_with_the_other_button(
+        self, smart_desk: Desk
+    ) -> None:
+        ticket = await open_ticket(smart_desk, "hello")
+        assert ticket.needs_human
+        card = card_of(smart_desk, ticket)
+        assert "not sure" in card["text"]
+        assert button_data(card, "Other / not a category")
+
+    async def test_one_tap_stores_an_out_of_scope_label(self, smart_desk: Desk) -> None:
+        ticket = await open_ticket(smart_desk, "hello")
+        await press(smart_desk, smart_desk.admin, card_of(smart_desk, ticket), "Other")
+        after = await smart_desk.ticket(ticket.id)
+        assert after.category == OUT_OF_SCOPE
+        assert not after.needs_human
+        async with smart_desk.uow_factory() as uow:
+            [label] = await uow.labels.all()
+        assert (label.text, label.category) == ("hello", OUT_OF_SCOPE)
+        card = card_of(smart_desk, after)
+        assert "Category: Other / not a category" in card["text"]
+        # a human decided: the one-tap button leaves the card, the category menu keeps it
+        with pytest.raises(AssertionError):
+            button_data(card, "Other / not a category")
+        await press(smart_desk, smart_desk.admin, card, "Category")
+        assert button_data(card_of(smart_desk, after), "• Other / not a category")
+
+    async def test_the_next_retrain_trains_on_it_as_out_of_scope(
+        self, smart_desk: Desk, tmp_path: Path
+    ) -> None:
+        ticket = await open_ticket(smart_desk, "hello")
+        assert ticket.id is not None
+        assert ticket.id % 5 != 0
+        await press(smart_desk, smart_desk.admin, card_of(smart_desk, ticket), "Other")
+        report = await training.retrain(smart_desk.uow_factory, tmp_path / "models")
+        assert report.corrections == 1
+        candidate = triage.ModelRegistry(tmp_path / "models").load_current()
+        seed, off_topic = triage.load_seed("examples"), triage.load_seed("off_topic")
+        after = await smart_desk.ticket(ticket.id)
+        expected = triage.data_sha256(
+            [*seed.texts, *off_topic.texts, "hello"],
+            [*seed.labels, *off_topic.labels, triage.OOS_LABEL],
+            None,
+            [*(seed.priorities or []), *(off_topic.priorities or []), str(after.priority)],
+        )
+        assert candidate.info["data_sha256"] == expected
+        assert candidate.oos_label == triage.OOS_LABEL
+        assert triage.OOS_LABEL not in candidate.labels
+
+
+async def test_model_command_names_each_figure_by_its_data(smart_desk: Desk) -> None:
+    await training.retrain(smart_desk.uow_factory, smart_desk.settings.model_dir)
+    smart_desk.emulator.user_sends_text(smart_desk.admin, "/model")
+    await smart_desk.step()
+    text = smart_desk.to_user(smart_desk.admin)[-1]["text"]
+    assert "Held-out" not in text
+    validation, never_trained = (
+        line
+        for line in text.splitlines()
+        if line.startswith(("On the validation split", "On data it never trained on"))
+    )
+    assert "validation split of its own training data" in validation
+    assert "accuracy 0." in validation
+    assert "the seed hold-out sets, in scope and off topic, and 0 held-out corrections" in (
+        never_trained
+    )
+    assert "oos_recall 0." in never_trained or "oos_recall 1." in never_trained

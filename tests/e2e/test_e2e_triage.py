@@ -72,3 +72,35 @@ async def test_prediction_correction_and_retrain(forum_bot: Running, tmp_path: P
     assert len(versions) == 2
     current = [v["id"] for v in versions if v["current"]]
     assert (current == [report["version"]]) == report["promoted"]
+
+
+async def test_a_greeting_is_not_sure_and_other_is_stored(forum_bot: Running) -> None:
+    run, emu = forum_bot, forum_bot.emulator
+    ann = emu.add_user("Ann")
+    emu.user_sends_text(ann, "hello")
+    await run.wait(
+        lambda: any("🎫" in (m.get("text") or "") for m in emu.messages_in(run.group_id)),
+        "card",
+        60,
+    )
+    await run.wait(lambda: "not sure" in card(run)["text"], "not-sure card")
+    await run.wait(
+        lambda: any(
+            "Not sure about" in (m.get("text") or "")
+            for m in emu.messages_in(run.group_id, from_bot=True)
+        ),
+        "triage queue notice",
+    )
+    emu.user_presses(
+        run.admin,
+        run.group_id,
+        card(run)["message_id"],
+        button_data(card(run), "Other / not a category"),
+    )
+    await run.wait(
+        lambda: "Category: Other / not a category" in card(run)["text"], "corrected category"
+    )
+    assert await run.process.terminate() == 0
+    with sqlite3.connect(run.data_dir / "helpdesk.db") as db:
+        rows = db.execute("SELECT text, category FROM labelled_examples").fetchall()
+    assert rows == [("hello", "oos")]

@@ -107,6 +107,31 @@ class TestHappyPath:
         for row in rows:
             assert {"category", "team", "priority", "confidence", "needs_human"} <= set(row)
 
+    @pytest.mark.parametrize("label", ["oos", "other"])
+    def test_train_accepts_out_of_scope_rows(self, tmp_path: Path, label: str) -> None:
+        data = tmp_path / "with_oos.csv"
+        examples = EXAMPLES.read_text(encoding="utf-8").splitlines()
+        off_topic = (SEED / "off_topic.csv").read_text(encoding="utf-8").splitlines()[1:]
+        data.write_text(
+            "\n".join(examples + [row.replace(",oos,", f",{label},") for row in off_topic]),
+            encoding="utf-8",
+        )
+        out = tmp_path / "model"
+        args = ["train", "--data", str(data), "--team-map", str(TEAM_MAP), "--out", str(out)]
+        if label != "oos":
+            args += ["--oos-label", label]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert report["oos_label"] == label
+        assert report["labels"] == 8  # "none of these" is not a category
+        assert report["metrics"]["n_out_of_scope"] > 0
+        meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+        assert meta["oos_label"] == label
+        assert label not in meta["labels"]
+        predicted = runner.invoke(app, ["predict", "--model", str(out), "привет", "thanks!"])
+        assert all(json.loads(line)["needs_human"] for line in predicted.stdout.splitlines())
+
     def test_train_with_a_team_column(self, tmp_path: Path) -> None:
         data = tmp_path / "teams.csv"
         lines = EXAMPLES.read_text(encoding="utf-8").splitlines()

@@ -7,7 +7,7 @@ import pytest
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from triage.estimators import BalancedLinearSVC
+from triage.estimators import BalancedLinearSVC, CentroidSimilarity
 
 
 def _expected_failures(estimator: BalancedLinearSVC) -> dict[str, str]:
@@ -25,6 +25,27 @@ def _expected_failures(estimator: BalancedLinearSVC) -> dict[str, str]:
 )
 def test_sklearn_estimator_contract(estimator, check) -> None:
     check(estimator)
+
+
+@parametrize_with_checks([CentroidSimilarity()])
+def test_centroid_similarity_contract(estimator, check) -> None:
+    check(estimator)
+
+
+class TestCentroidSimilarity:
+    def test_similarity_is_cosine_to_the_class_mean(self) -> None:
+        X = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        similarity = CentroidSimilarity().fit(X, ["a", "a", "b"])
+        scores = similarity.transform(np.array([[2.0, 1.0, 0.0], [0.0, 0.0, 3.0]]))
+        centroid_a = np.array([2.0, 1.0, 0.0]) / np.sqrt(5.0)
+        np.testing.assert_allclose(scores[0], [centroid_a @ centroid_a, 0.0])
+        np.testing.assert_allclose(scores[1], [0.0, 1.0])
+
+    def test_excluded_class_has_no_centroid(self) -> None:
+        X = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 2.0]])
+        similarity = CentroidSimilarity(exclude="oos").fit(X, ["a", "oos", "oos"])
+        assert similarity.classes_.tolist() == ["a"]
+        np.testing.assert_allclose(similarity.transform(np.array([[0.0, 1.0]])), [[0.0]])
 
 
 class TestBalancedLinearSVC:

@@ -9,7 +9,8 @@ import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from triage import Dataset, build_features, build_pipeline, normalise_text
+from triage import Dataset, TriageModel, build_features, build_pipeline, normalise_text
+from triage.features import fold_lookalikes, stemmed_words
 
 
 class TestNormaliseText:
@@ -26,6 +27,36 @@ class TestNormaliseText:
     )
     def test_normalises(self, raw: str, expected: str) -> None:
         assert normalise_text(raw) == expected
+
+
+class TestLookalikesAndStems:
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("пpивет", "привет"),  # Latin "p" in a Russian word
+            ("cаrd", "card"),  # Cyrillic "а" in an English word
+            ("мoй заkaз", "мой заказ"),
+            ("card карта", "card карта"),  # single-script words stay as they are
+            ("ok 0", "ok 0"),
+        ],
+    )
+    def test_mixed_words_are_written_in_one_script(self, raw: str, expected: str) -> None:
+        assert fold_lookalikes(raw) == expected
+
+    def test_mixed_script_message_is_triaged_like_the_clean_one(self, model: TriageModel) -> None:
+        clean = model.predict("Не могу войти в личный кабинет")
+        mixed = model.predict("Не мoгу вoйти в личный кaбинeт")  # Latin o, a, e
+        assert (mixed.category, mixed.confidence) == (clean.category, clean.confidence)
+
+    def test_stems_join_inflected_forms(self) -> None:
+        assert stemmed_words("картой") == stemmed_words("карты") == stemmed_words("карту")
+        assert stemmed_words("cards") == stemmed_words("card")
+        assert stemmed_words("Оплата картой") == ["оплат", "карт", "оплат карт"]
+
+    def test_default_features_include_the_stem_block(self) -> None:
+        union = build_pipeline()["features"]
+        assert [name for name, _ in union.transformer_list] == ["word", "char", "stem"]
+        assert union.transformer_weights == {"word": 0.5, "stem": 0.5}
 
 
 class TestBuildPipeline:

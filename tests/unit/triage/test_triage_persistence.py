@@ -57,7 +57,10 @@ class TestRoundTrip:
         assert meta["labels"] == list(model.labels)
         assert meta["team_map"] == model.team_map
         assert meta["threshold"] == model.threshold
-        assert meta["threshold_selection"]["method"].startswith("smallest threshold")
+        assert meta["threshold_selection"]["method"].startswith("most out-of-scope rows")
+        assert meta["similarity_threshold"] == model.similarity_threshold
+        assert meta["threshold_selection"]["similarity_threshold"] == model.similarity_threshold
+        assert meta["oos_label"] == "oos"
         assert len(meta["data_sha256"]) == 64
         assert meta["metrics"]["macro_f1"] == model.info["metrics"]["macro_f1"]
         assert meta["created_at"].endswith("+00:00")

@@ -13,6 +13,7 @@ from triage import (
     choose_threshold,
     data_sha256,
     evaluate,
+    load_seed,
     train,
 )
 
@@ -73,21 +74,35 @@ class TestTrain:
         self, trained: tuple[TriageModel, Metrics], seed: Dataset
     ) -> None:
         model, metrics = trained
+        off_topic = load_seed("off_topic")
+        n = len(seed) + len(off_topic)
         assert metrics.validation == "holdout"
-        assert metrics.n_validation == pytest.approx(0.2 * len(seed), abs=1)
-        assert metrics.n_train + metrics.n_validation == len(seed)
+        # n_validation counts the in-scope validation rows, n_out_of_scope the others
+        assert metrics.n_validation + metrics.n_out_of_scope == pytest.approx(0.2 * n, abs=1)
+        assert metrics.n_train + metrics.n_validation + metrics.n_out_of_scope == n
         assert model.threshold == metrics.threshold
+        assert model.similarity_threshold == metrics.similarity_threshold
         selection = model.info["threshold_selection"]
         assert selection["threshold"] == model.threshold
-        assert "validation predictions" in selection["method"]
-        assert metrics.accuracy_when_confident >= metrics.target_accuracy
+        assert "out-of-scope" in selection["method"]
+        assert (
+            selection["out_of_scope_rows"]
+            == f"{metrics.n_out_of_scope} validation rows labelled 'oos'"
+        )
+        assert metrics.in_scope_accuracy is not None
+        assert metrics.in_scope_accuracy >= selection["in_scope_accuracy_floor"]
+        assert metrics.oos_recall is not None
+        assert metrics.oos_recall > 0.5
         assert 0.0 <= metrics.abstain_rate <= 1.0
         assert metrics.team_accuracy is not None
         assert metrics.team_accuracy >= metrics.accuracy
         assert metrics.priority_accuracy is not None
         assert metrics.macro_f1 > 0.5
         assert model.info["data_sha256"] == data_sha256(
-            seed.texts, seed.labels, None, seed.priorities
+            seed.texts + off_topic.texts,
+            seed.labels + off_topic.labels,
+            None,
+            list(seed.priorities or []) + list(off_topic.priorities or []),
         )
         assert Metrics.from_dict(metrics.to_dict()) == metrics
 
@@ -143,7 +158,7 @@ class TestCalibrationAndAbstention:
         proba = model.predict_proba(holdout.texts)
         np.testing.assert_allclose(proba.sum(axis=1), 1.0)
         confidence = proba.max(axis=1)
-        correct = np.asarray(model.labels)[proba.argmax(axis=1)] == np.asarray(holdout.labels)
+        correct = np.asarray(model.classes)[proba.argmax(axis=1)] == np.asarray(holdout.labels)
         assert confidence[correct].mean() > confidence[~correct].mean()
         # expected calibration error over 5 bins stays moderate on unseen sentences
         bins = np.minimum((confidence * 5).astype(int), 4)
