@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_onehop import OneHopDBAPI
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -36,7 +38,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        module=OneHopDBAPI(),  # one thread hop per statement, not four
+        **kwargs,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -19,6 +19,26 @@ async def test_upgrade_head_on_empty_database_then_no_drift(db_url: str) -> None
     await asyncio.to_thread(migrate.check, db_url)
 
 
+def test_the_head_constant_is_alembic_s_head() -> None:
+    assert migrate.head_revision() == migrate.HEAD
+
+
+async def test_a_current_database_is_recognised_without_loading_alembic(db_url: str) -> None:
+    assert not await asyncio.to_thread(migrate.is_current, db_url)
+    await asyncio.to_thread(migrate.upgrade, db_url)
+    assert await asyncio.to_thread(migrate.is_current, db_url)
+    code = (
+        "import sys; from storage import migrate; migrate.upgrade(sys.argv[1]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, db_url, cwd=ROOT, stdout=PIPE
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    assert out.decode().strip() == "[]"
+
+
 async def test_upgrade_is_idempotent(sqlite_url: str) -> None:
     await asyncio.to_thread(migrate.upgrade, sqlite_url)
     await asyncio.to_thread(migrate.upgrade, sqlite_url)
