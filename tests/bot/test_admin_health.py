@@ -41,13 +41,14 @@ async def test_failed_lists_undelivered_calls_with_their_reason(desk: Desk) -> N
     assert "1 failed" in emu.messages_in(desk.group_id)[-1]["text"]
 
 
-async def test_customer_typing_health_is_just_writing_to_the_ticket(desk: Desk) -> None:
+async def test_customer_typing_health_is_pointed_to_help(desk: Desk) -> None:
     emu = desk.emulator
     ann = emu.add_user("Ann")
     emu.user_sends_text(ann, "/health")
     await desk.step()
     assert not any("Health" in t for t in desk.texts_to(ann))
-    assert "ticket #1" in desk.texts_to(ann)[-1]
+    assert desk.texts_to(ann)[-1].startswith("I do not know this command.")
+    assert await desk.ticket(1) is None
 
 
 async def test_agent_who_is_not_admin_gets_no_health(desk: Desk) -> None:

@@ -43,6 +43,8 @@ def rendered(message: Message, language: str) -> Iterator[tuple[int, str, str]]:
 
 
 ALL = messages()
+#: Texts that read the same in Russian.
+SAME_IN_RUSSIAN = ("GIF",)
 I18N = make_i18n("en")
 
 
@@ -59,7 +61,7 @@ def test_every_message_renders_with_counts_1_2_5(language: str) -> None:
             if not text.strip():
                 problems.append(f"{language} n={n}: empty for {source!r}")
                 continue
-            if language != "en" and message.pluralizable and text == source:
+            if language != "en" and text == source and source not in SAME_IN_RUSSIAN:
                 problems.append(f"{language} n={n}: untranslated {source!r}")
             if fields(text) != fields(source):
                 problems.append(f"{language} n={n}: placeholders differ in {text!r}")
