@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -196,27 +197,46 @@ def _call_from(record: OutboxRecord) -> OutboundCall:
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        #: Calls queued in this transaction, written by :meth:`write_queued` at commit.
+        self._queued: list[dict[str, Any]] = []
 
     async def add(self, call: OutboundCall, now: datetime) -> OutboundCall:
-        """Queue a call (see :meth:`superseded` for calls sharing a ``dedupe_key``)."""
-        record = OutboxRecord(
-            chat_id=call.chat_id,
-            method=call.method,
-            params=json.dumps(call.params, ensure_ascii=False),
-            lane=int(call.lane),
-            status=str(OutboxStatus.PENDING),
-            attempts=0,
-            not_before=call.not_before,
-            created_at=now,
-            ticket_id=call.ticket_id,
-            on_sent=call.on_sent,
-            ref_id=call.ref_id,
-            dedupe_key=call.dedupe_key,
+        """Queue a call (see :meth:`superseded` for calls sharing a ``dedupe_key``).
+
+        Nothing is written yet: the unit of work writes every call queued in the transaction
+        with one multi-row statement at commit (:meth:`write_queued`), in the order they were
+        queued, so their ids keep that order.
+        """
+        self._queued.append(
+            {
+                "chat_id": call.chat_id,
+                "method": call.method,
+                "params": json.dumps(call.params, ensure_ascii=False),
+                "lane": int(call.lane),
+                "status": str(OutboxStatus.PENDING),
+                "attempts": 0,
+                "not_before": call.not_before,
+                "created_at": now,
+                "ticket_id": call.ticket_id,
+                "on_sent": call.on_sent,
+                "ref_id": call.ref_id,
+                "dedupe_key": call.dedupe_key,
+            }
         )
-        # No flush: nothing needs the id before commit, and a round trip per call adds up.
-        self.session.add(record)
         call.created_at = now
         return call
+
+    def discard_queued(self) -> None:
+        """Forget the calls queued in a transaction that rolls back."""
+        self._queued = []
+
+    async def write_queued(self) -> int:
+        """Write the calls queued in this transaction (called by the unit of work's commit,
+        after everything they refer to was flushed)."""
+        rows, self._queued = self._queued, []
+        if rows:
+            await self.session.execute(insert(OutboxRecord), rows)
+        return len(rows)
 
     async def superseded(self, call: OutboundCall) -> bool:
         """Whether a newer pending call has the same ``dedupe_key`` (this one can be skipped).

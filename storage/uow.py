@@ -157,6 +157,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             self.ratings.take_added(),
             datetime.now(UTC),
         )
+        await self.session.flush()  # what the queued calls refer to (tickets) exists first
+        await self.outbox.write_queued()
         if self.inbox_update_id is not None:
             await self.inbox.mark_done(self.inbox_update_id, datetime.now(UTC))
             # Marked in this commit; a later commit of the same unit of work must not try again.
@@ -168,6 +170,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     async def rollback(self) -> None:
         if self.session is not None:
+            self.outbox.discard_queued()
             await self.session.rollback()
 
 
