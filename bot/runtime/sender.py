@@ -27,7 +27,7 @@ import contextlib
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -66,6 +66,11 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
 
 #: The heads of every chat's queue are read at most this often (seconds).
 HEADS_INTERVAL = 0.02
+#: Units of work the sender keeps open at once. Every chat with due calls has a task; without
+#: a bound, a hundred of them waiting for SQLite's one writer held every pooled connection, and
+#: recording a call Telegram had accepted failed with a pool timeout (so it was sent again).
+#: The rest of the pool (15 by default) stays for the processor, the intake and the jobs.
+DB_SLOTS = 6
 
 #: Telegram's answers to an edit that would change nothing: the state is already as asked.
 UNCHANGED = ("message is not modified", "TOPIC_NOT_MODIFIED")
@@ -106,9 +111,12 @@ class Sender:
         max_backoff: float = 60.0,
         webhooks: WebhookPoster | None = None,
         coordinator: Coordinator | None = None,
+        db_slots: int = DB_SLOTS,
     ) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
+        #: Units of work open at once in the sender (see :meth:`_uow`).
+        self._db_slots = asyncio.Semaphore(db_slots)
         self.limits = limits
         self.resolve = resolve
         self.on_sent = on_sent
@@ -134,6 +142,12 @@ class Sender:
 
     def wake(self) -> None:
         self.wakeup.set()
+
+    @contextlib.asynccontextmanager
+    async def _uow(self, *, readonly: bool = False) -> AsyncIterator[AbstractUnitOfWork]:
+        """A unit of work, once one of the sender's ``DB_SLOTS`` is free."""
+        async with self._db_slots, self.uow_factory(readonly=readonly) as uow:
+            yield uow
 
     def _limiter(self, chat_id: int) -> Limiter:
         limiter = self._chat_limiters.get(chat_id)
@@ -189,7 +203,7 @@ class Sender:
         # in this snapshot: sending it again would duplicate the message. Such chats wait for
         # the next round (the finish woke the loop, so that is at once).
         snapshot = self._finishes
-        async with self.uow_factory(readonly=True) as uow:
+        async with self._uow(readonly=True) as uow:
             heads = await uow.outbox.heads()
         now = now or datetime.now(UTC)
         next_in: float | None = None
@@ -233,7 +247,7 @@ class Sender:
             next_call = await self._next_due(next_call.chat_id)
 
     async def _next_due(self, chat_id: int) -> OutboundCall | None:
-        async with self.uow_factory(readonly=True) as uow:
+        async with self._uow(readonly=True) as uow:
             call = await uow.outbox.next_for_chat(chat_id)
         if call is None or (call.not_before is not None and call.not_before > _now()):
             return None
@@ -259,7 +273,7 @@ class Sender:
     async def _still_due(self, call: OutboundCall) -> OutboundCall | None:
         """The call as stored now, if it is still to be sent now: another worker may have sent
         or postponed it (a 429's ``retry_after``) since our snapshot."""
-        async with self.uow_factory(readonly=True) as uow:
+        async with self._uow(readonly=True) as uow:
             fresh = await uow.outbox.get(call.id) if call.id is not None else None
         if fresh is None or fresh.status != OutboxStatus.PENDING:
             return None
@@ -289,7 +303,7 @@ class Sender:
     async def _attempt(self, call: OutboundCall, lease: Lease | None = None) -> bool:
         assert call.id is not None
         try:
-            async with self.uow_factory(readonly=True) as uow:
+            async with self._uow(readonly=True) as uow:
                 if await uow.outbox.superseded(call):
                     raise Skip("a newer call replaces this one")
                 params = await self.resolve(uow, call)
@@ -347,7 +361,7 @@ class Sender:
     async def _deliver_webhook(self, call: OutboundCall) -> None:
         assert call.id is not None
         try:
-            async with self.uow_factory(readonly=True) as uow:
+            async with self._uow(readonly=True) as uow:
                 endpoint = await uow.webhooks.get(int(call.params["webhook"]))
             if endpoint is None or not endpoint.active:
                 await self._fail(call, OutboxStatus.SKIPPED, "endpoint removed", report=False)
@@ -357,7 +371,7 @@ class Sender:
                 return
             outcome = await self.webhooks.post(endpoint, call)
             if outcome.delivered:
-                async with self.uow_factory() as uow:
+                async with self._uow() as uow:
                     await uow.outbox.mark_sent(call.id, {"status": outcome.status}, _now())
                     await uow.commit()
             elif outcome.give_up is not None:
@@ -384,7 +398,7 @@ class Sender:
         now = datetime.now(UTC)
         try:
             result = to_jsonable(result)
-            async with self.uow_factory() as uow:
+            async with self._uow() as uow:
                 await uow.outbox.mark_sent(call.id, result, now)
                 await self.on_sent(uow, call, params, result)
                 await uow.commit()
@@ -392,7 +406,7 @@ class Sender:
         except Exception:
             log.exception("recording a sent call failed", call_id=call.id, on_sent=call.on_sent)
         try:
-            async with self.uow_factory() as uow:
+            async with self._uow() as uow:
                 await uow.outbox.mark_sent(call.id, None, now)
                 await uow.commit()
         except Exception:  # the database is gone: on restart this call is sent once more
@@ -412,7 +426,7 @@ class Sender:
     ) -> None:
         assert call.id is not None
         not_before = datetime.now(UTC) + timedelta(seconds=delay)
-        async with self.uow_factory() as uow:
+        async with self._uow() as uow:
             await uow.outbox.retry_later(call.id, not_before, error, count=count)
             await uow.commit()
 
@@ -429,7 +443,7 @@ class Sender:
         assert call.id is not None
         if report:
             log.warning("send failed for good", call_id=call.id, method=call.method, error=error)
-        async with self.uow_factory() as uow:
+        async with self._uow() as uow:
             await uow.outbox.give_up(call.id, status, error)
             if not (report and notify):
                 await uow.commit()
