@@ -104,9 +104,7 @@ async def on_model(message: Message, uow: AbstractUnitOfWork, model_dir: Path) -
             "Version: {version} (created {created}), {count} version kept",
             "Version: {version} (created {created}), {count} versions kept",
             info.versions,
-        ).format(
-            version=info.version or "—", created=info.created_at or "—", count=info.versions
-        ),
+        ).format(version=info.version or "—", created=info.created_at or "—", count=info.versions),
         _(
             "On the validation split of its own training data (it also chose the "
             "thresholds): {figures}"

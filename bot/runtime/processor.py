@@ -119,9 +119,7 @@ class Processor:
             key = update_chat_key(item.payload)
             if key in held_back:
                 continue
-            if self._retry_at.get(item.update_id, 0.0) > now or not await self._process_one(
-                item
-            ):
+            if self._retry_at.get(item.update_id, 0.0) > now or not await self._process_one(item):
                 held_back.add(key)
                 continue
             progressed += 1

@@ -25,7 +25,6 @@ from tests.support.workers import start_webhook_workers
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(420)]
 
 
-
 def job_runs(output: str) -> list[tuple[str, str]]:
     runs = []
     for line in output.splitlines():
