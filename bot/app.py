@@ -47,7 +47,7 @@ from bot.runtime.webhook import WebhookIntake, webhook_path
 from bot.runtime.webhook import serve as serve_webhook
 from bot.runtime.webhooks import WebhookPolicy, WebhookPoster
 from bot.services import agent_chat, agents, sla, training
-from bot.services.automation import AutomationRules, run_automations, send_digest
+from bot.services.automation import AutomationRules, automate, send_digest
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters
 from bot.services.housekeeping import prune_delivery_log
@@ -192,8 +192,7 @@ async def sla_scan(
     uow_factory: UowFactory, presenter: Presenter, zone: str, wake: Callable[[], None]
 ) -> None:
     """One run of the SLA job: warnings and breaches due now, each announced once."""
-    async with uow_factory() as uow:
-        notices = await sla.check_deadlines(uow, presenter, zone, SystemClock().now())
+    notices = await sla.scan_deadlines(uow_factory, presenter, zone, SystemClock().now())
     if notices:
         log.info("sla notices", count=len(notices))
         wake()
@@ -205,8 +204,7 @@ async def automations(
     rules: AutomationRules,
     wake: Callable[[], None],
 ) -> None:
-    async with uow_factory() as uow:
-        report = await run_automations(uow, presenter, rules, SystemClock().now())
+    report = await automate(uow_factory, presenter, rules, SystemClock().now())
     if report.reminded or report.resolved or report.closed:
         log.info("automations", **vars(report))
         wake()

@@ -346,19 +346,21 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
             .limit(1)
         )
 
-    async def with_running_sla(self) -> list[Ticket]:
-        """Tickets whose SLA clocks run: active and not paused (new or open)."""
-        return await self._many(
-            select(TicketRecord)
-            .where(TicketRecord.status.in_([str(TicketStatus.NEW), str(TicketStatus.OPEN)]))
-            .order_by(TicketRecord.id)
+    async def with_running_sla(self, *, after: int = 0, limit: int | None = None) -> list[Ticket]:
+        """Tickets whose SLA clocks run: active and not paused (new or open); with ``after``
+        and ``limit``, one window of them in id order (jobs go through them in batches)."""
+        return await self.with_status(
+            TicketStatus.NEW, TicketStatus.OPEN, after=after, limit=limit
         )
 
-    async def with_status(self, *statuses: TicketStatus) -> list[Ticket]:
+    async def with_status(
+        self, *statuses: TicketStatus, after: int = 0, limit: int | None = None
+    ) -> list[Ticket]:
         return await self._many(
             select(TicketRecord)
-            .where(TicketRecord.status.in_([str(s) for s in statuses]))
+            .where(TicketRecord.status.in_([str(s) for s in statuses]), TicketRecord.id > after)
             .order_by(TicketRecord.id)
+            .limit(limit)
         )
 
     async def active_summary(self) -> list[tuple[int | None, str, bool, bool, int]]:

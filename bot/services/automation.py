@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.services.conversation import status_follows
 from bot.services.customers import queue
-from bot.services.ports import Presenter
+from bot.services.ports import Presenter, UowFactory
 from models import Actor, EventKind, Ticket, TicketEvent, TicketStatus
 from storage import AbstractUnitOfWork
 
@@ -37,12 +37,42 @@ def waiting_since(ticket: Ticket, events: list[TicketEvent]) -> datetime | None:
     return None
 
 
-async def run_automations(
-    uow: AbstractUnitOfWork, presenter: Presenter, rules: AutomationRules, now: datetime
+#: Tickets looked at per transaction (see :data:`bot.services.sla.JOB_BATCH`).
+JOB_BATCH = 200
+
+
+async def automate(
+    uow_factory: UowFactory,
+    presenter: Presenter,
+    rules: AutomationRules,
+    now: datetime,
+    *,
+    batch: int = JOB_BATCH,
 ) -> AutomationReport:
+    """Reminders, auto-resolve and auto-close over every ticket, ``batch`` tickets per
+    transaction."""
     report = AutomationReport()
+    for step in (_waiting, _resolved):
+        after: int | None = 0
+        while after is not None:
+            async with uow_factory() as uow:
+                after = await step(uow, presenter, rules, now, report, after, batch)
+    return report
+
+
+async def _waiting(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    rules: AutomationRules,
+    now: datetime,
+    report: AutomationReport,
+    after: int = 0,
+    limit: int | None = None,
+) -> int | None:
+    """Remind or auto-resolve the waiting tickets after id ``after`` (``limit`` of them);
+    returns the id to go on after, or None when there are no more."""
     system = Actor.system()
-    waiting = await uow.tickets.with_status(TicketStatus.WAITING)
+    waiting = await uow.tickets.with_status(TicketStatus.WAITING, after=after, limit=limit)
     history = await uow.events.status_changes([t.id for t in waiting if t.id is not None])
     for ticket in waiting:
         since = waiting_since(ticket, history.get(ticket.id or 0, []))
@@ -63,19 +93,39 @@ async def run_automations(
             await queue(uow, presenter.reminder(customer, ticket), now)
             await uow.commit()
             report.reminded += 1
-    if rules.auto_close_after > timedelta(0):
-        for ticket in await uow.tickets.with_status(TicketStatus.RESOLVED):
-            if (
-                ticket.resolved_at is not None
-                and now - ticket.resolved_at >= rules.auto_close_after
-            ):
-                customer = await uow.customers.get(ticket.customer_id)
-                assert customer is not None
-                ticket.close(system, now)
-                await status_follows(uow, presenter, ticket, customer, now, by_customer=False)
-                report.closed += 1
     await uow.commit()
-    return report
+    return _next(waiting, limit)
+
+
+async def _resolved(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    rules: AutomationRules,
+    now: datetime,
+    report: AutomationReport,
+    after: int = 0,
+    limit: int | None = None,
+) -> int | None:
+    """Auto-close the resolved tickets after id ``after`` (``limit`` of them) that are due."""
+    if rules.auto_close_after <= timedelta(0):
+        return None
+    resolved = await uow.tickets.with_status(TicketStatus.RESOLVED, after=after, limit=limit)
+    for ticket in resolved:
+        if ticket.resolved_at is not None and now - ticket.resolved_at >= rules.auto_close_after:
+            customer = await uow.customers.get(ticket.customer_id)
+            assert customer is not None
+            ticket.close(Actor.system(), now)
+            await status_follows(uow, presenter, ticket, customer, now, by_customer=False)
+            report.closed += 1
+    await uow.commit()
+    return _next(resolved, limit)
+
+
+def _next(tickets: list[Ticket], limit: int | None) -> int | None:
+    """Where the next batch starts: after the last ticket of a full batch; None when done."""
+    if limit is None or len(tickets) < limit:
+        return None
+    return tickets[-1].id
 
 
 async def send_digest(uow: AbstractUnitOfWork, presenter: Presenter, now: datetime) -> None:

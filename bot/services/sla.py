@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from bot.services.auth import audit, require_agent
 from bot.services.customers import queue
-from bot.services.ports import Presenter, TelegramUser
+from bot.services.ports import Presenter, TelegramUser, UowFactory
 from models import Actor, Agent, InvalidInput, Priority, Role, Ticket, TicketEvent
 from models.sla import (
     BusinessCalendar,
@@ -66,12 +66,48 @@ class Notice:
     level: SlaLevel
 
 
-async def check_deadlines(
-    uow: AbstractUnitOfWork, presenter: Presenter, zone: str, now: datetime
+#: Tickets a scheduled job looks at per transaction: on SQLite a transaction that writes holds
+#: the one write lock, and a job going through a big desk in one of them held up every
+#: customer message behind it for longer than the busy timeout.
+JOB_BATCH = 200
+
+
+async def scan_deadlines(
+    uow_factory: UowFactory,
+    presenter: Presenter,
+    zone: str,
+    now: datetime,
+    *,
+    batch: int = JOB_BATCH,
 ) -> list[Notice]:
-    """Announce, once each, the warnings (80 %) and breaches that are due."""
+    """:func:`check_deadlines` over every ticket, ``batch`` tickets per transaction."""
+    notices: list[Notice] = []
+    after = 0
+    while True:
+        async with uow_factory() as uow:
+            found, last = await check_deadlines(
+                uow, presenter, zone, now, after=after, limit=batch
+            )
+        notices += found
+        if last is None:
+            return notices
+        after = last
+
+
+async def check_deadlines(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    zone: str,
+    now: datetime,
+    *,
+    after: int = 0,
+    limit: int | None = None,
+) -> tuple[list[Notice], int | None]:
+    """Announce, once each, the warnings (80 %) and breaches that are due, for the tickets
+    after id ``after`` (``limit`` of them); returns the notices and, when ``limit`` tickets
+    were looked at, the id to go on after."""
     config = await load_config(uow, zone)
-    tickets = await uow.tickets.with_running_sla()
+    tickets = await uow.tickets.with_running_sla(after=after, limit=limit)
     history = await uow.events.status_changes([t.id for t in tickets if t.id is not None])
     supervisors: list[Agent] | None = None
     notices: list[Notice] = []
@@ -114,7 +150,8 @@ async def check_deadlines(
             await queue(uow, calls, now)
             notices.append(Notice(ticket.number or 0, clock.kind, level))
     await uow.commit()
-    return notices
+    full = limit is not None and len(tickets) == limit
+    return notices, (tickets[-1].id if full else None)
 
 
 def deadline_of(

@@ -14,8 +14,10 @@ FRIDAY_1755 = datetime(2026, 3, 6, 17, 55, tzinfo=UTC)
 
 
 async def scan(desk: Desk, clock: FixedClock) -> list[sla.Notice]:
-    async with desk.uow_factory() as uow:
-        notices = await sla.check_deadlines(uow, desk.presenter, "UTC", clock.now())
+    # One ticket per transaction: the job's batches are exercised, not only one big one.
+    notices = await sla.scan_deadlines(
+        desk.uow_factory, desk.presenter, "UTC", clock.now(), batch=1
+    )
     await desk.step()
     return notices
 
