@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,7 +38,9 @@ class SchemaDrift(Exception):
 def alembic_config(url: str) -> Config:
     from alembic.config import Config
 
-    cfg = Config()
+    # Alembic's default ``stdout`` is bound when it is first imported; it is imported lazily
+    # now, maybe while a stream that closes later was installed (a test's capture).
+    cfg = Config(stdout=sys.stdout)
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["url"] = url
     return cfg
