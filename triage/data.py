@@ -229,6 +229,8 @@ _SEED_FILES = {
     "holdout": "holdout.csv",
     "off_topic": "off_topic.csv",
     "off_topic_holdout": "off_topic_holdout.csv",
+    "acknowledgements": "acknowledgements.csv",
+    "acknowledgements_holdout": "acknowledgements_holdout.csv",
 }
 
 
@@ -237,12 +239,15 @@ def load_seed(name: str = "examples") -> Dataset:
 
     Parameters
     ----------
-    name : {"examples", "holdout", "off_topic", "off_topic_holdout"}
+    name : {"examples", "holdout", "off_topic", "off_topic_holdout", "acknowledgements", \
+            "acknowledgements_holdout"}
         ``examples`` trains the default model; ``holdout`` holds different sentences for
         measuring it. ``off_topic`` holds out-of-scope messages (greetings, thanks,
         adverts, questions meant for another company; category ``oos``) that train the
         default model's "none of these" class, ``off_topic_holdout`` different ones to
-        measure it.
+        measure it. ``acknowledgements`` (``ack`` rows and real problems that mention
+        thanks, ``other``) trains :mod:`triage.acknowledgement`;
+        ``acknowledgements_holdout`` holds different ones to measure it.
 
     Returns
     -------

@@ -304,6 +304,11 @@ class Presenter(ToolsPresenterMixin):
             )
         return calls + self.to_topic(ticket, "↩️ " + note)
 
+    def customer_acknowledged(self, ticket: Ticket) -> list[OutboundCall]:
+        with self._locale():
+            note = _("A thank-you from the customer: the ticket keeps its status.")
+        return self.to_topic(ticket, "👍 " + note)
+
     def _topic_state(self, ticket: Ticket, *, reopen: bool) -> list[OutboundCall]:
         if not self.agent_chat_is_forum:
             return []

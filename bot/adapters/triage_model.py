@@ -9,6 +9,7 @@ from collections.abc import Callable
 from bot.services.triage_port import TriageVerdict
 from models import Priority
 from triage import TriageModel
+from triage.acknowledgement import is_acknowledgement
 
 
 class ModelTriage:
@@ -41,3 +42,12 @@ class ModelTriage:
             confidence=result.confidence,
             needs_human=result.needs_human,
         )
+
+    async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
+        """Stickers and the acknowledgement decision of :mod:`triage.acknowledgement`
+        (trained once per process, on first use, in a worker thread)."""
+        if sticker:
+            return True
+        if not text:
+            return False
+        return await asyncio.to_thread(is_acknowledgement, text)

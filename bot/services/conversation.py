@@ -74,6 +74,7 @@ class CustomerMessageResult:
     refused: bool = False
     reopened: bool = False
     duplicate: bool = False
+    acknowledged: bool = False  # a thank-you: recorded, the ticket's status untouched
 
 
 # -- customers ---------------------------------------------------------------------------------
@@ -107,13 +108,15 @@ async def customer_message(
     force_new = force_new or customer.wants_new_ticket
     customer.wants_new_ticket = False
     ticket = None if force_new else await _ticket_for(uow, customer, msg, config, now)
-    opened = reopened = False
+    opened = reopened = acknowledged = False
     if ticket is None:
         ticket = await _open_ticket(uow, triage, customer, msg, now)
         ticket.suggestions = await canned.suggest(
             uow, ticket, msg.text, customer.language, config.default_language
         )
         opened = True
+    elif await _acknowledges(triage, ticket, msg):
+        acknowledged = True
     elif not ticket.is_active:
         ticket.reopen(Actor.customer(customer.id), now)
         reopened = True
@@ -145,7 +148,9 @@ async def customer_message(
     elif reopened:
         calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
     calls += presenter.copy_to_agents(ticket, message)
-    if not opened:
+    if acknowledged:
+        calls += presenter.customer_acknowledged(ticket)
+    elif not opened:
         calls += presenter.card_changed(ticket)
     await queue(uow, calls, now)
     if opened:
@@ -153,7 +158,21 @@ async def customer_message(
         await canned.auto_answer(uow, presenter, config.default_language, ticket, customer, now)
     await _slow_down_if_flooding(uow, presenter, customer, msg, now)
     await uow.commit()
-    return CustomerMessageResult(ticket, opened=opened, reopened=reopened)
+    return CustomerMessageResult(
+        ticket, opened=opened, reopened=reopened, acknowledged=acknowledged
+    )
+
+
+async def _acknowledges(triage: Triage, ticket: Ticket, msg: Incoming) -> bool:
+    """A thank-you (text, emoji or sticker) after an agent's reply or a resolution: it joins
+    the ticket's history without reopening a resolved ticket or bumping a waiting one."""
+    if ticket.is_active and ticket.first_response_at is None:
+        return False  # nobody answered yet: the customer's words are part of the question
+    if msg.media_kind is MediaKind.STICKER:
+        return await triage.acknowledges(None, sticker=True)
+    if msg.media_kind is MediaKind.TEXT and msg.text:
+        return await triage.acknowledges(msg.text)
+    return False
 
 
 FLOOD_WINDOW = timedelta(minutes=1)

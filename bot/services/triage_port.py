@@ -20,6 +20,10 @@ class TriageVerdict:
 class Triage(Protocol):
     async def classify(self, text: str) -> TriageVerdict: ...
 
+    async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
+        """Whether a message ("thanks!", "👍", a sticker) only closes the conversation."""
+        ...
+
 
 class DefaultTriage:
     """Until a model is plugged in: everything is a general question with normal priority."""
@@ -32,3 +36,6 @@ class DefaultTriage:
             confidence=None,
             needs_human=False,
         )
+
+    async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
+        return False  # no model: every message counts, as it always did

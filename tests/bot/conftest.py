@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
+import triage
 from tests.support.desk import Desk, make_desk
+
+
+@pytest.fixture(scope="session")
+def seed_model() -> triage.TriageModel:
+    """The default triage model, trained once per session on the seed examples."""
+    return triage.default_model()
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ class KeywordTriage:
             return TriageVerdict("billing", "Billing", Priority.NORMAL, 0.97, False)
         return TriageVerdict("general", None, Priority.NORMAL, 0.6, False)
 
+    async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
+        return False
+
 
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Desk]:

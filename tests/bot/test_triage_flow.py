@@ -15,11 +15,6 @@ from models.training import OUT_OF_SCOPE
 from tests.support.desk import Desk, button_data, card_of, make_desk, press
 
 
-@pytest.fixture(scope="session")
-def seed_model() -> triage.TriageModel:
-    return triage.default_model()
-
-
 @pytest.fixture
 async def smart_desk(tmp_path: Path, seed_model: triage.TriageModel) -> AsyncIterator[Desk]:
     desk = await make_desk(tmp_path, triage=ModelTriage(seed_model, "seed"))

@@ -24,6 +24,14 @@ def card(run: Running) -> dict[str, Any]:
     )
 
 
+async def card_shown(run: Running) -> None:
+    await run.wait(
+        lambda: any("🎫" in (m.get("text") or "") for m in run.emulator.messages_in(run.group_id)),
+        "card",
+        60,
+    )
+
+
 async def test_prediction_correction_and_retrain(forum_bot: Running, tmp_path: Path) -> None:
     run, emu = forum_bot, forum_bot.emulator
     sue = emu.add_user("Sue", username="sue")
@@ -31,11 +39,7 @@ async def test_prediction_correction_and_retrain(forum_bot: Running, tmp_path: P
     emu.user_sends_text(run.admin, f"/agent add {sue['id']} supervisor", chat_id=run.group_id)
     ann = emu.add_user("Ann")
     emu.user_sends_text(ann, "I was charged twice for my subscription this month")
-    await run.wait(
-        lambda: any("🎫" in (m.get("text") or "") for m in emu.messages_in(run.group_id)),
-        "card",
-        60,
-    )
+    await card_shown(run)
     await run.wait(
         lambda: "Category: billing" in card(run)["text"], "predicted category on the card"
     )
@@ -78,11 +82,7 @@ async def test_a_greeting_is_not_sure_and_other_is_stored(forum_bot: Running) ->
     run, emu = forum_bot, forum_bot.emulator
     ann = emu.add_user("Ann")
     emu.user_sends_text(ann, "hello")
-    await run.wait(
-        lambda: any("🎫" in (m.get("text") or "") for m in emu.messages_in(run.group_id)),
-        "card",
-        60,
-    )
+    await card_shown(run)
     await run.wait(lambda: "not sure" in card(run)["text"], "not-sure card")
     await run.wait(
         lambda: any(
@@ -104,3 +104,39 @@ async def test_a_greeting_is_not_sure_and_other_is_stored(forum_bot: Running) ->
     with sqlite3.connect(run.data_dir / "helpdesk.db") as db:
         rows = db.execute("SELECT text, category FROM labelled_examples").fetchall()
     assert rows == [("hello", "oos")]
+
+
+async def test_thanks_after_resolve_stays_resolved_and_a_question_reopens(
+    forum_bot: Running,
+) -> None:
+    run, emu = forum_bot, forum_bot.emulator
+    ann = emu.add_user("Ann")
+    emu.user_sends_text(ann, "My card payment was declined twice today")
+    await card_shown(run)
+    emu.user_presses(
+        run.admin, run.group_id, card(run)["message_id"], button_data(card(run), "Resolve")
+    )
+    await run.wait(lambda: any("resolved" in t for t in run.texts_to(ann)), "resolved notice")
+    [topic] = run.ticket_topics()
+
+    def in_topic() -> list[str]:
+        return [
+            m.get("text") or "" for m in emu.messages_in(run.group_id, topic["message_thread_id"])
+        ]
+
+    emu.user_sends_text(ann, "спасибо!")
+    await run.wait(
+        lambda: any("A thank-you from the customer" in t for t in in_topic()), "thank-you note", 60
+    )
+    assert "спасибо!" in in_topic()
+    assert not any("open again" in t for t in run.texts_to(ann))
+    await run.wait(lambda: "Resolved" in card(run)["text"], "card still resolved")
+
+    emu.user_sends_text(ann, "Sorry, one more thing: how do I get an invoice for it?")
+    await run.wait(lambda: any("open again" in t for t in run.texts_to(ann)), "reopened")
+    assert await run.process.terminate() == 0
+    with sqlite3.connect(run.data_dir / "helpdesk.db") as db:
+        tickets = db.execute("SELECT number, status FROM tickets").fetchall()
+        texts = [row[0] for row in db.execute("SELECT text FROM ticket_messages ORDER BY id")]
+    assert tickets == [(1, "open")]
+    assert "спасибо!" in texts

@@ -10,5 +10,9 @@ Files (all written for this project, not taken from any data set):
   and adverts, questions meant for another company, in Russian and English; they train the
   default model's "none of these" class;
 * ``off_topic_holdout.csv`` -- different out-of-scope messages, for measuring it;
+* ``acknowledgements.csv`` -- closing messages (category ``ack``: "thanks!", "спасибо, всё
+  работает", "👍") and real problems that mention thanks (category ``other``), Russian and
+  English; they train :mod:`triage.acknowledgement`;
+* ``acknowledgements_holdout.csv`` -- different ones, for measuring it;
 * ``team_map.json`` -- ``{"Team": ["category", ...]}``, the layout of the shared team maps.
 """
