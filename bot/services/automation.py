@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
+from bot.services.batches import JOB_BATCH, in_batches, next_after
 from bot.services.conversation import status_follows
 from bot.services.customers import queue
 from bot.services.ports import Presenter, UowFactory
@@ -37,8 +39,15 @@ def waiting_since(ticket: Ticket, events: list[TicketEvent]) -> datetime | None:
     return None
 
 
-#: Tickets looked at per transaction (see :data:`bot.services.sla.JOB_BATCH`).
-JOB_BATCH = 200
+@dataclass(frozen=True)
+class _Pass:
+    """One run of the automations: what every window of it needs."""
+
+    presenter: Presenter
+    rules: AutomationRules
+    now: datetime
+    report: AutomationReport
+    limit: int
 
 
 async def automate(
@@ -51,28 +60,17 @@ async def automate(
 ) -> AutomationReport:
     """Reminders, auto-resolve and auto-close over every ticket, ``batch`` tickets per
     transaction."""
-    report = AutomationReport()
-    for step in (_waiting, _resolved):
-        after: int | None = 0
-        while after is not None:
-            async with uow_factory() as uow:
-                after = await step(uow, presenter, rules, now, report, after, batch)
-    return report
+    run = _Pass(presenter, rules, now, AutomationReport(), batch)
+    await in_batches(uow_factory, partial(_waiting, run=run))
+    if rules.auto_close_after > timedelta(0):
+        await in_batches(uow_factory, partial(_resolved, run=run))
+    return run.report
 
 
-async def _waiting(
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    rules: AutomationRules,
-    now: datetime,
-    report: AutomationReport,
-    after: int = 0,
-    limit: int | None = None,
-) -> int | None:
-    """Remind or auto-resolve the waiting tickets after id ``after`` (``limit`` of them);
-    returns the id to go on after, or None when there are no more."""
-    system = Actor.system()
-    waiting = await uow.tickets.with_status(TicketStatus.WAITING, after=after, limit=limit)
+async def _waiting(uow: AbstractUnitOfWork, after: int, *, run: _Pass) -> int | None:
+    """Remind or auto-resolve one window of waiting tickets."""
+    rules, now, report = run.rules, run.now, run.report
+    waiting = await uow.tickets.with_status(TicketStatus.WAITING, after=after, limit=run.limit)
     history = await uow.events.status_changes([t.id for t in waiting if t.id is not None])
     for ticket in waiting:
         since = waiting_since(ticket, history.get(ticket.id or 0, []))
@@ -82,50 +80,37 @@ async def _waiting(
         assert customer is not None
         silent = now - since
         if rules.auto_resolve_after > timedelta(0) and silent >= rules.auto_resolve_after:
-            ticket.resolve(system, now)
-            await status_follows(uow, presenter, ticket, customer, now, by_customer=False)
+            ticket.resolve(Actor.system(), now)
+            await status_follows(uow, run.presenter, ticket, customer, now, by_customer=False)
             report.resolved += 1
         elif (
             rules.remind_after > timedelta(0)
             and silent >= rules.remind_after
             and await uow.sla_notices.record(ticket.id or 0, "reminder", "customer", since, now)
         ):
-            await queue(uow, presenter.reminder(customer, ticket), now)
+            await queue(uow, run.presenter.reminder(customer, ticket), now)
             await uow.commit()
             report.reminded += 1
     await uow.commit()
-    return _next(waiting, limit)
+    return next_after(waiting, run.limit)
 
 
-async def _resolved(
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    rules: AutomationRules,
-    now: datetime,
-    report: AutomationReport,
-    after: int = 0,
-    limit: int | None = None,
-) -> int | None:
-    """Auto-close the resolved tickets after id ``after`` (``limit`` of them) that are due."""
-    if rules.auto_close_after <= timedelta(0):
-        return None
-    resolved = await uow.tickets.with_status(TicketStatus.RESOLVED, after=after, limit=limit)
+async def _resolved(uow: AbstractUnitOfWork, after: int, *, run: _Pass) -> int | None:
+    """Auto-close the due tickets of one window of resolved tickets."""
+    now = run.now
+    resolved = await uow.tickets.with_status(TicketStatus.RESOLVED, after=after, limit=run.limit)
     for ticket in resolved:
-        if ticket.resolved_at is not None and now - ticket.resolved_at >= rules.auto_close_after:
+        if (
+            ticket.resolved_at is not None
+            and now - ticket.resolved_at >= run.rules.auto_close_after
+        ):
             customer = await uow.customers.get(ticket.customer_id)
             assert customer is not None
             ticket.close(Actor.system(), now)
-            await status_follows(uow, presenter, ticket, customer, now, by_customer=False)
-            report.closed += 1
+            await status_follows(uow, run.presenter, ticket, customer, now, by_customer=False)
+            run.report.closed += 1
     await uow.commit()
-    return _next(resolved, limit)
-
-
-def _next(tickets: list[Ticket], limit: int | None) -> int | None:
-    """Where the next batch starts: after the last ticket of a full batch; None when done."""
-    if limit is None or len(tickets) < limit:
-        return None
-    return tickets[-1].id
+    return next_after(resolved, run.limit)
 
 
 async def send_digest(uow: AbstractUnitOfWork, presenter: Presenter, now: datetime) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.services.auth import audit, require_agent
+from bot.services.batches import JOB_BATCH, in_batches, next_after
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser, UowFactory
 from models import Actor, Agent, InvalidInput, Priority, Role, Ticket, TicketEvent
@@ -66,12 +67,6 @@ class Notice:
     level: SlaLevel
 
 
-#: Tickets a scheduled job looks at per transaction: on SQLite a transaction that writes holds
-#: the one write lock, and a job going through a big desk in one of them held up every
-#: customer message behind it for longer than the busy timeout.
-JOB_BATCH = 200
-
-
 async def scan_deadlines(
     uow_factory: UowFactory,
     presenter: Presenter,
@@ -82,16 +77,14 @@ async def scan_deadlines(
 ) -> list[Notice]:
     """:func:`check_deadlines` over every ticket, ``batch`` tickets per transaction."""
     notices: list[Notice] = []
-    after = 0
-    while True:
-        async with uow_factory() as uow:
-            found, last = await check_deadlines(
-                uow, presenter, zone, now, after=after, limit=batch
-            )
-        notices += found
-        if last is None:
-            return notices
-        after = last
+
+    async def window(uow: AbstractUnitOfWork, after: int) -> int | None:
+        found, last = await check_deadlines(uow, presenter, zone, now, after=after, limit=batch)
+        notices.extend(found)
+        return last
+
+    await in_batches(uow_factory, window)
+    return notices
 
 
 async def check_deadlines(
@@ -150,8 +143,7 @@ async def check_deadlines(
             await queue(uow, calls, now)
             notices.append(Notice(ticket.number or 0, clock.kind, level))
     await uow.commit()
-    full = limit is not None and len(tickets) == limit
-    return notices, (tickets[-1].id if full else None)
+    return notices, next_after(tickets, limit)
 
 
 def deadline_of(
