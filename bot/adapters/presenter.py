@@ -48,6 +48,9 @@ from models import (
 from models.delivery import Lane, OutboundCall
 
 TOPIC_NAME_MAX = 128
+#: Reactions that acknowledge an agent's command and note (from Telegram's allowed emoji).
+ACK_CHANGE = "👌"
+ACK_NOTE = "✍"
 #: The customer's view of a ticket shows its latest entries, and how many came before them.
 VIEW_ENTRIES = 10
 ALBUM_WAIT = timedelta(seconds=2)
@@ -166,6 +169,17 @@ class Presenter(ToolsPresenterMixin):
             dedupe_key=f"album:{to}:{ticket.id}:{message.media_group_id}",
             not_before=message.sent_at + ALBUM_WAIT,
         )
+
+    def acknowledged(self, chat_id: int, message_id: int, *, note: bool) -> list[OutboundCall]:
+        """One reaction on an agent's command (👌) or internal note (✍): seen where they typed
+        it, with no message added to the topic."""
+        emoji = ACK_NOTE if note else ACK_CHANGE
+        params = {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "reaction": [{"type": "emoji", "emoji": emoji}],
+        }
+        return [OutboundCall(chat_id=chat_id, method="setMessageReaction", params=params)]
 
     def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]:
         return self._send(self.agent_chat_id, text, ticket=ticket, **self._agents_place(ticket))

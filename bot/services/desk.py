@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -74,8 +74,18 @@ async def agent_writes(
         return False
     agent = await require_agent(uow, msg.user)
     note = (msg.text or "").lstrip().startswith(NOTE_PREFIX)
-    await agent_message(uow, presenter, config, agent, ticket, msg, now, note=note)
+    stored = await agent_message(uow, presenter, config, agent, ticket, msg, now, note=note)
+    if note and stored is not None:
+        await _acknowledge(uow, presenter, msg, now, note=True)
     return True
+
+
+async def _acknowledge(
+    uow: AbstractUnitOfWork, presenter: Presenter, msg: Incoming, now: datetime, *, note: bool
+) -> None:
+    """A reaction on the agent's own message: the change was made (the card is far up)."""
+    await queue(uow, presenter.acknowledged(msg.chat_id, msg.message_id, note=note), now)
+    await uow.commit()
 
 
 async def _learn_name(uow: AbstractUnitOfWork, msg: Incoming) -> None:
@@ -111,13 +121,35 @@ async def ticket_command(
     args: str | None,
     now: datetime,
 ) -> bool:
-    """One of the ticket commands typed in a ticket's topic; returns whether anything changed."""
+    """One of the ticket commands typed in a ticket's topic; returns whether anything changed
+    (and then the command is acknowledged with a reaction)."""
     agent = await require_agent(uow, msg.user)
     ticket = await ticket_for_agent_message(uow, config, msg, follow_merges=False)
     if ticket is None:
         raise NoTicketHere()
     await refuse_if_merged(uow, ticket)
-    arg = (args or "").strip()
+    command = _Command(name, (args or "").strip(), msg, agent, ticket)
+    changed = await _run(uow, presenter, config, command, now)
+    if changed:
+        await _acknowledge(uow, presenter, msg, now, note=name == "note")
+    return changed
+
+
+@dataclass(frozen=True)
+class _Command:
+    """A ticket command as typed: its name and argument, by whom, in which ticket."""
+
+    name: str
+    arg: str
+    msg: Incoming
+    agent: Agent
+    ticket: Ticket
+
+
+async def _run(
+    uow: AbstractUnitOfWork, presenter: Presenter, config: DeskConfig, c: _Command, now: datetime
+) -> bool:
+    name, arg, msg, agent, ticket = c.name, c.arg, c.msg, c.agent, c.ticket
     if name == "note":
         if not arg:
             raise InvalidInput("note", "", "write the note after /note")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -265,6 +266,41 @@ class TestStatuses:
         assert "History of ticket #1" in history
         assert "priority_changed" in history
         assert "Alice" in history
+
+
+class TestAcknowledgement:
+    """A command or note that changes a ticket gets one reaction where the agent typed it."""
+
+    async def _in_topic(self, desk: Desk, ticket: Any, text: str) -> dict[str, Any]:
+        sent = desk.emulator.user_sends_text(
+            desk.admin, text, chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        return sent
+
+    async def test_a_change_gets_a_reaction_and_no_message(self, desk: Desk) -> None:
+        _ann, ticket = await open_ticket(desk)
+        before = len(desk.topic_messages(ticket.agent_thread_id))
+        command = await self._in_topic(desk, ticket, "/priority high")
+        reaction = desk.emulator.reactions[(desk.group_id, command["message_id"])]
+        assert reaction == [{"type": "emoji", "emoji": "👌"}]
+        assert len(desk.topic_messages(ticket.agent_thread_id)) == before + 1  # the command
+
+    async def test_a_note_gets_a_writing_hand(self, desk: Desk) -> None:
+        _ann, ticket = await open_ticket(desk)
+        note = await self._in_topic(desk, ticket, "// called the bank")
+        typed = await self._in_topic(desk, ticket, "/note refund is on its way")
+        for message in (note, typed):
+            reaction = desk.emulator.reactions[(desk.group_id, message["message_id"])]
+            assert reaction == [{"type": "emoji", "emoji": "✍"}]
+
+    async def test_nothing_changed_nothing_acknowledged(self, desk: Desk) -> None:
+        _ann, ticket = await open_ticket(desk)
+        command = await self._in_topic(desk, ticket, "/priority normal")
+        reply = await self._in_topic(desk, ticket, "Hello, we are on it")
+        assert (desk.group_id, command["message_id"]) not in desk.emulator.reactions
+        assert (desk.group_id, reply["message_id"]) not in desk.emulator.reactions
+        assert not desk.emulator.calls_of("setMessageReaction")
 
 
 class TestCustomerSelfService:
