@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.cards import card_keyboard, menu_keyboard
+from bot.adapters.history import event_sentence
 from bot.adapters.labels import (
     customer_status_label,
     media_label,
@@ -29,7 +30,8 @@ from bot.adapters.labels import (
 from bot.adapters.tools_presenter import ToolsPresenterMixin
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
 from bot.services.agent_chat import AgentChatCheck, Shortfall
-from bot.texts import CAPTION_LIMIT, cut_utf16, split_text
+from bot.services.ports import HistoryNames
+from bot.texts import CAPTION_LIMIT, cut_utf16, pick_language, split_text
 from models import (
     Agent,
     Category,
@@ -616,18 +618,23 @@ class Presenter(ToolsPresenterMixin):
     # -- agents ---------------------------------------------------------------------------------
 
     def history(
-        self, ticket: Ticket, events: list[TicketEvent], names: dict[int, str]
+        self,
+        ticket: Ticket,
+        events: list[TicketEvent],
+        names: HistoryNames,
+        reader_language: str | None,
     ) -> list[OutboundCall]:
-        with self._locale():
+        """The ticket's events as sentences with names and local times, in the language of the
+        agent who asked."""
+        zone = ZoneInfo(self.zone)
+        with self.i18n.use_locale(pick_language(reader_language, self.default_language)):
             lines = [_("History of ticket #{number}:").format(number=ticket.number)]
             for e in events:
-                who = _("system")
-                if e.actor.id is not None and e.actor.kind == "agent":
-                    who = names.get(e.actor.id, f"#{e.actor.id}")
-                elif e.actor.kind == "customer":
-                    who = _("customer")
-                change = " → ".join(escape(v) for v in (e.old, e.new) if v is not None)
-                lines.append(f"{e.at:%Y-%m-%d %H:%M} · {escape(who)} · {e.kind} {change}".rstrip())
+                sentence = event_sentence(e, ticket.number, names)
+                number = names.numbers.get(e.ticket_id or 0, ticket.number)
+                if number != ticket.number:
+                    sentence = f"#{number}: {sentence}"
+                lines.append(f"{e.at.astimezone(zone):%d.%m %H:%M} · {sentence}")
         return self.to_topic(ticket, "\n".join(lines))
 
     def not_sure(self, ticket: Ticket) -> list[OutboundCall]:

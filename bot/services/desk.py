@@ -26,7 +26,7 @@ from bot.services.conversation import (
 )
 from bot.services.customers import queue
 from bot.services.finality import refuse_if_merged
-from bot.services.ports import Presenter
+from bot.services.ports import HistoryNames, Presenter
 from models import (
     Agent,
     InvalidInput,
@@ -179,7 +179,7 @@ async def _run(
             raise InvalidInput("category", arg, f"unknown category; categories: {keys}")
         return await set_category(uow, presenter, agent, ticket, category, now)
     if name == "history":
-        await _history(uow, presenter, ticket, now)
+        await _history(uow, presenter, ticket, msg, now)
         return False
     if name in ("tag", "untag"):
         return bool(
@@ -230,12 +230,24 @@ async def _team(uow: AbstractUnitOfWork, arg: str) -> Team | None:
 
 
 async def _history(
-    uow: AbstractUnitOfWork, presenter: Presenter, ticket: Ticket, now: datetime
+    uow: AbstractUnitOfWork, presenter: Presenter, ticket: Ticket, msg: Incoming, now: datetime
 ) -> None:
     merged = await uow.events.merged_into(ticket.id)  # type: ignore[arg-type]
     events = list(await uow.events.for_tickets([ticket.id, *merged]))  # type: ignore[list-item]
-    names = {a.id: a.name for a in await uow.agents.list(active_only=False) if a.id is not None}
-    await queue(uow, presenter.history(ticket, events, names), now)
+    customer = await uow.customers.get(ticket.customer_id)
+    numbers = {ticket.id: ticket.number}
+    for ticket_id in merged:
+        other = await uow.tickets.get(ticket_id)
+        if other is not None:
+            numbers[ticket_id] = other.number
+    names = HistoryNames(
+        customer=customer.display_name if customer else "?",
+        agents={a.id: a.name for a in await uow.agents.list(active_only=False) if a.id},
+        teams={t.id: t.name for t in await uow.teams.list() if t.id},
+        numbers=numbers,  # type: ignore[arg-type]
+    )
+    calls = presenter.history(ticket, events, names, msg.user.language_code)
+    await queue(uow, calls, now)
     await uow.commit()
 
 

@@ -47,6 +47,17 @@ class TelegramUser:
     language_code: str | None = None
 
 
+@dataclass(frozen=True)
+class HistoryNames:
+    """Who and what a ticket's events refer to by id, for ``/history``."""
+
+    customer: str
+    agents: dict[int, str]
+    teams: dict[int, str]
+    #: Ticket numbers by id: a merged ticket's events are shown with its number.
+    numbers: dict[int, int]
+
+
 class Presenter(Protocol):
     """Turns what happened into the Telegram calls that tell people about it.
 
@@ -125,7 +136,11 @@ class Presenter(Protocol):
     def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]: ...
 
     def history(
-        self, ticket: Ticket, events: list[TicketEvent], names: dict[int, str]
+        self,
+        ticket: Ticket,
+        events: list[TicketEvent],
+        names: HistoryNames,
+        reader_language: str | None,
     ) -> list[OutboundCall]: ...
 
     def agent_changed(
