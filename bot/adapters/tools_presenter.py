@@ -309,10 +309,12 @@ class ToolsPresenterMixin:
         return f"{link} · {status_label(hit.status)} · {escape(hit.subject[:60])}\n  {snippet}"
 
     def ticket_link(
-        self, chat_id: int, thread_id: int | None, ticket: Ticket
+        self, chat_id: int, thread_id: int | None, ticket: Ticket, assignee: Agent | None
     ) -> list[OutboundCall]:
+        """``/ticket N``: the ticket's line as in ``/queue``, with its assignee's name."""
+        names = {assignee.id: assignee.name} if assignee and assignee.id else {}
         with self._locale():
-            line = self._queue_line(ticket, {})
+            line = self._queue_line(ticket, names)
             if ticket.merged_into_id is not None:
                 line += "\n" + _("(merged into another ticket)")
         return self._say(chat_id, thread_id, line, link_preview_options={"is_disabled": True})

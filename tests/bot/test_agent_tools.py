@@ -260,6 +260,11 @@ class TestQueuesAndTickets:
         answer = desk.emulator.messages_in(desk.group_id, None, from_bot=True)[-1]
         urls = [e.get("url", "") for e in answer.get("entities", [])]
         assert any(u.endswith(f"/{ticket.agent_thread_id}") for u in urls), urls
+        assert "—" in await admin_says(desk, "/ticket 1")  # nobody has it yet
+        await admin_says(desk, "/assign me", thread=ticket.agent_thread_id)
+        shown = await admin_says(desk, "/ticket 1")
+        assert "Alice" in shown
+        assert "—" not in shown
         assert "does not exist" in await admin_says(desk, "/ticket 99")
         assert "give a ticket number" in await admin_says(desk, "/ticket abc")
 
