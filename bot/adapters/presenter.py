@@ -22,6 +22,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.adapters.cards import card_keyboard, menu_keyboard
 from bot.adapters.history import event_sentence
 from bot.adapters.labels import (
+    category_label,
     customer_status_label,
     media_label,
     priority_label,
@@ -82,6 +83,14 @@ def topic_name(ticket: Ticket) -> str:
         head += f" · {ticket.category}"
     name = f"{head} · {ticket.subject}" if ticket.subject else head
     return cut_utf16(name, TOPIC_NAME_MAX)  # Telegram counts UTF-16 units, not characters
+
+
+def _remembered(
+    method: str, params: dict[str, Any], ticket: Ticket, on_sent: str, lane: Lane = Lane.REPLY
+) -> OutboundCall:
+    """A call in the agents' group whose result the ticket keeps (``on_sent`` names how)."""
+    chat = int(params["chat_id"])
+    return OutboundCall(chat, method, params, lane, ticket.id, on_sent=on_sent, ref_id=ticket.id)
 
 
 @dataclass
@@ -643,9 +652,24 @@ class Presenter(ToolsPresenterMixin):
         params: dict[str, Any] = {"chat_id": chat, "text": ref("not_sure_text", ticket=ticket.id)}
         if self.agent_chat_is_forum:
             params["message_thread_id"] = ref("triage_thread")
-        return [
-            OutboundCall(chat_id=chat, method="sendMessage", params=params, ticket_id=ticket.id)
-        ]
+        return [_remembered("sendMessage", params, ticket, "not_sure")]
+
+    def not_sure_settled(self, ticket: Ticket, agent: Agent) -> list[OutboundCall]:
+        """The not-sure post says who chose the category, so the triage queue shows it done."""
+        chat = self.agent_chat_id
+        number = f"#{ticket.number}"
+        with self._locale():
+            text = "✅ " + _("{ticket}: {agent} set the category “{category}”.").format(
+                ticket=number,
+                agent=escape(agent.name),
+                category=escape(category_label(ticket.category)),
+            )
+        params = {
+            "chat_id": chat,
+            "message_id": ref("not_sure_post", ticket=ticket.id),
+            "text": text,
+        }
+        return [_remembered("editMessageText", params, ticket, "not_sure_settled", Lane.UPDATE)]
 
     def triage_queue_topic(self) -> list[OutboundCall]:
         if not self.agent_chat_is_forum:
