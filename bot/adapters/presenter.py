@@ -8,7 +8,7 @@ resolves them when the call is made.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -112,6 +112,10 @@ class Presenter(ToolsPresenterMixin):
         lang = (customer.language if customer else None) or self.default_language
         with self.i18n.use_locale(lang):
             yield
+
+    def _own_locale(self, agent: Agent) -> AbstractContextManager[None]:
+        """A text addressed to one agent alone (a direct message) is in that agent's language."""
+        return self.i18n.use_locale(pick_language(agent.language, self.default_language))
 
     def _send(
         self, chat_id: int, text: str, *, ticket: Ticket | None = None, **params: Any
@@ -751,14 +755,15 @@ class Presenter(ToolsPresenterMixin):
             text = "🔥 " + _("SLA breached: {target} was due {when}.").format(
                 target=sla_label(kind), when=self.local_time(due)
             )
-            dm = _("SLA breached on ticket #{number}: {target} was due {when}.").format(
-                number=ticket.number, target=sla_label(kind), when=self.local_time(due)
-            )
         people = [a for a in [assignee, *supervisors] if a is not None]
         unique = list({a.telegram_id: a for a in people}.values())
         text += " " + " ".join(mention(a) for a in unique)
         calls = self.to_topic(ticket, text.rstrip())
         for agent in unique:  # a direct message too; fails quietly if they never started the bot
+            with self._own_locale(agent):
+                dm = _("SLA breached on ticket #{number}: {target} was due {when}.").format(
+                    number=ticket.number, target=sla_label(kind), when=self.local_time(due)
+                )
             calls += self._send(agent.telegram_id, dm)
         return calls
 

@@ -69,6 +69,7 @@ class ToolsPresenterMixin:
     default_language: str
     _topic_state: Callable[..., list[OutboundCall]]
     _locale: Callable[..., AbstractContextManager[None]]
+    _own_locale: Callable[[Agent], AbstractContextManager[None]]
     _send: Callable[..., list[OutboundCall]]
     _send_recorded: Callable[..., list[OutboundCall]]
     to_topic: Callable[[Ticket, str], list[OutboundCall]]
@@ -83,8 +84,9 @@ class ToolsPresenterMixin:
     def assigned_to_you(
         self, ticket: Ticket, agent: Agent, by: Agent | None
     ) -> list[OutboundCall]:
-        """A direct message to the new assignee, with a button to the ticket's topic."""
-        with self._locale():
+        """A direct message to the new assignee (in their language), with a button to the
+        ticket's topic."""
+        with self._own_locale(agent):
             if by is None:
                 text = _("🎫 Ticket #{number} was assigned to you: {subject}")
             else:

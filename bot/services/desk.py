@@ -90,9 +90,13 @@ async def _acknowledge(
 
 async def _learn_name(uow: AbstractUnitOfWork, msg: Incoming) -> None:
     """Chatter outside tickets changes nothing, except that an agent registered by id (name
-    unknown) gets their Telegram name, so cards and lists show it."""
+    unknown) gets their Telegram name, so cards and lists show it, and an agent's language is
+    kept up to date for the messages addressed to them alone."""
     agent = await uow.agents.by_telegram_id(msg.user.id)
-    if agent is not None and agent.active and agent.name == str(agent.telegram_id):
+    if agent is None or not agent.active:
+        return
+    new_language = msg.user.language_code and msg.user.language_code != agent.language
+    if agent.name == str(agent.telegram_id) or new_language:
         await require_agent(uow, msg.user)  # refreshes name and username
         await uow.commit()
 
