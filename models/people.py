@@ -43,6 +43,8 @@ class Agent:
     capacity: int | None = None
     team_ids: list[int] = field(default_factory=list)
     created_at: datetime | None = None
+    #: The agent's Telegram language code (None until they act): their direct messages use it.
+    language: str | None = None
 
     def can(self, needed: Role) -> bool:
         """Whether this agent's role is at least ``needed``."""

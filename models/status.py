@@ -52,4 +52,6 @@ def parse_status(text: str) -> TicketStatus:
     try:
         return TicketStatus(key)
     except ValueError:
-        raise InvalidInput("status", text, "expected one of: " + ", ".join(S)) from None
+        # The hint lists the words as agents type them ("on hold", not the stored "on_hold").
+        typed = ", ".join(s.replace("_", " ") for s in S)
+        raise InvalidInput("status", text, "expected one of: " + typed) from None

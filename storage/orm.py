@@ -112,6 +112,8 @@ class AgentRecord(Base):
     away: Mapped[bool] = mapped_column(Boolean, default=False)
     capacity: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Telegram's language_code as last seen: texts addressed to this agent alone use it.
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class AgentTeamRecord(Base):

@@ -19,6 +19,7 @@ from models import (
     CannedAnswer,
     Category,
     Customer,
+    EventKind,
     MessageDirection,
     Priority,
     Team,
@@ -551,6 +552,17 @@ class EventRepository:
             .limit(limit)
         )
         return [mappers.event_from(r) for r in rows.scalars()]
+
+    async def latest(self, ticket_id: int, kind: EventKind) -> TicketEvent | None:
+        """A ticket's newest event of ``kind`` (who set its category, for the card)."""
+        rows = await self.session.execute(
+            select(TicketEventRecord)
+            .where(TicketEventRecord.ticket_id == ticket_id, TicketEventRecord.kind == str(kind))
+            .order_by(TicketEventRecord.id.desc())
+            .limit(1)
+        )
+        record = rows.scalars().first()
+        return mappers.event_from(record) if record is not None else None
 
     async def merged_into(self, ticket_id: int) -> list[int]:
         """Ids of the tickets merged into ``ticket_id``."""

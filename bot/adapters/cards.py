@@ -35,6 +35,7 @@ def render_card(
     assignee: Agent | None,
     deadline: tuple[str, str] | None = None,
     rating: Rating | None = None,
+    category_by: Agent | None = None,
 ) -> str:
     """The card text in the current locale (HTML, every user-supplied value escaped)."""
     who = escape(customer.display_name)
@@ -48,7 +49,9 @@ def render_card(
         _("Earlier tickets: {count}").format(count=earlier_tickets),
         _("Category: {category}").format(category=escape(category_label(ticket.category))),
     ]
-    if ticket.needs_human:
+    if category_by is not None:  # a person's choice: the classifier's confidence is moot
+        lines[-1] += " · " + _("set by {agent}").format(agent=escape(category_by.name))
+    elif ticket.needs_human:
         lines[-1] += " · ⚠️ " + _("not sure, please check")
     elif ticket.triage_confidence is not None:
         lines[-1] += f" ({ticket.triage_confidence:.0%})"

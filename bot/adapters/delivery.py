@@ -24,13 +24,18 @@ from bot.adapters.tools_presenter import ticket_url
 from bot.logs import get_logger
 from bot.services import sla
 from bot.services.training import TRIAGE_THREAD_KEY
-from models import MessageDirection, Ticket, TicketMessage
+from models import ActorKind, Agent, EventKind, MessageDirection, Ticket, TicketMessage
 from models.delivery import NotReady, OutboundCall, Skip, Unsendable
 from storage import AbstractUnitOfWork
 
 log = get_logger(__name__)
 
 _DROP = object()
+
+
+def not_sure_key(ticket_id: int) -> str:
+    """Where the message id of a ticket's post in the triage queue topic is kept."""
+    return f"not_sure:{ticket_id}"
 
 
 #: How long a link to a new ticket may wait for its topic before going out without it.
@@ -122,6 +127,7 @@ class DeliveryAdapter:
             if found is not None:
                 deadline = (found[0], self.presenter.local_time(found[1]))
         rating = await uow.ratings.for_ticket(ticket.id or 0)
+        category_by = await self._category_setter(uow, ticket)
         with self.i18n.use_locale(self.language):
             return render_card(
                 ticket,
@@ -131,7 +137,17 @@ class DeliveryAdapter:
                 assignee=assignee,
                 deadline=deadline,
                 rating=rating,
+                category_by=category_by,
             )
+
+    async def _category_setter(self, uow: AbstractUnitOfWork, ticket: Ticket) -> Agent | None:
+        """The agent who chose the ticket's current category (None: the classifier did)."""
+        if ticket.category is None:
+            return None
+        event = await uow.events.latest(ticket.id or 0, EventKind.CATEGORY_CHANGED)
+        if event is None or event.actor.kind is not ActorKind.AGENT or event.actor.id is None:
+            return None
+        return await uow.agents.get(event.actor.id)
 
     async def _card_markup(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
         ticket = await self._ticket(uow, spec["ticket"])
@@ -196,6 +212,12 @@ class DeliveryAdapter:
                 "Please set the category on its card."
             ).format(ticket=number, category=guess, confidence=confidence)
 
+    async def _not_sure_post(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        value = await uow.desk_settings.get(not_sure_key(spec["ticket"]))
+        if not value:
+            raise Skip("the ticket has no not-sure post")
+        return int(value)
+
     async def _upload(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
         """A file carried in the call itself (``bot.adapters.reports.upload``): sent as a
         multipart upload."""
@@ -225,6 +247,16 @@ class DeliveryAdapter:
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
     ) -> None:
         await uow.desk_settings.set(TRIAGE_THREAD_KEY, str(result["message_thread_id"]))
+
+    async def _not_sure_posted(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        await uow.desk_settings.set(not_sure_key(call.ref_id or 0), str(result["message_id"]))
+
+    async def _not_sure_settled(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        await uow.desk_settings.delete(not_sure_key(call.ref_id or 0))
 
     async def _rating_prompt(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
@@ -323,6 +355,7 @@ _REFS: dict[str, Resolver] = {
     "album": DeliveryAdapter._album,
     "triage_thread": DeliveryAdapter._triage_thread,
     "not_sure_text": DeliveryAdapter._not_sure_text,
+    "not_sure_post": DeliveryAdapter._not_sure_post,
     "ticket_button": DeliveryAdapter._ticket_button,
     "upload": DeliveryAdapter._upload,
 }
@@ -334,5 +367,7 @@ _HOOKS: dict[str, Hook] = {
     "album_to_agents": DeliveryAdapter._album_copied,
     "album_to_customer": DeliveryAdapter._album_copied,
     "triage_topic": DeliveryAdapter._triage_topic,
+    "not_sure": DeliveryAdapter._not_sure_posted,
+    "not_sure_settled": DeliveryAdapter._not_sure_settled,
     "rating_prompt": DeliveryAdapter._rating_prompt,
 }

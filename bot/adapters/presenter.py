@@ -8,7 +8,7 @@ resolves them when the call is made.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -20,7 +20,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.cards import card_keyboard, menu_keyboard
+from bot.adapters.history import event_sentence
 from bot.adapters.labels import (
+    category_label,
     customer_status_label,
     media_label,
     priority_label,
@@ -29,7 +31,8 @@ from bot.adapters.labels import (
 from bot.adapters.tools_presenter import ToolsPresenterMixin
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
 from bot.services.agent_chat import AgentChatCheck, Shortfall
-from bot.texts import CAPTION_LIMIT, cut_utf16, split_text
+from bot.services.ports import HistoryNames
+from bot.texts import CAPTION_LIMIT, cut_utf16, pick_language, split_text
 from models import (
     Agent,
     Category,
@@ -48,6 +51,9 @@ from models import (
 from models.delivery import Lane, OutboundCall
 
 TOPIC_NAME_MAX = 128
+#: Reactions that acknowledge an agent's command and note (from Telegram's allowed emoji).
+ACK_CHANGE = "👌"
+ACK_NOTE = "✍"
 #: The customer's view of a ticket shows its latest entries, and how many came before them.
 VIEW_ENTRIES = 10
 ALBUM_WAIT = timedelta(seconds=2)
@@ -79,6 +85,14 @@ def topic_name(ticket: Ticket) -> str:
     return cut_utf16(name, TOPIC_NAME_MAX)  # Telegram counts UTF-16 units, not characters
 
 
+def _remembered(
+    method: str, params: dict[str, Any], ticket: Ticket, on_sent: str, lane: Lane = Lane.REPLY
+) -> OutboundCall:
+    """A call in the agents' group whose result the ticket keeps (``on_sent`` names how)."""
+    chat = int(params["chat_id"])
+    return OutboundCall(chat, method, params, lane, ticket.id, on_sent=on_sent, ref_id=ticket.id)
+
+
 @dataclass
 class Presenter(ToolsPresenterMixin):
     i18n: I18n
@@ -98,6 +112,10 @@ class Presenter(ToolsPresenterMixin):
         lang = (customer.language if customer else None) or self.default_language
         with self.i18n.use_locale(lang):
             yield
+
+    def _own_locale(self, agent: Agent) -> AbstractContextManager[None]:
+        """A text addressed to one agent alone (a direct message) is in that agent's language."""
+        return self.i18n.use_locale(pick_language(agent.language, self.default_language))
 
     def _send(
         self, chat_id: int, text: str, *, ticket: Ticket | None = None, **params: Any
@@ -166,6 +184,17 @@ class Presenter(ToolsPresenterMixin):
             dedupe_key=f"album:{to}:{ticket.id}:{message.media_group_id}",
             not_before=message.sent_at + ALBUM_WAIT,
         )
+
+    def acknowledged(self, chat_id: int, message_id: int, *, note: bool) -> list[OutboundCall]:
+        """One reaction on an agent's command (👌) or internal note (✍): seen where they typed
+        it, with no message added to the topic."""
+        emoji = ACK_NOTE if note else ACK_CHANGE
+        params = {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "reaction": [{"type": "emoji", "emoji": emoji}],
+        }
+        return [OutboundCall(chat_id=chat_id, method="setMessageReaction", params=params)]
 
     def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]:
         return self._send(self.agent_chat_id, text, ticket=ticket, **self._agents_place(ticket))
@@ -607,18 +636,23 @@ class Presenter(ToolsPresenterMixin):
     # -- agents ---------------------------------------------------------------------------------
 
     def history(
-        self, ticket: Ticket, events: list[TicketEvent], names: dict[int, str]
+        self,
+        ticket: Ticket,
+        events: list[TicketEvent],
+        names: HistoryNames,
+        reader_language: str | None,
     ) -> list[OutboundCall]:
-        with self._locale():
+        """The ticket's events as sentences with names and local times, in the language of the
+        agent who asked."""
+        zone = ZoneInfo(self.zone)
+        with self.i18n.use_locale(pick_language(reader_language, self.default_language)):
             lines = [_("History of ticket #{number}:").format(number=ticket.number)]
             for e in events:
-                who = _("system")
-                if e.actor.id is not None and e.actor.kind == "agent":
-                    who = names.get(e.actor.id, f"#{e.actor.id}")
-                elif e.actor.kind == "customer":
-                    who = _("customer")
-                change = " → ".join(escape(v) for v in (e.old, e.new) if v is not None)
-                lines.append(f"{e.at:%Y-%m-%d %H:%M} · {escape(who)} · {e.kind} {change}".rstrip())
+                sentence = event_sentence(e, ticket.number, names)
+                number = names.numbers.get(e.ticket_id or 0, ticket.number)
+                if number != ticket.number:
+                    sentence = f"#{number}: {sentence}"
+                lines.append(f"{e.at.astimezone(zone):%d.%m %H:%M} · {sentence}")
         return self.to_topic(ticket, "\n".join(lines))
 
     def not_sure(self, ticket: Ticket) -> list[OutboundCall]:
@@ -627,9 +661,24 @@ class Presenter(ToolsPresenterMixin):
         params: dict[str, Any] = {"chat_id": chat, "text": ref("not_sure_text", ticket=ticket.id)}
         if self.agent_chat_is_forum:
             params["message_thread_id"] = ref("triage_thread")
-        return [
-            OutboundCall(chat_id=chat, method="sendMessage", params=params, ticket_id=ticket.id)
-        ]
+        return [_remembered("sendMessage", params, ticket, "not_sure")]
+
+    def not_sure_settled(self, ticket: Ticket, agent: Agent) -> list[OutboundCall]:
+        """The not-sure post says who chose the category, so the triage queue shows it done."""
+        chat = self.agent_chat_id
+        number = f"#{ticket.number}"
+        with self._locale():
+            text = "✅ " + _("{ticket}: {agent} set the category “{category}”.").format(
+                ticket=number,
+                agent=escape(agent.name),
+                category=escape(category_label(ticket.category)),
+            )
+        params = {
+            "chat_id": chat,
+            "message_id": ref("not_sure_post", ticket=ticket.id),
+            "text": text,
+        }
+        return [_remembered("editMessageText", params, ticket, "not_sure_settled", Lane.UPDATE)]
 
     def triage_queue_topic(self) -> list[OutboundCall]:
         if not self.agent_chat_is_forum:
@@ -711,14 +760,15 @@ class Presenter(ToolsPresenterMixin):
             text = "🔥 " + _("SLA breached: {target} was due {when}.").format(
                 target=sla_label(kind), when=self.local_time(due)
             )
-            dm = _("SLA breached on ticket #{number}: {target} was due {when}.").format(
-                number=ticket.number, target=sla_label(kind), when=self.local_time(due)
-            )
         people = [a for a in [assignee, *supervisors] if a is not None]
         unique = list({a.telegram_id: a for a in people}.values())
         text += " " + " ".join(mention(a) for a in unique)
         calls = self.to_topic(ticket, text.rstrip())
         for agent in unique:  # a direct message too; fails quietly if they never started the bot
+            with self._own_locale(agent):
+                dm = _("SLA breached on ticket #{number}: {target} was due {when}.").format(
+                    number=ticket.number, target=sla_label(kind), when=self.local_time(due)
+                )
             calls += self._send(agent.telegram_id, dm)
         return calls
 

@@ -69,6 +69,7 @@ class ToolsPresenterMixin:
     default_language: str
     _topic_state: Callable[..., list[OutboundCall]]
     _locale: Callable[..., AbstractContextManager[None]]
+    _own_locale: Callable[[Agent], AbstractContextManager[None]]
     _send: Callable[..., list[OutboundCall]]
     _send_recorded: Callable[..., list[OutboundCall]]
     to_topic: Callable[[Ticket, str], list[OutboundCall]]
@@ -83,8 +84,9 @@ class ToolsPresenterMixin:
     def assigned_to_you(
         self, ticket: Ticket, agent: Agent, by: Agent | None
     ) -> list[OutboundCall]:
-        """A direct message to the new assignee, with a button to the ticket's topic."""
-        with self._locale():
+        """A direct message to the new assignee (in their language), with a button to the
+        ticket's topic."""
+        with self._own_locale(agent):
             if by is None:
                 text = _("🎫 Ticket #{number} was assigned to you: {subject}")
             else:
@@ -309,10 +311,12 @@ class ToolsPresenterMixin:
         return f"{link} · {status_label(hit.status)} · {escape(hit.subject[:60])}\n  {snippet}"
 
     def ticket_link(
-        self, chat_id: int, thread_id: int | None, ticket: Ticket
+        self, chat_id: int, thread_id: int | None, ticket: Ticket, assignee: Agent | None
     ) -> list[OutboundCall]:
+        """``/ticket N``: the ticket's line as in ``/queue``, with its assignee's name."""
+        names = {assignee.id: assignee.name} if assignee and assignee.id else {}
         with self._locale():
-            line = self._queue_line(ticket, {})
+            line = self._queue_line(ticket, names)
             if ticket.merged_into_id is not None:
                 line += "\n" + _("(merged into another ticket)")
         return self._say(chat_id, thread_id, line, link_preview_options={"is_disabled": True})

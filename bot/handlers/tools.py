@@ -144,9 +144,10 @@ async def on_ticket(
 ) -> None:
     """``/ticket <number>``: a link to the ticket's topic."""
     assert message.from_user is not None
-    ticket = await tools.find_ticket(uow, telegram_user(message.from_user), command.args or "")
+    user = telegram_user(message.from_user)
+    ticket, assignee = await tools.find_ticket(uow, user, command.args or "")
     chat, thread = _where(message)
-    await tell(uow, presenter.ticket_link(chat, thread, ticket), clock.now())
+    await tell(uow, presenter.ticket_link(chat, thread, ticket, assignee), clock.now())
 
 
 async def on_canned(

@@ -132,6 +132,17 @@ _CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
+# The emoji a bot may react with (Bot API, ReactionTypeEmoji); anything else is REACTION_INVALID.
+# fmt: off
+REACTION_EMOJI = frozenset({
+    "❤", "👍", "👎", "🔥", "🥰", "👏", "😁", "🤔", "🤯", "😱", "🤬", "😢", "🎉", "🤩", "🤮", "💩",
+    "🙏", "👌", "🕊", "🤡", "🥱", "🥴", "😍", "🐳", "❤\u200d🔥", "🌚", "🌭", "💯", "🤣", "⚡",
+    "🍌", "🏆", "💔", "🤨", "😐", "🍓", "🍾", "💋", "🖕", "😈", "😴", "😭", "🤓", "👻",
+    "👨\u200d💻", "👀", "🎃", "🙈", "😇", "😨", "🤝", "✍", "🤗", "🫡", "🎅", "🎄", "☃", "💅",
+    "🤪", "🗿", "🆒", "💘", "🙉", "🦄", "😘", "💊", "🙊", "😎", "👾", "🤷\u200d♂", "🤷",
+    "🤷\u200d♀", "😡",
+})
+# fmt: on
 _SEND_METHODS = {
     "sendphoto": "photo",
     "sendvideo": "video",
@@ -2698,6 +2709,17 @@ class BotApiEmulator:
         if state.live(message_id) is None:
             raise bad_request("MESSAGE_ID_INVALID")
         reaction = _json(params, "reaction") or []
+        if not isinstance(reaction, list):
+            raise bad_request('field "reaction" must be an Array')
+        if len(reaction) > 1:  # a bot sets at most one reaction, like a non-premium user
+            raise bad_request("REACTIONS_TOO_MANY")
+        for item in reaction:
+            if (
+                not isinstance(item, dict)
+                or item.get("type") != "emoji"
+                or item.get("emoji") not in REACTION_EMOJI
+            ):
+                raise bad_request("REACTION_INVALID")
         self.reactions[(state.id, message_id)] = list(reaction)
         return True
 

@@ -22,6 +22,7 @@ async def require_agent(
     # Keep the registry's names fresh: admins from the settings start with their id as name.
     agent.name = " ".join(p for p in (user.first_name, user.last_name) if p)
     agent.username = user.username
+    agent.language = user.language_code or agent.language
     return agent
 
 

@@ -674,9 +674,11 @@ async def set_category(
     category: Category,
     now: datetime,
 ) -> bool:
+    unsure = ticket.needs_human
     changed = ticket.set_category(category.key, Actor.agent(agent.id), now)
     if changed:
         await queue(uow, presenter.topic_renamed(ticket), now)
+        await _settle_not_sure(uow, presenter, ticket, agent, unsure, now)
     if changed and category.team_id is not None:
         # The team follows the category; an agent can still move the ticket afterwards.
         ticket.set_team(category.team_id, Actor.agent(agent.id), now)
@@ -689,8 +691,25 @@ async def mark_out_of_scope(
 ) -> bool:
     """ "Other / not a category": no category fits the ticket. Stored like any category
     correction, its label is an out-of-scope example for the next retraining; the team stays."""
+    unsure = ticket.needs_human
     changed = ticket.set_category(OUT_OF_SCOPE, Actor.agent(agent.id), now)
+    if changed:
+        await _settle_not_sure(uow, presenter, ticket, agent, unsure, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
+
+
+async def _settle_not_sure(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    ticket: Ticket,
+    agent: Agent,
+    unsure: bool,
+    now: datetime,
+) -> None:
+    """A person chose the category of a ticket the classifier was unsure about: its post in
+    the triage queue says so (it no longer asks for help)."""
+    if unsure:
+        await queue(uow, presenter.not_sure_settled(ticket, agent), now)
 
 
 async def _card_follows(

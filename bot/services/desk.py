@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -26,7 +26,7 @@ from bot.services.conversation import (
 )
 from bot.services.customers import queue
 from bot.services.finality import refuse_if_merged
-from bot.services.ports import Presenter
+from bot.services.ports import HistoryNames, Presenter
 from models import (
     Agent,
     InvalidInput,
@@ -74,15 +74,29 @@ async def agent_writes(
         return False
     agent = await require_agent(uow, msg.user)
     note = (msg.text or "").lstrip().startswith(NOTE_PREFIX)
-    await agent_message(uow, presenter, config, agent, ticket, msg, now, note=note)
+    stored = await agent_message(uow, presenter, config, agent, ticket, msg, now, note=note)
+    if note and stored is not None:
+        await _acknowledge(uow, presenter, msg, now, note=True)
     return True
+
+
+async def _acknowledge(
+    uow: AbstractUnitOfWork, presenter: Presenter, msg: Incoming, now: datetime, *, note: bool
+) -> None:
+    """A reaction on the agent's own message: the change was made (the card is far up)."""
+    await queue(uow, presenter.acknowledged(msg.chat_id, msg.message_id, note=note), now)
+    await uow.commit()
 
 
 async def _learn_name(uow: AbstractUnitOfWork, msg: Incoming) -> None:
     """Chatter outside tickets changes nothing, except that an agent registered by id (name
-    unknown) gets their Telegram name, so cards and lists show it."""
+    unknown) gets their Telegram name, so cards and lists show it, and an agent's language is
+    kept up to date for the messages addressed to them alone."""
     agent = await uow.agents.by_telegram_id(msg.user.id)
-    if agent is not None and agent.active and agent.name == str(agent.telegram_id):
+    if agent is None or not agent.active:
+        return
+    new_language = msg.user.language_code and msg.user.language_code != agent.language
+    if agent.name == str(agent.telegram_id) or new_language:
         await require_agent(uow, msg.user)  # refreshes name and username
         await uow.commit()
 
@@ -111,13 +125,35 @@ async def ticket_command(
     args: str | None,
     now: datetime,
 ) -> bool:
-    """One of the ticket commands typed in a ticket's topic; returns whether anything changed."""
+    """One of the ticket commands typed in a ticket's topic; returns whether anything changed
+    (and then the command is acknowledged with a reaction)."""
     agent = await require_agent(uow, msg.user)
     ticket = await ticket_for_agent_message(uow, config, msg, follow_merges=False)
     if ticket is None:
         raise NoTicketHere()
     await refuse_if_merged(uow, ticket)
-    arg = (args or "").strip()
+    command = _Command(name, (args or "").strip(), msg, agent, ticket)
+    changed = await _run(uow, presenter, config, command, now)
+    if changed:
+        await _acknowledge(uow, presenter, msg, now, note=name == "note")
+    return changed
+
+
+@dataclass(frozen=True)
+class _Command:
+    """A ticket command as typed: its name and argument, by whom, in which ticket."""
+
+    name: str
+    arg: str
+    msg: Incoming
+    agent: Agent
+    ticket: Ticket
+
+
+async def _run(
+    uow: AbstractUnitOfWork, presenter: Presenter, config: DeskConfig, c: _Command, now: datetime
+) -> bool:
+    name, arg, msg, agent, ticket = c.name, c.arg, c.msg, c.agent, c.ticket
     if name == "note":
         if not arg:
             raise InvalidInput("note", "", "write the note after /note")
@@ -147,7 +183,7 @@ async def ticket_command(
             raise InvalidInput("category", arg, f"unknown category; categories: {keys}")
         return await set_category(uow, presenter, agent, ticket, category, now)
     if name == "history":
-        await _history(uow, presenter, ticket, now)
+        await _history(uow, presenter, ticket, msg, now)
         return False
     if name in ("tag", "untag"):
         return bool(
@@ -198,12 +234,24 @@ async def _team(uow: AbstractUnitOfWork, arg: str) -> Team | None:
 
 
 async def _history(
-    uow: AbstractUnitOfWork, presenter: Presenter, ticket: Ticket, now: datetime
+    uow: AbstractUnitOfWork, presenter: Presenter, ticket: Ticket, msg: Incoming, now: datetime
 ) -> None:
     merged = await uow.events.merged_into(ticket.id)  # type: ignore[arg-type]
     events = list(await uow.events.for_tickets([ticket.id, *merged]))  # type: ignore[list-item]
-    names = {a.id: a.name for a in await uow.agents.list(active_only=False) if a.id is not None}
-    await queue(uow, presenter.history(ticket, events, names), now)
+    customer = await uow.customers.get(ticket.customer_id)
+    numbers = {ticket.id: ticket.number}
+    for ticket_id in merged:
+        other = await uow.tickets.get(ticket_id)
+        if other is not None:
+            numbers[ticket_id] = other.number
+    names = HistoryNames(
+        customer=customer.display_name if customer else "?",
+        agents={a.id: a.name for a in await uow.agents.list(active_only=False) if a.id},
+        teams={t.id: t.name for t in await uow.teams.list() if t.id},
+        numbers=numbers,  # type: ignore[arg-type]
+    )
+    calls = presenter.history(ticket, events, names, msg.user.language_code)
+    await queue(uow, calls, now)
     await uow.commit()
 
 

@@ -47,6 +47,17 @@ class TelegramUser:
     language_code: str | None = None
 
 
+@dataclass(frozen=True)
+class HistoryNames:
+    """Who and what a ticket's events refer to by id, for ``/history``."""
+
+    customer: str
+    agents: dict[int, str]
+    teams: dict[int, str]
+    #: Ticket numbers by id: a merged ticket's events are shown with its number.
+    numbers: dict[int, int]
+
+
 class Presenter(Protocol):
     """Turns what happened into the Telegram calls that tell people about it.
 
@@ -86,6 +97,8 @@ class Presenter(Protocol):
 
     def not_sure(self, ticket: Ticket) -> list[OutboundCall]: ...
 
+    def not_sure_settled(self, ticket: Ticket, agent: Agent) -> list[OutboundCall]: ...
+
     def triage_queue_topic(self) -> list[OutboundCall]: ...
 
     def customer_edit_to_agents(
@@ -122,10 +135,16 @@ class Presenter(Protocol):
         self, customer: Customer, ticket: Ticket, messages: list[TicketMessage]
     ) -> list[OutboundCall]: ...
 
+    def acknowledged(self, chat_id: int, message_id: int, *, note: bool) -> list[OutboundCall]: ...
+
     def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]: ...
 
     def history(
-        self, ticket: Ticket, events: list[TicketEvent], names: dict[int, str]
+        self,
+        ticket: Ticket,
+        events: list[TicketEvent],
+        names: HistoryNames,
+        reader_language: str | None,
     ) -> list[OutboundCall]: ...
 
     def agent_changed(

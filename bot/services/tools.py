@@ -138,8 +138,10 @@ async def search(uow: AbstractUnitOfWork, user: TelegramUser, text: str) -> Sear
     return SearchResult(text, tag, page, {i: t for i, t in tickets.items() if t is not None})
 
 
-async def find_ticket(uow: AbstractUnitOfWork, user: TelegramUser, number: str) -> Ticket:
-    """``/ticket <number>``: a ticket by its number (``#`` optional)."""
+async def find_ticket(
+    uow: AbstractUnitOfWork, user: TelegramUser, number: str
+) -> tuple[Ticket, Agent | None]:
+    """``/ticket <number>``: a ticket by its number (``#`` optional), and its assignee."""
     await require_agent(uow, user)
     wanted = parse_id(number.strip().removeprefix("#"))
     if wanted is None:
@@ -147,7 +149,8 @@ async def find_ticket(uow: AbstractUnitOfWork, user: TelegramUser, number: str) 
     ticket = await uow.tickets.by_number(wanted)
     if ticket is None:
         raise TicketNotFound(wanted)
-    return ticket
+    assignee = await uow.agents.get(ticket.assignee_id) if ticket.assignee_id else None
+    return ticket, assignee
 
 
 async def tag(

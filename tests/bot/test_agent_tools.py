@@ -11,7 +11,7 @@ import pytest
 
 from bot.services.triage_port import TriageVerdict
 from models import Category, MessageDirection, Priority, TicketStatus
-from tests.support.desk import Desk, card_of, make_desk, press
+from tests.support.desk import Desk, card_of, make_desk, press, register
 from tests.support.desk import open_ticket as customer_writes
 
 
@@ -263,6 +263,11 @@ class TestQueuesAndTickets:
         answer = desk.emulator.messages_in(desk.group_id, None, from_bot=True)[-1]
         urls = [e.get("url", "") for e in answer.get("entities", [])]
         assert any(u.endswith(f"/{ticket.agent_thread_id}") for u in urls), urls
+        assert "—" in await admin_says(desk, "/ticket 1")  # nobody has it yet
+        await admin_says(desk, "/assign me", thread=ticket.agent_thread_id)
+        shown = await admin_says(desk, "/ticket 1")
+        assert "Alice" in shown
+        assert "—" not in shown
         assert "does not exist" in await admin_says(desk, "/ticket 99")
         assert "give a ticket number" in await admin_says(desk, "/ticket abc")
 
@@ -391,3 +396,28 @@ async def test_an_agent_added_by_id_gets_their_name_from_their_first_message(des
         agent = await uow.agents.by_telegram_id(bob["id"])
     assert agent.name == "Bob"
     assert agent.username == "bob"
+
+
+class TestAgentsOwnLanguage:
+    """Texts for one agent alone use that agent's language; the group's texts the desk's."""
+
+    async def test_assigned_to_you_is_in_the_assignees_language(self, desk: Desk) -> None:
+        _ann, ticket = await customer_writes(desk, "Ann", "refund please")
+        ivan = await register(desk, "Иван", language_code="ru")
+        bob = await register(desk, "Bob", language_code="en")
+        for person in (ivan, bob):  # the desk learns their language when they act
+            desk.emulator.user_sends_text(person, "Hi all", chat_id=desk.group_id)
+        await desk.step()
+        await admin_says(desk, f"/assign {ivan['id']}", thread=ticket.agent_thread_id)
+        assert desk.texts_to(ivan)[-1].startswith("🎫 Alice назначил(а) вам заявку #1")
+        await admin_says(desk, f"/assign {bob['id']}", thread=ticket.agent_thread_id)
+        assert desk.texts_to(bob)[-1].startswith("🎫 Alice assigned ticket #1 to you")
+
+    async def test_the_group_keeps_the_desk_language(self, desk: Desk) -> None:
+        _ann, ticket = await customer_writes(desk, "Ann", "refund please")
+        ivan = await register(desk, "Иван", language_code="ru")
+        desk.emulator.user_sends_text(
+            ivan, "/priority high", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        assert "Priority: High" in card_of(desk, ticket)["text"]

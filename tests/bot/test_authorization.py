@@ -198,7 +198,7 @@ class TestAgentsAndAdminsAct:
         ticket = await fresh_ticket(desk, people["customer"], "help")
         thread = ticket.agent_thread_id
         for command, expected in [
-            ("/status sleeping", "expected one of"),
+            ("/status sleeping", "waiting, on hold, resolved"),
             ("/priority asap", "expected one of"),
             ("/assign @nobody", "not a registered agent"),
             ("/team Martians", "unknown team"),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from models import MessageDirection, TicketStatus
 from tests.conftest import FixedClock
-from tests.support.desk import Desk, card_of, make_desk, open_ticket, press
+from tests.support.desk import Desk, card_of, make_desk, open_ticket, press, register
 
 
 class TestCustomerOpensTicket:
@@ -252,19 +254,72 @@ class TestStatuses:
         await desk.step()
         assert (await desk.ticket(1)).status is expected
 
-    async def test_history_lists_the_events(self, desk: Desk) -> None:
+    async def test_history_tells_who_did_what_in_sentences(self, desk: Desk) -> None:
         _ann, ticket = await open_ticket(desk)
+        bob = await register(desk, "Bob")
         desk.emulator.user_sends_text(
-            desk.admin, "/priority high", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
-        )
-        desk.emulator.user_sends_text(
-            desk.admin, "/history", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
-        )
+            bob, "Hi all", chat_id=desk.group_id
+        )  # the desk learns his name
+        place = {"chat_id": desk.group_id, "thread_id": ticket.agent_thread_id}
+        desk.emulator.user_sends_text(desk.admin, "/priority high", **place)
+        desk.emulator.user_sends_text(desk.admin, f"/assign {bob['id']}", **place)
+        desk.emulator.user_sends_text(desk.admin, "/status on hold", **place)
+        desk.emulator.user_sends_text(desk.admin, "/history", **place)
         await desk.step()
         history = desk.topic_messages(ticket.agent_thread_id)[-1]["text"]
         assert "History of ticket #1" in history
-        assert "priority_changed" in history
-        assert "Alice" in history
+        assert "Ann opened the ticket." in history
+        assert "Alice changed the priority from “Normal” to “High”." in history
+        assert "Alice assigned the ticket to Bob." in history
+        assert "Alice changed the status from “Open” to “On hold”." in history
+        assert "_changed" not in history
+        assert re.search(r"^\d\d\.\d\d \d\d:\d\d · Ann opened", history, re.MULTILINE)
+
+    async def test_history_is_in_the_readers_language(self, desk: Desk) -> None:
+        _ann, ticket = await open_ticket(desk)
+        ivan = await register(desk, "Иван", language_code="ru")
+        place = {"chat_id": desk.group_id, "thread_id": ticket.agent_thread_id}
+        desk.emulator.user_sends_text(ivan, "/assign me", **place)
+        desk.emulator.user_sends_text(ivan, "/history", **place)
+        await desk.step()
+        history = desk.topic_messages(ticket.agent_thread_id)[-1]["text"]
+        assert "История заявки #1" in history
+        assert "Иван взял(а) заявку." in history
+
+
+class TestAcknowledgement:
+    """A command or note that changes a ticket gets one reaction where the agent typed it."""
+
+    async def _in_topic(self, desk: Desk, ticket: Any, text: str) -> dict[str, Any]:
+        sent = desk.emulator.user_sends_text(
+            desk.admin, text, chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        return sent
+
+    async def test_a_change_gets_a_reaction_and_no_message(self, desk: Desk) -> None:
+        _ann, ticket = await open_ticket(desk)
+        before = len(desk.topic_messages(ticket.agent_thread_id))
+        command = await self._in_topic(desk, ticket, "/priority high")
+        reaction = desk.emulator.reactions[(desk.group_id, command["message_id"])]
+        assert reaction == [{"type": "emoji", "emoji": "👌"}]
+        assert len(desk.topic_messages(ticket.agent_thread_id)) == before + 1  # the command
+
+    async def test_a_note_gets_a_writing_hand(self, desk: Desk) -> None:
+        _ann, ticket = await open_ticket(desk)
+        note = await self._in_topic(desk, ticket, "// called the bank")
+        typed = await self._in_topic(desk, ticket, "/note refund is on its way")
+        for message in (note, typed):
+            reaction = desk.emulator.reactions[(desk.group_id, message["message_id"])]
+            assert reaction == [{"type": "emoji", "emoji": "✍"}]
+
+    async def test_nothing_changed_nothing_acknowledged(self, desk: Desk) -> None:
+        _ann, ticket = await open_ticket(desk)
+        command = await self._in_topic(desk, ticket, "/priority normal")
+        reply = await self._in_topic(desk, ticket, "Hello, we are on it")
+        assert (desk.group_id, command["message_id"]) not in desk.emulator.reactions
+        assert (desk.group_id, reply["message_id"]) not in desk.emulator.reactions
+        assert not desk.emulator.calls_of("setMessageReaction")
 
 
 class TestCustomerSelfService:

@@ -77,8 +77,33 @@ async def test_category_correction_is_stored_as_a_label(smart_desk: Desk) -> Non
         admin.id,
     )
     card = card_of(smart_desk, after)["text"]
-    assert f"Category: {target}" in card
+    assert f"Category: {target} · set by Alice\n" in card  # not the classifier's old confidence
+    assert "%" not in card.split("Category:")[1].split("\n")[0]
     assert f"Team: {smart_desk_team(target)}" in card
+
+
+def not_sure_posts(desk: Desk) -> list[dict[str, object]]:
+    queue_topic = next(
+        t for t in desk.emulator.topics(desk.group_id) if "Triage queue" in t["name"]
+    )
+    return desk.topic_messages(queue_topic["message_thread_id"])
+
+
+async def test_a_chosen_category_settles_the_not_sure_post(smart_desk: Desk) -> None:
+    ticket = await open_ticket(smart_desk, "qwe zxc asd")
+    [post] = not_sure_posts(smart_desk)
+    await press(smart_desk, smart_desk.admin, card_of(smart_desk, ticket), "Category")
+    await press(smart_desk, smart_desk.admin, card_of(smart_desk, ticket), "complaint")
+    [after] = not_sure_posts(smart_desk)
+    assert after["message_id"] == post["message_id"]
+    assert after["text"] == "✅ #1: Alice set the category “complaint”."
+    assert "Category: complaint · set by Alice" in card_of(smart_desk, ticket)["text"]
+    async with smart_desk.uow_factory() as uow:  # nothing left behind for the settled post
+        assert await uow.desk_settings.get(f"not_sure:{ticket.id}") is None
+    # a second correction has no post left to settle and changes nothing there
+    await press(smart_desk, smart_desk.admin, card_of(smart_desk, ticket), "Category")
+    await press(smart_desk, smart_desk.admin, card_of(smart_desk, ticket), "general")
+    assert not_sure_posts(smart_desk) == [after]
 
 
 def smart_desk_team(category: str) -> str:
@@ -133,7 +158,9 @@ class TestOtherNotACategory:
             [label] = await uow.labels.all()
         assert (label.text, label.category) == ("hello", OUT_OF_SCOPE)
         card = card_of(smart_desk, after)
-        assert "Category: Other / not a category" in card["text"]
+        assert "Category: Other / not a category · set by Alice" in card["text"]
+        [post] = not_sure_posts(smart_desk)
+        assert post["text"] == "✅ #1: Alice set the category “Other / not a category”."
         # a human decided: the one-tap button leaves the card, the category menu keeps it
         with pytest.raises(AssertionError):
             button_data(card, "Other / not a category")

@@ -529,3 +529,40 @@ class TestChatInfo:
             {"type": "emoji", "emoji": "👍"}
         ]
         assert await bot.log_out()
+
+
+class TestReactions:
+    async def test_a_bot_sets_one_allowed_emoji_on_an_existing_message(self, api: Api) -> None:
+        emulator, bot = api
+        agents = emulator.add_supergroup("Agents")
+        sent = await bot.send_message(agents["id"], "/close")
+
+        await bot.set_message_reaction(
+            agents["id"], sent.message_id, [ReactionTypeEmoji(emoji="👌")]
+        )
+        assert emulator.reactions[(agents["id"], sent.message_id)] == [
+            {"type": "emoji", "emoji": "👌"}
+        ]
+        await bot.set_message_reaction(agents["id"], sent.message_id, [])
+        assert emulator.reactions[(agents["id"], sent.message_id)] == []
+
+    async def test_refuses_what_telegram_refuses(self, api: Api) -> None:
+        emulator, bot = api
+        agents = emulator.add_supergroup("Agents")
+        sent = await bot.send_message(agents["id"], "/close")
+
+        with pytest.raises(TelegramBadRequest, match="REACTION_INVALID"):
+            await bot.set_message_reaction(
+                agents["id"], sent.message_id, [ReactionTypeEmoji(emoji="✅")]
+            )
+        with pytest.raises(TelegramBadRequest, match="REACTIONS_TOO_MANY"):
+            await bot.set_message_reaction(
+                agents["id"],
+                sent.message_id,
+                [ReactionTypeEmoji(emoji="👍"), ReactionTypeEmoji(emoji="🔥")],
+            )
+        with pytest.raises(TelegramBadRequest, match="MESSAGE_ID_INVALID"):
+            await bot.set_message_reaction(
+                agents["id"], sent.message_id + 100, [ReactionTypeEmoji(emoji="👍")]
+            )
+        assert (agents["id"], sent.message_id) not in emulator.reactions

@@ -123,14 +123,24 @@ class TestClosedAndMergedAreFinal:
 
     @pytest.mark.parametrize(
         ("typed", "expected"),
-        [("open", S.OPEN), ("On Hold", S.ON_HOLD), ("on-hold", S.ON_HOLD), ("pending", S.WAITING)],
+        [
+            ("open", S.OPEN),
+            ("On Hold", S.ON_HOLD),
+            ("on-hold", S.ON_HOLD),
+            ("on_hold", S.ON_HOLD),
+            ("pending", S.WAITING),
+        ],
     )
     def test_parse_status_accepts_what_agents_type(self, typed: str, expected: S) -> None:
         assert parse_status(typed) is expected
 
     def test_parse_status_rejects_unknown_words(self) -> None:
-        with pytest.raises(InvalidInput, match="expected one of"):
+        with pytest.raises(InvalidInput, match="expected one of") as refused:
             parse_status("done-ish")
+        listed = refused.value.reason.removeprefix("expected one of: ").split(", ")
+        assert "on hold" in listed
+        assert "on_hold" not in listed
+        assert {parse_status(word) for word in listed} == set(S)  # every word in the hint works
 
     @given(st.text(max_size=20))
     def test_parse_status_never_crashes(self, typed: str) -> None:
