@@ -74,6 +74,9 @@ DB_SLOTS = 6
 
 #: Telegram's answers to an edit that would change nothing: the state is already as asked.
 UNCHANGED = ("message is not modified", "TOPIC_NOT_MODIFIED")
+#: Calls that are courtesies: when Telegram refuses one (the agent deleted the command it
+#: acknowledges, the group allows no such reaction) nothing is lost and nobody needs telling.
+COURTESIES = frozenset({"setMessageReaction"})
 
 
 @dataclass(frozen=True)
@@ -339,6 +342,9 @@ class Sender:
             except TelegramBadRequest as exc:
                 if any(answer in exc.message for answer in UNCHANGED):
                     result = True  # already as asked: an outcome, not a failure
+                elif call.method in COURTESIES:
+                    await self._fail(call, OutboxStatus.SKIPPED, exc.message, report=False)
+                    return True
                 else:
                     self.errors["bad_request"] += 1
                     await self._fail(call, OutboxStatus.FAILED, exc.message)

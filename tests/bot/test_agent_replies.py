@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from models import Category
+from models.delivery import OutboundCall
 from tests.support.desk import Desk, open_ticket
 
 
@@ -56,3 +57,26 @@ async def test_an_edit_that_changes_nothing_is_an_outcome_not_a_failure(desk: De
     assert desk.sender.errors["bad_request"] == 0
     async with desk.uow_factory() as uow:
         assert await uow.outbox.failed() == []
+
+
+async def test_a_refused_acknowledgement_is_not_a_failed_call(desk: Desk) -> None:
+    """The command message an agent's reaction was for is gone: nothing to report."""
+    async with desk.uow_factory() as uow:
+        call = OutboundCall(
+            desk.group_id,
+            "setMessageReaction",
+            {
+                "chat_id": desk.group_id,
+                "message_id": 987654,  # no such message
+                "reaction": [{"type": "emoji", "emoji": "👌"}],
+            },
+        )
+        await uow.outbox.add(call, datetime.now(UTC))
+        await uow.commit()
+    await desk.step()
+    refused = [c for c in desk.emulator.calls if c.method == "setMessageReaction"]
+    assert [c.status for c in refused] == [400]
+    assert desk.sender.errors["bad_request"] == 0
+    async with desk.uow_factory() as uow:
+        assert await uow.outbox.failed() == []
+        assert (await uow.outbox.stats(datetime.now(UTC)))["pending"] == 0
