@@ -60,6 +60,29 @@ from tests.support.workers import start_webhook_workers  # noqa: E402
 TOKEN = "777000:BENCH-token-for-the-emulator-only"
 
 
+#: The bot's own rate limits lifted: the emulator answers as fast as it can.
+UNLIMITED = {
+    "HELPDESK_RATE_PRIVATE_PER_S": "100000",
+    "HELPDESK_RATE_GROUP_PER_MIN": "10000000",
+    "HELPDESK_RATE_GLOBAL_PER_S": "100000",
+}
+
+
+def bench_env(
+    emulator: BotApiEmulator, group: dict[str, Any], admin: dict[str, Any], data_dir: Path
+) -> dict[str, str]:
+    """The environment of a bot process against ``emulator``, its data in ``data_dir``."""
+    return {
+        "HELPDESK_BOT_TOKEN": TOKEN,
+        "HELPDESK_TELEGRAM_API_URL": emulator.base_url,
+        "HELPDESK_AGENT_CHAT_ID": str(group["id"]),
+        "HELPDESK_ADMIN_IDS": str(admin["id"]),
+        "HELPDESK_DATA_DIR": str(data_dir),
+        "HELPDESK_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
 def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -130,22 +153,10 @@ async def run_once(
         prefilled = await asyncio.to_thread(
             make_history, tmp / "helpdesk.db", readers, tickets, backlog
         )
-    env = {
-        "HELPDESK_BOT_TOKEN": TOKEN,
-        "HELPDESK_TELEGRAM_API_URL": emulator.base_url,
-        "HELPDESK_AGENT_CHAT_ID": str(group["id"]),
-        "HELPDESK_ADMIN_IDS": str(admin["id"]),
-        "HELPDESK_DATA_DIR": str(tmp),
-        "HELPDESK_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = bench_env(emulator, group, admin, tmp)
     limits = {"private_per_s": 1 * scale, "group_per_min": 20 * scale, "global_per_s": 30 * scale}
     if mode in ("unlimited", "workers"):
-        env |= {
-            "HELPDESK_RATE_PRIVATE_PER_S": "100000",
-            "HELPDESK_RATE_GROUP_PER_MIN": "10000000",
-            "HELPDESK_RATE_GLOBAL_PER_S": "100000",
-        }
+        env |= UNLIMITED
     else:
         emulator.set_rate_limits(
             int(limits["private_per_s"]), int(limits["group_per_min"]), int(limits["global_per_s"])

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load import TOKEN, machine  # noqa: E402
+from load import TOKEN, UNLIMITED, bench_env, machine  # noqa: E402
 
 from bot.sandbox.emulator import BotApiEmulator  # noqa: E402
 from tests.support.process import BotProcess  # noqa: E402
@@ -108,18 +108,7 @@ async def process_rss(customers: int, messages: int, data_dir: Path) -> dict[str
     group = emulator.add_supergroup("Agents")
     admin = emulator.add_user("Admin")
     people = [emulator.add_user(f"C{i}") for i in range(customers)]
-    env = {
-        "HELPDESK_BOT_TOKEN": TOKEN,
-        "HELPDESK_TELEGRAM_API_URL": emulator.base_url,
-        "HELPDESK_AGENT_CHAT_ID": str(group["id"]),
-        "HELPDESK_ADMIN_IDS": str(admin["id"]),
-        "HELPDESK_DATA_DIR": str(data_dir),
-        "HELPDESK_LOG_LEVEL": "WARNING",
-        "HELPDESK_RATE_PRIVATE_PER_S": "100000",
-        "HELPDESK_RATE_GROUP_PER_MIN": "10000000",
-        "HELPDESK_RATE_GLOBAL_PER_S": "100000",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = bench_env(emulator, group, admin, data_dir) | UNLIMITED
     result: dict[str, Any] = {"customers": customers, "messages_per_customer": messages}
     try:
         # The first start trains and saves the default model; the measured one loads it.

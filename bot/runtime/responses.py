@@ -19,11 +19,6 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 
-def response_model(kind: type[TelegramMethod[Any]]) -> Any:
-    """``Response[T]`` for a method class: the model aiogram validates its answers with."""
-    return Response[kind.__returning__]  # type: ignore[name-defined]
-
-
 class KeepResponseModels(BaseRequestMiddleware):
     """Request middleware: a strong reference to ``Response[T]`` of every method called."""
 
@@ -38,5 +33,5 @@ class KeepResponseModels(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         kind = type(method)
         if kind not in self.models:
-            self.models[kind] = response_model(kind)
+            self.models[kind] = Response[kind.__returning__]  # type: ignore[name-defined]
         return await make_request(bot, method)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from bot.services.ports import UowFactory
 
@@ -30,15 +31,14 @@ async def prune_delivery_log(
     Parked updates and failed calls stay: ``/failed`` shows them until someone looks.
     """
     cutoff = now - retention
-    counts = {"inbox": 0, "outbox": 0}
-    for table in counts:
+    counts = [0, 0]
+    for index, log in enumerate((attrgetter("inbox"), attrgetter("outbox"))):
         while True:
             async with uow_factory() as uow:
-                repository = uow.inbox if table == "inbox" else uow.outbox
-                deleted = await repository.prune(cutoff, batch)
+                deleted = await log(uow).prune(cutoff, batch)
                 await uow.commit()
-            counts[table] += deleted
+            counts[index] += deleted
             if deleted < batch:
                 break
             await asyncio.sleep(0.05)  # let the hot path take the write lock in between
-    return PruneReport(**counts)
+    return PruneReport(inbox=counts[0], outbox=counts[1])
