@@ -343,10 +343,13 @@ function wireComposer(side) {
   picker.addEventListener("change", async () => {
     const file = picker.files[0];
     if (!file) return;
+    // The caption is taken at once, as the text on submit: what is typed while the
+    // upload is on its way is the next message, not something to clear afterwards.
     const caption = input.value.trim();
-    const answer = await sendFile(side, file, caption);
-    if (answer.ok) input.value = "";
+    input.value = "";
     picker.value = "";
+    const answer = await sendFile(side, file, caption);
+    if (!answer.ok && !input.value) input.value = caption;
   });
   document.querySelector(`.chips[data-for=${side}]`).addEventListener("click", (event) => {
     const command = event.target.dataset.command;
