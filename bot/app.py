@@ -213,8 +213,8 @@ async def automations(
 async def housekeeping(uow_factory: UowFactory, retention: timedelta) -> None:
     """Delete processed updates and sent calls older than the retention period."""
     report = await prune_delivery_log(uow_factory, SystemClock().now(), retention)
-    if report.inbox or report.outbox:
-        log.info("pruned the delivery log", inbox=report.inbox, outbox=report.outbox)
+    if report.inbox or report.outbox or report.shown:
+        log.info("pruned the delivery log", **vars(report))
 
 
 async def digest(uow_factory: UowFactory, presenter: Presenter, wake: Callable[[], None]) -> None:

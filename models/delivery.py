@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
@@ -117,3 +119,68 @@ def update_chat_key(update: dict[str, object]) -> str:
         if isinstance(user, dict) and isinstance(user.get("id"), int):
             return f"chat:{user['id']}"
     return "other"
+
+
+# -- what a message shows: edits that would change nothing are not sent -------------------------
+
+#: The parameters that make up what a text message shows, and a caption's.
+_TEXT_PARTS = ("text", "parse_mode", "entities", "link_preview_options")
+_CAPTION_PARTS = ("caption", "parse_mode", "caption_entities", "show_caption_above_media")
+#: Methods that set what an existing message shows.
+EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """What one message of a chat shows after a call: digests of its body (text or caption)
+    and of its inline keyboard. ``body`` is None when the call leaves the body as it is
+    (``editMessageReplyMarkup``)."""
+
+    chat_id: int
+    message_id: int
+    body: str | None
+    markup: str
+
+    def changes(self, shown: tuple[str | None, str | None] | None) -> bool:
+        """Whether making the call changes what the message shows (``shown``: the stored
+        ``(body, markup)`` digests, None when unknown). Unknown always counts as a change."""
+        if shown is None:
+            return True
+        body, markup = shown
+        if self.body is not None and self.body != body:
+            return True
+        return self.markup != markup
+
+
+def _digest(value: object) -> str:
+    encoded = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.blake2b(encoded.encode(), digest_size=16).hexdigest()
+
+
+def appearance(method: str, params: dict[str, Any], result: object = None) -> Appearance | None:
+    """What ``method`` with (resolved) ``params`` leaves a message showing, when it is a
+    message the bot may edit later: an edit's target, or a message sent with an inline keyboard
+    (``result`` gives its id). None for everything else.
+
+    Telegram answers an edit that changes nothing with an error, and counts it against the
+    chat's budget all the same; comparing these digests lets the sender not make it. An edit
+    of the text without ``reply_markup`` removes the keyboard, so the keyboard is part of
+    every text or caption edit's appearance.
+    """
+    chat_id = params.get("chat_id")
+    if not isinstance(chat_id, int):
+        return None
+    if method in EDIT_METHODS:
+        message_id = params.get("message_id")
+    elif method == "sendMessage" and params.get("reply_markup") and isinstance(result, dict):
+        message_id = result.get("message_id")
+    else:
+        return None
+    if not isinstance(message_id, int):
+        return None
+    markup = _digest(params.get("reply_markup"))
+    if method == "editMessageReplyMarkup":
+        return Appearance(chat_id, message_id, None, markup)
+    parts = _CAPTION_PARTS if method == "editMessageCaption" else _TEXT_PARTS
+    body = _digest([method == "editMessageCaption", [params.get(p) for p in parts]])
+    return Appearance(chat_id, message_id, body, markup)

@@ -7,12 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.delivery import INBOX_MAX_ATTEMPTS, InboxStatus, Lane, OutboundCall, OutboxStatus
-from storage.orm import InboxRecord, OutboxRecord
+from models.delivery import (
+    INBOX_MAX_ATTEMPTS,
+    Appearance,
+    InboxStatus,
+    Lane,
+    OutboundCall,
+    OutboxStatus,
+)
+from storage.orm import InboxRecord, OutboxRecord, ShownMessageRecord
 
 
 @dataclass(frozen=True)
@@ -394,3 +401,57 @@ class OutboxRepository:
             "sent": int(counts.get(str(OutboxStatus.SENT), 0)),
             "oldest_pending_s": (now - oldest).total_seconds() if oldest else 0.0,
         }
+
+
+class ShownRepository:
+    """What the bot's editable messages show now (see :class:`models.delivery.Appearance`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, chat_id: int, message_id: int) -> tuple[str | None, str | None] | None:
+        """The ``(body, markup)`` digests a message shows, None when unknown."""
+        row = (
+            await self.session.execute(
+                select(ShownMessageRecord.body, ShownMessageRecord.markup).where(
+                    ShownMessageRecord.chat_id == chat_id,
+                    ShownMessageRecord.message_id == message_id,
+                )
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    async def record(self, shown: Appearance, now: datetime) -> None:
+        """Remember what a message shows after a call Telegram accepted (an appearance without
+        a body keeps the stored one: only the keyboard changed)."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(ShownMessageRecord).values(
+            chat_id=shown.chat_id,
+            message_id=shown.message_id,
+            body=shown.body,
+            markup=shown.markup,
+            updated_at=now,
+        )
+        changes: dict[str, Any] = {"markup": stmt.excluded.markup, "updated_at": now}
+        if shown.body is not None:
+            changes["body"] = stmt.excluded.body
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=["chat_id", "message_id"], set_=changes)
+        )
+
+    async def prune(self, updated_before: datetime, limit: int) -> int:
+        """Forget up to ``limit`` messages not changed since ``updated_before`` (a forgotten
+        message is "unknown": its next edit is simply sent)."""
+        oldest = (
+            select(ShownMessageRecord.chat_id, ShownMessageRecord.message_id)
+            .where(ShownMessageRecord.updated_at < updated_before)
+            .order_by(ShownMessageRecord.updated_at)
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            delete(ShownMessageRecord).where(
+                tuple_(ShownMessageRecord.chat_id, ShownMessageRecord.message_id).in_(oldest)
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

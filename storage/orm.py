@@ -310,6 +310,20 @@ class OutboxRecord(Base):
     result: Mapped[str | None] = mapped_column(Text)
 
 
+class ShownMessageRecord(Base):
+    """What a message the bot may edit shows now (digests, see :func:`models.delivery.appearance`),
+    so that an edit that would change nothing is not sent. A missing row means "unknown"."""
+
+    __tablename__ = "shown_messages"
+    __table_args__ = (Index("ix_shown_messages_updated", "updated_at"),)
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    body: Mapped[str | None] = mapped_column(String(32))
+    markup: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class LabelledExampleRecord(Base):
     """Training labels from agents' corrections (the classifier's learning loop)."""
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import TicketEvent
 from storage.db import make_session_factory
-from storage.delivery import InboxRepository, OutboxRepository
+from storage.delivery import InboxRepository, OutboxRepository, ShownRepository
 from storage.reports import ExportRepository, ReportRepository
 from storage.repositories import (
     AgentRepository,
@@ -43,6 +43,7 @@ class AbstractUnitOfWork(abc.ABC):
     events: EventRepository
     inbox: InboxRepository
     outbox: OutboxRepository
+    shown: ShownRepository
     labels: LabelRepository
     desk_settings: DeskSettings
     sla_notices: SlaNoticeRepository
@@ -111,6 +112,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.events = EventRepository(session)
         self.inbox = InboxRepository(session)
         self.outbox = OutboxRepository(session)
+        self.shown = ShownRepository(session)
         self.labels = LabelRepository(session)
         self.desk_settings = DeskSettings(session)
         self.sla_notices = SlaNoticeRepository(session)

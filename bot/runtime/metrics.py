@@ -40,6 +40,12 @@ class _SenderCollector(Collector):
         )
         sent.add_metric([], self.counters.sent_count)
         yield sent
+        unchanged = CounterMetricFamily(
+            "helpdesk_telegram_edits_skipped",
+            "Edits not sent since start because the message already showed what they asked",
+        )
+        unchanged.add_metric([], self.counters.unchanged_skipped)
+        yield unchanged
         errors = CounterMetricFamily(
             "helpdesk_telegram_errors", "Bot API errors since start, by kind", labels=["kind"]
         )

@@ -51,7 +51,15 @@ from bot.runtime import to_jsonable, wait_event
 from bot.runtime.coordination import Coordinator, Lease, Limiter, LocalCoordinator
 from bot.runtime.webhooks import WebhookPoster
 from bot.services.ports import UowFactory
-from models.delivery import NotReady, OutboundCall, OutboxStatus, Skip, Unsendable
+from models.delivery import (
+    EDIT_METHODS,
+    NotReady,
+    OutboundCall,
+    OutboxStatus,
+    Skip,
+    Unsendable,
+    appearance,
+)
 from models.webhooks import WEBHOOK_METHOD
 from storage import AbstractUnitOfWork
 
@@ -140,6 +148,8 @@ class Sender:
         self._stopping = False
         self.sent_count = 0
         self.retry_after_count = 0
+        #: Edits not made because the message already showed what they asked for.
+        self.unchanged_skipped = 0
         #: Telegram errors by kind since start (for metrics): 429, bad_request, forbidden, ...
         self.errors: Counter[str] = Counter()
 
@@ -310,6 +320,14 @@ class Sender:
                 if await uow.outbox.superseded(call):
                     raise Skip("a newer call replaces this one")
                 params = await self.resolve(uow, call)
+                look = appearance(call.method, params)
+                if (
+                    look is not None
+                    and call.method in EDIT_METHODS
+                    and not look.changes(await uow.shown.get(look.chat_id, look.message_id))
+                ):
+                    self.unchanged_skipped += 1
+                    raise Skip("the message already shows this")
             method = METHODS[call.method].model_validate(params)
         except NotReady as exc:
             await self._retry(call, 1.0, f"not ready: {exc}", count=False)
@@ -407,6 +425,9 @@ class Sender:
             async with self._uow() as uow:
                 await uow.outbox.mark_sent(call.id, result, now)
                 await self.on_sent(uow, call, params, result)
+                shown = appearance(call.method, params, result)
+                if shown is not None:
+                    await uow.shown.record(shown, now)
                 await uow.commit()
             return
         except Exception:

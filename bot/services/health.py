@@ -17,6 +17,7 @@ from storage import AbstractUnitOfWork
 class SenderCounters(Protocol):
     sent_count: int
     retry_after_count: int
+    unchanged_skipped: int
 
     @property
     def errors(self) -> Mapping[str, int]: ...

@@ -1,4 +1,5 @@
-"""Housekeeping: the inbox and outbox keep what was delivered only for a retention period.
+"""Housekeeping: the inbox and outbox keep what was delivered only for a retention period, and
+what an editable message shows is forgotten when it did not change for as long.
 
 Rows are deleted in small batches, each in its own short transaction, so the processor and
 the sender (which write to the same tables) never wait long behind the job.
@@ -21,18 +22,21 @@ BATCH = 500
 class PruneReport:
     inbox: int
     outbox: int
+    shown: int
 
 
 async def prune_delivery_log(
     uow_factory: UowFactory, now: datetime, retention: timedelta, *, batch: int = BATCH
 ) -> PruneReport:
-    """Delete processed updates and sent (or skipped) calls older than ``retention``.
+    """Delete processed updates and sent (or skipped) calls older than ``retention``, and what
+    messages unchanged for as long show (their next edit is then sent without comparing).
 
     Parked updates and failed calls stay: ``/failed`` shows them until someone looks.
     """
     cutoff = now - retention
-    counts = [0, 0]
-    for index, log in enumerate((attrgetter("inbox"), attrgetter("outbox"))):
+    counts = [0, 0, 0]
+    logs = (attrgetter("inbox"), attrgetter("outbox"), attrgetter("shown"))
+    for index, log in enumerate(logs):
         while True:
             async with uow_factory() as uow:
                 deleted = await log(uow).prune(cutoff, batch)
@@ -41,4 +45,4 @@ async def prune_delivery_log(
             if deleted < batch:
                 break
             await asyncio.sleep(0.05)  # let the hot path take the write lock in between
-    return PruneReport(inbox=counts[0], outbox=counts[1])
+    return PruneReport(inbox=counts[0], outbox=counts[1], shown=counts[2])

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.services.housekeeping import prune_delivery_log
-from models.delivery import OutboundCall, OutboxStatus
+from models.delivery import Appearance, OutboundCall, OutboxStatus
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 OLD, RECENT = NOW - timedelta(days=8), NOW - timedelta(days=1)
@@ -47,6 +47,10 @@ async def fill(uow_factory: Any) -> None:
                 await uow.outbox.mark_sent(call_id, {"message_id": 1}, NOW)
             elif status is not OutboxStatus.PENDING:
                 await uow.outbox.give_up(call_id, status, "error")
+        # What two cards show: one unchanged for longer than the retention, one edited since.
+        await uow.shown.record(Appearance(-100, 1, "b", "m"), OLD)
+        await uow.shown.record(Appearance(-100, 2, "b", "m"), OLD)
+        await uow.shown.record(Appearance(-100, 2, None, "m2"), RECENT)
         await uow.commit()
 
 
@@ -55,11 +59,13 @@ async def test_old_done_updates_and_sent_calls_go_the_rest_stays(uow_factory: An
 
     report = await prune_delivery_log(uow_factory, NOW, RETENTION, batch=2)
 
-    assert (report.inbox, report.outbox) == (5, 2)
+    assert (report.inbox, report.outbox, report.shown) == (5, 2, 1)
     async with uow_factory() as uow:
         inbox = await uow.inbox.counts()
         outbox = await uow.outbox.stats(NOW)
+        shown = [await uow.shown.get(-100, message_id) for message_id in (1, 2)]
     assert inbox == {"done": 2, "parked": 1, "pending": 2}
     assert [outbox[s] for s in ("sent", "failed", "unknown", "pending")] == [1, 1, 1, 1]
+    assert shown == [None, ("b", "m2")]  # a keyboard edit keeps the body it did not change
     again = await prune_delivery_log(uow_factory, NOW, RETENTION, batch=2)
-    assert (again.inbox, again.outbox) == (0, 0)
+    assert (again.inbox, again.outbox, again.shown) == (0, 0, 0)
