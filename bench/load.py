@@ -20,16 +20,23 @@ Prints one JSON object. Two runs by default:
 * ``postgres``: the ``unlimited`` run with the bot on PostgreSQL (``HELPDESK_BENCH_POSTGRES_URL``
   or ``HELPDESK_TEST_POSTGRES_URL``; a fresh database each run).
 
+* ``budget``: what the agents' group pays for one ticket: ``--budget-customers`` customers (5)
+  each open a ticket with one message, then each writes a follow-up; after each round the bot is
+  left to settle and the calls to the group are counted (by method), with the edits Telegram
+  answered "message is not modified" (calls that cost the budget and change nothing). Limits
+  are lifted, so nothing is coalesced by waiting: the counts are the most a ticket costs.
+
 * ``workers``: webhook mode on PostgreSQL + Redis behind a round-robin balancer, with 1 and
   then 3 worker processes (limits lifted as in ``unlimited``), side by side. Needs
   ``HELPDESK_BENCH_POSTGRES_URL`` and ``HELPDESK_BENCH_REDIS_URL`` (falling back to the test
   suite's ``HELPDESK_TEST_*`` variables); each run gets a database of its own.
 
     python bench/load.py [--customers 40] [--messages 10]
-                         [--mode both|all|unlimited|telegram|backlog|postgres|workers]
+                         [--mode both|all|unlimited|telegram|backlog|postgres|workers|budget]
                          [--tickets 100000] [--backlog 5000] [--workers 1,3]
 
-``both`` runs ``unlimited`` and ``telegram``; ``all`` adds ``backlog`` and ``postgres``.
+``both`` runs ``unlimited``, ``telegram`` and ``budget``; ``all`` adds ``backlog`` and
+``postgres``.
 """
 
 from __future__ import annotations
@@ -278,6 +285,7 @@ async def run_once(
             if span > window / scale
             else None,
             "served_429": emulator.served_429,
+            "noop_edits": len(noop_edits(emulator.calls)),
             "max_429_in_a_row_per_chat": max_429_run(emulator),
         }
     await emulator.stop()
@@ -378,6 +386,94 @@ def max_429_run(emulator: BotApiEmulator) -> int:
     return best
 
 
+def noop_edits(calls: list[Any]) -> list[Any]:
+    """Edits Telegram refused because they changed nothing (they cost the budget all the same)."""
+    return [
+        c
+        for c in calls
+        if c.response and "not modified" in str(c.response.get("description", "")).lower()
+    ]
+
+
+def pending_work(db: Path) -> int:
+    """Updates not yet processed plus calls not yet made, read from the bot's SQLite file."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return sum(
+                int(conn.execute(query).fetchone()[0])
+                for query in (
+                    "SELECT count(*) FROM inbox WHERE status = 'pending'",
+                    "SELECT count(*) FROM outbox WHERE status = 'pending'",
+                )
+            )
+    except sqlite3.Error:
+        return 1
+
+
+async def settle(emulator: BotApiEmulator, db: Path, seconds: float = 120) -> None:
+    """Wait until the bot has nothing left to do and has made no call for a moment."""
+    def made() -> int:
+        return sum(1 for c in emulator.calls if c.method != "getUpdates")
+
+    deadline = time.time() + seconds
+    quiet_since, seen = time.time(), made()
+    while time.time() < deadline:
+        await asyncio.sleep(0.2)
+        if made() != seen:
+            quiet_since, seen = time.time(), made()
+        elif pending_work(db) == 0 and time.time() - quiet_since > 1.0:
+            return
+    raise TimeoutError("the bot did not settle")
+
+
+async def group_budget(customers: int) -> dict[str, Any]:
+    """Group calls per new ticket and per follow-up message (see the module's docstring)."""
+    emulator = BotApiEmulator(TOKEN, validate_updates=False)
+    await emulator.start()
+    group = emulator.add_supergroup("Agents")
+    admin = emulator.add_user("Admin")
+    people = [emulator.add_user(f"Budget{i}") for i in range(customers)]
+    tmp = Path(tempfile.mkdtemp(prefix="helpdesk-budget-"))
+    bot = BotProcess(
+        [sys.executable, "-m", "bot", "run"],
+        bench_env(emulator, group, admin, tmp) | UNLIMITED,
+        cwd=tmp,
+        log_path=tmp / "bot.log",
+    )
+    await bot.start()
+    rounds: dict[str, Any] = {}
+    try:
+        await bot.wait_ready(emulator, timeout=300)
+        await settle(emulator, tmp / "helpdesk.db")
+        texts = {
+            "new_ticket": "My card payment was declined at the shop, please help",
+            "follow_up": "I tried again just now and it was declined again",
+        }
+        for name, text in texts.items():
+            before = len(emulator.calls)
+            for person in people:
+                emulator.user_sends_text(person, text)
+            await settle(emulator, tmp / "helpdesk.db")
+            calls = [
+                c
+                for c in emulator.calls[before:]
+                if str(c.params.get("chat_id")) == str(group["id"])
+                and c.method not in ("getChat", "getChatMember", "getChatAdministrators")
+            ]
+            by_method: dict[str, int] = {}
+            for call in calls:
+                by_method[call.method] = by_method.get(call.method, 0) + 1
+            rounds[name] = {
+                "group_calls_per_message": round(len(calls) / customers, 2),
+                "by_method": by_method,
+                "noop_edits": len(noop_edits(calls)),
+            }
+    finally:
+        code = await bot.terminate(timeout=15)
+        await emulator.stop()
+    return {"customers": customers, "limits": "lifted", **rounds, "exit_code": code}
+
+
 def machine() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
@@ -393,7 +489,16 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument(
         "--mode",
-        choices=["both", "all", "unlimited", "telegram", "backlog", "postgres", "workers"],
+        choices=[
+            "both",
+            "all",
+            "unlimited",
+            "telegram",
+            "backlog",
+            "postgres",
+            "workers",
+            "budget",
+        ],
         default="both",
     )
     parser.add_argument("--tickets", type=int, default=100_000, help="history for backlog")
@@ -402,6 +507,7 @@ async def main() -> None:
     parser.add_argument("--tg-messages", type=int, default=5)
     parser.add_argument("--scale", type=float, default=6.0, help="multiply Telegram's limits")
     parser.add_argument("--workers", default="1,3", help="worker counts for --mode workers")
+    parser.add_argument("--budget-customers", type=int, default=5)
     args = parser.parse_args()
     out: dict[str, Any] = {"machine": machine()}
     if args.mode in ("both", "all", "unlimited"):
@@ -420,6 +526,8 @@ async def main() -> None:
         out["telegram_like"] = await run_once(
             "telegram", args.tg_customers, args.tg_messages, args.scale
         )
+    if args.mode in ("both", "all", "budget"):
+        out["group_budget"] = await group_budget(args.budget_customers)
     if args.mode == "workers":
         out["workers"] = await compare_workers(
             [int(n) for n in args.workers.split(",")], args.customers, args.messages

@@ -30,4 +30,20 @@ class TicketMessage:
     author_agent_id: int | None = None
     reply_to_id: int | None = None
     edited: bool = False
+    #: The ticket's card quotes this message (its agents' side is the card; see
+    #: :func:`fits_on_card`): the agents' chat has no copy of its own.
+    on_card: bool = False
     id: int | None = None
+
+
+#: The longest first message a ticket's card quotes instead of a copy of its own, in UTF-16
+#: units: with the card's own lines it stays within Telegram's 4,096.
+CARD_QUOTE_LIMIT = 2500
+
+
+def fits_on_card(text: str | None, media_kind: MediaKind, *, album: bool, formatted: bool) -> bool:
+    """Whether a new ticket's card can carry its first message: a plain text (no album, no
+    formatting that a quote would lose), short enough. It saves the agents' group one call."""
+    if not text or media_kind is not MediaKind.TEXT or album or formatted:
+        return False
+    return len(text.encode("utf-16-le")) // 2 <= CARD_QUOTE_LIMIT

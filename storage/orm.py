@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -239,6 +240,8 @@ class TicketMessageRecord(Base):
         ForeignKey("ticket_messages.id", ondelete="SET NULL")
     )
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The ticket's card quotes this message instead of a copy of its own in the agents' chat.
+    on_card: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TicketEventRecord(Base):

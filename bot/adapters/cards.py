@@ -36,8 +36,11 @@ def render_card(
     deadline: tuple[str, str] | None = None,
     rating: Rating | None = None,
     category_by: Agent | None = None,
+    quote: str | None = None,
 ) -> str:
-    """The card text in the current locale (HTML, every user-supplied value escaped)."""
+    """The card text in the current locale (HTML, every user-supplied value escaped);
+    ``quote``: the customer's first message, when the card carries it (see
+    :func:`models.fits_on_card`)."""
     who = escape(customer.display_name)
     if customer.username:
         who += f" (@{escape(customer.username)})"
@@ -45,6 +48,10 @@ def render_card(
     lines = [
         f"🎫 <b>#{ticket.number}</b> · {escape(ticket.subject)}",
         "",
+    ]
+    if quote:
+        lines += [f"<blockquote expandable>{escape(quote)}</blockquote>"]
+    lines += [
         "👤 " + who,
         _("Earlier tickets: {count}").format(count=earlier_tickets),
         _("Category: {category}").format(category=escape(category_label(ticket.category))),

@@ -128,10 +128,12 @@ class DeliveryAdapter:
                 deadline = (found[0], self.presenter.local_time(found[1]))
         rating = await uow.ratings.for_ticket(ticket.id or 0)
         category_by = await self._category_setter(uow, ticket)
+        first = await uow.messages.first_customer_message(ticket.id or 0)
         with self.i18n.use_locale(self.language):
             return render_card(
                 ticket,
                 customer,
+                quote=first.text if first is not None and first.on_card else None,
                 earlier_tickets=earlier,
                 team=team,
                 assignee=assignee,
@@ -271,6 +273,9 @@ class DeliveryAdapter:
         ticket = await self._ticket(uow, call.ref_id or 0)
         ticket.agent_chat_id = call.chat_id
         ticket.card_message_id = result["message_id"]
+        first = await uow.messages.first_customer_message(ticket.id or 0)
+        if first is not None and first.on_card:  # the card is that message's agents' side
+            _record_copy(first, call, params, result["message_id"], to_agents=True)
 
     async def _copied_to_agents(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any

@@ -76,6 +76,13 @@ def media_of(message: Message) -> tuple[MediaKind, str | None]:
     return MediaKind.OTHER, None
 
 
+#: Entities Telegram finds in any plain text again (links, @names, #tags, commands...): a quote
+#: of the text keeps them. Every other kind is formatting the sender chose.
+DETECTED_ENTITIES = frozenset(
+    {"mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number"}
+)
+
+
 def incoming(message: Message, *, text: str | None = None) -> Incoming:
     """The use-case view of a message; ``text`` overrides the message text (e.g. a command's
     argument)."""
@@ -99,6 +106,10 @@ def incoming(message: Message, *, text: str | None = None) -> Incoming:
         media_group_id=message.media_group_id,
         thread_id=message.message_thread_id if message.is_topic_message else None,
         reply_to_message_id=reply_id,
+        formatted=any(
+            entity.type not in DETECTED_ENTITIES
+            for entity in (message.entities or message.caption_entities or [])
+        ),
     )
 
 

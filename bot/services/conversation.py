@@ -32,6 +32,7 @@ from models import (
     TicketMessage,
     TicketNotFound,
     TicketStatus,
+    fits_on_card,
     make_subject,
 )
 from models.delivery import OutboundCall
@@ -65,6 +66,8 @@ class Incoming:
     media_group_id: str | None = None
     thread_id: int | None = None
     reply_to_message_id: int | None = None
+    #: Formatting a plain quote of the text would lose (bold, links behind words, ...).
+    formatted: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,14 @@ async def customer_message(
             customer_chat_id=msg.chat_id,
             customer_message_id=msg.message_id,
             agent_chat_id=config.agent_chat_id,
+            # A new ticket's card quotes a plain first message: one call less for the group.
+            on_card=opened
+            and fits_on_card(
+                msg.text,
+                msg.media_kind,
+                album=msg.media_group_id is not None,
+                formatted=msg.formatted,
+            ),
         )
     )
     calls = []
@@ -147,7 +158,8 @@ async def customer_message(
             calls += presenter.not_sure(ticket)
     elif reopened:
         calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
-    calls += presenter.copy_to_agents(ticket, message)
+    if not message.on_card:
+        calls += presenter.copy_to_agents(ticket, message)
     if acknowledged:
         calls += presenter.customer_acknowledged(ticket)
     elif not opened:
@@ -348,7 +360,10 @@ async def customer_edited(
     message.edited = True
     ticket = await uow.tickets.get(message.ticket_id)
     assert ticket is not None
-    await queue(uow, presenter.customer_edit_to_agents(ticket, message), now)
+    calls = presenter.customer_edit_to_agents(ticket, message)
+    if message.on_card:  # the card quotes it: the quote follows the edit
+        calls += presenter.card_changed(ticket)
+    await queue(uow, calls, now)
     await uow.commit()
     return True
 

@@ -10,11 +10,21 @@ import pytest
 
 from models import MessageDirection, TicketStatus
 from tests.conftest import FixedClock
-from tests.support.desk import Desk, card_of, make_desk, open_ticket, press, register
+from tests.support.desk import (
+    Desk,
+    card_of,
+    card_quote,
+    make_desk,
+    open_ticket,
+    press,
+    register,
+)
 
 
 class TestCustomerOpensTicket:
-    async def test_first_message_becomes_ticket_with_topic_card_and_copy(self, desk: Desk) -> None:
+    async def test_first_message_becomes_ticket_with_topic_and_a_card_quoting_it(
+        self, desk: Desk
+    ) -> None:
         ann, ticket = await open_ticket(desk)
         assert ticket.number == 1
         assert ticket.status is TicketStatus.NEW
@@ -26,9 +36,53 @@ class TestCustomerOpensTicket:
         assert "#1" in card["text"]
         assert "Ann" in card["text"]
         assert card["message_id"] in desk.emulator.pinned(desk.group_id)
-        copies = [m for m in in_topic if m.get("text") == "My card was charged twice"]
-        assert len(copies) == 1
+        # The card carries the plain first message: no copy of its own, one call less.
+        assert card_quote(card) == "My card was charged twice"
+        assert [m for m in in_topic if m.get("text") == "My card was charged twice"] == []
+        group_calls = [
+            c.method
+            for c in desk.emulator.calls
+            if c.params.get("chat_id") == desk.group_id and not c.method.startswith("getChat")
+        ]
+        assert group_calls == ["createForumTopic", "sendMessage", "pinChatMessage"]
+        async with desk.uow_factory() as uow:
+            [first] = await uow.messages.for_ticket(ticket.id)
+        assert first.on_card
+        assert first.agent_message_id == card["message_id"]  # replies to the card route to it
         assert "ticket #1" in desk.texts_to(ann)[-1]
+
+    async def test_a_first_message_the_card_cannot_quote_is_copied(self, desk: Desk) -> None:
+        """Formatting a quote would lose, media, or a text too long for the card: a copy."""
+        long_text = "The terminal said the card was declined. " * 80  # > 2,500 UTF-16 units
+        bold = [{"type": "bold", "offset": 0, "length": 4}]
+        ann = desk.emulator.add_user("Ann")
+        desk.emulator.user_sends_text(ann, "Help: my card was charged twice", entities=bold)
+        ben = desk.emulator.add_user("Ben")
+        desk.emulator.user_sends_media(ben, "photo", caption="the statement")
+        cid = desk.emulator.add_user("Cid")
+        desk.emulator.user_sends_text(cid, long_text.strip())
+        await desk.step()
+        for number in (1, 2, 3):
+            ticket = await desk.ticket(number)
+            assert card_quote(card_of(desk, ticket)) is None
+            async with desk.uow_factory() as uow:
+                [first] = await uow.messages.for_ticket(ticket.id)
+            assert not first.on_card
+            assert first.agent_message_id not in (None, ticket.card_message_id)
+        assert len(desk.emulator.calls_of("copyMessage")) == 3
+
+    async def test_an_edit_of_the_quoted_first_message_shows_on_the_card(self, desk: Desk) -> None:
+        ann, ticket = await open_ticket(desk)
+        [first] = desk.emulator.messages_in(ann["id"], from_bot=False)
+        desk.emulator.user_edits(
+            ann, ann["id"], first["message_id"], "My card was charged three times"
+        )
+        await desk.step()
+        card = card_of(desk, ticket)
+        assert card_quote(card) == "My card was charged three times"
+        notices = [m for m in desk.topic_messages(ticket.agent_thread_id) if "edited" in str(m)]
+        assert notices
+        assert notices[-1]["reply_to_message"]["message_id"] == card["message_id"]
 
     async def test_later_messages_join_the_open_ticket(self, desk: Desk) -> None:
         ann, ticket = await open_ticket(desk)
@@ -419,7 +473,11 @@ class TestPlainGroup:
         assert desk.emulator.topics(desk.group_id) == []
         assert ticket.agent_thread_id is None
         card = card_of(desk, ticket)
+        assert card_quote(card) == "My card was charged twice"
+        desk.emulator.user_sends_text(ann, "It happened at the airport")
+        await desk.step()
         copy = desk.emulator.messages_in(desk.group_id)[-1]
+        assert copy["text"] == "It happened at the airport"
         assert copy["reply_to_message"]["message_id"] == card["message_id"]
         desk.emulator.user_sends_text(
             desk.admin, "Hello from agents", chat_id=desk.group_id, reply_to=card["message_id"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Running
-from tests.support.desk import button_data
+from tests.support.desk import button_data, card_quote
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,13 @@ async def test_forum_conversation(forum_bot: Running) -> None:
     emu.user_sends_text(ann, "My card was charged twice")
     await run.wait(lambda: run.ticket_topics(), "topic created")
     thread = run.ticket_topics()[0]["message_thread_id"]
-    await run.wait(lambda: len(emu.messages_in(run.group_id, thread)) >= 2, "card and copy")
+    await run.wait(
+        lambda: any(
+            card_quote(m) == "My card was charged twice"
+            for m in emu.messages_in(run.group_id, thread)
+        ),
+        "the card, quoting the first message",
+    )
     emu.user_sends_media(ann, "photo", caption="statement")
     emu.user_sends_album(ann, ["photo", "photo"])
     await run.wait(

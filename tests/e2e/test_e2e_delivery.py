@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Running, bot_env, start_bot
+from tests.support.desk import card_quote
 from tests.support.process import BotProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -25,11 +26,12 @@ def topic_of(run: Running, person: dict[str, Any]) -> int | None:
 
 
 def copies_in_topic(run: Running, thread: int) -> list[str]:
-    return [
-        m.get("text") or ""
+    """The customer's texts in their topic, in order (the card quotes the first one)."""
+    texts = [
+        card_quote(m) or m.get("text") or ""
         for m in run.emulator.messages_in(run.group_id, thread)
-        if (m.get("text") or "").startswith("msg ")
     ]
+    return [text for text in texts if text.startswith("msg ")]
 
 
 def answers_to(run: Running, person: dict[str, Any]) -> list[str]:

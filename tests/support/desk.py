@@ -202,3 +202,14 @@ async def register(
 
 def card_of(desk: Desk, ticket: Any) -> dict[str, Any]:
     return desk.emulator.message(desk.group_id, ticket.card_message_id)
+
+
+def card_quote(message: dict[str, Any]) -> str | None:
+    """The customer's first message as a ticket card quotes it (None: it quotes nothing)."""
+    text = message.get("text") or ""
+    for entity in message.get("entities", []):
+        if entity["type"] in ("blockquote", "expandable_blockquote"):
+            units = text.encode("utf-16-le")
+            start, end = 2 * entity["offset"], 2 * (entity["offset"] + entity["length"])
+            return units[start:end].decode("utf-16-le")
+    return None
