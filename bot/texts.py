@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from aiogram.utils.i18n import I18n
 
@@ -31,6 +33,21 @@ CAPTION_LIMIT = 1024
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji beyond the BMP counts 2)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def entities_after(
+    entities: Iterable[dict[str, Any]], start: int, length: int
+) -> tuple[dict[str, Any], ...]:
+    """The message entities of the text from ``start`` on (``length`` units long), moved to
+    match; all in UTF-16 units, as Telegram counts. Those wholly before ``start`` are dropped,
+    one that straddles it is cut."""
+    kept = []
+    for entity in entities:
+        begin = max(entity["offset"] - start, 0)
+        end = min(entity["offset"] + entity["length"] - start, length)
+        if end > begin:
+            kept.append({**entity, "offset": begin, "length": end - begin})
+    return tuple(kept)
 
 
 def cut_utf16(text: str, limit: int) -> str:
