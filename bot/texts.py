@@ -17,10 +17,15 @@ def make_i18n(default_language: str = "en") -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=default_language, domain=DOMAIN)
 
 
+def base_language(language_code: str) -> str:
+    """The language of an IETF tag, without its region or script: ``en-GB`` -> ``en``."""
+    return language_code.split("-")[0].split("_")[0].lower()
+
+
 def pick_language(language_code: str | None, default: str) -> str:
     """Map Telegram's ``language_code`` (``ru``, ``en-GB``, ``uk``...) to a supported language."""
     if language_code:
-        base = language_code.split("-")[0].split("_")[0].lower()
+        base = base_language(language_code)
         if base in SUPPORTED_LANGUAGES:
             return base
     return default

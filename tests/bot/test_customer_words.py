@@ -9,7 +9,7 @@ import pytest
 
 from bot.texts import utf16_len
 from models import TicketStatus
-from tests.support.desk import Desk, open_ticket
+from tests.support.desk import Desk, card_of, open_ticket
 
 
 async def test_a_stray_command_is_answered_and_kept_out_of_the_ticket(desk: Desk) -> None:
@@ -101,6 +101,20 @@ async def test_the_resolved_notice_promises_reopening_by_message_only_when_it_wo
     notice = desk.texts_to(ann)[-1]
     assert notice.startswith("Ticket #1 is resolved.")
     assert ("just write here" in notice) is promised
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [("de", "Hans · de (texts: en)"), ("en-GB", "Hans · en-GB"), (None, "Hans · en")],
+)
+async def test_the_card_shows_the_customers_own_language(
+    desk: Desk, code: str | None, shown: str
+) -> None:
+    hans = desk.emulator.add_user("Hans", language_code=code)
+    desk.emulator.user_sends_text(hans, "Meine Karte wurde doppelt belastet")
+    await desk.step()
+    card = card_of(desk, await desk.ticket(1))
+    assert f"👤 {shown}\n" in card["text"]
 
 
 class TestNewWithText:
