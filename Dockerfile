@@ -1,10 +1,13 @@
 # syntax=docker/dockerfile:1
 # The help desk bot: `helpdesk db upgrade`, then `helpdesk run` (see docker/entrypoint.sh).
 # Build: docker build -t telegram-helpdesk .   Compose file: docker-compose.yml (README, Docker).
+# BASE_IMAGE: any Debian-like image with Python >= 3.11 and its venv module. CI builds FROM a
+# Debian bookworm made with debootstrap, since no registry is reachable there (.ci/image).
+ARG BASE_IMAGE=python:3.11-slim
 
-FROM python:3.11-slim AS build
+FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python -m venv /opt/helpdesk
+RUN python3 -m venv /opt/helpdesk
 WORKDIR /src
 # Everything lands in a virtualenv that the runtime stage copies whole (no compilers there).
 COPY pyproject.toml README.md ./
@@ -14,7 +17,7 @@ COPY storage ./storage
 COPY triage ./triage
 RUN /opt/helpdesk/bin/pip install .
 
-FROM python:3.11-slim
+FROM ${BASE_IMAGE}
 ENV PATH=/opt/helpdesk/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -23,8 +26,9 @@ ENV PATH=/opt/helpdesk/bin:$PATH \
     HELPDESK_METRICS_PORT=9100 \
     HELPDESK_METRICS_HOST=0.0.0.0
 RUN groupadd --system --gid 10001 helpdesk \
-    && useradd --system --uid 10001 --gid helpdesk --home-dir /var/lib/helpdesk --create-home \
-       --shell /usr/sbin/nologin helpdesk
+    && useradd --system --uid 10001 --gid helpdesk --home-dir /var/lib/helpdesk --no-create-home \
+       --shell /usr/sbin/nologin helpdesk \
+    && install -d -o helpdesk -g helpdesk -m 0750 /var/lib/helpdesk
 COPY --from=build /opt/helpdesk /opt/helpdesk
 COPY docker/entrypoint.sh /usr/local/bin/helpdesk-entrypoint
 COPY docker/healthcheck.py /usr/local/bin/helpdesk-healthcheck

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from aiogram.utils.i18n import I18n
 
@@ -15,10 +17,15 @@ def make_i18n(default_language: str = "en") -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=default_language, domain=DOMAIN)
 
 
+def base_language(language_code: str) -> str:
+    """The language of an IETF tag, without its region or script: ``en-GB`` -> ``en``."""
+    return language_code.split("-")[0].split("_")[0].lower()
+
+
 def pick_language(language_code: str | None, default: str) -> str:
     """Map Telegram's ``language_code`` (``ru``, ``en-GB``, ``uk``...) to a supported language."""
     if language_code:
-        base = language_code.split("-")[0].split("_")[0].lower()
+        base = base_language(language_code)
         if base in SUPPORTED_LANGUAGES:
             return base
     return default
@@ -31,6 +38,21 @@ CAPTION_LIMIT = 1024
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji beyond the BMP counts 2)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def entities_after(
+    entities: Iterable[dict[str, Any]], start: int, length: int
+) -> tuple[dict[str, Any], ...]:
+    """The message entities of the text from ``start`` on (``length`` units long), moved to
+    match; all in UTF-16 units, as Telegram counts. Those wholly before ``start`` are dropped,
+    one that straddles it is cut."""
+    kept = []
+    for entity in entities:
+        begin = max(entity["offset"] - start, 0)
+        end = min(entity["offset"] + entity["length"] - start, length)
+        if end > begin:
+            kept.append({**entity, "offset": begin, "length": end - begin})
+    return tuple(kept)
 
 
 def cut_utf16(text: str, limit: int) -> str:

@@ -14,7 +14,10 @@ class Customer:
     first_name: str
     last_name: str | None = None
     username: str | None = None
+    #: The language of our texts to the customer: one the desk speaks (or their choice).
     language: str | None = None
+    #: The customer's own language as Telegram last reported it (``de``, ``pt-br``).
+    language_code: str | None = None
     id: int | None = None
     blocked_bot: bool = False
     banned: bool = False

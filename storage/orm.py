@@ -85,6 +85,8 @@ class CustomerRecord(Base):
     last_name: Mapped[str | None] = mapped_column(String(256))
     username: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(16))
+    #: Telegram's language_code as last seen (IETF tags fit in 35 characters).
+    language_code: Mapped[str | None] = mapped_column(String(35))
     blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
     ban_reason: Mapped[str | None] = mapped_column(String(256))

@@ -9,6 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.labels import category_label, priority_label, sla_label, status_label
 from bot.callbacks import CardAction, Menu, TicketCb
+from bot.texts import base_language
 from models import (
     Agent,
     CannedAnswer,
@@ -24,6 +25,18 @@ from models.training import OUT_OF_SCOPE
 
 # Statuses offered in the menu; New is where tickets start, not where agents put them.
 MENU_STATUSES = [s for s in TicketStatus if s is not TicketStatus.NEW]
+
+
+def _languages(customer: Customer) -> str:
+    """The customer's own language as Telegram reports it (``de``) and, when the desk writes
+    to them in another one (its default, or their choice), that one too."""
+    own = customer.language_code or customer.language
+    if own is None:
+        return "?"
+    shown = escape(own)
+    if customer.language and base_language(own) != customer.language:
+        shown += " (" + _("texts: {language}").format(language=escape(customer.language)) + ")"
+    return shown
 
 
 def render_card(
@@ -44,7 +57,7 @@ def render_card(
     who = escape(customer.display_name)
     if customer.username:
         who += f" (@{escape(customer.username)})"
-    who += f" · {escape(customer.language or '?')}"
+    who += " · " + _languages(customer)
     lines = [
         f"🎫 <b>#{ticket.number}</b> · {escape(ticket.subject)}",
         "",

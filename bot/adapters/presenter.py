@@ -31,7 +31,7 @@ from bot.adapters.labels import (
 from bot.adapters.tools_presenter import ToolsPresenterMixin
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
 from bot.services.agent_chat import AgentChatCheck, Shortfall
-from bot.services.ports import HistoryNames
+from bot.services.ports import HistoryNames, Retyped
 from bot.texts import CAPTION_LIMIT, cut_utf16, pick_language, split_text
 from models import (
     Agent,
@@ -83,6 +83,15 @@ def topic_name(ticket: Ticket) -> str:
         head += f" · {ticket.category}"
     name = f"{head} · {ticket.subject}" if ticket.subject else head
     return cut_utf16(name, TOPIC_NAME_MAX)  # Telegram counts UTF-16 units, not characters
+
+
+def _written(retyped: Retyped, text_key: str, entities_key: str) -> dict[str, Any]:
+    """``retyped`` as a text or caption with its own entities, and no parse mode: the bot's
+    default (HTML) would take a customer's ``<`` for markup."""
+    params: dict[str, Any] = {text_key: retyped.text, "parse_mode": None}
+    if retyped.entities:
+        params[entities_key] = list(retyped.entities)
+    return params
 
 
 def _remembered(
@@ -353,23 +362,32 @@ class Presenter(ToolsPresenterMixin):
             )
         ]
 
-    def copy_to_agents(self, ticket: Ticket, message: TicketMessage) -> list[OutboundCall]:
+    def copy_to_agents(
+        self, ticket: Ticket, message: TicketMessage, retyped: Retyped | None = None
+    ) -> list[OutboundCall]:
+        """The customer's message in the ticket's topic: a copy, or the ``retyped`` text (a
+        text message is sent anew; media are copied with the retyped caption)."""
         chat = self.agent_chat_id
         if message.media_group_id:
             # copyMessages cannot reply, so in a plain group the album stands on its own;
-            # replies to its parts still route by their stored ids.
+            # replies to its parts still route by their stored ids. (Nor can it change
+            # captions: a retyped one is not applied to an album.)
             place = self._agents_place(ticket) if self.agent_chat_is_forum else {}
             return [self._album(chat, message.customer_chat_id, ticket, message, "agents", place)]
+        method = "copyMessage"
+        content: dict[str, Any] = {
+            "from_chat_id": message.customer_chat_id,
+            "message_id": message.customer_message_id,
+        }
+        if retyped is not None and message.media_kind is MediaKind.TEXT:
+            method, content = "sendMessage", _written(retyped, "text", "entities")
+        elif retyped is not None:
+            content |= _written(retyped, "caption", "caption_entities")
         return [
             OutboundCall(
                 chat_id=chat,
-                method="copyMessage",
-                params={
-                    "chat_id": chat,
-                    "from_chat_id": message.customer_chat_id,
-                    "message_id": message.customer_message_id,
-                    **self._agents_place(ticket),
-                },
+                method=method,
+                params={"chat_id": chat, **content, **self._agents_place(ticket)},
                 ticket_id=ticket.id,
                 on_sent="copied_to_agents",
                 ref_id=message.id,

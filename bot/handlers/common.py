@@ -6,14 +6,15 @@ import contextlib
 from datetime import UTC
 
 from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.services.conversation import Incoming
-from bot.services.ports import TelegramUser
-from bot.texts import pick_language
+from bot.services.ports import Retyped, TelegramUser
+from bot.texts import entities_after, pick_language, utf16_len
 from models import MediaKind
 
 # Message attribute -> media kind; the first one present wins (a photo's caption is its text).
@@ -83,12 +84,23 @@ DETECTED_ENTITIES = frozenset(
 )
 
 
-def incoming(message: Message, *, text: str | None = None) -> Incoming:
-    """The use-case view of a message; ``text`` overrides the message text (e.g. a command's
-    argument)."""
+def command_argument(message: Message, command: CommandObject) -> Retyped:
+    """What follows ``/command`` in the message's text (or caption), with its formatting."""
+    whole = message.text or message.caption
+    entities = message.entities if message.text else message.caption_entities
+    args = command.args or ""
+    assert whole is not None
+    assert whole.endswith(args), "aiogram splits off the command and the spaces after it only"
+    start = utf16_len(whole) - utf16_len(args)
+    found = [entity.model_dump(mode="json", exclude_none=True) for entity in entities or []]
+    return Retyped(args, entities_after(found, start, utf16_len(args)))
+
+
+def incoming(message: Message, *, retyped: Retyped | None = None) -> Incoming:
+    """The use-case view of a message; ``retyped`` replaces its text (a command's argument)."""
     assert message.from_user is not None
     kind, file_id = media_of(message)
-    body = text if text is not None else (message.text or message.caption)
+    body = retyped.text if retyped is not None else (message.text or message.caption)
     reply = message.reply_to_message
     # In forum topics Telegram marks every message as a reply to the topic's first message;
     # that is not a reply the agent chose.
@@ -106,9 +118,14 @@ def incoming(message: Message, *, text: str | None = None) -> Incoming:
         media_group_id=message.media_group_id,
         thread_id=message.message_thread_id if message.is_topic_message else None,
         reply_to_message_id=reply_id,
+        retyped=retyped,
         formatted=any(
-            entity.type not in DETECTED_ENTITIES
-            for entity in (message.entities or message.caption_entities or [])
+            kind not in DETECTED_ENTITIES
+            for kind in (
+                [str(e.get("type")) for e in retyped.entities]
+                if retyped is not None
+                else [e.type for e in message.entities or message.caption_entities or []]
+            )
         ),
     )
 

@@ -11,7 +11,13 @@ from aiogram.types import CallbackQuery, Message
 from bot.adapters.presenter import Presenter
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, RatingCb
 from bot.config import Settings
-from bot.handlers.common import answer, incoming, on_stale_button, telegram_user
+from bot.handlers.common import (
+    answer,
+    command_argument,
+    incoming,
+    on_stale_button,
+    telegram_user,
+)
 from bot.services import conversation, customers
 from bot.services.conversation import DeskConfig
 from bot.services.ports import Clock, TelegramUser
@@ -96,7 +102,7 @@ async def on_new(
     """``/new [text]``: starts a new ticket, with the text or with the next message."""
     user, language = _who(message, settings)
     if command.args:
-        msg = incoming(message, text=command.args)
+        msg = incoming(message, retyped=command_argument(message, command))
         await conversation.customer_message(
             uow, presenter, triage, desk_config, msg, language, clock.now(), force_new=True
         )
@@ -155,10 +161,17 @@ async def on_message(
 
 
 async def on_edit(
-    message: Message, uow: AbstractUnitOfWork, presenter: Presenter, clock: Clock
+    message: Message,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+    command: CommandObject | None = None,
 ) -> None:
-    """A customer edited a message: the agents see the new version."""
-    await conversation.customer_edited(uow, presenter, incoming(message), clock.now())
+    """A customer edited a message: the agents see the new version (of a ``/new <text>``: the
+    text without the command, as they saw it first)."""
+    retyped = command_argument(message, command) if command is not None else None
+    msg = incoming(message, retyped=retyped)
+    await conversation.customer_edited(uow, presenter, msg, clock.now())
 
 
 async def on_rating(
@@ -187,6 +200,7 @@ def build_router() -> Router:
     router.message.register(on_language, Command("language"))
     router.message.register(on_unknown_command, a_command)
     router.message.register(on_message)
+    router.edited_message.register(on_edit, Command("new"))
     router.edited_message.register(on_edit)
     router.callback_query.register(
         on_language_chosen, LanguageCb.filter(F.lang.in_(SUPPORTED_LANGUAGES))

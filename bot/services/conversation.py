@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from bot.services import assignment, canned, desk_settings, texts
 from bot.services.customers import get_or_register, queue, reply
 from bot.services.finality import merge_target, refuse_if_merged
-from bot.services.ports import Presenter, TelegramUser
+from bot.services.ports import Presenter, Retyped, TelegramUser
 from bot.services.training import record_correction
 from bot.services.triage_port import Triage
 from models import (
@@ -68,6 +68,9 @@ class Incoming:
     reply_to_message_id: int | None = None
     #: Formatting a plain quote of the text would lose (bold, links behind words, ...).
     formatted: bool = False
+    #: Set when ``text`` is not the message as sent (``/new <text>``): the agents get this
+    #: instead of a copy.
+    retyped: Retyped | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ async def customer_message(
     elif reopened:
         calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
     if not message.on_card:
-        calls += presenter.copy_to_agents(ticket, message)
+        calls += presenter.copy_to_agents(ticket, message, msg.retyped)
     if acknowledged:
         calls += presenter.customer_acknowledged(ticket)
     elif not opened:

@@ -24,6 +24,7 @@ async def get_or_register(
             last_name=user.last_name,
             username=user.username,
             language=language,
+            language_code=user.language_code,
             created_at=now,
         )
         await uow.customers.add(customer)
@@ -31,6 +32,8 @@ async def get_or_register(
     customer.first_name = user.first_name
     customer.last_name = user.last_name
     customer.username = user.username
+    # Telegram leaves it out at times (privacy settings, some clients): keep the last known one.
+    customer.language_code = user.language_code or customer.language_code
     # The customer wrote to us again, so they have not blocked the bot (any more).
     customer.blocked_bot = False
     return customer

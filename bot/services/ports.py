@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from models import (
     Agent,
@@ -48,6 +48,16 @@ class TelegramUser:
 
 
 @dataclass(frozen=True)
+class Retyped:
+    """A message's text (or caption) as the agents see it, when that is not the message as sent:
+    ``/new <text>`` without its command. ``entities`` keep the customer's formatting: Telegram's
+    message entities, their offsets in UTF-16 units of ``text``."""
+
+    text: str
+    entities: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class HistoryNames:
     """Who and what a ticket's events refer to by id, for ``/history``."""
 
@@ -83,7 +93,9 @@ class Presenter(Protocol):
         self, ticket: Ticket, customer: Customer, *, by_customer: bool
     ) -> list[OutboundCall]: ...
 
-    def copy_to_agents(self, ticket: Ticket, message: TicketMessage) -> list[OutboundCall]: ...
+    def copy_to_agents(
+        self, ticket: Ticket, message: TicketMessage, retyped: Retyped | None = None
+    ) -> list[OutboundCall]: ...
 
     def customer_acknowledged(self, ticket: Ticket) -> list[OutboundCall]: ...
 

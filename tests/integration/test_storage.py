@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
+from bot.services.customers import get_or_register
+from bot.services.ports import TelegramUser
 from models import (
     Actor,
     Agent,
@@ -247,6 +250,24 @@ class TestPeopleAndMessages:
         async with uow_factory() as uow:
             assert (await uow.messages.by_agent_side(-100, 77)).id == message.id
             assert [m.id for m in await uow.messages.for_ticket(ticket.id)] == [message.id]
+
+    async def test_customer_keeps_telegrams_language_code_when_an_update_leaves_it_out(
+        self, uow_factory: UowFactory
+    ) -> None:
+        hans = TelegramUser(id=7, first_name="Hans", language_code="de")
+        seen = []
+        for user in (
+            hans,
+            replace(hans, language_code=None),
+            replace(hans, language_code="de-AT"),
+        ):
+            async with uow_factory() as uow:
+                await get_or_register(uow, user, "en", T0)
+                await uow.commit()
+            async with uow_factory() as uow:
+                customer = await uow.customers.by_telegram_id(7)
+                seen.append((customer.language_code, customer.language))
+        assert seen == [("de", "en"), ("de", "en"), ("de-AT", "en")]
 
 
 class TestInboxOutbox:

@@ -1,7 +1,8 @@
 """The Docker files name only settings, commands and packages that exist.
 
-No Docker engine runs in CI, so nothing here builds the image; these checks catch the drift a
-build would not catch either (a renamed setting, a removed command, a new package left out).
+CI builds the image and runs two commands in it (``.ci/image``); these checks catch, in a second,
+the drift that build would not catch (a renamed setting, a removed command, a new package left
+out) and cover the compose file, which CI cannot run.
 """
 
 from __future__ import annotations

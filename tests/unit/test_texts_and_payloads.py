@@ -21,6 +21,7 @@ from bot.callbacks import (
     TicketCb,
 )
 from bot.texts import (
+    entities_after,
     pick_language,
     split_text,
     utf16_len,
@@ -66,6 +67,28 @@ class TestSplitText:
         assert all(len(p) <= 4096 for p in parts)
         squash = lambda s: "".join(s.split())  # noqa: E731
         assert squash("".join(parts)) == squash(text)
+
+
+class TestEntitiesAfter:
+    """The formatting of ``/new <text>`` moved onto ``<text>`` (UTF-16 units, as Telegram)."""
+
+    def test_entities_move_by_utf16_units_and_those_before_are_dropped(self) -> None:
+        whole = "/new 🙈 card charged twice"  # 🙈 is two UTF-16 units
+        start = utf16_len("/new ")
+        command = {"type": "bot_command", "offset": 0, "length": 4}
+        bold = {"type": "bold", "offset": utf16_len("/new 🙈 card "), "length": 7}
+        kept = entities_after([command, bold], start, utf16_len(whole) - start)
+        assert kept == ({"type": "bold", "offset": 8, "length": 7},)
+
+    def test_an_entity_across_the_cut_keeps_its_part_after_it(self) -> None:
+        link = {"type": "text_link", "offset": 2, "length": 10, "url": "https://example.com"}
+        assert entities_after([link], 5, 20) == (
+            {"type": "text_link", "offset": 0, "length": 7, "url": "https://example.com"},
+        )
+
+    def test_an_entity_past_the_end_is_cut_to_it(self) -> None:
+        bold = {"type": "bold", "offset": 6, "length": 10}
+        assert entities_after([bold], 5, 4) == ({"type": "bold", "offset": 1, "length": 3},)
 
 
 class TestPayloads:
