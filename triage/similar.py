@@ -189,7 +189,7 @@ class SimilarIndex:
         self._tail.append(vectors.tocsr().astype(np.float32, copy=False))
         self._tail_rows += len(keys)
         if self._tail_rows >= self.merge_every:
-            self._merge()
+            self.merge()
             if self._size - len(self._slot) > self._size // 4:  # mostly replaced entries
                 self.compact()
 
@@ -254,7 +254,11 @@ class SimilarIndex:
         merged = self._postings.shape[1]
         scores = np.empty(self._size, dtype=np.float32)
         if merged:
-            scores[:merged] = (query @ self._postings).toarray().ravel()
+            # The query's posting lists, summed with its weights: one row slice and one
+            # matrix-vector product (twice as fast as sparse @ sparse, which builds a sparse
+            # result only to densify it).
+            postings = self._postings[query.indices]
+            scores[:merged] = postings.T @ query.data
         if self._tail:
             tail = self._tail_matrix()
             scores[merged:] = (tail @ query.T).toarray().ravel()
@@ -264,7 +268,7 @@ class SimilarIndex:
     def compact(self) -> None:
         """Drop the slots of removed and replaced entries (rebuilds the postings); done by
         itself at a merge when more than a quarter of the slots are dead."""
-        self._merge()
+        self.merge()
         alive = np.flatnonzero(self._alive[: self._size])
         if alive.size == self._size:
             return
@@ -283,7 +287,8 @@ class SimilarIndex:
             self._tail = [sp.vstack(self._tail, format="csr")]
         return self._tail[0]
 
-    def _merge(self) -> None:
+    def merge(self) -> None:
+        """Merge the vectors added since the last merge into the postings now."""
         if not self._tail:
             return
         tail = self._tail_matrix()
