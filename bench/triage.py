@@ -44,6 +44,7 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.services.similar import OPEN_FLOOR as SIMILAR_OPEN_FLOOR  # noqa: E402
 from triage import (  # noqa: E402
     OOS_LABEL,
     build_pipeline,
@@ -652,10 +653,6 @@ def variants(data: Path) -> list[dict[str, Any]]:
     return out
 
 
-#: The bot's similarity floors (bot/services/similar.py): a list is posted on its own when a
-#: new ticket's best match reaches OPEN_FLOOR; the card's button shows matches above ASK_FLOOR.
-SIMILAR_OPEN_FLOOR = 0.5
-SIMILAR_ASK_FLOOR = 0.3
 SIMILAR_SIZE = 100_000
 
 

@@ -76,3 +76,12 @@ def solution_of(ticket: Ticket, messages: Sequence[TicketMessage]) -> Solution |
         reply=(reply.text or "").strip(),
         resolved_at=ticket.resolved_at,
     )
+
+
+@dataclass(frozen=True)
+class SimilarSolved:
+    """One entry of a ticket's "similar solved tickets" list."""
+
+    ticket: Ticket
+    solution: Solution
+    score: float

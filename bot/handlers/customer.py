@@ -15,6 +15,7 @@ from bot.handlers.common import answer, incoming, on_stale_button, telegram_user
 from bot.services import conversation, customers
 from bot.services.conversation import DeskConfig
 from bot.services.ports import Clock, TelegramUser
+from bot.services.similar import SimilarTickets
 from bot.services.triage_port import Triage
 from bot.texts import SUPPORTED_LANGUAGES, pick_language
 from storage import AbstractUnitOfWork
@@ -92,13 +93,22 @@ async def on_new(
     desk_config: DeskConfig,
     clock: Clock,
     settings: Settings,
+    solved: SimilarTickets,
 ) -> None:
     """``/new [text]``: starts a new ticket, with the text or with the next message."""
     user, language = _who(message, settings)
     if command.args:
         msg = incoming(message, text=command.args)
         await conversation.customer_message(
-            uow, presenter, triage, desk_config, msg, language, clock.now(), force_new=True
+            uow,
+            presenter,
+            triage,
+            desk_config,
+            msg,
+            language,
+            clock.now(),
+            force_new=True,
+            solved=solved,
         )
     else:
         await conversation.request_new_ticket(uow, presenter, user, language, clock.now())
@@ -146,11 +156,19 @@ async def on_message(
     desk_config: DeskConfig,
     clock: Clock,
     settings: Settings,
+    solved: SimilarTickets,
 ) -> None:
     """Any other message, of any kind: goes into the customer's ticket (opening one if needed)."""
     _user, language = _who(message, settings)
     await conversation.customer_message(
-        uow, presenter, triage, desk_config, incoming(message), language, clock.now()
+        uow,
+        presenter,
+        triage,
+        desk_config,
+        incoming(message),
+        language,
+        clock.now(),
+        solved=solved,
     )
 
 
