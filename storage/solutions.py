@@ -2,7 +2,8 @@
 
 Rows are only ever inserted or deleted, never updated: a ticket resolved again gets a new row
 (with a new, higher id) in place of its old one, so "the rows after id N" is all a worker that
-has read up to N needs; deletions show up as a smaller count (see ``bot.services.similar``).
+has read up to N needs; deletions and rows committed late (with a lower id) show up in the
+count and sum of the ids (see ``bot.services.similar``).
 """
 
 from __future__ import annotations
@@ -93,13 +94,16 @@ class SolutionRepository:
         """Every row's id (a worker compares them with the ones it holds)."""
         return list(await self.session.scalars(select(SolutionRecord.id)))
 
-    async def stats(self) -> tuple[int, int]:
-        """How many rows there are and the highest id (0 when empty), in one statement."""
+    async def stats(self) -> tuple[int, int, int]:
+        """How many rows there are, the sum of their ids and the highest id (0s when empty), in
+        one statement: a worker compares them with the rows it holds."""
         row = (
             await self.session.execute(
                 select(
-                    func.count(SolutionRecord.id), func.coalesce(func.max(SolutionRecord.id), 0)
+                    func.count(SolutionRecord.id),
+                    func.coalesce(func.sum(SolutionRecord.id), 0),
+                    func.coalesce(func.max(SolutionRecord.id), 0),
                 )
             )
         ).one()
-        return int(row[0]), int(row[1])
+        return int(row[0]), int(row[1]), int(row[2])

@@ -4,10 +4,11 @@ the most similar resolved tickets were answered, and can use that answer as a dr
 Every worker keeps its own in-memory :class:`~triage.similar.SimilarIndex` of the ``solutions``
 table and brings it up to date before each lookup: it reads the rows after the last id it has
 seen (ids are never reused, and a re-resolved ticket gets a new row), then checks the table's
-count and highest id in one statement. A count that differs from what the worker holds means
-rows went away (a rebuild by ``helpdesk triage reindex``, a deleted ticket) or a row committed
-late with a lower id: the worker then compares row ids and fixes just those entries. Nothing
-is ever refitted, so a resolution costs one row here and one vectorisation in each worker.
+row count, sum of ids and highest id in one statement. A count or sum that differs from the
+rows the worker holds means rows went away (a rebuild by ``helpdesk triage reindex``, a deleted
+ticket) or a row committed late with a lower id (PostgreSQL hands out ids before commit): the
+worker then compares row ids and fixes just those entries. Nothing is ever refitted, so a
+resolution costs one row here and one vectorisation in each worker.
 """
 
 from __future__ import annotations
@@ -70,10 +71,10 @@ class SimilarTickets:
             while rows := await uow.solutions.after(self.watermark, PAGE):
                 await self._add(rows)
                 read += len(rows)
-            count, highest = await uow.solutions.stats()
+            count, total, highest = await uow.solutions.stats()
             if highest > self.watermark:
                 continue
-            if count != len(self.rows):
+            if count != len(self.rows) or total != sum(self.rows.values()):
                 read += await self._reconcile(uow)
             break
         return read
