@@ -100,6 +100,24 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
 
 
+def _timed_passes(
+    call: Callable[[str], Any], texts: Sequence[str], passes: int
+) -> list[list[float]]:
+    """Milliseconds per call, one list per full pass over ``texts`` (after one warm-up call);
+    the text-normalisation cache is emptied before each pass, so no pass reuses another's work."""
+    call(texts[0])
+    runs = []
+    for _ in range(passes):
+        normalise_text.cache_clear()
+        elapsed = []
+        for text in texts:
+            start = time.perf_counter()
+            call(text)
+            elapsed.append((time.perf_counter() - start) * 1000.0)
+        runs.append(elapsed)
+    return runs
+
+
 def _latency_ms(
     predict: Callable[[str], Any], texts: Sequence[str], passes: int = 3
 ) -> dict[str, Any]:
@@ -110,22 +128,14 @@ def _latency_ms(
     every pass is listed with the load average. The text-normalisation cache is emptied
     before each pass, so no pass reuses another's work.
     """
-    predict(texts[0])
-    runs = []
-    for _ in range(passes):
-        normalise_text.cache_clear()
-        elapsed = []
-        for text in texts:
-            start = time.perf_counter()
-            predict(text)
-            elapsed.append((time.perf_counter() - start) * 1000.0)
-        runs.append(
-            (
-                round(float(np.percentile(elapsed, 99)), 3),
-                round(float(np.percentile(elapsed, 50)), 3),
-                round(os.getloadavg()[0], 2),
-            )
+    runs = [
+        (
+            round(float(np.percentile(elapsed, 99)), 3),
+            round(float(np.percentile(elapsed, 50)), 3),
+            round(os.getloadavg()[0], 2),
         )
+        for elapsed in _timed_passes(predict, texts, passes)
+    ]
     p99, p50, _load = min(runs)
     return {
         "predict_ms_p50": p50,
@@ -705,23 +715,15 @@ def _similar_speed(data: Path, size: int = SIMILAR_SIZE, passes: int = 3) -> dic
     for start in range(0, size, chunk):
         index.add(list(range(start, min(start + chunk, size))), texts[start : start + chunk])
     build_seconds = time.perf_counter() - started
-    index.search(queries[0])
-    runs = []
-    for _ in range(passes):
-        normalise_text.cache_clear()
-        elapsed = []
-        for text in queries:
-            begin = time.perf_counter()
-            index.search(text, k=3)
-            elapsed.append((time.perf_counter() - begin) * 1000.0)
-        runs.append(
-            (
-                round(float(np.percentile(elapsed, 95)), 3),
-                round(float(np.percentile(elapsed, 50)), 3),
-                round(float(np.percentile(elapsed, 99)), 3),
-                round(os.getloadavg()[0], 2),
-            )
+    runs = [
+        (
+            round(float(np.percentile(elapsed, 95)), 3),
+            round(float(np.percentile(elapsed, 50)), 3),
+            round(float(np.percentile(elapsed, 99)), 3),
+            round(os.getloadavg()[0], 2),
         )
+        for elapsed in _timed_passes(index.search, queries, passes)
+    ]
     p95, p50, p99, _load = min(runs)
     adds = []
     for i, text in enumerate(queries[:200]):

@@ -52,7 +52,7 @@ class SimilarAction(StrEnum):
     SEND = "sd"  # "Send as is" under a draft
 
 
-class SimilarCb(CallbackData, prefix="s1"):
+class SimilarCb(CallbackData, prefix="m1"):
     """Similar solved tickets: ``t`` is the ticket being worked on, ``s`` the solved one whose
     reply is used (0 for the list itself)."""
 

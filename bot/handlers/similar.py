@@ -29,31 +29,18 @@ async def on_show(
     await answer(callback)
 
 
-async def on_draft(
+async def on_reply(
     callback: CallbackQuery,
     callback_data: SimilarCb,
     uow: AbstractUnitOfWork,
     presenter: Presenter,
     clock: Clock,
 ) -> None:
-    """A listed ticket's button: its reply, posted in the topic as a draft."""
+    """A listed ticket's button (its reply, posted in the topic as a draft) or "Send as is"
+    under a draft (the reply goes to the customer)."""
     agent = await require_agent(uow, telegram_user(callback.from_user))
-    await drafts.draft_from(uow, presenter, agent, callback_data.t, callback_data.s, clock.now())
-    await answer(callback)
-
-
-async def on_send(
-    callback: CallbackQuery,
-    callback_data: SimilarCb,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
-    """ "Send as is" under a draft: the reply goes to the customer."""
-    agent = await require_agent(uow, telegram_user(callback.from_user))
-    sent = await drafts.send_solution(
-        uow, presenter, agent, callback_data.t, callback_data.s, clock.now()
-    )
+    use = drafts.send_solution if callback_data.a is SimilarAction.SEND else drafts.draft_from
+    sent = await use(uow, presenter, agent, callback_data.t, callback_data.s, clock.now())
     await answer(callback, _("Sent.") if sent is not None else None)
 
 
@@ -62,6 +49,5 @@ def build_router(agent_chat_id: int) -> Router:
     router = Router(name=__name__)
     router.callback_query.filter(F.message.chat.id == agent_chat_id)
     router.callback_query.register(on_show, SimilarCb.filter(F.a == SimilarAction.SHOW))
-    router.callback_query.register(on_draft, SimilarCb.filter(F.a == SimilarAction.DRAFT))
-    router.callback_query.register(on_send, SimilarCb.filter(F.a == SimilarAction.SEND))
+    router.callback_query.register(on_reply, SimilarCb.filter())
     return router

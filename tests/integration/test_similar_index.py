@@ -43,6 +43,14 @@ async def put(uow_factory: UowFactory, ticket_id: int, text: str, minutes: int =
         await uow.commit()
 
 
+async def solved(uow_factory: UowFactory, count: int, solutions: int) -> list[int]:
+    """``count`` tickets, the first ``solutions`` of them solved (with TEXTS, in order)."""
+    ids = await tickets(uow_factory, count)
+    for ticket_id, text in zip(ids[:solutions], TEXTS[:solutions], strict=True):
+        await put(uow_factory, ticket_id, text)
+    return ids
+
+
 async def best(uow_factory: UowFactory, worker: SimilarTickets, text: str) -> list[int]:
     async with uow_factory(readonly=True) as uow:
         hits = await worker.lookup(uow, text, exclude=0, floor=0.3, k=3)
@@ -52,10 +60,8 @@ async def best(uow_factory: UowFactory, worker: SimilarTickets, text: str) -> li
 async def test_two_workers_see_every_resolution_and_each_reads_a_row_once(
     uow_factory: UowFactory,
 ) -> None:
-    ids = await tickets(uow_factory, 4)
+    ids = await solved(uow_factory, 4, 3)
     first, second = SimilarTickets(), SimilarTickets()
-    for ticket_id, text in zip(ids[:3], TEXTS, strict=False):
-        await put(uow_factory, ticket_id, text)
     assert (await best(uow_factory, first, "charged twice on my card"))[0] == ids[0]
     assert (await best(uow_factory, second, "forgot password"))[0] == ids[1]
 
@@ -70,10 +76,8 @@ async def test_two_workers_see_every_resolution_and_each_reads_a_row_once(
 async def test_a_replaced_solution_replaces_the_entry_everywhere(
     uow_factory: UowFactory,
 ) -> None:
-    ids = await tickets(uow_factory, 2)
+    ids = await solved(uow_factory, 2, 2)
     worker = SimilarTickets()
-    await put(uow_factory, ids[0], TEXTS[0])
-    await put(uow_factory, ids[1], TEXTS[1])
     assert ids[0] in await best(uow_factory, worker, "card charged twice")
     await put(uow_factory, ids[0], "The courier lost my parcel", minutes=5)
     assert ids[0] not in await best(uow_factory, worker, "card charged twice")
@@ -84,10 +88,8 @@ async def test_a_replaced_solution_replaces_the_entry_everywhere(
 async def test_deleted_rows_leave_and_a_late_row_below_the_watermark_is_read(
     uow_factory: UowFactory,
 ) -> None:
-    ids = await tickets(uow_factory, 4)
+    ids = await solved(uow_factory, 4, 3)
     worker = SimilarTickets()
-    for ticket_id, text in zip(ids[:3], TEXTS, strict=False):
-        await put(uow_factory, ticket_id, text)
     async with uow_factory() as uow:
         late = await uow.solutions.for_ticket(ids[1])
         assert late is not None
@@ -111,10 +113,8 @@ async def test_deleted_rows_leave_and_a_late_row_below_the_watermark_is_read(
 
 
 async def test_a_rebuilt_table_is_followed_without_a_restart(uow_factory: UowFactory) -> None:
-    ids = await tickets(uow_factory, 3)
+    ids = await solved(uow_factory, 3, 3)
     worker = SimilarTickets()
-    for ticket_id, text in zip(ids, TEXTS, strict=False):
-        await put(uow_factory, ticket_id, text)
     await best(uow_factory, worker, "card")
     async with uow_factory() as uow:
         await uow.solutions.clear()
