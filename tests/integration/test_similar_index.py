@@ -77,7 +77,7 @@ async def test_a_replaced_solution_replaces_the_entry_everywhere(
     uow_factory: UowFactory,
 ) -> None:
     ids = await solved(uow_factory, 2, 2)
-    worker = SimilarTickets()
+    worker = SimilarTickets(check_every=0)
     assert ids[0] in await best(uow_factory, worker, "card charged twice")
     await put(uow_factory, ids[0], "The courier lost my parcel", minutes=5)
     assert ids[0] not in await best(uow_factory, worker, "card charged twice")
@@ -89,7 +89,7 @@ async def test_deleted_rows_leave_and_a_late_row_below_the_watermark_is_read(
     uow_factory: UowFactory,
 ) -> None:
     ids = await solved(uow_factory, 4, 3)
-    worker = SimilarTickets()
+    worker = SimilarTickets(check_every=0)
     async with uow_factory() as uow:
         late = await uow.solutions.for_ticket(ids[1])
         assert late is not None
@@ -114,7 +114,7 @@ async def test_deleted_rows_leave_and_a_late_row_below_the_watermark_is_read(
 
 async def test_a_rebuilt_table_is_followed_without_a_restart(uow_factory: UowFactory) -> None:
     ids = await solved(uow_factory, 3, 3)
-    worker = SimilarTickets()
+    worker = SimilarTickets(check_every=0)
     await best(uow_factory, worker, "card")
     async with uow_factory() as uow:
         await uow.solutions.clear()
@@ -123,3 +123,19 @@ async def test_a_rebuilt_table_is_followed_without_a_restart(uow_factory: UowFac
     assert await best(uow_factory, worker, "card charged twice") == []
     assert await best(uow_factory, worker, "parcel delivery late") == [ids[2]]
     assert list(worker.rows) == [ids[2]]
+
+
+async def test_the_full_check_runs_at_most_once_per_interval_new_rows_at_once(
+    uow_factory: UowFactory,
+) -> None:
+    ids = await solved(uow_factory, 4, 2)
+    worker = SimilarTickets(check_every=3600)
+    assert (await best(uow_factory, worker, "card charged twice"))[0] == ids[0]
+    async with uow_factory() as uow:
+        await uow.solutions.remove(ids[0])
+        await uow.commit()
+    await put(uow_factory, ids[2], TEXTS[2])
+    assert (await best(uow_factory, worker, "parcel delivery late"))[0] == ids[2]
+    assert ids[0] in await best(uow_factory, worker, "card charged twice")  # until the check
+    worker.check_every = 0
+    assert ids[0] not in await best(uow_factory, worker, "card charged twice")
