@@ -46,6 +46,21 @@ class TicketCb(CallbackData, prefix="t1"):
     v: str = Field(default="", max_length=20)
 
 
+class SimilarAction(StrEnum):
+    SHOW = "sh"  # the card's "Similar" button: list the similar solved tickets
+    DRAFT = "dr"  # a listed ticket: post its reply in the topic as a draft
+    SEND = "sd"  # "Send as is" under a draft
+
+
+class SimilarCb(CallbackData, prefix="m1"):
+    """Similar solved tickets: ``t`` is the ticket being worked on, ``s`` the solved one whose
+    reply is used (0 for the list itself)."""
+
+    a: SimilarAction
+    t: Id
+    s: int = Field(default=0, ge=0, le=MAX_ID)
+
+
 class CustomerAction(StrEnum):
     VIEW = "v"
     CLOSE = "x"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import time
 from datetime import date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -35,6 +36,7 @@ def _mount_triage() -> None:
     triage_app.command("retrain")(triage_retrain)
     triage_app.command("models")(triage_models)
     triage_app.command("rollback")(triage_rollback)
+    triage_app.command("reindex")(triage_reindex)
     app.add_typer(triage_app, name="triage")
 
 
@@ -298,6 +300,29 @@ def triage_retrain() -> None:
             await engine.dispose()
 
     typer.echo(json.dumps(asyncio.run(_run()), ensure_ascii=False))
+
+
+def triage_reindex() -> None:
+    """Rebuild the similar-tickets table from every resolved and closed ticket in the history
+    (running workers pick the new rows up at their next lookup). Prints the count as JSON."""
+    settings = settings_or_exit()
+    _migrate(settings)
+    from bot.services.similar import rebuild_solutions
+    from storage import make_engine, uow_factory
+
+    async def _run() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            async with uow_factory(engine)() as uow:
+                return await rebuild_solutions(uow)
+        finally:
+            await engine.dispose()
+
+    started = time.perf_counter()
+    solutions = asyncio.run(_run())
+    typer.echo(
+        json.dumps({"solutions": solutions, "seconds": round(time.perf_counter() - started, 2)})
+    )
 
 
 def triage_models() -> None:

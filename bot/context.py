@@ -12,6 +12,7 @@ from bot.runtime.coordination import Coordinator
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters
 from bot.services.ports import Clock, UowFactory
+from bot.services.similar import SimilarTickets
 from bot.services.triage_port import Triage
 from storage import AbstractUnitOfWork
 
@@ -24,6 +25,7 @@ class HelpdeskData(MiddlewareData, total=False):
     uow_factory: UowFactory
     desk_config: DeskConfig
     triage: Triage
+    solved: SimilarTickets
     sender_counters: SenderCounters
     model_dir: Path
     coordinator: Coordinator

@@ -5,7 +5,17 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.config import Settings
-from bot.handlers import admin, agents, customer, errors, help, reports, tools, webhooks
+from bot.handlers import (
+    admin,
+    agents,
+    customer,
+    errors,
+    help,
+    reports,
+    similar,
+    tools,
+    webhooks,
+)
 
 
 def build_routers(settings: Settings) -> Router:
@@ -18,6 +28,7 @@ def build_routers(settings: Settings) -> Router:
     root.include_router(help.build_router())
     root.include_router(customer.build_router())
     if settings.agent_chat_id is not None:
+        root.include_router(similar.build_router(settings.agent_chat_id))
         root.include_router(agents.build_router(settings.agent_chat_id))
         root.include_router(help.build_fallback_router(settings.agent_chat_id))
     return root

@@ -386,6 +386,23 @@ class WebhookRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SolutionRecord(Base):
+    """Resolved tickets' questions and the replies that solved them: what every worker builds
+    its in-memory similar-tickets index from. Ids are never reused (AUTOINCREMENT on SQLite, a
+    sequence on PostgreSQL): a worker reads the rows after the last id it has seen."""
+
+    __tablename__ = "solutions"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy's own form)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), unique=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    reply: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 @event.listens_for(Base.metadata, "after_create")
 def _create_search_objects(target: MetaData, connection: Connection, **_kw: Any) -> None:
     # Full-text index objects are not part of the metadata (see storage/fts.py).

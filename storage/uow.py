@@ -30,6 +30,7 @@ from storage.repositories import (
     TicketRepository,
 )
 from storage.search import TicketSearch
+from storage.solutions import SolutionRepository
 from storage.webhooks import WebhookRepository
 
 
@@ -53,6 +54,7 @@ class AbstractUnitOfWork(abc.ABC):
     exports: ExportRepository
     webhooks: WebhookRepository
     search: TicketSearch
+    solutions: SolutionRepository
 
     def __init__(self) -> None:
         self.committed_events: list[TicketEvent] = []
@@ -122,6 +124,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.exports = ExportRepository(session)
         self.webhooks = WebhookRepository(session)
         self.search = TicketSearch(session)
+        self.solutions = SolutionRepository(session)
         return self
 
     async def __aexit__(

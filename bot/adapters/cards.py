@@ -8,7 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.labels import category_label, priority_label, sla_label, status_label
-from bot.callbacks import CardAction, Menu, TicketCb
+from bot.callbacks import CardAction, Menu, SimilarAction, SimilarCb, TicketCb
 from bot.texts import base_language
 from models import (
     Agent,
@@ -133,6 +133,7 @@ def card_keyboard(
             text="🏷 " + _("Category"),
             callback_data=TicketCb(a=CardAction.MENU, t=t, v=Menu.CATEGORY),
         )
+        kb.button(text="🔎 " + _("Similar"), callback_data=SimilarCb(a=SimilarAction.SHOW, t=t))
         if ticket.needs_human:
             # One tap for the commonest fix of a "not sure" ticket: it belongs nowhere.
             kb.button(
@@ -147,7 +148,7 @@ def card_keyboard(
             text="🔒 " + _("Close"),
             callback_data=TicketCb(a=CardAction.STATUS, t=t, v=TicketStatus.CLOSED),
         )
-        kb.adjust(*rows, 3, 2, *([1] if ticket.needs_human else []), 2)
+        kb.adjust(*rows, 3, 3, *([1] if ticket.needs_human else []), 2)
     elif ticket.merged_into_id is None:  # a merged ticket is final: no buttons at all
         kb.button(
             text="↩️ " + _("Reopen"),

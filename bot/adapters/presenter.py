@@ -28,6 +28,7 @@ from bot.adapters.labels import (
     priority_label,
     sla_label,
 )
+from bot.adapters.similar_presenter import SimilarPresenterMixin
 from bot.adapters.tools_presenter import ToolsPresenterMixin
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
 from bot.services.agent_chat import AgentChatCheck, Shortfall
@@ -103,7 +104,7 @@ def _remembered(
 
 
 @dataclass
-class Presenter(ToolsPresenterMixin):
+class Presenter(SimilarPresenterMixin, ToolsPresenterMixin):
     i18n: I18n
     agent_chat_id: int
     default_language: str = "en"

@@ -21,6 +21,7 @@ from bot.handlers.common import (
 from bot.services import conversation, customers
 from bot.services.conversation import DeskConfig
 from bot.services.ports import Clock, TelegramUser
+from bot.services.similar import SimilarTickets
 from bot.services.triage_port import Triage
 from bot.texts import SUPPORTED_LANGUAGES, pick_language
 from storage import AbstractUnitOfWork
@@ -98,13 +99,22 @@ async def on_new(
     desk_config: DeskConfig,
     clock: Clock,
     settings: Settings,
+    solved: SimilarTickets,
 ) -> None:
     """``/new [text]``: starts a new ticket, with the text or with the next message."""
     user, language = _who(message, settings)
     if command.args:
         msg = incoming(message, retyped=command_argument(message, command))
         await conversation.customer_message(
-            uow, presenter, triage, desk_config, msg, language, clock.now(), force_new=True
+            uow,
+            presenter,
+            triage,
+            desk_config,
+            msg,
+            language,
+            clock.now(),
+            force_new=True,
+            solved=solved,
         )
     else:
         await conversation.request_new_ticket(uow, presenter, user, language, clock.now())
@@ -152,11 +162,19 @@ async def on_message(
     desk_config: DeskConfig,
     clock: Clock,
     settings: Settings,
+    solved: SimilarTickets,
 ) -> None:
     """Any other message, of any kind: goes into the customer's ticket (opening one if needed)."""
     _user, language = _who(message, settings)
     await conversation.customer_message(
-        uow, presenter, triage, desk_config, incoming(message), language, clock.now()
+        uow,
+        presenter,
+        triage,
+        desk_config,
+        incoming(message),
+        language,
+        clock.now(),
+        solved=solved,
     )
 
 

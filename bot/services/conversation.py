@@ -7,10 +7,11 @@ the change that caused it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.services import assignment, canned, desk_settings, texts
+from bot.services import assignment, canned, desk_settings, similar, texts
 from bot.services.customers import get_or_register, queue, reply
 from bot.services.finality import merge_target, refuse_if_merged
 from bot.services.ports import Presenter, Retyped, TelegramUser
@@ -36,6 +37,7 @@ from models import (
     make_subject,
 )
 from models.delivery import OutboundCall
+from models.solutions import ticket_text
 from models.training import OUT_OF_SCOPE
 from storage import AbstractUnitOfWork
 
@@ -96,8 +98,13 @@ async def customer_message(
     now: datetime,
     *,
     force_new: bool = False,
+    solved: similar.SimilarTickets | None = None,
 ) -> CustomerMessageResult:
-    """A customer wrote: add it to their current ticket, reopen a resolved one, or open one."""
+    """A customer wrote: add it to their current ticket, reopen a resolved one, or open one.
+
+    A new ticket's topic then gets its similar solved tickets (from ``solved``), after the
+    ticket is committed: the lookup never holds the transaction open.
+    """
     existing = await uow.messages.by_customer_side(msg.chat_id, msg.message_id)
     if existing is not None:  # the same update processed twice: nothing more to do
         ticket = await uow.tickets.get(existing.ticket_id)
@@ -173,6 +180,9 @@ async def customer_message(
         await canned.auto_answer(uow, presenter, config.default_language, ticket, customer, now)
     await _slow_down_if_flooding(uow, presenter, customer, msg, now)
     await uow.commit()
+    if opened and solved is not None and msg.text:
+        query = ticket_text(ticket.subject, [msg.text])
+        await similar.offer_on_open(uow, presenter, solved, ticket, query, now)
     return CustomerMessageResult(
         ticket, opened=opened, reopened=reopened, acknowledged=acknowledged
     )
@@ -491,6 +501,25 @@ async def canned_reply(
     now: datetime,
 ) -> TicketMessage | None:
     """A canned answer goes to the customer as the agent's reply (None if blocked)."""
+
+    def render(customer: Customer, message: TicketMessage) -> list[OutboundCall]:
+        return presenter.canned_to_customer(ticket, customer, message, agent, key)
+
+    return await desk_reply(uow, presenter, agent, ticket, text, now, render=render)
+
+
+async def desk_reply(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    agent: Agent,
+    ticket: Ticket,
+    text: str,
+    now: datetime,
+    *,
+    render: Callable[[Customer, TicketMessage], list[OutboundCall]],
+) -> TicketMessage | None:
+    """A text the desk wrote goes to the customer as the agent's reply, on the agent's tap (a
+    canned answer, a similar ticket's reply); ``render`` makes its calls. None if blocked."""
     if await _collides(uow, presenter, agent, ticket, now, now):
         await uow.commit()
         return None
@@ -505,7 +534,7 @@ async def canned_reply(
             author_agent_id=agent.id,
         )
     )
-    calls = presenter.canned_to_customer(ticket, customer, message, agent, key)
+    calls = render(customer, message)
     return await _answered(uow, presenter, agent, ticket, customer, message, calls, now)
 
 
@@ -640,6 +669,7 @@ async def status_follows(
         ticket, customer, by_customer=by_customer, reopen_window=window
     )
     await queue(uow, calls + presenter.card_changed(ticket), now)
+    await similar.record_solution(uow, ticket)  # resolved: its reply may help the next one
     await uow.commit()
 
 

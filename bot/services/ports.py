@@ -18,6 +18,7 @@ from models import (
     TicketMessage,
 )
 from models.delivery import OutboundCall
+from models.solutions import SimilarSolved, Solution
 from storage import AbstractUnitOfWork
 
 
@@ -219,6 +220,23 @@ class Presenter(Protocol):
 
     def auto_answered(
         self, ticket: Ticket, customer: Customer, message: TicketMessage
+    ) -> list[OutboundCall]: ...
+
+    def similar_solved(
+        self, ticket: Ticket, found: list[SimilarSolved], now: datetime, *, asked: bool
+    ) -> list[OutboundCall]: ...
+
+    def solution_draft(
+        self, ticket: Ticket, source: Ticket, solution: Solution, agent: Agent
+    ) -> list[OutboundCall]: ...
+
+    def solution_to_customer(
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        message: TicketMessage,
+        agent: Agent,
+        source: Ticket,
     ) -> list[OutboundCall]: ...
 
     def canned_list(

@@ -17,7 +17,10 @@ from bot.callbacks import (
     CustomerCb,
     LanguageCb,
     Menu,
+    QueueCb,
     RatingCb,
+    SimilarAction,
+    SimilarCb,
     TicketCb,
 )
 from bot.texts import (
@@ -101,6 +104,22 @@ class TestPayloads:
     def test_customer_and_language_payloads_fit(self) -> None:
         assert len(CustomerCb(a=CustomerAction.REOPEN, t=2**63 - 1).pack().encode()) <= 64
         assert len(LanguageCb(lang="ru").pack().encode()) <= 64
+
+    def test_longest_similar_ticket_payload_fits_and_round_trips(self) -> None:
+        longest = SimilarCb(a=SimilarAction.DRAFT, t=2**63 - 1, s=2**63 - 1)
+        data = longest.pack()
+        assert len(data.encode()) <= 64
+        assert SimilarCb.unpack(data) == longest
+
+    @pytest.mark.parametrize("data", ["m1:dr:5:-1", f"m1:sd:5:{2**63}", "m1:sh:0:0"])
+    def test_similar_payloads_out_of_range_are_refused(self, data: str) -> None:
+        with pytest.raises(ValidationError):
+            SimilarCb.unpack(data)
+
+    def test_every_payload_family_has_its_own_prefix(self) -> None:
+        families = [TicketCb, SimilarCb, CustomerCb, LanguageCb, RatingCb, QueueCb]
+        prefixes = [f.__prefix__ for f in families]
+        assert len(set(prefixes)) == len(prefixes)
 
     def test_payloads_are_versioned(self) -> None:
         assert TicketCb(a=CardAction.MENU, t=1, v=Menu.TEAM).pack().startswith("t1:")
