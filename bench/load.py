@@ -90,6 +90,20 @@ def bench_env(
     }
 
 
+async def world(
+    name: str, customers: int
+) -> tuple[BotApiEmulator, dict[str, Any], dict[str, Any], list[dict[str, Any]], Path]:
+    """A started emulator with the agents' group, its admin, ``customers`` people called
+    ``name<i>``, and a fresh data directory for the bot."""
+    emulator = BotApiEmulator(TOKEN, validate_updates=False)
+    await emulator.start()
+    group = emulator.add_supergroup("Agents")
+    admin = emulator.add_user("Admin")
+    people = [emulator.add_user(f"{name}{i}") for i in range(customers)]
+    tmp = Path(tempfile.mkdtemp(prefix=f"helpdesk-{name.lower()}-"))
+    return emulator, group, admin, people, tmp
+
+
 def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -146,12 +160,7 @@ async def run_once(
     redis_url: str = "",
     history: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    emulator = BotApiEmulator(TOKEN, validate_updates=False)
-    await emulator.start()
-    group = emulator.add_supergroup("Agents")
-    admin = emulator.add_user("Admin")
-    people = [emulator.add_user(f"C{i}") for i in range(customers)]
-    tmp = Path(tempfile.mkdtemp(prefix="helpdesk-load-"))
+    emulator, group, admin, people, tmp = await world("C", customers)
     prefilled: dict[str, Any] = {}
     if history is not None:
         tickets, backlog = history
@@ -412,6 +421,7 @@ def pending_work(db: Path) -> int:
 
 async def settle(emulator: BotApiEmulator, db: Path, seconds: float = 120) -> None:
     """Wait until the bot has nothing left to do and has made no call for a moment."""
+
     def made() -> int:
         return sum(1 for c in emulator.calls if c.method != "getUpdates")
 
@@ -428,12 +438,7 @@ async def settle(emulator: BotApiEmulator, db: Path, seconds: float = 120) -> No
 
 async def group_budget(customers: int) -> dict[str, Any]:
     """Group calls per new ticket and per follow-up message (see the module's docstring)."""
-    emulator = BotApiEmulator(TOKEN, validate_updates=False)
-    await emulator.start()
-    group = emulator.add_supergroup("Agents")
-    admin = emulator.add_user("Admin")
-    people = [emulator.add_user(f"Budget{i}") for i in range(customers)]
-    tmp = Path(tempfile.mkdtemp(prefix="helpdesk-budget-"))
+    emulator, group, admin, people, tmp = await world("Budget", customers)
     bot = BotProcess(
         [sys.executable, "-m", "bot", "run"],
         bench_env(emulator, group, admin, tmp) | UNLIMITED,
