@@ -49,7 +49,7 @@ from bot.runtime.webhooks import WebhookPolicy, WebhookPoster
 from bot.services import agent_chat, agents, sla, training
 from bot.services.automation import AutomationRules, automate, send_digest
 from bot.services.conversation import DeskConfig
-from bot.services.health import SenderCounters
+from bot.services.health import SenderCounters, warn_if_behind
 from bot.services.housekeeping import prune_delivery_log
 from bot.services.ports import Clock, SystemClock, UowFactory
 from bot.services.similar import SimilarTickets
@@ -215,6 +215,16 @@ async def sla_scan(
         wake()
 
 
+async def group_delay(
+    uow_factory: UowFactory, presenter: Presenter, wake: Callable[[], None]
+) -> None:
+    """Tell the agents when their group's queue is far behind (see ``warn_if_behind``)."""
+    async with uow_factory() as uow:
+        if await warn_if_behind(uow, presenter, presenter.agent_chat_id, SystemClock().now()):
+            log.info("the agents' group is behind: told it")
+            wake()
+
+
 async def automations(
     uow_factory: UowFactory,
     presenter: Presenter,
@@ -279,6 +289,8 @@ def once_per_occurrence(
 TICKS_FROM = datetime(2020, 1, 1, tzinfo=UTC)
 #: How often the delivery log is pruned.
 HOUSEKEEPING_SECONDS = 3600
+#: How often the agents' group's backlog is looked at (``group_delay_notice``).
+GROUP_DELAY_SECONDS = 30
 
 
 def make_scheduler(
@@ -314,6 +326,15 @@ def make_scheduler(
         IntervalTrigger(seconds=settings.automation_seconds, start_date=TICKS_FROM),
         args=[uow_factory, presenter, rules, wake],
         id="automations",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        once_per_occurrence(coordinator, "group-delay", group_delay, every=GROUP_DELAY_SECONDS),
+        IntervalTrigger(seconds=GROUP_DELAY_SECONDS, start_date=TICKS_FROM),
+        args=[uow_factory, presenter, wake],
+        id="group-delay",
         replace_existing=True,
         coalesce=True,
         max_instances=1,
@@ -495,7 +516,7 @@ async def run_bot(
 
         model, version, note = await asyncio.to_thread(training.load_or_train, settings.model_dir)
         log.info("triage model ready", version=version, note=note)
-        metrics = Metrics(sender)
+        metrics = Metrics(sender, agent_chat_id=settings.agent_chat_id)
         classifier = ModelTriage(model, version, observe=metrics.triage_seconds.observe)
         if settings.metrics_port:
             metrics_runner = await serve_metrics(

@@ -13,6 +13,7 @@ from typing import Any
 class Lane(IntEnum):
     """Sending order inside one chat: urgent traffic first, cosmetic updates when there is room."""
 
+    NOTICE = -1  # a word about the queue itself (the group is behind): ahead of the queue
     REPLY = 0  # messages people are waiting for: answers, copies, new-ticket cards
     UPDATE = 1  # edits of existing messages (ticket cards), coalesced
 

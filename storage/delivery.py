@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
@@ -401,6 +401,21 @@ class OutboxRepository:
             "sent": int(counts.get(str(OutboxStatus.SENT), 0)),
             "oldest_pending_s": (now - oldest).total_seconds() if oldest else 0.0,
         }
+
+
+    async def backlog(self, chat_id: int) -> tuple[int, datetime | None]:
+        """How many calls to one chat wait, and when the oldest of them was queued."""
+        count, oldest = (
+            await self.session.execute(
+                select(func.count(), func.min(OutboxRecord.created_at)).where(
+                    OutboxRecord.status == str(OutboxStatus.PENDING),
+                    OutboxRecord.chat_id == chat_id,
+                )
+            )
+        ).one()
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), oldest
 
 
 class ShownRepository:

@@ -674,6 +674,25 @@ class Presenter(SimilarPresenterMixin, ToolsPresenterMixin):
                 lines.append(f"{e.at.astimezone(zone):%d.%m %H:%M} · {sentence}")
         return self.to_topic(ticket, "\n".join(lines))
 
+    def group_behind(self, queued: int, behind: timedelta) -> list[OutboundCall]:
+        """One line about the group's own queue, ahead of it (in the General topic)."""
+        minutes = max(1, round(behind.total_seconds() / 60))
+        with self._locale():
+            text = "⏳ " + ngettext(
+                "This group is about {minutes} minute behind: Telegram lets a bot post about "
+                "20 messages a minute here and {queued} are waiting.",
+                "This group is about {minutes} minutes behind: Telegram lets a bot post about "
+                "20 messages a minute here and {queued} are waiting.",
+                minutes,
+            ).format(minutes=minutes, queued=queued)
+            text += " " + _(
+                "Customers have their acknowledgements; nothing is lost, and it arrives in order."
+            )
+        calls = self._send(self.agent_chat_id, text)
+        for call in calls:
+            call.lane = Lane.NOTICE
+        return calls
+
     def not_sure(self, ticket: Ticket) -> list[OutboundCall]:
         """A line in the triage queue topic for a ticket the classifier was unsure about."""
         chat = self.agent_chat_id

@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.handlers.common import telegram_user
 from bot.services import health, sla, training
+from bot.services.conversation import DeskConfig
 from bot.services.ports import Clock
 from models import Priority, Role
 from models.delivery import OutboundCall
@@ -34,11 +35,22 @@ async def reply_directly(message: Message, text: str) -> None:
 
 
 async def on_health(
-    message: Message, uow: AbstractUnitOfWork, sender_counters: health.SenderCounters, clock: Clock
+    message: Message,
+    uow: AbstractUnitOfWork,
+    sender_counters: health.SenderCounters,
+    clock: Clock,
+    desk_config: DeskConfig,
 ) -> None:
-    """``/health``: queue depths, oldest pending ages, failures, the sender's counters."""
+    """``/health``: queue depths, oldest pending ages, the agents' group's backlog, failures,
+    the sender's counters."""
     assert message.from_user is not None
-    h = await health.health(uow, telegram_user(message.from_user), sender_counters, clock.now())
+    h = await health.health(
+        uow,
+        telegram_user(message.from_user),
+        sender_counters,
+        clock.now(),
+        desk_config.agent_chat_id,
+    )
     text = "\n".join(
         [
             "🩺 <b>" + _("Health") + "</b>",
@@ -53,6 +65,9 @@ async def on_health(
                 age=h.outbox_oldest_pending_s,
                 failed=h.outbox_failed,
                 unknown=h.outbox_unknown,
+            ),
+            _("Agents' group: {queued} waiting (oldest {age:.0f} s)").format(
+                queued=h.agents_group_queued, age=h.agents_group_behind_s
             ),
             _("Sent since start: {sent}; rate-limited by Telegram: {limited}").format(
                 sent=h.sent_since_start, limited=h.rate_limited_since_start

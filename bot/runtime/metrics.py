@@ -55,10 +55,11 @@ class _SenderCollector(Collector):
 
 
 class Metrics:
-    def __init__(self, counters: SenderCounters) -> None:
+    def __init__(self, counters: SenderCounters, *, agent_chat_id: int | None = None) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(_SenderCollector(counters))
         self.counters = counters
+        self.agent_chat_id = agent_chat_id
         self.triage_seconds = Histogram(
             "helpdesk_triage_seconds",
             "Time to classify a new ticket",
@@ -90,13 +91,18 @@ class Metrics:
             ["quantile"],
             registry=self.registry,
         )
+        self.group_behind = Gauge(
+            "helpdesk_agents_group_behind_seconds",
+            "How long the oldest call waiting for the agents' group has waited",
+            registry=self.registry,
+        )
         self.tickets = Gauge(
             "helpdesk_tickets", "Tickets by status", ["status"], registry=self.registry
         )
 
     async def refresh(self, uow_factory: UowFactory, now: datetime) -> Health:
         async with uow_factory(readonly=True) as uow:
-            state = await queue_state(uow, self.counters, now)
+            state = await queue_state(uow, self.counters, now, self.agent_chat_id)
             inbox = await uow.inbox.counts()
             outbox = await uow.outbox.stats(now)
             latencies = await uow.outbox.delivery_seconds(now - LATENCY_WINDOW)
@@ -107,6 +113,7 @@ class Metrics:
         for status in ("pending", "sent", "failed", "unknown"):
             self.outbox.labels(status).set(int(outbox[status]))  # type: ignore[call-overload]
         self.outbox_oldest.set(state.outbox_oldest_pending_s)
+        self.group_behind.set(state.agents_group_behind_s)
         for quantile, value in _quantiles(latencies).items():
             self.outbox_latency.labels(quantile).set(value)
         for status, count in tickets.items():
@@ -155,6 +162,8 @@ def make_app(
             "outbox_oldest_pending_s": round(state.outbox_oldest_pending_s, 3),
             "outbox_failed": state.outbox_failed,
             "outbox_unknown": state.outbox_unknown,
+            "agents_group_queued": state.agents_group_queued,
+            "agents_group_behind_s": round(state.agents_group_behind_s, 3),
             "sent_since_start": state.sent_since_start,
             "worker": worker,
             "shared": coordinator.shared,

@@ -59,6 +59,12 @@ def _switch(text: str) -> bool:
     raise InvalidInput("switch", text, "expected on or off")
 
 
+def _delay(text: str) -> timedelta:
+    if text.strip() in ("0", "off"):
+        return timedelta(0)
+    return _duration(text)
+
+
 def _per_minute(text: str) -> int:
     if not text.strip().isdigit() or not 1 <= int(text) <= 1000:
         raise InvalidInput("limit", text, "a whole number of messages from 1 to 1000")
@@ -106,6 +112,13 @@ SETTINGS = {
             _per_minute,
             "20",
             "messages a customer may send per minute before being asked to slow down",
+        ),
+        RuntimeSetting(
+            "group_delay_notice",
+            _delay,
+            "2m",
+            "the agents' group hears (at most every 15 minutes) when its queue is this far "
+            "behind (0: never)",
         ),
     ]
 }

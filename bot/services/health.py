@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.services import desk_settings
 from bot.services.auth import require_agent
-from bot.services.ports import TelegramUser
+from bot.services.customers import queue
+from bot.services.ports import Presenter, TelegramUser
 from models import Role
 from models.delivery import InboxStatus, OutboundCall
 from storage import AbstractUnitOfWork
@@ -34,6 +36,9 @@ class Health:
     outbox_unknown: int
     sent_since_start: int
     rate_limited_since_start: int
+    #: Calls waiting for the agents' group, and how long the oldest of them has waited.
+    agents_group_queued: int = 0
+    agents_group_behind_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -43,18 +48,31 @@ class Failures:
 
 
 async def health(
-    uow: AbstractUnitOfWork, user: TelegramUser, counters: SenderCounters, now: datetime
+    uow: AbstractUnitOfWork,
+    user: TelegramUser,
+    counters: SenderCounters,
+    now: datetime,
+    agent_chat_id: int | None = None,
 ) -> Health:
     """``/health`` for admins."""
     await require_agent(uow, user, Role.ADMIN)
-    return await queue_state(uow, counters, now)
+    return await queue_state(uow, counters, now, agent_chat_id)
 
 
-async def queue_state(uow: AbstractUnitOfWork, counters: SenderCounters, now: datetime) -> Health:
-    """The queues and counters, for ``/health`` and the metrics endpoint."""
+async def queue_state(
+    uow: AbstractUnitOfWork,
+    counters: SenderCounters,
+    now: datetime,
+    agent_chat_id: int | None = None,
+) -> Health:
+    """The queues and counters, for ``/health`` and the metrics endpoint (with the agents'
+    group's own backlog when ``agent_chat_id`` is given)."""
     inbox = await uow.inbox.counts()
     oldest_in = await uow.inbox.oldest_pending()
     outbox = await uow.outbox.stats(now)
+    queued, oldest_group = (
+        await uow.outbox.backlog(agent_chat_id) if agent_chat_id is not None else (0, None)
+    )
     return Health(
         inbox_pending=inbox.get(str(InboxStatus.PENDING), 0),
         inbox_parked=inbox.get(str(InboxStatus.PARKED), 0),
@@ -65,7 +83,36 @@ async def queue_state(uow: AbstractUnitOfWork, counters: SenderCounters, now: da
         outbox_unknown=int(outbox["unknown"]),  # type: ignore[call-overload]
         sent_since_start=counters.sent_count,
         rate_limited_since_start=counters.retry_after_count,
+        agents_group_queued=queued,
+        agents_group_behind_s=(now - oldest_group).total_seconds() if oldest_group else 0.0,
     )
+
+
+#: Agents hear at most this often that their group is behind.
+BEHIND_NOTICE_EVERY = timedelta(minutes=15)
+#: When the agents last heard it (desk settings key).
+BEHIND_NOTICE_KEY = "group_behind_notice_at"
+
+
+async def warn_if_behind(
+    uow: AbstractUnitOfWork, presenter: Presenter, agent_chat_id: int, now: datetime
+) -> bool:
+    """One line in the agents' group when its queue is further behind than the
+    ``group_delay_notice`` setting, at most once per :data:`BEHIND_NOTICE_EVERY`; it goes
+    ahead of the queue it talks about. Returns whether it was queued."""
+    threshold = await desk_settings.get(uow, "group_delay_notice")
+    if not threshold:
+        return False
+    queued, oldest = await uow.outbox.backlog(agent_chat_id)
+    if oldest is None or now - oldest < threshold:
+        return False
+    last = await uow.desk_settings.get(BEHIND_NOTICE_KEY)
+    if last is not None and now - datetime.fromisoformat(last) < BEHIND_NOTICE_EVERY:
+        return False
+    await uow.desk_settings.set(BEHIND_NOTICE_KEY, now.isoformat())
+    await queue(uow, presenter.group_behind(queued, now - oldest), now)
+    await uow.commit()
+    return True
 
 
 async def failures(uow: AbstractUnitOfWork, user: TelegramUser) -> Failures:
