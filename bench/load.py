@@ -26,13 +26,20 @@ Prints one JSON object. Two runs by default:
   answered "message is not modified" (calls that cost the budget and change nothing). Limits
   are lifted, so nothing is coalesced by waiting: the counts are the most a ticket costs.
 
+* ``outage``: ``--outage-customers`` customers (300) each write about one outage, spread evenly
+  over ``--outage-seconds`` (60), with Telegram's real limits (1/s per private chat, 20/min per
+  group, 30/s overall) on both sides. Measures when every customer had their acknowledgement
+  (the group's queue is far behind by then: its calls are counted for the first minute and what
+  is still queued for it when the last acknowledgement went out).
+
 * ``workers``: webhook mode on PostgreSQL + Redis behind a round-robin balancer, with 1 and
   then 3 worker processes (limits lifted as in ``unlimited``), side by side. Needs
   ``HELPDESK_BENCH_POSTGRES_URL`` and ``HELPDESK_BENCH_REDIS_URL`` (falling back to the test
   suite's ``HELPDESK_TEST_*`` variables); each run gets a database of its own.
 
     python bench/load.py [--customers 40] [--messages 10]
-                         [--mode both|all|unlimited|telegram|backlog|postgres|workers|budget]
+                         [--mode both|all|unlimited|telegram|backlog|postgres|workers|
+                                 budget|outage]
                          [--tickets 100000] [--backlog 5000] [--workers 1,3]
 
 ``both`` runs ``unlimited``, ``telegram`` and ``budget``; ``all`` adds ``backlog`` and
@@ -479,6 +486,70 @@ async def group_budget(customers: int) -> dict[str, Any]:
     return {"customers": customers, "limits": "lifted", **rounds, "exit_code": code}
 
 
+async def outage(customers: int, seconds: float) -> dict[str, Any]:
+    """Everyone writes about one outage (see the module's docstring)."""
+    emulator, group, admin, people, tmp = await world("Outage", customers)
+    limits = {"private_per_s": 1, "group_per_min": 20, "global_per_s": 30}
+    emulator.set_rate_limits(
+        limits["private_per_s"], limits["group_per_min"], limits["global_per_s"]
+    )
+    bot = BotProcess(
+        [sys.executable, "-m", "bot", "run"],
+        bench_env(emulator, group, admin, tmp),
+        cwd=tmp,
+        log_path=tmp / "bot.log",
+    )
+    await bot.start()
+    try:
+        await bot.wait_ready(emulator, timeout=300)
+        await settle(emulator, tmp / "helpdesk.db")
+        before = len(emulator.calls)
+        wrote: dict[int, float] = {}
+        t0 = time.time()
+        for i, person in enumerate(people):
+            await asyncio.sleep(max(0.0, t0 + i * seconds / customers - time.time()))
+            emulator.user_sends_text(person, f"The app is down, I cannot log in ({i})")
+            wrote[person["id"]] = time.time()
+
+        def acknowledged() -> dict[int, float]:
+            first: dict[int, float] = {}
+            for call in emulator.calls[before:]:
+                chat = call.params.get("chat_id")
+                if call.method == "sendMessage" and call.ok and chat is not None:
+                    first.setdefault(int(chat), call.timestamp)
+            return {p: t for p, t in first.items() if p in wrote}
+
+        await poll_until(lambda: _count(acknowledged()), customers, 600, every=0.5)
+        acks = acknowledged()
+        waits = [acks[p] - wrote[p] for p in acks]
+        group_calls = [
+            c
+            for c in emulator.calls[before:]
+            if str(c.params.get("chat_id")) == str(group["id"]) and c.ok
+        ]
+        queued = pending_work(tmp / "helpdesk.db")
+        return {
+            "customers": customers,
+            "written_over_s": seconds,
+            "limits": limits,
+            "acknowledged": len(acks),
+            "all_acknowledged_after_s": round(max(acks.values()) - t0, 1) if acks else None,
+            "ack_wait_s_p50": round(percentile(waits, 50) or 0, 1),
+            "ack_wait_s_max": round(max(waits), 1) if waits else None,
+            "group_calls_first_minute": sum(1 for c in group_calls if c.timestamp - t0 <= 60),
+            "still_queued_at_the_end": queued,
+            "served_429": emulator.served_429,
+            "incident_alert_after_s": None,  # no incidents yet (issue 18)
+        }
+    finally:
+        await bot.terminate(timeout=15)
+        await emulator.stop()
+
+
+async def _count(found: dict[int, float]) -> int:
+    return len(found)
+
+
 def machine() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
@@ -503,6 +574,7 @@ async def main() -> None:
             "postgres",
             "workers",
             "budget",
+            "outage",
         ],
         default="both",
     )
@@ -513,6 +585,8 @@ async def main() -> None:
     parser.add_argument("--scale", type=float, default=6.0, help="multiply Telegram's limits")
     parser.add_argument("--workers", default="1,3", help="worker counts for --mode workers")
     parser.add_argument("--budget-customers", type=int, default=5)
+    parser.add_argument("--outage-customers", type=int, default=300)
+    parser.add_argument("--outage-seconds", type=float, default=60.0)
     args = parser.parse_args()
     out: dict[str, Any] = {"machine": machine()}
     if args.mode in ("both", "all", "unlimited"):
@@ -531,6 +605,8 @@ async def main() -> None:
         out["telegram_like"] = await run_once(
             "telegram", args.tg_customers, args.tg_messages, args.scale
         )
+    if args.mode in ("all", "outage"):
+        out["outage"] = await outage(args.outage_customers, args.outage_seconds)
     if args.mode in ("both", "all", "budget"):
         out["group_budget"] = await group_budget(args.budget_customers)
     if args.mode == "workers":
