@@ -147,6 +147,8 @@ def make_sender(
         resolve=delivery.resolve,
         on_sent=delivery.on_sent,
         on_failed=delivery.on_failed,
+        coalesce=delivery.coalesce,
+        on_absorbed=delivery.absorbed,
         request_timeout=settings.request_timeout,
         webhooks=WebhookPoster(webhook_policy(settings)),
         coordinator=coordinator,

@@ -25,7 +25,7 @@ from models.errors import (
     TicketNotFound,
 )
 from models.events import Actor, TicketEvent
-from models.message import CARD_QUOTE_LIMIT, TicketMessage, fits_on_card
+from models.message import CARD_QUOTE_LIMIT, TicketMessage, fits_on_card, quotable
 from models.people import Agent, Category, Customer, Team
 from models.search import SearchHit, SearchPage, SearchQuery, parse_query
 from models.status import (
@@ -78,4 +78,5 @@ __all__ = [
     "parse_query",
     "parse_status",
     "parse_tags",
+    "quotable",
 ]

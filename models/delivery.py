@@ -54,6 +54,17 @@ class OutboundCall:
     id: int | None = None
 
 
+@dataclass
+class Coalesced:
+    """One call made in place of a queued call and the ``absorbed`` calls queued after it
+    (e.g. a topic's backlog of customer texts joined into one message). The absorbed calls are
+    recorded as sent with it: they are never made on their own."""
+
+    method: str
+    params: dict[str, Any]
+    absorbed: list[OutboundCall]
+
+
 class NotReady(Exception):
     """A call depends on something not there yet (e.g. a topic still being created)."""
 

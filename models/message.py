@@ -33,6 +33,8 @@ class TicketMessage:
     #: The ticket's card quotes this message (its agents' side is the card; see
     #: :func:`fits_on_card`): the agents' chat has no copy of its own.
     on_card: bool = False
+    #: The customer chose formatting (bold, a link behind words...) that a plain quote loses.
+    formatted: bool = False
     id: int | None = None
 
 
@@ -47,3 +49,14 @@ def fits_on_card(text: str | None, media_kind: MediaKind, *, album: bool, format
     if not text or media_kind is not MediaKind.TEXT or album or formatted:
         return False
     return len(text.encode("utf-16-le")) // 2 <= CARD_QUOTE_LIMIT
+
+
+def quotable(message: TicketMessage) -> bool:
+    """Whether a customer's message can be shown as a quote instead of a copy of its own (on
+    a new ticket's card, or joined with the next ones when the agents' group is behind)."""
+    return message.direction is MessageDirection.CUSTOMER and fits_on_card(
+        message.text,
+        message.media_kind,
+        album=message.media_group_id is not None,
+        formatted=message.formatted,
+    )

@@ -270,16 +270,21 @@ class OutboxRepository:
 
     async def next_for_chat(self, chat_id: int) -> OutboundCall | None:
         """The next pending call of one chat (lane, then id), if any."""
-        record = await self.session.scalar(
+        found = await self.queued_for_chat(chat_id, 1)
+        return found[0] if found else None
+
+    async def queued_for_chat(self, chat_id: int, limit: int) -> list[OutboundCall]:
+        """The first ``limit`` pending calls of one chat, in sending order (lane, then id)."""
+        records = await self.session.scalars(
             select(OutboxRecord)
             .where(
                 OutboxRecord.status == str(OutboxStatus.PENDING),
                 OutboxRecord.chat_id == chat_id,
             )
             .order_by(OutboxRecord.lane, OutboxRecord.id)
-            .limit(1)
+            .limit(limit)
         )
-        return None if record is None else _call_from(record)
+        return [_call_from(record) for record in records]
 
     async def heads(self, limit: int = 1000) -> list[OutboundCall]:
         """The next call of every chat that has pending calls (per-chat order: lane, then id)."""

@@ -244,6 +244,8 @@ class TicketMessageRecord(Base):
     edited: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The ticket's card quotes this message instead of a copy of its own in the agents' chat.
     on_card: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The customer chose formatting (bold, a link behind words...) that a plain quote loses.
+    formatted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TicketEventRecord(Base):

@@ -24,8 +24,17 @@ from bot.adapters.tools_presenter import ticket_url
 from bot.logs import get_logger
 from bot.services import sla
 from bot.services.training import TRIAGE_THREAD_KEY
-from models import ActorKind, Agent, EventKind, MessageDirection, Ticket, TicketMessage
-from models.delivery import NotReady, OutboundCall, Skip, Unsendable
+from bot.texts import utf16_len
+from models import (
+    ActorKind,
+    Agent,
+    EventKind,
+    MessageDirection,
+    Ticket,
+    TicketMessage,
+    quotable,
+)
+from models.delivery import Coalesced, NotReady, OutboundCall, Skip, Unsendable
 from storage import AbstractUnitOfWork
 
 log = get_logger(__name__)
@@ -38,6 +47,12 @@ def not_sure_key(ticket_id: int) -> str:
     return f"not_sure:{ticket_id}"
 
 
+#: A customer's text that waited this long for the agents' group joins the ones after it.
+JOIN_AFTER = timedelta(seconds=15)
+#: Queued calls of the group looked through for texts to join.
+JOIN_SCAN = 200
+#: At most this much customer text (UTF-16 units) in one joined message.
+JOIN_LIMIT = 3000
 #: How long a link to a new ticket may wait for its topic before going out without it.
 TOPIC_GRACE = timedelta(minutes=5)
 BLOCKED_HINTS = ("blocked", "deactivated", "chat not found", "user not found")
@@ -228,6 +243,58 @@ class DeliveryAdapter:
         except (KeyError, ValueError) as exc:
             raise Unsendable(f"bad upload: {exc}") from None
         return BufferedInputFile(content, filename=str(spec.get("name") or "file"))
+
+    # -- a backed-up topic: customer texts joined ----------------------------------------------
+
+    async def coalesce(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: dict[str, Any]
+    ) -> Coalesced | None:
+        """When the agents' group is behind, a customer's text that has waited there for
+        :data:`JOIN_AFTER` goes out joined with the texts of the same ticket queued after it
+        (one group message instead of one each), in their order, each with its time.
+
+        Only plain texts join (media and formatted texts are copied as they are), only up to
+        the first call of that ticket that is not such a copy (nothing is reordered within a
+        ticket), and only within one message's length.
+        """
+        if call.on_sent != "copied_to_agents" or call.chat_id != self.presenter.agent_chat_id:
+            return None
+        if call.created_at is None or _now() - call.created_at < JOIN_AFTER:
+            return None
+        first = await uow.messages.get(call.ref_id or 0)
+        if first is None or not quotable(first):
+            return None
+        messages, absorbed = [first], []
+        for queued in await uow.outbox.queued_for_chat(call.chat_id, JOIN_SCAN):
+            if queued.id == call.id or queued.ticket_id != call.ticket_id:
+                continue
+            message = (
+                await uow.messages.get(queued.ref_id or 0)
+                if queued.on_sent == "copied_to_agents"
+                else None
+            )
+            if message is None or not quotable(message) or "reply_parameters" in queued.params:
+                break  # another kind of call of this ticket (or a reply): it keeps its place
+            if sum(utf16_len(m.text or "") for m in [*messages, message]) > JOIN_LIMIT:
+                break
+            messages.append(message)
+            absorbed.append(queued)
+        if not absorbed:
+            return None
+        joined = {"chat_id": params["chat_id"], "text": self.presenter.joined_texts(messages)}
+        for kept in ("message_thread_id", "reply_parameters"):
+            if kept in params:
+                joined[kept] = params[kept]
+        return Coalesced("sendMessage", joined, absorbed)
+
+    async def absorbed(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        """A customer text shown in a joined message: it is in the topic (replies to the joined
+        message reach the first text of it)."""
+        message = await self._message(uow, call.ref_id or 0)
+        message.agent_chat_id = call.chat_id
+        message.agent_thread_id = params.get("message_thread_id")
 
     # -- results ------------------------------------------------------------------------------
 

@@ -674,6 +674,24 @@ class Presenter(SimilarPresenterMixin, ToolsPresenterMixin):
                 lines.append(f"{e.at.astimezone(zone):%d.%m %H:%M} · {sentence}")
         return self.to_topic(ticket, "\n".join(lines))
 
+    def joined_texts(self, messages: list[TicketMessage]) -> str:
+        """A customer's texts shown as one message in a topic that was behind, each with its
+        time (HTML; the texts escaped)."""
+        zone = ZoneInfo(self.zone)
+        with self._locale():
+            lines = [
+                "💬 "
+                + ngettext(
+                    "{count} message, joined while this group was behind:",
+                    "{count} messages, joined while this group was behind:",
+                    len(messages),
+                ).format(count=len(messages))
+            ]
+        for message in messages:
+            when = message.sent_at.astimezone(zone).strftime("%H:%M:%S")
+            lines.append(f"<i>{when}</i> {escape(message.text or '')}")
+        return "\n".join(lines)
+
     def group_behind(self, queued: int, behind: timedelta) -> list[OutboundCall]:
         """One line about the group's own queue, ahead of it (in the General topic)."""
         minutes = max(1, round(behind.total_seconds() / 60))

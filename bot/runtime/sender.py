@@ -53,6 +53,7 @@ from bot.runtime.webhooks import WebhookPoster
 from bot.services.ports import UowFactory
 from models.delivery import (
     EDIT_METHODS,
+    Coalesced,
     NotReady,
     OutboundCall,
     OutboxStatus,
@@ -96,6 +97,11 @@ class RateLimits:
 
 Resolve = Callable[[AbstractUnitOfWork, OutboundCall], Awaitable[dict[str, Any]]]
 OnSent = Callable[[AbstractUnitOfWork, OutboundCall, dict[str, Any], Any], Awaitable[None]]
+#: Given a call about to be made (and its resolved parameters): one call to make instead, that
+#: also does the work of calls queued after it (see :class:`models.delivery.Coalesced`).
+Coalesce = Callable[
+    [AbstractUnitOfWork, OutboundCall, dict[str, Any]], Awaitable[Coalesced | None]
+]
 OnFailed = Callable[[AbstractUnitOfWork, OutboundCall, str], Awaitable[None]]
 
 
@@ -117,6 +123,8 @@ class Sender:
         resolve: Resolve = _no_refs,
         on_sent: OnSent = _nothing,
         on_failed: OnFailed = _nothing,
+        coalesce: Coalesce | None = None,
+        on_absorbed: OnSent = _nothing,
         request_timeout: int = 15,
         max_attempts: int = 12,
         max_backoff: float = 60.0,
@@ -126,6 +134,8 @@ class Sender:
     ) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
+        self.coalesce = coalesce
+        self.on_absorbed = on_absorbed
         #: Units of work open at once in the sender (see :meth:`_uow`).
         self._db_slots = asyncio.Semaphore(db_slots)
         self.limits = limits
@@ -150,6 +160,8 @@ class Sender:
         self.retry_after_count = 0
         #: Edits not made because the message already showed what they asked for.
         self.unchanged_skipped = 0
+        #: Calls whose work another call did (joined into it; see ``coalesce``).
+        self.absorbed_count = 0
         #: Telegram errors by kind since start (for metrics): 429, bad_request, forbidden, ...
         self.errors: Counter[str] = Counter()
 
@@ -328,7 +340,11 @@ class Sender:
                 ):
                     self.unchanged_skipped += 1
                     raise Skip("the message already shows this")
-            method = METHODS[call.method].model_validate(params)
+                joined = await self.coalesce(uow, call, params) if self.coalesce else None
+            name = call.method
+            if joined is not None:
+                name, params = joined.method, joined.params
+            method = METHODS[name].model_validate(params)
         except NotReady as exc:
             await self._retry(call, 1.0, f"not ready: {exc}", count=False)
             return True
@@ -379,7 +395,7 @@ class Sender:
                 self.errors["other"] += 1
                 await self._fail(call, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
                 return True
-        await self._succeeded(call, params, result)
+        await self._succeeded(call, params, result, joined.absorbed if joined else [])
         return True
 
     async def _deliver_webhook(self, call: OutboundCall) -> None:
@@ -414,27 +430,41 @@ class Sender:
                 delay = min(self.max_backoff, 0.5 * 2**call.attempts)
                 await self._retry(call, delay, f"internal error: {type(exc).__name__}: {exc}")
 
-    async def _succeeded(self, call: OutboundCall, params: dict[str, Any], result: Any) -> None:
-        """Record a call Telegram accepted. Nothing here may raise: the call must never be
-        made again because our own bookkeeping failed."""
+    async def _succeeded(
+        self,
+        call: OutboundCall,
+        params: dict[str, Any],
+        result: Any,
+        absorbed: list[OutboundCall] | None = None,
+    ) -> None:
+        """Record a call Telegram accepted (with the calls it ``absorbed``). Nothing here may
+        raise: the call must never be made again because our own bookkeeping failed."""
         assert call.id is not None
         self.sent_count += 1
         now = datetime.now(UTC)
+        absorbed = absorbed or []
         try:
             result = to_jsonable(result)
             async with self._uow() as uow:
                 await uow.outbox.mark_sent(call.id, result, now)
                 await self.on_sent(uow, call, params, result)
-                shown = appearance(call.method, params, result)
+                for other in absorbed:
+                    assert other.id is not None
+                    await uow.outbox.mark_sent(other.id, {"joined_into": call.id}, now)
+                    await self.on_absorbed(uow, other, params, result)
+                shown = appearance(call.method, params, result) if not absorbed else None
                 if shown is not None:
                     await uow.shown.record(shown, now)
                 await uow.commit()
+            self.absorbed_count += len(absorbed)
             return
         except Exception:
             log.exception("recording a sent call failed", call_id=call.id, on_sent=call.on_sent)
         try:
             async with self._uow() as uow:
-                await uow.outbox.mark_sent(call.id, None, now)
+                for done in [call, *absorbed]:
+                    assert done.id is not None
+                    await uow.outbox.mark_sent(done.id, None, now)
                 await uow.commit()
         except Exception:  # the database is gone: on restart this call is sent once more
             log.exception("marking a call sent failed", call_id=call.id)

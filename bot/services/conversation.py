@@ -33,8 +33,8 @@ from models import (
     TicketMessage,
     TicketNotFound,
     TicketStatus,
-    fits_on_card,
     make_subject,
+    quotable,
 )
 from models.delivery import OutboundCall
 from models.solutions import ticket_text
@@ -136,28 +136,22 @@ async def customer_message(
     else:
         ticket.customer_wrote(now)
 
-    message = await uow.messages.add(
-        TicketMessage(
-            ticket_id=ticket.id,  # type: ignore[arg-type]
-            direction=MessageDirection.CUSTOMER,
-            sent_at=msg.sent_at,
-            text=msg.text,
-            media_kind=msg.media_kind,
-            file_id=msg.file_id,
-            media_group_id=msg.media_group_id,
-            customer_chat_id=msg.chat_id,
-            customer_message_id=msg.message_id,
-            agent_chat_id=config.agent_chat_id,
-            # A new ticket's card quotes a plain first message: one call less for the group.
-            on_card=opened
-            and fits_on_card(
-                msg.text,
-                msg.media_kind,
-                album=msg.media_group_id is not None,
-                formatted=msg.formatted,
-            ),
-        )
+    message = TicketMessage(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        direction=MessageDirection.CUSTOMER,
+        sent_at=msg.sent_at,
+        text=msg.text,
+        media_kind=msg.media_kind,
+        file_id=msg.file_id,
+        media_group_id=msg.media_group_id,
+        customer_chat_id=msg.chat_id,
+        customer_message_id=msg.message_id,
+        agent_chat_id=config.agent_chat_id,
+        formatted=msg.formatted,
     )
+    # A new ticket's card quotes a plain first message: one call less for the group.
+    message.on_card = opened and quotable(message)
+    message = await uow.messages.add(message)
     calls = []
     if opened:
         registered = await texts.custom_text(
@@ -370,6 +364,7 @@ async def customer_edited(
     if message.text == msg.text:
         return False
     message.text = msg.text
+    message.formatted = msg.formatted
     message.edited = True
     ticket = await uow.tickets.get(message.ticket_id)
     assert ticket is not None

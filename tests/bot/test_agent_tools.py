@@ -11,7 +11,7 @@ import pytest
 
 from bot.services.triage_port import TriageVerdict
 from models import Category, MessageDirection, Priority, TicketStatus
-from tests.support.desk import Desk, card_of, card_quote, make_desk, press, register
+from tests.support.desk import Desk, card_of, customer_texts, make_desk, press, register
 from tests.support.desk import open_ticket as customer_writes
 
 
@@ -359,7 +359,7 @@ class TestBansAndFlood:
             stored = [m.text for m in await uow.messages.for_ticket(ticket.id)]
         assert stored == [f"message {i}" for i in range(12)]  # nothing dropped, in order
         in_topic = desk.topic_messages(ticket.agent_thread_id)
-        copies = [card_quote(m) or m.get("text") for m in in_topic]  # the card quotes the first
+        copies = [t for m in in_topic for t in customer_texts(m)]  # the card quotes the first
         assert [c for c in copies if c and c.startswith("message ")] == stored
         slow = [t for t in desk.texts_to(ann) if "many messages at once" in t]
         assert len(slow) == 1

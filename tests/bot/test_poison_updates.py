@@ -17,7 +17,7 @@ from aiogram.types import Message, TelegramObject
 
 from bot.runtime.intake import Intake
 from models.delivery import INBOX_MAX_ATTEMPTS
-from tests.support.desk import Desk, card_quote
+from tests.support.desk import Desk, customer_texts
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -61,10 +61,10 @@ def copies_by_sender(desk: Desk) -> dict[str, list[tuple[int | None, str]]]:
     """Texts of the customers' copies in the agents' group: (topic, text) per customer."""
     found: dict[str, list[tuple[int | None, str]]] = {name: [] for name in PEOPLE}
     for message in desk.emulator.messages_in(desk.group_id, from_bot=True):
-        text = card_quote(message) or message.get("text") or ""  # a card quotes the first
-        for name in PEOPLE:
-            if text.endswith(f"from {name}") and text.startswith(("msg ", "boom")):
-                found[name].append((message.get("message_thread_id"), text))
+        for text in customer_texts(message):  # a card quotes the first
+            for name in PEOPLE:
+                if text.endswith(f"from {name}") and text.startswith(("msg ", "boom")):
+                    found[name].append((message.get("message_thread_id"), text))
     return found
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Running, bot_env, start_bot
-from tests.support.desk import card_quote
+from tests.support.desk import customer_texts
 from tests.support.process import BotProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -26,12 +26,10 @@ def topic_of(run: Running, person: dict[str, Any]) -> int | None:
 
 
 def copies_in_topic(run: Running, thread: int) -> list[str]:
-    """The customer's texts in their topic, in order (the card quotes the first one)."""
-    texts = [
-        card_quote(m) or m.get("text") or ""
-        for m in run.emulator.messages_in(run.group_id, thread)
-    ]
-    return [text for text in texts if text.startswith("msg ")]
+    """The customer's texts in their topic, in order (the card quotes the first one; texts
+    that waited for a group far behind may come joined in one message)."""
+    messages = run.emulator.messages_in(run.group_id, thread)
+    return [t for m in messages for t in customer_texts(m) if t.startswith("msg ")]
 
 
 def answers_to(run: Running, person: dict[str, Any]) -> list[str]:

@@ -52,8 +52,9 @@ class Desk:
     def group_id(self) -> int:
         return int(self.group["id"])
 
-    async def step(self, *, ignore_delays: bool = True) -> None:
-        """Store pending updates in the inbox, process them all, then drain the outbox."""
+    async def step(self, *, ignore_delays: bool = True, drain: bool = True) -> None:
+        """Store pending updates in the inbox, process them all, then drain the outbox
+        (unless ``drain`` is off: the calls stay queued)."""
         updates = self.emulator.take_updates()
         if updates:
             async with self.uow_factory() as uow:
@@ -67,7 +68,8 @@ class Desk:
                 break
             for item in items:
                 await self.processor.process(item)
-        await self.sender.flush(ignore_delays=ignore_delays)
+        if drain:
+            await self.sender.flush(ignore_delays=ignore_delays)
 
     def to_user(self, user: dict[str, Any]) -> list[dict[str, Any]]:
         """Messages the bot sent to a user's private chat."""
@@ -213,3 +215,16 @@ def card_quote(message: dict[str, Any]) -> str | None:
             start, end = 2 * entity["offset"], 2 * (entity["offset"] + entity["length"])
             return units[start:end].decode("utf-16-le")
     return None
+
+
+def customer_texts(message: dict[str, Any]) -> list[str]:
+    """The customer texts a message in the agents' chat shows: a copy's text, the first message
+    a card quotes, or the texts joined while the group was behind (each after its time)."""
+    quoted = card_quote(message)
+    if quoted is not None:
+        return [quoted]
+    text = message.get("text") or ""
+    lines = text.splitlines()
+    if lines and lines[0].startswith("💬 ") and "joined" in lines[0]:
+        return [line.split(" ", 1)[1] for line in lines[1:]]
+    return [text] if text else []

@@ -1,4 +1,5 @@
-"""a new ticket's card may carry its first message instead of a copy of its own
+"""a new ticket's card may carry its first message instead of a copy of its own; whether a
+customer's message carries formatting a quote would lose
 
 Revision ID: 0012
 Revises: 0011
@@ -17,12 +18,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column(
-        "ticket_messages",
-        sa.Column("on_card", sa.Boolean(), nullable=False, server_default=sa.false()),
-    )
+    for column in ("on_card", "formatted"):
+        op.add_column(
+            "ticket_messages",
+            sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false()),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("ticket_messages") as batch:
+        batch.drop_column("formatted")
         batch.drop_column("on_card")
