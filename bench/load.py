@@ -50,9 +50,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import os
 import platform
+import re
 import sqlite3
 import sys
 import tempfile
@@ -226,23 +228,31 @@ async def run_once(
         return await stored() - before
 
     t0 = time.time()
+    by_text: dict[str, tuple[int, int]] = {}
     for i in range(messages):
         for person in people:
-            msg = emulator.user_sends_text(person, f"message {i} from {person['first_name']}")
+            text = f"message {i} from {person['first_name']}"
+            msg = emulator.user_sends_text(person, text)
             sent_at[(person["id"], msg["message_id"])] = time.time()
+            by_text[text] = (person["id"], msg["message_id"])
     t_ingested = await poll_until(new_messages, total, 300)
     ingested = await new_messages()
 
     def copied() -> dict[tuple[int, int], list[float]]:
+        """When each customer message reached the group: as a copy of its own, quoted on its
+        ticket's card, or joined with others while the group was behind."""
         seen: dict[tuple[int, int], list[float]] = {}
         for call in emulator.calls:
-            if call.method not in ("copyMessage", "copyMessages") or not call.response:
+            if not call.ok or str(call.params.get("chat_id")) != str(group["id"]):
                 continue
-            if not call.response.get("ok"):
+            if call.method in ("copyMessage", "copyMessages"):
+                ids = call.params.get("message_ids") or [call.params.get("message_id")]
+                keys = [(int(call.params["from_chat_id"]), int(mid)) for mid in ids]
+            elif call.method == "sendMessage":
+                keys = [by_text[t] for t in shown_texts(call.params) if t in by_text]
+            else:
                 continue
-            ids = call.params.get("message_ids") or [call.params.get("message_id")]
-            for mid in ids:
-                key = (int(call.params["from_chat_id"]), int(mid))
+            for key in keys:
                 seen.setdefault(key, []).append(call.timestamp)
         return seen
 
@@ -400,6 +410,19 @@ def max_429_run(emulator: BotApiEmulator) -> int:
         elif call.status is not None:
             runs[chat] = 0
     return best
+
+
+def shown_texts(params: dict[str, Any]) -> list[str]:
+    """Customer texts a bot message to the group shows: the first message a ticket card
+    quotes, or texts joined while the group was behind (one per line, after its time)."""
+    text = str(params.get("text") or "")
+    quoted = re.search(r"<blockquote[^>]*>(.*?)</blockquote>", text, re.DOTALL)
+    if quoted:
+        return [html.unescape(quoted.group(1))]
+    lines = text.splitlines()
+    if lines and lines[0].startswith("💬"):
+        return [html.unescape(re.sub(r"^<i>[^<]*</i> ", "", line)) for line in lines[1:]]
+    return []
 
 
 def noop_edits(calls: list[Any]) -> list[Any]:

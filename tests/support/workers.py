@@ -19,16 +19,16 @@ from tests.support.process import BotProcess
 SECRET = "workers-secret-token-0123456789"
 
 
-async def start_webhook_workers(
+async def webhook_workers(
     env: dict[str, str], tmp: Path, count: int
-) -> tuple[list[BotProcess], Balancer]:
-    """Start ``count`` workers with ``env`` (database, Redis, bot settings) plus what each needs
-    of its own; returns them (started, endpoint up) and the balancer in front of them."""
+) -> tuple[Balancer, list[BotProcess]]:
+    """``count`` workers with ``env`` (database, Redis, bot settings) plus what each needs of
+    its own, not started yet, and the balancer (started) in front of them."""
     ports = [free_port() for _ in range(count)]
     balancer = Balancer([f"http://127.0.0.1:{port}" for port in ports])
     public_port = free_port()
     await balancer.start(public_port)
-    workers = [
+    return balancer, [
         BotProcess(
             [sys.executable, "-m", "bot", "run", "--webhook"],
             env
@@ -45,6 +45,14 @@ async def start_webhook_workers(
         )
         for i, port in enumerate(ports)
     ]
+
+
+async def start_webhook_workers(
+    env: dict[str, str], tmp: Path, count: int
+) -> tuple[list[BotProcess], Balancer]:
+    """Start ``count`` workers (see :func:`webhook_workers`); returns them (started, endpoint
+    up) and the balancer in front of them."""
+    balancer, workers = await webhook_workers(env, tmp, count)
     await workers[0].start()
     await workers[0].wait_for_output("webhook endpoint up", timeout=120)
     for i, worker in enumerate(workers[1:], start=1):
