@@ -43,9 +43,9 @@ from bot.runtime.metrics import serve as serve_metrics
 from bot.runtime.processor import Processor
 from bot.runtime.responses import KeepResponseModels
 from bot.runtime.sender import RateLimits, Sender
-from bot.runtime.webhook import WebhookIntake, webhook_path
-from bot.runtime.webhook import serve as serve_webhook
-from bot.runtime.webhooks import WebhookPolicy, WebhookPoster
+from bot.runtime.telegram_webhook import WebhookIntake, webhook_path
+from bot.runtime.telegram_webhook import serve as serve_webhook
+from bot.runtime.webhook_poster import WebhookPolicy, WebhookPoster
 from bot.services import agent_chat, agents, sla, training
 from bot.services.automation import AutomationRules, automate, send_digest
 from bot.services.conversation import DeskConfig

@@ -11,7 +11,6 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from models import TicketEvent
 from storage.db import make_session_factory
 from storage.delivery import InboxRepository, OutboxRepository, ShownRepository
 from storage.reports import ExportRepository, ReportRepository
@@ -57,7 +56,6 @@ class AbstractUnitOfWork(abc.ABC):
     solutions: SolutionRepository
 
     def __init__(self) -> None:
-        self.committed_events: list[TicketEvent] = []
         #: Set when this unit of work handles an inbox update: commit marks it processed.
         self.inbox_update_id: int | None = None
         self.committed = False
@@ -169,7 +167,6 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             # Marked in this commit; a later commit of the same unit of work must not try again.
             self.inbox_update_id = None
         await self.session.commit()
-        self.committed_events.extend(self.tickets.stored_events)
         self.tickets.stored_events = []
         self.committed = True
 

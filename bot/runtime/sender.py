@@ -13,7 +13,7 @@
 * Permanent errors (blocked, chat not found, bad request) mark the call failed and let the
   application tell someone (``on_failed``).
 * Webhook deliveries (method ``webhook``) share the outbox and its per-queue order, but are
-  posted by :class:`~bot.runtime.webhooks.WebhookPoster` with a retry policy of their own and
+  posted by :class:`~bot.runtime.webhook_poster.WebhookPoster` with a retry policy of their own and
   without Telegram's rate limits; each endpoint is a queue (see :mod:`models.webhooks`).
 * A timeout has an unknown outcome: Telegram may have delivered the message. The call is retried
   (at-least-once), so a timeout can cause one duplicate per retry, bounded by ``max_attempts``.
@@ -49,7 +49,7 @@ from aiogram.methods.base import TelegramMethod
 from bot.logs import get_logger
 from bot.runtime import to_jsonable, wait_event
 from bot.runtime.coordination import Coordinator, Lease, Limiter, LocalCoordinator
-from bot.runtime.webhooks import WebhookPoster
+from bot.runtime.webhook_poster import WebhookPoster
 from bot.services.ports import UowFactory
 from models.delivery import (
     EDIT_METHODS,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.runtime.sender import Sender
-from bot.runtime.webhooks import WebhookPolicy, WebhookPoster, retry_after
+from bot.runtime.webhook_poster import WebhookPolicy, WebhookPoster, retry_after
 from models import webhooks as wh
 from models.delivery import OutboundCall, OutboxStatus
 from storage import AbstractUnitOfWork

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.runtime.webhook import SECRET_HEADER, WebhookIntake, make_app
+from bot.runtime.telegram_webhook import SECRET_HEADER, WebhookIntake, make_app
 from storage import AbstractUnitOfWork
 
 SECRET = "s3cret-token-for-tests"
