@@ -53,7 +53,7 @@ from bot.services.health import SenderCounters, warn_if_behind
 from bot.services.housekeeping import prune_delivery_log
 from bot.services.ports import Clock, SystemClock, UowFactory
 from bot.services.similar import SimilarTickets
-from bot.services.triage_port import DefaultTriage, Triage
+from bot.services.triage_port import Triage
 from bot.texts import make_i18n
 from storage import make_engine
 from storage import uow_factory as storage_uow_factory
@@ -81,7 +81,7 @@ def build_dispatcher(
     presenter: Presenter,
     desk_config: DeskConfig,
     *,
-    triage: Triage | None = None,
+    triage: Triage,
     clock: Clock | None = None,
     sender_counters: SenderCounters | None = None,
     model_dir: Path | None = None,
@@ -96,7 +96,7 @@ def build_dispatcher(
         model_dir=model_dir or settings.model_dir,
         presenter=presenter,
         desk_config=desk_config,
-        triage=triage or DefaultTriage(),
+        triage=triage,
         solved=solved or SimilarTickets(),
         clock=clock or SystemClock(),
         uow_factory=uow_factory,

@@ -23,19 +23,3 @@ class Triage(Protocol):
     async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
         """Whether a message ("thanks!", "👍", a sticker) only closes the conversation."""
         ...
-
-
-class DefaultTriage:
-    """Until a model is plugged in: everything is a general question with normal priority."""
-
-    async def classify(self, text: str) -> TriageVerdict:
-        return TriageVerdict(
-            category="general",
-            team=None,
-            priority=Priority.NORMAL,
-            confidence=None,
-            needs_human=False,
-        )
-
-    async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
-        return False  # no model: every message counts, as it always did

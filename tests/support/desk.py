@@ -24,8 +24,9 @@ from bot.runtime.processor import Processor
 from bot.runtime.sender import Sender
 from bot.sandbox.emulator import BotApiEmulator
 from bot.services import agents
-from bot.services.triage_port import Triage
+from bot.services.triage_port import Triage, TriageVerdict
 from bot.texts import make_i18n
+from models import Priority
 from storage import uow_factory as make_uow_factory
 from tests.support.db import engine_with_schema
 from tests.support.session import EmulatorSession
@@ -94,6 +95,17 @@ class Desk:
         await self.engine.dispose()
 
 
+class GeneralTriage:
+    """The desk's triage when a test brings none: every ticket a general question, normal
+    priority (tests of the conversation, not of the classifier)."""
+
+    async def classify(self, text: str) -> TriageVerdict:
+        return TriageVerdict("general", None, Priority.NORMAL, None, needs_human=False)
+
+    async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
+        return False
+
+
 async def make_desk(
     tmp_path: Path,
     *,
@@ -130,7 +142,7 @@ async def make_desk(
         uow_factory,
         presenter,
         config,
-        triage=triage,
+        triage=triage or GeneralTriage(),
         clock=clock,
         sender_counters=sender,
     )
