@@ -27,6 +27,7 @@ from bot.services.conversation import (
 from bot.services.customers import queue
 from bot.services.finality import refuse_if_merged
 from bot.services.ports import HistoryNames, Presenter
+from bot.services.teams import find_team
 from models import (
     Agent,
     InvalidInput,
@@ -226,11 +227,7 @@ async def _team(uow: AbstractUnitOfWork, arg: str) -> Team | None:
         raise InvalidInput("team", "", "give a team name, or 'none'")
     if arg.lower() in ("none", "-"):
         return None
-    team = await uow.teams.by_name(arg)
-    if team is None:
-        names = ", ".join(t.name for t in await uow.teams.list()) or "none yet"
-        raise InvalidInput("team", arg, f"unknown team; teams: {names}")
-    return team
+    return await find_team(uow, arg)
 
 
 async def _history(

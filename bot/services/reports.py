@@ -22,6 +22,7 @@ from bot.services.auth import require_agent
 from bot.services.customers import queue
 from bot.services.export import ARCHIVE_MAX_BYTES, ExportTooLarge, export_archive
 from bot.services.ports import TelegramUser, UowFactory
+from bot.services.teams import find_team
 from models import InvalidInput, Role
 from models.delivery import OutboundCall
 from models.stats import Period, Report, compute_report, parse_period
@@ -78,11 +79,7 @@ async def stats(
     if words[:1] == ["team"]:
         if len(words) < 2:
             raise InvalidInput("team", args, STATS_USAGE)
-        found = await uow.teams.by_name(words[1])
-        if found is None:
-            known = ", ".join(t.name for t in await uow.teams.list()) or "none yet"
-            raise InvalidInput("team", words[1], f"unknown team; teams: {known}")
-        team, words = found.name, words[2:]
+        team, words = (await find_team(uow, words[1])).name, words[2:]
     period = period_from(" ".join(words), now, zone)
     start, end = period.bounds(zone)
     async with reader(readonly=True) as read:

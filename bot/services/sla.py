@@ -15,6 +15,7 @@ from bot.services.auth import audit, require_agent
 from bot.services.batches import JOB_BATCH, in_batches, next_after
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser, UowFactory
+from bot.services.teams import find_team
 from models import Actor, Agent, InvalidInput, Priority, Role, Ticket, TicketEvent
 from models.sla import (
     BusinessCalendar,
@@ -208,10 +209,7 @@ async def hours_command(
     if parts[:1] == ["team"]:
         if len(parts) < 3:
             raise InvalidInput("hours", args, "usage: /hours team <name> <hours>|default")
-        found = await uow.teams.by_name(parts[1])
-        if found is None:
-            raise InvalidInput("team", parts[1], "unknown team")
-        team, args = found.name.lower(), " ".join(parts[2:])
+        team, args = (await find_team(uow, parts[1])).name.lower(), " ".join(parts[2:])
     if team is not None and args.strip() == "default":
         calendars = {k: v for k, v in config.team_calendars.items() if k != team}
         config = replace(config, team_calendars=calendars)

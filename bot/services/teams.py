@@ -33,7 +33,8 @@ def _name(text: str) -> str:
     return name
 
 
-async def _team(uow: AbstractUnitOfWork, name: str) -> Team:
+async def find_team(uow: AbstractUnitOfWork, name: str) -> Team:
+    """The team called ``name``; an unknown name is refused with the list of teams."""
     team = await uow.teams.by_name(name)
     if team is None:
         names = ", ".join(t.name for t in await uow.teams.list()) or "none yet"
@@ -68,7 +69,7 @@ async def team_command(
             raise InvalidInput("team", new_name, "exists already")
         team.name = new_name
     elif sub == "remove":
-        team = await _team(uow, rest)
+        team = await find_team(uow, rest)
         in_use = [c.key for c in await uow.categories.list() if c.team_id == team.id]
         await uow.teams.remove(team)
         # Tickets and categories of the team keep working without one (the database sets
@@ -104,7 +105,7 @@ async def _team_and_rest(
             if not rest and not optional:
                 raise InvalidInput("value", text, TEAM_USAGE)
             return team, rest
-    return await _team(uow, text), ""
+    return await find_team(uow, text), ""
 
 
 async def _agent(
@@ -159,7 +160,7 @@ async def category_command(
     if sub == "add":
         if category is not None:
             raise InvalidInput("category", key, "exists already")
-        team = await _team(uow, value) if value else None
+        team = await find_team(uow, value) if value else None
         await uow.categories.add(Category(key=key, title=key, team_id=team.id if team else None))
     elif category is None:
         keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
@@ -167,7 +168,7 @@ async def category_command(
     elif sub == "team":
         if not value:
             raise InvalidInput("team", "", CATEGORY_USAGE)
-        team = None if value.lower() in ("none", "-") else await _team(uow, value)
+        team = None if value.lower() in ("none", "-") else await find_team(uow, value)
         category.team_id = team.id if team else None
     elif sub == "title":
         if not value or len(value) > 128:

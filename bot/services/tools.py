@@ -9,6 +9,7 @@ from bot.logs import get_logger
 from bot.services.auth import require_agent
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
+from bot.services.teams import find_team
 from models import (
     Actor,
     Agent,
@@ -60,11 +61,7 @@ async def parse_queue(uow: AbstractUnitOfWork, args: str) -> QueueRequest:
     if kind not in QUEUE_KINDS:
         raise InvalidInput("queue", kind, QUEUE_USAGE)
     if kind == "team":
-        team = await uow.teams.by_name(rest) if rest else None
-        if team is None:
-            names = ", ".join(t.name for t in await uow.teams.list()) or "none yet"
-            raise InvalidInput("team", rest, f"unknown team; teams: {names}")
-        return QueueRequest(kind, str(team.id))
+        return QueueRequest(kind, str((await find_team(uow, rest)).id))
     if kind == "tag":
         tags = parse_tags(rest)
         return QueueRequest(kind, tags[0])
