@@ -409,6 +409,7 @@ async def customer_sets_status(
     changed = ticket.close(actor, now) if close else ticket.reopen(actor, now)
     if changed:
         await status_follows(uow, presenter, ticket, customer, now, by_customer=True)
+        await uow.commit()
     return changed
 
 
@@ -664,6 +665,7 @@ async def change_status(
     customer = await uow.customers.get(ticket.customer_id)
     assert customer is not None
     await status_follows(uow, presenter, ticket, customer, now, by_customer=False)
+    await uow.commit()
     return True
 
 
@@ -676,21 +678,8 @@ async def status_follows(
     *,
     by_customer: bool,
 ) -> None:
-    """After a status change: tell the customer (and the topic) what it means, edit the card."""
-    await announce_status(uow, presenter, ticket, customer, now, by_customer=by_customer)
-    await uow.commit()
-
-
-async def announce_status(
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    ticket: Ticket,
-    customer: Customer,
-    now: datetime,
-    *,
-    by_customer: bool,
-) -> None:
-    """:func:`status_follows` without the commit (an incident resolves its tickets in one)."""
+    """After a status change: tell the customer (and the topic) what it means, edit the card.
+    The caller commits (an incident resolves all its tickets in one transaction)."""
     window = await desk_settings.get(uow, "reopen_window", None)
     calls = presenter.status_changed(
         ticket, customer, by_customer=by_customer, reopen_window=window

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.services import surge
 from bot.services.auth import require_agent
-from bot.services.conversation import Incoming, announce_status
+from bot.services.conversation import Incoming, status_follows
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import (
@@ -122,6 +122,16 @@ async def load(uow: AbstractUnitOfWork, incident_id: int) -> Incident:
     return incident
 
 
+async def _closing(
+    uow: AbstractUnitOfWork, user: TelegramUser, incident_id: int
+) -> tuple[Agent, Incident]:
+    """The agent pressing a card button that ends the incident, and the (still open) incident."""
+    agent = await require_agent(uow, user)
+    incident = await load(uow, incident_id)
+    incident.ensure_open()
+    return agent, incident
+
+
 async def resolve(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
@@ -132,9 +142,7 @@ async def resolve(
     """The card's "Resolve all": every active linked ticket is resolved as by its own button
     (the customer gets the resolved notice and the rating buttons); one transaction. Returns
     how many tickets were resolved."""
-    agent = await require_agent(uow, user)
-    incident = await load(uow, incident_id)
-    incident.ensure_open()
+    agent, incident = await _closing(uow, user, incident_id)
     actor = Actor.agent(agent.id)
     resolved = 0
     for ticket in await uow.incidents.members(incident_id, active_only=True):
@@ -142,7 +150,7 @@ async def resolve(
             continue
         customer = await uow.customers.get(ticket.customer_id)
         assert customer is not None
-        await announce_status(uow, presenter, ticket, customer, now, by_customer=False)
+        await status_follows(uow, presenter, ticket, customer, now, by_customer=False)
         resolved += 1
     incident.close(IncidentStatus.RESOLVED, now)
     await queue(
@@ -161,9 +169,7 @@ async def split(
 ) -> int:
     """The card's "Split": a false alarm. Every linked ticket goes back to a topic and card of
     its own and never joins an incident again; returns how many tickets were released."""
-    await require_agent(uow, user)
-    incident = await load(uow, incident_id)
-    incident.ensure_open()
+    _agent, incident = await _closing(uow, user, incident_id)
     calls: list[OutboundCall] = []
     members = await uow.incidents.members(incident_id)
     for ticket in members:
