@@ -681,7 +681,10 @@ async def status_follows(
     """After a status change: tell the customer (and the topic) what it means, edit the card.
     The caller commits (an incident resolves all its tickets in one transaction)."""
     window = await desk_settings.get(uow, "reopen_window", None)
-    calls = presenter.status_changed(
+    calls = []
+    if ticket.is_active and surge.topicless(ticket):  # reopened after its incident was over
+        calls += await surge.follow_up(uow, presenter, ticket, now)
+    calls += presenter.status_changed(
         ticket, customer, by_customer=by_customer, reopen_window=window
     )
     await queue(uow, calls + presenter.card_changed(ticket), now)

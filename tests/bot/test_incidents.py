@@ -239,3 +239,32 @@ class TestResolveSplitDetach:
             await desk.step()
             [answer] = desk.emulator.messages_in(desk.group_id, from_bot=True)[-1:]
             assert reason in answer["text"]
+
+
+class TestAfterTheIncident:
+    async def test_a_customer_reopening_gets_a_topic_of_their_own(self, desk: Desk) -> None:
+        people = await surge(desk, OUTAGE)
+        incident = await the_incident(desk)
+        await press(desk, desk.admin, incident_card(desk, incident), "Resolve all")
+        # One writes again (within the reopen window), another presses Reopen on the notice.
+        desk.emulator.user_sends_text(people[0], "it is broken again")
+        notice = [m for m in desk.to_user(people[1]) if "is resolved" in (m.get("text") or "")]
+        await press(desk, people[1], notice[-1], "Reopen")
+        await desk.step()
+        first, second, *rest = await tickets(desk)
+        for ticket in (first, second):
+            assert ticket.status is TicketStatus.OPEN
+            assert ticket.incident_id is None
+            assert ticket.agent_thread_id is not None
+            assert ticket.card_message_id is not None
+        lines = [m.get("text", "") for m in desk.topic_messages(first.agent_thread_id)]
+        assert any("it is broken again" in line for line in lines)
+        assert all(t.status is TicketStatus.RESOLVED and t.incident_id for t in rest)
+        # A reply in the old incident's topic is refused: the incident is over.
+        desk.emulator.user_sends_text(
+            desk.admin, "late reply", chat_id=desk.group_id, thread_id=incident.thread_id
+        )
+        await desk.step()
+        assert all("late reply" not in desk.texts_to(p) for p in people)
+        [answer] = desk.emulator.messages_in(desk.group_id, from_bot=True)[-1:]
+        assert "resolved already" in answer["text"]
