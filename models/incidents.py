@@ -16,7 +16,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from models.enums import MediaKind
-from models.errors import InvalidInput
+from models.errors import InvalidInput, NotFound
+
+
+class IncidentNotFound(NotFound):
+    def __init__(self, ref: object) -> None:
+        super().__init__(f"incident {ref} not found")
+        self.ref = ref
 
 
 class IncidentStatus(StrEnum):

@@ -17,22 +17,15 @@ from models import (
     Agent,
     InvalidInput,
     MessageDirection,
-    NotFound,
     Ticket,
     TicketMessage,
     TicketStatus,
 )
 from models.delivery import OutboundCall
-from models.incidents import BulkReply, Incident, IncidentStatus
+from models.incidents import BulkReply, Incident, IncidentNotFound, IncidentStatus
 from storage import AbstractUnitOfWork
 
 NOTE_PREFIX = "//"
-
-
-class IncidentNotFound(NotFound):
-    def __init__(self, ref: object) -> None:
-        super().__init__(f"incident {ref} not found")
-        self.ref = ref
 
 
 # -- agents ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 from models import MessageDirection, TicketStatus
 from models.incidents import IncidentStatus
-from tests.support.desk import Desk, press, register
+from tests.support.desk import Desk, button_data, press, register
 from tests.support.outage import OUTAGE
 
 
@@ -268,3 +268,41 @@ class TestAfterTheIncident:
         assert all("late reply" not in desk.texts_to(p) for p in people)
         [answer] = desk.emulator.messages_in(desk.group_id, from_bot=True)[-1:]
         assert "resolved already" in answer["text"]
+
+
+class TestPlainGroup:
+    async def test_without_topics_the_card_stands_in_the_group_and_a_reply_to_it_reaches_all(
+        self, plain_desk: Desk
+    ) -> None:
+        desk = plain_desk
+        people = await surge(desk, OUTAGE)
+        incident = await the_incident(desk)
+        card = incident_card(desk, incident)
+        assert "Incident 1" in card["text"]
+        assert len([t for t in await tickets(desk) if t.card_message_id]) == 0
+        desk.emulator.user_sends_text(
+            desk.admin, "Fixing it", chat_id=desk.group_id, reply_to=card["message_id"]
+        )
+        await desk.step()
+        for person in people:
+            assert desk.texts_to(person).count("Fixing it") == 1
+
+
+class TestTwoPresses:
+    async def test_resolve_all_pressed_twice_resolves_once_and_explains(self, desk: Desk) -> None:
+        people = await surge(desk, OUTAGE)
+        incident = await the_incident(desk)
+        card = incident_card(desk, incident)
+        bob = await register(desk, "Bob")
+        for agent in (desk.admin, bob):
+            desk.emulator.user_presses(
+                agent, desk.group_id, card["message_id"], button_data(card, "Resolve all")
+            )
+        await desk.step()
+        for person in people:
+            assert sum("is resolved" in t for t in desk.texts_to(person)) == 1
+        answers = [
+            c.params.get("text") or "" for c in desk.emulator.calls_of("answerCallbackQuery")
+        ]
+        assert any("Resolved: 8" in a for a in answers)
+        assert any("resolved already" in a for a in answers)
