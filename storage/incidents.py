@@ -78,6 +78,16 @@ class IncidentRepository(_TrackingRepository[Incident, IncidentRecord]):
         )
         return await super().add(obj)
 
+    async def get_for_update(self, incident_id: int) -> Incident | None:
+        """The incident, locked until commit (PostgreSQL ``FOR UPDATE``; SQLite has one writer):
+        joining, replying, resolving and splitting each see the others' committed result."""
+        return await self._one(
+            select(IncidentRecord)
+            .where(IncidentRecord.id == incident_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
     async def open(self) -> list[Incident]:
         return await self._many(
             select(IncidentRecord)

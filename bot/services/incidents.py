@@ -68,6 +68,7 @@ async def agent_writes(
         text=msg.text,
         note=note,
     )
+    incident = await load(uow, incident.id)  # no ticket joins while the list is read
     if note:
         await uow.incidents.add_reply(reply)
         await queue(uow, presenter.acknowledged(msg.chat_id, msg.message_id, note=True), now)
@@ -76,7 +77,7 @@ async def agent_writes(
     incident.ensure_open()
     targets: list[Ticket] = []
     customers_seen: set[int] = set()
-    for ticket in await uow.incidents.members(incident.id, active_only=True):
+    for ticket in await uow.incidents.members(reply.incident_id, active_only=True):
         if ticket.customer_id not in customers_seen:  # one copy per person, however many tickets
             customers_seen.add(ticket.customer_id)
             targets.append(ticket)
@@ -109,7 +110,8 @@ async def agent_writes(
 
 
 async def load(uow: AbstractUnitOfWork, incident_id: int) -> Incident:
-    incident = await uow.incidents.get(incident_id)
+    """The incident, locked until commit (see :meth:`IncidentRepository.get_for_update`)."""
+    incident = await uow.incidents.get_for_update(incident_id)
     if incident is None:
         raise IncidentNotFound(incident_id)
     return incident

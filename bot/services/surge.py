@@ -82,10 +82,15 @@ async def place(
             if members is None:
                 return None
             return await _open(uow, presenter, ticket, members, now)
-    ticket.incident_id = incident.id
-    incident.updated_at = now
-    await queue(uow, presenter.incident_changed(incident), now)
-    return incident
+    # Resolve, split and bulk replies lock the incident too: this ticket joins before or after
+    # one of them, never while its list of tickets is being read.
+    locked = await uow.incidents.get_for_update(incident.id or 0)
+    if locked is None or not locked.is_open:
+        return None  # it ended meanwhile: a ticket of its own
+    ticket.incident_id = locked.id
+    locked.updated_at = now
+    await queue(uow, presenter.incident_changed(locked), now)
+    return locked
 
 
 async def _incident_to_join(

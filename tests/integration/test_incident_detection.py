@@ -14,6 +14,7 @@ from bot.adapters.presenter import Presenter
 from bot.services import surge
 from bot.texts import make_i18n
 from models import Customer, Ticket
+from models.incidents import IncidentStatus
 from storage import SqlAlchemyUnitOfWork
 from tests.support.outage import OUTAGE
 
@@ -93,3 +94,40 @@ async def test_a_ticket_already_in_an_incident_is_not_taken_into_a_second_one(
         assert joined is not None
         assert joined.id == first.id
         assert len(await uow.incidents.members(first.id or 0)) == 7
+
+
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_a_ticket_joining_while_the_incident_ends_waits_and_stays_on_its_own(
+    uow_factory: Factory,
+) -> None:
+    async with uow_factory() as uow:
+        for n, text in enumerate(OUTAGE[:4]):
+            await new_ticket(uow, n, text, NOW)
+        ticket = await new_ticket(uow, 4, OUTAGE[4], NOW)
+        incident = await surge.place(uow, presenter(), ticket, NOW)
+        await uow.commit()
+    assert incident is not None
+    later = NOW + timedelta(minutes=1)
+    async with uow_factory() as ending:  # an agent's Split, holding the incident until commit
+        held = await ending.incidents.get_for_update(incident.id or 0)
+        assert held is not None
+
+        async def joiner() -> bool:
+            async with uow_factory() as uow:
+                newcomer = await new_ticket(uow, 5, OUTAGE[5], later)
+                joined = await surge.place(uow, presenter(), newcomer, later)
+                await uow.commit()
+                return joined is not None
+
+        joining = asyncio.create_task(joiner())
+        await asyncio.sleep(0.5)
+        assert not joining.done()  # waiting for the incident
+        held.close(IncidentStatus.SPLIT, later)
+        await ending.commit()
+    assert await asyncio.wait_for(joining, 30) is False
+    async with uow_factory() as uow:
+        newcomer = await uow.tickets.by_number(105)
+        assert newcomer is not None
+        assert newcomer.incident_id is None
