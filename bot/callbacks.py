@@ -91,3 +91,17 @@ class QueueCb(CallbackData, prefix="q1"):
     k: str
     a: str = ""
     p: int = Field(default=0, ge=0, le=100_000)
+
+
+class IncidentAction(StrEnum):
+    RESOLVE = "rs"  # resolve every linked ticket
+    SPLIT = "sp"  # a false alarm: every ticket back to a topic of its own
+    DETACH = "dt"  # one ticket (``t``) back to a topic of its own
+
+
+class IncidentCb(CallbackData, prefix="i1"):
+    """A button on an incident's card: ``i`` the incident, ``t`` a linked ticket (detach)."""
+
+    a: IncidentAction
+    i: Id
+    t: int = Field(default=0, ge=0, le=MAX_ID)

@@ -11,6 +11,7 @@ from bot.handlers import (
     customer,
     errors,
     help,
+    incidents,
     reports,
     similar,
     tools,
@@ -28,6 +29,7 @@ def build_routers(settings: Settings) -> Router:
     root.include_router(help.build_router())
     root.include_router(customer.build_router())
     if settings.agent_chat_id is not None:
+        root.include_router(incidents.build_router(settings.agent_chat_id))
         root.include_router(similar.build_router(settings.agent_chat_id))
         root.include_router(agents.build_router(settings.agent_chat_id))
         root.include_router(help.build_fallback_router(settings.agent_chat_id))

@@ -79,6 +79,10 @@ class Ticket:
     #: The key of the canned answer sent automatically when the ticket opened.
     auto_answer: str | None = None
     merged_into_id: int | None = None
+    #: The incident this ticket is linked to (its replies and resolution come from there).
+    incident_id: int | None = None
+    #: An agent took it out of an incident (detach, split): it never joins one again.
+    incident_detached: bool = False
     id: int | None = None
     pending_events: list[TicketEvent] = field(default_factory=list, repr=False, compare=False)
 

@@ -198,6 +198,9 @@ class TicketRecord(Base):
     #: No foreign key: adding one would make SQLite rebuild the table (dropping the search
     #: triggers on it); tickets are never deleted, so the reference cannot dangle.
     merged_into_id: Mapped[int | None] = mapped_column(Integer)
+    #: No foreign key either (same reason): incidents are never deleted.
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    incident_detached: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SlaNoticeRecord(Base):
@@ -263,7 +266,7 @@ class TicketEventRecord(Base):
 
 
 #: Rows every database starts with (inserted by the first migration and by ``create_all``).
-SEED_COUNTERS = [{"name": "ticket", "value": 0}]
+SEED_COUNTERS = [{"name": "ticket", "value": 0}, {"name": "incident", "value": 0}]
 
 
 @event.listens_for(CounterRecord.__table__, "after_create")
@@ -403,6 +406,51 @@ class SolutionRecord(Base):
     text: Mapped[str] = mapped_column(Text)
     reply: Mapped[str] = mapped_column(Text)
     resolved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IncidentRecord(Base):
+    """A surge of similar tickets worked as one (see :mod:`models.incidents`)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agent_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class BulkReplyRecord(Base):
+    """An agent's message in an incident topic: a note, or a reply queued to every linked
+    customer with its delivery counts. One row per agents'-chat message, so a message processed
+    twice is sent once."""
+
+    __tablename__ = "bulk_replies"
+    __table_args__ = (
+        UniqueConstraint("agent_chat_id", "agent_message_id"),
+        Index("ix_bulk_replies_incident", "incident_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    agent_chat_id: Mapped[int] = mapped_column(BigInteger)
+    agent_message_id: Mapped[int] = mapped_column(BigInteger)
+    author_agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL")
+    )
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    text: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[bool] = mapped_column(Boolean, default=False)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
 
 
 @event.listens_for(Base.metadata, "after_create")

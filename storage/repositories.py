@@ -50,7 +50,8 @@ from storage.orm import (
 )
 
 D = TypeVar("D")
-_DONE = [str(TicketStatus.RESOLVED), str(TicketStatus.CLOSED)]
+DONE_STATUSES = [str(TicketStatus.RESOLVED), str(TicketStatus.CLOSED)]
+_DONE = DONE_STATUSES
 R = TypeVar("R", bound=Base)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import make_session_factory
 from storage.delivery import InboxRepository, OutboxRepository, ShownRepository
+from storage.incidents import IncidentRepository
 from storage.reports import ExportRepository, ReportRepository
 from storage.repositories import (
     AgentRepository,
@@ -54,6 +55,7 @@ class AbstractUnitOfWork(abc.ABC):
     webhooks: WebhookRepository
     search: TicketSearch
     solutions: SolutionRepository
+    incidents: IncidentRepository
 
     def __init__(self) -> None:
         #: Set when this unit of work handles an inbox update: commit marks it processed.
@@ -123,6 +125,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.webhooks = WebhookRepository(session)
         self.search = TicketSearch(session)
         self.solutions = SolutionRepository(session)
+        self.incidents = IncidentRepository(session, self.tickets)
         return self
 
     async def __aexit__(
@@ -150,6 +153,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         await self.labels.sync()
         await self.ratings.sync()
         await self.canned.sync()
+        await self.incidents.sync()
         await self.tickets.sync()
         # Webhook deliveries are derived here, from what this transaction changed, so that no
         # use case can forget one and none is sent for a change that rolled back.

@@ -19,10 +19,16 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.cards import card_keyboard, render_card
+from bot.adapters.incident_card import (
+    SAMPLE_SHOWN,
+    IncidentView,
+    incident_keyboard,
+    render_incident_card,
+)
 from bot.adapters.presenter import Presenter, markup
 from bot.adapters.tools_presenter import ticket_url
 from bot.logs import get_logger
-from bot.services import sla
+from bot.services import incidents, sla
 from bot.services.training import TRIAGE_THREAD_KEY
 from bot.texts import utf16_len
 from models import (
@@ -35,6 +41,7 @@ from models import (
     quotable,
 )
 from models.delivery import Coalesced, NotReady, OutboundCall, Skip, Unsendable
+from models.incidents import Incident
 from storage import AbstractUnitOfWork
 
 log = get_logger(__name__)
@@ -70,6 +77,8 @@ class DeliveryAdapter:
     # -- resolving ----------------------------------------------------------------------------
 
     async def resolve(self, uow: AbstractUnitOfWork, call: OutboundCall) -> dict[str, Any]:
+        if call.on_sent in ("topic", "card"):
+            await self._still_wanted(uow, call)
         resolved = await self._walk(uow, call.params)
         assert isinstance(resolved, dict)
         return resolved
@@ -107,8 +116,26 @@ class DeliveryAdapter:
             raise Unsendable(f"message {message_id} is gone")
         return message
 
+    async def _still_wanted(self, uow: AbstractUnitOfWork, call: OutboundCall) -> None:
+        """A ticket's topic or card is made once, and not at all once the ticket is worked in
+        an incident (a surge detected while these calls waited for the group's budget)."""
+        ticket = await self._ticket(uow, call.ref_id or 0)
+        if call.on_sent == "topic" and ticket.agent_thread_id is not None:
+            raise Skip("the ticket has its topic already")
+        if call.on_sent == "card" and ticket.card_message_id is not None:
+            raise Skip("the ticket has its card already")
+        if ticket.incident_id is not None and ticket.agent_thread_id is None:
+            raise Skip("the ticket is worked in its incident")
+
     async def _thread(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
         ticket = await self._ticket(uow, spec["ticket"])
+        if ticket.agent_thread_id is None and spec.get("own"):
+            raise Skip("the ticket has no topic of its own")
+        if ticket.agent_thread_id is None and ticket.incident_id is not None:
+            # Worked in its incident: what concerns it goes to the incident's topic.
+            incident = await uow.incidents.get(ticket.incident_id)
+            if incident is not None and incident.thread_id is not None:
+                return incident.thread_id
         if ticket.agent_thread_id is None:
             if spec.get("required"):
                 raise Unsendable("the ticket has no topic")
@@ -117,6 +144,8 @@ class DeliveryAdapter:
 
     async def _card(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
         ticket = await self._ticket(uow, spec["ticket"])
+        if ticket.card_message_id is None and ticket.incident_id is not None:
+            raise Skip("the ticket is worked in its incident")
         if ticket.card_message_id is None:
             raise Unsendable("the ticket has no card")
         return ticket.card_message_id
@@ -235,6 +264,52 @@ class DeliveryAdapter:
             raise Skip("the ticket has no not-sure post")
         return int(value)
 
+    async def _incident(self, uow: AbstractUnitOfWork, incident_id: int) -> Incident:
+        incident = await uow.incidents.get(incident_id)
+        if incident is None:
+            raise Unsendable(f"incident {incident_id} is gone")
+        return incident
+
+    async def _incident_thread(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        incident = await self._incident(uow, spec["incident"])
+        if incident.thread_id is None:
+            if spec.get("required"):
+                raise Unsendable("the incident has no topic")
+            return _DROP
+        return incident.thread_id
+
+    async def _incident_card(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        incident = await self._incident(uow, spec["incident"])
+        if incident.card_message_id is None:
+            raise Unsendable("the incident has no card")
+        return incident.card_message_id
+
+    async def _incident_view(self, uow: AbstractUnitOfWork, incident: Incident) -> IncidentView:
+        incident_id = incident.id or 0
+        linked, active = await uow.incidents.member_counts(incident_id)
+        ends = await uow.incidents.first_and_latest(incident_id)
+        sample = await uow.incidents.latest_members(incident_id, SAMPLE_SHOWN)
+        return IncidentView(
+            linked=linked,
+            active=active,
+            first=ends[0] if ends else None,
+            latest=ends[1] if ends else None,
+            sample=sample,
+            reply=await uow.incidents.latest_reply(incident_id),
+        )
+
+    async def _incident_card_text(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        incident = await self._incident(uow, spec["incident"])
+        view = await self._incident_view(uow, incident)
+        with self.i18n.use_locale(self.language):
+            return render_incident_card(incident, view, self.presenter.local_time)
+
+    async def _incident_card_markup(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+        incident = await self._incident(uow, spec["incident"])
+        sample = await uow.incidents.latest_members(incident.id or 0, SAMPLE_SHOWN)
+        with self.i18n.use_locale(self.language):
+            return markup(incident_keyboard(incident, sample))
+
     async def _upload(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
         """A file carried in the call itself (``bot.adapters.reports.upload``): sent as a
         multipart upload."""
@@ -327,6 +402,25 @@ class DeliveryAdapter:
     ) -> None:
         await uow.desk_settings.delete(not_sure_key(call.ref_id or 0))
 
+    async def _incident_topic(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        incident = await self._incident(uow, call.ref_id or 0)
+        incident.agent_chat_id = call.chat_id
+        incident.thread_id = result["message_thread_id"]
+
+    async def _incident_card_sent(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        incident = await self._incident(uow, call.ref_id or 0)
+        incident.agent_chat_id = call.chat_id
+        incident.card_message_id = result["message_id"]
+
+    async def _bulk_reply_sent(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+    ) -> None:
+        await incidents.delivered(uow, self.presenter, call.ref_id or 0, ok=True, now=_now())
+
     async def _rating_prompt(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
     ) -> None:
@@ -371,6 +465,9 @@ class DeliveryAdapter:
 
     async def on_failed(self, uow: AbstractUnitOfWork, call: OutboundCall, error: str) -> None:
         """A call failed for good: if a customer did not get something, tell the agents."""
+        if call.on_sent == "bulk_reply":  # counted on the incident's card, not one line each
+            await incidents.delivered(uow, self.presenter, call.ref_id or 0, ok=False, now=_now())
+            return
         if call.chat_id == self.presenter.agent_chat_id or call.ticket_id is None:
             return
         ticket = await uow.tickets.get(call.ticket_id)
@@ -430,6 +527,10 @@ _REFS: dict[str, Resolver] = {
     "not_sure_post": DeliveryAdapter._not_sure_post,
     "ticket_button": DeliveryAdapter._ticket_button,
     "upload": DeliveryAdapter._upload,
+    "incident_thread": DeliveryAdapter._incident_thread,
+    "incident_card": DeliveryAdapter._incident_card,
+    "incident_card_text": DeliveryAdapter._incident_card_text,
+    "incident_card_markup": DeliveryAdapter._incident_card_markup,
 }
 _HOOKS: dict[str, Hook] = {
     "topic": DeliveryAdapter._topic_created,
@@ -442,4 +543,7 @@ _HOOKS: dict[str, Hook] = {
     "not_sure": DeliveryAdapter._not_sure_posted,
     "not_sure_settled": DeliveryAdapter._not_sure_settled,
     "rating_prompt": DeliveryAdapter._rating_prompt,
+    "incident_topic": DeliveryAdapter._incident_topic,
+    "incident_card": DeliveryAdapter._incident_card_sent,
+    "bulk_reply": DeliveryAdapter._bulk_reply_sent,
 }

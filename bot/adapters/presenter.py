@@ -21,6 +21,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.cards import card_keyboard, menu_keyboard
 from bot.adapters.history import event_sentence
+from bot.adapters.incident_presenter import IncidentPresenterMixin
 from bot.adapters.labels import (
     category_label,
     customer_status_label,
@@ -104,7 +105,7 @@ def _remembered(
 
 
 @dataclass
-class Presenter(SimilarPresenterMixin, ToolsPresenterMixin):
+class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMixin):
     i18n: I18n
     agent_chat_id: int
     default_language: str = "en"
@@ -263,6 +264,10 @@ class Presenter(SimilarPresenterMixin, ToolsPresenterMixin):
     def ticket_opened(
         self, ticket: Ticket, customer: Customer, registered: str | None = None
     ) -> list[OutboundCall]:
+        return self.ticket_topic(ticket) + self.ticket_registered(ticket, customer, registered)
+
+    def ticket_topic(self, ticket: Ticket) -> list[OutboundCall]:
+        """The ticket's topic in the agents' group, its card there, pinned."""
         chat = self.agent_chat_id
         calls: list[OutboundCall] = []
         if self.agent_chat_is_forum:
@@ -314,17 +319,24 @@ class Presenter(SimilarPresenterMixin, ToolsPresenterMixin):
                     lane=Lane.UPDATE,
                 )
             )
+        return calls
+
+    def ticket_registered(
+        self, ticket: Ticket, customer: Customer, registered: str | None = None
+    ) -> list[OutboundCall]:
+        """The customer's acknowledgement: their ticket number (``registered``: the admins'
+        own text, if they set one)."""
         if registered is not None:
             text = escape(registered).format(
                 name=escape(customer.first_name), ticket=f"#{ticket.number}"
             )
-            return calls + self._send(customer.telegram_id, text, ticket=ticket)
+            return self._send(customer.telegram_id, text, ticket=ticket)
         with self._locale(customer):
             text = _(
                 "Your request is registered as ticket #{number}. An agent will answer you here; "
                 "you can add details or files at any time by writing to this chat."
             ).format(number=ticket.number)
-        return calls + self._send(customer.telegram_id, text, ticket=ticket)
+        return self._send(customer.telegram_id, text, ticket=ticket)
 
     def ticket_reopened(
         self, ticket: Ticket, customer: Customer, *, by_customer: bool
@@ -416,6 +428,9 @@ class Presenter(SimilarPresenterMixin, ToolsPresenterMixin):
         ]
 
     def card_changed(self, ticket: Ticket) -> list[OutboundCall]:
+        if ticket.incident_id is not None and ticket.card_message_id is None:
+            # Worked in its incident (no card of its own): the incident's card counts it.
+            return self.incident_card_changed(ticket.incident_id)
         return [
             OutboundCall(
                 chat_id=self.agent_chat_id,

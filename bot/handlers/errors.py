@@ -28,6 +28,7 @@ from models import (
     TicketMerged,
     TicketStatus,
 )
+from models.incidents import IncidentNotFound
 
 #: In a group, a person hears at most one refusal in this many seconds (so refusals cannot be
 #: used to make the bot flood the group).
@@ -51,6 +52,8 @@ def explain(error: DomainError) -> str:
         return _("This ticket is closed. Reopen it first to change it.")
     if isinstance(error, NoTicketHere):
         return _("Use this command inside a ticket's topic, or as a reply to the ticket's card.")
+    if isinstance(error, IncidentNotFound):
+        return _("This incident does not exist (any more).")
     if isinstance(error, NotFound):
         return _("This ticket does not exist (any more).")
     if isinstance(error, InvalidTransition):

@@ -82,6 +82,7 @@ async def _waiting(uow: AbstractUnitOfWork, after: int, *, run: _Pass) -> int | 
         if rules.auto_resolve_after > timedelta(0) and silent >= rules.auto_resolve_after:
             ticket.resolve(Actor.system(), now)
             await status_follows(uow, run.presenter, ticket, customer, now, by_customer=False)
+            await uow.commit()
             report.resolved += 1
         elif (
             rules.remind_after > timedelta(0)
@@ -108,6 +109,7 @@ async def _resolved(uow: AbstractUnitOfWork, after: int, *, run: _Pass) -> int |
             assert customer is not None
             ticket.close(Actor.system(), now)
             await status_follows(uow, run.presenter, ticket, customer, now, by_customer=False)
+            await uow.commit()
             run.report.closed += 1
     await uow.commit()
     return next_after(resolved, run.limit)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.services import assignment, canned, desk_settings, similar, texts
+from bot.services import assignment, canned, desk_settings, similar, surge, texts
 from bot.services.customers import get_or_register, queue, reply
 from bot.services.finality import merge_target, refuse_if_merged
 from bot.services.ports import Presenter, Retyped, TelegramUser
@@ -122,12 +122,18 @@ async def customer_message(
     customer.wants_new_ticket = False
     ticket = None if force_new else await _ticket_for(uow, customer, msg, config, now)
     opened = reopened = acknowledged = False
+    # A ticket worked in an incident: its customer's messages are counted on the incident's
+    # card instead of being copied one by one (decided before the message changes the ticket).
+    in_incident = ticket is not None and surge.topicless(ticket)
+    incident = None
     if ticket is None:
         ticket = await _open_ticket(uow, triage, customer, msg, now)
         ticket.suggestions = await canned.suggest(
             uow, ticket, msg.text, customer.language, config.default_language
         )
         opened = True
+        incident = await surge.place(uow, presenter, ticket, now)
+        in_incident = incident is not None
     elif await _acknowledges(triage, ticket, msg):
         acknowledged = True
     elif not ticket.is_active:
@@ -157,24 +163,31 @@ async def customer_message(
         registered = await texts.custom_text(
             uow, "registered", customer.language or config.default_language
         )
-        calls += presenter.ticket_opened(ticket, customer, registered)
-        if ticket.needs_human:
+        if in_incident:  # the customer hears at once; the agents see the incident's card
+            calls += presenter.ticket_registered(ticket, customer, registered)
+        else:
+            calls += presenter.ticket_opened(ticket, customer, registered)
+        if ticket.needs_human and not in_incident:
             calls += presenter.not_sure(ticket)
+    elif in_incident:
+        calls += await surge.follow_up(uow, presenter, ticket, now)
+        if reopened:  # the incident is over: the ticket has a topic of its own again
+            calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
     elif reopened:
         calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
-    if not message.on_card:
+    if not message.on_card and not in_incident:
         calls += presenter.copy_to_agents(ticket, message, msg.retyped)
-    if acknowledged:
+    if acknowledged and not in_incident:
         calls += presenter.customer_acknowledged(ticket)
-    elif not opened:
+    elif not opened and not in_incident:
         calls += presenter.card_changed(ticket)
     await queue(uow, calls, now)
-    if opened:
+    if opened and not in_incident:
         await assignment.auto_assign(uow, presenter, ticket, now)
         await canned.auto_answer(uow, presenter, config.default_language, ticket, customer, now)
     await _slow_down_if_flooding(uow, presenter, customer, msg, now)
     await uow.commit()
-    if opened and solved is not None and msg.text:
+    if opened and not in_incident and solved is not None and msg.text:
         query = ticket_text(ticket.subject, [msg.text])
         await similar.offer_on_open(uow, presenter, solved, ticket, query, now)
     return CustomerMessageResult(
@@ -391,6 +404,7 @@ async def customer_sets_status(
     changed = ticket.close(actor, now) if close else ticket.reopen(actor, now)
     if changed:
         await status_follows(uow, presenter, ticket, customer, now, by_customer=True)
+        await uow.commit()
     return changed
 
 
@@ -646,6 +660,7 @@ async def change_status(
     customer = await uow.customers.get(ticket.customer_id)
     assert customer is not None
     await status_follows(uow, presenter, ticket, customer, now, by_customer=False)
+    await uow.commit()
     return True
 
 
@@ -658,14 +673,17 @@ async def status_follows(
     *,
     by_customer: bool,
 ) -> None:
-    """After a status change: tell the customer (and the topic) what it means, edit the card."""
+    """After a status change: tell the customer (and the topic) what it means, edit the card.
+    The caller commits (an incident resolves all its tickets in one transaction)."""
     window = await desk_settings.get(uow, "reopen_window", None)
-    calls = presenter.status_changed(
+    calls = []
+    if ticket.is_active and surge.topicless(ticket):  # reopened after its incident was over
+        calls += await surge.follow_up(uow, presenter, ticket, now)
+    calls += presenter.status_changed(
         ticket, customer, by_customer=by_customer, reopen_window=window
     )
     await queue(uow, calls + presenter.card_changed(ticket), now)
     await similar.record_solution(uow, ticket)  # resolved: its reply may help the next one
-    await uow.commit()
 
 
 async def assign(

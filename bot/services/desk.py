@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
-from bot.services import assignment, tools
+from bot.services import assignment, incidents, tools
 from bot.services.auth import require_agent
 from bot.services.conversation import (
     DeskConfig,
@@ -71,6 +71,11 @@ async def agent_writes(
     """
     ticket = await ticket_for_agent_message(uow, config, msg)
     if ticket is None:
+        incident = await incidents.for_agent_message(uow, msg)
+        if incident is not None:
+            agent = await require_agent(uow, msg.user)
+            await incidents.agent_writes(uow, presenter, agent, incident, msg, now)
+            return True
         await _learn_name(uow, msg)
         return False
     agent = await require_agent(uow, msg.user)

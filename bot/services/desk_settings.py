@@ -71,6 +71,37 @@ def _per_minute(text: str) -> int:
     return int(text)
 
 
+def _surge_window(text: str) -> timedelta:
+    try:
+        value = parse_duration(text)
+    except ValueError:
+        raise InvalidInput("incident_window", text, "use e.g. 10m, 30m or 1h") from None
+    if not timedelta(minutes=1) <= value <= timedelta(hours=24):
+        raise InvalidInput("incident_window", text, "from 1 minute to 24 hours")
+    return value
+
+
+def _surge_size(text: str) -> int:
+    value = text.strip().lower()
+    if value in ("0", "off"):
+        return 0
+    if not value.isdigit() or not 2 <= int(value) <= 1000:
+        raise InvalidInput(
+            "incident_size", text, "a whole number of tickets from 2 to 1000, or off"
+        )
+    return int(value)
+
+
+def _similarity(text: str) -> float:
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        raise InvalidInput("incident_similarity", text, "a number such as 0.35") from None
+    if not 0.05 <= value <= 0.95:
+        raise InvalidInput("incident_similarity", text, "from 0.05 to 0.95")
+    return value
+
+
 @dataclass(frozen=True)
 class RuntimeSetting:
     name: str
@@ -119,6 +150,24 @@ SETTINGS = {
             "2m",
             "the agents' group hears (at most every 15 minutes) when its queue is this far "
             "behind (0: never)",
+        ),
+        RuntimeSetting(
+            "incident_size",
+            _surge_size,
+            "5",
+            "this many similar new tickets within incident_window form an incident (off: never)",
+        ),
+        RuntimeSetting(
+            "incident_window",
+            _surge_window,
+            "10m",
+            "how recent the similar tickets of an incident must be",
+        ),
+        RuntimeSetting(
+            "incident_similarity",
+            _similarity,
+            "0.35",
+            "how similar (cosine, 0-1) tickets must be to form or join an incident",
         ),
     ]
 }

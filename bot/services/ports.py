@@ -18,6 +18,7 @@ from models import (
     TicketMessage,
 )
 from models.delivery import OutboundCall
+from models.incidents import BulkReply, Incident
 from models.solutions import SimilarSolved, Solution
 from storage import AbstractUnitOfWork
 
@@ -92,6 +93,32 @@ class Presenter(Protocol):
 
     def ticket_reopened(
         self, ticket: Ticket, customer: Customer, *, by_customer: bool
+    ) -> list[OutboundCall]: ...
+
+    def ticket_topic(self, ticket: Ticket) -> list[OutboundCall]: ...
+
+    def ticket_registered(
+        self, ticket: Ticket, customer: Customer, registered: str | None = None
+    ) -> list[OutboundCall]: ...
+
+    # -- incidents -----------------------------------------------------------------------------
+
+    def incident_opened(self, incident: Incident) -> list[OutboundCall]: ...
+
+    def incident_changed(self, incident: Incident) -> list[OutboundCall]: ...
+
+    def incident_closed(self, incident: Incident) -> list[OutboundCall]: ...
+
+    def linked_to_incident(self, ticket: Ticket, incident: Incident) -> list[OutboundCall]: ...
+
+    def left_incident(self, ticket: Ticket, incident: Incident | None) -> list[OutboundCall]: ...
+
+    def unseen_messages(
+        self, ticket: Ticket, messages: list[TicketMessage]
+    ) -> list[OutboundCall]: ...
+
+    def bulk_reply(
+        self, ticket: Ticket, customer: Customer, message: TicketMessage, reply: BulkReply
     ) -> list[OutboundCall]: ...
 
     def copy_to_agents(

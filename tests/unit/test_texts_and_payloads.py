@@ -15,6 +15,8 @@ from bot.callbacks import (
     CardAction,
     CustomerAction,
     CustomerCb,
+    IncidentAction,
+    IncidentCb,
     LanguageCb,
     Menu,
     QueueCb,
@@ -116,8 +118,19 @@ class TestPayloads:
         with pytest.raises(ValidationError):
             SimilarCb.unpack(data)
 
+    def test_longest_incident_payload_fits_and_round_trips(self) -> None:
+        longest = IncidentCb(a=IncidentAction.DETACH, i=2**63 - 1, t=2**63 - 1)
+        data = longest.pack()
+        assert len(data.encode()) <= 64
+        assert IncidentCb.unpack(data) == longest
+
+    @pytest.mark.parametrize("data", ["i1:rs:0:0", "i1:dt:5:-1", f"i1:sp:{2**63}:0", "i1:xx:1:0"])
+    def test_incident_payloads_out_of_range_are_refused(self, data: str) -> None:
+        with pytest.raises(ValidationError):
+            IncidentCb.unpack(data)
+
     def test_every_payload_family_has_its_own_prefix(self) -> None:
-        families = [TicketCb, SimilarCb, CustomerCb, LanguageCb, RatingCb, QueueCb]
+        families = [TicketCb, SimilarCb, CustomerCb, LanguageCb, RatingCb, QueueCb, IncidentCb]
         prefixes = [f.__prefix__ for f in families]
         assert len(set(prefixes)) == len(prefixes)
 

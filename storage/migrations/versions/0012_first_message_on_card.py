@@ -1,5 +1,4 @@
-"""a new ticket's card may carry its first message instead of a copy of its own; whether a
-customer's message carries formatting a quote would lose
+"""a card quoting a new ticket's first message; customers' formatting remembered
 
 Revision ID: 0012
 Revises: 0011
