@@ -509,8 +509,19 @@ async def group_budget(customers: int) -> dict[str, Any]:
     return {"customers": customers, "limits": "lifted", **rounds, "exit_code": code}
 
 
+#: What customers write during the outage: paraphrases of one complaint.
+OUTAGE_TEXTS = [
+    "The app is down, I cannot log in",
+    "I can't log in to the app, it keeps failing",
+    "App not working since this morning, login fails",
+    "Is the app down? Login does not work for me",
+    "Cannot log into the app at all, please help",
+]
+
+
 async def outage(customers: int, seconds: float) -> dict[str, Any]:
-    """Everyone writes about one outage (see the module's docstring)."""
+    """Everyone writes about one outage (see the module's docstring), then an agent answers
+    them all at once in the incident's topic."""
     emulator, group, admin, people, tmp = await world("Outage", customers)
     limits = {"private_per_s": 1, "group_per_min": 20, "global_per_s": 30}
     emulator.set_rate_limits(
@@ -531,27 +542,31 @@ async def outage(customers: int, seconds: float) -> dict[str, Any]:
         t0 = time.time()
         for i, person in enumerate(people):
             await asyncio.sleep(max(0.0, t0 + i * seconds / customers - time.time()))
-            emulator.user_sends_text(person, f"The app is down, I cannot log in ({i})")
+            emulator.user_sends_text(person, f"{OUTAGE_TEXTS[i % len(OUTAGE_TEXTS)]} ({i})")
             wrote[person["id"]] = time.time()
 
-        def acknowledged() -> dict[int, float]:
+        def first_to_each(since: int) -> dict[int, float]:
             first: dict[int, float] = {}
-            for call in emulator.calls[before:]:
+            for call in emulator.calls[since:]:
                 chat = call.params.get("chat_id")
                 if call.method == "sendMessage" and call.ok and chat is not None:
                     first.setdefault(int(chat), call.timestamp)
             return {p: t for p, t in first.items() if p in wrote}
 
-        await poll_until(lambda: _count(acknowledged()), customers, 600, every=0.5)
-        acks = acknowledged()
+        await poll_until(lambda: _count(first_to_each(before)), customers, 600, every=0.5)
+        acks = first_to_each(before)
         waits = [acks[p] - wrote[p] for p in acks]
         group_calls = [
             c
             for c in emulator.calls[before:]
             if str(c.params.get("chat_id")) == str(group["id"]) and c.ok
         ]
-        queued = pending_work(tmp / "helpdesk.db")
-        return {
+        alerts = [
+            c.timestamp
+            for c in group_calls
+            if c.method == "createForumTopic" and str(c.params.get("name", "")).startswith("🚨")
+        ]
+        result: dict[str, Any] = {
             "customers": customers,
             "written_over_s": seconds,
             "limits": limits,
@@ -559,14 +574,68 @@ async def outage(customers: int, seconds: float) -> dict[str, Any]:
             "all_acknowledged_after_s": round(max(acks.values()) - t0, 1) if acks else None,
             "ack_wait_s_p50": round(percentile(waits, 50) or 0, 1),
             "ack_wait_s_max": round(max(waits), 1) if waits else None,
+            "incident_alert_after_s": round(min(alerts) - t0, 1) if alerts else None,
+            "incidents": len(alerts),
             "group_calls_first_minute": sum(1 for c in group_calls if c.timestamp - t0 <= 60),
-            "still_queued_at_the_end": queued,
-            "served_429": emulator.served_429,
-            "incident_alert_after_s": None,  # no incidents yet (issue 18)
+            "group_calls_until_all_acknowledged": len(group_calls),
+            "still_queued_when_all_acknowledged": pending_work(tmp / "helpdesk.db"),
         }
+        topics = [t for t in emulator.topics(group["id"]) if t["name"].startswith("🚨")]
+        if topics:
+            threads = [t["message_thread_id"] for t in topics]
+            result["bulk_reply"] = await bulk_reply(emulator, group, admin, threads, wrote)
+        result["served_429"] = emulator.served_429
+        return result
     finally:
         await bot.terminate(timeout=15)
         await emulator.stop()
+
+
+async def bulk_reply(
+    emulator: BotApiEmulator,
+    group: dict[str, Any],
+    agent: dict[str, Any],
+    threads: list[int],
+    customers: dict[int, float],
+) -> dict[str, Any]:
+    """An agent answers in each incident's topic: how fast the answer reaches the customers
+    (a copy of the agent's message in each private chat)."""
+    since = len(emulator.calls)
+    start = time.time()
+    for thread in threads:
+        emulator.user_sends_text(
+            agent,
+            "We found the cause and fixed it: please try again.",
+            chat_id=group["id"],
+            thread_id=thread,
+        )
+
+    def answers() -> list[tuple[int, float]]:
+        return [
+            (int(c.params["chat_id"]), c.timestamp)
+            for c in emulator.calls[since:]
+            if c.ok
+            and c.method == "copyMessage"
+            and str(c.params.get("from_chat_id")) == str(group["id"])
+            and int(c.params["chat_id"]) in customers
+        ]
+
+    async def reached() -> int:
+        return len({chat for chat, _ in answers()})
+
+    await poll_until(reached, len(customers), 120, every=0.5)
+    got = answers()
+    sent = sorted(t for _, t in got)
+    span = sent[-1] - sent[0] if len(sent) > 1 else 0.0
+    return {
+        "incident_topics_answered": len(threads),
+        "customers": len(customers),
+        "reached": len({chat for chat, _ in got}),
+        "sent_twice": len(got) - len({chat for chat, _ in got}),
+        "all_reached_after_s": round(sent[-1] - start, 1) if sent else None,
+        "rate_per_s": round((len(sent) - 1) / span, 1) if span else None,
+        "share_of_global_limit": round((len(sent) - 1) / span / 30, 3) if span else None,
+    }
 
 
 async def _count(found: dict[int, float]) -> int:
