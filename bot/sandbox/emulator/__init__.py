@@ -1,17 +1,26 @@
-"""The Telegram Bot API emulator (see ``core`` for the whole picture).
+"""The Telegram Bot API emulator, a package.
 
-Everything the tests, the sandbox and the benchmarks import comes from here, whichever module
-of the package holds it.
+``core`` composes ``BotApiEmulator`` from one mixin per concern (read its docstring first);
+``world`` the records and Telegram's words; ``state`` the world's state; ``validation`` what
+Telegram refuses; ``api_*`` the Bot API methods by group. Everything the tests, the sandbox and
+the benchmarks import comes from here.
 """
 
 from bot.sandbox.emulator.core import (
     BAD_GATEWAY_HTML,
+    FAULT_KINDS,
+    REACTION_EMOJI,
+    BotApiEmulator,
+    decode_form_value,
+    decode_params,
+    main,
+)
+from bot.sandbox.emulator.world import (
     BLOCKED,
     CHANNEL_BOT,
     CONTENT_KEYS,
     DEFAULT_EXCLUDED_UPDATES,
     DEFAULT_TOKEN,
-    FAULT_KINDS,
     FORUM_ICON_COLORS,
     GROUP_ANONYMOUS_BOT,
     ICON_COLOR_INVALID,
@@ -19,11 +28,9 @@ from bot.sandbox.emulator.core import (
     MEDIA_KINDS,
     NOT_MODIFIED,
     QUERY_TOO_OLD,
-    REACTION_EMOJI,
     SERVICE_KEYS,
     TOPIC_NAME_INVALID,
     ApiError,
-    BotApiEmulator,
     CallbackState,
     ChatState,
     Fault,
@@ -34,10 +41,7 @@ from bot.sandbox.emulator.core import (
     Topic,
     UploadedFile,
     bad_request,
-    decode_form_value,
-    decode_params,
     forbidden,
-    main,
 )
 
 __all__ = [

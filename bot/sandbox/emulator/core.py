@@ -30,93 +30,66 @@ import contextlib
 import copy
 import functools
 import hashlib
-import itertools
 import json
 import logging
 import math
-import mimetypes
 import random
 import sys
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import Update
 from aiohttp import web
 
-from bot.sandbox.tg_html import EntityParseError, parse_html, utf16_len
+from bot.sandbox.emulator.api_files import FilesApi
+from bot.sandbox.emulator.state import ApiMethod, EmulatorState
+from bot.sandbox.emulator.validation import ValidationMixin, _bool, _int, _json, _str
+from bot.sandbox.emulator.world import (
+    _SEND_METHODS,
+    BLOCKED,
+    CHANNEL_BOT,
+    CONTENT_KEYS,
+    DEFAULT_TOKEN,
+    FORUM_ICON_COLORS,
+    GROUP_ANONYMOUS_BOT,
+    ICON_COLOR_INVALID,
+    MEDIA_GROUP_SIZE,
+    MEDIA_KINDS,
+    NOT_MODIFIED,
+    QUERY_TOO_OLD,
+    TOPIC_NAME_INVALID,
+    ApiError,
+    CallbackState,
+    ChatState,
+    Fault,
+    Outcome,
+    RateLimits,
+    RecordedCall,
+    Topic,
+    UploadedFile,
+    _is_service,
+    _strip_nested,
+    bad_request,
+    forbidden,
+)
+from bot.sandbox.tg_html import utf16_len
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_TOKEN = "123456789:AAEmulatorTestTokenForHelpDesk0000000"
-
-FORUM_ICON_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
-
-# Bot API: an empty allowed_updates list means all types except these three.
-DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 FAULT_KINDS = frozenset(
     {"429", "500", "502_html", "timeout", "slow", "drop", "drop_after", "blocked", "bad_request"}
 )
 _ERROR_FAULTS = frozenset({"429", "500", "502_html", "blocked", "bad_request"})
 
-BLOCKED = "bot was blocked by the user"
-NOT_MODIFIED = (
-    "message is not modified: specified new message content and reply markup are exactly "
-    "the same as a current content and reply markup of the message"
-)
-QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
-TOPIC_NAME_INVALID = "TOPIC_NAME_INVALID"
-ICON_COLOR_INVALID = "TOPIC_ICON_COLOR_INVALID"  # unverified
-MEDIA_GROUP_SIZE = "media group must contain 2-10 items"  # unverified
 BAD_GATEWAY_HTML = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
 
-MEDIA_KINDS = (
-    "photo",
-    "video",
-    "document",
-    "audio",
-    "voice",
-    "video_note",
-    "sticker",
-    "animation",
-)
-CONTENT_KEYS = (
-    "text",
-    "entities",
-    "link_preview_options",
-    *MEDIA_KINDS,
-    "caption",
-    "caption_entities",
-    "show_caption_above_media",
-    "has_media_spoiler",
-    "location",
-    "contact",
-    "venue",
-    "dice",
-)
-SERVICE_KEYS = frozenset(
-    {
-        "forum_topic_created",
-        "forum_topic_closed",
-        "forum_topic_reopened",
-        "forum_topic_edited",
-        "pinned_message",
-        "new_chat_members",
-        "left_chat_member",
-        "new_chat_title",
-        "group_chat_created",
-    }
-)
 _CHAT_ACTIONS = frozenset(
     {
         "typing",
@@ -143,16 +116,7 @@ REACTION_EMOJI = frozenset({
     "🤷\u200d♀", "😡",
 })
 # fmt: on
-_SEND_METHODS = {
-    "sendphoto": "photo",
-    "sendvideo": "video",
-    "senddocument": "document",
-    "sendaudio": "audio",
-    "sendvoice": "voice",
-    "sendvideonote": "video_note",
-    "sendsticker": "sticker",
-    "sendanimation": "animation",
-}
+
 _RATE_COUNTED = frozenset(
     {
         "sendmessage",
@@ -235,285 +199,6 @@ _JSON_FIELDS = frozenset(
     }
 )
 
-_FILE_PREFIX = {
-    "photo": "AgAC",
-    "video": "BAAC",
-    "document": "BQAC",
-    "audio": "CQAC",
-    "voice": "AwAC",
-    "video_note": "DQAC",
-    "sticker": "CAAC",
-    "animation": "CgAC",
-}
-_FILE_FOLDER = {
-    "photo": ("photos", "jpg"),
-    "video": ("videos", "mp4"),
-    "document": ("documents", "pdf"),
-    "audio": ("music", "mp3"),
-    "voice": ("voice", "oga"),
-    "video_note": ("video_notes", "mp4"),
-    "sticker": ("stickers", "webp"),
-    "animation": ("animations", "mp4"),
-}
-_DEFAULT_META: dict[str, dict[str, Any]] = {
-    "video": {"width": 1280, "height": 720, "duration": 5, "mime_type": "video/mp4"},
-    "document": {"file_name": "document.pdf", "mime_type": "application/pdf"},
-    "audio": {"duration": 30, "mime_type": "audio/mpeg", "file_name": "audio.mp3"},
-    "voice": {"duration": 3, "mime_type": "audio/ogg"},
-    "video_note": {"length": 240, "duration": 5},
-    "sticker": {
-        "type": "regular",
-        "width": 512,
-        "height": 512,
-        "is_animated": False,
-        "is_video": False,
-        "emoji": "👍",
-    },
-    "animation": {
-        "width": 320,
-        "height": 240,
-        "duration": 3,
-        "mime_type": "video/mp4",
-        "file_name": "animation.mp4",
-    },
-}
-_PHOTO_SIZES = ((320, 240), (1280, 960))
-# Kinds Telegram lets you resend under another method: an animation is also a document.
-_COMPATIBLE_KINDS = {("document", "animation"), ("animation", "document")}
-
-
-class ApiError(Exception):
-    """A Bot API error answer: ``{"ok": false, "error_code": ..., "description": ...}``."""
-
-    def __init__(
-        self, error_code: int, description: str, parameters: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(description)
-        self.error_code = error_code
-        self.description = description
-        self.parameters = parameters
-
-    def payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.error_code,
-            "description": self.description,
-        }
-        if self.parameters:
-            body["parameters"] = self.parameters
-        return body
-
-
-def bad_request(detail: str) -> ApiError:
-    return ApiError(400, f"Bad Request: {detail}")
-
-
-def forbidden(detail: str) -> ApiError:
-    return ApiError(403, f"Forbidden: {detail}")
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    """A file that arrived as a multipart upload (or through ``EmulatorSession``)."""
-
-    filename: str
-    content: bytes
-    content_type: str | None = None
-
-
-@dataclass
-class RecordedCall:
-    """One API call as the emulator saw it.
-
-    ``response`` is the JSON the emulator produced: None while pending, and for "drop"
-    faults, which do nothing. ``fault`` names the fault served ("rate_limit" for limits).
-    """
-
-    method: str
-    params: dict[str, Any]
-    timestamp: float
-    monotonic: float
-    transport: str
-    fault: str | None = None
-    response: dict[str, Any] | None = None
-    status: int | None = None
-    finished: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.response is not None and self.response.get("ok") is True
-
-    @property
-    def result(self) -> Any:
-        if not self.ok:
-            msg = f"{self.method} did not succeed: {self.response}"
-            raise AssertionError(msg)
-        assert self.response is not None
-        return self.response["result"]
-
-    def describe(self) -> str:
-        shown = {k: _short(v) for k, v in self.params.items()}
-        if self.response is None:
-            if not self.finished:
-                answer = "pending"
-            else:
-                answer = "dropped" if self.status is None else f"{self.status} (non-JSON body)"
-        elif self.response.get("ok"):
-            answer = "ok"
-        else:
-            answer = f"{self.status} {self.response.get('description')}"
-        fault = f" [fault {self.fault}]" if self.fault else ""
-        return f"{self.method} {shown} -> {answer}{fault}"
-
-
-@dataclass
-class Fault:
-    """A fault waiting to be served; ``times=None`` means until ``clear_faults()``."""
-
-    kind: str
-    method: str | None = None
-    times: int | None = 1
-    retry_after: int = 1
-    delay: float = 3.0
-    description: str | None = None
-    chat_id: int | str | None = None
-    hits: int = 0
-
-    def matches(self, method: str, params: Mapping[str, Any]) -> bool:
-        if self.times is not None and self.hits >= self.times:
-            return False
-        if self.method is None:
-            if method == "getupdates":
-                return False
-        elif self.method.lower() != method:
-            return False
-        return self.chat_id is None or str(params.get("chat_id")) == str(self.chat_id)
-
-
-@dataclass
-class Outcome:
-    """What the transport must do with a call: answer (maybe late) or drop the connection."""
-
-    status: int
-    payload: dict[str, Any] | None = None
-    raw_body: str | None = None
-    content_type: str = "application/json"
-    delay: float = 0.0
-    drop: bool = False
-    fault: str | None = None
-
-    def body(self) -> str:
-        if self.raw_body is not None:
-            return self.raw_body
-        return json.dumps(self.payload, ensure_ascii=False)
-
-
-@dataclass
-class RateLimits:
-    private_per_s: int | None = 1
-    group_per_min: int | None = 20
-    global_per_s: int | None = 30
-    count_edits: bool = True
-
-
-@dataclass
-class FileRecord:
-    file_id: str
-    file_unique_id: str
-    kind: str
-    content: bytes
-    file_path: str
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def as_object(self) -> dict[str, Any]:
-        return {
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            **self.meta,
-            "file_size": len(self.content),
-        }
-
-
-@dataclass
-class Topic:
-    message_thread_id: int
-    name: str
-    icon_color: int
-    icon_custom_emoji_id: str | None = None
-    closed: bool = False
-    creator_id: int | None = None
-
-    def as_object(self) -> dict[str, Any]:
-        topic: dict[str, Any] = {
-            "message_thread_id": self.message_thread_id,
-            "name": self.name,
-            "icon_color": self.icon_color,
-        }
-        if self.icon_custom_emoji_id:
-            topic["icon_custom_emoji_id"] = self.icon_custom_emoji_id
-        return topic
-
-
-@dataclass
-class ChatState:
-    chat: dict[str, Any]
-    members: dict[int, dict[str, Any]] = field(default_factory=dict)
-    messages: dict[int, dict[str, Any]] = field(default_factory=dict)
-    deleted: set[int] = field(default_factory=set)
-    topics: dict[int, Topic] = field(default_factory=dict)
-    pinned: list[int] = field(default_factory=list)
-    next_message_id: int = 1
-    reply_keyboard: dict[str, Any] | None = None
-
-    @property
-    def id(self) -> int:
-        return int(self.chat["id"])
-
-    @property
-    def is_private(self) -> bool:
-        return self.chat["type"] == "private"
-
-    @property
-    def is_forum(self) -> bool:
-        return bool(self.chat.get("is_forum"))
-
-    def live(self, message_id: int) -> dict[str, Any] | None:
-        if message_id in self.deleted:
-            return None
-        return self.messages.get(message_id)
-
-
-@dataclass
-class CallbackState:
-    query: dict[str, Any]
-    answered: bool = False
-    answer: dict[str, Any] | None = None
-
-
-@dataclass
-class _UserState:
-    user: dict[str, Any]
-    blocked: bool = False
-    started: bool = True
-    deactivated: bool = False
-
-
-#: The placeholder senders of posts made in a chat's name (``sender_chat`` holds the chat).
-GROUP_ANONYMOUS_BOT = {
-    "id": 1087968824,
-    "is_bot": True,
-    "first_name": "Group",
-    "username": "GroupAnonymousBot",
-}
-CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
-
-
-def _short(value: Any, limit: int = 60) -> Any:
-    if isinstance(value, UploadedFile):
-        return f"<upload {value.filename} {len(value.content)}B>"
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
 
 def decode_form_value(key: str, value: Any) -> Any:
     """Turn one form field back into the JSON value the client meant.
@@ -552,135 +237,12 @@ def _normalise_json_params(body: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _int(params: Mapping[str, Any], key: str, *, required: bool = False) -> int | None:
-    value = params.get(key)
-    if value is None or value == "":
-        if required:
-            raise bad_request(f"{key} is empty")
-        return None
-    if isinstance(value, bool):
-        raise bad_request(f"invalid {key} specified")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise bad_request(f"invalid {key} specified") from None
-
-
-def _bool(params: Mapping[str, Any], key: str) -> bool:
-    value = params.get(key)
-    if isinstance(value, str):
-        return value.lower() in ("true", "1")
-    return bool(value)
-
-
-def _json(params: Mapping[str, Any], key: str) -> Any:
-    value = params.get(key)
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise bad_request(f"can't parse {key} JSON object") from None
-    return value
-
-
-def _str(params: Mapping[str, Any], key: str) -> str | None:
-    value = params.get(key)
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
-
-
-def _strip_nested(message: dict[str, Any]) -> dict[str, Any]:
-    # Telegram nests one level only: a reply's reply_to_message has no reply_to_message itself.
-    nested = copy.deepcopy(message)
-    nested.pop("reply_to_message", None)
-    return nested
-
-
-def _is_service(message: Mapping[str, Any]) -> bool:
-    return any(key in message for key in SERVICE_KEYS)
-
-
-class BotApiEmulator:
+class BotApiEmulator(FilesApi, ValidationMixin, EmulatorState):
     """A Telegram Bot API world with an optional HTTP front end."""
 
-    def __init__(
-        self,
-        token: str | None = DEFAULT_TOKEN,
-        *,
-        bot_username: str = "helpdesk_test_bot",
-        bot_first_name: str = "Help Desk",
-        bot_id: int | None = None,
-        validate_updates: bool = True,
-        first_update_id: int = 1000,
-    ) -> None:
-        """Create an empty world.
-
-        ``token=None`` accepts any token in URLs. The bot id defaults to the token's numeric
-        prefix, which is what aiogram's ``Bot.id`` reports too. ``validate_updates`` parses
-        every emitted update with aiogram so that a malformed one fails the test at once.
-        """
-        if bot_id is None:
-            prefix = (token or DEFAULT_TOKEN).split(":", 1)[0]
-            bot_id = int(prefix) if prefix.isdigit() else 123456789
-        self.token = token
-        self.validate_updates = validate_updates
-        self.bot_user: dict[str, Any] = {
-            "id": bot_id,
-            "is_bot": True,
-            "first_name": bot_first_name,
-            "username": bot_username,
-        }
-        self.calls: list[RecordedCall] = []
-        self.internal_errors: list[str] = []
-        self.emitted_updates: list[dict[str, Any]] = []
-        self.discarded_updates: list[dict[str, Any]] = []
-        self.served_429 = 0
-        self.webhook: dict[str, Any] | None = None
-        #: Accept http:// webhook URLs (a local bot in tests); Telegram insists on https.
-        self.allow_http_webhooks = False
-        #: Webhook requests made: (update_id, HTTP status or an error name).
-        self.webhook_attempts: list[tuple[int, int | str]] = []
-        self._pusher: asyncio.Task[None] | None = None
-        self._push_wakeup: asyncio.Event | None = None
-        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        self.chat_actions: list[dict[str, Any]] = []
-        self.reactions: dict[tuple[int, int], list[dict[str, Any]]] = {}
-        self.callbacks: dict[str, CallbackState] = {}
-        self.files: dict[str, FileRecord] = {}
-
-        self._users: dict[int, _UserState] = {}
-        self._chats: dict[int, ChatState] = {}
-        self._history: dict[tuple[int, int], list[dict[str, Any]]] = {}
-        self._sent_markup: dict[tuple[int, int], dict[str, Any]] = {}
-        self._photo_groups: dict[str, list[str]] = {}
-        self._files_by_path: dict[str, FileRecord] = {}
-        self._updates: list[dict[str, Any]] = []
-        self._next_update_id = first_update_id
-        self._delivery_counts: dict[int, int] = {}
-        self._allowed_updates: frozenset[str] | None = None
-        self._poll_waiter: asyncio.Future[str] | None = None
-        self._closing = False
-        #: Grows with every change a person could see (messages, edits, topics, answers).
-        self.revision = 0
-        self._change_waiters: list[asyncio.Future[None]] = []
-
-        self._faults: list[Fault] = []
-        self._random_faults: dict[str, Any] | None = None
-        self._rng = random.Random(0)
-        self._rate_limits: RateLimits | None = None
-        self._rate_log: deque[tuple[float, int | None]] = deque()
-
-        self._user_ids = itertools.count(5_000_000_001)
-        self._group_ids = itertools.count(1_000_000_001)
-        self._file_counter = itertools.count(1)
-        self._media_groups = itertools.count(13_500_000_000_000_001)
-        self._query_ids = itertools.count(4_382_000_000_000_001)
-
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
-
-        self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
+    def _api_methods(self) -> dict[str, ApiMethod]:
+        return {
+            **super()._api_methods(),
             "getme": self._get_me,
             "logout": self._ok,
             "close": self._ok,
@@ -706,11 +268,6 @@ class BotApiEmulator:
             "deletemessage": self._delete_message,
             "deletemessages": self._delete_messages,
             "answercallbackquery": self._answer_callback_query,
-            "createforumtopic": self._create_forum_topic,
-            "editforumtopic": self._edit_forum_topic,
-            "closeforumtopic": self._close_forum_topic,
-            "reopenforumtopic": self._reopen_forum_topic,
-            "deleteforumtopic": self._delete_forum_topic,
             "pinchatmessage": self._pin_chat_message,
             "unpinchatmessage": self._unpin_chat_message,
             "unpinallchatmessages": self._unpin_all_chat_messages,
@@ -722,10 +279,12 @@ class BotApiEmulator:
             "getmycommands": self._get_my_commands,
             "sendchataction": self._send_chat_action,
             "setmessagereaction": self._set_message_reaction,
-            "getfile": self._get_file,
+            "createforumtopic": self._create_forum_topic,
+            "editforumtopic": self._edit_forum_topic,
+            "closeforumtopic": self._close_forum_topic,
+            "reopenforumtopic": self._reopen_forum_topic,
+            "deleteforumtopic": self._delete_forum_topic,
         }
-
-    # ------------------------------------------------------------------ lifecycle
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve the API over HTTP; returns ``base_url``."""
@@ -770,147 +329,12 @@ class BotApiEmulator:
             self._runner = None
         self._base_url = None
 
-    async def __aenter__(self) -> BotApiEmulator:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
-
-    # ------------------------------------------------------------------ world setup
-
-    def add_user(
-        self,
-        first_name: str,
-        username: str | None = None,
-        language_code: str | None = "en",
-        last_name: str | None = None,
-        *,
-        user_id: int | None = None,
-        is_premium: bool = False,
-        started: bool = True,
-    ) -> dict[str, Any]:
-        """Create a person and their private chat with the bot; returns the ``User`` object.
-
-        ``started=False`` models someone who never pressed Start: the bot gets 403
-        "bot can't initiate conversation with a user" until they write to it.
-        """
-        uid = user_id if user_id is not None else next(self._user_ids)
-        user: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": first_name}
-        if last_name:
-            user["last_name"] = last_name
-        if username:
-            user["username"] = username
-        if language_code:
-            user["language_code"] = language_code
-        if is_premium:
-            user["is_premium"] = True
-        self._users[uid] = _UserState(user=user, started=started)
-        chat: dict[str, Any] = {"id": uid, "type": "private", "first_name": first_name}
-        if last_name:
-            chat["last_name"] = last_name
-        if username:
-            chat["username"] = username
-        state = ChatState(chat=chat)
-        state.members[uid] = {"status": "member", "user": copy.deepcopy(user)}
-        state.members[self.bot_id] = {"status": "member", "user": copy.deepcopy(self.bot_user)}
-        self._chats[uid] = state
-        return copy.deepcopy(user)
-
-    def add_supergroup(
-        self,
-        title: str,
-        is_forum: bool = True,
-        bot_can_manage_topics: bool = True,
-        *,
-        chat_id: int | None = None,
-        username: str | None = None,
-        bot_is_admin: bool = True,
-        owner: dict[str, Any] | int | None = None,
-    ) -> dict[str, Any]:
-        """Create a supergroup (a forum by default) with the bot in it; returns the ``Chat``."""
-        cid = chat_id if chat_id is not None else -(10**12 + next(self._group_ids))
-        chat: dict[str, Any] = {"id": cid, "type": "supergroup", "title": title}
-        if username:
-            chat["username"] = username
-        if is_forum:
-            chat["is_forum"] = True
-        # Message 1 of a real supergroup predates the bot; thread id 1 is the General topic.
-        state = ChatState(chat=chat, next_message_id=2)
-        if bot_is_admin:
-            state.members[self.bot_id] = self._admin_member(
-                self.bot_user, can_manage_topics=bot_can_manage_topics
-            )
-        else:
-            state.members[self.bot_id] = {"status": "member", "user": copy.deepcopy(self.bot_user)}
-        if owner is not None:
-            owner_user = self._user(owner)
-            state.members[owner_user["id"]] = {
-                "status": "creator",
-                "user": copy.deepcopy(owner_user),
-                "is_anonymous": False,
-            }
-        self._chats[cid] = state
-        return copy.deepcopy(chat)
-
-    def add_member(
-        self, chat_id: int, user: dict[str, Any] | int, status: str = "member", **rights: bool
-    ) -> None:
-        """Put ``user`` into a group as "member", "administrator" (``rights``) or "creator"."""
-        state = self._chat_state(chat_id)
-        person = self._user(user)
-        if status == "administrator":
-            state.members[person["id"]] = self._admin_member(person, **rights)
-        elif status == "creator":
-            state.members[person["id"]] = {
-                "status": "creator",
-                "user": copy.deepcopy(person),
-                "is_anonymous": False,
-            }
-        else:
-            state.members[person["id"]] = {"status": status, "user": copy.deepcopy(person)}
-
-    def set_bot_rights(self, chat_id: int, **rights: bool) -> None:
-        """Change the bot's admin rights in a group (makes it an administrator)."""
-        state = self._chat_state(chat_id)
-        current = state.members.get(self.bot_id, {})
-        merged = {k: v for k, v in current.items() if k.startswith("can_")} | rights
-        state.members[self.bot_id] = self._admin_member(self.bot_user, **merged)
-
-    def kick_bot(self, chat_id: int) -> None:
-        """Remove the bot from a group: further calls there get 403."""
-        state = self._chat_state(chat_id)
-        state.members[self.bot_id] = {
-            "status": "kicked",
-            "user": copy.deepcopy(self.bot_user),
-            "until_date": 0,
-        }
-
-    def block_bot(self, user: dict[str, Any] | int) -> dict[str, Any] | None:
-        """The user blocks the bot; Telegram tells the bot with a ``my_chat_member`` update.
-
-        Returns that update, or None if the bot was already blocked.
-        """
-        state = self._users[self._user(user)["id"]]
-        if state.blocked:
-            return None
-        state.blocked = True
-        return self._emit_my_chat_member(state.user, "member", "kicked")
-
-    def unblock_bot(self, user: dict[str, Any] | int) -> dict[str, Any] | None:
-        """The user unblocks (restarts) the bot; emits ``my_chat_member`` back to member."""
-        state = self._users[self._user(user)["id"]]
-        state.started = True
-        if not state.blocked:
-            return None
-        state.blocked = False
-        return self._emit_my_chat_member(state.user, "kicked", "member")
-
-    def deactivate_user(self, user: dict[str, Any] | int) -> None:
-        """The account is deleted: the bot gets 403 "user is deactivated"."""
-        self._users[self._user(user)["id"]].deactivated = True
-
-    # ------------------------------------------------------------------ acting as people
 
     def user_sends_text(
         self,
@@ -1180,12 +604,6 @@ class BotApiEmulator:
         }
         return self._emit("message_reaction", reaction)
 
-    # ------------------------------------------------------------------ queries for tests
-
-    @property
-    def bot_id(self) -> int:
-        return int(self.bot_user["id"])
-
     def calls_of(self, method: str) -> list[RecordedCall]:
         wanted = method.lower()
         return [c for c in self.calls if c.method.lower() == wanted]
@@ -1295,7 +713,7 @@ class BotApiEmulator:
 
     async def wait_for(
         self,
-        predicate: Callable[[BotApiEmulator], Any],
+        predicate: Callable[[Self], Any],
         timeout: float = 10.0,  # noqa: ASYNC109 - a deadline for the poll, not an I/O timeout
         *,
         interval: float = 0.01,
@@ -1329,7 +747,7 @@ class BotApiEmulator:
         """Wait for a call of ``method`` (from index ``since``) matching ``predicate``."""
         wanted = method.lower()
 
-        def find(_: BotApiEmulator) -> RecordedCall | None:
+        def find(_: object) -> RecordedCall | None:
             for call in self.calls[since:]:
                 if call.method.lower() != wanted or (finished and not call.finished):
                     continue
@@ -1350,7 +768,7 @@ class BotApiEmulator:
     ) -> dict[str, Any]:
         """Wait until a message (by default from the bot) matching ``predicate`` is in a chat."""
 
-        def find(_: BotApiEmulator) -> dict[str, Any] | None:
+        def find(_: object) -> dict[str, Any] | None:
             for message in self.messages_in(chat_id, thread_id, from_bot=from_bot):
                 if predicate is None or predicate(message):
                     return message
@@ -1376,15 +794,6 @@ class BotApiEmulator:
                 with contextlib.suppress(ValueError):
                     self._change_waiters.remove(waiter)
         return self.revision
-
-    def _changed(self) -> None:
-        self.revision += 1
-        waiters, self._change_waiters = self._change_waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-
-    # ------------------------------------------------------------------ faults
 
     def inject_fault(
         self,
@@ -1551,8 +960,6 @@ class BotApiEmulator:
         except (TypeError, ValueError):
             return None
 
-    # ------------------------------------------------------------------ dispatch
-
     async def handle(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Run one Bot API method on the world (no faults, no rate limits); records the call."""
         call = self._record(method, dict(params), "direct")
@@ -1639,55 +1046,6 @@ class BotApiEmulator:
             return ApiError(500, f"Internal Server Error: emulator bug: {error!r}").payload()
         return {"ok": True, "result": result}
 
-    # ------------------------------------------------------------------ helpers: world
-
-    def _now(self) -> int:
-        return int(time.time())
-
-    def _user(self, user: dict[str, Any] | int) -> dict[str, Any]:
-        uid = user["id"] if isinstance(user, Mapping) else int(user)
-        if uid == self.bot_id:
-            return self.bot_user
-        if uid not in self._users:
-            msg = f"unknown user {uid}; create it with add_user()"
-            raise KeyError(msg)
-        return self._users[uid].user
-
-    def _chat_state(self, chat_id: int) -> ChatState:
-        if chat_id not in self._chats:
-            msg = f"unknown chat {chat_id}"
-            raise KeyError(msg)
-        return self._chats[chat_id]
-
-    def _admin_member(self, user: Mapping[str, Any], **rights: bool) -> dict[str, Any]:
-        member: dict[str, Any] = {
-            "status": "administrator",
-            "user": copy.deepcopy(dict(user)),
-            "can_be_edited": False,
-            "is_anonymous": False,
-            "can_manage_chat": True,
-            "can_delete_messages": True,
-            "can_manage_video_chats": True,
-            "can_restrict_members": True,
-            "can_promote_members": False,
-            "can_change_info": True,
-            "can_invite_users": True,
-            "can_post_stories": True,
-            "can_edit_stories": True,
-            "can_delete_stories": True,
-            "can_send_welcome_messages": True,
-            "can_pin_messages": True,
-            "can_manage_topics": True,
-        }
-        member.update(rights)
-        return member
-
-    def _bot_right(self, state: ChatState, right: str) -> bool:
-        member = state.members.get(self.bot_id, {})
-        return member.get("status") == "creator" or (
-            member.get("status") == "administrator" and bool(member.get(right))
-        )
-
     def _chat_instance(self, chat_id: int) -> str:
         digest = hashlib.sha256(f"{self.bot_id}:{chat_id}".encode()).hexdigest()
         return str(int(digest[:15], 16))
@@ -1698,69 +1056,6 @@ class BotApiEmulator:
             return []
         command = text.split(maxsplit=1)[0]
         return [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
-
-    def _remember_version(self, chat_id: int, message: dict[str, Any]) -> None:
-        self._history.setdefault((chat_id, message["message_id"]), []).append(
-            copy.deepcopy(message)
-        )
-
-    def _emit(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        update = {"update_id": self._next_update_id, kind: payload}
-        self._next_update_id += 1
-        if self.validate_updates:
-            Update.model_validate(update)
-        self.emitted_updates.append(update)
-        self._changed()
-        if not self._allowed(kind):
-            self.discarded_updates.append(update)
-            return update
-        self._updates.append(update)
-        self._wake_poller("update")
-        if self._push_wakeup is not None:
-            self._push_wakeup.set()
-        return update
-
-    def inject_raw_update(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Queue ``body`` as an update exactly as given (an ``update_id`` is added), without
-        the validation every other update gets: what a self-hosted Bot API server of another
-        version may send, and what the bot must survive."""
-        update = {"update_id": self._next_update_id, **body}
-        self._next_update_id += 1
-        self.emitted_updates.append(update)
-        self._updates.append(update)
-        self._changed()
-        self._wake_poller("update")
-        if self._push_wakeup is not None:
-            self._push_wakeup.set()
-        return update
-
-    def _allowed(self, kind: str) -> bool:
-        if self._allowed_updates is None:
-            return kind not in DEFAULT_EXCLUDED_UPDATES
-        return kind in self._allowed_updates
-
-    def _wake_poller(self, reason: str) -> None:
-        waiter = self._poll_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(reason)
-
-    def _emit_my_chat_member(
-        self, user: dict[str, Any], old_status: str, new_status: str
-    ) -> dict[str, Any]:
-        def member(status: str) -> dict[str, Any]:
-            body: dict[str, Any] = {"status": status, "user": copy.deepcopy(self.bot_user)}
-            if status == "kicked":
-                body["until_date"] = 0
-            return body
-
-        update = {
-            "chat": copy.deepcopy(self._chats[user["id"]].chat),
-            "from": copy.deepcopy(user),
-            "date": self._now(),
-            "old_chat_member": member(old_status),
-            "new_chat_member": member(new_status),
-        }
-        return self._emit("my_chat_member", update)
 
     def _user_message(
         self,
@@ -1798,285 +1093,6 @@ class BotApiEmulator:
         message = self._store_message(state, person, content, thread_id, reply)
         self._emit("message", copy.deepcopy(message))
         return copy.deepcopy(message)
-
-    def _store_message(
-        self,
-        state: ChatState,
-        sender: Mapping[str, Any],
-        content: Mapping[str, Any],
-        thread_id: int | None,
-        reply: dict[str, Any] | None,
-        reply_markup: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        message_id = state.next_message_id
-        state.next_message_id += 1
-        message: dict[str, Any] = {
-            "message_id": message_id,
-            "from": copy.deepcopy(dict(sender)),
-            "date": self._now(),
-            "chat": copy.deepcopy(state.chat),
-        }
-        if thread_id is not None:
-            message["message_thread_id"] = thread_id
-            message["is_topic_message"] = True
-            if reply is None:
-                # In a topic Telegram points reply_to_message at the topic's creation message.
-                reply = state.messages.get(thread_id)
-        if reply is not None:
-            message["reply_to_message"] = _strip_nested(reply)
-        message.update(copy.deepcopy(dict(content)))
-        if reply_markup is not None:
-            self._sent_markup[(state.id, message_id)] = copy.deepcopy(reply_markup)
-            if "inline_keyboard" in reply_markup:
-                message["reply_markup"] = copy.deepcopy(reply_markup)
-            elif "keyboard" in reply_markup:
-                state.reply_keyboard = copy.deepcopy(reply_markup)
-            elif reply_markup.get("remove_keyboard"):
-                state.reply_keyboard = None
-        state.messages[message_id] = message
-        return message
-
-    def _service_message(
-        self, state: ChatState, content: dict[str, Any], thread_id: int | None
-    ) -> dict[str, Any]:
-        message_id = state.next_message_id
-        state.next_message_id += 1
-        message: dict[str, Any] = {
-            "message_id": message_id,
-            "from": copy.deepcopy(self.bot_user),
-            "date": self._now(),
-            "chat": copy.deepcopy(state.chat),
-        }
-        if thread_id is not None:
-            message["message_thread_id"] = thread_id
-            message["is_topic_message"] = True
-        message.update(content)
-        state.messages[message_id] = message
-        return message
-
-    def _new_file(
-        self,
-        kind: str,
-        content: bytes | None,
-        meta: Mapping[str, Any] | None = None,
-        *,
-        filename: str | None = None,
-        content_type: str | None = None,
-    ) -> FileRecord:
-        number = next(self._file_counter)
-        if content is None:
-            content = f"emulated {kind} #{number}".encode()
-        merged = {**_DEFAULT_META.get(kind, {}), **(meta or {})}
-        if filename and kind in ("document", "video", "audio", "animation"):
-            merged["file_name"] = filename
-            guessed = (
-                content_type if content_type not in (None, "application/octet-stream") else None
-            )
-            merged["mime_type"] = (
-                guessed
-                or mimetypes.guess_type(filename)[0]
-                or merged.get("mime_type", "application/octet-stream")
-            )
-        if kind == "photo":
-            width, height = merged.pop("width", None), merged.pop("height", None)
-            sizes = [(width, height)] if width and height else list(_PHOTO_SIZES)
-            records = [
-                self._file_record(kind, number, i, content, {"width": w, "height": h})
-                for i, (w, h) in enumerate(sizes)
-            ]
-            group = [r.file_id for r in records]
-            for record in records:
-                self._photo_groups[record.file_id] = group
-            return records[-1]
-        return self._file_record(kind, number, 0, content, merged)
-
-    def _file_record(
-        self, kind: str, number: int, variant: int, content: bytes, meta: dict[str, Any]
-    ) -> FileRecord:
-        digest = hashlib.sha256(f"{self.bot_id}:{kind}:{number}:{variant}".encode()).hexdigest()
-        file_id = f"{_FILE_PREFIX[kind]}AgAD{number:06d}{variant}{digest[:24]}"
-        unique = f"AQAD{number:06d}{variant}{digest[24:30]}"
-        folder, ext = _FILE_FOLDER[kind]
-        name = meta.get("file_name")
-        if isinstance(name, str) and "." in name:
-            ext = name.rsplit(".", 1)[1]
-        record = FileRecord(
-            file_id, unique, kind, content, f"{folder}/file_{number}_{variant}.{ext}", dict(meta)
-        )
-        self.files[file_id] = record
-        self._files_by_path[record.file_path] = record
-        return record
-
-    def _media_content(self, kind: str, record: FileRecord) -> dict[str, Any]:
-        if kind == "photo":
-            group = self._photo_groups.get(record.file_id, [record.file_id])
-            return {"photo": [self.files[fid].as_object() for fid in group]}
-        content: dict[str, Any] = {kind: record.as_object()}
-        if kind == "animation":
-            # Telegram sets document too on animation messages, for old clients.
-            content["document"] = {
-                k: v
-                for k, v in record.as_object().items()
-                if k not in ("width", "height", "duration")
-            }
-        return content
-
-    # ------------------------------------------------------------------ helpers: API checks
-
-    def _resolve_chat(self, params: Mapping[str, Any], key: str = "chat_id") -> ChatState:
-        value = params.get(key)
-        if value is None or value == "":
-            raise bad_request(f"{key} is empty")
-        if isinstance(value, str) and value.startswith("@"):
-            for candidate in self._chats.values():
-                if not candidate.is_private and candidate.chat.get("username") == value[1:]:
-                    return candidate
-            raise bad_request("chat not found")
-        try:
-            chat_id = int(value)
-        except (TypeError, ValueError):
-            raise bad_request("chat not found") from None
-        state = self._chats.get(chat_id)
-        if state is None:
-            raise bad_request("chat not found")
-        return state
-
-    def _check_can_write(self, state: ChatState) -> None:
-        if state.is_private:
-            user = self._users[state.id]
-            if user.deactivated:
-                raise forbidden("user is deactivated")
-            if user.blocked:
-                raise forbidden(BLOCKED)
-            if not user.started:
-                raise forbidden("bot can't initiate conversation with a user")
-            return
-        member = state.members.get(self.bot_id)
-        if member is None or member["status"] == "left":
-            raise forbidden("bot is not a member of the supergroup chat")
-        if member["status"] == "kicked":
-            raise forbidden("bot was kicked from the supergroup chat")
-
-    def _resolve_thread(self, state: ChatState, params: Mapping[str, Any]) -> int | None:
-        thread_id = _int(params, "message_thread_id")
-        if thread_id is None:
-            return None
-        topic = state.topics.get(thread_id) if state.is_forum else None
-        if topic is None:
-            raise bad_request("message thread not found")
-        if topic.closed and not self._bot_right(state, "can_manage_topics"):
-            raise bad_request("TOPIC_CLOSED")
-        return thread_id
-
-    def _resolve_reply(
-        self, state: ChatState, params: Mapping[str, Any], thread_id: int | None
-    ) -> tuple[dict[str, Any] | None, int | None]:
-        reply_parameters = _json(params, "reply_parameters") or {}
-        reply_id = reply_parameters.get("message_id") or _int(params, "reply_to_message_id")
-        if not reply_id:
-            return None, thread_id
-        allow = bool(reply_parameters.get("allow_sending_without_reply")) or _bool(
-            params, "allow_sending_without_reply"
-        )
-        target_chat = reply_parameters.get("chat_id")
-        reply = None
-        if target_chat is None or str(target_chat) == str(state.id):
-            reply = state.live(int(reply_id))
-        if reply is None:
-            if allow:
-                return None, thread_id
-            raise bad_request("message to be replied not found")
-        if thread_id is None and reply.get("is_topic_message"):
-            thread_id = reply.get("message_thread_id")
-        return reply, thread_id
-
-    def _markup(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        markup = _json(params, "reply_markup")
-        if markup is None:
-            return None
-        if not isinstance(markup, dict):
-            raise bad_request("can't parse reply keyboard markup JSON object")
-        for row in markup.get("inline_keyboard", []):
-            for button in row:
-                if not button.get("text"):
-                    raise bad_request("BUTTON_TEXT_EMPTY")  # unverified
-                data = button.get("callback_data")
-                if data is not None and not 1 <= len(str(data).encode()) <= 64:
-                    raise bad_request("BUTTON_DATA_INVALID")
-        return markup
-
-    def _formatted(
-        self,
-        params: Mapping[str, Any],
-        text_key: str,
-        entities_key: str,
-        parse_mode_key: str = "parse_mode",
-    ) -> tuple[str | None, list[dict[str, Any]]]:
-        text = _str(params, text_key)
-        if text is None:
-            return None, []
-        explicit = _json(params, entities_key)
-        if explicit:
-            return text, list(explicit)
-        mode = (_str(params, parse_mode_key) or "").lower()
-        if mode == "html":
-            try:
-                return parse_html(text)
-            except EntityParseError as error:
-                raise bad_request(f"can't parse entities: {error}") from None
-        # MarkdownV2/Markdown are stored as sent: the help desk uses HTML.
-        return text, []
-
-    def _text_content(self, params: Mapping[str, Any], *, edit: bool = False) -> dict[str, Any]:
-        text, entities = self._formatted(params, "text", "entities")
-        if text is None or not text.strip():
-            raise bad_request("message text is empty")
-        if utf16_len(text) > 4096:
-            raise bad_request("MESSAGE_TOO_LONG" if edit else "message is too long")
-        content: dict[str, Any] = {"text": text}
-        if entities:
-            content["entities"] = entities
-        preview = _json(params, "link_preview_options")
-        if isinstance(preview, dict) and preview:
-            content["link_preview_options"] = preview
-        return content
-
-    def _caption(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        caption, entities = self._formatted(params, "caption", "caption_entities")
-        if not caption:
-            return {}
-        if utf16_len(caption) > 1024:
-            raise bad_request("message caption is too long")
-        content: dict[str, Any] = {"caption": caption}
-        if entities:
-            content["caption_entities"] = entities
-        if _bool(params, "show_caption_above_media"):
-            content["show_caption_above_media"] = True
-        return content
-
-    def _input_file(
-        self, kind: str, value: Any, params: Mapping[str, Any], meta: Mapping[str, Any]
-    ) -> FileRecord:
-        if isinstance(value, str) and value.startswith("attach://"):
-            value = params.get(value.removeprefix("attach://"))
-        if isinstance(value, UploadedFile):
-            return self._new_file(
-                kind,
-                value.content,
-                meta,
-                filename=value.filename,
-                content_type=value.content_type,
-            )
-        if not isinstance(value, str) or not value:
-            raise bad_request(f"there is no {kind} in the request")
-        if value.startswith(("http://", "https://")):
-            return self._new_file(kind, value.encode(), meta, filename=value.rsplit("/", 1)[-1])
-        record = self.files.get(value)
-        if record is None:
-            raise bad_request("wrong file identifier/HTTP URL specified")
-        if record.kind != kind and (record.kind, kind) not in _COMPATIBLE_KINDS:
-            raise bad_request("type of file mismatch")
-        return record
 
     def _prepare_send(
         self, params: Mapping[str, Any]
@@ -2153,8 +1169,6 @@ class BotApiEmulator:
         if topic.creator_id != self.bot_id and not self._bot_right(state, "can_manage_topics"):
             raise bad_request("not enough rights to manage topics")  # unverified
         return state, topic
-
-    # ------------------------------------------------------------------ API methods
 
     def _ok(self, params: dict[str, Any]) -> bool:
         return True
@@ -2722,23 +1736,6 @@ class BotApiEmulator:
                 raise bad_request("REACTION_INVALID")
         self.reactions[(state.id, message_id)] = list(reaction)
         return True
-
-    def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
-        record = self.files.get(_str(params, "file_id") or "")
-        if record is None:
-            raise bad_request("invalid file_id")
-        return {
-            "file_id": record.file_id,
-            "file_unique_id": record.file_unique_id,
-            "file_size": len(record.content),
-            "file_path": record.file_path,
-        }
-
-    def file_by_path(self, file_path: str) -> bytes | None:
-        record = self._files_by_path.get(file_path)
-        return record.content if record else None
-
-    # ------------------------------------------------------------------ HTTP front end
 
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
         params = decode_params(request.query.items())
