@@ -2,19 +2,19 @@
 
 ``core`` composes ``BotApiEmulator`` from one mixin per concern (read its docstring first);
 ``world`` the records and Telegram's words; ``state`` the world's state; ``validation`` what
-Telegram refuses; ``api_*`` the Bot API methods by group. Everything the tests, the sandbox and
-the benchmarks import comes from here.
+Telegram refuses; ``api_*`` the Bot API methods by group; ``faults`` and ``dispatch`` how a
+call is served; ``waits`` the queries and waits for tests. Everything the tests, the sandbox
+and the benchmarks import comes from here.
 """
 
 from bot.sandbox.emulator.core import (
-    BAD_GATEWAY_HTML,
-    FAULT_KINDS,
     REACTION_EMOJI,
     BotApiEmulator,
     decode_form_value,
     decode_params,
     main,
 )
+from bot.sandbox.emulator.faults import BAD_GATEWAY_HTML, FAULT_KINDS
 from bot.sandbox.emulator.world import (
     BLOCKED,
     CHANNEL_BOT,

@@ -31,13 +31,8 @@ import copy
 import functools
 import hashlib
 import json
-import logging
-import math
-import random
 import sys
-import time
-import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Self
 
 import aiohttp
@@ -45,11 +40,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
 from bot.sandbox.emulator.api_files import FilesApi
+from bot.sandbox.emulator.dispatch import DispatchMixin
+from bot.sandbox.emulator.faults import FaultsMixin
 from bot.sandbox.emulator.state import ApiMethod, EmulatorState
 from bot.sandbox.emulator.validation import ValidationMixin, _bool, _int, _json, _str
+from bot.sandbox.emulator.waits import WaitsMixin
 from bot.sandbox.emulator.world import (
     _SEND_METHODS,
-    BLOCKED,
     CHANNEL_BOT,
     CONTENT_KEYS,
     DEFAULT_TOKEN,
@@ -65,30 +62,13 @@ from bot.sandbox.emulator.world import (
     CallbackState,
     ChatState,
     Fault,
-    Outcome,
-    RateLimits,
-    RecordedCall,
     Topic,
     UploadedFile,
     _is_service,
     _strip_nested,
     bad_request,
-    forbidden,
 )
 from bot.sandbox.tg_html import utf16_len
-
-logger = logging.getLogger(__name__)
-
-FAULT_KINDS = frozenset(
-    {"429", "500", "502_html", "timeout", "slow", "drop", "drop_after", "blocked", "bad_request"}
-)
-_ERROR_FAULTS = frozenset({"429", "500", "502_html", "blocked", "bad_request"})
-
-BAD_GATEWAY_HTML = (
-    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
-    "</body>\r\n</html>\r\n"
-)
 
 _CHAT_ACTIONS = frozenset(
     {
@@ -116,36 +96,6 @@ REACTION_EMOJI = frozenset({
     "🤷\u200d♀", "😡",
 })
 # fmt: on
-
-_RATE_COUNTED = frozenset(
-    {
-        "sendmessage",
-        *_SEND_METHODS,
-        "sendlocation",
-        "sendcontact",
-        "sendmediagroup",
-        "copymessage",
-        "copymessages",
-        "forwardmessage",
-        "forwardmessages",
-    }
-)
-# Methods that only read the world: they leave ``revision`` alone.
-_READ_ONLY = frozenset(
-    {
-        "getme",
-        "getupdates",
-        "getwebhookinfo",
-        "getchat",
-        "getchatmember",
-        "getchatadministrators",
-        "getmycommands",
-        "getfile",
-    }
-)
-_RATE_COUNTED_EDITS = frozenset(
-    {"editmessagetext", "editmessagecaption", "editmessagereplymarkup"}
-)
 
 # Form-encoded values are all strings; these stay strings even when they look like JSON.
 _STRING_FIELDS = frozenset(
@@ -237,7 +187,9 @@ def _normalise_json_params(body: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-class BotApiEmulator(FilesApi, ValidationMixin, EmulatorState):
+class BotApiEmulator(
+    DispatchMixin, FaultsMixin, WaitsMixin, FilesApi, ValidationMixin, EmulatorState
+):
     """A Telegram Bot API world with an optional HTTP front end."""
 
     def _api_methods(self) -> dict[str, ApiMethod]:
@@ -603,448 +555,6 @@ class BotApiEmulator(FilesApi, ValidationMixin, EmulatorState):
             "new_reaction": [{"type": "emoji", "emoji": emoji}],
         }
         return self._emit("message_reaction", reaction)
-
-    def calls_of(self, method: str) -> list[RecordedCall]:
-        wanted = method.lower()
-        return [c for c in self.calls if c.method.lower() == wanted]
-
-    def chat(self, chat_id: int) -> dict[str, Any]:
-        return copy.deepcopy(self._chat_state(chat_id).chat)
-
-    def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
-        """The current state of a message (deleted ones too, for post-mortems)."""
-        return copy.deepcopy(self._chat_state(chat_id).messages[message_id])
-
-    def is_deleted(self, chat_id: int, message_id: int) -> bool:
-        return message_id in self._chat_state(chat_id).deleted
-
-    def messages_in(
-        self,
-        chat_id: int,
-        thread_id: int | None = None,
-        *,
-        from_bot: bool | None = None,
-        include_service: bool = False,
-    ) -> list[dict[str, Any]]:
-        """Live messages of a chat in order; ``thread_id=None`` means every thread."""
-        state = self._chat_state(chat_id)
-        found = []
-        for message_id in sorted(state.messages):
-            message = state.live(message_id)
-            if message is None:
-                continue
-            if thread_id is not None and message.get("message_thread_id") != thread_id:
-                continue
-            if from_bot is not None and (message["from"]["id"] == self.bot_id) != from_bot:
-                continue
-            if not include_service and _is_service(message):
-                continue
-            found.append(copy.deepcopy(message))
-        return found
-
-    def edits_of(self, chat_id: int, message_id: int) -> list[dict[str, Any]]:
-        """Earlier versions of a message, oldest first."""
-        return copy.deepcopy(self._history.get((chat_id, message_id), []))
-
-    def sent_reply_markup(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
-        """The markup the bot sent with a message, including reply keyboards Telegram hides."""
-        return copy.deepcopy(self._sent_markup.get((chat_id, message_id)))
-
-    def reply_keyboard(self, chat_id: int) -> dict[str, Any] | None:
-        """The custom reply keyboard the person currently sees in this chat."""
-        return copy.deepcopy(self._chat_state(chat_id).reply_keyboard)
-
-    def pinned(self, chat_id: int) -> list[int]:
-        return list(self._chat_state(chat_id).pinned)
-
-    def topics(self, chat_id: int) -> list[dict[str, Any]]:
-        """Forum topics as ``ForumTopic`` objects plus ``is_closed``."""
-        state = self._chat_state(chat_id)
-        return [
-            {**topic.as_object(), "is_closed": topic.closed}
-            for _, topic in sorted(state.topics.items())
-        ]
-
-    def topic(self, chat_id: int, thread_id: int) -> dict[str, Any]:
-        for topic in self.topics(chat_id):
-            if topic["message_thread_id"] == thread_id:
-                return topic
-        msg = f"no topic {thread_id} in chat {chat_id}"
-        raise KeyError(msg)
-
-    def callback_answer(self, query_id: str) -> dict[str, Any] | None:
-        """The ``answerCallbackQuery`` params for a query, or None while unanswered."""
-        state = self.callbacks[query_id]
-        return copy.deepcopy(state.answer) if state.answered else None
-
-    def file_bytes(self, file_id: str) -> bytes:
-        return self.files[file_id].content
-
-    def is_blocked(self, user: dict[str, Any] | int) -> bool:
-        return self._users[self._user(user)["id"]].blocked
-
-    def pending_updates(self) -> list[dict[str, Any]]:
-        """Updates queued for the bot and not yet confirmed by an offset."""
-        return copy.deepcopy(self._updates)
-
-    def take_updates(self) -> list[dict[str, Any]]:
-        """Return and confirm every pending update (for in-process feeding)."""
-        taken, self._updates = self._updates, []
-        for update in taken:
-            self._delivery_counts[update["update_id"]] = (
-                self._delivery_counts.get(update["update_id"], 0) + 1
-            )
-        return taken
-
-    def delivery_count(self, update_id: int) -> int:
-        """How many times getUpdates (or take_updates) has handed out this update."""
-        return self._delivery_counts.get(update_id, 0)
-
-    @property
-    def allowed_updates(self) -> list[str] | None:
-        return sorted(self._allowed_updates) if self._allowed_updates is not None else None
-
-    def describe_calls(self, last: int = 25) -> str:
-        return "\n".join(f"  {c.describe()}" for c in self.calls[-last:]) or "  (none)"
-
-    def mark(self) -> int:
-        """Index into ``calls``; pass it as ``since`` to ``wait_for_call``."""
-        return len(self.calls)
-
-    async def wait_for(
-        self,
-        predicate: Callable[[Self], Any],
-        timeout: float = 10.0,  # noqa: ASYNC109 - a deadline for the poll, not an I/O timeout
-        *,
-        interval: float = 0.01,
-        description: str | None = None,
-    ) -> Any:
-        """Poll until ``predicate(self)`` is truthy and return its value."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            value = predicate(self)
-            if value:
-                return value
-            if loop.time() >= deadline:
-                what = description or getattr(predicate, "__name__", repr(predicate))
-                msg = (
-                    f"wait_for timed out after {timeout}s: {what}\n"
-                    f"recent API calls:\n{self.describe_calls()}"
-                )
-                raise AssertionError(msg)
-            await asyncio.sleep(interval)
-
-    async def wait_for_call(
-        self,
-        method: str,
-        predicate: Callable[[RecordedCall], Any] | None = None,
-        timeout: float = 10.0,  # noqa: ASYNC109
-        *,
-        since: int = 0,
-        finished: bool = True,
-    ) -> RecordedCall:
-        """Wait for a call of ``method`` (from index ``since``) matching ``predicate``."""
-        wanted = method.lower()
-
-        def find(_: object) -> RecordedCall | None:
-            for call in self.calls[since:]:
-                if call.method.lower() != wanted or (finished and not call.finished):
-                    continue
-                if predicate is None or predicate(call):
-                    return call
-            return None
-
-        return await self.wait_for(find, timeout, description=f"a {method} call")
-
-    async def wait_for_message(
-        self,
-        chat_id: int,
-        predicate: Callable[[dict[str, Any]], Any] | None = None,
-        timeout: float = 10.0,  # noqa: ASYNC109
-        *,
-        thread_id: int | None = None,
-        from_bot: bool | None = True,
-    ) -> dict[str, Any]:
-        """Wait until a message (by default from the bot) matching ``predicate`` is in a chat."""
-
-        def find(_: object) -> dict[str, Any] | None:
-            for message in self.messages_in(chat_id, thread_id, from_bot=from_bot):
-                if predicate is None or predicate(message):
-                    return message
-            return None
-
-        return await self.wait_for(find, timeout, description=f"a message in chat {chat_id}")
-
-    async def wait_confirmed(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Wait until the bot has confirmed every queued update."""
-        await self.wait_for(
-            lambda emu: not emu._updates, timeout, description="all updates confirmed"
-        )
-
-    async def wait_changed(self, since: int, timeout: float) -> int:  # noqa: ASYNC109
-        """Wait until ``revision`` passes ``since`` (or ``timeout`` seconds); returns it."""
-        if self.revision <= since and timeout > 0:
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._change_waiters.append(waiter)
-            try:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter, timeout)
-            finally:
-                with contextlib.suppress(ValueError):
-                    self._change_waiters.remove(waiter)
-        return self.revision
-
-    def inject_fault(
-        self,
-        kind: str,
-        *,
-        method: str | None = None,
-        times: int | None = 1,
-        retry_after: int = 1,
-        delay: float = 3.0,
-        description: str | None = None,
-        chat_id: int | str | None = None,
-    ) -> Fault:
-        """Serve a fault to the next ``times`` matching calls.
-
-        ``method=None`` matches every method except getUpdates. Kinds: "429", "500",
-        "502_html", "blocked", "bad_request" answer without acting; "timeout"/"slow" act and
-        answer ``delay`` seconds late; "drop" closes the connection without acting;
-        "drop_after" acts, then closes the connection.
-        """
-        if kind not in FAULT_KINDS:
-            msg = f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}"
-            raise ValueError(msg)
-        fault = Fault(kind, method, times, retry_after, delay, description, chat_id)
-        self._faults.append(fault)
-        return fault
-
-    def clear_faults(self) -> None:
-        self._faults.clear()
-        self._random_faults = None
-
-    def set_random_faults(
-        self,
-        rate: float,
-        kinds: Sequence[str] = ("429", "500", "502_html", "timeout", "drop"),
-        seed: int | None = 0,
-        *,
-        methods: Sequence[str] | None = None,
-        include_get_updates: bool = False,
-        retry_after: int = 1,
-        delay: float = 2.0,
-    ) -> None:
-        """Fail a ``rate`` share of calls with a kind drawn from ``kinds`` (reproducible by seed).
-
-        ``rate=0`` switches it off. getUpdates is spared unless ``include_get_updates``.
-        """
-        unknown = set(kinds) - FAULT_KINDS
-        if unknown:
-            msg = f"unknown fault kinds {sorted(unknown)}"
-            raise ValueError(msg)
-        self._rng = random.Random(seed)
-        if rate <= 0:
-            self._random_faults = None
-            return
-        self._random_faults = {
-            "rate": rate,
-            "kinds": tuple(kinds),
-            "methods": {m.lower() for m in methods} if methods else None,
-            "include_get_updates": include_get_updates,
-            "retry_after": retry_after,
-            "delay": delay,
-        }
-
-    def set_rate_limits(
-        self,
-        private_per_s: int | None = 1,
-        group_per_min: int | None = 20,
-        global_per_s: int | None = 30,
-        *,
-        count_edits: bool = True,
-    ) -> None:
-        """Answer 429 with ``retry_after`` like Telegram when sending exceeds these rates."""
-        self._rate_limits = RateLimits(private_per_s, group_per_min, global_per_s, count_edits)
-        self._rate_log.clear()
-
-    def clear_rate_limits(self) -> None:
-        self._rate_limits = None
-        self._rate_log.clear()
-
-    def _pick_fault(self, method: str, params: Mapping[str, Any]) -> Fault | None:
-        for fault in self._faults:
-            if fault.matches(method, params):
-                fault.hits += 1
-                if fault.times is not None and fault.hits >= fault.times:
-                    self._faults.remove(fault)
-                return fault
-        chaos = self._random_faults
-        if chaos is None:
-            return None
-        if method == "getupdates" and not chaos["include_get_updates"]:
-            return None
-        if chaos["methods"] is not None and method not in chaos["methods"]:
-            return None
-        if self._rng.random() >= chaos["rate"]:
-            return None
-        kind = self._rng.choice(chaos["kinds"])
-        return Fault(kind, retry_after=chaos["retry_after"], delay=chaos["delay"], hits=1)
-
-    def _fault_outcome(self, fault: Fault) -> Outcome:
-        if fault.kind == "429":
-            return self._too_many_requests(fault.retry_after, fault.kind)
-        if fault.kind == "500":
-            error = ApiError(500, fault.description or "Internal Server Error")
-            return Outcome(500, error.payload(), fault=fault.kind)
-        if fault.kind == "502_html":
-            return Outcome(
-                502, raw_body=BAD_GATEWAY_HTML, content_type="text/html", fault=fault.kind
-            )
-        if fault.kind == "blocked":
-            return Outcome(403, forbidden(BLOCKED).payload(), fault=fault.kind)
-        description = fault.description or "Bad Request: emulated fault"
-        if not description.startswith("Bad Request"):
-            description = f"Bad Request: {description}"
-        return Outcome(400, ApiError(400, description).payload(), fault=fault.kind)
-
-    def _too_many_requests(self, retry_after: int, fault: str) -> Outcome:
-        self.served_429 += 1
-        error = ApiError(
-            429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
-        )
-        return Outcome(429, error.payload(), fault=fault)
-
-    def _rate_limited(self, method: str, params: Mapping[str, Any]) -> int | None:
-        limits = self._rate_limits
-        if limits is None:
-            return None
-        counted = method in _RATE_COUNTED or (limits.count_edits and method in _RATE_COUNTED_EDITS)
-        if not counted:
-            return None
-        chat_id = self._peek_chat_id(params)
-        now = time.monotonic()
-        while self._rate_log and now - self._rate_log[0][0] > 60:
-            self._rate_log.popleft()
-        waits = []
-        windows: list[tuple[int | None, float, list[float]]] = [
-            (limits.global_per_s, 1.0, [t for t, _ in self._rate_log if now - t < 1])
-        ]
-        if chat_id is not None:
-            same_chat = [t for t, c in self._rate_log if c == chat_id]
-            if chat_id > 0:
-                windows.append((limits.private_per_s, 1.0, [t for t in same_chat if now - t < 1]))
-            else:
-                windows.append((limits.group_per_min, 60.0, same_chat))
-        for limit, window, stamps in windows:
-            if limit is not None and len(stamps) >= limit:
-                waits.append(stamps[len(stamps) - limit] + window - now)
-        if not waits:
-            return None
-        return max(1, math.ceil(max(waits)))
-
-    def _count_rate(self, method: str, params: Mapping[str, Any], payload: dict[str, Any]) -> None:
-        if self._rate_limits is None or not payload.get("ok"):
-            return
-        if method not in _RATE_COUNTED and method not in _RATE_COUNTED_EDITS:
-            return
-        result = payload.get("result")
-        sent = len(result) if isinstance(result, list) else 1
-        chat_id = self._peek_chat_id(params)
-        now = time.monotonic()
-        self._rate_log.extend((now, chat_id) for _ in range(sent))
-
-    def _peek_chat_id(self, params: Mapping[str, Any]) -> int | None:
-        try:
-            return int(params.get("chat_id"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return None
-
-    async def handle(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Run one Bot API method on the world (no faults, no rate limits); records the call."""
-        call = self._record(method, dict(params), "direct")
-        payload: dict[str, Any] | None = None
-        try:
-            payload = await self._dispatch(method, call.params)
-            return payload
-        finally:
-            self._finish(call, payload)
-
-    async def process(
-        self,
-        method: str,
-        params: Mapping[str, Any],
-        *,
-        token: str | None = None,
-        transport: str = "inprocess",
-    ) -> Outcome:
-        """Run a call the way the HTTP front end does: token check, faults, rate limits.
-
-        The caller performs ``Outcome.delay`` and ``Outcome.drop``; the action itself (if
-        any) has already happened when this returns.
-        """
-        call = self._record(method, dict(params), transport)
-        outcome: Outcome | None = None
-        try:
-            outcome = await self._process(method, call, token)
-            return outcome
-        finally:
-            if outcome is not None:
-                call.fault = outcome.fault
-                call.status = outcome.status or None
-            self._finish(call, outcome.payload if outcome is not None else None)
-
-    async def _process(self, method: str, call: RecordedCall, token: str | None) -> Outcome:
-        if self.token is not None and token is not None and token != self.token:
-            return Outcome(401, ApiError(401, "Unauthorized").payload())
-        lowered = method.lower()
-        fault = self._pick_fault(lowered, call.params)
-        if fault is not None and fault.kind in _ERROR_FAULTS:
-            return self._fault_outcome(fault)
-        if fault is not None and fault.kind == "drop":
-            return Outcome(0, drop=True, fault=fault.kind)
-        retry_after = self._rate_limited(lowered, call.params)
-        if retry_after is not None:
-            return self._too_many_requests(retry_after, "rate_limit")
-        payload = await self._dispatch(method, call.params)
-        self._count_rate(lowered, call.params, payload)
-        status = 200 if payload.get("ok") else int(payload["error_code"])
-        outcome = Outcome(status, payload)
-        if fault is not None:
-            outcome.fault = fault.kind
-            outcome.delay = fault.delay if fault.kind in ("timeout", "slow") else 0.0
-            outcome.drop = fault.kind == "drop_after"
-        return outcome
-
-    def _record(self, method: str, params: dict[str, Any], transport: str) -> RecordedCall:
-        call = RecordedCall(method, params, time.time(), time.monotonic(), transport)
-        self.calls.append(call)
-        return call
-
-    def _finish(self, call: RecordedCall, payload: dict[str, Any] | None) -> None:
-        if payload is not None and payload.get("ok") and call.method.lower() not in _READ_ONLY:
-            self._changed()
-        call.response = payload
-        if payload is not None and call.status is None:
-            call.status = 200 if payload.get("ok") else payload.get("error_code")
-        call.finished = True
-
-    async def _dispatch(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        handler = self._methods.get(method.lower())
-        if handler is None:
-            return ApiError(404, "Not Found: method not found").payload()
-        try:
-            result = handler(params)
-            if asyncio.iscoroutine(result):
-                result = await result
-        except ApiError as error:
-            return error.payload()
-        except Exception as error:
-            # An emulator bug must not look like a bot bug: answer 500 and keep the traceback.
-            logger.exception("emulator failed on %s %s", method, params)
-            self.internal_errors.append(f"{method}: {traceback.format_exc()}")
-            return ApiError(500, f"Internal Server Error: emulator bug: {error!r}").payload()
-        return {"ok": True, "result": result}
 
     def _chat_instance(self, chat_id: int) -> str:
         digest = hashlib.sha256(f"{self.bot_id}:{chat_id}".encode()).hexdigest()
