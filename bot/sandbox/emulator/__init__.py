@@ -7,13 +7,8 @@ call is served; ``waits`` the queries and waits for tests. Everything the tests,
 and the benchmarks import comes from here.
 """
 
-from bot.sandbox.emulator.core import (
-    REACTION_EMOJI,
-    BotApiEmulator,
-    decode_form_value,
-    decode_params,
-    main,
-)
+from bot.sandbox.emulator.api_chats import REACTION_EMOJI
+from bot.sandbox.emulator.core import BotApiEmulator, decode_form_value, decode_params, main
 from bot.sandbox.emulator.faults import BAD_GATEWAY_HTML, FAULT_KINDS
 from bot.sandbox.emulator.world import (
     BLOCKED,
