@@ -3,13 +3,15 @@
 ``core`` composes ``BotApiEmulator`` from one mixin per concern (read its docstring first);
 ``world`` the records and Telegram's words; ``state`` the world's state; ``validation`` what
 Telegram refuses; ``api_*`` the Bot API methods by group; ``faults`` and ``dispatch`` how a
-call is served; ``waits`` the queries and waits for tests. Everything the tests, the sandbox
-and the benchmarks import comes from here.
+call is served; ``waits`` the queries and waits for tests; ``actors`` the scripted people;
+``http`` the aiohttp front end. Everything the tests, the sandbox and the benchmarks import
+comes from here.
 """
 
 from bot.sandbox.emulator.api_chats import REACTION_EMOJI
-from bot.sandbox.emulator.core import BotApiEmulator, decode_form_value, decode_params, main
+from bot.sandbox.emulator.core import BotApiEmulator, main
 from bot.sandbox.emulator.faults import BAD_GATEWAY_HTML, FAULT_KINDS
+from bot.sandbox.emulator.http import decode_form_value, decode_params
 from bot.sandbox.emulator.world import (
     BLOCKED,
     CHANNEL_BOT,
