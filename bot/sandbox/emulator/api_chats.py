@@ -7,7 +7,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot.sandbox.emulator.state import ApiMethod
 from bot.sandbox.emulator.validation import ValidationMixin, _int, _json, _str
 from bot.sandbox.emulator.world import QUERY_TOO_OLD, _strip_nested, bad_request
 
@@ -41,23 +40,6 @@ REACTION_EMOJI = frozenset({
 
 class ChatsApi(ValidationMixin):
     """Chats and members, pins, commands, chat actions, reactions and callback answers."""
-
-    def _api_methods(self) -> dict[str, ApiMethod]:
-        return {
-            **super()._api_methods(),
-            "answercallbackquery": self._answer_callback_query,
-            "pinchatmessage": self._pin_chat_message,
-            "unpinchatmessage": self._unpin_chat_message,
-            "unpinallchatmessages": self._unpin_all_chat_messages,
-            "getchat": self._get_chat,
-            "getchatmember": self._get_chat_member,
-            "getchatadministrators": self._get_chat_administrators,
-            "setmycommands": self._set_my_commands,
-            "deletemycommands": self._delete_my_commands,
-            "getmycommands": self._get_my_commands,
-            "sendchataction": self._send_chat_action,
-            "setmessagereaction": self._set_message_reaction,
-        }
 
     def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         query_id = _str(params, "callback_query_id")

@@ -6,7 +6,6 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from bot.sandbox.emulator.state import ApiMethod
 from bot.sandbox.emulator.validation import ValidationMixin, _int, _json
 from bot.sandbox.emulator.world import (
     MEDIA_KINDS,
@@ -19,16 +18,6 @@ from bot.sandbox.emulator.world import (
 
 class EditsApi(ValidationMixin):
     """Editing and deleting the bot's messages."""
-
-    def _api_methods(self) -> dict[str, ApiMethod]:
-        return {
-            **super()._api_methods(),
-            "editmessagetext": self._edit_message_text,
-            "editmessagecaption": self._edit_message_caption,
-            "editmessagereplymarkup": self._edit_message_reply_markup,
-            "deletemessage": self._delete_message,
-            "deletemessages": self._delete_messages,
-        }
 
     def _editable(self, params: Mapping[str, Any]) -> tuple[ChatState, dict[str, Any]]:
         if params.get("inline_message_id"):

@@ -7,7 +7,7 @@ import mimetypes
 from collections.abc import Mapping
 from typing import Any
 
-from bot.sandbox.emulator.state import ApiMethod, EmulatorState
+from bot.sandbox.emulator.state import EmulatorState
 from bot.sandbox.emulator.validation import _str
 from bot.sandbox.emulator.world import FileRecord, UploadedFile, bad_request
 
@@ -60,12 +60,6 @@ _COMPATIBLE_KINDS = {("document", "animation"), ("animation", "document")}
 
 class FilesApi(EmulatorState):
     """Files: ids and paths like Telegram's, uploads and re-sent ids, getFile."""
-
-    def _api_methods(self) -> dict[str, ApiMethod]:
-        return {
-            **super()._api_methods(),
-            "getfile": self._get_file,
-        }
 
     def _new_file(
         self,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Mapping
 from typing import Any
 
 from bot.sandbox.emulator.api_files import FilesApi
-from bot.sandbox.emulator.state import ApiMethod
 from bot.sandbox.emulator.validation import ValidationMixin, _bool, _int, _json, _str
 from bot.sandbox.emulator.world import (
-    _SEND_METHODS,
     CONTENT_KEYS,
     MEDIA_GROUP_SIZE,
     MEDIA_KINDS,
@@ -23,23 +20,6 @@ from bot.sandbox.emulator.world import (
 
 class MessagesApi(FilesApi, ValidationMixin):
     """Sending, copying and forwarding messages."""
-
-    def _api_methods(self) -> dict[str, ApiMethod]:
-        return {
-            **super()._api_methods(),
-            "sendmessage": self._send_message,
-            "copymessage": self._copy_message,
-            "copymessages": self._copy_messages,
-            "forwardmessage": self._forward_message,
-            "forwardmessages": self._forward_messages,
-            **{
-                name: functools.partial(self._send_media, kind=kind)
-                for name, kind in _SEND_METHODS.items()
-            },
-            "sendlocation": self._send_location,
-            "sendcontact": self._send_contact,
-            "sendmediagroup": self._send_media_group,
-        }
 
     def _prepare_send(
         self, params: Mapping[str, Any]

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.sandbox.emulator.api_edits import EditsApi
-from bot.sandbox.emulator.state import ApiMethod
 from bot.sandbox.emulator.validation import _int, _str
 from bot.sandbox.emulator.world import (
     FORUM_ICON_COLORS,
@@ -21,16 +20,6 @@ from bot.sandbox.tg_html import utf16_len
 
 class TopicsApi(EditsApi):
     """Forum topics: create, edit, close, reopen, delete."""
-
-    def _api_methods(self) -> dict[str, ApiMethod]:
-        return {
-            **super()._api_methods(),
-            "createforumtopic": self._create_forum_topic,
-            "editforumtopic": self._edit_forum_topic,
-            "closeforumtopic": self._close_forum_topic,
-            "reopenforumtopic": self._reopen_forum_topic,
-            "deleteforumtopic": self._delete_forum_topic,
-        }
 
     def _topic(self, params: Mapping[str, Any]) -> tuple[ChatState, Topic]:
         state = self._resolve_chat(params)

@@ -9,25 +9,13 @@ from typing import Any
 
 import aiohttp
 
-from bot.sandbox.emulator.state import ApiMethod, EmulatorState
+from bot.sandbox.emulator.state import EmulatorState
 from bot.sandbox.emulator.validation import _bool, _int, _json, _str
 from bot.sandbox.emulator.world import ApiError, bad_request
 
 
 class UpdatesApi(EmulatorState):
     """getMe, getUpdates and webhooks: how updates reach the bot."""
-
-    def _api_methods(self) -> dict[str, ApiMethod]:
-        return {
-            **super()._api_methods(),
-            "getme": self._get_me,
-            "logout": self._ok,
-            "close": self._ok,
-            "getupdates": self._get_updates,
-            "setwebhook": self._set_webhook,
-            "deletewebhook": self._delete_webhook,
-            "getwebhookinfo": self._get_webhook_info,
-        }
 
     def _ok(self, params: dict[str, Any]) -> bool:
         return True

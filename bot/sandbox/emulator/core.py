@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import sys
 from collections.abc import Sequence
 
@@ -40,10 +41,10 @@ from bot.sandbox.emulator.api_updates import UpdatesApi
 from bot.sandbox.emulator.dispatch import DispatchMixin
 from bot.sandbox.emulator.faults import FaultsMixin
 from bot.sandbox.emulator.http import HttpMixin
-from bot.sandbox.emulator.state import EmulatorState
+from bot.sandbox.emulator.state import ApiMethod, EmulatorState
 from bot.sandbox.emulator.validation import ValidationMixin
 from bot.sandbox.emulator.waits import WaitsMixin
-from bot.sandbox.emulator.world import DEFAULT_TOKEN
+from bot.sandbox.emulator.world import _SEND_METHODS, DEFAULT_TOKEN
 
 
 class BotApiEmulator(
@@ -66,8 +67,56 @@ class BotApiEmulator(
     One mixin per concern, all on ``EmulatorState`` (the world's state): ``http`` serves,
     ``dispatch`` and ``faults`` decide how a call is answered, ``waits`` and ``actors`` are
     what tests use, ``api_*`` answer the Bot API methods. A new Bot API method goes into the
-    ``api_*`` module of its group, named in that mixin's ``_api_methods()``.
+    ``api_*`` module of its group and is named in ``_api_methods()`` below.
     """
+
+    def _api_methods(self) -> dict[str, ApiMethod]:
+        """The Bot API methods by lowercase name, each answered by a mixin's method."""
+        methods: dict[str, ApiMethod] = {
+            "getme": self._get_me,
+            "logout": self._ok,
+            "close": self._ok,
+            "getupdates": self._get_updates,
+            "setwebhook": self._set_webhook,
+            "deletewebhook": self._delete_webhook,
+            "getwebhookinfo": self._get_webhook_info,
+            "sendmessage": self._send_message,
+            "copymessage": self._copy_message,
+            "copymessages": self._copy_messages,
+            "forwardmessage": self._forward_message,
+            "forwardmessages": self._forward_messages,
+            **{
+                name: functools.partial(self._send_media, kind=kind)
+                for name, kind in _SEND_METHODS.items()
+            },
+            "sendlocation": self._send_location,
+            "sendcontact": self._send_contact,
+            "sendmediagroup": self._send_media_group,
+            "editmessagetext": self._edit_message_text,
+            "editmessagecaption": self._edit_message_caption,
+            "editmessagereplymarkup": self._edit_message_reply_markup,
+            "deletemessage": self._delete_message,
+            "deletemessages": self._delete_messages,
+            "answercallbackquery": self._answer_callback_query,
+            "createforumtopic": self._create_forum_topic,
+            "editforumtopic": self._edit_forum_topic,
+            "closeforumtopic": self._close_forum_topic,
+            "reopenforumtopic": self._reopen_forum_topic,
+            "deleteforumtopic": self._delete_forum_topic,
+            "pinchatmessage": self._pin_chat_message,
+            "unpinchatmessage": self._unpin_chat_message,
+            "unpinallchatmessages": self._unpin_all_chat_messages,
+            "getchat": self._get_chat,
+            "getchatmember": self._get_chat_member,
+            "getchatadministrators": self._get_chat_administrators,
+            "setmycommands": self._set_my_commands,
+            "deletemycommands": self._delete_my_commands,
+            "getmycommands": self._get_my_commands,
+            "sendchataction": self._send_chat_action,
+            "setmessagereaction": self._set_message_reaction,
+            "getfile": self._get_file,
+        }
+        return methods
 
 
 async def _serve_forever(args: argparse.Namespace) -> None:

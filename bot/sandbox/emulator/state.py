@@ -36,7 +36,7 @@ class EmulatorState:
     and messages, which updates wait; the ids and the changes a person could see.
 
     The other parts are mixins on top of it (one per module); ``BotApiEmulator`` puts them
-    together. Each API mixin adds its Bot API methods to ``_api_methods()``.
+    together and names the Bot API methods in ``_api_methods()``.
     """
 
     def __init__(
@@ -425,5 +425,5 @@ class EmulatorState:
         return message
 
     def _api_methods(self) -> dict[str, ApiMethod]:
-        """The Bot API methods by lowercase name; each API mixin adds its own."""
+        """The Bot API methods by lowercase name: ``BotApiEmulator`` names them all."""
         return {}
