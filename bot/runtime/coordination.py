@@ -2,7 +2,8 @@
 which worker runs a scheduled job.
 
 One process (the default) needs no agreement: :class:`LocalCoordinator` hands out leases in
-memory and limits with :mod:`aiolimiter`. With ``HELPDESK_REDIS_URL`` set,
+memory and limits with a moving window in memory (:class:`MovingWindow`). With
+``HELPDESK_REDIS_URL`` set,
 :class:`RedisCoordinator` keeps the same things in Redis, so any number of worker processes
 (on one database, normally PostgreSQL) share the work:
 
@@ -25,14 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from fractions import Fraction
 from types import TracebackType
 from typing import Any, Protocol
-
-from aiolimiter import AsyncLimiter
 
 from bot.logs import get_logger
 
@@ -101,7 +102,7 @@ class Coordinator(Protocol):
 
 
 class LocalCoordinator:
-    """One process: leases are a set of held keys, limits are aiolimiter's leaky buckets."""
+    """One process: leases are a set of held keys, limits are moving windows in memory."""
 
     shared = False
     errors: tuple[type[Exception], ...] = ()
@@ -132,7 +133,7 @@ class LocalCoordinator:
         return self._paused.get(key, -1.0) > time.monotonic()
 
     def limiter(self, key: str, rate: float, period: float) -> Limiter:
-        return AsyncLimiter(rate, period)
+        return MovingWindow(rate, period)
 
     async def ping(self) -> None:
         return None
@@ -283,20 +284,55 @@ class RedisLease(Lease):
         return True
 
 
+def whole_window(rate: float, period: float) -> tuple[int, int]:
+    """``rate`` calls per ``period`` seconds as whole calls per whole seconds: 1.5 per second
+    becomes 3 per 2 s, 0.7 per second 7 per 10 s (the budget itself, never rounded up)."""
+    share = Fraction(rate).limit_denominator(1000)
+    if share <= 0:
+        share = Fraction(1, 1000)
+    return share.numerator, max(1, math.ceil(share.denominator * period - 1e-9))
+
+
+class MovingWindow:
+    """At most ``rate`` calls in any ``period`` seconds, in one process: what Telegram counts.
+
+    A leaky bucket (aiolimiter) lets a full bucket through at once and keeps draining, so one
+    window could see up to twice the budget and Telegram answers 429; the ``limits`` package's
+    moving window (used with Redis) costs ~14 MB to import in a process that needs no Redis.
+    Waiters go in turn.
+    """
+
+    def __init__(self, rate: float, period: float) -> None:
+        self.calls, self.seconds = whole_window(rate, period)
+        self._stamps: deque[float] = deque()
+        self._turn = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        async with self._turn:
+            while len(self._stamps) >= self.calls:
+                wait = self._stamps[0] + self.seconds - time.monotonic()
+                if wait <= 0:
+                    self._stamps.popleft()
+                else:
+                    await asyncio.sleep(wait)
+            self._stamps.append(time.monotonic())
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
 class RedisLimiter:
     """A moving window of ``rate`` calls per ``period`` seconds, shared through Redis."""
 
     def __init__(self, owner: RedisCoordinator, key: str, rate: float, period: float) -> None:
         from limits import RateLimitItemPerSecond
 
-        # limits counts whole calls per whole seconds: 1.5 per second becomes 3 per 2 s, 0.7 per
-        # second 7 per 10 s (the budget itself, never rounded up).
-        share = Fraction(rate).limit_denominator(1000)
-        if share <= 0:
-            share = Fraction(1, 1000)
-        self.item = RateLimitItemPerSecond(
-            share.numerator, max(1, round(share.denominator * period))
-        )
+        self.item = RateLimitItemPerSecond(*whole_window(rate, period))
         self.owner = owner
         self.key = key
 
