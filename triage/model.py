@@ -20,6 +20,7 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from triage.estimators import CentroidSimilarity
+from triage.features import read_as_russian
 from triage.priority import PRIORITY_LEVELS, assess_priority, priority_rank
 
 __all__ = ["TriageModel", "TriageResult"]
@@ -211,6 +212,17 @@ class _FastScorer:
         return total / len(self._members)
 
 
+def _russian_stems(pipeline: Pipeline) -> Mapping[str, int] | None:
+    """The stem block's vocabulary when it holds Russian stems (else no reading to choose)."""
+    union = pipeline[0] if isinstance(pipeline, Pipeline) and len(pipeline) > 1 else None
+    if not isinstance(union, FeatureUnion):
+        return None
+    stem = dict(union.transformer_list).get("stem")
+    if not getattr(stem, "reads_transliteration_", False):
+        return None  # no Russian stems, or a model saved before StemVectorizer
+    return stem.vocabulary_  # type: ignore[union-attr]
+
+
 def _compile(pipeline: Pipeline | None) -> _FastScorer | None:
     if pipeline is None:
         return None
@@ -309,6 +321,7 @@ class TriageModel:
         self.info: dict[str, Any] = dict(info or {})
         self._labels_array = np.asarray(self.labels, dtype=object)
         self._scorer = _compile(pipeline)
+        self._russian_stems = _russian_stems(pipeline)
         self._team_scorer = _compile(self.team_pipeline)
         self._priority_scorer = _compile(priority_pipeline)
         if self.team_map is not None:
@@ -369,7 +382,18 @@ class TriageModel:
         -------
         ndarray of shape (n_texts, n_labels)
         """
-        return np.asarray(self.pipeline.predict_proba(list(texts)))
+        return np.asarray(self.pipeline.predict_proba([self._read(text) for text in texts]))
+
+    def _read(self, text: str) -> str:
+        """The text as the model reads it: Russian typed in Latin letters is transliterated.
+
+        Only for a model that learned Russian stems, and only when the transliterated
+        reading knows more of the message's Latin words than the Latin one
+        (:func:`triage.features.read_as_russian`).
+        """
+        if self._russian_stems is None:
+            return text
+        return read_as_russian(text, self._russian_stems) or text
 
     def _batch(
         self, pipeline: Pipeline, texts: list[str], novelty: CentroidSimilarity | None = None
@@ -417,6 +441,7 @@ class TriageModel:
         -------
         TriageResult
         """
+        text = self._read(text)
         if self._scorer is not None:
             columns, values = self._scorer.features(text)
             proba, known = self._scorer.proba_of(columns, values), columns.size > 0
@@ -451,7 +476,7 @@ class TriageModel:
         -------
         list of TriageResult
         """
-        texts = [str(text) for text in texts]
+        texts = [self._read(str(text)) for text in texts]
         if not texts:
             return []
         proba, known, similarity = self._batch(self.pipeline, texts, self.novelty)

@@ -10,7 +10,14 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from triage import Dataset, TriageModel, build_features, build_pipeline, normalise_text
-from triage.features import fold_lookalikes, stemmed_words
+from triage.features import (
+    StemVectorizer,
+    fold_lookalikes,
+    read_as_russian,
+    stemmed_words,
+    stemmed_words_and_transliterations,
+    to_cyrillic,
+)
 
 
 class TestNormaliseText:
@@ -36,6 +43,9 @@ class TestLookalikesAndStems:
             ("пpивет", "привет"),  # Latin "p" in a Russian word
             ("cаrd", "card"),  # Cyrillic "а" in an English word
             ("мoй заkaз", "мой заказ"),
+            ("oплата", "оплата"),  # Latin "o"
+            ("dоставка", "доставка"),  # a Latin letter that looks like no Cyrillic one
+            ("зakaz", "zakaz"),  # and a Cyrillic one inside a Latin word
             ("card карта", "card карта"),  # single-script words stay as they are
             ("ok 0", "ok 0"),
         ],
@@ -47,6 +57,66 @@ class TestLookalikesAndStems:
         clean = model.predict("Не могу войти в личный кабинет")
         mixed = model.predict("Не мoгу вoйти в личный кaбинeт")  # Latin o, a, e
         assert (mixed.category, mixed.confidence) == (clean.category, clean.confidence)
+
+    def test_latin_lookalike_in_a_russian_word_gives_the_russian_features(self) -> None:
+        assert normalise_text("Oплата") == "оплата"
+        assert stemmed_words("oплата картой") == stemmed_words("оплата картой")
+
+    @pytest.mark.parametrize(
+        ("latin", "cyrillic"),
+        [
+            ("karta ne rabotaet", "карта не работает"),
+            ("zhdu vozvrat", "жду возврат"),
+            ("gde moy zakaz", "где мой заказ"),
+            ("novyy schet", "новый счет"),
+            ("tsena", "цена"),
+            ("shchuka, yabloko, yula, khleb", "щука, яблоко, юла, хлеб"),
+            ("card 0", "кард 0"),
+        ],
+    )
+    def test_transliteration_reads_latin_as_russian(self, latin: str, cyrillic: str) -> None:
+        assert to_cyrillic(latin) == cyrillic
+
+    def test_transliteration_view_adds_the_russian_stems_of_latin_words(self) -> None:
+        tokens = stemmed_words_and_transliterations("karta ne rabotaet")
+        assert set(stemmed_words("карта не работает")) <= set(tokens)
+        assert stemmed_words_and_transliterations("карта") == stemmed_words("карта")
+
+    def test_translit_message_gets_the_stem_vector_of_the_cyrillic_one(self) -> None:
+        vectoriser = StemVectorizer(analyzer=stemmed_words, sublinear_tf=True)
+        vectoriser.fit(["карта не работает", "где мой заказ", "верните деньги за заказ"])
+        latin, cyrillic = vectoriser.transform(["karta ne rabotaet", "карта не работает"])
+        assert latin.nnz == cyrillic.nnz == 5
+        np.testing.assert_allclose(latin.toarray(), cyrillic.toarray())
+
+    def test_english_training_text_adds_no_transliterated_stems(self) -> None:
+        vectoriser = StemVectorizer(analyzer=stemmed_words).fit(["my card is broken"])
+        assert sorted(vectoriser.vocabulary_) == sorted(stemmed_words("my card is broken"))
+        assert not vectoriser.reads_transliteration_
+        assert vectoriser.transform(["my card is broken"]).nnz == 7
+
+    @pytest.mark.parametrize(
+        ("latin", "cyrillic"),
+        [
+            ("karta ne rabotaet", "карта не работает"),
+            ("gde moy zakaz", "где мой заказ"),
+            ("Ne mogu oplatit kartoy", "Не могу оплатить картой"),
+        ],
+    )
+    def test_translit_message_is_triaged_like_the_cyrillic_one(
+        self, model: TriageModel, latin: str, cyrillic: str
+    ) -> None:
+        read, written = model.predict(latin), model.predict(cyrillic)
+        assert not written.needs_human
+        assert (read.category, read.needs_human) == (written.category, written.needs_human)
+        assert model.predict_many([latin])[0].category == read.category
+
+    @pytest.mark.parametrize("text", ["where is my parcel", "my card is broken", "ok"])
+    def test_english_messages_keep_their_reading(self, model: TriageModel, text: str) -> None:
+        assert (
+            read_as_russian(text, model.pipeline["features"].transformer_list[2][1].vocabulary_)
+            is None
+        )
 
     def test_stems_join_inflected_forms(self) -> None:
         assert stemmed_words("картой") == stemmed_words("карты") == stemmed_words("карту")
