@@ -237,12 +237,21 @@ def stemmed_words(text: str) -> list[str]:
     return stems + _bigrams(stems)
 
 
+_PLACEHOLDERS = frozenset({"url", "email"})
+
+
+def _latin_word(word: str) -> bool:
+    return word not in _PLACEHOLDERS and bool(_LATIN.search(word)) and not _CYRILLIC.search(word)
+
+
 @functools.lru_cache(maxsize=8192)
 def _latin_as_russian_stem(word: str) -> str:
     return _stemmers()[0].stemWord(to_cyrillic(word))
 
 
-def stemmed_words_and_transliterations(text: str) -> list[str]:
+def stemmed_words_and_transliterations(
+    text: str, known: Mapping[str, int] | None = None
+) -> list[str]:
     """:func:`stemmed_words`, plus each Latin word read as transliterated Russian.
 
     "karta ne rabotaet" yields the English stems of its words and also "карт", "не",
@@ -255,6 +264,9 @@ def stemmed_words_and_transliterations(text: str) -> list[str]:
     ----------
     text : str
         Raw message text, in any script.
+    known : mapping of str to int, optional
+        The stems seen in training. When given, a Latin word whose English stem is among
+        them is an English word and is not read as Russian ("my" stays "my", not "мы").
 
     Returns
     -------
@@ -266,8 +278,10 @@ def stemmed_words_and_transliterations(text: str) -> list[str]:
     stems = _stems(words)
     tokens = stems + _bigrams(stems)
     read = [
-        _latin_as_russian_stem(word) if _LATIN.search(word) and not _CYRILLIC.search(word) else ""
-        for word in words
+        _latin_as_russian_stem(word)
+        if _latin_word(word) and (known is None or stem not in known)
+        else ""
+        for word, stem in zip(words, stems, strict=True)
     ]
     if not any(read):
         return tokens
@@ -283,13 +297,6 @@ def stemmed_words_and_transliterations(text: str) -> list[str]:
         if any(changed)
     ]
     return tokens
-
-
-_PLACEHOLDERS = frozenset({"url", "email"})
-
-
-def _latin_word(word: str) -> bool:
-    return word not in _PLACEHOLDERS and bool(_LATIN.search(word)) and not _CYRILLIC.search(word)
 
 
 def read_as_russian(text: str, stems: Mapping[str, int]) -> str | None:
@@ -357,7 +364,7 @@ class StemVectorizer(TfidfVectorizer):
             Text -> tokens.
         """
         if self.analyzer is stemmed_words and getattr(self, "reads_transliteration_", False):
-            return stemmed_words_and_transliterations
+            return functools.partial(stemmed_words_and_transliterations, known=self.vocabulary_)
         return super().build_analyzer()
 
     def fit(self, raw_documents: Iterable[str], y: Any = None) -> StemVectorizer:

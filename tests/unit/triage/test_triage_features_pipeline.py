@@ -82,6 +82,12 @@ class TestLookalikesAndStems:
         assert set(stemmed_words("карта не работает")) <= set(tokens)
         assert stemmed_words_and_transliterations("карта") == stemmed_words("карта")
 
+    def test_known_english_words_are_not_read_as_russian(self) -> None:
+        known = {stem: i for i, stem in enumerate(["my", "карт", "мы"])}
+        tokens = stemmed_words_and_transliterations("my karta", known)
+        assert "мы" not in tokens
+        assert "карт" in tokens
+
     def test_translit_message_gets_the_stem_vector_of_the_cyrillic_one(self) -> None:
         vectoriser = StemVectorizer(analyzer=stemmed_words, sublinear_tf=True)
         vectoriser.fit(["карта не работает", "где мой заказ", "верните деньги за заказ"])
