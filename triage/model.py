@@ -261,8 +261,11 @@ class TriageModel:
     team_map : mapping of str to str, optional
         Category -> team. Every label of ``pipeline`` must be mapped.
     team_pipeline : Pipeline, optional
-        Fitted team classifier, used when there is no ``team_map``. Without both, the team
-        is the category.
+        Fitted team classifier. Without a ``team_map`` it decides the team alone; with
+        one, its probabilities are averaged with the summed probabilities of each team's
+        categories (its classes must be the map's teams). When it shares the category
+        pipeline's fitted feature step, a message is vectorised once. Without both, the
+        team is the category.
     priority_pipeline : Pipeline, optional
         Fitted classifier over ``low/normal/high/urgent``, combined with the rules of
         :mod:`triage.priority`: high and urgent cues are floors (the result is the higher of
@@ -316,7 +319,7 @@ class TriageModel:
             missing = sorted(set(self.labels) - set(self.team_map))
             if missing:
                 raise ValueError(f"team map has no team for: {', '.join(missing)}")
-        self.team_pipeline = team_pipeline if self.team_map is None else None
+        self.team_pipeline = team_pipeline
         self.priority_pipeline = priority_pipeline
         self.info: dict[str, Any] = dict(info or {})
         self._labels_array = np.asarray(self.labels, dtype=object)
@@ -324,9 +327,21 @@ class TriageModel:
         self._russian_stems = _russian_stems(pipeline)
         self._team_scorer = _compile(self.team_pipeline)
         self._priority_scorer = _compile(priority_pipeline)
+        # A team head on the category pipeline's own features scores the same vector.
+        self._team_shares_features = (
+            self._scorer is not None
+            and self._team_scorer is not None
+            and self.team_pipeline is not None
+            and self.team_pipeline[0] is pipeline[0]
+        )
         if self.team_map is not None:
             self.teams: tuple[str, ...] = tuple(sorted({self.team_map[x] for x in self.labels}))
             self._team_index = np.array([self.teams.index(self.team_map[x]) for x in self.labels])
+            if self.team_pipeline is not None:
+                head = [str(team) for team in self.team_pipeline.classes_]
+                if sorted(head) != list(self.teams):
+                    raise ValueError("the team pipeline's classes are not the team map's teams")
+                self._team_columns = np.array([head.index(team) for team in self.teams])
         elif self.team_pipeline is not None:
             self.teams = tuple(str(team) for team in self.team_pipeline.classes_)
         else:
@@ -397,7 +412,7 @@ class TriageModel:
 
     def _batch(
         self, pipeline: Pipeline, texts: list[str], novelty: CentroidSimilarity | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
         features = pipeline[:-1].transform(texts)
         known = np.diff(features.indptr) > 0 if hasattr(features, "indptr") else None
         proba = np.asarray(pipeline[-1].predict_proba(features))
@@ -406,7 +421,7 @@ class TriageModel:
         similarity = (
             novelty.transform(features).max(axis=1) if novelty is not None else np.ones(len(texts))
         )
-        return proba, known, similarity
+        return proba, known, similarity, features
 
     def _similarity(self, columns: np.ndarray, values: np.ndarray) -> float:
         """Nearest-centroid cosine similarity of one feature vector (fast path)."""
@@ -447,10 +462,12 @@ class TriageModel:
             proba, known = self._scorer.proba_of(columns, values), columns.size > 0
             similarity = self._similarity(columns, values)
         else:
-            batch, known_rows, similarities = self._batch(self.pipeline, [text], self.novelty)
+            batch, known_rows, similarities, _ = self._batch(self.pipeline, [text], self.novelty)
             proba, known, similarity = batch[0], bool(known_rows[0]), float(similarities[0])
         team_proba = priority_proba = None
-        if self.team_pipeline is not None:
+        if self._team_shares_features:
+            team_proba = self._team_scorer.proba_of(columns, values)  # type: ignore[union-attr]
+        elif self.team_pipeline is not None:
             team_proba = (
                 self._team_scorer.predict_proba(text)[0]
                 if self._team_scorer is not None
@@ -479,10 +496,14 @@ class TriageModel:
         texts = [self._read(str(text)) for text in texts]
         if not texts:
             return []
-        proba, known, similarity = self._batch(self.pipeline, texts, self.novelty)
-        team_proba = (
-            self.team_pipeline.predict_proba(texts) if self.team_pipeline is not None else None
-        )
+        proba, known, similarity, features = self._batch(self.pipeline, texts, self.novelty)
+        team_proba = None
+        if self.team_pipeline is not None:
+            team_proba = (
+                self.team_pipeline[-1].predict_proba(features)
+                if self.team_pipeline[0] is self.pipeline[0]
+                else self.team_pipeline.predict_proba(texts)
+            )
         priority_proba = (
             self.priority_pipeline.predict_proba(texts)
             if self.priority_pipeline is not None
@@ -522,7 +543,11 @@ class TriageModel:
             # The team is decided on its own: the summed probability of its categories. A
             # message split between two categories of one team belongs to that team even
             # when a category of another team is the single most probable one.
-            team_proba = np.bincount(self._team_index, weights=proba, minlength=len(self.teams))
+            summed = np.bincount(self._team_index, weights=proba, minlength=len(self.teams))
+            # With a team head, its own view of the team counts as much as the categories'.
+            team_proba = (
+                summed if team_proba is None else (summed + team_proba[self._team_columns]) / 2
+            )
             team_best = int(np.argmax(team_proba))
             team, team_confidence = self.teams[team_best], float(team_proba[team_best])
         elif team_proba is not None:
