@@ -117,6 +117,18 @@ class TestLookalikesAndStems:
         assert (read.category, read.needs_human) == (written.category, written.needs_human)
         assert model.predict_many([latin])[0].category == read.category
 
+    def test_urgency_cues_are_read_in_transliteration_too(self, model: TriageModel) -> None:
+        result = model.predict("srochno! karta ne rabotaet")
+        assert result.priority == "urgent"
+        assert "срочно" in result.priority_cues
+
+    def test_the_russian_reading_keeps_the_placeholders(self, model: TriageModel) -> None:
+        stems = model.pipeline["features"].transformer_list[2][1].vocabulary_
+        read = read_as_russian(
+            "pishite na a.b@example.org: karta ne rabotaet, https://x.ru", stems
+        )
+        assert read == "пишите на email : карта не работает, url"
+
     @pytest.mark.parametrize("text", ["where is my parcel", "my card is broken", "ok"])
     def test_english_messages_keep_their_reading(self, model: TriageModel, text: str) -> None:
         assert (
