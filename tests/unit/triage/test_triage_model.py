@@ -49,7 +49,11 @@ class TestPredict:
         ]
         assert model.team_pipeline is not None
         head = dict(
-            zip(model.team_pipeline.classes_, model.team_pipeline.predict_proba([text])[0])
+            zip(
+                model.team_pipeline.classes_,
+                model.team_pipeline.predict_proba([text])[0],
+                strict=True,
+            )
         )
         assert result.team == "Billing"
         assert result.team_confidence == pytest.approx(
