@@ -412,6 +412,7 @@ def pending_work(db: Path) -> int:
 
 async def settle(emulator: BotApiEmulator, db: Path, seconds: float = 120) -> None:
     """Wait until the bot has nothing left to do and has made no call for a moment."""
+
     def made() -> int:
         return sum(1 for c in emulator.calls if c.method != "getUpdates")
 

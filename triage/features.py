@@ -26,6 +26,7 @@ __all__ = [
     "stemmed_words",
     "stemmed_words_and_transliterations",
     "to_cyrillic",
+    "to_latin",
 ]
 
 #: Word tokens of one or more characters: keeps "i", "я", "в" and digits-as-"0".
@@ -89,7 +90,6 @@ _CYRILLIC_TO_TRANSLIT = str.maketrans(
     }
 )  # fmt: skip
 _LATIN_RUN = re.compile(r"[a-z]+")
-_CYRILLIC_RUN = re.compile(r"[а-я]+")
 
 
 def _translit_unit(match: re.Match[str]) -> str:
@@ -121,6 +121,25 @@ def to_cyrillic(text: str) -> str:
     return _LATIN_RUN.sub(lambda run: _TRANSLIT_UNIT.sub(_translit_unit, run.group()), text)
 
 
+def to_latin(text: str) -> str:
+    """Write the Cyrillic letters of lower-case text in the informal Latin transliteration.
+
+    The scheme :func:`to_cyrillic` reads back: "карта не работает" -> "karta ne rabotaet",
+    "жду" -> "zhdu", "щ" -> "shch"; "ъ" and "ь" are dropped.
+
+    Parameters
+    ----------
+    text : str
+        Lower-case text; other characters are kept.
+
+    Returns
+    -------
+    str
+        The text with every Cyrillic letter transliterated.
+    """
+    return text.translate(_CYRILLIC_TO_TRANSLIT)
+
+
 def _fold_word(match: re.Match[str]) -> str:
     word = match.group()
     cyrillic = len(_CYRILLIC.findall(word))
@@ -131,10 +150,7 @@ def _fold_word(match: re.Match[str]) -> str:
     # that looks like none of ours is read phonetically ("dоставка", "зakaz").
     if cyrillic >= latin:
         return to_cyrillic(word.translate(_LATIN_TO_CYRILLIC))
-    return _CYRILLIC_RUN.sub(
-        lambda run: run.group().translate(_CYRILLIC_TO_TRANSLIT),
-        word.translate(_CYRILLIC_TO_LATIN),
-    )
+    return to_latin(word.translate(_CYRILLIC_TO_LATIN))
 
 
 def fold_lookalikes(text: str) -> str:

@@ -17,6 +17,7 @@ from triage.features import (
     stemmed_words,
     stemmed_words_and_transliterations,
     to_cyrillic,
+    to_latin,
 )
 
 
@@ -76,6 +77,11 @@ class TestLookalikesAndStems:
     )
     def test_transliteration_reads_latin_as_russian(self, latin: str, cyrillic: str) -> None:
         assert to_cyrillic(latin) == cyrillic
+
+    @pytest.mark.parametrize("text", ["карта не работает", "жду возврат", "где мой заказ"])
+    def test_latin_writing_reads_back(self, text: str) -> None:
+        assert to_cyrillic(to_latin(text)) == text
+        assert not any("а" <= letter <= "я" for letter in to_latin(text))
 
     def test_transliteration_view_adds_the_russian_stems_of_latin_words(self) -> None:
         tokens = stemmed_words_and_transliterations("karta ne rabotaet")
