@@ -38,13 +38,15 @@ class TriageResult:
         Most probable category.
     team : str
         Team that handles the message. With a team map, the team whose categories have the
-        largest summed probability (it may differ from the team of ``category``).
+        largest summed probability, averaged with the team head's probability when the model
+        has one (it may differ from the team of ``category``).
     priority : str
         One of ``low``, ``normal``, ``high``, ``urgent``.
     confidence : float
         Calibrated probability of ``category``.
     team_confidence : float
-        Probability of ``team`` (with a team map: the summed probability of its categories).
+        Probability of ``team`` (with a team map: the summed probability of its categories,
+        averaged with the team head's).
     priority_confidence : float
         Confidence of ``priority`` (rule confidence or priority-model probability).
     needs_human : bool
