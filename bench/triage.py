@@ -6,9 +6,10 @@ Usage::
         [--only similar_tickets,banking77]
 
 Sections: machine, seed (default model on triage/seed/holdout.csv and
-off_topic_holdout.csv), thank_you (the acknowledgement decision on
-acknowledgements_holdout.csv and holdout.csv: precision, recall, latency), banking77
-(train.csv -> test.csv with the shared team map), banking77_oos (Banking77-OOS,
+off_topic_holdout.csv, and the Russian hold-out typed in Latin letters), thank_you (the
+acknowledgement decision on acknowledgements_holdout.csv and holdout.csv: precision, recall,
+latency), banking77 (train.csv -> test.csv with the shared team map; team accuracy also
+without the team head), banking77_oos (Banking77-OOS,
 thresholds from its valid files), russian_few_shot (ru-autointent, 5-fold CV),
 out_of_scope (ru_clinc150), learning_curve_banking77 (from 10 per category, simulated
 agent corrections), learning_curve (Bitext, see its ``method``), similar_tickets (the
@@ -47,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from bot.services.similar import OPEN_FLOOR as SIMILAR_OPEN_FLOOR  # noqa: E402
 from triage import (  # noqa: E402
     OOS_LABEL,
+    TriageModel,
     build_pipeline,
     evaluate,
     fit_thresholds,
@@ -60,6 +62,7 @@ from triage import (  # noqa: E402
     train_default,
 )
 from triage.acknowledgement import train_acknowledgements  # noqa: E402
+from triage.features import to_latin  # noqa: E402
 from triage.similar import SimilarIndex  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -193,6 +196,14 @@ def seed_section() -> dict[str, Any]:
             key: round(with_oos[key], 4)
             for key in ("in_scope_accuracy", "oos_recall", "n_out_of_scope")
         }
+    # The Russian hold-out typed in Latin letters ("karta ne rabotaet"): the same labels.
+    russian = holdout.subset("ru")
+    latin = evaluate(
+        model, [to_latin(t.lower()) for t in russian.texts], russian.labels, team_map, timing=False
+    )
+    out["holdout_ru_typed_in_latin"] = {
+        key: round(latin[key], 4) for key in ("accuracy", "abstain_rate", "team_accuracy")
+    }
     return out
 
 
@@ -256,6 +267,15 @@ def banking77(data: Path) -> dict[str, Any]:
     model, metrics = train(train_set.texts, train_set.labels, team_map)
     train_seconds = time.perf_counter() - started
     report = evaluate(model, test_set.texts, test_set.labels, team_map, timing=False)
+    summed_only = TriageModel(
+        model.pipeline,
+        threshold=model.threshold,
+        similarity_threshold=model.similarity_threshold,
+        novelty=model.novelty,
+        oos_label=model.oos_label,
+        team_map=team_map,
+    )
+    summed_report = evaluate(summed_only, test_set.texts, test_set.labels, team_map, timing=False)
     latency = _latency_ms(model.predict, test_set.texts[:1000])
     with tempfile.TemporaryDirectory() as tmp:
         size = _dir_size(save(model, Path(tmp) / "model"))
@@ -265,6 +285,8 @@ def banking77(data: Path) -> dict[str, Any]:
         "intent_accuracy": round(report["accuracy"], 4),
         "macro_f1": round(report["macro_f1"], 4),
         "team_accuracy": round(report["team_accuracy"], 4),
+        "team_accuracy_summed_categories_only": round(summed_report["team_accuracy"], 4),
+        "team_source": model.info["team_source"],
         "abstain_rate": round(report["abstain_rate"], 4),
         "accuracy_when_confident": round(report["accuracy_when_confident"], 4),
         "threshold": round(model.threshold, 4),

@@ -9,6 +9,8 @@ import functools
 import itertools
 import re
 import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import Stemmer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -16,10 +18,15 @@ from sklearn.pipeline import FeatureUnion
 
 __all__ = [
     "WORD_TOKEN_PATTERN",
+    "StemVectorizer",
     "build_features",
     "fold_lookalikes",
     "normalise_text",
+    "read_as_russian",
     "stemmed_words",
+    "stemmed_words_and_transliterations",
+    "to_cyrillic",
+    "to_latin",
 ]
 
 #: Word tokens of one or more characters: keeps "i", "я", "в" and digits-as-"0".
@@ -59,15 +66,91 @@ _LATIN = re.compile(r"[a-z]")
 _WORD = re.compile(r"\w+")
 
 
+# Transliteration of Russian typed in Latin letters ("karta ne rabotaet"): the common
+# informal schemes, longest spelling first; "y" is "й" after a vowel, else "ы"; "c" is "ц"
+# before e, i, y, else "к".
+_TRANSLIT_TO_CYRILLIC = {
+    "shch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "ts": "ц",
+    "tz": "ц", "yu": "ю", "ju": "ю", "ya": "я", "ja": "я", "yo": "е", "jo": "е", "ye": "е",
+    "a": "а", "b": "б", "d": "д", "e": "е", "f": "ф", "g": "г", "h": "х", "i": "и", "j": "й",
+    "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "q": "к", "r": "р", "s": "с",
+    "t": "т", "u": "у", "v": "в", "w": "в", "x": "кс", "z": "з",
+}  # fmt: skip
+_TRANSLIT_UNIT = re.compile(
+    "|".join(sorted((k for k in _TRANSLIT_TO_CYRILLIC), key=len, reverse=True)) + "|c|y"
+)
+_VOWELS = frozenset("aeiouy")
+# The reverse, for Cyrillic letters left inside a mostly Latin word.
+_CYRILLIC_TO_TRANSLIT = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
+        "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+        "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch",
+        "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    }
+)  # fmt: skip
+_LATIN_RUN = re.compile(r"[a-z]+")
+
+
+def _translit_unit(match: re.Match[str]) -> str:
+    unit, start, text = match.group(), match.start(), match.string
+    if unit == "y":
+        return "й" if start and text[start - 1] in _VOWELS else "ы"
+    if unit == "c":
+        return "ц" if text[start + 1 : start + 2] in ("e", "i", "y") else "к"
+    return _TRANSLIT_TO_CYRILLIC[unit]
+
+
+def to_cyrillic(text: str) -> str:
+    """Read the Latin letters of lower-case text as transliterated Russian.
+
+    "karta ne rabotaet" becomes "карта не работает", "zhdu vozvrat" "жду возврат";
+    other characters are kept. The inverse of no single standard: it accepts the common
+    informal spellings ("sh", "ch", "zh", "kh", "ts", "shch", "ya"/"ja", "yu"/"ju").
+
+    Parameters
+    ----------
+    text : str
+        Lower-case text (Latin capitals are not read).
+
+    Returns
+    -------
+    str
+        The text with every Latin letter replaced by Cyrillic.
+    """
+    return _LATIN_RUN.sub(lambda run: _TRANSLIT_UNIT.sub(_translit_unit, run.group()), text)
+
+
+def to_latin(text: str) -> str:
+    """Write the Cyrillic letters of lower-case text in the informal Latin transliteration.
+
+    The scheme :func:`to_cyrillic` reads back: "карта не работает" -> "karta ne rabotaet",
+    "жду" -> "zhdu", "щ" -> "shch"; "ъ" and "ь" are dropped.
+
+    Parameters
+    ----------
+    text : str
+        Lower-case text; other characters are kept.
+
+    Returns
+    -------
+    str
+        The text with every Cyrillic letter transliterated.
+    """
+    return text.translate(_CYRILLIC_TO_TRANSLIT)
+
+
 def _fold_word(match: re.Match[str]) -> str:
     word = match.group()
     cyrillic = len(_CYRILLIC.findall(word))
     latin = len(_LATIN.findall(word))
     if not cyrillic or not latin:
         return word
+    # Look-alike letters first ("oплата" with a Latin "o"); a letter of the other script
+    # that looks like none of ours is read phonetically ("dоставка", "зakaz").
     if cyrillic >= latin:
-        return word.translate(_LATIN_TO_CYRILLIC)
-    return word.translate(_CYRILLIC_TO_LATIN)
+        return to_cyrillic(word.translate(_LATIN_TO_CYRILLIC))
+    return to_latin(word.translate(_CYRILLIC_TO_LATIN))
 
 
 def fold_lookalikes(text: str) -> str:
@@ -136,6 +219,18 @@ def _stemmers() -> tuple[Stemmer._Stemmer, Stemmer._Stemmer]:
     return pair
 
 
+def _stems(words: list[str]) -> list[str]:
+    russian, english = _stemmers()
+    return [
+        russian.stemWord(word) if _CYRILLIC.search(word) else english.stemWord(word)
+        for word in words
+    ]
+
+
+def _bigrams(stems: list[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in itertools.pairwise(stems)]
+
+
 def stemmed_words(text: str) -> list[str]:
     """Analyzer of the stem block: Snowball stems of the words, and stem bigrams.
 
@@ -154,12 +249,151 @@ def stemmed_words(text: str) -> list[str]:
     list of str
         Stems, then ``"stem stem"`` bigrams, in text order.
     """
-    russian, english = _stemmers()
-    stems = [
-        russian.stemWord(word) if _CYRILLIC.search(word) else english.stemWord(word)
-        for word in _TOKEN.findall(normalise_text(text))
+    stems = _stems(_TOKEN.findall(normalise_text(text)))
+    return stems + _bigrams(stems)
+
+
+_PLACEHOLDERS = frozenset({"url", "email"})
+
+
+def _latin_word(word: str) -> bool:
+    return word not in _PLACEHOLDERS and bool(_LATIN.search(word)) and not _CYRILLIC.search(word)
+
+
+@functools.lru_cache(maxsize=8192)
+def _latin_as_russian_stem(word: str) -> str:
+    return _stemmers()[0].stemWord(to_cyrillic(word))
+
+
+def stemmed_words_and_transliterations(
+    text: str, known: Mapping[str, int] | None = None
+) -> list[str]:
+    """:func:`stemmed_words`, plus each Latin word read as transliterated Russian.
+
+    "karta ne rabotaet" yields the English stems of its words and also "карт", "не",
+    "работа", "карт не", "не работа": the features of "карта не работает". The extra
+    tokens are the transliteration view of the text; :class:`StemVectorizer` uses them
+    only when transforming, so they find Russian training stems without adding a
+    vocabulary entry for every English word.
+
+    Parameters
+    ----------
+    text : str
+        Raw message text, in any script.
+    known : mapping of str to int, optional
+        The stems seen in training. When given, a Latin word whose English stem is among
+        them is an English word and is not read as Russian ("my" stays "my", not "мы").
+
+    Returns
+    -------
+    list of str
+        The tokens of :func:`stemmed_words`, then the transliterated stems and the
+        bigrams that contain one.
+    """
+    words = _TOKEN.findall(normalise_text(text))
+    stems = _stems(words)
+    tokens = stems + _bigrams(stems)
+    read = [
+        _latin_as_russian_stem(word)
+        if _latin_word(word) and (known is None or stem not in known)
+        else ""
+        for word, stem in zip(words, stems, strict=True)
     ]
-    return stems + [f"{a} {b}" for a, b in itertools.pairwise(stems)]
+    if not any(read):
+        return tokens
+    alternative = [other or stem for other, stem in zip(read, stems, strict=True)]
+    tokens += [stem for stem in read if stem]
+    tokens += [
+        f"{a} {b}"
+        for (a, b), changed in zip(
+            itertools.pairwise(alternative),
+            itertools.pairwise(read),
+            strict=True,
+        )
+        if any(changed)
+    ]
+    return tokens
+
+
+def read_as_russian(text: str, stems: Mapping[str, int]) -> str | None:
+    """The text read as transliterated Russian, when that reading knows more of its words.
+
+    A Latin word counts for the Russian reading when the Russian stem of its
+    transliteration is in ``stems`` and its English stem is not, and for the Latin
+    reading the other way round. When the Russian reading wins, the normalised text is
+    returned with its Latin words transliterated ("karta ne rabotaet" -> "карта не
+    работает"), so every feature block sees what the training data taught; otherwise
+    ``None``.
+
+    Parameters
+    ----------
+    text : str
+        Raw message text.
+    stems : mapping of str to int
+        The stem block's vocabulary (stems seen in training).
+
+    Returns
+    -------
+    str or None
+    """
+    normalised = normalise_text(text)
+    if not _LATIN.search(normalised):
+        return None
+    english = _stemmers()[1]
+    balance = 0
+    for word in _TOKEN.findall(normalised):
+        if _latin_word(word):
+            balance += (_latin_as_russian_stem(word) in stems) - (english.stemWord(word) in stems)
+    if balance <= 0:
+        return None
+    return _WORD.sub(
+        lambda match: to_cyrillic(match.group()) if _latin_word(match.group()) else match.group(),
+        normalised,
+    )
+
+
+class StemVectorizer(TfidfVectorizer):
+    """TF-IDF over :func:`stemmed_words` that reads Latin words as transliterated Russian.
+
+    Fitting builds the vocabulary from :func:`stemmed_words` alone; once the vocabulary
+    holds Russian stems, transforming uses :func:`stemmed_words_and_transliterations`, so
+    a customer who writes "karta ne rabotaet" meets the stems of "карта не работает" that
+    the training data taught. An English-only training set gains no Cyrillic pseudo-stems
+    and pays nothing at transform time (its vocabulary, weights and memory are those of
+    the plain stem block). Parameters are those of
+    :class:`~sklearn.feature_extraction.text.TfidfVectorizer`; ``analyzer`` is
+    :func:`stemmed_words`.
+
+    Attributes
+    ----------
+    reads_transliteration_ : bool
+        Whether the vocabulary holds a Cyrillic stem (then Latin words are also read as
+        transliterated Russian).
+    """
+
+    def build_analyzer(self) -> Callable[[str], list[str]]:
+        """The analyzer: plain stems while fitting, with transliterations after.
+
+        Returns
+        -------
+        callable
+            Text -> tokens.
+        """
+        if self.analyzer is stemmed_words and getattr(self, "reads_transliteration_", False):
+            return functools.partial(stemmed_words_and_transliterations, known=self.vocabulary_)
+        return super().build_analyzer()
+
+    def fit(self, raw_documents: Iterable[str], y: Any = None) -> StemVectorizer:
+        """Learn the vocabulary and idf from :func:`stemmed_words` (see the class)."""
+        self.fit_transform(raw_documents, y)
+        return self
+
+    def fit_transform(self, raw_documents: Iterable[str], y: Any = None) -> Any:
+        """Learn the vocabulary and idf, and return the training matrix (see the class)."""
+        self.reads_transliteration_ = False
+        matrix = super().fit_transform(raw_documents, y)
+        self.reads_transliteration_ = any("а" <= stem[:1] <= "я" for stem in self.vocabulary_)
+        return matrix
 
 
 def build_features(
@@ -185,7 +419,8 @@ def build_features(
         below 1 favours character n-grams, which generalise better over Russian inflection.
     stem_weight : float or None, default=None
         Weight of a third block, ``stem``: Snowball stems and stem bigrams
-        (:func:`stemmed_words`). ``None`` leaves it out.
+        (:func:`stemmed_words`; a :class:`StemVectorizer`, which also reads Latin words as
+        transliterated Russian when transforming). ``None`` leaves it out.
 
     Returns
     -------
@@ -221,7 +456,7 @@ def build_features(
         )
     if stem_weight is not None:
         parts.append(
-            ("stem", TfidfVectorizer(analyzer=stemmed_words, sublinear_tf=True, min_df=min_df))
+            ("stem", StemVectorizer(analyzer=stemmed_words, sublinear_tf=True, min_df=min_df))
         )
     if not parts:
         raise ValueError("at least one of word_ngrams and char_ngrams must be set")

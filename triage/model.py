@@ -20,6 +20,7 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from triage.estimators import CentroidSimilarity
+from triage.features import read_as_russian
 from triage.priority import PRIORITY_LEVELS, assess_priority, priority_rank
 
 __all__ = ["TriageModel", "TriageResult"]
@@ -37,13 +38,15 @@ class TriageResult:
         Most probable category.
     team : str
         Team that handles the message. With a team map, the team whose categories have the
-        largest summed probability (it may differ from the team of ``category``).
+        largest summed probability, averaged with the team head's probability when the model
+        has one (it may differ from the team of ``category``).
     priority : str
         One of ``low``, ``normal``, ``high``, ``urgent``.
     confidence : float
         Calibrated probability of ``category``.
     team_confidence : float
-        Probability of ``team`` (with a team map: the summed probability of its categories).
+        Probability of ``team`` (with a team map: the summed probability of its categories,
+        averaged with the team head's).
     priority_confidence : float
         Confidence of ``priority`` (rule confidence or priority-model probability).
     needs_human : bool
@@ -211,6 +214,17 @@ class _FastScorer:
         return total / len(self._members)
 
 
+def _russian_stems(pipeline: Pipeline) -> Mapping[str, int] | None:
+    """The stem block's vocabulary when it holds Russian stems (else no reading to choose)."""
+    union = pipeline[0] if isinstance(pipeline, Pipeline) and len(pipeline) > 1 else None
+    if not isinstance(union, FeatureUnion):
+        return None
+    stem = dict(union.transformer_list).get("stem")
+    if not getattr(stem, "reads_transliteration_", False):
+        return None  # no Russian stems, or a model saved before StemVectorizer
+    return stem.vocabulary_  # type: ignore[union-attr]
+
+
 def _compile(pipeline: Pipeline | None) -> _FastScorer | None:
     if pipeline is None:
         return None
@@ -249,8 +263,11 @@ class TriageModel:
     team_map : mapping of str to str, optional
         Category -> team. Every label of ``pipeline`` must be mapped.
     team_pipeline : Pipeline, optional
-        Fitted team classifier, used when there is no ``team_map``. Without both, the team
-        is the category.
+        Fitted team classifier. Without a ``team_map`` it decides the team alone; with
+        one, its probabilities are averaged with the summed probabilities of each team's
+        categories (its classes must be the map's teams). When it shares the category
+        pipeline's fitted feature step, a message is vectorised once. Without both, the
+        team is the category.
     priority_pipeline : Pipeline, optional
         Fitted classifier over ``low/normal/high/urgent``, combined with the rules of
         :mod:`triage.priority`: high and urgent cues are floors (the result is the higher of
@@ -304,16 +321,29 @@ class TriageModel:
             missing = sorted(set(self.labels) - set(self.team_map))
             if missing:
                 raise ValueError(f"team map has no team for: {', '.join(missing)}")
-        self.team_pipeline = team_pipeline if self.team_map is None else None
+        self.team_pipeline = team_pipeline
         self.priority_pipeline = priority_pipeline
         self.info: dict[str, Any] = dict(info or {})
         self._labels_array = np.asarray(self.labels, dtype=object)
         self._scorer = _compile(pipeline)
+        self._russian_stems = _russian_stems(pipeline)
         self._team_scorer = _compile(self.team_pipeline)
         self._priority_scorer = _compile(priority_pipeline)
+        # A team head on the category pipeline's own features scores the same vector.
+        self._team_shares_features = (
+            self._scorer is not None
+            and self._team_scorer is not None
+            and self.team_pipeline is not None
+            and self.team_pipeline[0] is pipeline[0]
+        )
         if self.team_map is not None:
             self.teams: tuple[str, ...] = tuple(sorted({self.team_map[x] for x in self.labels}))
             self._team_index = np.array([self.teams.index(self.team_map[x]) for x in self.labels])
+            if self.team_pipeline is not None:
+                head = [str(team) for team in self.team_pipeline.classes_]
+                if sorted(head) != list(self.teams):
+                    raise ValueError("the team pipeline's classes are not the team map's teams")
+                self._team_columns = np.array([head.index(team) for team in self.teams])
         elif self.team_pipeline is not None:
             self.teams = tuple(str(team) for team in self.team_pipeline.classes_)
         else:
@@ -369,11 +399,22 @@ class TriageModel:
         -------
         ndarray of shape (n_texts, n_labels)
         """
-        return np.asarray(self.pipeline.predict_proba(list(texts)))
+        return np.asarray(self.pipeline.predict_proba([self._read(text) for text in texts]))
+
+    def _read(self, text: str) -> str:
+        """The text as the model reads it: Russian typed in Latin letters is transliterated.
+
+        Only for a model that learned Russian stems, and only when the transliterated
+        reading knows more of the message's Latin words than the Latin one
+        (:func:`triage.features.read_as_russian`).
+        """
+        if self._russian_stems is None:
+            return text
+        return read_as_russian(text, self._russian_stems) or text
 
     def _batch(
         self, pipeline: Pipeline, texts: list[str], novelty: CentroidSimilarity | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
         features = pipeline[:-1].transform(texts)
         known = np.diff(features.indptr) > 0 if hasattr(features, "indptr") else None
         proba = np.asarray(pipeline[-1].predict_proba(features))
@@ -382,7 +423,7 @@ class TriageModel:
         similarity = (
             novelty.transform(features).max(axis=1) if novelty is not None else np.ones(len(texts))
         )
-        return proba, known, similarity
+        return proba, known, similarity, features
 
     def _similarity(self, columns: np.ndarray, values: np.ndarray) -> float:
         """Nearest-centroid cosine similarity of one feature vector (fast path)."""
@@ -417,15 +458,18 @@ class TriageModel:
         -------
         TriageResult
         """
+        text = self._read(text)
         if self._scorer is not None:
             columns, values = self._scorer.features(text)
             proba, known = self._scorer.proba_of(columns, values), columns.size > 0
             similarity = self._similarity(columns, values)
         else:
-            batch, known_rows, similarities = self._batch(self.pipeline, [text], self.novelty)
+            batch, known_rows, similarities, _ = self._batch(self.pipeline, [text], self.novelty)
             proba, known, similarity = batch[0], bool(known_rows[0]), float(similarities[0])
         team_proba = priority_proba = None
-        if self.team_pipeline is not None:
+        if self._team_shares_features:
+            team_proba = self._team_scorer.proba_of(columns, values)  # type: ignore[union-attr]
+        elif self.team_pipeline is not None:
             team_proba = (
                 self._team_scorer.predict_proba(text)[0]
                 if self._team_scorer is not None
@@ -451,13 +495,17 @@ class TriageModel:
         -------
         list of TriageResult
         """
-        texts = [str(text) for text in texts]
+        texts = [self._read(str(text)) for text in texts]
         if not texts:
             return []
-        proba, known, similarity = self._batch(self.pipeline, texts, self.novelty)
-        team_proba = (
-            self.team_pipeline.predict_proba(texts) if self.team_pipeline is not None else None
-        )
+        proba, known, similarity, features = self._batch(self.pipeline, texts, self.novelty)
+        team_proba = None
+        if self.team_pipeline is not None:
+            team_proba = (
+                self.team_pipeline[-1].predict_proba(features)
+                if self.team_pipeline[0] is self.pipeline[0]
+                else self.team_pipeline.predict_proba(texts)
+            )
         priority_proba = (
             self.priority_pipeline.predict_proba(texts)
             if self.priority_pipeline is not None
@@ -497,7 +545,11 @@ class TriageModel:
             # The team is decided on its own: the summed probability of its categories. A
             # message split between two categories of one team belongs to that team even
             # when a category of another team is the single most probable one.
-            team_proba = np.bincount(self._team_index, weights=proba, minlength=len(self.teams))
+            summed = np.bincount(self._team_index, weights=proba, minlength=len(self.teams))
+            # With a team head, its own view of the team counts as much as the categories'.
+            team_proba = (
+                summed if team_proba is None else (summed + team_proba[self._team_columns]) / 2
+            )
             team_best = int(np.argmax(team_proba))
             team, team_confidence = self.teams[team_best], float(team_proba[team_best])
         elif team_proba is not None:

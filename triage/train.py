@@ -91,6 +91,31 @@ def _fit(
     return pipeline.fit(texts, labels)
 
 
+def _fit_team_head(
+    pipeline: Pipeline,
+    texts: list[str],
+    labels: list[str],
+    team_map: Mapping[str, str],
+    params: Mapping[str, Any],
+    random_state: int,
+    calibration_cv: int | None,
+) -> Pipeline | None:
+    """A team classifier on the category pipeline's fitted features (None: < 2 teams).
+
+    It shares the feature step, so a message is vectorised once for both; rows without a
+    team (out of scope) are left out.
+    """
+    rows = [i for i, label in enumerate(labels) if label in team_map]
+    teams = [team_map[labels[i]] for i in rows]
+    if len(set(teams)) < 2:
+        return None
+    cv = _calibration_folds(teams, calibration_cv)
+    head = build_pipeline(random_state=random_state, cv=cv, **params)[-1]
+    features = pipeline[0]
+    head.fit(features.transform([texts[i] for i in rows]), teams)
+    return Pipeline([("features", features), ("classifier", head)])
+
+
 def _fit_novelty(
     pipeline: Pipeline, texts: list[str], labels: list[str], oos_label: str | None
 ) -> CentroidSimilarity:
@@ -312,6 +337,16 @@ def train(
         fold_pipeline = _fit(
             fold_texts, fold_labels, pipeline_params, random_state, calibration_cv
         )
+        if team_map is not None:
+            fold_team = _fit_team_head(
+                fold_pipeline,
+                fold_texts,
+                fold_labels,
+                team_map,
+                pipeline_params,
+                random_state,
+                calibration_cv,
+            )
         fold_model = TriageModel(
             fold_pipeline,
             threshold=0.0,
@@ -414,6 +449,10 @@ def train(
         if teams is not None
         else None
     )
+    if team_map is not None:
+        team_pipeline = _fit_team_head(
+            pipeline, texts, labels, team_map, pipeline_params, random_state, calibration_cv
+        )
     priority_pipeline = None
     if priority_rows is not None and priorities is not None:
         priority_pipeline = _fit(
@@ -462,7 +501,15 @@ def train(
             else 0.0,
         },
         "priority": "rules + model" if priority_pipeline is not None else "rules",
-        "team_source": "map" if team_map is not None else "model" if teams else "category",
+        "team_source": (
+            "map + team head"
+            if team_map is not None and team_pipeline is not None
+            else "map"
+            if team_map is not None
+            else "model"
+            if teams
+            else "category"
+        ),
         "metrics": metrics.to_dict(),
     }
     model = TriageModel(

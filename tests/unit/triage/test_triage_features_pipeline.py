@@ -10,7 +10,15 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from triage import Dataset, TriageModel, build_features, build_pipeline, normalise_text
-from triage.features import fold_lookalikes, stemmed_words
+from triage.features import (
+    StemVectorizer,
+    fold_lookalikes,
+    read_as_russian,
+    stemmed_words,
+    stemmed_words_and_transliterations,
+    to_cyrillic,
+    to_latin,
+)
 
 
 class TestNormaliseText:
@@ -36,6 +44,9 @@ class TestLookalikesAndStems:
             ("пpивет", "привет"),  # Latin "p" in a Russian word
             ("cаrd", "card"),  # Cyrillic "а" in an English word
             ("мoй заkaз", "мой заказ"),
+            ("oплата", "оплата"),  # Latin "o"
+            ("dоставка", "доставка"),  # a Latin letter that looks like no Cyrillic one
+            ("зakaz", "zakaz"),  # and a Cyrillic one inside a Latin word
             ("card карта", "card карта"),  # single-script words stay as they are
             ("ok 0", "ok 0"),
         ],
@@ -47,6 +58,89 @@ class TestLookalikesAndStems:
         clean = model.predict("Не могу войти в личный кабинет")
         mixed = model.predict("Не мoгу вoйти в личный кaбинeт")  # Latin o, a, e
         assert (mixed.category, mixed.confidence) == (clean.category, clean.confidence)
+
+    def test_latin_lookalike_in_a_russian_word_gives_the_russian_features(self) -> None:
+        assert normalise_text("Oплата") == "оплата"
+        assert stemmed_words("oплата картой") == stemmed_words("оплата картой")
+
+    @pytest.mark.parametrize(
+        ("latin", "cyrillic"),
+        [
+            ("karta ne rabotaet", "карта не работает"),
+            ("zhdu vozvrat", "жду возврат"),
+            ("gde moy zakaz", "где мой заказ"),
+            ("novyy schet", "новый счет"),
+            ("tsena", "цена"),
+            ("shchuka, yabloko, yula, khleb", "щука, яблоко, юла, хлеб"),
+            ("card 0", "кард 0"),
+        ],
+    )
+    def test_transliteration_reads_latin_as_russian(self, latin: str, cyrillic: str) -> None:
+        assert to_cyrillic(latin) == cyrillic
+
+    @pytest.mark.parametrize("text", ["карта не работает", "жду возврат", "где мой заказ"])
+    def test_latin_writing_reads_back(self, text: str) -> None:
+        assert to_cyrillic(to_latin(text)) == text
+        assert not any("а" <= letter <= "я" for letter in to_latin(text))
+
+    def test_transliteration_view_adds_the_russian_stems_of_latin_words(self) -> None:
+        tokens = stemmed_words_and_transliterations("karta ne rabotaet")
+        assert set(stemmed_words("карта не работает")) <= set(tokens)
+        assert stemmed_words_and_transliterations("карта") == stemmed_words("карта")
+
+    def test_known_english_words_are_not_read_as_russian(self) -> None:
+        known = {stem: i for i, stem in enumerate(["my", "карт", "мы"])}
+        tokens = stemmed_words_and_transliterations("my karta", known)
+        assert "мы" not in tokens
+        assert "карт" in tokens
+
+    def test_translit_message_gets_the_stem_vector_of_the_cyrillic_one(self) -> None:
+        vectoriser = StemVectorizer(analyzer=stemmed_words, sublinear_tf=True)
+        vectoriser.fit(["карта не работает", "где мой заказ", "верните деньги за заказ"])
+        latin, cyrillic = vectoriser.transform(["karta ne rabotaet", "карта не работает"])
+        assert latin.nnz == cyrillic.nnz == 5
+        np.testing.assert_allclose(latin.toarray(), cyrillic.toarray())
+
+    def test_english_training_text_adds_no_transliterated_stems(self) -> None:
+        vectoriser = StemVectorizer(analyzer=stemmed_words).fit(["my card is broken"])
+        assert sorted(vectoriser.vocabulary_) == sorted(stemmed_words("my card is broken"))
+        assert not vectoriser.reads_transliteration_
+        assert vectoriser.transform(["my card is broken"]).nnz == 7
+
+    @pytest.mark.parametrize(
+        ("latin", "cyrillic"),
+        [
+            ("karta ne rabotaet", "карта не работает"),
+            ("gde moy zakaz", "где мой заказ"),
+            ("Ne mogu oplatit kartoy", "Не могу оплатить картой"),
+        ],
+    )
+    def test_translit_message_is_triaged_like_the_cyrillic_one(
+        self, model: TriageModel, latin: str, cyrillic: str
+    ) -> None:
+        read, written = model.predict(latin), model.predict(cyrillic)
+        assert not written.needs_human
+        assert (read.category, read.needs_human) == (written.category, written.needs_human)
+        assert model.predict_many([latin])[0].category == read.category
+
+    def test_urgency_cues_are_read_in_transliteration_too(self, model: TriageModel) -> None:
+        result = model.predict("srochno! karta ne rabotaet")
+        assert result.priority == "urgent"
+        assert "срочно" in result.priority_cues
+
+    def test_the_russian_reading_keeps_the_placeholders(self, model: TriageModel) -> None:
+        stems = model.pipeline["features"].transformer_list[2][1].vocabulary_
+        read = read_as_russian(
+            "pishite na a.b@example.org: karta ne rabotaet, https://x.ru", stems
+        )
+        assert read == "пишите на email : карта не работает, url"
+
+    @pytest.mark.parametrize("text", ["where is my parcel", "my card is broken", "ok"])
+    def test_english_messages_keep_their_reading(self, model: TriageModel, text: str) -> None:
+        assert (
+            read_as_russian(text, model.pipeline["features"].transformer_list[2][1].vocabulary_)
+            is None
+        )
 
     def test_stems_join_inflected_forms(self) -> None:
         assert stemmed_words("картой") == stemmed_words("карты") == stemmed_words("карту")

@@ -38,15 +38,46 @@ class TestPredict:
         assert probabilities == sorted(probabilities, reverse=True)
         assert result.alternatives[0] == (result.category, result.confidence)
 
-    def test_team_confidence_sums_the_team_categories(self, model: TriageModel) -> None:
-        result = model.predict("refund my subscription payment")
-        proba = model.predict_proba(["refund my subscription payment"])[0]
+    def test_team_confidence_averages_the_team_categories_and_the_team_head(
+        self, model: TriageModel
+    ) -> None:
+        text = "refund my subscription payment"
+        result = model.predict(text)
+        proba = model.predict_proba([text])[0]
         billing = [
             i for i, label in enumerate(model.classes) if model.team_map.get(label) == "Billing"
         ]
+        assert model.team_pipeline is not None
+        head = dict(
+            zip(
+                model.team_pipeline.classes_,
+                model.team_pipeline.predict_proba([text])[0],
+                strict=True,
+            )
+        )
         assert result.team == "Billing"
-        assert result.team_confidence == pytest.approx(proba[billing].sum())
-        assert result.team_confidence >= result.confidence
+        assert result.team_confidence == pytest.approx(
+            (proba[billing].sum() + head["Billing"]) / 2
+        )
+        assert model.predict_many([text])[0].team_confidence == pytest.approx(
+            result.team_confidence
+        )
+
+    def test_team_head_shares_the_category_features(self, model: TriageModel) -> None:
+        assert model.team_pipeline is not None
+        assert model.team_pipeline["features"] is model.pipeline["features"]
+        assert model.info["team_source"] == "map + team head"
+
+    def test_team_head_must_predict_the_map_teams(self, model: TriageModel) -> None:
+        renamed = {label: f"{team}!" for label, team in (model.team_map or {}).items()}
+        with pytest.raises(ValueError, match="team map's teams"):
+            TriageModel(
+                model.pipeline,
+                threshold=0.0,
+                oos_label=model.oos_label,
+                team_map=renamed,
+                team_pipeline=model.team_pipeline,
+            )
 
     def test_team_is_the_one_with_the_largest_summed_probability(self, model: TriageModel) -> None:
         text = "zzqx vvbn kkkk"

@@ -48,6 +48,8 @@ class TestRoundTrip:
         assert loaded.team_map == model.team_map
         assert loaded.labels == model.labels
         assert loaded.priority_pipeline is not None
+        assert loaded.team_pipeline is not None
+        assert loaded.team_pipeline["features"] is loaded.pipeline["features"]  # stored once
 
     def test_meta_describes_the_model(self, model: TriageModel, saved_model_dir: Path) -> None:
         assert sorted(p.name for p in saved_model_dir.iterdir()) == ["meta.json", "model.joblib"]
