@@ -296,26 +296,32 @@ def whole_window(rate: float, period: float) -> tuple[int, int]:
 class MovingWindow:
     """At most ``rate`` calls in any ``period`` seconds, in one process: what Telegram counts.
 
-    A leaky bucket (aiolimiter) lets a full bucket through at once and keeps draining, so one
-    window could see up to twice the budget and Telegram answers 429; the ``limits`` package's
-    moving window (used with Redis) costs ~14 MB to import in a process that needs no Redis.
-    Waiters go in turn.
+    A call holds its place in the window from when it starts until it has finished: Telegram
+    counts a request when it arrives, which is somewhere in between, so the window never lets a
+    call arrive before the one it replaces has aged out there too. (A leaky bucket, as in
+    aiolimiter, lets a full bucket through at once and keeps draining, so one window could see
+    twice the budget; the ``limits`` package's moving window, used with Redis, costs ~14 MB to
+    import in a process that needs no Redis.) Waiters go in turn.
     """
 
     def __init__(self, rate: float, period: float) -> None:
         self.calls, self.seconds = whole_window(rate, period)
-        self._stamps: deque[float] = deque()
+        #: When each call in the window started, then (once it is done) finished.
+        self._stamps: deque[list[float]] = deque()
+        self._held: dict[asyncio.Task[Any] | None, list[list[float]]] = {}
         self._turn = asyncio.Lock()
 
     async def __aenter__(self) -> None:
         async with self._turn:
             while len(self._stamps) >= self.calls:
-                wait = self._stamps[0] + self.seconds - time.monotonic()
+                wait = self._stamps[0][0] + self.seconds - time.monotonic()
                 if wait <= 0:
                     self._stamps.popleft()
                 else:
-                    await asyncio.sleep(wait)
-            self._stamps.append(time.monotonic())
+                    await asyncio.sleep(min(wait, 1.0))  # a finishing call moves its stamp
+            stamp = [time.monotonic()]
+            self._stamps.append(stamp)
+            self._held.setdefault(asyncio.current_task(), []).append(stamp)
 
     async def __aexit__(
         self,
@@ -323,7 +329,12 @@ class MovingWindow:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        return None
+        task = asyncio.current_task()
+        held = self._held.get(task)
+        if held:
+            held.pop()[0] = time.monotonic()
+            if not held:
+                del self._held[task]
 
 
 class RedisLimiter:

@@ -55,3 +55,18 @@ def test_a_fractional_budget_becomes_whole_calls_never_rounded_up(
     assert seconds >= 1
     # The nearest fraction with a denominator up to 1,000: within 0.1 % of the budget.
     assert calls / seconds <= rate / period * 1.001
+
+
+async def test_a_call_counts_until_it_has_finished() -> None:
+    """Telegram counts a request when it arrives, after it started: the window runs from the
+    end of a call, so the next one can never arrive before the one it replaces aged out."""
+    limiter = MovingWindow(1, 0.1)
+    finished: list[float] = []
+    started: list[float] = []
+    for _ in range(3):
+        async with limiter:
+            started.append(time.monotonic())
+            await asyncio.sleep(0.05)  # the request on the wire
+            finished.append(time.monotonic())
+    for before, after in zip(finished, started[1:], strict=False):
+        assert after - before >= 0.1
