@@ -466,6 +466,18 @@ async def settle(emulator: BotApiEmulator, db: Path, seconds: float = 120) -> No
     raise TimeoutError("the bot did not settle")
 
 
+#: What the budget run's customers write: one problem each.
+BUDGET_PROBLEMS = [
+    "My card payment was declined at the shop",
+    "How do I change the delivery address of my order?",
+    "The app crashes when I open the settings page",
+    "I want a refund for order 5521, it arrived broken",
+    "Where can I download last month's invoice?",
+    "I forgot my password and the reset mail never comes",
+    "Can I add a second user to our company account?",
+]
+
+
 async def group_budget(customers: int) -> dict[str, Any]:
     """Group calls per new ticket and per follow-up message (see the module's docstring)."""
     emulator, group, admin, people, tmp = await world("Budget", customers)
@@ -480,14 +492,15 @@ async def group_budget(customers: int) -> dict[str, Any]:
     try:
         await bot.wait_ready(emulator, timeout=300)
         await settle(emulator, tmp / "helpdesk.db")
-        texts = {
-            "new_ticket": "My card payment was declined at the shop, please help",
-            "follow_up": "I tried again just now and it was declined again",
-        }
-        for name, text in texts.items():
+        # Different problems (the same one from everybody would be an incident, not tickets).
+        for name in ("new_ticket", "follow_up"):
             before = len(emulator.calls)
-            for person in people:
-                emulator.user_sends_text(person, text)
+            for i, person in enumerate(people):
+                problem = BUDGET_PROBLEMS[i % len(BUDGET_PROBLEMS)]
+                emulator.user_sends_text(
+                    person,
+                    problem if name == "new_ticket" else f"Any news? I still need: {problem}",
+                )
             await settle(emulator, tmp / "helpdesk.db")
             calls = [
                 c
