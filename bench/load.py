@@ -219,6 +219,7 @@ async def run_once(
 
     if prefilled:
         prefilled |= await drain_backlog(emulator, processes[0], prefilled["backlog_calls"])
+    await incidents_off(emulator, group, admin)
 
     sent_at: dict[tuple[int, int], float] = {}
     total = customers * messages
@@ -423,6 +424,21 @@ def shown_texts(params: dict[str, Any]) -> list[str]:
     if lines and lines[0].startswith("💬"):
         return [html.unescape(re.sub(r"^<i>[^<]*</i> ", "", line)) for line in lines[1:]]
     return []
+
+
+async def incidents_off(
+    emulator: BotApiEmulator, group: dict[str, Any], admin: dict[str, Any]
+) -> None:
+    """The load runs have every customer write near-identical texts ("message 0 from C1", ...):
+    on a real desk a surge, hence an incident with no topic per ticket. They measure the
+    pipeline, so the admin switches incidents off first."""
+    emulator.user_sends_text(admin, "/set incident_size off", chat_id=group["id"])
+
+    async def confirmed() -> int:
+        texts = [m.get("text") or "" for m in emulator.messages_in(group["id"], from_bot=True)]
+        return int(any("incident_size is now off" in t for t in texts))
+
+    await poll_until(confirmed, 1, 120, every=0.2)
 
 
 def noop_edits(calls: list[Any]) -> list[Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.services import training
-from tests.e2e.conftest import Running, bot_env, start_world
+from tests.e2e.conftest import Running, bot_env, start_world, without_incidents
 from tests.e2e.test_e2e_delivery import copies_in_topic, topic_of
 from tests.support.balancer import Balancer
 from tests.support.db import empty_database
@@ -58,6 +58,7 @@ async def kill_at_ten_moments(tmp_path: Path, db_url: str, redis: str) -> None:
     try:
         workers, balancer = await start_webhook_workers(env, tmp_path, 3)
         run = Running(emu, workers[0], group, admin, tmp_path / "w0")
+        await without_incidents(run)
         people = [emu.add_user(f"P{i}") for i in range(CUSTOMERS)]
         copies_at_kill: list[dict[str, Counter[str]]] = []
         for moment in range(MOMENTS):

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from storage import make_engine
-from tests.e2e.conftest import Running, bot_env, start_world
+from tests.e2e.conftest import Running, bot_env, start_world, without_incidents
 from tests.e2e.test_e2e_delivery import answers_to, copies_in_topic, topic_of
 from tests.support.balancer import Balancer
 from tests.support.db import empty_database
@@ -65,6 +65,7 @@ async def run_three_workers(tmp_path: Path, db_url: str, redis_url: str) -> None
     try:
         workers, balancer = await start_webhook_workers(env, tmp_path, 3)
         run = Running(emu, workers[0], group, admin, tmp_path / "w0")
+        await without_incidents(run)
 
         people = [emu.add_user(f"P{i}") for i in range(8)]
         for i in range(6):
