@@ -71,6 +71,7 @@ from bot.sandbox.emulator import BotApiEmulator  # noqa: E402
 from tests.support.balancer import Balancer  # noqa: E402
 from tests.support.db import empty_database  # noqa: E402
 from tests.support.process import BotProcess  # noqa: E402
+from tests.support.scenarios import DISTINCT_PROBLEMS, switch_incidents_off  # noqa: E402
 from tests.support.workers import start_webhook_workers  # noqa: E402
 
 TOKEN = "777000:BENCH-token-for-the-emulator-only"
@@ -219,7 +220,7 @@ async def run_once(
 
     if prefilled:
         prefilled |= await drain_backlog(emulator, processes[0], prefilled["backlog_calls"])
-    await incidents_off(emulator, group, admin)
+    await switch_incidents_off(emulator, group["id"], admin, seconds=120)
 
     sent_at: dict[tuple[int, int], float] = {}
     total = customers * messages
@@ -426,21 +427,6 @@ def shown_texts(params: dict[str, Any]) -> list[str]:
     return []
 
 
-async def incidents_off(
-    emulator: BotApiEmulator, group: dict[str, Any], admin: dict[str, Any]
-) -> None:
-    """The load runs have every customer write near-identical texts ("message 0 from C1", ...):
-    on a real desk a surge, hence an incident with no topic per ticket. They measure the
-    pipeline, so the admin switches incidents off first."""
-    emulator.user_sends_text(admin, "/set incident_size off", chat_id=group["id"])
-
-    async def confirmed() -> int:
-        texts = [m.get("text") or "" for m in emulator.messages_in(group["id"], from_bot=True)]
-        return int(any("incident_size is now off" in t for t in texts))
-
-    await poll_until(confirmed, 1, 120, every=0.2)
-
-
 def noop_edits(calls: list[Any]) -> list[Any]:
     """Edits Telegram refused because they changed nothing (they cost the budget all the same)."""
     return [
@@ -482,18 +468,6 @@ async def settle(emulator: BotApiEmulator, db: Path, seconds: float = 120) -> No
     raise TimeoutError("the bot did not settle")
 
 
-#: What the budget run's customers write: one problem each.
-BUDGET_PROBLEMS = [
-    "My card payment was declined at the shop",
-    "How do I change the delivery address of my order?",
-    "The app crashes when I open the settings page",
-    "I want a refund for order 5521, it arrived broken",
-    "Where can I download last month's invoice?",
-    "I forgot my password and the reset mail never comes",
-    "Can I add a second user to our company account?",
-]
-
-
 async def group_budget(customers: int) -> dict[str, Any]:
     """Group calls per new ticket and per follow-up message (see the module's docstring)."""
     emulator, group, admin, people, tmp = await world("Budget", customers)
@@ -512,7 +486,7 @@ async def group_budget(customers: int) -> dict[str, Any]:
         for name in ("new_ticket", "follow_up"):
             before = len(emulator.calls)
             for i, person in enumerate(people):
-                problem = BUDGET_PROBLEMS[i % len(BUDGET_PROBLEMS)]
+                problem = DISTINCT_PROBLEMS[i % len(DISTINCT_PROBLEMS)]
                 emulator.user_sends_text(
                     person,
                     problem if name == "new_ticket" else f"Any news? I still need: {problem}",

@@ -25,7 +25,7 @@ from models.errors import (
     TicketNotFound,
 )
 from models.events import Actor, TicketEvent
-from models.message import CARD_QUOTE_LIMIT, TicketMessage, fits_on_card, quotable
+from models.message import TicketMessage, quotable
 from models.people import Agent, Category, Customer, Team
 from models.search import SearchHit, SearchPage, SearchQuery, parse_query
 from models.status import (
@@ -38,7 +38,6 @@ from models.ticket import Rating, Ticket, make_subject, parse_tags
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
-    "CARD_QUOTE_LIMIT",
     "Actor",
     "ActorKind",
     "Agent",
@@ -73,7 +72,6 @@ __all__ = [
     "TicketStatus",
     "can_transition",
     "ensure_transition",
-    "fits_on_card",
     "make_subject",
     "parse_query",
     "parse_status",

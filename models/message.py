@@ -31,32 +31,25 @@ class TicketMessage:
     reply_to_id: int | None = None
     edited: bool = False
     #: The ticket's card quotes this message (its agents' side is the card; see
-    #: :func:`fits_on_card`): the agents' chat has no copy of its own.
+    #: :func:`quotable`): the agents' chat has no copy of its own.
     on_card: bool = False
     #: The customer chose formatting (bold, a link behind words...) that a plain quote loses.
     formatted: bool = False
     id: int | None = None
 
 
-#: The longest first message a ticket's card quotes instead of a copy of its own, in UTF-16
-#: units: with the card's own lines it stays within Telegram's 4,096.
-CARD_QUOTE_LIMIT = 2500
-
-
-def fits_on_card(text: str | None, media_kind: MediaKind, *, album: bool, formatted: bool) -> bool:
-    """Whether a new ticket's card can carry its first message: a plain text (no album, no
-    formatting that a quote would lose), short enough. It saves the agents' group one call."""
-    if not text or media_kind is not MediaKind.TEXT or album or formatted:
-        return False
-    return len(text.encode("utf-16-le")) // 2 <= CARD_QUOTE_LIMIT
+#: The longest customer text a quote stands in for (on a card, or joined), in UTF-16 units:
+#: with the card's own lines it stays within Telegram's 4,096.
+QUOTE_LIMIT = 2500
 
 
 def quotable(message: TicketMessage) -> bool:
     """Whether a customer's message can be shown as a quote instead of a copy of its own (on
-    a new ticket's card, or joined with the next ones when the agents' group is behind)."""
-    return message.direction is MessageDirection.CUSTOMER and fits_on_card(
-        message.text,
-        message.media_kind,
-        album=message.media_group_id is not None,
-        formatted=message.formatted,
-    )
+    a new ticket's card, or joined with the next ones when the agents' group is behind): a
+    plain text (no album, no formatting a quote would lose), short enough."""
+    text = message.text
+    if message.direction is not MessageDirection.CUSTOMER or not text:
+        return False
+    if message.media_kind is not MediaKind.TEXT or message.media_group_id or message.formatted:
+        return False
+    return len(text.encode("utf-16-le")) // 2 <= QUOTE_LIMIT

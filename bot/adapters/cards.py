@@ -53,7 +53,7 @@ def render_card(
 ) -> str:
     """The card text in the current locale (HTML, every user-supplied value escaped);
     ``quote``: the customer's first message, when the card carries it (see
-    :func:`models.fits_on_card`)."""
+    :func:`models.quotable`)."""
     who = escape(customer.display_name)
     if customer.username:
         who += f" (@{escape(customer.username)})"

@@ -53,6 +53,7 @@ from bot.runtime.webhook_poster import WebhookPoster
 from bot.services.ports import UowFactory
 from models.delivery import (
     EDIT_METHODS,
+    Appearance,
     Coalesced,
     NotReady,
     OutboundCall,
@@ -395,7 +396,7 @@ class Sender:
                 self.errors["other"] += 1
                 await self._fail(call, OutboxStatus.FAILED, f"{type(exc).__name__}: {exc}")
                 return True
-        await self._succeeded(call, params, result, joined.absorbed if joined else [])
+        await self._succeeded(call, params, result, joined.absorbed if joined else [], look)
         return True
 
     async def _deliver_webhook(self, call: OutboundCall) -> None:
@@ -436,9 +437,11 @@ class Sender:
         params: dict[str, Any],
         result: Any,
         absorbed: list[OutboundCall] | None = None,
+        look: Appearance | None = None,
     ) -> None:
-        """Record a call Telegram accepted (with the calls it ``absorbed``). Nothing here may
-        raise: the call must never be made again because our own bookkeeping failed."""
+        """Record a call Telegram accepted (with the calls it ``absorbed``; ``look``: what an
+        edit makes its message show, worked out before it was made). Nothing here may raise:
+        the call must never be made again because our own bookkeeping failed."""
         assert call.id is not None
         self.sent_count += 1
         now = datetime.now(UTC)
@@ -452,9 +455,10 @@ class Sender:
                     assert other.id is not None
                     await uow.outbox.mark_sent(other.id, {"joined_into": call.id}, now)
                     await self.on_absorbed(uow, other, params, result)
-                shown = appearance(call.method, params, result) if not absorbed else None
-                if shown is not None:
-                    await uow.shown.record(shown, now)
+                if look is None and not absorbed:
+                    look = appearance(call.method, params, result)
+                if look is not None:
+                    await uow.shown.record(look, now)
                 await uow.commit()
             self.absorbed_count += len(absorbed)
             return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
 from tests.support.process import BotProcess
+from tests.support.scenarios import switch_incidents_off
 
 pytestmark = pytest.mark.e2e
 
@@ -71,6 +74,36 @@ def bot_env(
         "PYTHONPATH": str(ROOT),
         **extra,
     }
+
+
+def redis_or_skip() -> str:
+    """The test Redis (several workers need it), or a skip saying how to give one."""
+    url = os.environ.get("HELPDESK_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("needs HELPDESK_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+    return url
+
+
+def cluster_env(
+    emulator: BotApiEmulator,
+    group: dict[str, Any],
+    admin: dict[str, Any],
+    data_dir: Path,
+    db_url: str,
+    redis_url: str,
+    **extra: str,
+) -> dict[str, str]:
+    """:func:`bot_env` for workers sharing ``db_url`` and ``redis_url`` (keys of their own)."""
+    return bot_env(
+        emulator,
+        group,
+        admin,
+        data_dir,
+        HELPDESK_DATABASE_URL=db_url,
+        HELPDESK_REDIS_URL=redis_url,
+        HELPDESK_REDIS_PREFIX=f"helpdesk-e2e-{uuid.uuid4().hex[:8]}",
+        **extra,
+    )
 
 
 async def start_world(
@@ -143,16 +176,5 @@ async def _stop(running: Running) -> None:
 
 
 async def without_incidents(run: Running) -> None:
-    """Delivery tests have many customers write near-identical texts ("msg 0 from P1", "msg 0
-    from P2", ...): on a real desk that is a surge, and it becomes an incident. These tests are
-    about delivery, so the admin switches incidents off first."""
-    emu = run.emulator
-    emu.user_sends_text(run.admin, "/set incident_size off", chat_id=run.group_id)
-    await run.wait(
-        lambda: any(
-            "incident_size is now off" in (m.get("text") or "")
-            for m in emu.messages_in(run.group_id, from_bot=True)
-        ),
-        "incidents switched off",
-        60,
-    )
+    """Incidents off for a test about delivery (see ``switch_incidents_off``)."""
+    await switch_incidents_off(run.emulator, run.group_id, run.admin)

@@ -10,19 +10,10 @@ import pytest
 
 from tests.e2e.conftest import Running, _stop
 from tests.support.desk import customer_texts
+from tests.support.scenarios import DISTINCT_PROBLEMS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-PROBLEMS = [
-    "My card payment was declined at the shop",
-    "How do I change the delivery address of my order?",
-    "The app crashes when I open the settings page",
-    "I want a refund for order 5521, it arrived broken",
-    "Where can I download last month's invoice?",
-    "I forgot my password and the reset mail never comes",
-    "Can I add a second user to our company account?",
-    "The courier left my parcel at the wrong house",
-]
 DETAILS = 4
 
 
@@ -47,13 +38,13 @@ async def test_a_group_at_telegram_s_pace_gets_joined_texts_and_no_idle_edit(
     emu = run.emulator
     emu.set_rate_limits(1, 20, 30)
     try:
-        people = [emu.add_user(f"B{i}") for i in range(len(PROBLEMS))]
+        people = [emu.add_user(f"B{i}") for i in range(len(DISTINCT_PROBLEMS))]
         expected = {}
-        for person, problem in zip(people, PROBLEMS, strict=True):
+        for person, problem in zip(people, DISTINCT_PROBLEMS, strict=True):
             emu.user_sends_text(person, problem)
             expected[problem] = [problem]
         for k in range(1, DETAILS + 1):
-            for person, problem in zip(people, PROBLEMS, strict=True):
+            for person, problem in zip(people, DISTINCT_PROBLEMS, strict=True):
                 detail = f"detail {k} from {person['first_name']}"
                 emu.user_sends_text(person, detail)
                 expected[problem].append(detail)
@@ -67,13 +58,13 @@ async def test_a_group_at_telegram_s_pace_gets_joined_texts_and_no_idle_edit(
         group_messages = emu.messages_in(run.group_id, from_bot=True)
         joined = [m for m in group_messages if "joined while this group" in m.get("text", "")]
         assert joined, "the backlog was never joined"
-        customer_messages = len(PROBLEMS) * (1 + DETAILS)
+        customer_messages = len(DISTINCT_PROBLEMS) * (1 + DETAILS)
         group_calls = [
             c for c in emu.calls if c.ok and str(c.params.get("chat_id")) == str(run.group_id)
         ]
         # One call per text would be (topic, card, pin) per ticket plus one per follow-up.
-        one_each = 3 * len(PROBLEMS) + customer_messages - len(PROBLEMS)
-        assert 3 * len(PROBLEMS) <= len(group_calls) < one_each, len(group_calls)
+        one_each = 3 * len(DISTINCT_PROBLEMS) + customer_messages - len(DISTINCT_PROBLEMS)
+        assert 3 * len(DISTINCT_PROBLEMS) <= len(group_calls) < one_each, len(group_calls)
         refused = [
             c.describe()
             for c in emu.calls

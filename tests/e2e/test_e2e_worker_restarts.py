@@ -5,16 +5,20 @@ the same instant all come up, ten times over."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from bot.services import training
-from tests.e2e.conftest import Running, bot_env, start_world, without_incidents
+from tests.e2e.conftest import (
+    Running,
+    cluster_env,
+    redis_or_skip,
+    start_world,
+    without_incidents,
+)
 from tests.e2e.test_e2e_delivery import copies_in_topic, topic_of
 from tests.support.balancer import Balancer
 from tests.support.db import empty_database
@@ -26,33 +30,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(600)]
 CUSTOMERS, MOMENTS = 6, 10
 
 
-def redis_url() -> str:
-    url = os.environ.get("HELPDESK_TEST_REDIS_URL")
-    if not url:
-        pytest.skip("needs HELPDESK_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
-    return url
-
-
 async def test_a_worker_killed_at_ten_moments_of_a_burst_keeps_every_topic_in_order(
     tmp_path: Path,
 ) -> None:
-    redis = redis_url()
+    redis = redis_or_skip()
     async for db_url in empty_database("postgres", tmp_path):
         await kill_at_ten_moments(tmp_path, db_url, redis)
 
 
 async def kill_at_ten_moments(tmp_path: Path, db_url: str, redis: str) -> None:
     emu, group, admin = await start_world(webhook=True)
-    env = bot_env(
-        emu,
-        group,
-        admin,
-        tmp_path,
-        HELPDESK_DATABASE_URL=db_url,
-        HELPDESK_REDIS_URL=redis,
-        HELPDESK_REDIS_PREFIX=f"helpdesk-e2e-{uuid.uuid4().hex[:8]}",
-        HELPDESK_LOG_LEVEL="INFO",
-    )
+    env = cluster_env(emu, group, admin, tmp_path, db_url, redis, HELPDESK_LOG_LEVEL="INFO")
     workers: list[BotProcess] = []
     balancer: Balancer | None = None
     try:
@@ -118,23 +106,14 @@ async def kill_at_ten_moments(tmp_path: Path, db_url: str, redis: str) -> None:
 async def test_three_workers_started_at_the_same_instant_all_come_up_ten_times(
     tmp_path: Path,
 ) -> None:
-    redis = redis_url()
+    redis = redis_or_skip()
     models = tmp_path / "models"
     await asyncio.to_thread(training.load_or_train, models)  # each worker gets a copy
     for attempt in range(10):
         async for db_url in empty_database("postgres", tmp_path / f"db{attempt}"):
             emu, group, admin = await start_world(webhook=True)
             place = tmp_path / f"attempt{attempt}"
-            env = bot_env(
-                emu,
-                group,
-                admin,
-                place,
-                HELPDESK_DATABASE_URL=db_url,
-                HELPDESK_REDIS_URL=redis,
-                HELPDESK_REDIS_PREFIX=f"helpdesk-e2e-{uuid.uuid4().hex[:8]}",
-                HELPDESK_LOG_LEVEL="INFO",
-            )
+            env = cluster_env(emu, group, admin, place, db_url, redis, HELPDESK_LOG_LEVEL="INFO")
             balancer, workers = await webhook_workers(env, place, 3)
             for i in range(3):
                 shutil.copytree(models, place / f"w{i}" / "models")

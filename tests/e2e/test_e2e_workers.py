@@ -5,9 +5,7 @@ message sent twice, every scheduled job occurrence run by one worker."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +13,13 @@ import pytest
 from sqlalchemy import text
 
 from storage import make_engine
-from tests.e2e.conftest import Running, bot_env, start_world, without_incidents
+from tests.e2e.conftest import (
+    Running,
+    cluster_env,
+    redis_or_skip,
+    start_world,
+    without_incidents,
+)
 from tests.e2e.test_e2e_delivery import answers_to, copies_in_topic, topic_of
 from tests.support.balancer import Balancer
 from tests.support.db import empty_database
@@ -40,23 +44,20 @@ def job_runs(output: str) -> list[tuple[str, str]]:
 async def test_three_webhook_workers_with_one_killed_lose_and_repeat_nothing(
     tmp_path: Path,
 ) -> None:
-    redis_url = os.environ.get("HELPDESK_TEST_REDIS_URL")
-    if not redis_url:
-        pytest.skip("needs HELPDESK_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+    redis_url = redis_or_skip()
     async for db_url in empty_database("postgres", tmp_path):
         await run_three_workers(tmp_path, db_url, redis_url)
 
 
 async def run_three_workers(tmp_path: Path, db_url: str, redis_url: str) -> None:
     emu, group, admin = await start_world(webhook=True)
-    env = bot_env(
+    env = cluster_env(
         emu,
         group,
         admin,
         tmp_path,
-        HELPDESK_DATABASE_URL=db_url,
-        HELPDESK_REDIS_URL=redis_url,
-        HELPDESK_REDIS_PREFIX=f"helpdesk-e2e-{uuid.uuid4().hex[:8]}",
+        db_url,
+        redis_url,
         HELPDESK_SLA_SCAN_SECONDS="1",
         HELPDESK_AUTOMATION_SECONDS="2",
     )
