@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.sqlite_onehop import OneHopDBAPI
+from storage.sqlite_onehop import WRITE_BEGIN, OneHopDBAPI
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -23,7 +23,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(
+    url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs: Any
+) -> AsyncEngine:
     """Create the async engine; on SQLite: WAL, foreign keys, busy timeout, write-locking begins.
 
     SQLite transactions start with ``BEGIN IMMEDIATE``: a deferred transaction that reads first and
@@ -39,7 +41,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         url,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        connect_args={"timeout": busy_timeout_ms / 1000},
         module=OneHopDBAPI(),  # one thread hop per statement, not four
         **kwargs,
     )
@@ -51,7 +53,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -59,7 +61,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     def _on_begin(conn: Any) -> None:
         # Readers never take the write lock: in WAL mode they see a snapshot and block nobody.
         readonly = conn.get_execution_options().get(READONLY_OPTION, False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if readonly else WRITE_BEGIN)
 
     return engine
 
