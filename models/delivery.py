@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -26,14 +27,135 @@ class OutboxStatus(StrEnum):
     SKIPPED = "skipped"  # superseded before sending (e.g. a newer card edit)
 
 
+class RefKind(StrEnum):
+    """What a parameter of a queued call stands for until the call is made.
+
+    A call is queued in the transaction that causes it, often before what it needs exists (the
+    topic of a ticket opened in the same transaction, the copy of a message not yet sent). Per-chat
+    order makes sure the earlier call has been made when this one is; the sender then looks the
+    value up (``bot.adapters.delivery``).
+    """
+
+    THREAD = "thread"  # a ticket's topic (its incident's while it is worked there)
+    CARD = "card"  # the message id of a ticket's card
+    REPLY_CARD = "reply_card"  # reply parameters pointing at the card (a plain group)
+    CARD_TEXT = "card_text"  # the card as it reads when the call is made
+    CARD_MARKUP = "card_markup"  # the card's buttons
+    TICKET_BUTTON = "ticket_button"  # a button linking to a ticket's topic (``label``)
+    REPLY_AGENTS_COPY = "reply_agents_copy"  # reply parameters: a message's copy in the group
+    REPLY_CUSTOMER_COPY = "reply_customer_copy"  # reply parameters: its copy at the customer's
+    CUSTOMER_COPY = "customer_copy"  # the message id of a message's copy at the customer's
+    ALBUM_FOR_AGENTS = "album_for_agents"  # an album's parts not yet in the group (``group``)
+    ALBUM_FOR_CUSTOMER = "album_for_customer"  # an album's parts not yet at the customer's
+    TRIAGE_THREAD = "triage_thread"  # the triage queue's topic
+    NOT_SURE_TEXT = "not_sure_text"  # a ticket's line in the triage queue
+    NOT_SURE_POST = "not_sure_post"  # the message id of that line
+    INCIDENT_THREAD = "incident_thread"
+    INCIDENT_CARD = "incident_card"
+    INCIDENT_CARD_TEXT = "incident_card_text"
+    INCIDENT_CARD_MARKUP = "incident_card_markup"
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A parameter looked up when its call is made (see :class:`RefKind`)."""
+
+    kind: RefKind
+    #: The ticket, message or incident it is about (None for the desk's own: the triage topic).
+    id: int | None = None
+    #: A topic that must exist: without it the call can never be made (else it goes to the chat).
+    required: bool = False
+    #: The ticket's own topic only (not its incident's): without one the call is skipped.
+    own: bool = False
+    group: str | None = None  # an album's media group id
+    label: str | None = None  # a button's text
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"@ref": str(self.kind)}
+        for name in ("id", "required", "own", "group", "label"):
+            value = getattr(self, name)
+            if value is not None and value is not False:
+                data[name] = value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Ref:
+        return cls(
+            RefKind(data["@ref"]),
+            data.get("id"),
+            required=bool(data.get("required")),
+            own=bool(data.get("own")),
+            group=data.get("group"),
+            label=data.get("label"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file sent with its call (a multipart upload): a chart, an export."""
+
+    name: str
+    content: bytes = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"@upload": self.name, "b64": base64.b64encode(self.content).decode("ascii")}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Upload:
+        return cls(str(data["@upload"]), base64.b64decode(data["b64"], validate=True))
+
+
+class OnSent(StrEnum):
+    """What the result of a call changes (``OutboundCall.ref_id`` names whose)."""
+
+    TOPIC = "topic"  # the ticket's topic
+    CARD = "card"  # the ticket's card
+    COPIED_TO_AGENTS = "copied_to_agents"  # a message's copy in the group
+    COPIED_TO_CUSTOMER = "copied_to_customer"  # a message's copy at the customer's
+    ALBUM_TO_AGENTS = "album_to_agents"  # (ref_id: the ticket)
+    ALBUM_TO_CUSTOMER = "album_to_customer"
+    TRIAGE_TOPIC = "triage_topic"
+    NOT_SURE = "not_sure"  # a ticket's line in the triage queue
+    NOT_SURE_SETTLED = "not_sure_settled"
+    RATING_PROMPT = "rating_prompt"
+    INCIDENT_TOPIC = "incident_topic"
+    INCIDENT_CARD = "incident_card"
+    BULK_REPLY = "bulk_reply"  # one customer's copy of an incident's reply
+
+
+def encode_params(params: dict[str, Any]) -> str:
+    """A call's parameters as stored in the outbox (JSON; references and uploads tagged)."""
+    return json.dumps(
+        {k: v.to_json() if isinstance(v, Ref | Upload) else v for k, v in params.items()},
+        ensure_ascii=False,
+    )
+
+
+def decode_params(text: str) -> dict[str, Any]:
+    """The inverse of :func:`encode_params`. A tagged value that does not decode (a row
+    written by hand, a damaged file) stays as it is: the call then fails validation when it is
+    made and is given up, instead of stopping its chat's queue here."""
+    params: dict[str, Any] = json.loads(text)
+    for key, value in params.items():
+        if not isinstance(value, dict):
+            continue
+        try:
+            if "@ref" in value:
+                params[key] = Ref.from_json(value)
+            elif "@upload" in value:
+                params[key] = Upload.from_json(value)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return params
+
+
 @dataclass
 class OutboundCall:
-    """One Bot API call: ``method`` with JSON-serialisable ``params``.
+    """One Bot API call: ``method`` with ``params``.
 
-    Values of the form ``{"$ref": name, ...}`` inside ``params`` are resolved when the call is
-    made (e.g. the thread id of a ticket's topic that is created by an earlier call). ``on_sent``
-    names what to record from the result (e.g. the message id of a copy), with ``ref_id`` as its
-    argument.
+    A parameter is a JSON value, a :class:`Ref` looked up when the call is made (e.g. the topic
+    of a ticket whose topic an earlier call creates), or an :class:`Upload`. ``on_sent`` says what
+    to record from the result (e.g. the message id of a copy), about ``ref_id``.
     """
 
     chat_id: int
@@ -41,7 +163,7 @@ class OutboundCall:
     params: dict[str, Any]
     lane: Lane = Lane.REPLY
     ticket_id: int | None = None
-    on_sent: str | None = None
+    on_sent: OnSent | None = None
     ref_id: int | None = None
     dedupe_key: str | None = None
     status: OutboxStatus = OutboxStatus.PENDING

@@ -16,8 +16,11 @@ from models.delivery import (
     Appearance,
     InboxStatus,
     Lane,
+    OnSent,
     OutboundCall,
     OutboxStatus,
+    decode_params,
+    encode_params,
 )
 from storage.orm import InboxRecord, OutboxRecord, ShownMessageRecord
 
@@ -185,10 +188,10 @@ def _call_from(record: OutboxRecord) -> OutboundCall:
         id=record.id,
         chat_id=record.chat_id,
         method=record.method,
-        params=json.loads(record.params),
+        params=decode_params(record.params),
         lane=Lane(record.lane),
         ticket_id=record.ticket_id,
-        on_sent=record.on_sent,
+        on_sent=OnSent(record.on_sent) if record.on_sent else None,
         ref_id=record.ref_id,
         dedupe_key=record.dedupe_key,
         status=OutboxStatus(record.status),
@@ -218,14 +221,14 @@ class OutboxRepository:
             {
                 "chat_id": call.chat_id,
                 "method": call.method,
-                "params": json.dumps(call.params, ensure_ascii=False),
+                "params": encode_params(call.params),
                 "lane": int(call.lane),
                 "status": str(OutboxStatus.PENDING),
                 "attempts": 0,
                 "not_before": call.not_before,
                 "created_at": now,
                 "ticket_id": call.ticket_id,
-                "on_sent": call.on_sent,
+                "on_sent": str(call.on_sent) if call.on_sent else None,
                 "ref_id": call.ref_id,
                 "dedupe_key": call.dedupe_key,
             }

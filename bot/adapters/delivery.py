@@ -7,10 +7,9 @@ call has been made by then; these functions look the results up, and store new o
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -40,7 +39,17 @@ from models import (
     TicketMessage,
     quotable,
 )
-from models.delivery import Coalesced, NotReady, OutboundCall, Skip, Unsendable
+from models.delivery import (
+    Coalesced,
+    NotReady,
+    OnSent,
+    OutboundCall,
+    Ref,
+    RefKind,
+    Skip,
+    Unsendable,
+    Upload,
+)
 from models.incidents import Incident
 from storage import AbstractUnitOfWork
 
@@ -76,42 +85,32 @@ class DeliveryAdapter:
 
     # -- resolving ----------------------------------------------------------------------------
 
-    async def resolve(self, uow: AbstractUnitOfWork, call: OutboundCall) -> dict[str, Any]:
-        if call.on_sent in ("topic", "card"):
+    async def resolve(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, now: datetime
+    ) -> dict[str, Any]:
+        """``call``'s parameters with each :class:`Ref` looked up and each :class:`Upload` made
+        a multipart file, as of ``now``; a reference that comes out empty drops its parameter."""
+        if call.on_sent in (OnSent.TOPIC, OnSent.CARD):
             await self._still_wanted(uow, call)
-        resolved = await self._walk(uow, call.params)
-        assert isinstance(resolved, dict)
-        return resolved
+        params: dict[str, Any] = {}
+        for key, value in call.params.items():
+            if isinstance(value, Ref):
+                value = await _REFS[value.kind](self, uow, value, now)
+                if value is _DROP:
+                    continue
+            elif isinstance(value, Upload):
+                value = BufferedInputFile(value.content, filename=value.name or "file")
+            params[key] = value
+        return params
 
-    async def _walk(self, uow: AbstractUnitOfWork, value: Any) -> Any:
-        if isinstance(value, dict):
-            if "$ref" in value:
-                return await self._ref(uow, value)
-            out = {}
-            for key, item in value.items():
-                resolved = await self._walk(uow, item)
-                if resolved is not _DROP:
-                    out[key] = resolved
-            return out
-        if isinstance(value, list):
-            return [await self._walk(uow, v) for v in value]
-        return value
-
-    async def _ref(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        name = spec["$ref"]
-        handler = _REFS.get(name)
-        if handler is None:
-            raise Unsendable(f"unknown reference {name!r}")
-        return await handler(self, uow, spec)
-
-    async def _ticket(self, uow: AbstractUnitOfWork, ticket_id: int) -> Ticket:
-        ticket = await uow.tickets.get(ticket_id)
+    async def _ticket(self, uow: AbstractUnitOfWork, ticket_id: int | None) -> Ticket:
+        ticket = await uow.tickets.get(ticket_id) if ticket_id is not None else None
         if ticket is None:
             raise Unsendable(f"ticket {ticket_id} is gone")
         return ticket
 
-    async def _message(self, uow: AbstractUnitOfWork, message_id: int) -> TicketMessage:
-        message = await uow.messages.get(message_id)
+    async def _message(self, uow: AbstractUnitOfWork, message_id: int | None) -> TicketMessage:
+        message = await uow.messages.get(message_id) if message_id is not None else None
         if message is None:
             raise Unsendable(f"message {message_id} is gone")
         return message
@@ -120,16 +119,16 @@ class DeliveryAdapter:
         """A ticket's topic or card is made once, and not at all once the ticket is worked in
         an incident (a surge detected while these calls waited for the group's budget)."""
         ticket = await self._ticket(uow, call.ref_id or 0)
-        if call.on_sent == "topic" and ticket.agent_thread_id is not None:
+        if call.on_sent is OnSent.TOPIC and ticket.agent_thread_id is not None:
             raise Skip("the ticket has its topic already")
-        if call.on_sent == "card" and ticket.card_message_id is not None:
+        if call.on_sent is OnSent.CARD and ticket.card_message_id is not None:
             raise Skip("the ticket has its card already")
         if ticket.incident_id is not None and ticket.agent_thread_id is None:
             raise Skip("the ticket is worked in its incident")
 
-    async def _thread(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        ticket = await self._ticket(uow, spec["ticket"])
-        if ticket.agent_thread_id is None and spec.get("own"):
+    async def _thread(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        ticket = await self._ticket(uow, ref.id)
+        if ticket.agent_thread_id is None and ref.own:
             raise Skip("the ticket has no topic of its own")
         if ticket.agent_thread_id is None and ticket.incident_id is not None:
             # Worked in its incident: what concerns it goes to the incident's topic.
@@ -137,25 +136,25 @@ class DeliveryAdapter:
             if incident is not None and incident.thread_id is not None:
                 return incident.thread_id
         if ticket.agent_thread_id is None:
-            if spec.get("required"):
+            if ref.required:
                 raise Unsendable("the ticket has no topic")
             return _DROP  # no topic (plain group, or topic creation failed): post in the chat
         return ticket.agent_thread_id
 
-    async def _card(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        ticket = await self._ticket(uow, spec["ticket"])
+    async def _card(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        ticket = await self._ticket(uow, ref.id)
         if ticket.card_message_id is None and ticket.incident_id is not None:
             raise Skip("the ticket is worked in its incident")
         if ticket.card_message_id is None:
             raise Unsendable("the ticket has no card")
         return ticket.card_message_id
 
-    async def _reply_card(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        ticket = await self._ticket(uow, spec["ticket"])
+    async def _reply_card(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        ticket = await self._ticket(uow, ref.id)
         return _reply_to(ticket.card_message_id)
 
-    async def _card_text(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        ticket = await self._ticket(uow, spec["ticket"])
+    async def _card_text(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        ticket = await self._ticket(uow, ref.id)
         customer = await uow.customers.get(ticket.customer_id)
         assert customer is not None
         team = await uow.teams.get(ticket.team_id) if ticket.team_id else None
@@ -166,7 +165,7 @@ class DeliveryAdapter:
             config = await sla.load_config(uow, self.presenter.zone)
             events = (await uow.events.status_changes([ticket.id or 0]))[ticket.id or 0]
             found = sla.deadline_of(
-                ticket, events, config, _now(), team.name if team is not None else None
+                ticket, events, config, now, team.name if team is not None else None
             )
             if found is not None:
                 deadline = (found[0], self.presenter.local_time(found[1]))
@@ -195,38 +194,38 @@ class DeliveryAdapter:
             return None
         return await uow.agents.get(event.actor.id)
 
-    async def _card_markup(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        ticket = await self._ticket(uow, spec["ticket"])
+    async def _card_markup(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        ticket = await self._ticket(uow, ref.id)
         suggestions = [a for a in [await uow.canned.get(i) for i in ticket.suggestions] if a]
         with self.i18n.use_locale(self.language):
             return markup(card_keyboard(ticket, suggestions))
 
-    async def _ticket_button(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+    async def _ticket_button(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
         """A button linking to a ticket's topic (or card), once that exists."""
-        ticket = await self._ticket(uow, spec["ticket"])
+        ticket = await self._ticket(uow, ref.id)
         url = ticket_url(self.presenter.agent_chat_id, ticket)
         if url is None:
-            young = ticket.created_at > _now() - TOPIC_GRACE
+            young = ticket.created_at > now - TOPIC_GRACE
             if young and ticket.agent_thread_id is None and ticket.card_message_id is None:
                 raise NotReady("the ticket's topic is still being created")
             return _DROP  # not a supergroup, or the topic never came: the text says enough
-        return {"inline_keyboard": [[{"text": spec["text"], "url": url}]]}
+        return {"inline_keyboard": [[{"text": ref.label, "url": url}]]}
 
-    async def _reply_agents_copy(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        return _reply_to((await self._message(uow, spec["message"])).agent_message_id)
+    async def _reply_agents_copy(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        return _reply_to((await self._message(uow, ref.id)).agent_message_id)
 
-    async def _reply_customer_copy(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        return _reply_to((await self._message(uow, spec["message"])).customer_message_id)
+    async def _reply_customer_copy(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        return _reply_to((await self._message(uow, ref.id)).customer_message_id)
 
-    async def _customer_copy(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        message = await self._message(uow, spec["message"])
+    async def _customer_copy(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        message = await self._message(uow, ref.id)
         if message.customer_message_id is None:
             raise Unsendable("the message never reached the customer")
         return message.customer_message_id
 
-    async def _album(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        parts = await uow.messages.album(spec["ticket"], spec["group"])
-        if spec["to"] == "agents":
+    async def _album(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        parts = await uow.messages.album(ref.id or 0, ref.group or "")
+        if ref.kind is RefKind.ALBUM_FOR_AGENTS:
             ids = [
                 m.customer_message_id
                 for m in parts
@@ -242,12 +241,12 @@ class DeliveryAdapter:
             raise Skip("every part of the album was copied already")
         return sorted(i for i in ids if i is not None)
 
-    async def _triage_thread(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
+    async def _triage_thread(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
         value = await uow.desk_settings.get(TRIAGE_THREAD_KEY)
         return int(value) if value else _DROP
 
-    async def _not_sure_text(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        ticket = await self._ticket(uow, spec["ticket"])
+    async def _not_sure_text(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        ticket = await self._ticket(uow, ref.id)
         guess = escape(ticket.category or "?")
         confidence = f"{ticket.triage_confidence:.0%}" if ticket.triage_confidence else "?"
         link = ticket_url(self.presenter.agent_chat_id, ticket)
@@ -258,28 +257,28 @@ class DeliveryAdapter:
                 "Please set the category on its card."
             ).format(ticket=number, category=guess, confidence=confidence)
 
-    async def _not_sure_post(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        value = await uow.desk_settings.get(not_sure_key(spec["ticket"]))
+    async def _not_sure_post(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        value = await uow.desk_settings.get(not_sure_key(ref.id or 0))
         if not value:
             raise Skip("the ticket has no not-sure post")
         return int(value)
 
-    async def _incident(self, uow: AbstractUnitOfWork, incident_id: int) -> Incident:
-        incident = await uow.incidents.get(incident_id)
+    async def _incident(self, uow: AbstractUnitOfWork, incident_id: int | None) -> Incident:
+        incident = await uow.incidents.get(incident_id) if incident_id is not None else None
         if incident is None:
             raise Unsendable(f"incident {incident_id} is gone")
         return incident
 
-    async def _incident_thread(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        incident = await self._incident(uow, spec["incident"])
+    async def _incident_thread(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        incident = await self._incident(uow, ref.id)
         if incident.thread_id is None:
-            if spec.get("required"):
+            if ref.required:
                 raise Unsendable("the incident has no topic")
             return _DROP
         return incident.thread_id
 
-    async def _incident_card(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        incident = await self._incident(uow, spec["incident"])
+    async def _incident_card(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        incident = await self._incident(uow, ref.id)
         if incident.card_message_id is None:
             raise Unsendable("the incident has no card")
         return incident.card_message_id
@@ -298,31 +297,22 @@ class DeliveryAdapter:
             reply=await uow.incidents.latest_reply(incident_id),
         )
 
-    async def _incident_card_text(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        incident = await self._incident(uow, spec["incident"])
+    async def _incident_card_text(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        incident = await self._incident(uow, ref.id)
         view = await self._incident_view(uow, incident)
         with self.i18n.use_locale(self.language):
             return render_incident_card(incident, view, self.presenter.local_time)
 
-    async def _incident_card_markup(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        incident = await self._incident(uow, spec["incident"])
+    async def _incident_card_markup(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        incident = await self._incident(uow, ref.id)
         sample = await uow.incidents.latest_members(incident.id or 0, SAMPLE_SHOWN)
         with self.i18n.use_locale(self.language):
             return markup(incident_keyboard(incident, sample))
 
-    async def _upload(self, uow: AbstractUnitOfWork, spec: dict[str, Any]) -> Any:
-        """A file carried in the call itself (``bot.adapters.reports.upload``): sent as a
-        multipart upload."""
-        try:
-            content = base64.b64decode(spec["b64"], validate=True)
-        except (KeyError, ValueError) as exc:
-            raise Unsendable(f"bad upload: {exc}") from None
-        return BufferedInputFile(content, filename=str(spec.get("name") or "file"))
-
     # -- a backed-up topic: customer texts joined ----------------------------------------------
 
     async def coalesce(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: dict[str, Any]
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: dict[str, Any], now: datetime
     ) -> Coalesced | None:
         """When the agents' group is behind, a customer's text that has waited there for
         :data:`JOIN_AFTER` goes out joined with the texts of the same ticket queued after it
@@ -332,9 +322,11 @@ class DeliveryAdapter:
         the first call of that ticket that is not such a copy (nothing is reordered within a
         ticket), and only within one message's length.
         """
-        if call.on_sent != "copied_to_agents" or call.chat_id != self.presenter.agent_chat_id:
+        if call.on_sent is not OnSent.COPIED_TO_AGENTS:
             return None
-        if call.created_at is None or _now() - call.created_at < JOIN_AFTER:
+        if call.chat_id != self.presenter.agent_chat_id:
+            return None
+        if call.created_at is None or now - call.created_at < JOIN_AFTER:
             return None
         first = await uow.messages.get(call.ref_id or 0)
         if first is None or not quotable(first):
@@ -345,7 +337,7 @@ class DeliveryAdapter:
                 continue
             message = (
                 await uow.messages.get(queued.ref_id or 0)
-                if queued.on_sent == "copied_to_agents"
+                if queued.on_sent is OnSent.COPIED_TO_AGENTS
                 else None
             )
             if message is None or not quotable(message) or "reply_parameters" in queued.params:
@@ -363,7 +355,7 @@ class DeliveryAdapter:
         return Coalesced("sendMessage", joined, absorbed)
 
     async def absorbed(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         """A customer text shown in a joined message: it is in the topic (replies to the joined
         message reach the first text of it)."""
@@ -374,62 +366,66 @@ class DeliveryAdapter:
     # -- results ------------------------------------------------------------------------------
 
     async def on_sent(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: dict[str, Any], result: Any
+        self,
+        uow: AbstractUnitOfWork,
+        call: OutboundCall,
+        params: dict[str, Any],
+        result: Any,
+        now: datetime,
     ) -> None:
-        hook = _HOOKS.get(call.on_sent or "")
-        if hook is not None:
-            await hook(self, uow, call, params, result)
+        if call.on_sent is not None:
+            await _HOOKS[call.on_sent](self, uow, call, params, result, now)
 
     async def _topic_created(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         ticket = await self._ticket(uow, call.ref_id or 0)
         ticket.agent_chat_id = call.chat_id
         ticket.agent_thread_id = result["message_thread_id"]
 
     async def _triage_topic(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         await uow.desk_settings.set(TRIAGE_THREAD_KEY, str(result["message_thread_id"]))
 
     async def _not_sure_posted(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         await uow.desk_settings.set(not_sure_key(call.ref_id or 0), str(result["message_id"]))
 
     async def _not_sure_settled(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         await uow.desk_settings.delete(not_sure_key(call.ref_id or 0))
 
     async def _incident_topic(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         incident = await self._incident(uow, call.ref_id or 0)
         incident.agent_chat_id = call.chat_id
         incident.thread_id = result["message_thread_id"]
 
     async def _incident_card_sent(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         incident = await self._incident(uow, call.ref_id or 0)
         incident.agent_chat_id = call.chat_id
         incident.card_message_id = result["message_id"]
 
     async def _bulk_reply_sent(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
-        await incidents.delivered(uow, self.presenter, call.ref_id or 0, ok=True, now=_now())
+        await incidents.delivered(uow, self.presenter, call.ref_id or 0, ok=True, now=now)
 
     async def _rating_prompt(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         rating = await uow.ratings.get(call.ref_id or 0)
         if rating is not None:
             rating.prompt_message_id = result["message_id"]
 
     async def _card_sent(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         ticket = await self._ticket(uow, call.ref_id or 0)
         ticket.agent_chat_id = call.chat_id
@@ -439,21 +435,21 @@ class DeliveryAdapter:
             _record_copy(first, call, params, result["message_id"], to_agents=True)
 
     async def _copied_to_agents(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         message = await self._message(uow, call.ref_id or 0)
         _record_copy(message, call, params, result["message_id"], to_agents=True)
 
     async def _copied_to_customer(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         message = await self._message(uow, call.ref_id or 0)
         _record_copy(message, call, params, result["message_id"], to_agents=False)
 
     async def _album_copied(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
-        to_agents = call.on_sent == "album_to_agents"
+        to_agents = call.on_sent is OnSent.ALBUM_TO_AGENTS
         by_source = {
             (m.customer_message_id if to_agents else m.agent_message_id): m
             for m in await uow.messages.album(call.ref_id or 0, _group_of(call))
@@ -463,10 +459,12 @@ class DeliveryAdapter:
             if message is not None:
                 _record_copy(message, call, params, copy["message_id"], to_agents=to_agents)
 
-    async def on_failed(self, uow: AbstractUnitOfWork, call: OutboundCall, error: str) -> None:
+    async def on_failed(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, error: str, now: datetime
+    ) -> None:
         """A call failed for good: if a customer did not get something, tell the agents."""
-        if call.on_sent == "bulk_reply":  # counted on the incident's card, not one line each
-            await incidents.delivered(uow, self.presenter, call.ref_id or 0, ok=False, now=_now())
+        if call.on_sent is OnSent.BULK_REPLY:  # counted on the incident's card, not one line each
+            await incidents.delivered(uow, self.presenter, call.ref_id or 0, ok=False, now=now)
             return
         if call.chat_id == self.presenter.agent_chat_id or call.ticket_id is None:
             return
@@ -479,7 +477,7 @@ class DeliveryAdapter:
                 customer.blocked_bot = True
         calls = self.presenter.delivery_failed(ticket, error) + self.presenter.card_changed(ticket)
         for c in calls:
-            await uow.outbox.add(c, _now())
+            await uow.outbox.add(c, now)
 
 
 def _record_copy(
@@ -502,48 +500,48 @@ def _reply_to(message_id: int | None) -> Any:
 
 
 def _group_of(call: OutboundCall) -> str:
-    return str(call.params["message_ids"]["group"])
+    album = call.params["message_ids"]
+    assert isinstance(album, Ref)
+    return album.group or ""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+Resolver = Callable[[DeliveryAdapter, AbstractUnitOfWork, Ref, datetime], Awaitable[Any]]
+Hook = Callable[
+    [DeliveryAdapter, AbstractUnitOfWork, OutboundCall, Any, Any, datetime], Awaitable[None]
+]
 
-
-Resolver = Callable[[DeliveryAdapter, AbstractUnitOfWork, dict[str, Any]], Awaitable[Any]]
-Hook = Callable[[DeliveryAdapter, AbstractUnitOfWork, OutboundCall, Any, Any], Awaitable[None]]
-
-_REFS: dict[str, Resolver] = {
-    "thread": DeliveryAdapter._thread,
-    "card": DeliveryAdapter._card,
-    "reply_card": DeliveryAdapter._reply_card,
-    "card_text": DeliveryAdapter._card_text,
-    "card_markup": DeliveryAdapter._card_markup,
-    "reply_agents_copy": DeliveryAdapter._reply_agents_copy,
-    "reply_customer_copy": DeliveryAdapter._reply_customer_copy,
-    "customer_copy": DeliveryAdapter._customer_copy,
-    "album": DeliveryAdapter._album,
-    "triage_thread": DeliveryAdapter._triage_thread,
-    "not_sure_text": DeliveryAdapter._not_sure_text,
-    "not_sure_post": DeliveryAdapter._not_sure_post,
-    "ticket_button": DeliveryAdapter._ticket_button,
-    "upload": DeliveryAdapter._upload,
-    "incident_thread": DeliveryAdapter._incident_thread,
-    "incident_card": DeliveryAdapter._incident_card,
-    "incident_card_text": DeliveryAdapter._incident_card_text,
-    "incident_card_markup": DeliveryAdapter._incident_card_markup,
+_REFS: dict[RefKind, Resolver] = {
+    RefKind.THREAD: DeliveryAdapter._thread,
+    RefKind.CARD: DeliveryAdapter._card,
+    RefKind.REPLY_CARD: DeliveryAdapter._reply_card,
+    RefKind.CARD_TEXT: DeliveryAdapter._card_text,
+    RefKind.CARD_MARKUP: DeliveryAdapter._card_markup,
+    RefKind.TICKET_BUTTON: DeliveryAdapter._ticket_button,
+    RefKind.REPLY_AGENTS_COPY: DeliveryAdapter._reply_agents_copy,
+    RefKind.REPLY_CUSTOMER_COPY: DeliveryAdapter._reply_customer_copy,
+    RefKind.CUSTOMER_COPY: DeliveryAdapter._customer_copy,
+    RefKind.ALBUM_FOR_AGENTS: DeliveryAdapter._album,
+    RefKind.ALBUM_FOR_CUSTOMER: DeliveryAdapter._album,
+    RefKind.TRIAGE_THREAD: DeliveryAdapter._triage_thread,
+    RefKind.NOT_SURE_TEXT: DeliveryAdapter._not_sure_text,
+    RefKind.NOT_SURE_POST: DeliveryAdapter._not_sure_post,
+    RefKind.INCIDENT_THREAD: DeliveryAdapter._incident_thread,
+    RefKind.INCIDENT_CARD: DeliveryAdapter._incident_card,
+    RefKind.INCIDENT_CARD_TEXT: DeliveryAdapter._incident_card_text,
+    RefKind.INCIDENT_CARD_MARKUP: DeliveryAdapter._incident_card_markup,
 }
-_HOOKS: dict[str, Hook] = {
-    "topic": DeliveryAdapter._topic_created,
-    "card": DeliveryAdapter._card_sent,
-    "copied_to_agents": DeliveryAdapter._copied_to_agents,
-    "copied_to_customer": DeliveryAdapter._copied_to_customer,
-    "album_to_agents": DeliveryAdapter._album_copied,
-    "album_to_customer": DeliveryAdapter._album_copied,
-    "triage_topic": DeliveryAdapter._triage_topic,
-    "not_sure": DeliveryAdapter._not_sure_posted,
-    "not_sure_settled": DeliveryAdapter._not_sure_settled,
-    "rating_prompt": DeliveryAdapter._rating_prompt,
-    "incident_topic": DeliveryAdapter._incident_topic,
-    "incident_card": DeliveryAdapter._incident_card_sent,
-    "bulk_reply": DeliveryAdapter._bulk_reply_sent,
+_HOOKS: dict[OnSent, Hook] = {
+    OnSent.TOPIC: DeliveryAdapter._topic_created,
+    OnSent.CARD: DeliveryAdapter._card_sent,
+    OnSent.COPIED_TO_AGENTS: DeliveryAdapter._copied_to_agents,
+    OnSent.COPIED_TO_CUSTOMER: DeliveryAdapter._copied_to_customer,
+    OnSent.ALBUM_TO_AGENTS: DeliveryAdapter._album_copied,
+    OnSent.ALBUM_TO_CUSTOMER: DeliveryAdapter._album_copied,
+    OnSent.TRIAGE_TOPIC: DeliveryAdapter._triage_topic,
+    OnSent.NOT_SURE: DeliveryAdapter._not_sure_posted,
+    OnSent.NOT_SURE_SETTLED: DeliveryAdapter._not_sure_settled,
+    OnSent.RATING_PROMPT: DeliveryAdapter._rating_prompt,
+    OnSent.INCIDENT_TOPIC: DeliveryAdapter._incident_topic,
+    OnSent.INCIDENT_CARD: DeliveryAdapter._incident_card_sent,
+    OnSent.BULK_REPLY: DeliveryAdapter._bulk_reply_sent,
 }

@@ -16,10 +16,9 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.labels import media_label
-from bot.adapters.tools_presenter import ref
 from bot.texts import cut_utf16
 from models import Customer, MediaKind, Ticket, TicketMessage
-from models.delivery import Lane, OutboundCall
+from models.delivery import Lane, OnSent, OutboundCall, Ref, RefKind
 from models.incidents import BulkReply, Incident
 
 #: An incident's topic is red, whatever the priority of its tickets.
@@ -41,7 +40,7 @@ class IncidentPresenterMixin:
     ticket_topic: Callable[[Ticket], list[OutboundCall]]
 
     def _incident_call(
-        self, incident_id: int | None, method: str, on_sent: str | None = None, **params: Any
+        self, incident_id: int | None, method: str, on_sent: OnSent | None = None, **params: Any
     ) -> OutboundCall:
         chat = self.agent_chat_id
         return OutboundCall(
@@ -64,13 +63,13 @@ class IncidentPresenterMixin:
                 self._incident_call(
                     incident.id,
                     "createForumTopic",
-                    "incident_topic",
+                    OnSent.INCIDENT_TOPIC,
                     name=cut_utf16(name, TOPIC_NAME_MAX),
                     icon_color=INCIDENT_COLOR,
                 )
             )
         place = (
-            {"message_thread_id": ref("incident_thread", incident=incident.id)}
+            {"message_thread_id": Ref(RefKind.INCIDENT_THREAD, incident.id)}
             if self.agent_chat_is_forum
             else {}
         )
@@ -78,9 +77,9 @@ class IncidentPresenterMixin:
             self._incident_call(
                 incident.id,
                 "sendMessage",
-                "incident_card",
-                text=ref("incident_card_text", incident=incident.id),
-                reply_markup=ref("incident_card_markup", incident=incident.id),
+                OnSent.INCIDENT_CARD,
+                text=Ref(RefKind.INCIDENT_CARD_TEXT, incident.id),
+                reply_markup=Ref(RefKind.INCIDENT_CARD_MARKUP, incident.id),
                 **place,
             )
         )
@@ -88,7 +87,7 @@ class IncidentPresenterMixin:
             pin = self._incident_call(
                 incident.id,
                 "pinChatMessage",
-                message_id=ref("incident_card", incident=incident.id),
+                message_id=Ref(RefKind.INCIDENT_CARD, incident.id),
                 disable_notification=True,
             )
             pin.lane = Lane.UPDATE
@@ -103,9 +102,9 @@ class IncidentPresenterMixin:
         call = self._incident_call(
             incident_id,
             "editMessageText",
-            message_id=ref("incident_card", incident=incident_id),
-            text=ref("incident_card_text", incident=incident_id),
-            reply_markup=ref("incident_card_markup", incident=incident_id),
+            message_id=Ref(RefKind.INCIDENT_CARD, incident_id),
+            text=Ref(RefKind.INCIDENT_CARD_TEXT, incident_id),
+            reply_markup=Ref(RefKind.INCIDENT_CARD_MARKUP, incident_id),
         )
         call.lane = Lane.UPDATE
         call.dedupe_key = f"incident:{incident_id}"
@@ -119,7 +118,7 @@ class IncidentPresenterMixin:
             self._incident_call(
                 incident.id,
                 "closeForumTopic",
-                message_thread_id=ref("incident_thread", incident=incident.id, required=True),
+                message_thread_id=Ref(RefKind.INCIDENT_THREAD, incident.id, required=True),
             )
         ]
 
@@ -132,7 +131,7 @@ class IncidentPresenterMixin:
             self.agent_chat_id,
             text,
             ticket=ticket,
-            message_thread_id=ref("thread", ticket=ticket.id, own=True),
+            message_thread_id=Ref(RefKind.THREAD, ticket.id, own=True),
         )
 
     def linked_to_incident(self, ticket: Ticket, incident: Incident) -> list[OutboundCall]:
@@ -171,9 +170,9 @@ class IncidentPresenterMixin:
             "\n".join(lines),
             ticket=ticket,
             **(
-                {"message_thread_id": ref("thread", ticket=ticket.id)}
+                {"message_thread_id": Ref(RefKind.THREAD, ticket.id)}
                 if self.agent_chat_is_forum
-                else {"reply_parameters": ref("reply_card", ticket=ticket.id)}
+                else {"reply_parameters": Ref(RefKind.REPLY_CARD, ticket.id)}
             ),
         )
 
@@ -192,7 +191,7 @@ class IncidentPresenterMixin:
                     "message_id": reply.agent_message_id,
                 },
                 ticket_id=ticket.id,
-                on_sent="bulk_reply",
+                on_sent=OnSent.BULK_REPLY,
                 ref_id=reply.id,
             )
         ]

@@ -50,7 +50,7 @@ from models import (
     TicketMessage,
     TicketStatus,
 )
-from models.delivery import Lane, OutboundCall
+from models.delivery import Lane, OnSent, OutboundCall, Ref, RefKind
 
 TOPIC_NAME_MAX = 128
 #: Reactions that acknowledge an agent's command and note (from Telegram's allowed emoji).
@@ -69,10 +69,6 @@ TOPIC_COLORS = {
 
 def mention(agent: Agent) -> str:
     return f'<a href="tg://user?id={agent.telegram_id}">{escape(agent.name)}</a>'
-
-
-def ref(name: str, **args: Any) -> dict[str, Any]:
-    return {"$ref": name, **args}
 
 
 def markup(builder: InlineKeyboardBuilder) -> dict[str, Any]:
@@ -97,7 +93,7 @@ def _written(retyped: Retyped, text_key: str, entities_key: str) -> dict[str, An
 
 
 def _remembered(
-    method: str, params: dict[str, Any], ticket: Ticket, on_sent: str, lane: Lane = Lane.REPLY
+    method: str, params: dict[str, Any], ticket: Ticket, on_sent: OnSent, lane: Lane = Lane.REPLY
 ) -> OutboundCall:
     """A call in the agents' group whose result the ticket keeps (``on_sent`` names how)."""
     chat = int(params["chat_id"])
@@ -157,14 +153,14 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
         """``text`` to the customer as the copy of ``message`` (split when long; the first part
         is the copy replies and edits refer to)."""
         calls = self._send(chat_id, text, ticket=ticket, **params)
-        calls[0].on_sent, calls[0].ref_id = "copied_to_customer", message.id
+        calls[0].on_sent, calls[0].ref_id = OnSent.COPIED_TO_CUSTOMER, message.id
         return calls
 
     def _agents_place(self, ticket: Ticket) -> dict[str, Any]:
         """Where a ticket's traffic goes in the agents' group: its topic, or under its card."""
         if self.agent_chat_is_forum:
-            return {"message_thread_id": ref("thread", ticket=ticket.id)}
-        return {"reply_parameters": ref("reply_card", ticket=ticket.id)}
+            return {"message_thread_id": Ref(RefKind.THREAD, ticket.id)}
+        return {"reply_parameters": Ref(RefKind.REPLY_CARD, ticket.id)}
 
     def _album(
         self,
@@ -186,11 +182,15 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
             params={
                 "chat_id": chat,
                 "from_chat_id": from_chat,
-                "message_ids": ref("album", ticket=ticket.id, group=message.media_group_id, to=to),
+                "message_ids": Ref(
+                    RefKind.ALBUM_FOR_AGENTS if to == "agents" else RefKind.ALBUM_FOR_CUSTOMER,
+                    ticket.id,
+                    group=message.media_group_id,
+                ),
                 **place,
             },
             ticket_id=ticket.id,
-            on_sent=f"album_to_{to}",
+            on_sent=OnSent.ALBUM_TO_AGENTS if to == "agents" else OnSent.ALBUM_TO_CUSTOMER,
             ref_id=ticket.id,
             dedupe_key=f"album:{to}:{ticket.id}:{message.media_group_id}",
             not_before=message.sent_at + ALBUM_WAIT,
@@ -281,12 +281,12 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
                         "icon_color": TOPIC_COLORS[ticket.priority],
                     },
                     ticket_id=ticket.id,
-                    on_sent="topic",
+                    on_sent=OnSent.TOPIC,
                     ref_id=ticket.id,
                 )
             )
         place = (
-            {"message_thread_id": ref("thread", ticket=ticket.id)}
+            {"message_thread_id": Ref(RefKind.THREAD, ticket.id)}
             if self.agent_chat_is_forum
             else {}
         )
@@ -296,12 +296,12 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
                 method="sendMessage",
                 params={
                     "chat_id": chat,
-                    "text": ref("card_text", ticket=ticket.id),
-                    "reply_markup": ref("card_markup", ticket=ticket.id),
+                    "text": Ref(RefKind.CARD_TEXT, ticket.id),
+                    "reply_markup": Ref(RefKind.CARD_MARKUP, ticket.id),
                     **place,
                 },
                 ticket_id=ticket.id,
-                on_sent="card",
+                on_sent=OnSent.CARD,
                 ref_id=ticket.id,
             )
         )
@@ -312,7 +312,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
                     method="pinChatMessage",
                     params={
                         "chat_id": chat,
-                        "message_id": ref("card", ticket=ticket.id),
+                        "message_id": Ref(RefKind.CARD, ticket.id),
                         "disable_notification": True,
                     },
                     ticket_id=ticket.id,
@@ -369,7 +369,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
                 method="reopenForumTopic" if reopen else "closeForumTopic",
                 params={
                     "chat_id": self.agent_chat_id,
-                    "message_thread_id": ref("thread", ticket=ticket.id, required=True),
+                    "message_thread_id": Ref(RefKind.THREAD, ticket.id, required=True),
                 },
                 ticket_id=ticket.id,
             )
@@ -402,7 +402,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
                 method=method,
                 params={"chat_id": chat, **content, **self._agents_place(ticket)},
                 ticket_id=ticket.id,
-                on_sent="copied_to_agents",
+                on_sent=OnSent.COPIED_TO_AGENTS,
                 ref_id=message.id,
             )
         ]
@@ -414,7 +414,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
         chat = self.agent_chat_id
         params = {
             "chat_id": chat,
-            "message_thread_id": ref("thread", ticket=ticket.id),
+            "message_thread_id": Ref(RefKind.THREAD, ticket.id),
             "name": topic_name(ticket),
         }
         return [
@@ -437,9 +437,9 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
                 method="editMessageText",
                 params={
                     "chat_id": self.agent_chat_id,
-                    "message_id": ref("card", ticket=ticket.id),
-                    "text": ref("card_text", ticket=ticket.id),
-                    "reply_markup": ref("card_markup", ticket=ticket.id),
+                    "message_id": Ref(RefKind.CARD, ticket.id),
+                    "text": Ref(RefKind.CARD_TEXT, ticket.id),
+                    "reply_markup": Ref(RefKind.CARD_MARKUP, ticket.id),
                 },
                 lane=Lane.UPDATE,
                 ticket_id=ticket.id,
@@ -458,7 +458,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
                 method="editMessageReplyMarkup",
                 params={
                     "chat_id": self.agent_chat_id,
-                    "message_id": ref("card", ticket=ticket.id),
+                    "message_id": Ref(RefKind.CARD, ticket.id),
                     "reply_markup": markup(keyboard),
                 },
                 ticket_id=ticket.id,
@@ -472,9 +472,9 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
             text = (
                 "✏️ " + _("The customer edited this message:") + "\n\n" + escape(message.text or "")
             )
-        params: dict[str, Any] = {"reply_parameters": ref("reply_agents_copy", message=message.id)}
+        params: dict[str, Any] = {"reply_parameters": Ref(RefKind.REPLY_AGENTS_COPY, message.id)}
         if self.agent_chat_is_forum:
-            params["message_thread_id"] = ref("thread", ticket=ticket.id)
+            params["message_thread_id"] = Ref(RefKind.THREAD, ticket.id)
         return self._send(self.agent_chat_id, text, ticket=ticket, **params)
 
     def status_changed(
@@ -552,7 +552,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
         signed = self.sign_replies if sign is None else sign
         base: dict[str, Any] = {"chat_id": chat}
         if reply_to is not None:
-            base["reply_parameters"] = ref("reply_customer_copy", message=reply_to.id)
+            base["reply_parameters"] = Ref(RefKind.REPLY_CUSTOMER_COPY, reply_to.id)
         signature = f"\n\n— {escape(agent.name.split()[0])}" if signed else ""
         if message.media_group_id:
             return [self._album(chat, message.agent_chat_id, ticket, message, "customer", {})]
@@ -578,7 +578,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
                 method=method,
                 params=params,
                 ticket_id=ticket.id,
-                on_sent="copied_to_customer",
+                on_sent=OnSent.COPIED_TO_CUSTOMER,
                 ref_id=message.id,
             )
         ]
@@ -588,7 +588,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
         assert chat is not None
         params: dict[str, Any] = {
             "chat_id": chat,
-            "message_id": ref("customer_copy", message=message.id),
+            "message_id": Ref(RefKind.CUSTOMER_COPY, message.id),
         }
         if message.media_kind is MediaKind.TEXT:
             method, params["text"] = "editMessageText", escape(message.text or "")
@@ -729,10 +729,10 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
     def not_sure(self, ticket: Ticket) -> list[OutboundCall]:
         """A line in the triage queue topic for a ticket the classifier was unsure about."""
         chat = self.agent_chat_id
-        params: dict[str, Any] = {"chat_id": chat, "text": ref("not_sure_text", ticket=ticket.id)}
+        params: dict[str, Any] = {"chat_id": chat, "text": Ref(RefKind.NOT_SURE_TEXT, ticket.id)}
         if self.agent_chat_is_forum:
-            params["message_thread_id"] = ref("triage_thread")
-        return [_remembered("sendMessage", params, ticket, "not_sure")]
+            params["message_thread_id"] = Ref(RefKind.TRIAGE_THREAD)
+        return [_remembered("sendMessage", params, ticket, OnSent.NOT_SURE)]
 
     def not_sure_settled(self, ticket: Ticket, agent: Agent) -> list[OutboundCall]:
         """The not-sure post says who chose the category, so the triage queue shows it done."""
@@ -746,10 +746,11 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
             )
         params = {
             "chat_id": chat,
-            "message_id": ref("not_sure_post", ticket=ticket.id),
+            "message_id": Ref(RefKind.NOT_SURE_POST, ticket.id),
             "text": text,
         }
-        return [_remembered("editMessageText", params, ticket, "not_sure_settled", Lane.UPDATE)]
+        settled = OnSent.NOT_SURE_SETTLED
+        return [_remembered("editMessageText", params, ticket, settled, Lane.UPDATE)]
 
     def triage_queue_topic(self) -> list[OutboundCall]:
         if not self.agent_chat_is_forum:
@@ -761,7 +762,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
                 chat_id=self.agent_chat_id,
                 method="createForumTopic",
                 params={"chat_id": self.agent_chat_id, "name": name, "icon_color": 16766590},
-                on_sent="triage_topic",
+                on_sent=OnSent.TRIAGE_TOPIC,
                 ref_id=0,
             )
         ]
@@ -801,7 +802,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
                 "message with a comment."
             ).format(number=ticket.number, score=rating.score)
         [call] = self._send(customer.telegram_id, text)
-        call.on_sent, call.ref_id = "rating_prompt", rating.id
+        call.on_sent, call.ref_id = OnSent.RATING_PROMPT, rating.id
         return [call]
 
     def comment_thanks(self, customer: Customer) -> list[OutboundCall]:

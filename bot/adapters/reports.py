@@ -1,13 +1,11 @@
 """Renders statistics and exports into outbox calls (implements ``ReportPresenter``).
 
-Files travel inside the call as ``{"$ref": "upload", "name": ..., "b64": ...}``: outbox params
-are JSON, and :mod:`bot.adapters.delivery` turns the reference into a multipart upload when the
-call is made.
+Files travel inside the call as :class:`~models.delivery.Upload` values (stored with the call in
+the outbox); :mod:`bot.adapters.delivery` makes them a multipart upload when the call is made.
 """
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from html import escape
@@ -19,16 +17,11 @@ from aiogram.utils.i18n import gettext as _
 from bot.adapters.charts import ChartLabels, render_daily, render_teams
 from bot.services.reports import Place
 from bot.texts import CAPTION_LIMIT, split_text
-from models.delivery import OutboundCall
+from models.delivery import OutboundCall, Upload
 from models.stats import NO_TEAM, Figures, Period, Report
 
 #: Agents listed in the summary (best first); the rest are left out.
 AGENTS_LISTED = 15
-
-
-def upload(name: str, content: bytes) -> dict[str, Any]:
-    """A file to upload with the call (resolved by ``DeliveryAdapter``)."""
-    return {"$ref": "upload", "name": name, "b64": base64.b64encode(content).decode("ascii")}
 
 
 def duration(value: timedelta | None) -> str:
@@ -72,7 +65,7 @@ class ReportRenderer:
             method=method,
             params={
                 "chat_id": place.chat_id,
-                field: upload(name, content),
+                field: Upload(name, content),
                 "caption": caption[:CAPTION_LIMIT],
                 **self._place(place),
             },

@@ -16,12 +16,8 @@ from bot.adapters.labels import priority_label, status_label
 from bot.callbacks import QueueCb
 from bot.services.tools import SearchResult
 from models import Agent, CannedAnswer, Customer, Ticket, TicketMessage
-from models.delivery import OutboundCall
+from models.delivery import OnSent, OutboundCall, Ref, RefKind
 from models.search import MARK_END, MARK_START, SearchHit
-
-
-def ref(name: str, **args: Any) -> dict[str, Any]:
-    return {"$ref": name, **args}
 
 
 def markup(builder: InlineKeyboardBuilder) -> dict[str, Any]:
@@ -105,7 +101,7 @@ class ToolsPresenterMixin:
                 params={
                     "chat_id": agent.telegram_id,
                     "text": text,
-                    "reply_markup": ref("ticket_button", ticket=ticket.id, text=button),
+                    "reply_markup": Ref(RefKind.TICKET_BUTTON, ticket.id, label=button),
                 },
             )
         ]
@@ -178,7 +174,7 @@ class ToolsPresenterMixin:
         self, ticket: Ticket, message: TicketMessage, head: str
     ) -> list[OutboundCall]:
         calls = self.to_topic(ticket, head + "\n\n" + escape(message.text or ""))
-        calls[-1].on_sent = "copied_to_agents"
+        calls[-1].on_sent = OnSent.COPIED_TO_AGENTS
         calls[-1].ref_id = message.id
         return calls
 

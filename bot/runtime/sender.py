@@ -96,17 +96,23 @@ class RateLimits:
     global_per_s: float = 30.0
 
 
-Resolve = Callable[[AbstractUnitOfWork, OutboundCall], Awaitable[dict[str, Any]]]
-OnSent = Callable[[AbstractUnitOfWork, OutboundCall, dict[str, Any], Any], Awaitable[None]]
+#: A call's parameters with its references looked up (``now``: when the call is made).
+Resolve = Callable[[AbstractUnitOfWork, OutboundCall, datetime], Awaitable[dict[str, Any]]]
+#: Records what a call's result changes (the call, its resolved parameters, the result, now).
+Recorder = Callable[
+    [AbstractUnitOfWork, OutboundCall, dict[str, Any], Any, datetime], Awaitable[None]
+]
 #: Given a call about to be made (and its resolved parameters): one call to make instead, that
 #: also does the work of calls queued after it (see :class:`models.delivery.Coalesced`).
 Coalesce = Callable[
-    [AbstractUnitOfWork, OutboundCall, dict[str, Any]], Awaitable[Coalesced | None]
+    [AbstractUnitOfWork, OutboundCall, dict[str, Any], datetime], Awaitable[Coalesced | None]
 ]
-OnFailed = Callable[[AbstractUnitOfWork, OutboundCall, str], Awaitable[None]]
+OnFailed = Callable[[AbstractUnitOfWork, OutboundCall, str, datetime], Awaitable[None]]
 
 
-async def _no_refs(_uow: AbstractUnitOfWork, call: OutboundCall) -> dict[str, Any]:
+async def _no_refs(
+    _uow: AbstractUnitOfWork, call: OutboundCall, _now: datetime
+) -> dict[str, Any]:
     return call.params
 
 
@@ -122,10 +128,10 @@ class Sender:
         limits: RateLimits = RateLimits(),
         *,
         resolve: Resolve = _no_refs,
-        on_sent: OnSent = _nothing,
+        on_sent: Recorder = _nothing,
         on_failed: OnFailed = _nothing,
         coalesce: Coalesce | None = None,
-        on_absorbed: OnSent = _nothing,
+        on_absorbed: Recorder = _nothing,
         request_timeout: int = 15,
         max_attempts: int = 12,
         max_backoff: float = 60.0,
@@ -332,7 +338,8 @@ class Sender:
             async with self._uow(readonly=True) as uow:
                 if await uow.outbox.superseded(call):
                     raise Skip("a newer call replaces this one")
-                params = await self.resolve(uow, call)
+                now = _now()
+                params = await self.resolve(uow, call, now)
                 look = appearance(call.method, params)
                 if (
                     look is not None
@@ -341,7 +348,7 @@ class Sender:
                 ):
                     self.unchanged_skipped += 1
                     raise Skip("the message already shows this")
-                joined = await self.coalesce(uow, call, params) if self.coalesce else None
+                joined = await self.coalesce(uow, call, params, now) if self.coalesce else None
             name = call.method
             if joined is not None:
                 name, params = joined.method, joined.params
@@ -450,11 +457,11 @@ class Sender:
             result = to_jsonable(result)
             async with self._uow() as uow:
                 await uow.outbox.mark_sent(call.id, result, now)
-                await self.on_sent(uow, call, params, result)
+                await self.on_sent(uow, call, params, result, now)
                 for other in absorbed:
                     assert other.id is not None
                     await uow.outbox.mark_sent(other.id, {"joined_into": call.id}, now)
-                    await self.on_absorbed(uow, other, params, result)
+                    await self.on_absorbed(uow, other, params, result, now)
                 if look is None and not absorbed:
                     look = appearance(call.method, params, result)
                 if look is not None:
@@ -510,7 +517,7 @@ class Sender:
                 await uow.commit()
                 return
             try:
-                await self.on_failed(uow, call, error)
+                await self.on_failed(uow, call, error, _now())
             except Exception:
                 log.exception("reporting a failed call failed", call_id=call.id)
                 await uow.rollback()

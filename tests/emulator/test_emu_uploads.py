@@ -7,8 +7,7 @@ the delivery adapter, the method validated from the resolved params, then sent, 
 
 from __future__ import annotations
 
-import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from aiogram import Bot
@@ -16,12 +15,12 @@ from aiogram.utils.i18n import I18n
 
 from bot.adapters.delivery import DeliveryAdapter
 from bot.adapters.presenter import Presenter
-from bot.adapters.reports import ReportRenderer, upload
+from bot.adapters.reports import ReportRenderer
 from bot.runtime.sender import METHODS
 from bot.sandbox.emulator import BotApiEmulator
 from bot.services.reports import Place
 from bot.texts import make_i18n
-from models.delivery import OutboundCall, Unsendable
+from models.delivery import OutboundCall, Upload, decode_params, encode_params
 from models.stats import Period
 
 
@@ -31,8 +30,9 @@ def adapter() -> DeliveryAdapter:
 
 
 async def send(bot: Bot, call: OutboundCall) -> object:
-    stored = json.loads(json.dumps(call.params))  # what the outbox row gives back
-    params = await adapter().resolve(None, OutboundCall(call.chat_id, call.method, stored))  # type: ignore[arg-type]
+    stored = decode_params(encode_params(call.params))  # what the outbox row gives back
+    queued = OutboundCall(call.chat_id, call.method, stored)
+    params = await adapter().resolve(None, queued, datetime.now(UTC))  # type: ignore[arg-type]
     return await bot(METHODS[call.method].model_validate(params))
 
 
@@ -61,7 +61,7 @@ async def test_photo_upload_in_a_topic(api: tuple[BotApiEmulator, Bot]) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     params = {
         "chat_id": group["id"],
-        "photo": upload("stats.png", png),
+        "photo": Upload("stats.png", png),
         "caption": "week",
         "message_thread_id": thread,
     }
@@ -71,7 +71,14 @@ async def test_photo_upload_in_a_topic(api: tuple[BotApiEmulator, Bot]) -> None:
     assert message.message_thread_id == thread  # type: ignore[attr-defined]
 
 
-async def test_a_broken_reference_is_unsendable() -> None:
-    call = OutboundCall(1, "sendPhoto", {"chat_id": 1, "photo": {"$ref": "upload", "b64": "%%"}})
-    with pytest.raises(Unsendable, match="bad upload"):
-        await adapter().resolve(None, call)  # type: ignore[arg-type]
+async def test_a_damaged_upload_is_refused_when_made_not_when_read() -> None:
+    """A stored upload that does not decode leaves its chat's queue moving: reading the row
+    works, and the call fails validation when it is made (the sender then gives it up)."""
+    params = decode_params('{"chat_id": 1, "photo": {"@upload": "x.png", "b64": "%%"}}')
+    resolved = await adapter().resolve(
+        None,  # type: ignore[arg-type]
+        OutboundCall(1, "sendPhoto", params),
+        datetime.now(UTC),
+    )
+    with pytest.raises(ValueError, match="photo"):
+        METHODS["sendPhoto"].model_validate(resolved)

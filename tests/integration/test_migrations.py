@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from asyncio.subprocess import PIPE
 from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import migrate
 
@@ -88,3 +92,54 @@ async def test_start_up_logs_one_line_per_migration_applied_and_none_when_none(
     assert all("migration applied" in line for line in first)
     assert revisions[0].split("_")[0] in first[0]
     assert await upgrade_once() == []
+
+
+async def test_calls_queued_before_typed_references_keep_their_meaning(db_url: str) -> None:
+    """0016: a call queued by the previous version (``{"$ref": ...}`` placeholders) is read by
+    this one as typed references; sent calls are left as history; a downgrade writes it back."""
+    from alembic import command
+
+    from models.delivery import Ref, RefKind, Upload
+    from storage.db import make_engine
+    from storage.delivery import OutboxRepository
+
+    legacy = {
+        "chat_id": -100,
+        "text": {"$ref": "card_text", "ticket": 7},
+        "message_thread_id": {"$ref": "thread", "ticket": 7, "own": True},
+        "message_ids": {"$ref": "album", "ticket": 7, "group": "g1", "to": "agents"},
+        "reply_markup": {"$ref": "ticket_button", "ticket": 7, "text": "Open"},
+        "photo": {"$ref": "upload", "name": "a.png", "b64": "AAE="},
+        "reply_parameters": {"message_id": 5},
+    }
+    await asyncio.to_thread(migrate.upgrade, db_url, "0015")
+    engine = make_engine(db_url)
+    insert = text(
+        "INSERT INTO outbox (chat_id, method, params, lane, status, attempts, created_at)"
+        " VALUES (-100, 'sendMessage', :params, 0, :status, 0, CURRENT_TIMESTAMP)"
+    )
+    async with engine.begin() as conn:
+        await conn.execute(insert, {"params": json.dumps(legacy), "status": "pending"})
+        await conn.execute(insert, {"params": json.dumps(legacy), "status": "sent"})
+    await asyncio.to_thread(migrate.upgrade, db_url)
+
+    async with AsyncSession(engine) as session:
+        pending = await OutboxRepository(session).next_for_chat(-100)
+        rows = (await session.execute(text("SELECT params FROM outbox ORDER BY id"))).all()
+    assert pending is not None
+    assert pending.params == {
+        "chat_id": -100,
+        "text": Ref(RefKind.CARD_TEXT, 7),
+        "message_thread_id": Ref(RefKind.THREAD, 7, own=True),
+        "message_ids": Ref(RefKind.ALBUM_FOR_AGENTS, 7, group="g1"),
+        "reply_markup": Ref(RefKind.TICKET_BUTTON, 7, label="Open"),
+        "photo": Upload("a.png", b"\x00\x01"),
+        "reply_parameters": {"message_id": 5},
+    }
+    assert json.loads(rows[1][0]) == legacy  # sent: history, untouched
+
+    await asyncio.to_thread(command.downgrade, migrate.alembic_config(db_url), "0015")
+    async with engine.connect() as conn:
+        back = (await conn.execute(text("SELECT params FROM outbox ORDER BY id"))).all()
+    await engine.dispose()
+    assert [json.loads(p) for (p,) in back] == [legacy, legacy]
