@@ -19,6 +19,18 @@ class Lane(IntEnum):
     UPDATE = 1  # edits of existing messages (ticket cards), coalesced
 
 
+class Channel(StrEnum):
+    """Where an outbox call goes. Each channel's calls are queued per recipient (a Telegram
+    chat, a webhook endpoint) and made in order, one at a time per queue."""
+
+    TELEGRAM = "telegram"
+    WEBHOOK = "webhook"
+
+
+#: One ordered queue of the outbox: a channel and its recipient there.
+Queue = tuple[Channel, int]
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -156,6 +168,9 @@ class OutboundCall:
     A parameter is a JSON value, a :class:`Ref` looked up when the call is made (e.g. the topic
     of a ticket whose topic an earlier call creates), or an :class:`Upload`. ``on_sent`` says what
     to record from the result (e.g. the message id of a copy), about ``ref_id``.
+
+    ``chat_id`` is the recipient in the call's ``channel``: a Telegram chat, or the id of a
+    webhook endpoint.
     """
 
     chat_id: int
@@ -174,6 +189,11 @@ class OutboundCall:
     last_error: str | None = None
     result: dict[str, Any] | None = field(default=None, repr=False)
     id: int | None = None
+    channel: Channel = Channel.TELEGRAM
+
+    @property
+    def queue(self) -> Queue:
+        return (self.channel, self.chat_id)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from models.delivery import Lane, OutboundCall
+from models.delivery import Channel, Lane, OutboundCall
 from models.enums import ActorKind
 from models.errors import InvalidInput
 from models.events import Actor
@@ -35,12 +35,8 @@ EVENT_TYPES = (OPENED, ASSIGNED, STATUS_CHANGED, MESSAGE, NOTE, RATED)
 #: What an endpoint gets when ``/webhook add`` names no events: everything but internal notes.
 DEFAULT_EVENTS = tuple(e for e in EVENT_TYPES if e != NOTE)
 
-#: Outbox method of a webhook delivery (the sender posts it instead of calling Telegram).
+#: Outbox method of a webhook delivery (on the webhook channel: one queue per endpoint).
 WEBHOOK_METHOD = "webhook"
-#: Outbox rows are queued per ``chat_id``; a webhook endpoint's deliveries use
-#: ``WEBHOOK_KEY_BASE - endpoint id``. Telegram chat ids have at most 52 significant bits, so
-#: these keys never meet a real chat and each endpoint is a FIFO queue of its own.
-WEBHOOK_KEY_BASE = -(2**60)
 
 SIGNATURE_PREFIX = "sha256="
 #: Receivers should refuse timestamps further than this from their clock (replay window).
@@ -106,14 +102,6 @@ def new_secret() -> str:
 
 def new_delivery_id() -> str:
     return str(uuid.uuid4())
-
-
-def queue_key(webhook_id: int) -> int:
-    return WEBHOOK_KEY_BASE - webhook_id
-
-
-def is_webhook_key(chat_id: int) -> bool:
-    return chat_id <= WEBHOOK_KEY_BASE
 
 
 def iso(moment: datetime) -> str:
@@ -247,7 +235,8 @@ def delivery_call(
     assert webhook.id is not None
     delivery_id = new_delivery_id()
     return OutboundCall(
-        chat_id=queue_key(webhook.id),
+        chat_id=webhook.id,
+        channel=Channel.WEBHOOK,
         method=WEBHOOK_METHOD,
         params={
             "webhook": webhook.id,

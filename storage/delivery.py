@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.delivery import (
     INBOX_MAX_ATTEMPTS,
     Appearance,
+    Channel,
     InboxStatus,
     Lane,
     OnSent,
     OutboundCall,
     OutboxStatus,
+    Queue,
     decode_params,
     encode_params,
 )
@@ -186,6 +188,7 @@ class InboxRepository:
 def _call_from(record: OutboxRecord) -> OutboundCall:
     return OutboundCall(
         id=record.id,
+        channel=Channel(record.channel),
         chat_id=record.chat_id,
         method=record.method,
         params=decode_params(record.params),
@@ -219,6 +222,7 @@ class OutboxRepository:
         """
         self._queued.append(
             {
+                "channel": str(call.channel),
                 "chat_id": call.chat_id,
                 "method": call.method,
                 "params": encode_params(call.params),
@@ -271,17 +275,19 @@ class OutboxRepository:
         record = await self.session.get(OutboxRecord, call_id)
         return None if record is None else _call_from(record)
 
-    async def next_for_chat(self, chat_id: int) -> OutboundCall | None:
-        """The next pending call of one chat (lane, then id), if any."""
-        found = await self.queued_for_chat(chat_id, 1)
+    async def next_in(self, queue: Queue) -> OutboundCall | None:
+        """The next pending call of one queue (lane, then id), if any."""
+        found = await self.queued_in(queue, 1)
         return found[0] if found else None
 
-    async def queued_for_chat(self, chat_id: int, limit: int) -> list[OutboundCall]:
-        """The first ``limit`` pending calls of one chat, in sending order (lane, then id)."""
+    async def queued_in(self, queue: Queue, limit: int) -> list[OutboundCall]:
+        """The first ``limit`` pending calls of one queue, in sending order (lane, then id)."""
+        channel, chat_id = queue
         records = await self.session.scalars(
             select(OutboxRecord)
             .where(
                 OutboxRecord.status == str(OutboxStatus.PENDING),
+                OutboxRecord.channel == str(channel),
                 OutboxRecord.chat_id == chat_id,
             )
             .order_by(OutboxRecord.lane, OutboxRecord.id)
@@ -290,10 +296,13 @@ class OutboxRepository:
         return [_call_from(record) for record in records]
 
     async def heads(self, limit: int = 1000) -> list[OutboundCall]:
-        """The next call of every chat that has pending calls (per-chat order: lane, then id)."""
+        """The next call of every queue that has pending calls (order: lane, then id)."""
         rank = (
             func.row_number()
-            .over(partition_by=OutboxRecord.chat_id, order_by=(OutboxRecord.lane, OutboxRecord.id))
+            .over(
+                partition_by=(OutboxRecord.channel, OutboxRecord.chat_id),
+                order_by=(OutboxRecord.lane, OutboxRecord.id),
+            )
             .label("rank")
         )
         ranked = (
@@ -412,11 +421,12 @@ class OutboxRepository:
 
 
     async def backlog(self, chat_id: int) -> tuple[int, datetime | None]:
-        """How many calls to one chat wait, and when the oldest of them was queued."""
+        """How many calls to one Telegram chat wait, and when the oldest of them was queued."""
         count, oldest = (
             await self.session.execute(
                 select(func.count(), func.min(OutboxRecord.created_at)).where(
                     OutboxRecord.status == str(OutboxStatus.PENDING),
+                    OutboxRecord.channel == str(Channel.TELEGRAM),
                     OutboxRecord.chat_id == chat_id,
                 )
             )

@@ -293,16 +293,18 @@ class InboxRecord(Base):
 
 
 class OutboxRecord(Base):
-    """Telegram calls waiting to be made, written in the same transaction as their cause."""
+    """Calls waiting to be made (Telegram, webhooks), written in the same transaction as their
+    cause. One ordered queue per channel and recipient (``chat_id``: a chat, an endpoint)."""
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_pending", "status", "chat_id", "lane", "id"),
+        Index("ix_outbox_pending", "status", "channel", "chat_id", "lane", "id"),
         Index("ix_outbox_dedupe", "dedupe_key", "status"),
         Index("ix_outbox_created", "created_at"),  # pruning walks the oldest rows
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), server_default="telegram")
     chat_id: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(48))
     params: Mapped[str] = mapped_column(Text)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ActorKind, EventKind, MessageDirection, TicketEvent, TicketMessage
 from models import webhooks as wh
-from models.delivery import OutboxStatus
+from models.delivery import Channel, OutboxStatus
 from models.people import Agent, Customer, Team
 from models.ticket import Rating, Ticket
 from storage import mappers
@@ -203,22 +203,26 @@ class WebhookRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def delivery_stats(self, webhook_ids: Sequence[int]) -> dict[int, DeliveryStats]:
-        keys = {wh.queue_key(i): i for i in webhook_ids}
-        if not keys:
+        if not webhook_ids:
             return {}
+        channel = OutboxRecord.channel == str(Channel.WEBHOOK)
         counts: dict[int, dict[str, int]] = {i: {} for i in webhook_ids}
         rows = await self.session.execute(
             select(OutboxRecord.chat_id, OutboxRecord.status, func.count())
-            .where(OutboxRecord.chat_id.in_(list(keys)))
+            .where(channel, OutboxRecord.chat_id.in_(list(webhook_ids)))
             .group_by(OutboxRecord.chat_id, OutboxRecord.status)
         )
-        for key, status, n in rows:
-            counts[keys[key]][status] = int(n)
+        for webhook_id, status, n in rows:
+            counts[webhook_id][status] = int(n)
         errors: dict[int, str | None] = {}
-        for key, webhook_id in keys.items():
+        for webhook_id in webhook_ids:
             errors[webhook_id] = await self.session.scalar(
                 select(OutboxRecord.last_error)
-                .where(OutboxRecord.chat_id == key, OutboxRecord.last_error.is_not(None))
+                .where(
+                    channel,
+                    OutboxRecord.chat_id == webhook_id,
+                    OutboxRecord.last_error.is_not(None),
+                )
                 .order_by(OutboxRecord.id.desc())
                 .limit(1)
             )

@@ -332,7 +332,7 @@ class DeliveryAdapter:
         if first is None or not quotable(first):
             return None
         messages, absorbed = [first], []
-        for queued in await uow.outbox.queued_for_chat(call.chat_id, JOIN_SCAN):
+        for queued in await uow.outbox.queued_in(call.queue, JOIN_SCAN):
             if queued.id == call.id or queued.ticket_id != call.ticket_id:
                 continue
             message = (

@@ -23,7 +23,7 @@ from bot.services import health, sla, training
 from bot.services.conversation import DeskConfig
 from bot.services.ports import Clock
 from models import Priority, Role
-from models.delivery import OutboundCall
+from models.delivery import Channel, OutboundCall
 from models.sla import BusinessCalendar, SlaConfig
 from storage import AbstractUnitOfWork
 
@@ -96,8 +96,8 @@ async def on_failed(message: Message, uow: AbstractUnitOfWork) -> None:
 
 def _call_target(call: OutboundCall) -> str:
     """Where a call was going: a webhook endpoint by its id, else the method and the chat."""
-    if call.method == "webhook":
-        return f"webhook #{call.params.get('webhook', '?')}"
+    if call.channel is Channel.WEBHOOK:
+        return f"webhook #{call.chat_id}"
     return f"{call.method} → {call.chat_id}"
 
 

@@ -12,9 +12,9 @@
 * 5xx and network errors are retried with exponential back-off and jitter.
 * Permanent errors (blocked, chat not found, bad request) mark the call failed and let the
   application tell someone (``on_failed``).
-* Webhook deliveries (method ``webhook``) share the outbox and its per-queue order, but are
-  posted by :class:`~bot.runtime.webhook_poster.WebhookPoster` with a retry policy of their own and
-  without Telegram's rate limits; each endpoint is a queue (see :mod:`models.webhooks`).
+* Webhook deliveries (channel ``webhook``, one queue per endpoint) share the outbox and its
+  per-queue order, but are posted by :class:`~bot.runtime.webhook_poster.WebhookPoster` with a
+  retry policy of their own and without Telegram's rate limits (see :mod:`models.webhooks`).
 * A timeout has an unknown outcome: Telegram may have delivered the message. The call is retried
   (at-least-once), so a timeout can cause one duplicate per retry, bounded by ``max_attempts``.
   A crash between Telegram's answer and our commit can cause one duplicate as well.
@@ -54,15 +54,16 @@ from bot.services.ports import UowFactory
 from models.delivery import (
     EDIT_METHODS,
     Appearance,
+    Channel,
     Coalesced,
     NotReady,
     OutboundCall,
     OutboxStatus,
+    Queue,
     Skip,
     Unsendable,
     appearance,
 )
-from models.webhooks import WEBHOOK_METHOD
 from storage import AbstractUnitOfWork
 
 log = get_logger(__name__)
@@ -156,11 +157,11 @@ class Sender:
         self.coordinator = coordinator or LocalCoordinator()
         self.global_limiter = self.coordinator.limiter("global", limits.global_per_s, 1)
         self._chat_limiters: dict[int, Limiter] = {}
-        #: Chats another worker is delivering to (shared mode): not tried again before then.
-        self._elsewhere: dict[int, float] = {}
-        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        #: Queues another worker is delivering (shared mode): not tried again before then.
+        self._elsewhere: dict[Queue, float] = {}
+        self._in_flight: dict[Queue, asyncio.Task[None]] = {}
         self._finishes = 0
-        self._finished_at: dict[int, int] = {}
+        self._finished_at: dict[Queue, int] = {}
         self.wakeup = asyncio.Event()
         self._stopping = False
         self.sent_count = 0
@@ -242,9 +243,9 @@ class Sender:
         clock = time.monotonic()
         for call in heads:
             if (
-                call.chat_id in self._in_flight
-                or self._finished_at.get(call.chat_id, -1) > snapshot
-                or self._elsewhere.get(call.chat_id, 0.0) > clock
+                call.queue in self._in_flight
+                or self._finished_at.get(call.queue, -1) > snapshot
+                or self._elsewhere.get(call.queue, 0.0) > clock
             ):
                 continue
             if call.not_before is not None and call.not_before > now:
@@ -252,16 +253,16 @@ class Sender:
                 next_in = wait if next_in is None else min(next_in, wait)
                 continue
             task = asyncio.create_task(self._deliver_chat(call))
-            self._in_flight[call.chat_id] = task
-            task.add_done_callback(partial(self._finished, call.chat_id))
+            self._in_flight[call.queue] = task
+            task.add_done_callback(partial(self._finished, call.queue))
         return next_in
 
-    def _finished(self, chat_id: int, _task: object = None) -> None:
+    def _finished(self, queue: Queue, _task: object = None) -> None:
         self._finishes += 1
-        self._finished_at[chat_id] = self._finishes
+        self._finished_at[queue] = self._finishes
         if len(self._finished_at) > 10_000:
-            self._finished_at = {chat_id: self._finishes}
-        self._in_flight.pop(chat_id, None)
+            self._finished_at = {queue: self._finishes}
+        self._in_flight.pop(queue, None)
         self.wake()
 
     async def close(self) -> None:
@@ -276,11 +277,11 @@ class Sender:
         while next_call is not None and not self._stopping:
             if not await self._deliver_leased(next_call):
                 return
-            next_call = await self._next_due(next_call.chat_id)
+            next_call = await self._next_due(next_call.queue)
 
-    async def _next_due(self, chat_id: int) -> OutboundCall | None:
+    async def _next_due(self, queue: Queue) -> OutboundCall | None:
         async with self._uow(readonly=True) as uow:
-            call = await uow.outbox.next_for_chat(chat_id)
+            call = await uow.outbox.next_in(queue)
         if call is None or (call.not_before is not None and call.not_before > _now()):
             return None
         return call
@@ -291,9 +292,9 @@ class Sender:
         sent or postponed there)."""
         # The lease outlives a whole request even if no renewal gets through.
         ttl = max(30.0, 2.0 * self.request_timeout + 5.0)
-        async with self.coordinator.lease(f"outbox:{call.chat_id}", ttl) as lease:
+        async with self.coordinator.lease(_lease_name(call.queue), ttl) as lease:
             if lease is None:
-                self._note_elsewhere(call.chat_id)
+                self._note_elsewhere(call.queue)
                 return False
             if self.coordinator.shared:
                 fresh = await self._still_due(call)
@@ -313,16 +314,16 @@ class Sender:
             return None
         return fresh
 
-    def _note_elsewhere(self, chat_id: int) -> None:
+    def _note_elsewhere(self, queue: Queue) -> None:
         now = time.monotonic()
         if len(self._elsewhere) > 10_000:
-            self._elsewhere = {c: t for c, t in self._elsewhere.items() if t > now}
-        self._elsewhere[chat_id] = now + 0.5
+            self._elsewhere = {q: t for q, t in self._elsewhere.items() if t > now}
+        self._elsewhere[queue] = now + 0.5
 
     async def _deliver(self, call: OutboundCall, lease: Lease | None = None) -> bool:
         """Make the call and record its outcome; False when another worker turned out to
         have the chat (nothing was recorded here)."""
-        if call.method == WEBHOOK_METHOD:
+        if call.channel is Channel.WEBHOOK:
             await self._deliver_webhook(call)
             return True
         try:
@@ -371,7 +372,7 @@ class Sender:
                 and self.coordinator.shared
                 and (not await lease.confirm() or await self._still_due(call) is None)
             ):
-                self._note_elsewhere(call.chat_id)
+                self._note_elsewhere(call.queue)
                 return False
             try:
                 result = await self.bot(method, request_timeout=self.request_timeout)
@@ -410,7 +411,7 @@ class Sender:
         assert call.id is not None
         try:
             async with self._uow(readonly=True) as uow:
-                endpoint = await uow.webhooks.get(int(call.params["webhook"]))
+                endpoint = await uow.webhooks.get(call.chat_id)
             if endpoint is None or not endpoint.active:
                 await self._fail(call, OutboxStatus.SKIPPED, "endpoint removed", report=False)
                 return
@@ -523,6 +524,14 @@ class Sender:
                 await uow.rollback()
                 await uow.outbox.give_up(call.id, status, error)
             await uow.commit()
+
+
+def _lease_name(queue: Queue) -> str:
+    """The lease of one queue (Telegram chats keep the names they had before channels)."""
+    channel, chat_id = queue
+    if channel is Channel.TELEGRAM:
+        return f"outbox:{chat_id}"
+    return f"outbox:{channel}:{chat_id}"
 
 
 def _now() -> datetime:

@@ -99,7 +99,7 @@ async def test_calls_queued_before_typed_references_keep_their_meaning(db_url: s
     this one as typed references; sent calls are left as history; a downgrade writes it back."""
     from alembic import command
 
-    from models.delivery import Ref, RefKind, Upload
+    from models.delivery import Channel, Ref, RefKind, Upload
     from storage.db import make_engine
     from storage.delivery import OutboxRepository
 
@@ -124,7 +124,7 @@ async def test_calls_queued_before_typed_references_keep_their_meaning(db_url: s
     await asyncio.to_thread(migrate.upgrade, db_url)
 
     async with AsyncSession(engine) as session:
-        pending = await OutboxRepository(session).next_for_chat(-100)
+        pending = await OutboxRepository(session).next_in((Channel.TELEGRAM, -100))
         rows = (await session.execute(text("SELECT params FROM outbox ORDER BY id"))).all()
     assert pending is not None
     assert pending.params == {
@@ -143,3 +143,38 @@ async def test_calls_queued_before_typed_references_keep_their_meaning(db_url: s
         back = (await conn.execute(text("SELECT params FROM outbox ORDER BY id"))).all()
     await engine.dispose()
     assert [json.loads(p) for (p,) in back] == [legacy, legacy]
+
+
+async def test_webhook_deliveries_move_to_their_channel(db_url: str) -> None:
+    """0017: a delivery queued under an endpoint's old fake chat id is on the webhook channel
+    with the endpoint's id; a Telegram call stays where it was; a downgrade puts both back."""
+    from alembic import command
+
+    from models.delivery import Channel
+    from storage.db import make_engine
+    from storage.delivery import OutboxRepository
+
+    old_key = -(2**60) - 3  # endpoint 3, as 0016 and before queued it
+    await asyncio.to_thread(migrate.upgrade, db_url, "0016")
+    engine = make_engine(db_url)
+    insert = text(
+        "INSERT INTO outbox (chat_id, method, params, lane, status, attempts, created_at)"
+        " VALUES (:chat, :method, '{}', 0, 'pending', 0, CURRENT_TIMESTAMP)"
+    )
+    async with engine.begin() as conn:
+        await conn.execute(insert, {"chat": old_key, "method": "webhook"})
+        await conn.execute(insert, {"chat": 3, "method": "sendMessage"})
+    await asyncio.to_thread(migrate.upgrade, db_url)
+
+    async with AsyncSession(engine) as session:
+        heads = await OutboxRepository(session).heads()
+    assert sorted((c.channel, c.chat_id, c.method) for c in heads) == [
+        (Channel.TELEGRAM, 3, "sendMessage"),
+        (Channel.WEBHOOK, 3, "webhook"),
+    ]
+
+    await asyncio.to_thread(command.downgrade, migrate.alembic_config(db_url), "0016")
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT chat_id, method FROM outbox ORDER BY id"))).all()
+    await engine.dispose()
+    assert [tuple(r) for r in rows] == [(old_key, "webhook"), (3, "sendMessage")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from models.delivery import Lane, OutboundCall
+from models.delivery import Channel, Lane, OutboundCall
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
@@ -20,11 +20,12 @@ async def test_queued_calls_are_written_at_commit_in_the_order_queued(uow_factor
         for i in range(5):
             await uow.outbox.add(call(1, f"m{i}"), NOW)
         async with uow_factory(readonly=True) as other:
-            assert await other.outbox.next_for_chat(1) is None  # nothing before the commit
+            # nothing before the commit
+            assert await other.outbox.next_in((Channel.TELEGRAM, 1)) is None
         await uow.commit()
     texts = []
     async with uow_factory() as uow:
-        while (head := await uow.outbox.next_for_chat(1)) is not None:
+        while (head := await uow.outbox.next_in((Channel.TELEGRAM, 1))) is not None:
             texts.append(head.params["text"])
             await uow.outbox.mark_sent(head.id, {"message_id": 1}, NOW)
         await uow.commit()
@@ -38,7 +39,7 @@ async def test_a_rollback_forgets_queued_calls(uow_factory: Any) -> None:
         await uow.outbox.add(call(2, "kept"), NOW)
         await uow.commit()
     async with uow_factory() as uow:
-        head = await uow.outbox.next_for_chat(2)
+        head = await uow.outbox.next_in((Channel.TELEGRAM, 2))
     assert head is not None
     assert head.params["text"] == "kept"
     assert head.id is not None

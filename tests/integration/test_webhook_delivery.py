@@ -14,7 +14,7 @@ import pytest
 from bot.runtime.sender import Sender
 from bot.runtime.webhook_poster import WebhookPolicy, WebhookPoster, retry_after
 from models import webhooks as wh
-from models.delivery import OutboundCall, OutboxStatus
+from models.delivery import Channel, OutboundCall, OutboxStatus
 from storage import AbstractUnitOfWork
 from storage import uow_factory as make_uow_factory
 from tests.support.db import engine_with_schema
@@ -228,7 +228,8 @@ class TestRetryAfter:
     def test_give_up_when_the_wait_would_pass_the_deadline(self) -> None:
         poster = WebhookPoster(WebhookPolicy(max_age=timedelta(hours=1)))
         old = OutboundCall(
-            chat_id=wh.queue_key(1),
+            chat_id=1,
+            channel=Channel.WEBHOOK,
             method=wh.WEBHOOK_METHOD,
             params={},
             created_at=_now() - timedelta(minutes=59),

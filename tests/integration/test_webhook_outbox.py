@@ -21,7 +21,7 @@ from models import (
     TicketStatus,
 )
 from models import webhooks as wh
-from models.delivery import OutboundCall
+from models.delivery import Channel, OutboundCall
 from storage import AbstractUnitOfWork
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -55,8 +55,8 @@ async def deliveries(uow_factory: UowFactory) -> list[OutboundCall]:
 
 
 def bodies(calls: list[OutboundCall], webhook: wh.Webhook) -> list[dict[str, Any]]:
-    key = wh.queue_key(webhook.id or 0)
-    return [c.params["body"] for c in sorted(calls, key=lambda c: c.id or 0) if c.chat_id == key]
+    queue = (Channel.WEBHOOK, webhook.id)
+    return [c.params["body"] for c in sorted(calls, key=lambda c: c.id or 0) if c.queue == queue]
 
 
 async def seed(uow_factory: UowFactory) -> tuple[Customer, Agent, Team]:
@@ -259,12 +259,16 @@ class TestDerivedAtCommit:
             await uow.outbox.add(
                 OutboundCall(chat_id=555, method="sendMessage", params={"text": "hi"}), T0
             )
+            # A Telegram chat whose id is an endpoint's id is a queue of its own.
+            same_id = OutboundCall(chat_id=first.id or 0, method="sendMessage", params={})
+            await uow.outbox.add(same_id, T0)
             await uow.commit()
         async with uow_factory() as uow:
             heads = await uow.outbox.heads()
-        assert {c.chat_id for c in heads} == {
-            555,
-            wh.queue_key(first.id or 0),
-            wh.queue_key(second.id or 0),
+        assert {c.queue for c in heads} == {
+            (Channel.TELEGRAM, 555),
+            (Channel.TELEGRAM, first.id),
+            (Channel.WEBHOOK, first.id),
+            (Channel.WEBHOOK, second.id),
         }
-        assert all(wh.is_webhook_key(c.chat_id) == (c.method == "webhook") for c in heads)
+        assert all((c.channel is Channel.WEBHOOK) == (c.method == "webhook") for c in heads)

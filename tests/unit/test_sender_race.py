@@ -44,7 +44,7 @@ async def test_a_chat_that_finished_during_the_read_is_not_sent_again() -> None:
     sender._deliver = fake_deliver  # type: ignore[method-assign]
     reading = asyncio.create_task(sender._dispatch_due())
     await asyncio.sleep(0)  # the read is under way
-    sender._finished(42)  # chat 42's previous delivery (call 7) completes meanwhile
+    sender._finished(stale.queue)  # chat 42's previous delivery (call 7) completes meanwhile
     gate.set()
     await reading
     await asyncio.sleep(0)
