@@ -297,14 +297,19 @@ class Ticket:
             self.change_status(target, Actor.agent(agent_id), now)
         self.updated_at = now
 
-    def customer_wrote(self, now: datetime) -> None:
-        """A customer's message arrived: the turn goes back to the agents."""
+    def customer_wrote(self, now: datetime) -> bool:
+        """A customer's message arrived: the turn goes back to the agents. True when that
+        changed what the ticket's card shows (its status, or a reply clock that starts)."""
+        changed = False
         target = status_after_customer_message(self.status)
         if target is not self.status:
             self.change_status(target, Actor.customer(self.customer_id), now)
+            changed = True
         if self.first_response_at is not None and self.awaiting_reply_since is None:
             self.awaiting_reply_since = now
+            changed = True
         self.updated_at = now
+        return changed
 
     def paused_periods(
         self, events: list[TicketEvent], now: datetime

@@ -122,6 +122,7 @@ async def customer_message(
     customer.wants_new_ticket = False
     ticket = None if force_new else await _ticket_for(uow, customer, msg, config, now)
     opened = reopened = acknowledged = False
+    card_changed = True  # unless the message changes nothing the card shows
     # A ticket worked in an incident: its customer's messages are counted on the incident's
     # card instead of being copied one by one (decided before the message changes the ticket).
     in_incident = ticket is not None and surge.topicless(ticket)
@@ -140,7 +141,7 @@ async def customer_message(
         ticket.reopen(Actor.customer(customer.id), now)
         reopened = True
     else:
-        ticket.customer_wrote(now)
+        card_changed = ticket.customer_wrote(now)
 
     message = TicketMessage(
         ticket_id=ticket.id,  # type: ignore[arg-type]
@@ -179,7 +180,7 @@ async def customer_message(
         calls += presenter.copy_to_agents(ticket, message, msg.retyped)
     if acknowledged and not in_incident:
         calls += presenter.customer_acknowledged(ticket)
-    elif not opened and not in_incident:
+    elif not opened and not in_incident and card_changed:
         calls += presenter.card_changed(ticket)
     await queue(uow, calls, now)
     if opened and not in_incident:

@@ -178,6 +178,16 @@ class TestTicket:
         assert ticket.assignee_id == 7
         assert ticket.status is S.WAITING
 
+    def test_a_customer_message_says_whether_the_card_changes(self) -> None:
+        """The card shows the status and the reply clock: a follow-up that changes neither
+        needs no card edit (one group call less per customer message)."""
+        ticket = new_ticket()
+        assert not ticket.customer_wrote(T0 + timedelta(minutes=1))  # NEW stays NEW
+        ticket.agent_replied(7, T0 + timedelta(minutes=5))  # the turn is the customer's
+        assert ticket.customer_wrote(T0 + timedelta(minutes=6))  # back to the agents
+        assert not ticket.customer_wrote(T0 + timedelta(minutes=7))  # nothing new on the card
+        assert ticket.awaiting_reply_since == T0 + timedelta(minutes=6)
+
     def test_resolved_ticket_takes_messages_only_within_reopen_window(self) -> None:
         ticket = new_ticket()
         ticket.resolve(AGENT, T0)
