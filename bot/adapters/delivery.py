@@ -24,7 +24,8 @@ from bot.adapters.incident_card import (
     incident_keyboard,
     render_incident_card,
 )
-from bot.adapters.presenter import Presenter, markup
+from bot.adapters.markup import markup
+from bot.adapters.presenter import Presenter
 from bot.adapters.tools_presenter import ticket_url
 from bot.logs import get_logger
 from bot.services import incidents, sla

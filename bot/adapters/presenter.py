@@ -1,8 +1,13 @@
 """Renders texts and keyboards into outbound Telegram calls (implements the Presenter port).
 
+This module holds what a ticket's life sends to both sides (opened, status changes, copies
+between the customer and the ticket's topic, the card); the customer's own menus and views are
+in :mod:`bot.adapters.customer_presenter`, notices outside a ticket's topic (SLA, the triage
+queue, the group's own state) in :mod:`bot.adapters.notices_presenter`.
+
 Calls refer to things that exist only once earlier calls went through (a ticket's topic, its
-card, the copy of a message) with ``{"$ref": ...}`` values; :mod:`bot.adapters.delivery`
-resolves them when the call is made.
+card, the copy of a message) with typed :class:`~models.delivery.Ref` values;
+:mod:`bot.adapters.delivery` looks them up when the call is made.
 """
 
 from __future__ import annotations
@@ -20,19 +25,17 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.cards import card_keyboard, menu_keyboard
+from bot.adapters.customer_presenter import CustomerPresenterMixin
 from bot.adapters.history import event_sentence
 from bot.adapters.incident_presenter import IncidentPresenterMixin
 from bot.adapters.labels import (
-    category_label,
-    customer_status_label,
-    media_label,
     priority_label,
-    sla_label,
 )
+from bot.adapters.markup import markup
+from bot.adapters.notices_presenter import NoticesPresenterMixin
 from bot.adapters.similar_presenter import SimilarPresenterMixin
 from bot.adapters.tools_presenter import ToolsPresenterMixin
-from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, Menu, RatingCb
-from bot.services.agent_chat import AgentChatCheck, Shortfall
+from bot.callbacks import CustomerAction, CustomerCb, Menu, RatingCb
 from bot.services.ports import HistoryNames, Retyped
 from bot.texts import CAPTION_LIMIT, cut_utf16, pick_language, split_text
 from models import (
@@ -41,9 +44,7 @@ from models import (
     Customer,
     EventKind,
     MediaKind,
-    MessageDirection,
     Priority,
-    Rating,
     Team,
     Ticket,
     TicketEvent,
@@ -56,8 +57,6 @@ TOPIC_NAME_MAX = 128
 #: Reactions that acknowledge an agent's command and note (from Telegram's allowed emoji).
 ACK_CHANGE = "👌"
 ACK_NOTE = "✍"
-#: The customer's view of a ticket shows its latest entries, and how many came before them.
-VIEW_ENTRIES = 10
 ALBUM_WAIT = timedelta(seconds=2)
 TOPIC_COLORS = {
     Priority.LOW: 7322096,
@@ -65,14 +64,6 @@ TOPIC_COLORS = {
     Priority.HIGH: 16766590,
     Priority.URGENT: 16478047,
 }
-
-
-def mention(agent: Agent) -> str:
-    return f'<a href="tg://user?id={agent.telegram_id}">{escape(agent.name)}</a>'
-
-
-def markup(builder: InlineKeyboardBuilder) -> dict[str, Any]:
-    return builder.as_markup().model_dump(mode="json", exclude_none=True)
 
 
 def topic_name(ticket: Ticket) -> str:
@@ -92,16 +83,14 @@ def _written(retyped: Retyped, text_key: str, entities_key: str) -> dict[str, An
     return params
 
 
-def _remembered(
-    method: str, params: dict[str, Any], ticket: Ticket, on_sent: OnSent, lane: Lane = Lane.REPLY
-) -> OutboundCall:
-    """A call in the agents' group whose result the ticket keeps (``on_sent`` names how)."""
-    chat = int(params["chat_id"])
-    return OutboundCall(chat, method, params, lane, ticket.id, on_sent=on_sent, ref_id=ticket.id)
-
-
 @dataclass
-class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMixin):
+class Presenter(
+    CustomerPresenterMixin,
+    NoticesPresenterMixin,
+    IncidentPresenterMixin,
+    SimilarPresenterMixin,
+    ToolsPresenterMixin,
+):
     i18n: I18n
     agent_chat_id: int
     default_language: str = "en"
@@ -210,56 +199,7 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
     def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]:
         return self._send(self.agent_chat_id, text, ticket=ticket, **self._agents_place(ticket))
 
-    # -- customers -----------------------------------------------------------------------------
-
-    def welcome(self, customer: Customer, custom: str | None = None) -> list[OutboundCall]:
-        if custom is not None:
-            text = escape(custom).format(name=escape(customer.first_name))
-            return self._send(customer.telegram_id, text)
-        with self._locale(customer):
-            text = _(
-                "Hello, {name}! This is the support desk.\n\n"
-                "Write your question here, as text, photos, files or voice messages. "
-                "Every new request gets a ticket number, and our agents answer you in this chat."
-                "\n\n/mytickets lists your tickets, /new starts a new request, /help shows all "
-                "commands."
-            ).format(name=escape(customer.first_name))
-        return self._send(customer.telegram_id, text)
-
-    def help(self, customer: Customer) -> list[OutboundCall]:
-        with self._locale(customer):
-            text = _(
-                "How it works: just write to this chat. Your first message opens a ticket; "
-                "everything you send until it is closed is added to it.\n\n"
-                "/new - start a new request\n"
-                "/mytickets - your tickets, to view, close or reopen them\n"
-                "/language - switch between English and Russian\n"
-                "/help - this message"
-            )
-        return self._send(customer.telegram_id, text)
-
-    def unknown_command(self, customer: Customer) -> list[OutboundCall]:
-        with self._locale(customer):
-            text = _("I do not know this command. /help lists what you can do here.")
-        return self._send(customer.telegram_id, text)
-
-    def language_menu(self, customer: Customer) -> list[OutboundCall]:
-        keyboard = InlineKeyboardBuilder()
-        for code, name in (("en", "English"), ("ru", "Русский")):
-            keyboard.button(text=name, callback_data=LanguageCb(lang=code))
-        with self._locale(customer):
-            text = _("Choose your language:")
-        return self._send(customer.telegram_id, text, reply_markup=markup(keyboard))
-
-    def language_set(self, customer: Customer) -> list[OutboundCall]:
-        with self._locale(customer):
-            text = _("Done: I will write to you in English.")
-        return self._send(customer.telegram_id, text)
-
-    def new_request_ready(self, customer: Customer) -> list[OutboundCall]:
-        with self._locale(customer):
-            text = _("OK, your next message starts a new ticket. What can we help you with?")
-        return self._send(customer.telegram_id, text)
+    # -- a ticket's life, both sides -------------------------------------------------------------
 
     def ticket_opened(
         self, ticket: Ticket, customer: Customer, registered: str | None = None
@@ -604,71 +544,6 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
             )
         ]
 
-    def my_tickets(self, customer: Customer, tickets: list[Ticket]) -> list[OutboundCall]:
-        with self._locale(customer):
-            if not tickets:
-                return self._send(
-                    customer.telegram_id,
-                    _("You have no tickets yet. Write your question here to open one."),
-                )
-            lines = [_("Your tickets:")]
-            keyboard = InlineKeyboardBuilder()
-            sizes = []
-            for t in tickets:
-                updated = (t.updated_at or t.created_at).strftime("%Y-%m-%d %H:%M")
-                lines.append(
-                    f"<b>#{t.number}</b> · {customer_status_label(t.status)} · {updated} UTC\n"
-                    f"{escape(t.subject)}"
-                )
-                keyboard.button(
-                    text=_("#{number}: view").format(number=t.number),
-                    callback_data=CustomerCb(a=CustomerAction.VIEW, t=t.id or 0),
-                )
-                sizes.append(2)
-                if t.is_active:
-                    keyboard.button(
-                        text=_("Close"),
-                        callback_data=CustomerCb(a=CustomerAction.CLOSE, t=t.id or 0),
-                    )
-                elif t.merged_into_id is None:
-                    keyboard.button(
-                        text=_("Reopen"),
-                        callback_data=CustomerCb(a=CustomerAction.REOPEN, t=t.id or 0),
-                    )
-                else:  # merged: it lives on in another ticket, never reopened
-                    sizes[-1] = 1
-            keyboard.adjust(*sizes)
-        return self._send(customer.telegram_id, "\n\n".join(lines), reply_markup=markup(keyboard))
-
-    def ticket_view(
-        self, customer: Customer, ticket: Ticket, messages: list[TicketMessage]
-    ) -> list[OutboundCall]:
-        with self._locale(customer):
-            lines = [
-                _("<b>Ticket #{number}</b> · {status}").format(
-                    number=ticket.number, status=customer_status_label(ticket.status)
-                ),
-                escape(ticket.subject),
-                "",
-            ]
-            earlier = len(messages) - VIEW_ENTRIES
-            if earlier > 0:
-                lines.append(
-                    "… "
-                    + ngettext(
-                        "{count} earlier entry is not shown.",
-                        "{count} earlier entries are not shown.",
-                        earlier,
-                    ).format(count=earlier)
-                )
-            for m in messages[-VIEW_ENTRIES:]:
-                who = _("You") if m.direction is MessageDirection.CUSTOMER else _("Support")
-                body = escape(m.text) if m.text else f"[{media_label(m.media_kind)}]"
-                lines.append(f"<b>{who}</b> ({m.sent_at:%d.%m %H:%M}): {body}")
-        return self._send(customer.telegram_id, "\n".join(lines), ticket=ticket)
-
-    # -- agents ---------------------------------------------------------------------------------
-
     def history(
         self,
         ticket: Ticket,
@@ -707,202 +582,8 @@ class Presenter(IncidentPresenterMixin, SimilarPresenterMixin, ToolsPresenterMix
             lines.append(f"<i>{when}</i> {escape(message.text or '')}")
         return "\n".join(lines)
 
-    def group_behind(self, queued: int, behind: timedelta) -> list[OutboundCall]:
-        """One line about the group's own queue, ahead of it (in the General topic)."""
-        minutes = max(1, round(behind.total_seconds() / 60))
-        with self._locale():
-            text = "⏳ " + ngettext(
-                "This group is about {minutes} minute behind: Telegram lets a bot post about "
-                "20 messages a minute here and {queued} are waiting.",
-                "This group is about {minutes} minutes behind: Telegram lets a bot post about "
-                "20 messages a minute here and {queued} are waiting.",
-                minutes,
-            ).format(minutes=minutes, queued=queued)
-            text += " " + _(
-                "Customers have their acknowledgements; nothing is lost, and it arrives in order."
-            )
-        calls = self._send(self.agent_chat_id, text)
-        for call in calls:
-            call.lane = Lane.NOTICE
-        return calls
-
-    def not_sure(self, ticket: Ticket) -> list[OutboundCall]:
-        """A line in the triage queue topic for a ticket the classifier was unsure about."""
-        chat = self.agent_chat_id
-        params: dict[str, Any] = {"chat_id": chat, "text": Ref(RefKind.NOT_SURE_TEXT, ticket.id)}
-        if self.agent_chat_is_forum:
-            params["message_thread_id"] = Ref(RefKind.TRIAGE_THREAD)
-        return [_remembered("sendMessage", params, ticket, OnSent.NOT_SURE)]
-
-    def not_sure_settled(self, ticket: Ticket, agent: Agent) -> list[OutboundCall]:
-        """The not-sure post says who chose the category, so the triage queue shows it done."""
-        chat = self.agent_chat_id
-        number = f"#{ticket.number}"
-        with self._locale():
-            text = "✅ " + _("{ticket}: {agent} set the category “{category}”.").format(
-                ticket=number,
-                agent=escape(agent.name),
-                category=escape(category_label(ticket.category)),
-            )
-        params = {
-            "chat_id": chat,
-            "message_id": Ref(RefKind.NOT_SURE_POST, ticket.id),
-            "text": text,
-        }
-        settled = OnSent.NOT_SURE_SETTLED
-        return [_remembered("editMessageText", params, ticket, settled, Lane.UPDATE)]
-
-    def triage_queue_topic(self) -> list[OutboundCall]:
-        if not self.agent_chat_is_forum:
-            return []
-        with self._locale():
-            name = "🧐 " + _("Triage queue: not sure")
-        return [
-            OutboundCall(
-                chat_id=self.agent_chat_id,
-                method="createForumTopic",
-                params={"chat_id": self.agent_chat_id, "name": name, "icon_color": 16766590},
-                on_sent=OnSent.TRIAGE_TOPIC,
-                ref_id=0,
-            )
-        ]
-
     def local_time(self, moment: datetime) -> str:
         return moment.astimezone(ZoneInfo(self.zone)).strftime("%a %d.%m %H:%M")
-
-    def reminder(self, customer: Customer, ticket: Ticket) -> list[OutboundCall]:
-        with self._locale(customer):
-            text = _(
-                "We are still waiting for your answer on ticket #{number}. Just write here; "
-                "if we hear nothing, we will consider the question settled."
-            ).format(number=ticket.number)
-        return self._send(customer.telegram_id, text, ticket=ticket)
-
-    def digest(self, by_team: dict[str, dict[str, int]], now: datetime) -> list[OutboundCall]:
-        with self._locale():
-            lines = [
-                "📋 <b>" + _("Daily digest, {day}").format(day=self.local_time(now)[:9]) + "</b>"
-            ]
-            if not by_team:
-                lines.append(_("No open tickets. 🎉"))
-            for team, n in sorted(by_team.items()):
-                lines.append(
-                    _(
-                        "{team}: {new} new, {open} open, {overdue} overdue, {not_sure} not sure"
-                    ).format(team=escape(team), **n)
-                )
-        return self._send(self.agent_chat_id, "\n".join(lines))
-
-    def rating_thanks(
-        self, customer: Customer, ticket: Ticket, rating: Rating
-    ) -> list[OutboundCall]:
-        with self._locale(customer):
-            text = _(
-                "Thank you for rating ticket #{number}: {score}/5. If you like, reply to this "
-                "message with a comment."
-            ).format(number=ticket.number, score=rating.score)
-        [call] = self._send(customer.telegram_id, text)
-        call.on_sent, call.ref_id = OnSent.RATING_PROMPT, rating.id
-        return [call]
-
-    def comment_thanks(self, customer: Customer) -> list[OutboundCall]:
-        with self._locale(customer):
-            return self._send(customer.telegram_id, _("Thank you, we passed your comment on."))
-
-    def sla_warning(
-        self, ticket: Ticket, kind: str, due: datetime, assignee: Agent | None
-    ) -> list[OutboundCall]:
-        with self._locale():
-            text = "⏰ " + _("{target} due {when} (80% of the time is used).").format(
-                target=sla_label(kind), when=self.local_time(due)
-            )
-        if assignee is not None:
-            text += " " + mention(assignee)
-        return self.to_topic(ticket, text)
-
-    def sla_breach(
-        self,
-        ticket: Ticket,
-        kind: str,
-        due: datetime,
-        assignee: Agent | None,
-        supervisors: list[Agent],
-    ) -> list[OutboundCall]:
-        with self._locale():
-            text = "🔥 " + _("SLA breached: {target} was due {when}.").format(
-                target=sla_label(kind), when=self.local_time(due)
-            )
-        people = [a for a in [assignee, *supervisors] if a is not None]
-        unique = list({a.telegram_id: a for a in people}.values())
-        text += " " + " ".join(mention(a) for a in unique)
-        calls = self.to_topic(ticket, text.rstrip())
-        for agent in unique:  # a direct message too; fails quietly if they never started the bot
-            with self._own_locale(agent):
-                dm = _("SLA breached on ticket #{number}: {target} was due {when}.").format(
-                    number=ticket.number, target=sla_label(kind), when=self.local_time(due)
-                )
-            calls += self._send(agent.telegram_id, dm)
-        return calls
-
-    def delivery_failed(self, ticket: Ticket, error: str) -> list[OutboundCall]:
-        with self._locale():
-            text = "⚠️ " + _("Not delivered to the customer: {reason}").format(reason=escape(error))
-        return self.to_topic(ticket, text)
-
-    def refused(
-        self, chat_id: int, thread_id: int | None, reply_to: int | None
-    ) -> list[OutboundCall]:
-        with self._locale():
-            text = _("Only registered agents can work on tickets here. Ask an admin to add you.")
-        params: dict[str, Any] = {}
-        if thread_id:
-            params["message_thread_id"] = thread_id
-        if reply_to:
-            params["reply_parameters"] = {
-                "message_id": reply_to,
-                "allow_sending_without_reply": True,
-            }
-        return self._send(chat_id, text, **params)
-
-    def agent_chat_shortfalls(self, check: AgentChatCheck) -> list[OutboundCall]:
-        """The start-up check's warning, in the group's language: what is missing, and the
-        mode the desk runs in because of it."""
-        with self._locale():
-            reasons = {
-                Shortfall.NOT_ADMIN: _("the bot is not an administrator of this group"),
-                Shortfall.NO_TOPICS: _("topics are switched off in this group"),
-                Shortfall.CANNOT_MANAGE_TOPICS: _("the bot lacks the right “Manage topics”"),
-                Shortfall.CANNOT_PIN: _("the bot lacks the right “Pin messages”"),
-            }
-            if check.forum:
-                mode = _("Tickets get topics, but their cards are not pinned.")
-            else:
-                mode = _(
-                    "The desk runs as a plain group: ticket cards and replies are posted in the "
-                    "main chat, and agents answer by replying to a card."
-                )
-            problems = "; ".join(reasons[s] for s in check.shortfalls)
-            text = "⚠️ " + _("Start-up check: {problems}.").format(problems=problems) + " " + mode
-        return self._send(self.agent_chat_id, text)
-
-    def agent_changed(
-        self, chat_id: int, thread_id: int | None, agent: Agent
-    ) -> list[OutboundCall]:
-        with self._locale():
-            if agent.active:
-                text = _("{name} is registered as {role}.").format(
-                    name=escape(agent.name), role=agent.role
-                )
-                if agent.capacity is not None:
-                    text += " " + ngettext(
-                        "At most {count} active ticket is assigned to them.",
-                        "At most {count} active tickets are assigned to them.",
-                        agent.capacity,
-                    ).format(count=agent.capacity)
-            else:
-                text = _("{name} is no longer an agent.").format(name=escape(agent.name))
-        params: dict[str, Any] = {"message_thread_id": thread_id} if thread_id else {}
-        return self._send(chat_id, text, **params)
 
 
 __all__ = ["Presenter", "card_keyboard", "priority_label", "topic_name"]

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.adapters.markup import markup
 from bot.callbacks import SimilarAction, SimilarCb
 from bot.texts import cut_utf16
 from models import Agent, Customer, Ticket, TicketMessage
@@ -23,10 +24,6 @@ from models.solutions import SimilarSolved, Solution
 PREVIEW_CHARS = 200
 #: How much of a reply a draft shows (the whole message stays within Telegram's 4096).
 DRAFT_CHARS = 3500
-
-
-def markup(builder: InlineKeyboardBuilder) -> dict[str, Any]:
-    return builder.as_markup().model_dump(mode="json", exclude_none=True)
 
 
 def ago(then: datetime, now: datetime) -> str:

@@ -13,15 +13,12 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.labels import priority_label, status_label
+from bot.adapters.markup import markup
 from bot.callbacks import QueueCb
 from bot.services.tools import SearchResult
 from models import Agent, CannedAnswer, Customer, Ticket, TicketMessage
 from models.delivery import OnSent, OutboundCall, Ref, RefKind
 from models.search import MARK_END, MARK_START, SearchHit
-
-
-def markup(builder: InlineKeyboardBuilder) -> dict[str, Any]:
-    return builder.as_markup().model_dump(mode="json", exclude_none=True)
 
 
 def ticket_url(chat_id: int, ticket: Ticket) -> str | None:

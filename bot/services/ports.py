@@ -70,12 +70,8 @@ class HistoryNames:
     numbers: dict[int, int]
 
 
-class Presenter(Protocol):
-    """Turns what happened into the Telegram calls that tell people about it.
-
-    Implementations render texts in the recipient's language and build keyboards; the use cases
-    put the returned calls into the outbox in the same transaction as the change itself.
-    """
+class CustomerTexts(Protocol):
+    """What customers read outside a ticket's traffic: menus, their tickets, thanks, notices."""
 
     def welcome(self, customer: Customer, custom: str | None = None) -> list[OutboundCall]: ...
 
@@ -86,6 +82,28 @@ class Presenter(Protocol):
     def language_set(self, customer: Customer) -> list[OutboundCall]: ...
 
     def new_request_ready(self, customer: Customer) -> list[OutboundCall]: ...
+
+    def my_tickets(self, customer: Customer, tickets: list[Ticket]) -> list[OutboundCall]: ...
+
+    def ticket_view(
+        self, customer: Customer, ticket: Ticket, messages: list[TicketMessage]
+    ) -> list[OutboundCall]: ...
+
+    def rating_thanks(
+        self, customer: Customer, ticket: Ticket, rating: Rating
+    ) -> list[OutboundCall]: ...
+
+    def comment_thanks(self, customer: Customer) -> list[OutboundCall]: ...
+
+    def reminder(self, customer: Customer, ticket: Ticket) -> list[OutboundCall]: ...
+
+    def banned_notice(self, customer: Customer) -> list[OutboundCall]: ...
+
+    def slow_down(self, customer: Customer) -> list[OutboundCall]: ...
+
+
+class TicketTraffic(Protocol):
+    """A ticket's life on both sides: its topic and card, copies between customer and topic."""
 
     def ticket_opened(
         self, ticket: Ticket, customer: Customer, registered: str | None = None
@@ -103,24 +121,6 @@ class Presenter(Protocol):
 
     # -- incidents -----------------------------------------------------------------------------
 
-    def incident_opened(self, incident: Incident) -> list[OutboundCall]: ...
-
-    def incident_changed(self, incident: Incident) -> list[OutboundCall]: ...
-
-    def incident_closed(self, incident: Incident) -> list[OutboundCall]: ...
-
-    def linked_to_incident(self, ticket: Ticket, incident: Incident) -> list[OutboundCall]: ...
-
-    def left_incident(self, ticket: Ticket, incident: Incident | None) -> list[OutboundCall]: ...
-
-    def unseen_messages(
-        self, ticket: Ticket, messages: list[TicketMessage]
-    ) -> list[OutboundCall]: ...
-
-    def bulk_reply(
-        self, ticket: Ticket, customer: Customer, message: TicketMessage, reply: BulkReply
-    ) -> list[OutboundCall]: ...
-
     def copy_to_agents(
         self, ticket: Ticket, message: TicketMessage, retyped: Retyped | None = None
     ) -> list[OutboundCall]: ...
@@ -134,12 +134,6 @@ class Presenter(Protocol):
     def card_menu(
         self, ticket: Ticket, menu: str, teams: list[Team], categories: list[Category]
     ) -> list[OutboundCall]: ...
-
-    def not_sure(self, ticket: Ticket) -> list[OutboundCall]: ...
-
-    def not_sure_settled(self, ticket: Ticket, agent: Agent) -> list[OutboundCall]: ...
-
-    def triage_queue_topic(self) -> list[OutboundCall]: ...
 
     def customer_edit_to_agents(
         self, ticket: Ticket, message: TicketMessage
@@ -169,12 +163,6 @@ class Presenter(Protocol):
         self, ticket: Ticket, message: TicketMessage
     ) -> list[OutboundCall]: ...
 
-    def my_tickets(self, customer: Customer, tickets: list[Ticket]) -> list[OutboundCall]: ...
-
-    def ticket_view(
-        self, customer: Customer, ticket: Ticket, messages: list[TicketMessage]
-    ) -> list[OutboundCall]: ...
-
     def acknowledged(self, chat_id: int, message_id: int, *, note: bool) -> list[OutboundCall]: ...
 
     def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]: ...
@@ -187,23 +175,15 @@ class Presenter(Protocol):
         reader_language: str | None,
     ) -> list[OutboundCall]: ...
 
-    def agent_changed(
-        self, chat_id: int, thread_id: int | None, agent: Agent
-    ) -> list[OutboundCall]: ...
 
-    def delivery_failed(self, ticket: Ticket, error: str) -> list[OutboundCall]: ...
+class DeskNotices(Protocol):
+    """Notices to agents outside a ticket's own traffic: SLA, the triage queue, the group."""
 
-    def refused(
-        self, chat_id: int, thread_id: int | None, reply_to: int | None
-    ) -> list[OutboundCall]: ...
+    def not_sure(self, ticket: Ticket) -> list[OutboundCall]: ...
 
-    def rating_thanks(
-        self, customer: Customer, ticket: Ticket, rating: Rating
-    ) -> list[OutboundCall]: ...
+    def not_sure_settled(self, ticket: Ticket, agent: Agent) -> list[OutboundCall]: ...
 
-    def comment_thanks(self, customer: Customer) -> list[OutboundCall]: ...
-
-    def reminder(self, customer: Customer, ticket: Ticket) -> list[OutboundCall]: ...
+    def triage_queue_topic(self) -> list[OutboundCall]: ...
 
     def digest(self, by_team: dict[str, dict[str, int]], now: datetime) -> list[OutboundCall]: ...
 
@@ -221,6 +201,44 @@ class Presenter(Protocol):
     ) -> list[OutboundCall]: ...
 
     # -- agents' tools -------------------------------------------------------------------------
+
+    def delivery_failed(self, ticket: Ticket, error: str) -> list[OutboundCall]: ...
+
+    def agent_changed(
+        self, chat_id: int, thread_id: int | None, agent: Agent
+    ) -> list[OutboundCall]: ...
+
+    def refused(
+        self, chat_id: int, thread_id: int | None, reply_to: int | None
+    ) -> list[OutboundCall]: ...
+
+    def group_behind(self, queued: int, behind: timedelta) -> list[OutboundCall]: ...
+
+
+class IncidentTexts(Protocol):
+    """An incident's topic and card, and what its linked tickets and customers see."""
+
+    def incident_opened(self, incident: Incident) -> list[OutboundCall]: ...
+
+    def incident_changed(self, incident: Incident) -> list[OutboundCall]: ...
+
+    def incident_closed(self, incident: Incident) -> list[OutboundCall]: ...
+
+    def linked_to_incident(self, ticket: Ticket, incident: Incident) -> list[OutboundCall]: ...
+
+    def left_incident(self, ticket: Ticket, incident: Incident | None) -> list[OutboundCall]: ...
+
+    def unseen_messages(
+        self, ticket: Ticket, messages: list[TicketMessage]
+    ) -> list[OutboundCall]: ...
+
+    def bulk_reply(
+        self, ticket: Ticket, customer: Customer, message: TicketMessage, reply: BulkReply
+    ) -> list[OutboundCall]: ...
+
+
+class AgentToolTexts(Protocol):
+    """Assignment, collisions, canned answers, similar tickets, merges and bans."""
 
     def assigned_to_you(
         self, ticket: Ticket, agent: Agent, by: Agent | None
@@ -282,8 +300,13 @@ class Presenter(Protocol):
         self, chat_id: int, thread_id: int | None, customer: Customer, agent: Agent
     ) -> list[OutboundCall]: ...
 
-    def banned_notice(self, customer: Customer) -> list[OutboundCall]: ...
 
-    def slow_down(self, customer: Customer) -> list[OutboundCall]: ...
+class Presenter(
+    CustomerTexts, TicketTraffic, DeskNotices, IncidentTexts, AgentToolTexts, Protocol
+):
+    """Turns what happened into the Telegram calls that tell people about it.
 
-    def group_behind(self, queued: int, behind: timedelta) -> list[OutboundCall]: ...
+    Implementations render texts in the recipient's language and build keyboards; the use cases
+    put the returned calls into the outbox in the same transaction as the change itself. The
+    protocol is split by audience; a use case may ask for the part it needs.
+    """
