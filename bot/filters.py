@@ -7,7 +7,7 @@ from typing import Any
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
-from bot.services.conversation import find_agent
+from bot.services.agent_messages import find_agent
 from models import Role
 from storage import AbstractUnitOfWork
 

@@ -16,8 +16,9 @@ from bot.callbacks import QueueCb
 from bot.filters import HasRole
 from bot.handlers.common import answer, incoming, replied_person, telegram_user
 from bot.services import assignment, canned, desk_settings, teams, texts, tools
+from bot.services.agent_messages import ticket_for_agent_message
 from bot.services.auth import require_agent
-from bot.services.conversation import DeskConfig, ticket_for_agent_message
+from bot.services.conversation import DeskConfig
 from bot.services.customers import tell
 from bot.services.ports import Clock
 from bot.texts import SUPPORTED_LANGUAGES

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.services.batches import JOB_BATCH, in_batches, next_after
-from bot.services.conversation import status_follows
 from bot.services.customers import queue
 from bot.services.ports import Presenter, UowFactory
+from bot.services.ticket_changes import status_follows
 from models import Actor, EventKind, Ticket, TicketEvent, TicketStatus
 from storage import AbstractUnitOfWork
 

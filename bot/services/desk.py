@@ -8,26 +8,27 @@ from datetime import datetime
 from typing import TypeVar
 
 from bot.services import assignment, incidents, tools
-from bot.services.auth import require_agent
-from bot.services.conversation import (
-    DeskConfig,
-    Incoming,
+from bot.services.agent_messages import (
     agent_edited,
     agent_message,
-    assign,
-    change_status,
-    load_ticket,
-    mark_out_of_scope,
     send_canned,
-    set_category,
-    set_priority,
-    set_team,
     ticket_for_agent_message,
 )
+from bot.services.auth import require_agent
+from bot.services.conversation import DeskConfig, Incoming
 from bot.services.customers import queue
 from bot.services.finality import refuse_if_merged
 from bot.services.ports import HistoryNames, Presenter
 from bot.services.teams import find_team
+from bot.services.ticket_changes import (
+    assign,
+    change_status,
+    load_ticket,
+    mark_out_of_scope,
+    set_category,
+    set_priority,
+    set_team,
+)
 from models import (
     Agent,
     InvalidInput,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.services.conversation import desk_reply, load_ticket
+from bot.services.agent_messages import desk_reply
 from bot.services.customers import queue
 from bot.services.ports import Presenter
+from bot.services.ticket_changes import load_ticket
 from models import Agent, Customer, InvalidInput, Ticket, TicketMessage
 from models.delivery import OutboundCall
 from models.solutions import Solution

@@ -9,9 +9,10 @@ from datetime import datetime
 
 from bot.services import surge
 from bot.services.auth import require_agent
-from bot.services.conversation import Incoming, status_follows
+from bot.services.conversation import Incoming
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
+from bot.services.ticket_changes import status_follows
 from models import (
     Actor,
     Agent,
