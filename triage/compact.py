@@ -48,6 +48,7 @@ __all__ = [
     "Policy",
     "TfidfBlock",
     "TriageResult",
+    "gather_dot",
     "load_compact",
     "save_compact",
 ]
@@ -589,6 +590,30 @@ class Policy:
         return model_level, model_confidence, rules.cues
 
 
+def gather_dot(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    n_outputs: int,
+    columns: np.ndarray,
+    values: np.ndarray,
+) -> np.ndarray:
+    """``values @ M[columns]`` for a CSR matrix ``M`` (features x outputs) given as arrays.
+
+    Gathers the rows of the vector's own columns straight from the CSR arrays and sums them
+    with one ``bincount``: the product of a one-text vector with an inverted index.
+    """
+    starts = indptr[columns]
+    lengths = indptr[columns + 1] - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(n_outputs)
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    positions = np.arange(total) + offsets
+    weights = data[positions] * np.repeat(values, lengths)
+    return np.bincount(indices[positions], weights=weights, minlength=n_outputs)
+
+
 class Centroids:
     """Class centroids, transposed (features x centroids) in CSR arrays, for one-text cosine."""
 
@@ -602,15 +627,12 @@ class Centroids:
         """Nearest-centroid cosine similarity of one feature vector."""
         if columns.size == 0:
             return 0.0
-        # The rows of this message's columns, gathered straight from the CSR arrays.
-        starts, ends = self.indptr[columns], self.indptr[columns + 1]
-        lengths = ends - starts
+        lengths = self.indptr[columns + 1] - self.indptr[columns]
         if not lengths.any():
             return 0.0
-        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        positions = np.arange(int(lengths.sum())) + offsets
-        weights = self.data[positions] * np.repeat(values, lengths)
-        scores = np.bincount(self.indices[positions], weights=weights, minlength=self.n_centroids)
+        scores = gather_dot(
+            self.indptr, self.indices, self.data, self.n_centroids, columns, values
+        )
         return float(scores.max() / math.sqrt(float(values @ values)))
 
 
