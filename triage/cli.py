@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from triage.acknowledgement import load_detector
 from triage.data import read_dataset, read_team_map
 from triage.errors import TriageError
 from triage.metrics import evaluate as evaluate_model
@@ -165,6 +166,21 @@ def predict(
                 "alternatives": [[label, round(p, 4)] for label, p in result.alternatives],
             }
         )
+
+
+@app.command()
+def acknowledgements(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Directory to write to (default: the shipped triage/seed)."),
+    ] = None,
+) -> None:
+    """Retrain the thank-you detector from the seed files and write its arrays."""
+    from triage.acknowledgement_training import SEED_DIR, write_shipped
+
+    directory = write_shipped(out or SEED_DIR)
+    detector = load_detector(directory)
+    _emit({"directory": str(directory), "threshold": detector.threshold, **detector.info})
 
 
 def main() -> None:
