@@ -2,7 +2,9 @@
 
 Also runs as ``python -m triage``.
 
-Every command prints JSON on stdout. Bad input (missing or malformed files, a model saved
+Every command prints JSON on stdout. scikit-learn is imported by the commands that need it,
+not with this module: the help desk mounts these commands in the same CLI as ``helpdesk run``,
+whose process never imports scikit-learn. Bad input (missing or malformed files, a model saved
 by another scikit-learn version, ...) prints one ``error: ...`` line on stderr and exits
 with status 2.
 """
@@ -18,10 +20,6 @@ import typer
 from triage.acknowledgement import load_detector
 from triage.data import read_dataset, read_team_map
 from triage.errors import TriageError
-from triage.metrics import evaluate as evaluate_model
-from triage.persistence import load, save
-from triage.train import train as train_model
-from triage.train import train_default
 
 __all__ = ["app", "main"]
 
@@ -76,6 +74,9 @@ def train(
     ] = "oos",
 ) -> None:
     """Train on a CSV (optional team/priority columns) and save the model to --out."""
+    from triage.persistence import save
+    from triage.train import train as train_model
+
     try:
         dataset = read_dataset(data)
         mapping = read_team_map(team_map) if team_map is not None else None
@@ -113,6 +114,9 @@ def train_default_command(
     out: Annotated[Path, typer.Option("--out", help="Directory to save the model to.")],
 ) -> None:
     """Train the default model from the shipped seed examples and save it to --out."""
+    from triage.persistence import save
+    from triage.train import train_default
+
     try:
         model, metrics = train_default()
         save(model, out)
@@ -133,6 +137,9 @@ def evaluate(
     ] = None,
 ) -> None:
     """Evaluate a saved model on a labelled CSV."""
+    from triage.metrics import evaluate as evaluate_model
+    from triage.persistence import load
+
     try:
         loaded = load(model)
         dataset = read_dataset(data)
@@ -149,6 +156,8 @@ def predict(
     texts: Annotated[list[str], typer.Argument(help="Messages to triage.")],
 ) -> None:
     """Print one JSON line per message: category, team, priority, confidence, needs_human."""
+    from triage.persistence import load
+
     try:
         loaded = load(model)
     except TriageError as error:
