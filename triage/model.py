@@ -1,7 +1,9 @@
 """The fitted triage model and its prediction result.
 
 :class:`TriageModel` is a plain class that keeps the policy (abstain threshold, team map,
-priority rules) outside the scikit-learn estimators.
+priority rules) outside the scikit-learn estimators. The policy itself
+(:class:`~triage.compact.Policy`) and the single-text scoring live in :mod:`triage.compact`,
+shared with the numpy-only form the bot serves with.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from triage.compact import CompactTriage, Policy, TriageResult
 from triage.estimators import CentroidSimilarity
+from triage.export import export_model
 from triage.text import read_as_russian
 
 __all__ = ["TriageModel", "TriageResult"]
@@ -34,8 +37,6 @@ def _russian_stems(pipeline: Pipeline) -> Mapping[str, int] | None:
 def _compile(model: TriageModel) -> CompactTriage | None:
     """The model's numpy form (the fast single-text path), or None for a pipeline that
     :mod:`triage.export` does not support (then predictions go through scikit-learn)."""
-    from triage.export import export_model
-
     try:
         return export_model(model)
     except (TypeError, AttributeError):
