@@ -48,7 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from triage.compact import AnalyzerSpec, FeatureSpace, TfidfBlock
+from triage.analyzers import AnalyzerSpec
+from triage.compact import FeatureSpace, TfidfBlock
 from triage.text import normalise_text
 
 __all__ = [

@@ -18,17 +18,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from triage.analyzers import AnalyzerSpec
 from triage.compact import (
-    AnalyzerSpec,
     CalibratedHead,
     Centroids,
     CompactTriage,
     FeatureSpace,
     Member,
-    Policy,
     TfidfBlock,
 )
 from triage.estimators import CentroidSimilarity
+from triage.policy import Policy
 from triage.text import normalise_text, stemmed_words
 
 if TYPE_CHECKING:

@@ -15,9 +15,10 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from triage.compact import CompactTriage, Policy, TriageResult
+from triage.compact import CompactTriage
 from triage.estimators import CentroidSimilarity
 from triage.export import export_model
+from triage.policy import Policy, TriageResult
 from triage.text import read_as_russian
 
 __all__ = ["TriageModel", "TriageResult"]

@@ -32,11 +32,19 @@ import scipy
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
-from triage.compact import ARRAYS_FILE, SPEC_FILE, save_compact
 from triage.errors import ModelLoadError, ModelVersionError
 from triage.export import export_model
 from triage.model import TriageModel
-from triage.saved import FORMAT, META_FILE, MODEL_FILE, model_info, read_meta
+from triage.saved import (
+    ARRAYS_FILE,
+    FORMAT,
+    META_FILE,
+    MODEL_FILE,
+    SPEC_FILE,
+    model_info,
+    read_meta,
+    save_compact,
+)
 from triage.saved import fsync as _fsync
 from triage.saved import sha256 as _sha256
 

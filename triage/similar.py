@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import mmh3
 import numpy as np
 
-from triage.compact import AnalyzerSpec, gather_dot
+from triage.analyzers import AnalyzerSpec
+from triage.compact import gather_dot
 from triage.text import WORD_TOKEN_PATTERN
 
 __all__ = [

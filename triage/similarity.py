@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from triage.compact import AnalyzerSpec, gather_dot
+from triage.analyzers import AnalyzerSpec
+from triage.compact import gather_dot
 
 __all__ = ["TextIndex", "similarities"]
 

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from triage import Dataset, TriageModel, load_seed, read_dataset, read_team_map, train
-from triage.compact import CompactTriage, load_compact
+from triage.compact import CompactTriage
 from triage.export import export_features, export_model
 from triage.features import StemVectorizer, normalise_text, stemmed_words
-from triage.saved import CompactFormMissing, load_compact_model
+from triage.saved import CompactFormMissing, load_compact, load_compact_model
 
 ROOT = Path(__file__).resolve().parents[3]
 TEXTS = [
