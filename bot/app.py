@@ -185,7 +185,8 @@ async def follow_current_model(model_dir: Path, classifier: ModelTriage) -> None
     if current is None or current == classifier.version:
         return
     try:
-        model = await asyncio.to_thread(registry.load_current_compact)
+        # A version saved before the compact form (rolled back to by hand) is exported first.
+        model = await asyncio.to_thread(training.load_current, model_dir)
     except Exception as exc:  # a half-written or incompatible model: keep the one we have
         log.warning("could not load the current model", version=current, error=str(exc))
         return

@@ -230,6 +230,22 @@ def label_from_json(data: dict[str, Any]) -> LabelledExample:
     return LabelledExample(**{**data, "created_at": datetime.fromisoformat(data["created_at"])})
 
 
+def load_current(registry_dir: Path) -> CompactTriage:
+    """The current model's compact form; a version saved before there was one is exported
+    first (in a child process). Blocking: run in a thread.
+
+    Raises
+    ------
+    triage.RegistryError, triage.ModelLoadError, TrainingJobError
+    """
+    registry = triage.ModelRegistry(registry_dir)
+    try:
+        return registry.load_current_compact()
+    except CompactFormMissing:
+        run_job("export", registry_dir)
+        return registry.load_current_compact()
+
+
 def load_or_train(registry_dir: Path) -> tuple[CompactTriage, str, str]:
     """The current model's compact form, or — on a fresh install, or when the saved model
     cannot be used — a default model trained from the shipped seed examples (in a child
