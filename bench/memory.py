@@ -6,7 +6,8 @@ Prints one JSON object:
   (``aiogram_eager`` is aiogram as it imports itself, every type model built; ``aiogram`` is
   how the bot imports it, models built on first use; see ``bot/lazy_aiogram.py``).
 * ``stages``: RSS of a fresh interpreter, after importing the bot's code (``bot.app``), and
-  after loading the triage model from disk.
+  after loading the triage model from disk (its compact form), and which of scikit-learn,
+  scipy and joblib got imported (none: the bot serves with numpy).
 * ``process``: the real ``helpdesk run`` against the emulator on SQLite: RSS once it polls
   (idle, model loaded; a first start trained and saved the model), after a burst of
   customer messages has reached the topics, and the peak (VmHWM).
@@ -49,6 +50,9 @@ IMPORTS = {
     "aiogram_eager": "import aiogram, aiogram.types",
     "aiogram": "import bot.lazy_aiogram as l; l.import_aiogram_lazily(); import aiogram",
     "scikit-learn": "import sklearn.svm, sklearn.calibration, sklearn.feature_extraction.text",
+    # What the bot imports of the triage library: numpy, PyStemmer, mmh3, no scikit-learn.
+    "triage_serving": "import triage.saved, triage.similar, triage.similarity, "
+    "triage.acknowledgement",
     "alembic": "import alembic.command",
     "redis": "import redis.asyncio",
     "matplotlib": "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot",
@@ -77,10 +81,11 @@ def import_costs() -> dict[str, float]:
     return costs
 
 
-def stages(model_dir: Path) -> dict[str, float]:
+def stages(model_dir: Path) -> dict[str, Any]:
     return in_fresh_python(
         f"""
         import json
+        import sys
         from pathlib import Path
         values = {{"python": round(rss(), 1)}}
         import bot.app
@@ -88,6 +93,8 @@ def stages(model_dir: Path) -> dict[str, float]:
         from bot.services.training import load_or_train
         load_or_train(Path({str(model_dir)!r}))
         values["model_loaded"] = round(rss(), 1)
+        heavy = [m for m in ("sklearn", "scipy", "joblib") if m in sys.modules]
+        values["scikit_learn_or_scipy_imported"] = heavy
         print(json.dumps(values))
         """
     )

@@ -57,7 +57,7 @@ from bot.services.triage_port import Triage
 from bot.texts import make_i18n
 from storage import make_engine
 from storage import uow_factory as storage_uow_factory
-from triage import ModelRegistry
+from triage.registry import ModelRegistry
 
 log = get_logger(__name__)
 
@@ -171,7 +171,7 @@ async def retrain_and_swap(
     log.info("retrained", **report.to_dict())
     if report.promoted:
         registry = ModelRegistry(model_dir)
-        model = await asyncio.to_thread(registry.load_current)
+        model = await asyncio.to_thread(registry.load_current_compact)
         classifier.swap(model, registry.current_id())
     return report
 
@@ -185,7 +185,8 @@ async def follow_current_model(model_dir: Path, classifier: ModelTriage) -> None
     if current is None or current == classifier.version:
         return
     try:
-        model = await asyncio.to_thread(registry.load_current)
+        # A version saved before the compact form (rolled back to by hand) is exported first.
+        model = await asyncio.to_thread(training.load_current, model_dir)
     except Exception as exc:  # a half-written or incompatible model: keep the one we have
         log.warning("could not load the current model", version=current, error=str(exc))
         return

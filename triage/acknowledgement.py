@@ -27,23 +27,30 @@ out-of-fold precision (5 stratified folds of the training rows, the cue rules ap
 at least :data:`TARGET_PRECISION`; it is kept in ``info``. The held-out file
 ``triage/seed/acknowledgements_holdout.csv`` is never trained on (``bench/triage.py``
 measures precision and recall on it).
+
+The bot process never trains it: the fitted classifier ships as plain arrays
+(``triage/seed/acknowledgement.npz`` + ``.json``, :mod:`triage.compact`'s TF-IDF blocks and
+the logistic regression's weights), written by ``helpdesk triage acknowledgements`` from the
+seed files (:mod:`triage.acknowledgement_training`, scikit-learn); a test retrains and checks
+that the shipped arrays are what the seed files give. Scoring needs numpy alone.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import unicodedata
 from functools import cache
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 
-from triage.data import load_seed
-from triage.features import normalise_text
+from triage.analyzers import AnalyzerSpec
+from triage.compact import FeatureSpace, TfidfBlock
+from triage.text import normalise_text
 
 __all__ = [
     "ACK_LABEL",
@@ -55,6 +62,8 @@ __all__ = [
     "acknowledgement_detector",
     "is_acknowledgement",
     "is_emoji_only",
+    "load_detector",
+    "save_detector",
     "train_acknowledgements",
 ]
 
@@ -65,6 +74,9 @@ MAX_WORDS = 6
 #: Out-of-fold precision the threshold must reach.
 TARGET_PRECISION = 0.99
 _THRESHOLDS = tuple(round(0.6 + 0.05 * i, 2) for i in range(8))
+#: The shipped detector's files in ``triage/seed`` (``.npz`` arrays, ``.json`` the rest).
+SHIPPED = "acknowledgement"
+_FORMAT = "helpdesk-acknowledgement/1"
 
 #: Words that turn a thank-you into a report ("thanks, but ...", "спасибо, но ...").
 TROUBLE_CUES = re.compile(
@@ -98,30 +110,49 @@ def _passes_cues(normalised: str, raw: str) -> bool:
     )
 
 
-def _pipeline(random_state: int) -> Pipeline:
-    features = FeatureUnion(
-        [
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-        ]
-    )
-    model = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear")
-    model.set_params(random_state=random_state)
-    return make_pipeline(features, model)
-
-
 class AcknowledgementDetector:
-    """The "thanks / acknowledgement" class with its cue rules (see the module notes)."""
+    """The "thanks / acknowledgement" class with its cue rules (see the module notes).
 
-    def __init__(self, pipeline: Pipeline, threshold: float, info: dict[str, Any]) -> None:
-        self.pipeline = pipeline
+    Parameters
+    ----------
+    features : FeatureSpace
+        The fitted TF-IDF blocks (character 2-4 and word 1-2 n-grams of the normalised text).
+    coef, intercept : ndarray
+        The binary logistic regression's weights (``coef`` of shape ``(1, n_features)``).
+    classes : sequence of str
+        Its two classes, in scikit-learn's order (the positive one second).
+    threshold : float
+    info : dict
+    """
+
+    def __init__(
+        self,
+        features: FeatureSpace,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        classes: tuple[str, str] | list[str],
+        threshold: float,
+        info: dict[str, Any],
+    ) -> None:
+        if len(classes) != 2 or ACK_LABEL not in classes or np.shape(coef)[0] != 1:
+            raise ValueError("expected a binary classifier with the acknowledgement class")
+        self.features = features
+        self.coef = np.asarray(coef, dtype=np.float64)
+        self.intercept = np.asarray(intercept, dtype=np.float64).reshape(-1)
+        self.classes = (str(classes[0]), str(classes[1]))
         self.threshold = float(threshold)
         self.info = info
 
     def probability(self, text: str) -> float:
         """Probability of the acknowledgement class (cue rules not applied)."""
-        proba = self.pipeline.predict_proba([normalise_text(text)])[0]
-        return float(proba[list(self.pipeline.classes_).index(ACK_LABEL)])
+        columns, values = self.features.vector(normalise_text(text))
+        decision = float(self.coef[0, columns] @ values + self.intercept[0])
+        positive = (
+            1.0 / (1.0 + math.exp(-decision))
+            if decision >= 0
+            else (math.exp(decision) / (1.0 + math.exp(decision)))
+        )  # LogisticRegression.predict_proba of a binary problem: expit of the decision
+        return positive if self.classes[1] == ACK_LABEL else 1.0 - positive
 
     def is_acknowledgement(self, text: str) -> bool:
         """Whether ``text`` closes the conversation rather than raising something new."""
@@ -134,59 +165,86 @@ class AcknowledgementDetector:
         return _passes_cues(normalised, stripped) and self.probability(stripped) >= self.threshold
 
 
-def _training_rows() -> tuple[list[str], list[str]]:
-    """The seed acknowledgements and their hard negatives, plus every seed help-desk example
-    but the ``feedback`` ones (praise such as "thanks for fixing it so quickly" is not a
-    problem, and must not teach the class that thanks mean trouble)."""
-    acks, seed = load_seed("acknowledgements"), load_seed("examples")
-    problems = [
-        text for text, label in zip(seed.texts, seed.labels, strict=True) if label != "feedback"
-    ]
-    labels = [ACK_LABEL if label == ACK_LABEL else "other" for label in acks.labels]
-    return acks.texts + problems, labels + ["other"] * len(problems)
-
-
-def _choose_threshold(texts: list[str], labels: list[str], random_state: int) -> float:
-    proba = np.zeros(len(texts))
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
-    normalised = [normalise_text(text) for text in texts]
-    for train_idx, test_idx in folds.split(normalised, labels):
-        fold = _pipeline(random_state).fit(
-            [normalised[i] for i in train_idx], [labels[i] for i in train_idx]
+def save_detector(detector: AcknowledgementDetector, directory: str | Path) -> None:
+    """Write the detector as ``acknowledgement.npz`` + ``acknowledgement.json`` (no pickle)."""
+    directory = Path(directory)
+    arrays: dict[str, np.ndarray] = {"coef": detector.coef, "intercept": detector.intercept}
+    blocks = []
+    for i, block in enumerate(detector.features.blocks):
+        arrays[f"terms{i}"] = block.terms()
+        if block.idf is not None:
+            arrays[f"idf{i}"] = block.idf
+        blocks.append(
+            {
+                "analyzer": block.analyzer.to_dict(),
+                "idf": block.idf is not None,
+                "sublinear_tf": block.sublinear_tf,
+                "binary": block.binary,
+                "norm": block.norm,
+                "weight": block.weight,
+            }
         )
-        column = list(fold.classes_).index(ACK_LABEL)
-        proba[test_idx] = fold.predict_proba([normalised[i] for i in test_idx])[:, column]
-    gated = np.array([_passes_cues(n, t) for n, t in zip(normalised, texts, strict=True)])
-    truth = np.array([label == ACK_LABEL for label in labels])
-    for threshold in _THRESHOLDS:
-        said = gated & (proba >= threshold)
-        if said.any() and (said & truth).sum() / said.sum() >= TARGET_PRECISION:
-            return threshold
-    return _THRESHOLDS[-1]
+    with (directory / f"{SHIPPED}.npz").open("wb") as stream:
+        np.savez_compressed(stream, allow_pickle=False, **arrays)
+    spec = {
+        "format": _FORMAT,
+        "classes": list(detector.classes),
+        "threshold": detector.threshold,
+        "blocks": blocks,
+        "info": detector.info,
+    }
+    (directory / f"{SHIPPED}.json").write_text(
+        json.dumps(spec, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def load_detector(directory: str | Path | None = None) -> AcknowledgementDetector:
+    """Read a detector written by :func:`save_detector` (default: the one shipped in
+    ``triage/seed``)."""
+    root: Any = resources.files("triage.seed") if directory is None else Path(directory)
+    spec = json.loads((root / f"{SHIPPED}.json").read_text(encoding="utf-8"))
+    if spec.get("format") != _FORMAT:
+        raise ValueError(f"not a {_FORMAT} file")
+    with (
+        (root / f"{SHIPPED}.npz").open("rb") as stream,
+        np.load(stream, allow_pickle=False) as stored,
+    ):
+        arrays = {key: stored[key] for key in stored.files}
+    features = FeatureSpace(
+        [
+            TfidfBlock(
+                AnalyzerSpec.from_dict(block["analyzer"]),
+                arrays[f"terms{i}"].tolist(),
+                arrays[f"idf{i}"] if block["idf"] else None,
+                sublinear_tf=block["sublinear_tf"],
+                binary=block["binary"],
+                norm=block["norm"],
+                weight=block["weight"],
+            )
+            for i, block in enumerate(spec["blocks"])
+        ]
+    )
+    return AcknowledgementDetector(
+        features,
+        arrays["coef"],
+        arrays["intercept"],
+        spec["classes"],
+        spec["threshold"],
+        spec["info"],
+    )
 
 
 def train_acknowledgements(*, random_state: int = 0) -> AcknowledgementDetector:
-    """Train the detector on the seed files (offline, well under a second on one core)."""
-    texts, labels = _training_rows()
-    threshold = _choose_threshold(texts, labels, random_state)
-    pipeline = _pipeline(random_state).fit([normalise_text(t) for t in texts], labels)
-    info = {
-        "threshold": threshold,
-        "threshold_rule": (
-            f"smallest of {_THRESHOLDS[0]}..{_THRESHOLDS[-1]} with out-of-fold precision "
-            f">= {TARGET_PRECISION} (5 folds, cue rules applied)"
-        ),
-        "max_words": MAX_WORDS,
-        "training_rows": len(texts),
-        "acknowledgements": labels.count(ACK_LABEL),
-    }
-    return AcknowledgementDetector(pipeline, threshold, info)
+    """Train the detector on the seed files (scikit-learn; offline, under a second)."""
+    from triage.acknowledgement_training import train  # scikit-learn: never in the bot
+
+    return train(random_state=random_state)
 
 
 @cache
 def acknowledgement_detector() -> AcknowledgementDetector:
-    """The default detector, trained once per process on first use."""
-    return train_acknowledgements()
+    """The default detector: the shipped one, read once per process on first use."""
+    return load_detector()
 
 
 def is_acknowledgement(text: str) -> bool:

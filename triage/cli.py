@@ -2,7 +2,9 @@
 
 Also runs as ``python -m triage``.
 
-Every command prints JSON on stdout. Bad input (missing or malformed files, a model saved
+Every command prints JSON on stdout. scikit-learn is imported by the commands that need it,
+not with this module: the help desk mounts these commands in the same CLI as ``helpdesk run``,
+whose process never imports scikit-learn. Bad input (missing or malformed files, a model saved
 by another scikit-learn version, ...) prints one ``error: ...`` line on stderr and exits
 with status 2.
 """
@@ -15,12 +17,9 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from triage.acknowledgement import load_detector
 from triage.data import read_dataset, read_team_map
 from triage.errors import TriageError
-from triage.metrics import evaluate as evaluate_model
-from triage.persistence import load, save
-from triage.train import train as train_model
-from triage.train import train_default
 
 __all__ = ["app", "main"]
 
@@ -75,6 +74,9 @@ def train(
     ] = "oos",
 ) -> None:
     """Train on a CSV (optional team/priority columns) and save the model to --out."""
+    from triage.persistence import save
+    from triage.train import train as train_model
+
     try:
         dataset = read_dataset(data)
         mapping = read_team_map(team_map) if team_map is not None else None
@@ -112,6 +114,9 @@ def train_default_command(
     out: Annotated[Path, typer.Option("--out", help="Directory to save the model to.")],
 ) -> None:
     """Train the default model from the shipped seed examples and save it to --out."""
+    from triage.persistence import save
+    from triage.train import train_default
+
     try:
         model, metrics = train_default()
         save(model, out)
@@ -132,6 +137,9 @@ def evaluate(
     ] = None,
 ) -> None:
     """Evaluate a saved model on a labelled CSV."""
+    from triage.metrics import evaluate as evaluate_model
+    from triage.persistence import load
+
     try:
         loaded = load(model)
         dataset = read_dataset(data)
@@ -148,6 +156,8 @@ def predict(
     texts: Annotated[list[str], typer.Argument(help="Messages to triage.")],
 ) -> None:
     """Print one JSON line per message: category, team, priority, confidence, needs_human."""
+    from triage.persistence import load
+
     try:
         loaded = load(model)
     except TriageError as error:
@@ -165,6 +175,21 @@ def predict(
                 "alternatives": [[label, round(p, 4)] for label, p in result.alternatives],
             }
         )
+
+
+@app.command()
+def acknowledgements(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Directory to write to (default: the shipped triage/seed)."),
+    ] = None,
+) -> None:
+    """Retrain the thank-you detector from the seed files and write its arrays."""
+    from triage.acknowledgement_training import SEED_DIR, write_shipped
+
+    directory = write_shipped(out or SEED_DIR)
+    detector = load_detector(directory)
+    _emit({"directory": str(directory), "threshold": detector.threshold, **detector.info})
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ Layout of a saved model directory::
 
     model.joblib   {"pipeline": ..., "team_pipeline": ..., "priority_pipeline": ...,
                     "novelty": ...}
+    compact.npz    the same fitted state as plain arrays, and compact.json the rest of it
+                   (:mod:`triage.compact`: what the bot process loads, numpy only)
     meta.json      versions, labels, team map, out-of-scope label, confidence and
                    similarity thresholds and how they were chosen, data hash, training
                    metrics, creation time, sha256 of model.joblib
@@ -14,7 +16,6 @@ Layout of a saved model directory::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -32,13 +33,31 @@ import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
 from triage.errors import ModelLoadError, ModelVersionError
+from triage.export import export_model
 from triage.model import TriageModel
+from triage.saved import (
+    ARRAYS_FILE,
+    FORMAT,
+    META_FILE,
+    MODEL_FILE,
+    SPEC_FILE,
+    model_info,
+    read_meta,
+    save_compact,
+)
+from triage.saved import fsync as _fsync
+from triage.saved import sha256 as _sha256
 
-__all__ = ["FORMAT", "META_FILE", "MODEL_FILE", "library_versions", "load", "read_meta", "save"]
-
-FORMAT = "helpdesk-triage-model/1"
-MODEL_FILE = "model.joblib"
-META_FILE = "meta.json"
+__all__ = [
+    "FORMAT",
+    "META_FILE",
+    "MODEL_FILE",
+    "add_compact_form",
+    "library_versions",
+    "load",
+    "read_meta",
+    "save",
+]
 
 
 def library_versions() -> dict[str, str]:
@@ -50,22 +69,6 @@ def library_versions() -> dict[str, str]:
         "scipy": scipy.__version__,
         "joblib": joblib.__version__,
     }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def save(model: TriageModel, directory: str | Path) -> Path:
@@ -102,6 +105,7 @@ def save(model: TriageModel, directory: str | Path) -> Path:
         }
         joblib.dump(estimators, temporary / MODEL_FILE, compress=3)
         _fsync(temporary / MODEL_FILE)
+        compact_files = _write_compact(model, temporary)
         info = dict(model.info)
         meta: dict[str, Any] = {
             "format": FORMAT,
@@ -119,7 +123,7 @@ def save(model: TriageModel, directory: str | Path) -> Path:
             "data_sha256": info.pop("data_sha256", None),
             "metrics": info.pop("metrics", None),
             "info": info,
-            "files": {MODEL_FILE: {"sha256": _sha256(temporary / MODEL_FILE)}},
+            "files": {MODEL_FILE: {"sha256": _sha256(temporary / MODEL_FILE)}, **compact_files},
         }
         meta_path = temporary / META_FILE
         meta_path.write_text(
@@ -140,30 +144,39 @@ def save(model: TriageModel, directory: str | Path) -> Path:
     return directory
 
 
-def read_meta(directory: str | Path) -> dict[str, Any]:
-    """Read and check ``meta.json`` of a saved model directory.
+def _write_compact(model: TriageModel, directory: Path) -> dict[str, dict[str, str]]:
+    """Write the compact form into ``directory``; its ``files`` entries for ``meta.json``."""
+    compact = export_model(model)  # fresh: info may have changed since the model was built
+    written = save_compact(compact, directory)
+    for path in written:
+        _fsync(path)
+    return {path.name: {"sha256": _sha256(path)} for path in written}
 
-    Raises
-    ------
-    ModelLoadError
-        When the directory or file is missing or the JSON is invalid or incomplete.
+
+def add_compact_form(directory: str | Path) -> bool:
+    """Write the compact form into a model directory saved before there was one.
+
+    ``meta.json`` is rewritten atomically (temporary file, then ``os.replace``) after the
+    compact files are on disk, so a reader sees either no compact form or a complete one.
+
+    Returns
+    -------
+    bool
+        False when the directory already had it.
     """
     directory = Path(directory)
-    if not directory.is_dir():
-        raise ModelLoadError(f"model directory not found: {directory}")
-    path = directory / META_FILE
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelLoadError(f"{directory} is not a saved model: {META_FILE} is missing") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelLoadError(f"{path} is corrupt: {error}") from None
-    required = ("format", "versions", "labels", "threshold", "files")
-    if not isinstance(meta, dict) or any(key not in meta for key in required):
-        raise ModelLoadError(f"{path} is incomplete: expected keys {', '.join(required)}")
-    if meta["format"] != FORMAT:
-        raise ModelLoadError(f"{path}: unknown format {meta['format']!r} (expected {FORMAT})")
-    return meta
+    meta = read_meta(directory)
+    if ARRAYS_FILE in meta["files"] and SPEC_FILE in meta["files"]:
+        return False
+    model = load(directory)
+    meta["files"].update(_write_compact(model, directory))
+    temporary = directory / f".{META_FILE}.tmp"
+    temporary.write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
+    )
+    _fsync(temporary)
+    os.replace(temporary, directory / META_FILE)
+    return True
 
 
 def load(directory: str | Path) -> TriageModel:
@@ -213,13 +226,7 @@ def load(directory: str | Path) -> TriageModel:
         raise ModelLoadError(f"cannot unpickle {model_path}: {error}") from None
     if not isinstance(estimators, dict) or "pipeline" not in estimators:
         raise ModelLoadError(f"{model_path} does not hold a triage model")
-    info = dict(meta.get("info") or {})
-    info.update(
-        created_at=meta.get("created_at"),
-        data_sha256=meta.get("data_sha256"),
-        threshold_selection=meta.get("threshold_selection"),
-        metrics=meta.get("metrics"),
-    )
+    info = model_info(meta)
     try:
         model = TriageModel(
             estimators["pipeline"],

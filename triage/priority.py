@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from triage.features import normalise_text
+from triage.text import normalise_text
 
 __all__ = [
     "PRIORITY_CUES",

@@ -22,12 +22,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from triage.compact import CompactTriage
 from triage.errors import ModelLoadError, RegistryError
-from triage.metrics import Metrics
-from triage.model import TriageModel
-from triage.persistence import load, read_meta, save
+from triage.saved import load_compact_model, read_meta
+
+if TYPE_CHECKING:
+    from triage.metrics import Metrics
+    from triage.model import TriageModel
 
 __all__ = ["ModelRegistry", "ModelVersion", "should_promote"]
 
@@ -82,7 +85,7 @@ def should_promote(
 
 
 def _as_mapping(metrics: Metrics | Mapping[str, Any]) -> Mapping[str, Any]:
-    return metrics.to_dict() if isinstance(metrics, Metrics) else metrics
+    return metrics if isinstance(metrics, Mapping) else metrics.to_dict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +194,30 @@ class ModelRegistry:
         ModelLoadError, ModelVersionError
             See :func:`triage.load`.
         """
+        from triage.persistence import load  # scikit-learn: not in the bot process
+
         current = self.current_id()
         if current is None:
             raise RegistryError(f"no current model in {self.root}")
         return load(self.versions_dir / current)
+
+    def load_current_compact(self) -> CompactTriage:
+        """Load the current model's compact form (numpy only: what the bot serves with).
+
+        Raises
+        ------
+        RegistryError
+            When no model was promoted.
+        triage.saved.CompactFormMissing
+            When the current version was saved without one (export it in a process that
+            may import scikit-learn: :func:`triage.persistence.add_compact_form`).
+        ModelLoadError
+            When a file is missing or corrupt.
+        """
+        current = self.current_id()
+        if current is None:
+            raise RegistryError(f"no current model in {self.root}")
+        return load_compact_model(self.versions_dir / current)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -208,10 +231,12 @@ class ModelRegistry:
         A directory is checked with :func:`triage.load` first, so a model of another
         scikit-learn version or a corrupt one never enters the registry.
         """
+        from triage.persistence import load, save  # scikit-learn: not in the bot process
+
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         version_id = self._new_id()
         target = self.versions_dir / version_id
-        if isinstance(candidate, TriageModel):
+        if not isinstance(candidate, str | Path):
             save(candidate, target)
         else:
             source = Path(candidate)
@@ -245,6 +270,8 @@ class ModelRegistry:
             The new current version.
         """
         if isinstance(candidate, str) and (self.versions_dir / candidate).is_dir():
+            from triage.persistence import load  # scikit-learn: not in the bot process
+
             version_id = candidate
             load(self.versions_dir / version_id)
         else:

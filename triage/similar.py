@@ -12,7 +12,13 @@ is a dot product.
 Lookups must stay fast with a large history, so the vectors are kept as an inverted index:
 a CSR matrix of ``features x tickets`` whose rows are posting lists. A query touches only the
 rows of its own n-grams. New vectors wait in a small row-major tail (scored directly) and are
-merged into the postings every :attr:`SimilarIndex.merge_every` additions, one ``hstack``.
+merged into the postings every :attr:`SimilarIndex.merge_every` additions.
+
+Numpy only (the bot process builds this index; it imports neither scikit-learn nor scipy): the
+hashing is scikit-learn's ``HashingVectorizer(alternate_sign=False)``, signed MurmurHash3
+(32 bit, seed 0) of each n-gram's UTF-8 bytes, column ``|h| mod n_features``, through the
+``mmh3`` package; the CSR arrays are kept by hand. ``tests/unit/triage`` checks the vectors
+against scikit-learn's.
 
 Measured in ``bench/triage.py`` (section ``similar_tickets``): on Banking77, with ``train.csv``
 as the resolved history and ``test.csv`` as new tickets, 92.5 % of new tickets find one of the
@@ -21,15 +27,16 @@ same intent among their three nearest; the choice of features is recorded there.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+import mmh3
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
-from triage.features import WORD_TOKEN_PATTERN, normalise_text
+from triage.analyzers import AnalyzerSpec
+from triage.compact import gather_dot
+from triage.text import WORD_TOKEN_PATTERN
 
 __all__ = [
     "MAX_CHARS",
@@ -37,6 +44,7 @@ __all__ = [
     "WORD_WEIGHT",
     "Neighbour",
     "SimilarIndex",
+    "Vectors",
     "similarity_vectors",
 ]
 
@@ -49,34 +57,84 @@ WORD_WEIGHT = 0.3
 #: conversation would otherwise cost memory in every worker for little gain.
 MAX_CHARS = 2000
 
-_CHARS = HashingVectorizer(
-    n_features=N_FEATURES,
-    analyzer="char_wb",
-    ngram_range=(3, 5),
-    preprocessor=normalise_text,
-    alternate_sign=False,
-    norm=None,
-    dtype=np.float32,
-)
-_WORDS = HashingVectorizer(
-    n_features=N_FEATURES,
-    token_pattern=WORD_TOKEN_PATTERN,
-    ngram_range=(1, 2),
-    preprocessor=normalise_text,
-    alternate_sign=False,
-    norm=None,
-    dtype=np.float32,
-)
+_CHARS = AnalyzerSpec("char_wb", ngram_range=(3, 5), preprocessor="normalise_text").build()
+_WORDS = AnalyzerSpec(
+    "word", ngram_range=(1, 2), preprocessor="normalise_text", token_pattern=WORD_TOKEN_PATTERN
+).build()
 
 
-def _block(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
-    matrix = vectorizer.transform(texts)
-    np.log(matrix.data, out=matrix.data)
-    matrix.data += 1.0  # sub-linear tf: 1 + log(count)
-    return normalize(matrix, copy=False)
+def _hashed(tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """One block of many texts: sorted ``row * N_FEATURES + column`` keys and sub-linear tf."""
+    lengths = [len(row) for row in tokens]
+    # |h| mod 2**20 equals scikit-learn's special case for h = -2**31 as well.
+    hashes = np.fromiter(
+        map(mmh3.hash, itertools.chain.from_iterable(tokens)), dtype=np.int64, count=sum(lengths)
+    )
+    rows = np.repeat(np.arange(len(tokens), dtype=np.int64), lengths)
+    keys, counts = np.unique(rows * N_FEATURES + np.abs(hashes) % N_FEATURES, return_counts=True)
+    return keys, np.log(counts.astype(np.float32)) + np.float32(1.0)
 
 
-def similarity_vectors(texts: Iterable[str]) -> sp.csr_matrix:
+def _normalised(keys: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    rows = keys // N_FEATURES
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_rows))
+    return (values / norms[rows]).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class Vectors:
+    """Rows of the hashed space as CSR arrays (``indptr``, ``indices``, ``data``): what
+    :func:`similarity_vectors` makes and :meth:`SimilarIndex.add_vectors` takes."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.indptr.size - 1, N_FEATURES)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indptr[-1])
+
+    @property
+    def dtype(self) -> np.dtype[np.float32]:
+        return np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.indptr.size - 1
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Columns (sorted) and values of row ``i``."""
+        start, end = int(self.indptr[i]), int(self.indptr[i + 1])
+        return self.indices[start:end], self.data[start:end]
+
+    def gram(self) -> np.ndarray:
+        """The rows' pairwise dot products (their cosine similarities), dense."""
+        columns, where = np.unique(self.indices, return_inverse=True)
+        dense = np.zeros((len(self), columns.size), dtype=np.float32)
+        rows = np.repeat(np.arange(len(self)), np.diff(self.indptr))
+        dense[rows, where] = self.data
+        return dense @ dense.T
+
+    @classmethod
+    def stack(cls, parts: Sequence[Vectors]) -> Vectors:
+        """The rows of ``parts``, one after another."""
+        if len(parts) == 1:
+            return parts[0]
+        offsets = np.cumsum([0] + [p.nnz for p in parts])
+        indptr = np.concatenate(
+            [[0]] + [p.indptr[1:] + offset for p, offset in zip(parts, offsets, strict=False)]
+        )
+        return cls(
+            indptr.astype(np.int64),
+            np.concatenate([p.indices for p in parts]),
+            np.concatenate([p.data for p in parts]),
+        )
+
+
+def similarity_vectors(texts: Iterable[str]) -> Vectors:
     """Vectorise texts for :class:`SimilarIndex` (stateless: no fitting, any text, any time).
 
     Parameters
@@ -86,12 +144,29 @@ def similarity_vectors(texts: Iterable[str]) -> sp.csr_matrix:
 
     Returns
     -------
-    scipy.sparse.csr_matrix of shape (n_texts, N_FEATURES), dtype float32
-        One l2-normalised row per text (empty for a blank text).
+    Vectors
+        One l2-normalised float32 row per text in the ``N_FEATURES`` hashed columns (empty
+        for a blank text).
     """
     cut = [text[:MAX_CHARS] for text in texts]
-    combined = _block(_CHARS, cut) + WORD_WEIGHT * _block(_WORDS, cut)
-    return normalize(combined.tocsr(), copy=False).astype(np.float32, copy=False)
+    n_rows = len(cut)
+    char_keys, char_values = _hashed([_CHARS(text) for text in cut])
+    word_keys, word_values = _hashed([_WORDS(text) for text in cut])
+    keys, where = np.unique(np.concatenate([char_keys, word_keys]), return_inverse=True)
+    values = np.bincount(
+        where,
+        weights=np.concatenate(
+            [
+                _normalised(char_keys, char_values, n_rows),
+                np.float32(WORD_WEIGHT) * _normalised(word_keys, word_values, n_rows),
+            ]
+        ),
+        minlength=keys.size,
+    ).astype(np.float32)
+    values = _normalised(keys, values, n_rows)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // N_FEATURES, minlength=n_rows), out=indptr[1:])
+    return Vectors(indptr, (keys % N_FEATURES).astype(np.int32), values)
 
 
 @dataclass(frozen=True)
@@ -100,6 +175,11 @@ class Neighbour:
 
     key: int
     score: float
+
+
+def _narrow(indptr: np.ndarray) -> np.ndarray:
+    """Row starts as int32 while the entries fit (4 MB instead of 8 for 2**20 rows)."""
+    return indptr.astype(np.int32) if indptr[-1] < np.iinfo(np.int32).max else indptr
 
 
 class SimilarIndex:
@@ -113,8 +193,7 @@ class SimilarIndex:
     ----------
     merge_every : int, default=4096
         Vectors added since the last merge are scored row by row; once this many wait,
-        they are merged into the inverted postings (one ``hstack``, about 0.2 s at 100,000
-        entries).
+        they are merged into the inverted postings.
 
     Attributes
     ----------
@@ -128,8 +207,12 @@ class SimilarIndex:
         self._reset()
 
     def _reset(self) -> None:
-        self._postings: sp.csr_matrix = sp.csr_matrix((N_FEATURES, 0), dtype=np.float32)
-        self._tail: list[sp.csr_matrix] = []
+        # The postings: CSR of features x slots (row f: the slots holding feature f).
+        self._indptr = np.zeros(N_FEATURES + 1, dtype=np.int32)
+        self._slots = np.empty(0, dtype=np.int32)
+        self._weights = np.empty(0, dtype=np.float32)
+        self._merged = 0  # slots covered by the postings; the later ones are in the tail
+        self._tail: list[Vectors] = []
         self._tail_rows = 0
         self._keys = np.empty(0, dtype=np.int64)
         self._alive = np.empty(0, dtype=bool)
@@ -150,10 +233,16 @@ class SimilarIndex:
     @property
     def nbytes(self) -> int:
         """Memory held by the vectors and bookkeeping arrays (not the Python dict)."""
-        arrays = [self._postings.data, self._postings.indices, self._postings.indptr]
+        arrays: list[np.ndarray] = [
+            self._indptr,
+            self._slots,
+            self._weights,
+            self._keys,
+            self._alive,
+        ]
         for block in self._tail:
             arrays += [block.data, block.indices, block.indptr]
-        return sum(a.nbytes for a in arrays) + self._keys.nbytes + self._alive.nbytes
+        return sum(a.nbytes for a in arrays)
 
     def add(self, keys: Sequence[int], texts: Sequence[str]) -> None:
         """Vectorise ``texts`` and add them under ``keys`` (replacing entries with those keys).
@@ -171,7 +260,7 @@ class SimilarIndex:
             return
         self.add_vectors(keys, similarity_vectors(texts))
 
-    def add_vectors(self, keys: Sequence[int], vectors: sp.csr_matrix) -> None:
+    def add_vectors(self, keys: Sequence[int], vectors: Vectors) -> None:
         """Add rows made by :func:`similarity_vectors` (vectorise outside a lock, add inside)."""
         if vectors.shape != (len(keys), N_FEATURES):
             raise ValueError(f"expected {len(keys)} x {N_FEATURES} vectors, got {vectors.shape}")
@@ -186,7 +275,7 @@ class SimilarIndex:
                 self._alive[previous] = False
             self._slot[int(key)] = start + offset
         self._size += len(keys)
-        self._tail.append(vectors.tocsr().astype(np.float32, copy=False))
+        self._tail.append(vectors)
         self._tail_rows += len(keys)
         if self._tail_rows >= self.merge_every:
             self.merge()
@@ -249,19 +338,26 @@ class SimilarIndex:
             Neighbour(int(self._keys[slot]), float(scores[slot])) for slot in candidates[order]
         ]
 
-    def scores(self, query: sp.csr_matrix) -> np.ndarray:
+    def scores(self, query: Vectors) -> np.ndarray:
         """Cosine similarity of one query vector to every slot (-1 for dead slots)."""
-        merged = self._postings.shape[1]
+        columns, values = query.row(0)
         scores = np.empty(self._size, dtype=np.float32)
-        if merged:
-            # The query's posting lists, summed with its weights: one row slice and one
-            # matrix-vector product (twice as fast as sparse @ sparse, which builds a sparse
-            # result only to densify it).
-            postings = self._postings[query.indices]
-            scores[:merged] = postings.T @ query.data
+        if self._merged:
+            # The query's posting lists, summed with its weights.
+            scores[: self._merged] = gather_dot(
+                self._indptr, self._slots, self._weights, self._merged, columns, values
+            )
         if self._tail:
             tail = self._tail_matrix()
-            scores[merged:] = (tail @ query.T).toarray().ravel()
+            # Each tail entry meets the query's weight of its column (0 when the query lacks it).
+            where = np.minimum(np.searchsorted(columns, tail.indices), columns.size - 1)
+            hits = columns[where] == tail.indices
+            rows = np.repeat(np.arange(len(tail)), np.diff(tail.indptr))
+            scores[self._merged :] = np.bincount(
+                rows[hits],
+                weights=tail.data[hits] * values[where[hits]],
+                minlength=len(tail),
+            )
         scores[~self._alive[: self._size]] = -1.0
         return scores
 
@@ -273,18 +369,27 @@ class SimilarIndex:
         if alive.size == self._size:
             return
         keys = self._keys[alive].copy()
-        postings = self._postings[:, alive]
+        renumber = np.full(self._size, -1, dtype=np.int64)
+        renumber[alive] = np.arange(alive.size)
+        kept = self._alive[self._slots]
+        # Each row start moves back by the dropped entries before it (a search in those,
+        # not a cumulative sum over every entry: less memory for a large index).
+        dropped = np.flatnonzero(~kept)
+        indptr = self._indptr - np.searchsorted(dropped, self._indptr)
+        slots = renumber[self._slots[kept]].astype(np.int32)
+        weights = self._weights[kept]
         self._reset()
-        self._postings = postings.tocsr()
+        self._indptr, self._slots, self._weights = _narrow(indptr), slots, weights
+        self._merged = keys.size
         self._grow(keys.size)
         self._keys[: keys.size] = keys
         self._alive[: keys.size] = True
         self._size = keys.size
         self._slot = {int(key): slot for slot, key in enumerate(keys)}
 
-    def _tail_matrix(self) -> sp.csr_matrix:
+    def _tail_matrix(self) -> Vectors:
         if len(self._tail) > 1:
-            self._tail = [sp.vstack(self._tail, format="csr")]
+            self._tail = [Vectors.stack(self._tail)]
         return self._tail[0]
 
     def merge(self) -> None:
@@ -292,7 +397,26 @@ class SimilarIndex:
         if not self._tail:
             return
         tail = self._tail_matrix()
-        self._postings = sp.hstack([self._postings, tail.T.tocsr()], format="csr")
+        # The tail's entries in feature order (then slot order: a stable sort of row-major
+        # entries), and where each lands: after the feature's old postings.
+        order = np.argsort(tail.indices, kind="stable")
+        features = tail.indices[order]
+        slots = (np.repeat(np.arange(len(tail)), np.diff(tail.indptr)) + self._merged)[order]
+        tail_counts = np.bincount(features, minlength=N_FEATURES)
+        old_counts = np.diff(self._indptr.astype(np.int64))
+        indptr = np.zeros(N_FEATURES + 1, dtype=np.int64)
+        np.cumsum(old_counts + tail_counts, out=indptr[1:])
+        tail_starts = np.concatenate([[0], np.cumsum(tail_counts)])[:-1]
+        rank = np.arange(features.size) - tail_starts[features]
+        positions = indptr[features] + old_counts[features] + rank
+        old = np.ones(int(indptr[-1]), dtype=bool)
+        old[positions] = False
+        new_slots = np.empty(old.size, dtype=np.int32)
+        new_weights = np.empty(old.size, dtype=np.float32)
+        new_slots[old], new_weights[old] = self._slots, self._weights
+        new_slots[positions], new_weights[positions] = slots, tail.data[order]
+        self._indptr, self._slots, self._weights = _narrow(indptr), new_slots, new_weights
+        self._merged += len(tail)
         self._tail, self._tail_rows = [], 0
         self.merges_ += 1
 

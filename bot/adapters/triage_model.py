@@ -1,4 +1,5 @@
-"""The Triage port on top of the local scikit-learn model, swappable after retraining."""
+"""The Triage port on top of the local model's compact form (numpy only), swappable after
+retraining."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from collections.abc import Callable
 
 from bot.services.triage_port import TriageVerdict
 from models import Priority
-from triage import TriageModel
 from triage.acknowledgement import is_acknowledgement
+from triage.compact import CompactTriage
 
 
 class ModelTriage:
@@ -17,7 +18,7 @@ class ModelTriage:
 
     def __init__(
         self,
-        model: TriageModel,
+        model: CompactTriage,
         version: str | None = None,
         *,
         observe: Callable[[float], None] = lambda seconds: None,
@@ -26,7 +27,7 @@ class ModelTriage:
         self.version = version
         self.observe = observe  # reports each prediction's duration (metrics)
 
-    def swap(self, model: TriageModel, version: str | None) -> None:
+    def swap(self, model: CompactTriage, version: str | None) -> None:
         """Start using a newly promoted model (one attribute assignment: atomic for asyncio)."""
         self.model, self.version = model, version
 
@@ -45,7 +46,7 @@ class ModelTriage:
 
     async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
         """Stickers and the acknowledgement decision of :mod:`triage.acknowledgement`
-        (trained once per process, on first use, in a worker thread)."""
+        (the shipped detector, read once per process on first use, in a worker thread)."""
         if sticker:
             return True
         if not text:

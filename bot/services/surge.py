@@ -46,8 +46,7 @@ async def surge_rule(uow: AbstractUnitOfWork) -> SurgeRule | None:
 
 
 def _similarities(texts: Sequence[str]) -> list[list[float]]:
-    vectors = similarity_vectors(texts)
-    return (vectors @ vectors.T).toarray().tolist()  # type: ignore[no-any-return]
+    return similarity_vectors(texts).gram().tolist()  # type: ignore[no-any-return]
 
 
 async def _similarity_matrix(texts: Sequence[str]) -> list[list[float]]:

@@ -11,12 +11,20 @@ topic) plus every fifth correction (by ticket), which is never used for training
 candidate is promoted
 when its macro-F1 and its accuracy-when-confident are each no more than 0.01 below the
 current model's. With no current model, the candidate is promoted.
+
+Training runs in another interpreter (``python -m bot.training_job``): scikit-learn and scipy
+are loaded there, for the seconds the training takes, and never in the bot process, which
+serves with the compact form of the model (:mod:`triage.compact`, numpy only). The job writes
+the new version into the registry; the bot then loads its compact form.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import json
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +34,8 @@ from bot.services.ports import Presenter, UowFactory
 from models import Agent, Category, Team, Ticket
 from models.training import OUT_OF_SCOPE, LabelledExample
 from storage import AbstractUnitOfWork
+from triage.compact import CompactTriage
+from triage.saved import CompactFormMissing
 
 TOLERANCE = 0.01
 #: What the retrain evaluates on, as recorded beside the figures (``/model`` shows it).
@@ -169,31 +179,104 @@ def _metrics(metrics: Any) -> dict[str, Any]:
 
 
 async def retrain(uow_factory: UowFactory, registry_dir: Path) -> RetrainReport:
-    """Train a candidate on seed examples plus corrections; promote it only if not worse."""
+    """Train a candidate on seed examples plus corrections; promote it only if not worse.
+
+    The training runs in a child process (see the module notes)."""
     async with uow_factory(readonly=True) as uow:  # type: ignore[call-arg]
         labels = await uow.labels.all()
         categories = await uow.categories.list()
         teams = {t.id: t.name for t in await uow.teams.list()}
     by_category = {c.key: teams[c.team_id] for c in categories if c.team_id in teams}
-    return await asyncio.to_thread(
-        _train_and_compare, registry_dir, labels, _team_map(labels, by_category)
+    payload = {
+        "labels": [_label_to_json(label) for label in labels],
+        "team_map": _team_map(labels, by_category),
+    }
+    result = await asyncio.to_thread(run_job, "retrain", registry_dir, payload)
+    return RetrainReport(**result)
+
+
+class TrainingJobError(RuntimeError):
+    """The training process failed; its last lines of stderr are in the message."""
+
+
+#: A training job longer than this is stuck (the default model takes seconds).
+JOB_TIMEOUT = 3600.0
+
+
+def run_job(command: str, registry_dir: Path, payload: dict[str, Any] | None = None) -> Any:
+    """Run ``python -m bot.training_job COMMAND REGISTRY_DIR`` with ``payload`` as JSON on
+    stdin; returns the JSON it prints last. Blocking: run in a thread."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.training_job", command, str(registry_dir)],
+        input=json.dumps(payload or {}, ensure_ascii=False),
+        capture_output=True,
+        text=True,
+        timeout=JOB_TIMEOUT,
+        check=False,
     )
+    if done.returncode != 0:
+        tail = " | ".join(done.stderr.strip().splitlines()[-5:])
+        raise TrainingJobError(f"training job {command!r} failed ({done.returncode}): {tail}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def load_or_train(registry_dir: Path) -> tuple[triage.TriageModel, str, str]:
-    """The current model, or — on a fresh install, or when the saved model cannot be used —
-    a default model trained from the shipped seed examples and promoted as a new version.
+def _label_to_json(label: LabelledExample) -> dict[str, Any]:
+    data = asdict(label)
+    data["created_at"] = label.created_at.isoformat()
+    return data
+
+
+def label_from_json(data: dict[str, Any]) -> LabelledExample:
+    return LabelledExample(**{**data, "created_at": datetime.fromisoformat(data["created_at"])})
+
+
+def load_current(registry_dir: Path) -> CompactTriage:
+    """The current model's compact form; a version saved before there was one is exported
+    first (in a child process). Blocking: run in a thread.
+
+    Raises
+    ------
+    triage.RegistryError, triage.ModelLoadError, TrainingJobError
+    """
+    registry = triage.ModelRegistry(registry_dir)
+    try:
+        return registry.load_current_compact()
+    except CompactFormMissing:
+        run_job("export", registry_dir)
+        return registry.load_current_compact()
+
+
+def load_or_train(registry_dir: Path) -> tuple[CompactTriage, str, str]:
+    """The current model's compact form, or — on a fresh install, or when the saved model
+    cannot be used — a default model trained from the shipped seed examples (in a child
+    process) and promoted as a new version. A model saved before the compact form existed is
+    exported first (also in a child process).
 
     Returns the model, its version id and a note for the log. Blocking: run in a thread.
     """
     registry = triage.ModelRegistry(registry_dir)
+    note = "loaded"
     try:
-        model = registry.load_current()
-        return model, registry.current_id() or "?", "loaded"
+        return registry.load_current_compact(), registry.current_id() or "?", note
     except triage.RegistryError:
         note = "no model yet: trained the default model from the seed examples"
-    except (triage.ModelLoadError, triage.ModelVersionError) as exc:
+    except CompactFormMissing:
+        try:
+            run_job("export", registry_dir)
+            note = "exported the compact form of the saved model"
+            return registry.load_current_compact(), registry.current_id() or "?", note
+        except (TrainingJobError, triage.ModelLoadError) as exc:
+            note = f"saved model unusable ({exc}): retrained the default model"
+    except triage.ModelLoadError as exc:
         note = f"saved model unusable ({exc}): retrained the default model"
+    version = run_job("default", registry_dir)["version"]
+    return triage.ModelRegistry(registry_dir).load_current_compact(), version, note
+
+
+def train_default_and_promote(registry_dir: Path) -> str:
+    """Train the default model from the seed examples, record its held-out figures and make
+    it current; returns its version id (scikit-learn: runs in the training job)."""
+    registry = triage.ModelRegistry(registry_dir)
     model, _ = triage.train_default()
     holdout = [triage.load_seed("holdout"), triage.load_seed("off_topic_holdout")]
     report = triage.evaluate(
@@ -205,8 +288,7 @@ def load_or_train(registry_dir: Path) -> tuple[triage.TriageModel, str, str]:
         timing=False,
     )
     model.info["evaluation"] = _evaluation(report, 0)
-    version = registry.promote(model)
-    return model, version.id, note
+    return registry.promote(model).id
 
 
 async def ensure_taxonomy(uow: AbstractUnitOfWork, team_map: dict[str, str]) -> None:

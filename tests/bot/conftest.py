@@ -7,12 +7,16 @@ import pytest
 
 import triage
 from tests.support.desk import Desk, make_desk
+from triage.compact import CompactTriage
 
 
 @pytest.fixture(scope="session")
-def seed_model() -> triage.TriageModel:
-    """The default triage model, trained once per session on the seed examples."""
-    return triage.default_model()
+def seed_model() -> CompactTriage:
+    """The default triage model, trained once per session on the seed examples, in the
+    compact form the bot serves with."""
+    compact = triage.default_model().compact
+    assert compact is not None
+    return compact
 
 
 @pytest.fixture

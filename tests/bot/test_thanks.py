@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-import triage
 from bot.adapters.triage_model import ModelTriage
 from models import MessageDirection, TicketStatus
 from tests.support.desk import Desk, card_of, make_desk, open_ticket, press
+from triage.compact import CompactTriage
 
 NOTE = "A thank-you from the customer"
 
 
 @pytest.fixture
-async def desk(tmp_path: Path, seed_model: triage.TriageModel) -> AsyncIterator[Desk]:
+async def desk(tmp_path: Path, seed_model: CompactTriage) -> AsyncIterator[Desk]:
     """The bot with the seed model (and so the acknowledgement decision) plugged in."""
     with_model = await make_desk(tmp_path, triage=ModelTriage(seed_model, "seed"))
     yield with_model

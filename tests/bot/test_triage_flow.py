@@ -13,10 +13,11 @@ from bot.services import training
 from models import Priority
 from models.training import OUT_OF_SCOPE
 from tests.support.desk import Desk, button_data, card_of, make_desk, press
+from triage.compact import CompactTriage
 
 
 @pytest.fixture
-async def smart_desk(tmp_path: Path, seed_model: triage.TriageModel) -> AsyncIterator[Desk]:
+async def smart_desk(tmp_path: Path, seed_model: CompactTriage) -> AsyncIterator[Desk]:
     desk = await make_desk(tmp_path, triage=ModelTriage(seed_model, "seed"))
     async with desk.uow_factory() as uow:
         await training.ensure_taxonomy(uow, seed_model.team_map or {})

@@ -140,3 +140,48 @@ async def test_thanks_after_resolve_stays_resolved_and_a_question_reopens(
         texts = [row[0] for row in db.execute("SELECT text FROM ticket_messages ORDER BY id")]
     assert tickets == [(1, "open")]
     assert "спасибо!" in texts
+
+
+def mapped_files(pid: int) -> set[str]:
+    """Files the process has mapped: every compiled extension module it imported."""
+    lines = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    return {line.split(maxsplit=5)[5] for line in lines if len(line.split(maxsplit=5)) == 6}
+
+
+async def test_the_bot_serves_without_scikit_learn_or_scipy(forum_bot: Running) -> None:
+    """Triage, canned suggestions, similar tickets and the thank-you decision in the real
+    process; scikit-learn and scipy (both load compiled modules when imported) never do."""
+    run, emu = forum_bot, forum_bot.emulator
+    ann = emu.add_user("Ann")
+    emu.user_sends_text(ann, "I was charged twice for my subscription this month")
+    await card_shown(run)
+    await run.wait(lambda: "Category: billing" in card(run)["text"], "predicted category")
+    thread = run.ticket_topics()[0]["message_thread_id"]
+    emu.user_sends_text(
+        run.admin, "Refunded the second charge", chat_id=run.group_id, thread_id=thread
+    )
+    emu.user_sends_text(run.admin, "/status waiting", chat_id=run.group_id, thread_id=thread)
+    await run.wait(
+        lambda: "Refunded the second charge" in run.texts_to(ann), "the reply to the customer"
+    )
+    emu.user_sends_text(ann, "спасибо, всё работает!")
+    await run.wait(
+        lambda: any(
+            "спасибо, всё работает!" in (m.get("text") or "")
+            for m in emu.messages_in(run.group_id, from_bot=True)
+        ),
+        "the thank-you in the topic",
+    )
+    with sqlite3.connect(run.data_dir / "helpdesk.db") as db:
+        [(status,)] = db.execute("SELECT status FROM tickets").fetchall()
+    assert status.lower() == "waiting"  # a thank-you: the waiting ticket is not bumped
+
+    pid = run.process.pid
+    assert pid is not None
+    heavy = sorted(
+        path
+        for path in mapped_files(pid)
+        if any(part in path for part in ("/sklearn/", "/scipy/", "scikit_learn", "scipy.libs"))
+    )
+    assert heavy == []
+    assert any("/numpy/" in path for path in mapped_files(pid))  # the check sees extensions

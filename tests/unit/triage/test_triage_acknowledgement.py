@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from triage import load_seed
@@ -9,8 +14,10 @@ from triage.acknowledgement import (
     acknowledgement_detector,
     is_acknowledgement,
     is_emoji_only,
+    load_detector,
     train_acknowledgements,
 )
+from triage.text import normalise_text
 
 
 @pytest.mark.parametrize(
@@ -101,3 +108,48 @@ def test_the_holdout_is_never_trained_on() -> None:
 def _holdout() -> tuple[list[str], list[str]]:
     data = load_seed("acknowledgements_holdout")
     return data.texts, data.labels
+
+
+class TestShippedDetector:
+    def test_the_shipped_arrays_are_what_the_seed_files_give(self) -> None:
+        """Fails after a change of the seed files until ``helpdesk triage acknowledgements``
+        rewrites ``triage/seed/acknowledgement.*``."""
+        shipped, fresh = load_detector(), train_acknowledgements(random_state=0)
+        assert shipped.threshold == fresh.threshold
+        assert shipped.classes == fresh.classes
+        assert shipped.info == fresh.info
+        for ours, theirs in zip(shipped.features.blocks, fresh.features.blocks, strict=True):
+            assert ours.vocabulary == theirs.vocabulary
+            np.testing.assert_allclose(ours.idf, theirs.idf, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(shipped.coef, fresh.coef, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(shipped.intercept, fresh.intercept, rtol=0, atol=1e-9)
+
+    def test_probabilities_equal_the_scikit_learn_pipelines(self) -> None:
+        from triage.acknowledgement_training import _pipeline, _training_rows
+
+        texts, labels = _training_rows()
+        pipeline = _pipeline(0).fit([normalise_text(t) for t in texts], labels)
+        column = list(pipeline.classes_).index("ack")
+        probes = texts[::7] + _holdout()[0] + ["", "👍", "спасибо!!", "thanks, but no"]
+        expected = pipeline.predict_proba([normalise_text(t) for t in probes])[:, column]
+        detector = acknowledgement_detector()
+        got = [detector.probability(text) for text in probes]
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+
+    def test_scoring_imports_neither_scikit_learn_nor_scipy(self) -> None:
+        code = (
+            "import sys\n"
+            "from triage.acknowledgement import is_acknowledgement\n"
+            "assert is_acknowledgement('спасибо, всё работает')\n"
+            "assert not is_acknowledgement('спасибо, но карта не работает')\n"
+            "bad = [m for m in ('sklearn', 'scipy') if m in sys.modules]\n"
+            "assert not bad, bad\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=Path(__file__).resolve().parents[3],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from triage import Dataset, TriageModel, TriageResult, build_pipeline, train
-from triage.model import _FastScorer
+from triage.export import export_pipeline
 
 TEXTS = [
     "Срочно! не могу войти в аккаунт",
@@ -121,7 +121,7 @@ class TestPredict:
         assert not any(r.needs_human for r in lenient.predict_many(TEXTS[:4]))
 
     def test_single_prediction_is_fast(self, model: TriageModel, holdout: Dataset) -> None:
-        assert model._scorer is not None  # the fast single-text path is in use
+        assert model.compact is not None  # the fast single-text path is in use
         model.predict(holdout.texts[0])
         elapsed = []
         for text in holdout.texts:
@@ -150,29 +150,28 @@ class TestFastPath:
     def test_matches_the_pipeline(self, seed: Dataset, holdout: Dataset, params: dict) -> None:
         step = 3 if params.get("classifier") == "logreg" else 1  # lbfgs is slow: less data
         pipeline = build_pipeline(cv=3, **params).fit(seed.texts[::step], seed.labels[::step])
-        scorer = _FastScorer(pipeline)
+        features, head = export_pipeline(pipeline)
         texts = holdout.texts + TEXTS
-        fast = np.array([scorer.predict_proba(text)[0] for text in texts])
+        fast = np.array([head.proba(*features.vector(text)) for text in texts])
         np.testing.assert_allclose(fast, pipeline.predict_proba(texts), rtol=1e-9, atol=1e-12)
 
     def test_matches_the_pipeline_for_two_classes(self, seed: Dataset) -> None:
         rows = [i for i, label in enumerate(seed.labels) if label in {"billing", "delivery"}]
         texts = [seed.texts[i] for i in rows]
         labels = [seed.labels[i] for i in rows]
-        for calibration in ("temperature", "sigmoid"):
+        for calibration in ("temperature", "sigmoid", "isotonic"):
             pipeline = build_pipeline(cv=3, calibration=calibration).fit(texts, labels)
-            scorer = _FastScorer(pipeline)
-            fast = np.array([scorer.predict_proba(text)[0] for text in TEXTS])
+            features, head = export_pipeline(pipeline)
+            fast = np.array([head.proba(*features.vector(text)) for text in TEXTS])
             np.testing.assert_allclose(fast, pipeline.predict_proba(TEXTS), atol=1e-12)
 
-    def test_unsupported_pipeline_falls_back(self, seed: Dataset) -> None:
+    def test_isotonic_calibration_takes_the_fast_path(self, seed: Dataset) -> None:
         pipeline = build_pipeline(cv=3, calibration="isotonic").fit(seed.texts, seed.labels)
         model = TriageModel(pipeline, threshold=0.5)
-        assert model._scorer is None
-        result = model.predict("где моя посылка?")
-        assert result.confidence == pytest.approx(
-            pipeline.predict_proba(["где моя посылка?"]).max()
-        )
+        assert model.compact is not None
+        features, head = export_pipeline(pipeline)
+        fast = np.array([head.proba(*features.vector(text)) for text in TEXTS])
+        np.testing.assert_allclose(fast, pipeline.predict_proba(TEXTS), atol=1e-9)
 
 
 class TestTeams:

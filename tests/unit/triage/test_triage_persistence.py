@@ -52,7 +52,12 @@ class TestRoundTrip:
         assert loaded.team_pipeline["features"] is loaded.pipeline["features"]  # stored once
 
     def test_meta_describes_the_model(self, model: TriageModel, saved_model_dir: Path) -> None:
-        assert sorted(p.name for p in saved_model_dir.iterdir()) == ["meta.json", "model.joblib"]
+        assert sorted(p.name for p in saved_model_dir.iterdir()) == [
+            "compact.json",
+            "compact.npz",
+            "meta.json",
+            "model.joblib",
+        ]
         meta = read_meta(saved_model_dir)
         assert meta["versions"] == library_versions()
         assert set(meta["versions"]) == {"python", "sklearn", "numpy", "scipy", "joblib"}
