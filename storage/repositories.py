@@ -110,6 +110,22 @@ class CustomerRepository(_TrackingRepository[Customer, CustomerRecord]):
             select(CustomerRecord).where(CustomerRecord.telegram_id == telegram_id)
         )
 
+    async def by_username(self, username: str) -> Customer | None:
+        """Case-insensitive, as Telegram treats usernames (``@`` optional)."""
+        name = username.lstrip("@").lower()
+        return await self._one(
+            select(CustomerRecord)
+            .where(func.lower(CustomerRecord.username) == name)
+            .order_by(CustomerRecord.id.desc())
+            .limit(1)
+        )
+
+    async def by_ids(self, ids: Sequence[int]) -> dict[int, Customer]:
+        if not ids:
+            return {}
+        found = await self._many(select(CustomerRecord).where(CustomerRecord.id.in_(set(ids))))
+        return {c.id: c for c in found if c.id is not None}
+
 
 class TeamRepository(_TrackingRepository[Team, TeamRecord]):
     record_cls = TeamRecord
@@ -297,6 +313,45 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
             .limit(limit)
         )
         return tickets, int(total or 0)
+
+    async def page(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        team_id: int | None = None,
+        category: str | None = None,
+        customer_id: int | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        priority: str | None = None,
+        updated_since: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[Ticket]:
+        """Tickets matching every given filter, newest first, ``limit`` of them with ids below
+        ``before_id`` (a cursor: pages stay stable while new tickets arrive)."""
+        conditions: list[Any] = []
+        if statuses:
+            conditions.append(TicketRecord.status.in_(list(statuses)))
+        if team_id is not None:
+            conditions.append(TicketRecord.team_id == team_id)
+        if category is not None:
+            conditions.append(TicketRecord.category == category)
+        if customer_id is not None:
+            conditions.append(TicketRecord.customer_id == customer_id)
+        if assignee_id is not None:
+            conditions.append(TicketRecord.assignee_id == assignee_id)
+        if unassigned:
+            conditions.append(TicketRecord.assignee_id.is_(None))
+        if priority is not None:
+            conditions.append(TicketRecord.priority == priority)
+        if updated_since is not None:
+            conditions.append(TicketRecord.updated_at >= updated_since)
+        if before_id is not None:
+            conditions.append(TicketRecord.id < before_id)
+        return await self._many(
+            select(TicketRecord).where(*conditions).order_by(TicketRecord.id.desc()).limit(limit)
+        )
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.session.execute(

@@ -576,7 +576,7 @@ async def _answered(
 ) -> TicketMessage:
     message.customer_chat_id = customer.telegram_id
     was_active = ticket.is_active
-    ticket.agent_replied(agent.id, now)  # type: ignore[arg-type]
+    ticket.agent_replied(agent.id, now, agent.actor)
     if was_active != ticket.is_active:
         calls += presenter.status_changed(ticket, customer, by_customer=False)
     await queue(uow, calls + presenter.card_changed(ticket), now)
@@ -592,7 +592,12 @@ async def _collides(
     sent_at: datetime,
     now: datetime,
 ) -> bool:
-    """Queue collision warnings for an agent's answer; True when it must not be sent."""
+    """Queue collision warnings for an agent's answer; True when it must not be sent.
+
+    A REST API key answers as the desk, not as a colleague: it never collides.
+    """
+    if agent.api_key_id is not None:
+        return False
     calls: list[OutboundCall] = []
     if ticket.assignee_id is not None and ticket.assignee_id != agent.id:
         assignee = await uow.agents.get(ticket.assignee_id)
@@ -650,7 +655,7 @@ async def change_status(
     now: datetime,
 ) -> bool:
     """Set a ticket's status; the customer hears about resolution, closing and reopening."""
-    actor = Actor.agent(agent.id)
+    actor = agent.actor
     if status is TicketStatus.OPEN and not ticket.is_active:
         changed = ticket.reopen(actor, now)
     else:
@@ -695,7 +700,7 @@ async def assign(
     now: datetime,
 ) -> bool:
     """``/assign``: the new assignee hears about it unless they assigned themselves."""
-    changed = ticket.assign(assignee.id if assignee else None, Actor.agent(actor.id), now)
+    changed = ticket.assign(assignee.id if assignee else None, actor.actor, now)
     if changed and assignee is not None and assignee.id != actor.id:
         await queue(uow, presenter.assigned_to_you(ticket, assignee, actor), now)
     return await _card_follows(uow, presenter, ticket, changed, now)
@@ -709,7 +714,7 @@ async def set_priority(
     priority: Priority,
     now: datetime,
 ) -> bool:
-    changed = ticket.set_priority(priority, Actor.agent(agent.id), now)
+    changed = ticket.set_priority(priority, agent.actor, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 
 
@@ -721,7 +726,7 @@ async def set_team(
     team: Team | None,
     now: datetime,
 ) -> bool:
-    changed = ticket.set_team(team.id if team else None, Actor.agent(agent.id), now)
+    changed = ticket.set_team(team.id if team else None, agent.actor, now)
     if changed:
         await assignment.auto_assign(uow, presenter, ticket, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
@@ -736,13 +741,13 @@ async def set_category(
     now: datetime,
 ) -> bool:
     unsure = ticket.needs_human
-    changed = ticket.set_category(category.key, Actor.agent(agent.id), now)
+    changed = ticket.set_category(category.key, agent.actor, now)
     if changed:
         await queue(uow, presenter.topic_renamed(ticket), now)
         await _settle_not_sure(uow, presenter, ticket, agent, unsure, now)
     if changed and category.team_id is not None:
         # The team follows the category; an agent can still move the ticket afterwards.
-        ticket.set_team(category.team_id, Actor.agent(agent.id), now)
+        ticket.set_team(category.team_id, agent.actor, now)
         await assignment.auto_assign(uow, presenter, ticket, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 
@@ -753,7 +758,7 @@ async def mark_out_of_scope(
     """ "Other / not a category": no category fits the ticket. Stored like any category
     correction, its label is an out-of-scope example for the next retraining; the team stays."""
     unsure = ticket.needs_human
-    changed = ticket.set_category(OUT_OF_SCOPE, Actor.agent(agent.id), now)
+    changed = ticket.set_category(OUT_OF_SCOPE, agent.actor, now)
     if changed:
         await _settle_not_sure(uow, presenter, ticket, agent, unsure, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
