@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.apikeys import ApiKey
@@ -107,22 +106,19 @@ class IdempotencyRepository:
 
     async def claim(
         self, api_key_id: int, idempotency_key: str, fingerprint: str, now: datetime
-    ) -> bool:
-        """Write the key's row in this transaction; False when another transaction has it (the
-        savepoint keeps this transaction usable)."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(
-                    IdempotencyRecord(
-                        api_key_id=api_key_id,
-                        idempotency_key=idempotency_key,
-                        fingerprint=fingerprint,
-                        created_at=now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+    ) -> None:
+        """Write the key's row in this transaction (read it with :meth:`get` first). Another
+        transaction that wrote it meanwhile makes this raise ``IntegrityError`` (the unique
+        pair); on SQLite writers are serialised, so that cannot happen there."""
+        self.session.add(
+            IdempotencyRecord(
+                api_key_id=api_key_id,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                created_at=now,
+            )
+        )
+        await self.session.flush()
 
     async def answer(self, api_key_id: int, idempotency_key: str, status: int, body: str) -> None:
         await self.session.execute(

@@ -1,0 +1,82 @@
+"""The REST API over real HTTP: the in-process desk (against the Bot API emulator) with the API
+served on a free local port."""
+
+from __future__ import annotations
+
+import json as json_module
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.api.app import ApiDeps, make_app
+from bot.services import apikeys
+from models import apikeys as ak
+from tests.support.desk import Desk, make_desk
+
+ALL_SCOPES = ",".join(ak.SCOPES)
+
+
+@dataclass
+class ApiClient:
+    desk: Desk
+    base: str
+    http: aiohttp.ClientSession
+    key: str
+
+    async def new_key(self, name: str, scopes: str = ALL_SCOPES) -> str:
+        async with self.desk.uow_factory() as uow:
+            new = await apikeys.create_key(uow, name, scopes, datetime.now(UTC))
+            await uow.commit()
+        return new.key
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        key: str | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        params: Any = None,
+    ) -> tuple[int, Any, Any]:
+        """(status, parsed JSON body, headers); ``key=""`` sends no Authorization."""
+        sent = dict(headers or {})
+        key = self.key if key is None else key
+        if key:
+            sent["Authorization"] = f"Bearer {key}"
+        async with self.http.request(
+            method, self.base + path, json=json, headers=sent, params=params
+        ) as response:
+            text = await response.text()
+            return response.status, (json_module.loads(text) if text else None), response.headers
+
+    async def get(self, path: str, **kw: Any) -> tuple[int, Any, Any]:
+        return await self.call("GET", path, **kw)
+
+
+async def serve_api(desk: Desk, rate_per_min: int = 10_000) -> tuple[web.AppRunner, str]:
+    deps = ApiDeps(desk.uow_factory, desk.presenter, rate_per_min=rate_per_min)
+    runner = web.AppRunner(make_app(deps))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}/api/v1"
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[ApiClient]:
+    desk = await make_desk(tmp_path)
+    runner, base = await serve_api(desk)
+    async with aiohttp.ClientSession() as http:
+        client = ApiClient(desk, base, http, "")
+        client.key = await client.new_key("crm")
+        yield client
+    await runner.cleanup()
+    await desk.close()
