@@ -16,6 +16,7 @@ REF = "#/components/schemas/{model}"
 
 _REASONS = {
     400: "Malformed request",
+    413: "Body too large",
     401: "Missing or unknown API key",
     403: "The key lacks the scope",
     404: "Not found",
@@ -84,7 +85,8 @@ def document() -> dict[str, Any]:
             responses[str(route.status)]["headers"] = {
                 "ETag": {"schema": {"type": "string"}, "description": "The ticket's version."}
             }
-        for status in sorted({401, 403, 429, *route.errors}):
+        bad_body = (400, 413) if route.body is not None else ()
+        for status in sorted({401, 403, 429, *bad_body, *route.errors}):
             responses[str(status)] = {"description": _REASONS.get(status, ""), **problem}
         operation: dict[str, Any] = {
             "operationId": route.handler.__name__,

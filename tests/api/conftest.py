@@ -4,8 +4,9 @@ served on a free local port."""
 from __future__ import annotations
 
 import json as json_module
+import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,26 @@ from tests.support.desk import Desk, make_desk
 ALL_SCOPES = ",".join(ak.SCOPES)
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """A request and its response, kept to check against the OpenAPI document."""
+
+    method: str
+    url: str
+    query: dict[str, Any]
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    content_type: str
+
+
 @dataclass
 class ApiClient:
     desk: Desk
     base: str
     http: aiohttp.ClientSession
     key: str
+    seen: list[Exchange] = field(default_factory=list)
 
     async def new_key(self, name: str, scopes: str = ALL_SCOPES) -> str:
         async with self.desk.uow_factory() as uow:
@@ -54,6 +69,17 @@ class ApiClient:
             method, self.base + path, json=json, headers=sent, params=params
         ) as response:
             text = await response.text()
+            self.seen.append(
+                Exchange(
+                    method,
+                    str(response.url.with_query(None)),
+                    dict(response.url.query),
+                    response.status,
+                    text.encode(),
+                    dict(response.headers),
+                    response.content_type,
+                )
+            )
             return response.status, (json_module.loads(text) if text else None), response.headers
 
     async def get(self, path: str, **kw: Any) -> tuple[int, Any, Any]:
@@ -80,3 +106,40 @@ async def api(tmp_path: Path) -> AsyncIterator[ApiClient]:
         yield client
     await runner.cleanup()
     await desk.close()
+    check_contract(client.seen)
+
+
+def check_contract(seen: list[Exchange]) -> None:
+    """Every response the test got is one the OpenAPI document describes (status, headers,
+    body schema): each API test is also a contract test."""
+    from openapi_core import Config, OpenAPI
+    from openapi_core.testing import MockRequest, MockResponse
+    from yarl import URL
+
+    from bot.api.openapi import document
+    from bot.api.problems import CONTENT_TYPE as PROBLEM_TYPE
+
+    config = Config(extra_media_type_deserializers={PROBLEM_TYPE: json_module.loads})
+    described = document()
+    spec = OpenAPI.from_dict(described, config=config)
+    routes = [
+        re.compile("^" + re.sub(r"\{[a-z_]+\}", "-?[0-9]+", path) + "$")
+        for path in described["paths"]
+    ]
+    for exchange in seen:
+        url = URL(exchange.url)
+        if not any(r.match(url.path) for r in routes):
+            continue  # a path the API does not have (its 404 is checked by the test itself)
+        request = MockRequest(
+            f"{url.scheme}://{url.host}:{url.port}",
+            exchange.method.lower(),
+            url.path,
+            args=exchange.query,
+        )
+        response = MockResponse(
+            exchange.body,
+            status_code=exchange.status,
+            headers=exchange.headers,
+            content_type=exchange.content_type,
+        )
+        spec.validate_response(request, response)

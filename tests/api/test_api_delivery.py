@@ -8,8 +8,10 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
+import pytest
+from openapi_core.exceptions import OpenAPIError
 
-from tests.api.conftest import ApiClient, serve_api
+from tests.api.conftest import ApiClient, Exchange, check_contract, serve_api
 from tests.support.desk import make_desk, open_ticket
 
 PROBLEM = "urn:helpdesk:problem:"
@@ -108,6 +110,21 @@ async def test_rate_limit_per_key(tmp_path: Path) -> None:
             assert body["type"] == PROBLEM + "rate-limited"
             assert 1 <= int(headers["Retry-After"]) <= 60
             assert (await client.get("/agents", key=other))[0] == 200  # per key
+        check_contract(client.seen)
     finally:
         await runner.cleanup()
         await desk.close()
+
+
+def test_the_contract_check_catches_a_response_the_document_does_not_describe() -> None:
+    wrong = Exchange(
+        "GET",
+        "http://127.0.0.1:1/api/v1/tickets/1",
+        {},
+        200,
+        b'{"number": "one"}',
+        {"Content-Type": "application/json"},
+        "application/json",
+    )
+    with pytest.raises(OpenAPIError):
+        check_contract([wrong])
