@@ -121,7 +121,7 @@ class Route:
     summary: str
     response: type[BaseModel]
     query: type[s.Request] | None = None
-    body: type[s.Request] | None = None
+    body: type[s.Body] | None = None
     status: int = 200
     #: Changes the desk: a read-write unit of work; POSTs accept an Idempotency-Key.
     writes: bool = False
@@ -357,7 +357,7 @@ def _parse_query(model: type[s.Request], request: web.Request) -> s.Request:
         raise _validation(exc, "query") from None
 
 
-async def _parse_body(model: type[s.Request], request: web.Request) -> tuple[s.Request, bytes]:
+async def _parse_body(model: type[s.Body], request: web.Request) -> tuple[s.Body, bytes]:
     raw = await request.read()
     if len(raw) > MAX_BODY:
         raise ApiProblem("payload-too-large", f"at most {MAX_BODY} bytes")
@@ -368,7 +368,7 @@ async def _parse_body(model: type[s.Request], request: web.Request) -> tuple[s.R
     if not isinstance(data, dict):
         raise ApiProblem("malformed-request", "the body must be a JSON object")
     try:
-        return model.model_validate(data), raw
+        return model.model_validate_json(raw), raw
     except ValidationError as exc:
         raise _validation(exc, "body") from None
 

@@ -8,15 +8,38 @@ silently not made.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from models import ActorKind, EventKind, MediaKind, MessageDirection, Priority, TicketStatus
 
+#: Row ids (32-bit on PostgreSQL) and Telegram ids (64-bit): larger numbers are refused here,
+#: not by the database.
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+TelegramId = Annotated[int, Field(ge=-(2**63) + 1, le=2**63 - 1)]
+
+
+def _iso_only(value: object) -> object:
+    """Query strings are text; pydantic would read ``0.5`` as a Unix time. Only ISO 8601."""
+    if isinstance(value, str) and not (len(value) >= 10 and value[4] == "-"):
+        raise ValueError("expected an ISO 8601 date-time with a time zone")
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+
 
 class Request(BaseModel):
+    """Query parameters (text, converted to their types)."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+class Body(BaseModel):
+    """JSON bodies: types as JSON has them (``false`` is no id, ``"1"`` no number)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Response(BaseModel):
@@ -34,14 +57,16 @@ class TicketListQuery(Request):
     )
     team: str | None = Field(default=None, max_length=64, description="Team name.")
     category: str | None = Field(default=None, max_length=64)
-    customer: int | None = Field(default=None, description="The customer's Telegram user id.")
-    assignee: int | None = Field(default=None, description="The agent's id (see /agents).")
+    customer: TelegramId | None = Field(
+        default=None, description="The customer's Telegram user id."
+    )
+    assignee: DbId | None = Field(default=None, description="The agent's id (see /agents).")
     unassigned: bool = False
     priority: Priority | None = None
-    updated_since: AwareDatetime | None = Field(
+    updated_since: IsoDatetime | None = Field(
         default=None, description="ISO 8601 with a time zone, e.g. 2026-03-01T00:00:00Z."
     )
-    cursor: int | None = Field(default=None, ge=1, description="next_cursor of the previous page.")
+    cursor: DbId | None = Field(default=None, description="next_cursor of the previous page.")
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -55,25 +80,25 @@ class StatsQuery(Request):
 
 
 class CustomerQuery(Request):
-    telegram_id: int | None = None
+    telegram_id: TelegramId | None = None
     username: str | None = Field(default=None, max_length=64)
 
 
-class TicketPatch(Request):
+class TicketPatch(Body):
     """A change of a ticket; fields left out stay as they are. ``team`` and ``assignee_id``
     may be null (no team, nobody)."""
 
     status: TicketStatus | None = None
     priority: Priority | None = None
     team: str | None = Field(default=None, max_length=64)
-    assignee_id: int | None = None
+    assignee_id: DbId | None = None
 
 
-class ReplyRequest(Request):
+class ReplyRequest(Body):
     text: str = Field(min_length=1, max_length=4096, description="Plain text (no markup).")
 
 
-class NoteRequest(Request):
+class NoteRequest(Body):
     text: str = Field(min_length=1, max_length=4096)
 
 
