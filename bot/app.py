@@ -49,6 +49,7 @@ from bot.runtime.telegram_webhook import WebhookIntake, webhook_path
 from bot.runtime.telegram_webhook import serve as serve_webhook
 from bot.runtime.webhook_poster import WebhookPolicy, WebhookPoster
 from bot.services import agent_chat, agents, sla, training
+from bot.services.api import prune_idempotency
 from bot.services.automation import AutomationRules, automate, send_digest
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters, warn_if_behind
@@ -243,9 +244,12 @@ async def automations(
 
 async def housekeeping(uow_factory: UowFactory, retention: timedelta) -> None:
     """Delete processed updates and sent calls older than the retention period."""
-    report = await prune_delivery_log(uow_factory, SystemClock().now(), retention)
+    now = SystemClock().now()
+    report = await prune_delivery_log(uow_factory, now, retention)
     if report.inbox or report.outbox or report.shown:
         log.info("pruned the delivery log", **vars(report))
+    if forgotten := await prune_idempotency(uow_factory, now):
+        log.info("forgot API responses past the idempotency window", count=forgotten)
 
 
 async def digest(uow_factory: UowFactory, presenter: Presenter, wake: Callable[[], None]) -> None:

@@ -15,7 +15,6 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, get_args
 
 from aiohttp import web
@@ -45,8 +44,7 @@ from storage import AbstractUnitOfWork
 log = get_logger(__name__)
 
 PREFIX = "/api/v1"
-#: A repeated Idempotency-Key within this time returns the first response.
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
+IDEMPOTENCY_WINDOW = use.IDEMPOTENCY_WINDOW
 #: ``last_used_at`` is written at most this often per key and worker (a write per request
 #: would queue every read behind SQLite's write lock).
 TOUCH_EVERY_S = 60.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.services import conversation
 from bot.services.customers import queue
@@ -236,6 +236,18 @@ async def note(
     await queue(uow, presenter.api_note(ticket, message, key.name), now)
     await uow.commit()
     return message
+
+
+#: A repeated Idempotency-Key within this time returns the first response.
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+async def prune_idempotency(uow_factory: UowFactory, now: datetime) -> int:
+    """Forget the responses of POSTs older than the idempotency window (housekeeping)."""
+    async with uow_factory() as uow:
+        deleted = await uow.idempotency.prune(now - IDEMPOTENCY_WINDOW)
+        await uow.commit()
+    return deleted
 
 
 async def stats(

@@ -5,12 +5,15 @@ per-key rate limit."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 from openapi_core.exceptions import OpenAPIError
+from sqlalchemy import text
 
+from bot.services.api import prune_idempotency
 from tests.api.conftest import ApiClient, Exchange, check_contract, serve_api
 from tests.support.desk import make_desk, open_ticket
 
@@ -128,3 +131,24 @@ def test_the_contract_check_catches_a_response_the_document_does_not_describe() 
     )
     with pytest.raises(OpenAPIError):
         check_contract([wrong])
+
+
+async def test_a_key_older_than_a_day_is_forgotten(api: ApiClient) -> None:
+    ann, _ = await open_ticket(api.desk)
+    headers = {"Idempotency-Key": "daily"}
+    await api.call("POST", "/tickets/1/replies", json={"text": "again"}, headers=headers)
+    async with api.desk.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE api_idempotency SET created_at = :at"),
+            {"at": (datetime.now(UTC) - timedelta(hours=25)).replace(tzinfo=None)},
+        )
+    status, _, replayed = await api.call(
+        "POST", "/tickets/1/replies", json={"text": "again"}, headers=headers
+    )
+    assert status == 201
+    assert "Idempotent-Replayed" not in replayed
+    await api.desk.step()
+    assert api.desk.texts_to(ann).count("again") == 2
+    assert await prune_idempotency(api.desk.uow_factory, datetime.now(UTC)) == 0
+    later = datetime.now(UTC) + timedelta(hours=25)
+    assert await prune_idempotency(api.desk.uow_factory, later) == 1

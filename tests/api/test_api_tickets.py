@@ -226,3 +226,26 @@ class TestPeopleAndStats:
         assert (status, body["errors"][0]["field"]) == (422, "period")
         status, events, _ = await api.get("/events")
         assert "ticket.opened" in events["items"]
+
+
+async def test_a_merged_ticket_refuses_what_telegram_refuses(api: ApiClient) -> None:
+    desk = api.desk
+    ann, _ = await open_ticket(desk)
+    desk.emulator.user_sends_text(ann, "/new Another thing: my address changed")
+    await desk.step()
+    second = await desk.ticket(2)
+    desk.emulator.user_sends_text(
+        desk.admin, "/merge 1", chat_id=desk.group_id, thread_id=second.agent_thread_id
+    )
+    await desk.step()
+    status, ticket, _ = await api.get("/tickets/2")
+    assert (status, ticket["merged_into"]) == (200, 1)
+    for method, path, body in (
+        ("PATCH", "/tickets/2", {"priority": "high"}),
+        ("PATCH", "/tickets/2", {"status": "open"}),
+        ("POST", "/tickets/2/replies", {"text": "hello"}),
+        ("POST", "/tickets/2/notes", {"text": "hello"}),
+    ):
+        status, problem, _ = await api.call(method, path, json=body)
+        assert (status, problem["type"]) == (409, PROBLEM + "ticket-merged"), (path, body)
+        assert "merged into 1" in problem["detail"]
