@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, get_args
@@ -62,6 +63,9 @@ class ApiDeps:
     clock: Clock = field(default_factory=SystemClock)
     #: Called after a write that queued Telegram calls (the sender's wake-up).
     wake: Callable[[], None] = lambda: None
+    #: How long a key, once read, is trusted without reading it again: a revoked key stops
+    #: working within this time on every worker; a request costs no key lookup.
+    key_cache_s: float = 5.0
 
 
 class RateLimiter:
@@ -70,17 +74,17 @@ class RateLimiter:
     def __init__(self, per_min: int, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.per_min = per_min
         self.monotonic = monotonic
-        self.calls: dict[int, list[float]] = {}
+        self.calls: dict[int, deque[float]] = {}
 
     def retry_after(self, key_id: int) -> int:
         """0: allowed (and counted); else the seconds to wait."""
         now = self.monotonic()
-        recent = [t for t in self.calls.get(key_id, []) if now - t < 60.0]
+        recent = self.calls.setdefault(key_id, deque())
+        while recent and now - recent[0] >= 60.0:
+            recent.popleft()
         if len(recent) >= self.per_min:
-            self.calls[key_id] = recent
             return max(1, math.ceil(60.0 - (now - recent[0])))
         recent.append(now)
-        self.calls[key_id] = recent
         return 0
 
 
@@ -385,6 +389,8 @@ class Api:
         self.deps = deps
         self.limiter = RateLimiter(deps.rate_per_min)
         self.touched: dict[int, float] = {}
+        #: Keys as last read (None: unknown or revoked), with when (see ``key_cache_s``).
+        self.keys: dict[str, tuple[float, ak.ApiKey | None]] = {}
 
     async def authenticate(self, request: web.Request) -> ak.ApiKey:
         header = request.headers.get("Authorization", "")
@@ -392,8 +398,17 @@ class Api:
         challenge = {"WWW-Authenticate": 'Bearer realm="helpdesk"'}
         if scheme.lower() != "bearer" or not presented.strip():
             raise ApiProblem("unauthorized", "send Authorization: Bearer <key>", headers=challenge)
-        async with self.deps.uow_factory(readonly=True) as uow:
-            key = await use.authenticate(uow, presented.strip())
+        presented = presented.strip()
+        now = time.monotonic()
+        known = self.keys.get(presented)
+        if known is not None and now - known[0] < self.deps.key_cache_s:
+            key: ak.ApiKey | None = known[1]
+        else:
+            async with self.deps.uow_factory(readonly=True) as uow:
+                key = await use.authenticate(uow, presented)
+            if len(self.keys) > 10_000:  # bad keys by the thousand: start over
+                self.keys.clear()
+            self.keys[presented] = (now, key)
         if key is None or key.id is None:
             raise ApiProblem("unauthorized", "unknown or revoked key", headers=challenge)
         return key

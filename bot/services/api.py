@@ -127,11 +127,13 @@ class Related:
 
 
 async def related(uow: AbstractUnitOfWork, tickets: list[Ticket]) -> Related:
-    out = Related(
-        customers=await uow.customers.by_ids([t.customer_id for t in tickets]),
-        teams={t.id: t for t in await uow.teams.list() if t.id is not None},
-        agents={a.id: a for a in await uow.agents.list(active_only=False) if a.id is not None},
-    )
+    """Read only what the tickets refer to (a page without teams reads no teams)."""
+    out = Related(customers=await uow.customers.by_ids([t.customer_id for t in tickets]))
+    if any(t.team_id is not None for t in tickets):
+        out.teams = {t.id: t for t in await uow.teams.list() if t.id is not None}
+    if any(t.assignee_id is not None for t in tickets):
+        agents = await uow.agents.list(active_only=False)
+        out.agents = {a.id: a for a in agents if a.id is not None}
     for ticket in tickets:
         if ticket.merged_into_id is not None:
             target = await uow.tickets.get(ticket.merged_into_id)

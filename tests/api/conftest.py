@@ -87,7 +87,7 @@ class ApiClient:
 
 
 async def serve_api(desk: Desk, rate_per_min: int = 10_000) -> tuple[web.AppRunner, str]:
-    deps = ApiDeps(desk.uow_factory, desk.presenter, rate_per_min=rate_per_min)
+    deps = ApiDeps(desk.uow_factory, desk.presenter, rate_per_min=rate_per_min, key_cache_s=0)
     runner = web.AppRunner(make_app(deps))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
