@@ -324,6 +324,9 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
         assignee_id: int | None = None,
         unassigned: bool = False,
         priority: str | None = None,
+        not_sure: bool = False,
+        breached: bool = False,
+        created_since: datetime | None = None,
         updated_since: datetime | None = None,
         before_id: int | None = None,
         limit: int = 50,
@@ -345,6 +348,12 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
             conditions.append(TicketRecord.assignee_id.is_(None))
         if priority is not None:
             conditions.append(TicketRecord.priority == priority)
+        if not_sure:
+            conditions.append(TicketRecord.needs_human.is_(True))
+        if breached:
+            conditions.append(TicketRecord.sla_breached.is_(True))
+        if created_since is not None:
+            conditions.append(TicketRecord.created_at >= created_since)
         if updated_since is not None:
             conditions.append(TicketRecord.updated_at >= updated_since)
         if before_id is not None:

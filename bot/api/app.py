@@ -150,6 +150,9 @@ async def list_tickets(call: Call) -> Result:
         assignee_id=q.assignee,
         unassigned=q.unassigned,
         priority=q.priority,
+        not_sure=q.not_sure,
+        breached=q.breached,
+        created_since=q.created_since,
         updated_since=q.updated_since,
     )
     tickets = await use.list_tickets(call.uow, wanted, q.cursor, q.limit)

@@ -63,6 +63,11 @@ class TicketListQuery(Request):
     assignee: DbId | None = Field(default=None, description="The agent's id (see /agents).")
     unassigned: bool = False
     priority: Priority | None = None
+    not_sure: bool = Field(default=False, description="Only tickets triage was not sure of.")
+    breached: bool = Field(default=False, description="Only tickets past an SLA deadline.")
+    created_since: IsoDatetime | None = Field(
+        default=None, description="ISO 8601 with a time zone, e.g. 2026-03-01T00:00:00Z."
+    )
     updated_since: IsoDatetime | None = Field(
         default=None, description="ISO 8601 with a time zone, e.g. 2026-03-01T00:00:00Z."
     )

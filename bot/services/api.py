@@ -86,6 +86,9 @@ class TicketFilter:
     assignee_id: int | None = None
     unassigned: bool = False
     priority: Priority | None = None
+    not_sure: bool = False
+    breached: bool = False
+    created_since: datetime | None = None
     updated_since: datetime | None = None
 
 
@@ -110,6 +113,9 @@ async def list_tickets(
         assignee_id=wanted.assignee_id,
         unassigned=wanted.unassigned,
         priority=str(wanted.priority) if wanted.priority else None,
+        not_sure=wanted.not_sure,
+        breached=wanted.breached,
+        created_since=wanted.created_since,
         updated_since=wanted.updated_since,
         before_id=before_id,
         limit=limit,

@@ -249,3 +249,26 @@ async def test_a_merged_ticket_refuses_what_telegram_refuses(api: ApiClient) -> 
         status, problem, _ = await api.call(method, path, json=body)
         assert (status, problem["type"]) == (409, PROBLEM + "ticket-merged"), (path, body)
         assert "merged into 1" in problem["detail"]
+
+
+async def test_more_filters(api: ApiClient) -> None:
+    await open_ticket(api.desk, "Ann", "My card was charged twice")
+    await open_ticket(api.desk, "Ben", "Where is my parcel")
+    await api.call("PATCH", "/tickets/2", json={"priority": "urgent"})
+    async with api.desk.uow_factory() as uow:
+        first = await uow.tickets.by_number(1)
+        first.sla_breached = True
+        first.needs_human = True
+        await uow.commit()
+    found = []
+    for query in (
+        "priority=urgent",
+        "breached=true",
+        "not_sure=true",
+        "created_since=2000-01-01T00:00:00Z",
+        "created_since=2999-01-01T00:00:00%2B00:00",
+    ):
+        status, page, _ = await api.get("/tickets?" + query)
+        assert status == 200, page
+        found.append([t["number"] for t in page["items"]])
+    assert found == [[2], [1], [1], [2, 1], []]
