@@ -10,8 +10,10 @@ worker), then ``--clients`` concurrent clients make ``--requests`` requests of e
   later page (``cursor``);
 * ``get``: ``GET /tickets/{number}`` of a random ticket.
 
-Reports requests/s and p50/p99 latency (ms) per kind and backend; the goal is p99 <= 50 ms for
-a page of 50.
+Reports requests/s and p50/p99 latency (ms) per kind and backend, once with one client (the
+latency of a request alone; the goal is p99 <= 50 ms for a page of 50) and once with
+``--clients`` at a time (throughput; their latency includes waiting for each other: one worker
+process answers them all).
 
     python bench/api.py [--tickets 100000] [--requests 2000] [--clients 8] [--backend both]
 """
@@ -183,11 +185,13 @@ async def bench_url(url: str, n_tickets: int, args: argparse.Namespace) -> dict[
         if line.strip() != b"ready":
             raise SystemExit(f"the API server did not start: {line!r}")
         base = f"http://127.0.0.1:{port}/api/v1"
-        out = {}
+        out: dict[str, Any] = {}
         for kind in ("list", "get"):
-            out[kind] = await hammer(
-                base, key, kind, n_tickets, args.requests, args.clients, args.seed
-            )
+            out[kind] = {}
+            for clients in (1, args.clients):
+                out[kind][f"clients_{clients}"] = await hammer(
+                    base, key, kind, n_tickets, args.requests, clients, args.seed
+                )
         return out
     finally:
         server.terminate()

@@ -97,8 +97,9 @@ async def serve_api(desk: Desk, rate_per_min: int = 10_000) -> tuple[web.AppRunn
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[ApiClient]:
-    desk = await make_desk(tmp_path)
+async def api(tmp_path: Path, db_url: str) -> AsyncIterator[ApiClient]:
+    """The API of a desk on each backend (PostgreSQL when its URL is set)."""
+    desk = await make_desk(tmp_path, database_url=db_url)
     runner, base = await serve_api(desk)
     async with aiohttp.ClientSession() as http:
         client = ApiClient(desk, base, http, "")
