@@ -191,6 +191,9 @@ async def patch_ticket(call: Call) -> Result:
         priority=body.priority,
         team=body.team if "team" in given else use.UNCHANGED,
         assignee_id=body.assignee_id if "assignee_id" in given else use.UNCHANGED,
+        category=body.category,
+        add_tags=tuple(body.add_tags),
+        remove_tags=tuple(body.remove_tags),
     )
     ticket = await use.change_ticket(
         call.uow,
@@ -221,6 +224,21 @@ async def post_note(call: Call) -> Result:
     )
     _audit(call, "note added", ticket=call.number, message=message.id)
     return Result(views.message(message), 201)
+
+
+async def post_merge(call: Call) -> Result:
+    body: s.MergeRequest = call.body
+    target = await use.merge(
+        call.uow,
+        call.deps.presenter,
+        call.key,
+        call.number,
+        body.into,
+        call.request.headers.get("If-Match"),
+        call.deps.clock.now(),
+    )
+    _audit(call, "tickets merged", ticket=call.number, into=target.number)
+    return await _ticket_result(call, target)
 
 
 async def find_customers(call: Call) -> Result:
@@ -278,6 +296,10 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/tickets/{number}", patch_ticket, ak.TICKETS_WRITE,
           "Change status, priority, team or assignee (If-Match: the ETag)", s.TicketOut,
           body=s.TicketPatch, writes=True, versioned=True, errors=(404, 409, 412, 422)),
+    Route("POST", "/tickets/{number}/merge", post_merge, ak.TICKETS_WRITE,
+          "Merge into another ticket of the same customer; answers with that ticket",
+          s.TicketOut, body=s.MergeRequest, writes=True, versioned=True,
+          errors=(404, 409, 412, 422)),
     Route("GET", "/tickets/{number}/messages", ticket_messages, T,
           "The ticket's messages: customer's, replies, notes", s.MessageList, errors=(404,)),
     Route("GET", "/tickets/{number}/events", ticket_events, T,

@@ -97,6 +97,25 @@ class TicketPatch(Body):
     priority: Priority | None = None
     team: str | None = Field(default=None, max_length=64)
     assignee_id: DbId | None = None
+    category: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="A category key; stored as a correction for the classifier, like the card "
+        "button.",
+    )
+    add_tags: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=20
+    )
+    remove_tags: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class MergeRequest(Body):
+    into: int = Field(
+        ge=1, le=2**62, description="Number of the ticket (of the same customer) to merge into."
+    )
 
 
 class ReplyRequest(Body):

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-from bot.services import conversation
+from bot.services import conversation, tools
 from bot.services.customers import queue
 from bot.services.finality import refuse_if_merged
 from bot.services.ports import Presenter, UowFactory
@@ -160,6 +160,9 @@ class TicketChange:
     priority: Priority | None = None
     team: str | object | None = UNCHANGED
     assignee_id: int | object | None = UNCHANGED
+    category: str | None = None
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
 
 
 async def change_ticket(
@@ -188,6 +191,14 @@ async def change_ticket(
             assignee = await uow.agents.get(int(change.assignee_id))  # type: ignore[call-overload]
             if assignee is None or not assignee.active:
                 raise InvalidInput("assignee_id", change.assignee_id, "is not an active agent")
+    category = None
+    if change.category is not None:
+        category = await uow.categories.by_key(change.category)
+        if category is None:
+            keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
+            raise InvalidInput(
+                "category", change.category, f"unknown category; categories: {keys}"
+            )
     if change.status is not None:
         await conversation.change_status(uow, presenter, agent, ticket, change.status, now)
     if change.priority is not None:
@@ -196,7 +207,31 @@ async def change_ticket(
         await conversation.set_team(uow, presenter, agent, ticket, team, now)  # type: ignore[arg-type]
     if assignee is not UNCHANGED:
         await conversation.assign(uow, presenter, agent, ticket, assignee, now)  # type: ignore[arg-type]
+    if category is not None:
+        await conversation.set_category(uow, presenter, agent, ticket, category, now)
+    if change.add_tags:
+        await tools.tag(uow, presenter, agent, ticket, " ".join(change.add_tags), now)
+    if change.remove_tags:
+        words = " ".join(change.remove_tags)
+        await tools.tag(uow, presenter, agent, ticket, words, now, remove=True)
     return ticket
+
+
+async def merge(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    key: ak.ApiKey,
+    number: int,
+    into: int,
+    if_match: str | None,
+    now: datetime,
+) -> Ticket:
+    """Fold a ticket into another of the same customer (``/merge``); returns the target."""
+    ticket = await ticket_by_number(uow, number)
+    if if_match is not None and if_match.strip() not in ("*", etag(ticket)):
+        raise StaleTicket(etag(ticket))
+    await refuse_if_merged(uow, ticket)
+    return await tools.merge(uow, presenter, key_agent(key), ticket, str(into), now)
 
 
 async def reply(

@@ -272,3 +272,39 @@ async def test_more_filters(api: ApiClient) -> None:
         assert status == 200, page
         found.append([t["number"] for t in page["items"]])
     assert found == [[2], [1], [1], [2, 1], []]
+
+
+async def test_category_tags_and_merge(api: ApiClient) -> None:
+    desk = api.desk
+    ann, _ = await open_ticket(desk)
+    desk.emulator.user_sends_text(ann, "/new Another thing: my address changed")
+    await desk.step()
+    await open_ticket(desk, "Ben", "Where is my parcel")
+    desk.emulator.user_sends_text(desk.admin, "/categories add refunds", chat_id=desk.group_id)
+    await desk.step()
+
+    status, ticket, _ = await api.call(
+        "PATCH", "/tickets/1", json={"category": "refunds", "add_tags": ["vip", "callback"]}
+    )
+    assert status == 200, ticket
+    assert ticket["category"] == "refunds"
+    assert sorted(ticket["tags"]) == ["callback", "vip"]
+    status, ticket, _ = await api.call("PATCH", "/tickets/1", json={"remove_tags": ["vip"]})
+    assert ticket["tags"] == ["callback"]
+    async with desk.uow_factory() as uow:
+        [label] = await uow.labels.all()  # a person's category is a training label
+    assert label.category == "refunds"
+    status, body, _ = await api.call("PATCH", "/tickets/1", json={"category": "nope"})
+    assert (status, body["errors"][0]["field"]) == (422, "category")
+    assert "refunds" in body["errors"][0]["message"]
+
+    status, body, _ = await api.call("POST", "/tickets/2/merge", json={"into": 3})
+    assert status == 422, body  # Ben's ticket: not the same customer
+    status, target, _ = await api.call("POST", "/tickets/2/merge", json={"into": 1})
+    assert (status, target["number"]) == (200, 1)
+    _, merged, _ = await api.get("/tickets/2")
+    assert (merged["merged_into"], merged["status"]) == (1, "closed")
+    status, body, _ = await api.call("POST", "/tickets/2/merge", json={"into": 1})
+    assert (status, body["type"]) == (409, PROBLEM + "ticket-merged")
+    status, body, _ = await api.call("POST", "/tickets/1/merge", json={"into": 99})
+    assert status == 404
