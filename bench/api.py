@@ -94,7 +94,9 @@ async def make_key(url: str) -> str:
     engine = make_engine(url)
     try:
         async with uow_factory(engine)() as uow:
-            new = await create_key(uow, "bench", "tickets:read", datetime.now(UTC))
+            new = await create_key(
+                uow, f"bench-{uuid.uuid4().hex[:8]}", "tickets:read", datetime.now(UTC)
+            )
             await uow.commit()
         return new.key
     finally:

@@ -85,7 +85,10 @@ def _to_domain(cls: type[T], record: Base, **extra: Any) -> T:
         enum = _ENUM_FIELDS.get(name)
         if name in _LIST_FIELDS:
             value = _LIST_FIELDS[name][0](value)
-        values[name] = enum(value) if enum is not None and value is not None else value
+        if enum is not None and value is not None:
+            # The member by its value without Enum.__call__ (a quarter of a page's mapping).
+            value = enum._value2member_map_.get(value) or enum(value)
+        values[name] = value
     values.update(extra)
     return cls(**values)
 
