@@ -755,6 +755,14 @@ class RatingRepository(_TrackingRepository[Rating, RatingRecord]):
     async def for_ticket(self, ticket_id: int) -> Rating | None:
         return await self._one(select(RatingRecord).where(RatingRecord.ticket_id == ticket_id))
 
+    async def for_tickets(self, ticket_ids: Sequence[int]) -> dict[int, Rating]:
+        if not ticket_ids:
+            return {}
+        found = await self._many(
+            select(RatingRecord).where(RatingRecord.ticket_id.in_(list(ticket_ids)))
+        )
+        return {r.ticket_id: r for r in found}
+
     async def by_prompt(self, prompt_message_id: int) -> Rating | None:
         return await self._one(
             select(RatingRecord).where(RatingRecord.prompt_message_id == prompt_message_id)

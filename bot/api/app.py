@@ -136,7 +136,7 @@ class Route:
 
 
 async def _ticket_result(call: Call, ticket: Any, status: int = 200) -> Result:
-    rel = await use.related(call.uow, [ticket])
+    rel = await use.related(call.uow, [ticket], call.deps.zone, call.deps.clock.now())
     return Result(views.ticket(ticket, rel), status, {"ETag": use.etag(ticket)})
 
 
@@ -156,7 +156,7 @@ async def list_tickets(call: Call) -> Result:
         updated_since=q.updated_since,
     )
     tickets = await use.list_tickets(call.uow, wanted, q.cursor, q.limit)
-    rel = await use.related(call.uow, tickets)
+    rel = await use.related(call.uow, tickets, call.deps.zone, call.deps.clock.now())
     more = len(tickets) == q.limit
     return Result(
         s.TicketPage(

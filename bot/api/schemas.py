@@ -148,6 +148,17 @@ class CustomerRef(Response):
     username: str | None
 
 
+class SlaDeadline(Response):
+    kind: Literal["first_response", "next_response", "resolution"]
+    due: datetime
+
+
+class RatingOut(Response):
+    score: int = Field(ge=1, le=5)
+    comment: str | None
+    rated_at: datetime
+
+
 class TicketOut(Response):
     number: int
     subject: str
@@ -162,6 +173,10 @@ class TicketOut(Response):
     triage_confidence: float | None
     sla_breached: bool
     merged_into: int | None = Field(description="Number of the ticket this one was merged into.")
+    sla_deadline: SlaDeadline | None = Field(
+        description="The next deadline of an active ticket with a running SLA clock."
+    )
+    rating: RatingOut | None
     created_at: datetime
     updated_at: datetime | None
     first_response_at: datetime | None

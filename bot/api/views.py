@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.api import schemas as s
 from bot.services.api import Related
 from models import Agent, Customer, Team, Ticket, TicketEvent, TicketMessage
 from models.stats import Figures, Report
+from models.ticket import Rating
 
 
 def team_ref(team: Team | None) -> s.TeamRef | None:
@@ -51,12 +52,26 @@ def ticket(t: Ticket, rel: Related) -> s.TicketOut:
         triage_confidence=t.triage_confidence,
         sla_breached=t.sla_breached,
         merged_into=rel.numbers.get(t.merged_into_id or 0),
+        sla_deadline=_deadline(rel.deadlines.get(t.id or 0)),
+        rating=_rating(rel.ratings.get(t.id or 0)),
         created_at=t.created_at,
         updated_at=t.updated_at,
         first_response_at=t.first_response_at,
         resolved_at=t.resolved_at,
         closed_at=t.closed_at,
     )
+
+
+def _deadline(found: tuple[str, datetime] | None) -> s.SlaDeadline | None:
+    if found is None:
+        return None
+    return s.SlaDeadline(kind=found[0], due=found[1])  # type: ignore[arg-type]
+
+
+def _rating(rating: Rating | None) -> s.RatingOut | None:
+    if rating is None:
+        return None
+    return s.RatingOut(score=rating.score, comment=rating.comment, rated_at=rating.rated_at)
 
 
 def message(m: TicketMessage) -> s.MessageOut:

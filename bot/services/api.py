@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-from bot.services import conversation, tools
+from bot.services import conversation, sla, tools
 from bot.services.customers import queue
 from bot.services.finality import refuse_if_merged
 from bot.services.ports import Presenter, UowFactory
@@ -25,6 +25,7 @@ from models import (
     InvalidInput,
     MessageDirection,
     Priority,
+    Rating,
     Role,
     Team,
     Ticket,
@@ -130,13 +131,31 @@ class Related:
     teams: dict[int, Team] = field(default_factory=dict)
     agents: dict[int, Agent] = field(default_factory=dict)
     numbers: dict[int, int] = field(default_factory=dict)
+    #: The next SLA deadline of active tickets with a running clock: (kind, due).
+    deadlines: dict[int, tuple[str, datetime]] = field(default_factory=dict)
+    ratings: dict[int, Rating] = field(default_factory=dict)
 
 
-async def related(uow: AbstractUnitOfWork, tickets: list[Ticket]) -> Related:
-    """Read only what the tickets refer to (a page without teams reads no teams)."""
+async def related(
+    uow: AbstractUnitOfWork, tickets: list[Ticket], zone: str, now: datetime
+) -> Related:
+    """Read only what the tickets refer to (a page without teams reads no teams), and work out
+    their SLA deadlines as their cards do."""
     out = Related(customers=await uow.customers.by_ids([t.customer_id for t in tickets]))
     if any(t.team_id is not None for t in tickets):
         out.teams = {t.id: t for t in await uow.teams.list() if t.id is not None}
+    ids = [t.id for t in tickets if t.id is not None]
+    out.ratings = await uow.ratings.for_tickets(ids)
+    active = {t.id: t for t in tickets if t.is_active and t.id is not None}
+    if active:
+        config = await sla.load_config(uow, zone)
+        changes = await uow.events.status_changes(list(active))
+        for ticket_id, ticket in active.items():
+            team = out.teams.get(ticket.team_id or 0)
+            team_name = team.name if team else None
+            found = sla.deadline_of(ticket, changes[ticket_id], config, now, team_name)
+            if found is not None:
+                out.deadlines[ticket_id] = found
     if any(t.assignee_id is not None for t in tickets):
         agents = await uow.agents.list(active_only=False)
         out.agents = {a.id: a for a in agents if a.id is not None}

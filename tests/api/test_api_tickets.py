@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.services.apikeys import revoke_key
+from models.ticket import Rating
 from tests.api.conftest import ApiClient
 from tests.support.desk import open_ticket, register
 
@@ -308,3 +309,30 @@ async def test_category_tags_and_merge(api: ApiClient) -> None:
     assert (status, body["type"]) == (409, PROBLEM + "ticket-merged")
     status, body, _ = await api.call("POST", "/tickets/1/merge", json={"into": 99})
     assert status == 404
+
+
+async def test_sla_deadline_and_rating(api: ApiClient) -> None:
+    desk = api.desk
+    await open_ticket(desk)
+    desk.emulator.user_sends_text(desk.admin, "/sla normal 1h 4h 2d", chat_id=desk.group_id)
+    await desk.step()
+    _, ticket, _ = await api.get("/tickets/1")
+    assert ticket["sla_deadline"]["kind"] == "first_response"
+    assert ticket["rating"] is None
+    await api.call("PATCH", "/tickets/1", json={"status": "resolved"})
+    async with desk.uow_factory() as uow:
+        await uow.ratings.add(
+            Rating(
+                ticket_id=(await uow.tickets.by_number(1)).id,
+                score=5,
+                rated_at=datetime.now(UTC),
+                comment="quick",
+            )
+        )
+        await uow.commit()
+    _, page, _ = await api.get("/tickets")
+    assert page["items"][0]["sla_deadline"] is None  # resolved: no clock runs
+    assert (page["items"][0]["rating"]["score"], page["items"][0]["rating"]["comment"]) == (
+        5,
+        "quick",
+    )
