@@ -166,6 +166,19 @@ async def list_tickets(call: Call) -> Result:
     )
 
 
+async def search_tickets(call: Call) -> Result:
+    q: s.SearchQuery = call.query
+    found, more = await use.search_tickets(call.uow, q.q, q.offset, q.limit)
+    tickets = [t for t, _snippet in found]
+    rel = await use.related(call.uow, tickets, call.deps.zone, call.deps.clock.now())
+    return Result(
+        s.SearchResults(
+            items=[s.SearchHitOut(ticket=views.ticket(t, rel), snippet=sn) for t, sn in found],
+            next_offset=q.offset + q.limit if more else None,
+        )
+    )
+
+
 async def get_ticket(call: Call) -> Result:
     ticket = await use.ticket_by_number(call.uow, call.number)
     return await _ticket_result(call, ticket)
@@ -291,6 +304,9 @@ T = ak.TICKETS_READ
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/tickets", list_tickets, T, "List tickets, newest first", s.TicketPage,
           query=s.TicketListQuery, errors=(422,)),
+    Route("GET", "/tickets/search", search_tickets, T,
+          "Full-text search over subjects and messages, best first", s.SearchResults,
+          query=s.SearchQuery, errors=(422,)),
     Route("GET", "/tickets/{number}", get_ticket, T, "Get a ticket (with its ETag)",
           s.TicketOut, versioned=True, errors=(404,)),
     Route("PATCH", "/tickets/{number}", patch_ticket, ak.TICKETS_WRITE,

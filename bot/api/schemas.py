@@ -75,6 +75,16 @@ class TicketListQuery(Request):
     limit: int = Field(default=50, ge=1, le=200)
 
 
+class SearchQuery(Request):
+    q: str = Field(
+        min_length=1,
+        max_length=200,
+        description='Words, "phrases", -exclusions, OR, prefix* (as /search).',
+    )
+    offset: int = Field(default=0, ge=0, le=10_000)
+    limit: int = Field(default=20, ge=1, le=50)
+
+
 class StatsQuery(Request):
     period: str = Field(
         default="today",
@@ -187,6 +197,16 @@ class TicketOut(Response):
 class TicketPage(Response):
     items: list[TicketOut]
     next_cursor: int | None = Field(description="Pass as ?cursor= for the next page; null: done.")
+
+
+class SearchHitOut(Response):
+    ticket: TicketOut
+    snippet: str = Field(description="The best match, its matching words between « and ».")
+
+
+class SearchResults(Response):
+    items: list[SearchHitOut]
+    next_offset: int | None
 
 
 class MessageOut(Response):

@@ -35,6 +35,7 @@ from models import (
 )
 from models import apikeys as ak
 from models.delivery import OutboundCall
+from models.search import parse_query
 from models.stats import Period, Report
 from storage import AbstractUnitOfWork
 
@@ -165,6 +166,24 @@ async def related(
             if target is not None and target.number is not None:
                 out.numbers[ticket.merged_into_id] = target.number
     return out
+
+
+async def search_tickets(
+    uow: AbstractUnitOfWork, text: str, offset: int, limit: int
+) -> tuple[list[tuple[Ticket, str]], bool]:
+    """Tickets by subject and messages, best first, with the matching words marked « »: the
+    search ``/search`` runs (same query language); whether more follow."""
+    try:
+        query = parse_query(text)
+    except InvalidInput as exc:
+        raise InvalidInput("q", exc.value, exc.reason) from None
+    page = await uow.search.page(query, limit=limit, offset=offset)
+    found = []
+    for hit in page.hits:
+        ticket = await uow.tickets.get(hit.ticket_id)
+        if ticket is not None:
+            found.append((ticket, hit.snippet))
+    return found, page.has_more
 
 
 # -- changes -----------------------------------------------------------------------------------

@@ -336,3 +336,16 @@ async def test_sla_deadline_and_rating(api: ApiClient) -> None:
         5,
         "quick",
     )
+
+
+async def test_search(api: ApiClient) -> None:
+    await open_ticket(api.desk, "Ann", "My card was charged twice")
+    await open_ticket(api.desk, "Ben", "Where is my parcel")
+    status, found, _ = await api.get("/tickets/search", params={"q": "charged"})
+    assert status == 200, found
+    assert [h["ticket"]["number"] for h in found["items"]] == [1]
+    assert "«charged»" in found["items"][0]["snippet"]
+    assert found["next_offset"] is None
+    status, body, _ = await api.get("/tickets/search", params={"q": '"unclosed'})
+    assert (status, body["errors"][0]["field"]) == (422, "q")
+    assert (await api.get("/tickets/search"))[0] == 422
