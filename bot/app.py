@@ -28,6 +28,8 @@ from bot import commands, startup
 from bot.adapters.delivery import DeliveryAdapter
 from bot.adapters.presenter import Presenter
 from bot.adapters.triage_model import ModelTriage
+from bot.api.app import ApiDeps
+from bot.api.app import serve as serve_api
 from bot.config import Settings
 from bot.logs import get_logger
 from bot.middlewares.uow import UnitOfWorkMiddleware
@@ -47,6 +49,7 @@ from bot.runtime.telegram_webhook import WebhookIntake, webhook_path
 from bot.runtime.telegram_webhook import serve as serve_webhook
 from bot.runtime.webhook_poster import WebhookPolicy, WebhookPoster
 from bot.services import agent_chat, agents, sla, training
+from bot.services.api import prune_idempotency
 from bot.services.automation import AutomationRules, automate, send_digest
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters, warn_if_behind
@@ -242,9 +245,12 @@ async def automations(
 
 async def housekeeping(uow_factory: UowFactory, retention: timedelta) -> None:
     """Delete processed updates and sent calls older than the retention period."""
-    report = await prune_delivery_log(uow_factory, SystemClock().now(), retention)
+    now = SystemClock().now()
+    report = await prune_delivery_log(uow_factory, now, retention)
     if report.inbox or report.outbox or report.shown:
         log.info("pruned the delivery log", **vars(report))
+    if forgotten := await prune_idempotency(uow_factory, now):
+        log.info("forgot API responses past the idempotency window", count=forgotten)
 
 
 async def digest(uow_factory: UowFactory, presenter: Presenter, wake: Callable[[], None]) -> None:
@@ -488,6 +494,7 @@ async def run_bot(
     scheduler: AsyncIOScheduler | None = None
     sender: Sender | None = None
     metrics_runner: web.AppRunner | None = None
+    api_runner: web.AppRunner | None = None
     webhook_runner: web.AppRunner | None = None
     started = False  # a refused start says one line, not "stopped" after it
     try:
@@ -580,6 +587,15 @@ async def run_bot(
                 else intake.run()
             )
             tasks.append(asyncio.create_task(polling, name="intake"))
+        if settings.api_port:
+            api_deps = ApiDeps(
+                uow_factory,
+                presenter,
+                zone=settings.timezone,
+                rate_per_min=settings.api_rate_per_min,
+                wake=sender.wake,
+            )
+            api_runner = await serve_api(api_deps, settings.api_host, settings.api_port)
         await dp.emit_startup(bot=bot, **dp.workflow_data)
         tasks += [
             asyncio.create_task(processor.run(), name="processor"),
@@ -600,6 +616,8 @@ async def run_bot(
         # back and stays in the inbox), then the sender (drains calls already on the wire).
         if webhook_runner is not None:
             await webhook_runner.cleanup()
+        if api_runner is not None:
+            await api_runner.cleanup()
         for task in [*tasks, *([warm_up] if warm_up is not None else [])]:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

@@ -7,14 +7,19 @@ import contextlib
 import json
 import sys
 import time
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from bot.config import Settings, SettingsError, load_settings
+from models.apikeys import SCOPES as API_SCOPES
+from models.apikeys import ApiKey
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="helpdesk",
@@ -27,6 +32,10 @@ db_app = typer.Typer(
     help="Database schema: upgrade, current revision, drift check.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+apikey_app = typer.Typer(
+    help="REST API keys: create (the key is printed once), list, revoke.", no_args_is_help=True
+)
+app.add_typer(apikey_app, name="apikey")
 
 
 def _mount_triage() -> None:
@@ -282,6 +291,100 @@ def export(
 
     counts = asyncio.run(_run())
     typer.echo(json.dumps({"format": str(export_format), "dir": str(out), **counts}))
+
+
+def _with_uow(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(uow)`` against the configured database (migrated first)."""
+    settings = settings_or_exit()
+    from bot.logs import setup_logging
+
+    setup_logging(settings.log_format, settings.log_level)  # the audit lines go to stderr
+    _migrate(settings)
+    from storage import make_engine, uow_factory
+
+    async def _run() -> T:
+        engine = make_engine(settings.database_url)
+        try:
+            async with uow_factory(engine)() as uow:
+                return await work(uow)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_run())
+
+
+def _key_view(key: ApiKey) -> dict[str, object]:
+    return {
+        "name": key.name,
+        "scopes": list(key.scopes),
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
+    }
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="The key's name (shown as 'via API: NAME').")],
+    scopes: Annotated[
+        str,
+        typer.Option(help="Comma-separated: " + ", ".join(API_SCOPES) + "."),
+    ],
+) -> None:
+    """Create a key and print it with its name and scopes as one JSON object; the key is shown
+    this once (only its hash is stored)."""
+    from bot.services import apikeys
+    from models import InvalidInput
+
+    async def work(uow: Any) -> dict[str, object]:
+        new = await apikeys.create_key(uow, name, scopes, datetime.now(UTC))
+        await uow.commit()
+        return {"key": new.key, **_key_view(new.record)}
+
+    try:
+        created = _with_uow(work)
+    except InvalidInput as exc:
+        fail(f"{exc.field}: {exc.value} {exc.reason}")
+    apikeys_audit("api key created", key=name, scopes=scopes)
+    typer.echo(json.dumps(created))
+
+
+@apikey_app.command("list")
+def apikey_list(
+    all_keys: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
+) -> None:
+    """The keys (JSON Lines): name, scopes, when created, revoked and last used."""
+
+    async def work(uow: Any) -> list[ApiKey]:
+        keys: list[ApiKey] = await uow.apikeys.list(include_revoked=all_keys)
+        return keys
+
+    for key in _with_uow(work):
+        typer.echo(json.dumps(_key_view(key)))
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Take a key out of service at once."""
+    from bot.services import apikeys
+
+    async def work(uow: Any) -> ApiKey:
+        key = await apikeys.revoke_key(uow, name, datetime.now(UTC))
+        await uow.commit()
+        return key
+
+    try:
+        key = _with_uow(work)
+    except apikeys.KeyNotFound:
+        fail(f"no API key in service is named {name!r}", code=1)
+    apikeys_audit("api key revoked", key=key.name)
+    typer.echo(json.dumps(_key_view(key)))
+
+
+def apikeys_audit(action: str, **details: object) -> None:
+    from bot.services.apikeys import audit_by
+
+    audit_by("cli", action, **details)
 
 
 def triage_retrain() -> None:

@@ -86,6 +86,7 @@ DESK_COMMANDS: tuple[DeskCommand, ...] = (
     DeskCommand("failed", ADM, __("calls that failed")),
     DeskCommand("model", ADM, __("the triage model")),
     DeskCommand("webhook", ADM, __("outgoing webhooks")),
+    DeskCommand("apikey", ADM, __("REST API keys (the key is sent to you privately)")),
 )
 BY_NAME = {c.name: c for c in DESK_COMMANDS}
 

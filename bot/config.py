@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     #: Port of the metrics and health endpoint (/metrics, /health); 0: off.
     metrics_port: int = Field(default=0, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
+    #: Port of the REST API (``/api/v1``); 0: off. Every worker serves it.
+    api_port: int = Field(default=0, ge=0, le=65535)
+    api_host: str = "127.0.0.1"
+    #: Requests per minute one API key may make (per worker).
+    api_rate_per_min: int = Field(default=120, ge=1)
     #: Webhook mode (``helpdesk run --webhook``): the public https URL Telegram posts to, the
     #: secret Telegram sends back in a header, and where this process listens.
     telegram_webhook_url: str | None = None

@@ -8,6 +8,7 @@ from bot.config import Settings
 from bot.handlers import (
     admin,
     agents,
+    apikeys,
     customer,
     errors,
     help,
@@ -26,6 +27,7 @@ def build_routers(settings: Settings) -> Router:
     root.include_router(tools.build_router(settings.agent_chat_id))
     root.include_router(reports.build_router(settings.agent_chat_id))
     root.include_router(webhooks.build_router())
+    root.include_router(apikeys.build_router())
     root.include_router(help.build_router())
     root.include_router(customer.build_router())
     if settings.agent_chat_id is not None:

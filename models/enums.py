@@ -76,6 +76,7 @@ class ActorKind(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
     SYSTEM = "system"
+    API = "api"  # a REST API key (its id), acting as the desk
 
 
 class EventKind(StrEnum):

@@ -24,6 +24,10 @@ class Actor:
         return cls(ActorKind.AGENT, agent_id)
 
     @classmethod
+    def api(cls, api_key_id: int | None) -> Actor:
+        return cls(ActorKind.API, api_key_id)
+
+    @classmethod
     def customer(cls, customer_id: int | None) -> Actor:
         return cls(ActorKind.CUSTOMER, customer_id)
 

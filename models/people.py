@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from models.enums import AssignStrategy, Role
+from models.events import Actor
 
 
 @dataclass
@@ -48,6 +49,16 @@ class Agent:
     created_at: datetime | None = None
     #: The agent's Telegram language code (None until they act): their direct messages use it.
     language: str | None = None
+    #: Set on the stand-in for a REST API key (never stored): its changes are recorded as the
+    #: key's, its replies are nobody's in the registry.
+    api_key_id: int | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """Who this agent's changes are recorded as."""
+        if self.api_key_id is not None:
+            return Actor.api(self.api_key_id)
+        return Actor.agent(self.id)
 
     def can(self, needed: Role) -> bool:
         """Whether this agent's role is at least ``needed``."""

@@ -285,16 +285,23 @@ class Ticket:
         verdict = f"{category}:{confidence:.2f}" if confidence is not None else category
         self._record(EventKind.TRIAGED, Actor.system(), now, new=verdict)
 
-    def agent_replied(self, agent_id: int, now: datetime) -> None:
-        """An agent's message went to the customer: the first one stamps the first response."""
+    def agent_replied(
+        self, agent_id: int | None, now: datetime, actor: Actor | None = None
+    ) -> None:
+        """An agent's message went to the customer: the first one stamps the first response.
+
+        ``agent_id`` None: the desk replied (a REST API key, ``actor``); nobody is assigned.
+        """
+        actor = actor or Actor.agent(agent_id)
         if self.first_response_at is None:
             self.first_response_at = now
         self.awaiting_reply_since = None
-        if self.assignee_id is None and self.status is not TicketStatus.CLOSED:
-            self.assign(agent_id, Actor.agent(agent_id), now)
+        unassigned = self.assignee_id is None and self.status is not TicketStatus.CLOSED
+        if agent_id is not None and unassigned:
+            self.assign(agent_id, actor, now)
         target = status_after_agent_reply(self.status)
         if target is not self.status:
-            self.change_status(target, Actor.agent(agent_id), now)
+            self.change_status(target, actor, now)
         self.updated_at = now
 
     def customer_wrote(self, now: datetime) -> bool:

@@ -419,7 +419,6 @@ class OutboxRepository:
             "oldest_pending_s": (now - oldest).total_seconds() if oldest else 0.0,
         }
 
-
     async def backlog(self, chat_id: int) -> tuple[int, datetime | None]:
         """How many calls to one Telegram chat wait, and when the oldest of them was queued."""
         count, oldest = (

@@ -393,6 +393,39 @@ class WebhookRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ApiKeyRecord(Base):
+    """REST API keys: only the key's SHA-256 is stored. Revoked keys stay (the audit trail and
+    the ticket history name them); a name is unique among the keys in service only."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(256))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(Base):
+    """One row per ``Idempotency-Key`` a key sent with a POST: written in the transaction that
+    does the work (the unique pair makes a concurrent repeat fail instead of working twice),
+    then given the response that the repeats get back."""
+
+    __tablename__ = "api_idempotency"
+    __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class SolutionRecord(Base):
     """Resolved tickets' questions and the replies that solved them: what every worker builds
     its in-memory similar-tickets index from. Ids are never reused (AUTOINCREMENT on SQLite, a

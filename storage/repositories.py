@@ -110,6 +110,22 @@ class CustomerRepository(_TrackingRepository[Customer, CustomerRecord]):
             select(CustomerRecord).where(CustomerRecord.telegram_id == telegram_id)
         )
 
+    async def by_username(self, username: str) -> Customer | None:
+        """Case-insensitive, as Telegram treats usernames (``@`` optional)."""
+        name = username.lstrip("@").lower()
+        return await self._one(
+            select(CustomerRecord)
+            .where(func.lower(CustomerRecord.username) == name)
+            .order_by(CustomerRecord.id.desc())
+            .limit(1)
+        )
+
+    async def by_ids(self, ids: Sequence[int]) -> dict[int, Customer]:
+        if not ids:
+            return {}
+        found = await self._many(select(CustomerRecord).where(CustomerRecord.id.in_(set(ids))))
+        return {c.id: c for c in found if c.id is not None}
+
 
 class TeamRepository(_TrackingRepository[Team, TeamRecord]):
     record_cls = TeamRecord
@@ -297,6 +313,54 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
             .limit(limit)
         )
         return tickets, int(total or 0)
+
+    async def page(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        team_id: int | None = None,
+        category: str | None = None,
+        customer_id: int | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        priority: str | None = None,
+        not_sure: bool = False,
+        breached: bool = False,
+        created_since: datetime | None = None,
+        updated_since: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[Ticket]:
+        """Tickets matching every given filter, newest first, ``limit`` of them with ids below
+        ``before_id`` (a cursor: pages stay stable while new tickets arrive)."""
+        conditions: list[Any] = []
+        if statuses:
+            conditions.append(TicketRecord.status.in_(list(statuses)))
+        if team_id is not None:
+            conditions.append(TicketRecord.team_id == team_id)
+        if category is not None:
+            conditions.append(TicketRecord.category == category)
+        if customer_id is not None:
+            conditions.append(TicketRecord.customer_id == customer_id)
+        if assignee_id is not None:
+            conditions.append(TicketRecord.assignee_id == assignee_id)
+        if unassigned:
+            conditions.append(TicketRecord.assignee_id.is_(None))
+        if priority is not None:
+            conditions.append(TicketRecord.priority == priority)
+        if not_sure:
+            conditions.append(TicketRecord.needs_human.is_(True))
+        if breached:
+            conditions.append(TicketRecord.sla_breached.is_(True))
+        if created_since is not None:
+            conditions.append(TicketRecord.created_at >= created_since)
+        if updated_since is not None:
+            conditions.append(TicketRecord.updated_at >= updated_since)
+        if before_id is not None:
+            conditions.append(TicketRecord.id < before_id)
+        return await self._many(
+            select(TicketRecord).where(*conditions).order_by(TicketRecord.id.desc()).limit(limit)
+        )
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.session.execute(
@@ -690,6 +754,14 @@ class RatingRepository(_TrackingRepository[Rating, RatingRecord]):
 
     async def for_ticket(self, ticket_id: int) -> Rating | None:
         return await self._one(select(RatingRecord).where(RatingRecord.ticket_id == ticket_id))
+
+    async def for_tickets(self, ticket_ids: Sequence[int]) -> dict[int, Rating]:
+        if not ticket_ids:
+            return {}
+        found = await self._many(
+            select(RatingRecord).where(RatingRecord.ticket_id.in_(list(ticket_ids)))
+        )
+        return {r.ticket_id: r for r in found}
 
     async def by_prompt(self, prompt_message_id: int) -> Rating | None:
         return await self._one(

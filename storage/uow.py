@@ -11,6 +11,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.apikeys import ApiKeyRepository, IdempotencyRepository
 from storage.db import make_session_factory
 from storage.delivery import InboxRepository, OutboxRepository, ShownRepository
 from storage.incidents import IncidentRepository
@@ -56,6 +57,8 @@ class AbstractUnitOfWork(abc.ABC):
     search: TicketSearch
     solutions: SolutionRepository
     incidents: IncidentRepository
+    apikeys: ApiKeyRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self) -> None:
         #: Set when this unit of work handles an inbox update: commit marks it processed.
@@ -126,6 +129,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.search = TicketSearch(session)
         self.solutions = SolutionRepository(session)
         self.incidents = IncidentRepository(session, self.tickets)
+        self.apikeys = ApiKeyRepository(session)
+        self.idempotency = IdempotencyRepository(session)
         return self
 
     async def __aexit__(

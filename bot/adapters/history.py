@@ -29,6 +29,8 @@ def _actor(event: TicketEvent, names: HistoryNames) -> str:
         return escape(names.agents.get(actor.id, f"#{actor.id}"))
     if actor.kind is ActorKind.CUSTOMER:
         return escape(names.customer)
+    if actor.kind is ActorKind.API and actor.id is not None:
+        return escape(_("via API: {name}").format(name=names.api_keys.get(actor.id, actor.id)))
     return _("The desk")
 
 

@@ -159,6 +159,24 @@ class ToolsPresenterMixin:
             ticket, message, record
         )
 
+    def api_to_customer(
+        self, ticket: Ticket, customer: Customer, message: TicketMessage, key_name: str
+    ) -> list[OutboundCall]:
+        """A reply posted through the REST API: to the customer, and recorded in the topic."""
+        with self._locale():
+            record = "🔌 " + escape(_("via API: {name}").format(name=key_name))
+        return self.auto_answered(ticket, customer, message) + self._record_in_topic(
+            ticket, message, record
+        )
+
+    def api_note(
+        self, ticket: Ticket, message: TicketMessage, key_name: str
+    ) -> list[OutboundCall]:
+        """An internal note posted through the REST API, shown in the topic only."""
+        with self._locale():
+            head = "📝 " + escape(_("Note via API: {name}").format(name=key_name))
+        return self.to_topic(ticket, head + "\n\n" + escape(message.text or ""))
+
     def auto_answered(
         self, ticket: Ticket, customer: Customer, message: TicketMessage
     ) -> list[OutboundCall]:

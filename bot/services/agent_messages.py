@@ -178,7 +178,7 @@ async def _answered(
 ) -> TicketMessage:
     message.customer_chat_id = customer.telegram_id
     was_active = ticket.is_active
-    ticket.agent_replied(agent.id, now)  # type: ignore[arg-type]
+    ticket.agent_replied(agent.id, now, agent.actor)
     if was_active != ticket.is_active:
         calls += presenter.status_changed(ticket, customer, by_customer=False)
     await queue(uow, calls + presenter.card_changed(ticket), now)
@@ -194,7 +194,12 @@ async def _collides(
     sent_at: datetime,
     now: datetime,
 ) -> bool:
-    """Queue collision warnings for an agent's answer; True when it must not be sent."""
+    """Queue collision warnings for an agent's answer; True when it must not be sent.
+
+    A REST API key answers as the desk, not as a colleague: it never collides.
+    """
+    if agent.api_key_id is not None:
+        return False
     calls: list[OutboundCall] = []
     if ticket.assignee_id is not None and ticket.assignee_id != agent.id:
         assignee = await uow.agents.get(ticket.assignee_id)

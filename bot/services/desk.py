@@ -252,6 +252,7 @@ async def _history(
         agents={a.id: a.name for a in await uow.agents.list(active_only=False) if a.id},
         teams={t.id: t.name for t in await uow.teams.list() if t.id},
         numbers=numbers,  # type: ignore[arg-type]
+        api_keys={k.id: k.name for k in await uow.apikeys.list(include_revoked=True) if k.id},
     )
     calls = presenter.history(ticket, events, names, msg.user.language_code)
     await queue(uow, calls, now)

@@ -14,7 +14,6 @@ from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from bot.services.ticket_changes import status_follows
 from models import (
-    Actor,
     Agent,
     InvalidInput,
     MessageDirection,
@@ -139,7 +138,7 @@ async def resolve(
     (the customer gets the resolved notice and the rating buttons); one transaction. Returns
     how many tickets were resolved."""
     agent, incident = await _closing(uow, user, incident_id)
-    actor = Actor.agent(agent.id)
+    actor = agent.actor
     resolved = 0
     for ticket in await uow.incidents.members(incident_id, active_only=True):
         if not ticket.change_status(TicketStatus.RESOLVED, actor, now):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -68,6 +68,8 @@ class HistoryNames:
     teams: dict[int, str]
     #: Ticket numbers by id: a merged ticket's events are shown with its number.
     numbers: dict[int, int]
+    #: REST API keys' names by id (changes made through the API).
+    api_keys: dict[int, str] = field(default_factory=dict)
 
 
 class CustomerTexts(Protocol):
@@ -265,6 +267,14 @@ class AgentToolTexts(Protocol):
 
     def auto_answered(
         self, ticket: Ticket, customer: Customer, message: TicketMessage
+    ) -> list[OutboundCall]: ...
+
+    def api_to_customer(
+        self, ticket: Ticket, customer: Customer, message: TicketMessage, key_name: str
+    ) -> list[OutboundCall]: ...
+
+    def api_note(
+        self, ticket: Ticket, message: TicketMessage, key_name: str
     ) -> list[OutboundCall]: ...
 
     def similar_solved(

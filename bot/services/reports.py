@@ -81,6 +81,17 @@ async def stats(
             raise InvalidInput("team", args, STATS_USAGE)
         team, words = (await find_team(uow, words[1])).name, words[2:]
     period = period_from(" ".join(words), now, zone)
+    report, names = await compute(reader, period, team, zone)
+    calls = await asyncio.to_thread(presenter.stats, place, report, names, team)
+    await queue(uow, calls, now)
+    await uow.commit()
+    return report
+
+
+async def compute(
+    reader: UowFactory, period: Period, team: str | None, zone: str
+) -> tuple[Report, dict[int, str]]:
+    """The figures of a period (of one team's tickets, or all), and the agents' names."""
     start, end = period.bounds(zone)
     async with reader(readonly=True) as read:
         config = await sla.load_config(read, zone)
@@ -88,11 +99,7 @@ async def stats(
         names = await read.reports.agent_names()
     if team is not None:
         histories = [h for h in histories if h.team == team]
-    report = compute_report(histories, period, config, zone)
-    calls = await asyncio.to_thread(presenter.stats, place, report, names, team)
-    await queue(uow, calls, now)
-    await uow.commit()
-    return report
+    return compute_report(histories, period, config, zone), names
 
 
 async def export(

@@ -10,7 +10,6 @@ from bot.services.customers import queue
 from bot.services.ports import Presenter
 from bot.services.training import record_correction
 from models import (
-    Actor,
     Agent,
     Category,
     Customer,
@@ -40,7 +39,7 @@ async def change_status(
     now: datetime,
 ) -> bool:
     """Set a ticket's status; the customer hears about resolution, closing and reopening."""
-    actor = Actor.agent(agent.id)
+    actor = agent.actor
     if status is TicketStatus.OPEN and not ticket.is_active:
         changed = ticket.reopen(actor, now)
     else:
@@ -85,7 +84,7 @@ async def assign(
     now: datetime,
 ) -> bool:
     """``/assign``: the new assignee hears about it unless they assigned themselves."""
-    changed = ticket.assign(assignee.id if assignee else None, Actor.agent(actor.id), now)
+    changed = ticket.assign(assignee.id if assignee else None, actor.actor, now)
     if changed and assignee is not None and assignee.id != actor.id:
         await queue(uow, presenter.assigned_to_you(ticket, assignee, actor), now)
     return await _card_follows(uow, presenter, ticket, changed, now)
@@ -99,7 +98,7 @@ async def set_priority(
     priority: Priority,
     now: datetime,
 ) -> bool:
-    changed = ticket.set_priority(priority, Actor.agent(agent.id), now)
+    changed = ticket.set_priority(priority, agent.actor, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 
 
@@ -111,7 +110,7 @@ async def set_team(
     team: Team | None,
     now: datetime,
 ) -> bool:
-    changed = ticket.set_team(team.id if team else None, Actor.agent(agent.id), now)
+    changed = ticket.set_team(team.id if team else None, agent.actor, now)
     if changed:
         await assignment.auto_assign(uow, presenter, ticket, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
@@ -126,13 +125,13 @@ async def set_category(
     now: datetime,
 ) -> bool:
     unsure = ticket.needs_human
-    changed = ticket.set_category(category.key, Actor.agent(agent.id), now)
+    changed = ticket.set_category(category.key, agent.actor, now)
     if changed:
         await queue(uow, presenter.topic_renamed(ticket), now)
         await _settle_not_sure(uow, presenter, ticket, agent, unsure, now)
     if changed and category.team_id is not None:
         # The team follows the category; an agent can still move the ticket afterwards.
-        ticket.set_team(category.team_id, Actor.agent(agent.id), now)
+        ticket.set_team(category.team_id, agent.actor, now)
         await assignment.auto_assign(uow, presenter, ticket, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 
@@ -143,7 +142,7 @@ async def mark_out_of_scope(
     """ "Other / not a category": no category fits the ticket. Stored like any category
     correction, its label is an out-of-scope example for the next retraining; the team stays."""
     unsure = ticket.needs_human
-    changed = ticket.set_category(OUT_OF_SCOPE, Actor.agent(agent.id), now)
+    changed = ticket.set_category(OUT_OF_SCOPE, agent.actor, now)
     if changed:
         await _settle_not_sure(uow, presenter, ticket, agent, unsure, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)

@@ -11,7 +11,6 @@ from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from bot.services.teams import find_team
 from models import (
-    Actor,
     Agent,
     Customer,
     InvalidInput,
@@ -162,7 +161,7 @@ async def tag(
 ) -> list[str]:
     """``/tag`` and ``/untag``: returns the tags that changed."""
     tags = parse_tags(args)
-    actor = Actor.agent(agent.id)
+    actor = agent.actor
     changed = ticket.remove_tags(tags, actor, now) if remove else ticket.add_tags(tags, actor, now)
     if changed:
         await queue(uow, presenter.card_changed(ticket), now)
@@ -191,7 +190,7 @@ async def merge(
     if target is None:
         raise TicketNotFound(digits)
     target_was_active = target.is_active
-    ticket.merge_into(target, Actor.agent(agent.id), now)
+    ticket.merge_into(target, agent.actor, now)
     moved = await uow.messages.move(ticket.id, target.id)  # type: ignore[arg-type]
     customer = await uow.customers.get(ticket.customer_id)
     assert customer is not None

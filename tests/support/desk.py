@@ -123,7 +123,9 @@ async def make_desk(
         agent_chat_id=group["id"],
         admin_ids=[admin["id"]],
         data_dir=tmp_path,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}",
+        database_url=settings_overrides.pop(
+            "database_url", f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+        ),
         rate_private_per_s=1000,
         rate_group_per_min=100000,
         rate_global_per_s=1000,

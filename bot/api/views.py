@@ -1,0 +1,161 @@
+"""Domain objects as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.api import schemas as s
+from bot.services.api import Related
+from models import Agent, Customer, Team, Ticket, TicketEvent, TicketMessage
+from models.stats import Figures, Report
+from models.ticket import Rating
+
+
+def team_ref(team: Team | None) -> s.TeamRef | None:
+    if team is None or team.id is None:
+        return None
+    return s.TeamRef(id=team.id, name=team.name)
+
+
+def agent_ref(agent: Agent | None) -> s.AgentRef | None:
+    if agent is None or agent.id is None:
+        return None
+    return s.AgentRef(
+        id=agent.id, name=agent.name, username=agent.username, telegram_id=agent.telegram_id
+    )
+
+
+def customer_ref(customer: Customer | None) -> s.CustomerRef | None:
+    if customer is None or customer.id is None:
+        return None
+    return s.CustomerRef(
+        id=customer.id,
+        telegram_id=customer.telegram_id,
+        name=customer.display_name,
+        username=customer.username,
+    )
+
+
+def ticket(t: Ticket, rel: Related) -> s.TicketOut:
+    assert t.number is not None
+    return s.TicketOut(
+        number=t.number,
+        subject=t.subject,
+        status=t.status,
+        priority=t.priority,
+        category=t.category,
+        team=team_ref(rel.teams.get(t.team_id or 0)),
+        assignee=agent_ref(rel.agents.get(t.assignee_id or 0)),
+        customer=customer_ref(rel.customers.get(t.customer_id)),
+        tags=list(t.tags),
+        needs_human=t.needs_human,
+        triage_confidence=t.triage_confidence,
+        sla_breached=t.sla_breached,
+        merged_into=rel.numbers.get(t.merged_into_id or 0),
+        sla_deadline=_deadline(rel.deadlines.get(t.id or 0)),
+        rating=_rating(rel.ratings.get(t.id or 0)),
+        created_at=t.created_at,
+        updated_at=t.updated_at,
+        first_response_at=t.first_response_at,
+        resolved_at=t.resolved_at,
+        closed_at=t.closed_at,
+    )
+
+
+def _deadline(found: tuple[str, datetime] | None) -> s.SlaDeadline | None:
+    if found is None:
+        return None
+    return s.SlaDeadline(kind=found[0], due=found[1])  # type: ignore[arg-type]
+
+
+def _rating(rating: Rating | None) -> s.RatingOut | None:
+    if rating is None:
+        return None
+    return s.RatingOut(score=rating.score, comment=rating.comment, rated_at=rating.rated_at)
+
+
+def message(m: TicketMessage) -> s.MessageOut:
+    assert m.id is not None
+    return s.MessageOut(
+        id=m.id,
+        direction=m.direction,
+        sent_at=m.sent_at,
+        text=m.text,
+        media_kind=m.media_kind,
+        author_agent_id=m.author_agent_id,
+        edited=m.edited,
+    )
+
+
+def event(e: TicketEvent) -> s.EventOut:
+    return s.EventOut(
+        kind=e.kind, actor_kind=e.actor.kind, actor_id=e.actor.id, at=e.at, old=e.old, new=e.new
+    )
+
+
+def customer(c: Customer) -> s.CustomerOut:
+    assert c.id is not None
+    return s.CustomerOut(
+        id=c.id,
+        telegram_id=c.telegram_id,
+        name=c.display_name,
+        username=c.username,
+        language=c.language,
+        banned=c.banned,
+        created_at=c.created_at,
+    )
+
+
+def agent(a: Agent) -> s.AgentOut:
+    assert a.id is not None
+    return s.AgentOut(
+        id=a.id,
+        name=a.name,
+        username=a.username,
+        telegram_id=a.telegram_id,
+        role=a.role.value,  # type: ignore[arg-type]
+        active=a.active,
+        away=a.away,
+        team_ids=list(a.team_ids),
+    )
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds(), 3)
+
+
+def figures(f: Figures) -> s.Figures:
+    return s.Figures(
+        opened=f.opened,
+        resolved=f.resolved,
+        backlog=f.backlog,
+        first_response_median_s=_seconds(f.first_response_median),
+        first_response_p90_s=_seconds(f.first_response_p90),
+        resolution_median_s=_seconds(f.resolution_median),
+        resolution_p90_s=_seconds(f.resolution_p90),
+        sla_met=f.sla_met,
+        sla_missed=f.sla_missed,
+        sla_hit_rate=f.sla_hit_rate,
+        csat_count=f.csat_count,
+        csat_average=f.csat_average,
+        triage_accuracy=f.triage_accuracy,
+    )
+
+
+def stats(report: Report) -> s.StatsOut:
+    return s.StatsOut(
+        first_day=report.period.first.isoformat(),
+        last_day=report.period.last.isoformat(),
+        overall=figures(report.overall),
+        teams={name: figures(f) for name, f in report.teams.items()},
+        agents={str(agent_id): figures(f) for agent_id, f in report.agents.items()},
+        days=[
+            s.DayOut(
+                day=d.day.isoformat(),
+                opened=d.opened,
+                resolved=d.resolved,
+                first_response_median_s=_seconds(d.first_response_median),
+            )
+            for d in report.days
+        ],
+    )

@@ -1,0 +1,342 @@
+"""Use cases of the REST API: a key acts as the desk (with its scopes), never as a customer.
+
+Every change goes through the same use cases as Telegram's commands and buttons, so the same
+rules hold: a closed ticket changes only by being reopened, a merged one not at all, a reply
+reaches the customer through the outbox. What is API-specific lives here: authentication by
+key, the version (ETag) of a ticket, and reading pages of tickets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+
+from bot.services import agent_messages, sla, ticket_changes, tools
+from bot.services.customers import queue
+from bot.services.finality import refuse_if_merged
+from bot.services.ports import Presenter, UowFactory
+from bot.services.reports import compute, period_from
+from bot.services.teams import find_team
+from models import (
+    Agent,
+    Customer,
+    DomainError,
+    InvalidInput,
+    MessageDirection,
+    Priority,
+    Rating,
+    Role,
+    Team,
+    Ticket,
+    TicketMessage,
+    TicketNotFound,
+    TicketStatus,
+)
+from models import apikeys as ak
+from models.delivery import OutboundCall
+from models.search import parse_query
+from models.stats import Period, Report
+from storage import AbstractUnitOfWork
+
+
+class StaleTicket(DomainError):
+    """``If-Match`` named a version of the ticket that is no longer current."""
+
+    def __init__(self, current: str) -> None:
+        super().__init__("the ticket changed since that version")
+        self.current = current
+
+
+def key_agent(key: ak.ApiKey) -> Agent:
+    """The stand-in the use cases see for a key: the desk itself (never stored, no Telegram
+    account; its changes are recorded as the key's)."""
+    return Agent(telegram_id=0, name=f"API: {key.name}", role=Role.ADMIN, api_key_id=key.id)
+
+
+async def authenticate(uow: AbstractUnitOfWork, presented: str) -> ak.ApiKey | None:
+    """The key in service whose hash matches, or None."""
+    if not presented.startswith(ak.KEY_PREFIX):
+        return None
+    key = await uow.apikeys.by_hash(ak.hash_key(presented))
+    return key if key is not None and key.active else None
+
+
+def etag(ticket: Ticket) -> str:
+    """The ticket's version: changes whenever anything a client sees of it changes."""
+    state = [
+        (f.name, getattr(ticket, f.name))
+        for f in fields(ticket)
+        if f.name not in ("pending_events", "suggestions")
+    ]
+    return '"' + hashlib.sha256(repr(state).encode()).hexdigest()[:20] + '"'
+
+
+async def ticket_by_number(uow: AbstractUnitOfWork, number: int) -> Ticket:
+    ticket = await uow.tickets.by_number(number)
+    if ticket is None:
+        raise TicketNotFound(number)
+    return ticket
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    statuses: tuple[TicketStatus, ...] = ()
+    team: str | None = None
+    category: str | None = None
+    customer_telegram_id: int | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    priority: Priority | None = None
+    not_sure: bool = False
+    breached: bool = False
+    created_since: datetime | None = None
+    updated_since: datetime | None = None
+
+
+async def list_tickets(
+    uow: AbstractUnitOfWork, wanted: TicketFilter, before_id: int | None, limit: int
+) -> list[Ticket]:
+    """A page of tickets, newest first; an unknown team or customer matches nothing."""
+    team_id = None
+    if wanted.team is not None:
+        team_id = (await find_team(uow, wanted.team)).id
+    customer_id = None
+    if wanted.customer_telegram_id is not None:
+        customer = await uow.customers.by_telegram_id(wanted.customer_telegram_id)
+        if customer is None:
+            return []
+        customer_id = customer.id
+    return await uow.tickets.page(
+        statuses=[str(s) for s in wanted.statuses],
+        team_id=team_id,
+        category=wanted.category,
+        customer_id=customer_id,
+        assignee_id=wanted.assignee_id,
+        unassigned=wanted.unassigned,
+        priority=str(wanted.priority) if wanted.priority else None,
+        not_sure=wanted.not_sure,
+        breached=wanted.breached,
+        created_since=wanted.created_since,
+        updated_since=wanted.updated_since,
+        before_id=before_id,
+        limit=limit,
+    )
+
+
+@dataclass
+class Related:
+    """Who and what tickets refer to by id, read once for a page."""
+
+    customers: dict[int, Customer] = field(default_factory=dict)
+    teams: dict[int, Team] = field(default_factory=dict)
+    agents: dict[int, Agent] = field(default_factory=dict)
+    numbers: dict[int, int] = field(default_factory=dict)
+    #: The next SLA deadline of active tickets with a running clock: (kind, due).
+    deadlines: dict[int, tuple[str, datetime]] = field(default_factory=dict)
+    ratings: dict[int, Rating] = field(default_factory=dict)
+
+
+async def related(
+    uow: AbstractUnitOfWork, tickets: list[Ticket], zone: str, now: datetime
+) -> Related:
+    """Read only what the tickets refer to (a page without teams reads no teams), and work out
+    their SLA deadlines as their cards do."""
+    out = Related(customers=await uow.customers.by_ids([t.customer_id for t in tickets]))
+    if any(t.team_id is not None for t in tickets):
+        out.teams = {t.id: t for t in await uow.teams.list() if t.id is not None}
+    ids = [t.id for t in tickets if t.id is not None]
+    out.ratings = await uow.ratings.for_tickets(ids)
+    active = {t.id: t for t in tickets if t.is_active and t.id is not None}
+    if active:
+        config = await sla.load_config(uow, zone)
+        changes = await uow.events.status_changes(list(active))
+        for ticket_id, ticket in active.items():
+            team = out.teams.get(ticket.team_id or 0)
+            team_name = team.name if team else None
+            found = sla.deadline_of(ticket, changes[ticket_id], config, now, team_name)
+            if found is not None:
+                out.deadlines[ticket_id] = found
+    if any(t.assignee_id is not None for t in tickets):
+        agents = await uow.agents.list(active_only=False)
+        out.agents = {a.id: a for a in agents if a.id is not None}
+    for ticket in tickets:
+        if ticket.merged_into_id is not None:
+            target = await uow.tickets.get(ticket.merged_into_id)
+            if target is not None and target.number is not None:
+                out.numbers[ticket.merged_into_id] = target.number
+    return out
+
+
+async def search_tickets(
+    uow: AbstractUnitOfWork, text: str, offset: int, limit: int
+) -> tuple[list[tuple[Ticket, str]], bool]:
+    """Tickets by subject and messages, best first, with the matching words marked « »: the
+    search ``/search`` runs (same query language); whether more follow."""
+    try:
+        query = parse_query(text)
+    except InvalidInput as exc:
+        raise InvalidInput("q", exc.value, exc.reason) from None
+    page = await uow.search.page(query, limit=limit, offset=offset)
+    found = []
+    for hit in page.hits:
+        ticket = await uow.tickets.get(hit.ticket_id)
+        if ticket is not None:
+            found.append((ticket, hit.snippet))
+    return found, page.has_more
+
+
+# -- changes -----------------------------------------------------------------------------------
+
+#: "Leave this field as it is" (None means "none" for team and assignee).
+UNCHANGED = object()
+
+
+@dataclass(frozen=True)
+class TicketChange:
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    team: str | object | None = UNCHANGED
+    assignee_id: int | object | None = UNCHANGED
+    category: str | None = None
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+
+
+async def change_ticket(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    key: ak.ApiKey,
+    number: int,
+    change: TicketChange,
+    if_match: str | None,
+    now: datetime,
+) -> Ticket:
+    """Apply a change with the same use cases as the ticket commands; each part is checked
+    (names looked up) before anything is written."""
+    ticket = await ticket_by_number(uow, number)
+    if if_match is not None and if_match.strip() not in ("*", etag(ticket)):
+        raise StaleTicket(etag(ticket))
+    await refuse_if_merged(uow, ticket)
+    agent = key_agent(key)
+    team: Team | object | None = UNCHANGED
+    if change.team is not UNCHANGED:
+        team = None if change.team is None else await find_team(uow, str(change.team))
+    assignee: Agent | object | None = UNCHANGED
+    if change.assignee_id is not UNCHANGED:
+        assignee = None
+        if change.assignee_id is not None:
+            assignee = await uow.agents.get(int(change.assignee_id))  # type: ignore[call-overload]
+            if assignee is None or not assignee.active:
+                raise InvalidInput("assignee_id", change.assignee_id, "is not an active agent")
+    category = None
+    if change.category is not None:
+        category = await uow.categories.by_key(change.category)
+        if category is None:
+            keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
+            raise InvalidInput(
+                "category", change.category, f"unknown category; categories: {keys}"
+            )
+    if change.status is not None:
+        await ticket_changes.change_status(uow, presenter, agent, ticket, change.status, now)
+    if change.priority is not None:
+        await ticket_changes.set_priority(uow, presenter, agent, ticket, change.priority, now)
+    if team is not UNCHANGED:
+        await ticket_changes.set_team(uow, presenter, agent, ticket, team, now)  # type: ignore[arg-type]
+    if assignee is not UNCHANGED:
+        await ticket_changes.assign(uow, presenter, agent, ticket, assignee, now)  # type: ignore[arg-type]
+    if category is not None:
+        await ticket_changes.set_category(uow, presenter, agent, ticket, category, now)
+    if change.add_tags:
+        await tools.tag(uow, presenter, agent, ticket, " ".join(change.add_tags), now)
+    if change.remove_tags:
+        words = " ".join(change.remove_tags)
+        await tools.tag(uow, presenter, agent, ticket, words, now, remove=True)
+    return ticket
+
+
+async def merge(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    key: ak.ApiKey,
+    number: int,
+    into: int,
+    if_match: str | None,
+    now: datetime,
+) -> Ticket:
+    """Fold a ticket into another of the same customer (``/merge``); returns the target."""
+    ticket = await ticket_by_number(uow, number)
+    if if_match is not None and if_match.strip() not in ("*", etag(ticket)):
+        raise StaleTicket(etag(ticket))
+    await refuse_if_merged(uow, ticket)
+    return await tools.merge(uow, presenter, key_agent(key), ticket, str(into), now)
+
+
+async def reply(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    key: ak.ApiKey,
+    number: int,
+    text: str,
+    now: datetime,
+) -> TicketMessage:
+    """A reply to the customer, through the outbox like an agent's, recorded in the topic as
+    "via API: <key name>". Written in the caller's transaction (which commits it)."""
+    ticket = await ticket_by_number(uow, number)
+    await refuse_if_merged(uow, ticket)
+
+    def render(customer: Customer, message: TicketMessage) -> list[OutboundCall]:
+        return presenter.api_to_customer(ticket, customer, message, key.name)
+
+    message = await agent_messages.desk_reply(
+        uow, presenter, key_agent(key), ticket, text, now, render=render
+    )
+    assert message is not None  # the desk never collides with itself
+    return message
+
+
+async def note(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    key: ak.ApiKey,
+    number: int,
+    text: str,
+    now: datetime,
+) -> TicketMessage:
+    """An internal note: stays in the topic, the customer never sees it."""
+    ticket = await ticket_by_number(uow, number)
+    await refuse_if_merged(uow, ticket)
+    message = await uow.messages.add(
+        TicketMessage(
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            direction=MessageDirection.NOTE,
+            sent_at=now,
+            text=text,
+        )
+    )
+    await queue(uow, presenter.api_note(ticket, message, key.name), now)
+    await uow.commit()
+    return message
+
+
+#: A repeated Idempotency-Key within this time returns the first response.
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+async def prune_idempotency(uow_factory: UowFactory, now: datetime) -> int:
+    """Forget the responses of POSTs older than the idempotency window (housekeeping)."""
+    async with uow_factory() as uow:
+        deleted = await uow.idempotency.prune(now - IDEMPOTENCY_WINDOW)
+        await uow.commit()
+    return deleted
+
+
+async def stats(
+    reader: UowFactory, period_text: str, team: str | None, zone: str, now: datetime
+) -> tuple[Report, dict[int, str]]:
+    """The figures ``/stats`` shows, for a period (same words: today, week, 2026-03-01 ...)."""
+    period: Period = period_from(period_text, now, zone)
+    if team is not None:
+        async with reader(readonly=True) as read:
+            team = (await find_team(read, team)).name
+    return await compute(reader, period, team, zone)
