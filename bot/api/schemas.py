@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from models import ActorKind, EventKind, MediaKind, MessageDirection, Priority, TicketStatus
 
@@ -30,16 +37,28 @@ def _iso_only(value: object) -> object:
 IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL, and no person types one: refused, whatever the field."""
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
 class Request(BaseModel):
     """Query parameters (text, converted to their types)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _text = field_validator("*")(_no_nul)
 
 
 class Body(BaseModel):
     """JSON bodies: types as JSON has them (``false`` is no id, ``"1"`` no number)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    _text = field_validator("*")(_no_nul)
 
 
 class Response(BaseModel):
