@@ -577,7 +577,7 @@ async def problems(
 
 
 def make_app(deps: ApiDeps) -> web.Application:
-    from bot.api.openapi import document
+    from bot.api.openapi import document, page
 
     api = Api(deps)
     app = web.Application(middlewares=[problems], client_max_size=MAX_BODY)
@@ -586,12 +586,17 @@ def make_app(deps: ApiDeps) -> web.Application:
             "{telegram_id}", r"{telegram_id:-?\d{1,18}}"
         )
         app.router.add_route(route.method, path, api.endpoint(route))
-    spec = json.dumps(document())
+    described = document()
+    spec, html = json.dumps(described), page(described)
 
     async def openapi(_request: web.Request) -> web.Response:
         return web.Response(text=spec, content_type="application/json")
 
+    async def docs(_request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
     app.router.add_get(PREFIX + "/openapi.json", openapi)
+    app.router.add_get(PREFIX + "/docs", docs)
     return app
 
 
