@@ -292,6 +292,34 @@ async def get_stats(call: Call) -> Result:
     return Result(views.stats(report))
 
 
+async def list_deliveries(call: Call) -> Result:
+    q: s.EventsQuery = call.query
+    found = await call.uow.webhooks.deliveries(before_id=q.cursor, limit=q.limit)
+    items = [
+        s.DeliveryOut(
+            id=d.id,
+            webhook_id=d.webhook_id,
+            event=d.event,
+            delivery=d.delivery,
+            status=d.status,  # type: ignore[arg-type]
+            attempts=d.attempts,
+            created_at=d.created_at,
+            sent_at=d.sent_at,
+            last_error=d.last_error,
+        )
+        for d in found
+    ]
+    more = len(found) == q.limit
+    return Result(s.DeliveryList(items=items, next_cursor=found[-1].id if more else None))
+
+
+async def post_redeliver(call: Call) -> Result:
+    outbox_id = int(call.request.match_info["id"])
+    new_id = await use.redeliver(call.uow, outbox_id, call.deps.clock.now())
+    _audit(call, "webhook event redelivered", delivery=outbox_id, new=new_id)
+    return Result(s.Redelivered(id=new_id), 202)
+
+
 async def webhook_events(call: Call) -> Result:
     return Result(s.WebhookEvents(items=list(wh.EVENT_TYPES)))
 
@@ -337,7 +365,13 @@ ROUTES: tuple[Route, ...] = (
           s.AgentList),
     Route("GET", "/stats", get_stats, ak.STATS_READ, "The figures of /stats for a period",
           s.StatsOut, query=s.StatsQuery, errors=(422,)),
-    Route("GET", "/events", webhook_events, T, "Event types of the outgoing webhooks",
+    Route("GET", "/events", list_deliveries, T,
+          "Outgoing webhook deliveries, newest first (kept for the retention period)",
+          s.DeliveryList, query=s.EventsQuery, errors=(422,)),
+    Route("POST", "/events/{id}/redeliver", post_redeliver, ak.TICKETS_WRITE,
+          "Queue a webhook delivery again (same event and delivery id)", s.Redelivered,
+          status=202, writes=True, errors=(404, 422)),
+    Route("GET", "/events/types", webhook_events, T, "Event types of the outgoing webhooks",
           s.WebhookEvents),
 )  # fmt: skip
 
@@ -584,7 +618,7 @@ def make_app(deps: ApiDeps) -> web.Application:
     for route in ROUTES:
         path = PREFIX + route.path.replace("{number}", r"{number:\d{1,18}}").replace(
             "{telegram_id}", r"{telegram_id:-?\d{1,18}}"
-        )
+        ).replace("{id}", r"{id:\d{1,9}}")
         app.router.add_route(route.method, path, api.endpoint(route))
     described = document()
     spec, html = json.dumps(described), page(described)

@@ -34,7 +34,7 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 
 def _path_params(path: str) -> list[dict[str, Any]]:
     params = []
-    for name in ("number", "telegram_id"):
+    for name in ("number", "telegram_id", "id"):
         if "{" + name + "}" in path:
             params.append(
                 {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}

@@ -308,6 +308,32 @@ class StatsOut(Response):
     days: list[DayOut]
 
 
+class EventsQuery(Request):
+    cursor: DbId | None = Field(default=None, description="next_cursor of the previous page.")
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class DeliveryOut(Response):
+    id: DbId
+    webhook_id: int
+    event: str = Field(description="ticket.opened, ticket.message, ping, …")
+    delivery: str = Field(description="X-Helpdesk-Delivery: the same on every retry.")
+    status: Literal["pending", "sent", "failed", "unknown", "skipped"]
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class DeliveryList(Response):
+    items: list[DeliveryOut]
+    next_cursor: int | None
+
+
+class Redelivered(Response):
+    id: DbId = Field(description="The new delivery's id.")
+
+
 class WebhookEvents(Response):
     items: list[str] = Field(description="Event types outgoing webhooks can subscribe to.")
 

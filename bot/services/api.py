@@ -24,6 +24,7 @@ from models import (
     DomainError,
     InvalidInput,
     MessageDirection,
+    NotFound,
     Priority,
     Rating,
     Role,
@@ -34,6 +35,7 @@ from models import (
     TicketStatus,
 )
 from models import apikeys as ak
+from models import webhooks as wh
 from models.delivery import OutboundCall
 from models.search import parse_query
 from models.stats import Period, Report
@@ -317,6 +319,34 @@ async def note(
     await queue(uow, presenter.api_note(ticket, message, key.name), now)
     await uow.commit()
     return message
+
+
+class DeliveryNotFound(NotFound):
+    def __init__(self, ref: object) -> None:
+        super().__init__(f"webhook delivery {ref} not found")
+
+
+async def redeliver(uow: AbstractUnitOfWork, outbox_id: int, now: datetime) -> int:
+    """Queue a webhook delivery again, as it was (same event, same delivery id: a receiver
+    that has it can tell), behind what its endpoint still has to receive; returns the new
+    delivery's id. The endpoint must still be in service."""
+    found = await uow.webhooks.delivery(outbox_id)
+    if found is None:
+        raise DeliveryNotFound(outbox_id)
+    delivery, params = found
+    webhook = await uow.webhooks.get(delivery.webhook_id)
+    if webhook is None or not webhook.active:
+        raise InvalidInput("id", outbox_id, "its webhook was removed")
+    call = OutboundCall(
+        chat_id=wh.queue_key(delivery.webhook_id),
+        method=wh.WEBHOOK_METHOD,
+        params=params,
+        ticket_id=delivery.ticket_id,
+    )
+    await uow.outbox.add(call, now)
+    await uow.commit()
+    latest = await uow.webhooks.deliveries(limit=1)
+    return latest[0].id if latest else 0
 
 
 #: A repeated Idempotency-Key within this time returns the first response.

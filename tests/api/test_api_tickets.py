@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.services.apikeys import revoke_key
+from models import webhooks as wh
 from models.ticket import Rating
 from tests.api.conftest import ApiClient
 from tests.support.desk import open_ticket, register
@@ -228,7 +229,7 @@ class TestPeopleAndStats:
         assert len(stats["days"]) == 7
         status, body, _ = await api.get("/stats", params={"period": "fortnight"})
         assert (status, body["errors"][0]["field"]) == (422, "period")
-        status, events, _ = await api.get("/events")
+        status, events, _ = await api.get("/events/types")
         assert "ticket.opened" in events["items"]
 
 
@@ -352,3 +353,36 @@ async def test_search(api: ApiClient) -> None:
     status, body, _ = await api.get("/tickets/search", params={"q": '"unclosed'})
     assert (status, body["errors"][0]["field"]) == (422, "q")
     assert (await api.get("/tickets/search"))[0] == 422
+
+
+async def test_webhook_deliveries_and_redelivery(api: ApiClient) -> None:
+    await open_ticket(api.desk)
+    async with api.desk.uow_factory() as uow:
+        hook = await uow.webhooks.add(
+            wh.Webhook(
+                url="http://localhost:9/hook",
+                secret=wh.new_secret(),
+                events=wh.DEFAULT_EVENTS,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await uow.commit()
+    await api.call("PATCH", "/tickets/1", json={"status": "on_hold"})
+    status, page, _ = await api.get("/events")
+    assert status == 200, page
+    [first] = page["items"]
+    assert (first["event"], first["webhook_id"], first["status"]) == (
+        "ticket.status_changed",
+        hook.id,
+        "pending",
+    )
+    status, again, _ = await api.call("POST", f"/events/{first['id']}/redeliver")
+    assert (status, again["id"]) == (202, first["id"] + 1)
+    _, page, _ = await api.get("/events")
+    assert [i["delivery"] for i in page["items"]] == [first["delivery"]] * 2
+    assert (await api.call("POST", "/events/999/redeliver"))[0] == 404
+    async with api.desk.uow_factory() as uow:
+        await uow.webhooks.deactivate(hook.id)
+        await uow.commit()
+    status, body, _ = await api.call("POST", f"/events/{first['id']}/redeliver")
+    assert (status, body["type"]) == (422, PROBLEM + "validation")
