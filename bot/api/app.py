@@ -239,6 +239,23 @@ async def post_note(call: Call) -> Result:
     return Result(views.message(message), 201)
 
 
+async def post_ticket(call: Call) -> Result:
+    body: s.NewTicketRequest = call.body
+    new = use.NewTicket(
+        customer_telegram_id=body.customer_telegram_id,
+        text=body.text,
+        subject=body.subject,
+        priority=body.priority,
+        team=body.team,
+        category=body.category,
+    )
+    ticket = await use.open_ticket(
+        call.uow, call.deps.presenter, call.key, new, call.deps.clock.now()
+    )
+    _audit(call, "ticket opened", ticket=ticket.number, customer=body.customer_telegram_id)
+    return await _ticket_result(call, ticket, 201)
+
+
 async def post_merge(call: Call) -> Result:
     body: s.MergeRequest = call.body
     target = await use.merge(
@@ -332,6 +349,9 @@ T = ak.TICKETS_READ
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/tickets", list_tickets, T, "List tickets, newest first", s.TicketPage,
           query=s.TicketListQuery, errors=(422,)),
+    Route("POST", "/tickets", post_ticket, ak.TICKETS_WRITE,
+          "Open a ticket for a known customer, who gets the first message from the desk",
+          s.TicketOut, body=s.NewTicketRequest, status=201, writes=True, errors=(422,)),
     Route("GET", "/tickets/search", search_tickets, T,
           "Full-text search over subjects and messages, best first", s.SearchResults,
           query=s.SearchQuery, errors=(422,)),

@@ -141,6 +141,19 @@ class TicketPatch(Body):
     )
 
 
+class NewTicketRequest(Body):
+    """An outbound contact: the customer gets ``text`` from the desk as the first message."""
+
+    customer_telegram_id: TelegramId = Field(
+        description="A customer of the desk (someone who started the bot)."
+    )
+    text: str = Field(min_length=1, max_length=4096)
+    subject: str | None = Field(default=None, min_length=1, max_length=256)
+    priority: Priority | None = None
+    team: str | None = Field(default=None, max_length=64)
+    category: str | None = Field(default=None, min_length=1, max_length=64)
+
+
 class MergeRequest(Body):
     into: int = Field(
         ge=1, le=2**62, description="Number of the ticket (of the same customer) to merge into."

@@ -19,7 +19,9 @@ from bot.services.ports import Presenter, UowFactory
 from bot.services.reports import compute, period_from
 from bot.services.teams import find_team
 from models import (
+    Actor,
     Agent,
+    Category,
     Customer,
     DomainError,
     InvalidInput,
@@ -33,6 +35,7 @@ from models import (
     TicketMessage,
     TicketNotFound,
     TicketStatus,
+    make_subject,
 )
 from models import apikeys as ak
 from models import webhooks as wh
@@ -188,6 +191,61 @@ async def search_tickets(
     return found, page.has_more
 
 
+@dataclass(frozen=True)
+class NewTicket:
+    customer_telegram_id: int
+    text: str
+    subject: str | None = None
+    priority: Priority | None = None
+    team: str | None = None
+    category: str | None = None
+
+
+async def _category(uow: AbstractUnitOfWork, key: str) -> Category:
+    category = await uow.categories.by_key(key)
+    if category is None:
+        keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
+        raise InvalidInput("category", key, f"unknown category; categories: {keys}")
+    return category
+
+
+async def open_ticket(
+    uow: AbstractUnitOfWork, presenter: Presenter, key: ak.ApiKey, new: NewTicket, now: datetime
+) -> Ticket:
+    """An outbound contact: a ticket for a customer the desk knows (they started the bot, so
+    Telegram lets the bot write to them), its topic and card, and the first message, which
+    goes to the customer as a reply from the desk. The ticket then waits for the customer."""
+    customer = await uow.customers.by_telegram_id(new.customer_telegram_id)
+    if customer is None or customer.id is None:
+        raise InvalidInput(
+            "customer_telegram_id", new.customer_telegram_id, "is not a customer of the desk"
+        )
+    if customer.banned:
+        raise InvalidInput("customer_telegram_id", new.customer_telegram_id, "is banned")
+    category = await _category(uow, new.category) if new.category is not None else None
+    team = await find_team(uow, new.team) if new.team is not None else None
+    team_id = team.id if team else (category.team_id if category else None)
+    ticket = Ticket.open(
+        customer_id=customer.id,
+        subject=make_subject(new.subject or new.text),
+        now=now,
+        priority=new.priority or Priority.NORMAL,
+        category=category.key if category else None,
+        team_id=team_id,
+        actor=Actor.api(key.id),
+    )
+    await uow.tickets.add(ticket)
+    await queue(uow, presenter.ticket_topic(ticket), now)
+
+    def render(customer: Customer, message: TicketMessage) -> list[OutboundCall]:
+        return presenter.api_to_customer(ticket, customer, message, key.name)
+
+    await conversation.desk_reply(
+        uow, presenter, key_agent(key), ticket, new.text, now, render=render
+    )
+    return ticket
+
+
 # -- changes -----------------------------------------------------------------------------------
 
 #: "Leave this field as it is" (None means "none" for team and assignee).
@@ -231,14 +289,7 @@ async def change_ticket(
             assignee = await uow.agents.get(int(change.assignee_id))  # type: ignore[call-overload]
             if assignee is None or not assignee.active:
                 raise InvalidInput("assignee_id", change.assignee_id, "is not an active agent")
-    category = None
-    if change.category is not None:
-        category = await uow.categories.by_key(change.category)
-        if category is None:
-            keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
-            raise InvalidInput(
-                "category", change.category, f"unknown category; categories: {keys}"
-            )
+    category = await _category(uow, change.category) if change.category is not None else None
     if change.status is not None:
         await conversation.change_status(uow, presenter, agent, ticket, change.status, now)
     if change.priority is not None:

@@ -386,3 +386,37 @@ async def test_webhook_deliveries_and_redelivery(api: ApiClient) -> None:
         await uow.commit()
     status, body, _ = await api.call("POST", f"/events/{first['id']}/redeliver")
     assert (status, body["type"]) == (422, PROBLEM + "validation")
+
+
+async def test_open_a_ticket_for_a_known_customer(api: ApiClient) -> None:
+    desk = api.desk
+    ann, _ = await open_ticket(desk)
+    before = len(desk.texts_to(ann))
+    body = {
+        "customer_telegram_id": ann["id"],
+        "text": "Your new card is ready: pick it up at the branch",
+        "priority": "high",
+    }
+    answers = [
+        await api.call("POST", "/tickets", json=body, headers={"Idempotency-Key": "crm-new-1"})
+        for _ in range(2)
+    ]
+    assert [a[0] for a in answers] == [201, 201]
+    ticket = answers[0][1]
+    assert answers[1][1] == ticket
+    assert (ticket["number"], ticket["priority"], ticket["status"]) == (2, "high", "waiting")
+    assert ticket["subject"].startswith("Your new card is ready")
+    await desk.step()
+    assert desk.texts_to(ann)[before:] == ["Your new card is ready: pick it up at the branch"]
+    opened = await desk.ticket(2)
+    topic = [m.get("text") or "" for m in desk.topic_messages(opened.agent_thread_id)]
+    assert any("via API: crm" in t for t in topic)
+    _, events, _ = await api.get("/tickets/2/events")
+    assert (events["items"][0]["kind"], events["items"][0]["actor_kind"]) == ("created", "api")
+
+    status, problem, _ = await api.call(
+        "POST", "/tickets", json={"customer_telegram_id": 42, "text": "hello"}
+    )
+    assert (status, problem["errors"][0]["field"]) == (422, "customer_telegram_id")
+    status, problem, _ = await api.call("POST", "/tickets", json={"customer_telegram_id": 42})
+    assert (status, problem["errors"][0]["field"]) == (422, "text")
