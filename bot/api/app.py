@@ -22,6 +22,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from bot.adapters.files import FileUnavailable, TelegramFiles
 from bot.api import schemas as s
 from bot.api import views
 from bot.api.problems import ApiProblem
@@ -63,6 +64,8 @@ class ApiDeps:
     clock: Clock = field(default_factory=SystemClock)
     #: Called after a write that queued Telegram calls (the sender's wake-up).
     wake: Callable[[], None] = lambda: None
+    #: Files of messages (fetched through the Bot API); None: the API serves no files.
+    files: TelegramFiles | None = None
     #: How long a key, once read, is trusted without reading it again: a revoked key stops
     #: working within this time on every worker; a request costs no key lookup.
     key_cache_s: float = 5.0
@@ -111,7 +114,7 @@ class Result:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Handler = Callable[[Call], Awaitable[Result]]
+Handler = Callable[[Call], Awaitable[Result | web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,8 @@ class Route:
     handler: Handler
     scope: str | None
     summary: str
-    response: type[BaseModel]
+    #: None: the answer is a file (any content type).
+    response: type[BaseModel] | None
     query: type[s.Request] | None = None
     body: type[s.Body] | None = None
     status: int = 200
@@ -188,6 +192,20 @@ async def ticket_messages(call: Call) -> Result:
     ticket = await use.ticket_by_number(call.uow, call.number)
     messages = await call.uow.messages.for_ticket(ticket.id)  # type: ignore[arg-type]
     return Result(s.MessageList(items=[views.message(m) for m in messages]))
+
+
+async def message_file(call: Call) -> web.StreamResponse:
+    message = await call.uow.messages.get(int(call.request.match_info["id"]))
+    if message is None or not message.file_id:
+        raise NotFound("no such message with a file")
+    if call.deps.files is None:
+        raise ApiProblem("file-unavailable", "this desk serves no files")
+    try:
+        cached = await call.deps.files.get(message.file_id)
+    except FileUnavailable as exc:
+        kind = "file-too-large" if exc.too_large else "file-unavailable"
+        raise ApiProblem(kind, str(exc)) from None
+    return web.FileResponse(cached.path, headers={"Content-Type": cached.content_type})
 
 
 async def ticket_events(call: Call) -> Result:
@@ -366,6 +384,9 @@ ROUTES: tuple[Route, ...] = (
           errors=(404, 409, 412, 422)),
     Route("GET", "/tickets/{number}/messages", ticket_messages, T,
           "The ticket's messages: customer's, replies, notes", s.MessageList, errors=(404,)),
+    Route("GET", "/messages/{id}/file", message_file, T,
+          "The file of a message (photo, document, voice…), fetched through Telegram",
+          None, errors=(404, 422, 502)),
     Route("GET", "/tickets/{number}/events", ticket_events, T,
           "The ticket's history: who changed what, when", s.EventList, errors=(404,)),
     Route("POST", "/tickets/{number}/replies", post_reply, ak.MESSAGES_WRITE,
@@ -554,9 +575,8 @@ class Api:
                 )
             if not route.writes:
                 async with self.deps.uow_factory(readonly=True) as uow:
-                    return _json(
-                        await route.handler(Call(request, key, uow, self.deps, query, body))
-                    )
+                    answer = await route.handler(Call(request, key, uow, self.deps, query, body))
+                return answer if isinstance(answer, web.StreamResponse) else _json(answer)
             fingerprint = hashlib.sha256(
                 f"{route.method} {request.path}\n".encode() + raw
             ).hexdigest()
@@ -570,6 +590,7 @@ class Api:
                             key.id, idem, fingerprint, self.deps.clock.now()
                         )
                     result = await route.handler(Call(request, key, uow, self.deps, query, body))
+                    assert isinstance(result, Result), "writes answer with JSON"
                     if idem is not None:
                         await uow.idempotency.answer(
                             key.id, idem, result.status, result.body.model_dump_json()

@@ -25,6 +25,7 @@ _REASONS = {
     412: "Stale If-Match",
     422: "Invalid parameters or body (each error names its field)",
     429: "Rate limited (see Retry-After)",
+    502: "Telegram did not give the file",
 }
 
 
@@ -34,7 +35,7 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 
 def _path_params(path: str) -> list[dict[str, Any]]:
     params = []
-    for name in ("number", "telegram_id", "id"):
+    for name in ("number", "telegram_id", "id"):  # path parameters are integers
         if "{" + name + "}" in path:
             params.append(
                 {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -67,7 +68,8 @@ def document() -> dict[str, Any]:
 
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(s.Problem, "serialization")]
     for route in ROUTES:
-        models.append((route.response, "serialization"))
+        if route.response is not None:
+            models.append((route.response, "serialization"))
         if route.body is not None:
             models.append((route.body, "validation"))
     _keys, top = models_json_schema(list(dict.fromkeys(models)), ref_template=REF)
@@ -76,11 +78,13 @@ def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         problem = {"content": {PROBLEM: {"schema": _ref(s.Problem)}}}
+        content = (
+            {"application/json": {"schema": _ref(route.response)}}
+            if route.response is not None
+            else {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+        )
         responses: dict[str, Any] = {
-            str(route.status): {
-                "description": route.summary,
-                "content": {"application/json": {"schema": _ref(route.response)}},
-            }
+            str(route.status): {"description": route.summary, "content": content}
         }
         if route.versioned:
             responses[str(route.status)]["headers"] = {

@@ -249,6 +249,9 @@ class MessageOut(Response):
     media_kind: MediaKind
     author_agent_id: int | None
     edited: bool
+    file_url: str | None = Field(
+        description="Where the API serves the message's file (photo, document, voice…)."
+    )
 
 
 class MessageList(Response):

@@ -420,3 +420,25 @@ async def test_open_a_ticket_for_a_known_customer(api: ApiClient) -> None:
     assert (status, problem["errors"][0]["field"]) == (422, "customer_telegram_id")
     status, problem, _ = await api.call("POST", "/tickets", json={"customer_telegram_id": 42})
     assert (status, problem["errors"][0]["field"]) == (422, "text")
+
+
+async def test_a_message_file_is_served_through_telegram_once(api: ApiClient) -> None:
+    desk = api.desk
+    ann, _ = await open_ticket(desk)
+    picture = b"\x89PNG-not-really" * 100
+    desk.emulator.user_sends_document(ann, content=picture, caption="the receipt")
+    await desk.step()
+    _, messages, _ = await api.get("/tickets/1/messages")
+    [with_file] = [m for m in messages["items"] if m["file_url"]]
+    assert with_file["media_kind"] == "document"
+    path = with_file["file_url"].removeprefix("/api/v1")
+    for _ in range(2):
+        async with api.http.get(
+            api.base + path, headers={"Authorization": f"Bearer {api.key}"}
+        ) as response:
+            assert response.status == 200
+            assert response.content_type == "application/pdf"
+            assert await response.read() == picture
+    assert len(list((desk.settings.data_dir / "api-files").iterdir())) == 1  # fetched once
+    status, body, _ = await api.get(f"/messages/{messages['items'][0]['id']}/file")
+    assert (status, body["type"]) == (404, PROBLEM + "not-found")  # a text has no file
