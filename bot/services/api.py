@@ -290,7 +290,10 @@ async def change_ticket(
             if assignee is None or not assignee.active:
                 raise InvalidInput("assignee_id", change.assignee_id, "is not an active agent")
     category = await _category(uow, change.category) if change.category is not None else None
-    if change.status is not None:
+    # A reopening comes first (a closed ticket takes no other change), a closing last (so the
+    # other changes are made while it is still open).
+    closing = change.status is not None and not change.status.is_active
+    if change.status is not None and not closing:
         await conversation.change_status(uow, presenter, agent, ticket, change.status, now)
     if change.priority is not None:
         await conversation.set_priority(uow, presenter, agent, ticket, change.priority, now)
@@ -305,6 +308,9 @@ async def change_ticket(
     if change.remove_tags:
         words = " ".join(change.remove_tags)
         await tools.tag(uow, presenter, agent, ticket, words, now, remove=True)
+    if closing:
+        assert change.status is not None
+        await conversation.change_status(uow, presenter, agent, ticket, change.status, now)
     return ticket
 
 

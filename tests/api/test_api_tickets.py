@@ -442,3 +442,17 @@ async def test_a_message_file_is_served_through_telegram_once(api: ApiClient) ->
     assert len(list((desk.settings.data_dir / "api-files").iterdir())) == 1  # fetched once
     status, body, _ = await api.get(f"/messages/{messages['items'][0]['id']}/file")
     assert (status, body["type"]) == (404, PROBLEM + "not-found")  # a text has no file
+
+
+async def test_closing_with_other_changes_makes_them_all(api: ApiClient) -> None:
+    await open_ticket(api.desk)
+    status, ticket, _ = await api.call(
+        "PATCH", "/tickets/1", json={"status": "closed", "priority": "high", "add_tags": ["x"]}
+    )
+    assert status == 200, ticket
+    assert (ticket["status"], ticket["priority"], ticket["tags"]) == ("closed", "high", ["x"])
+    status, ticket, _ = await api.call(
+        "PATCH", "/tickets/1", json={"status": "open", "priority": "low"}
+    )
+    assert status == 200, ticket
+    assert (ticket["status"], ticket["priority"]) == ("open", "low")
