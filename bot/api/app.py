@@ -676,9 +676,13 @@ def make_app(deps: ApiDeps) -> web.Application:
 
 
 async def serve(deps: ApiDeps, host: str, port: int) -> web.AppRunner:
-    """Start the API; the caller cleans the runner up on shutdown."""
+    """Start the API; the caller cleans the runner up on shutdown.
+
+    ``SO_REUSEPORT``: several workers on one host all listen on ``HELPDESK_API_PORT`` and the
+    kernel spreads the connections over them (no balancer needed there).
+    """
     runner = web.AppRunner(make_app(deps), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, reuse_port=True).start()
     log.info("API up", host=host, port=port)
     return runner
