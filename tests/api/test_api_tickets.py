@@ -456,3 +456,15 @@ async def test_closing_with_other_changes_makes_them_all(api: ApiClient) -> None
     )
     assert status == 200, ticket
     assert (ticket["status"], ticket["priority"]) == ("open", "low")
+
+
+async def test_history_in_the_topic_names_the_key(api: ApiClient) -> None:
+    desk = api.desk
+    _, ticket = await open_ticket(desk)
+    await api.call("PATCH", "/tickets/1", json={"priority": "urgent"})
+    desk.emulator.user_sends_text(
+        desk.admin, "/history", chat_id=desk.group_id, thread_id=ticket.agent_thread_id
+    )
+    await desk.step()
+    history = desk.topic_messages(ticket.agent_thread_id)[-1].get("text") or ""
+    assert "via API: crm" in history
