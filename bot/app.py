@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import commands, startup
 from bot.adapters.delivery import DeliveryAdapter
+from bot.adapters.files import TelegramFiles
 from bot.adapters.presenter import Presenter
 from bot.adapters.triage_model import ModelTriage
 from bot.api.app import ApiDeps
@@ -594,6 +595,7 @@ async def run_bot(
                 zone=settings.timezone,
                 rate_per_min=settings.api_rate_per_min,
                 wake=sender.wake,
+                files=TelegramFiles(bot, settings.data_dir / "api-files"),
             )
             api_runner = await serve_api(api_deps, settings.api_host, settings.api_port)
         await dp.emit_startup(bot=bot, **dp.workflow_data)

@@ -98,7 +98,10 @@ class Ticket:
         priority: Priority = Priority.NORMAL,
         category: str | None = None,
         team_id: int | None = None,
+        actor: Actor | None = None,
     ) -> Ticket:
+        """A new ticket; opened by its customer unless ``actor`` says who (an outbound
+        contact)."""
         ticket = cls(
             customer_id=customer_id,
             subject=subject,
@@ -108,7 +111,8 @@ class Ticket:
             category=category,
             team_id=team_id,
         )
-        ticket._record(EventKind.CREATED, Actor.customer(customer_id), now, new=subject)
+        opener = actor or Actor.customer(customer_id)
+        ticket._record(EventKind.CREATED, opener, now, new=subject)
         return ticket
 
     # -- queries ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ sent only if its transaction commits.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,38 @@ class DeliveryStats:
     sent: int = 0
     failed: int = 0
     last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event queued for one endpoint (an outbox row), as the API lists them."""
+
+    id: int
+    webhook_id: int
+    event: str
+    delivery: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+    ticket_id: int | None
+
+
+def _delivery_from(record: OutboxRecord) -> Delivery:
+    params = json.loads(record.params)
+    return Delivery(
+        id=record.id,
+        webhook_id=record.chat_id,  # the webhook channel queues per endpoint id
+        event=str(params.get("event", "")),
+        delivery=str(params.get("delivery", "")),
+        status=record.status,
+        attempts=record.attempts,
+        created_at=record.created_at,
+        sent_at=record.sent_at,
+        last_error=record.last_error,
+        ticket_id=record.ticket_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -201,6 +234,21 @@ class WebhookRepository:
             .values(active=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def deliveries(self, *, before_id: int | None = None, limit: int = 50) -> list[Delivery]:
+        """Webhook deliveries, newest first (the outbox keeps them for the retention period)."""
+        query = select(OutboxRecord).where(OutboxRecord.channel == str(Channel.WEBHOOK))
+        if before_id is not None:
+            query = query.where(OutboxRecord.id < before_id)
+        rows = await self.session.scalars(query.order_by(OutboxRecord.id.desc()).limit(limit))
+        return [_delivery_from(r) for r in rows]
+
+    async def delivery(self, outbox_id: int) -> tuple[Delivery, dict[str, Any]] | None:
+        """One delivery and its outbox parameters (to queue it again)."""
+        record = await self.session.get(OutboxRecord, outbox_id)
+        if record is None or record.channel != str(Channel.WEBHOOK):
+            return None
+        return _delivery_from(record), json.loads(record.params)
 
     async def delivery_stats(self, webhook_ids: Sequence[int]) -> dict[int, DeliveryStats]:
         if not webhook_ids:

@@ -22,6 +22,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from bot.adapters.files import FileUnavailable, TelegramFiles
 from bot.api import schemas as s
 from bot.api import views
 from bot.api.problems import ApiProblem
@@ -63,6 +64,8 @@ class ApiDeps:
     clock: Clock = field(default_factory=SystemClock)
     #: Called after a write that queued Telegram calls (the sender's wake-up).
     wake: Callable[[], None] = lambda: None
+    #: Files of messages (fetched through the Bot API); None: the API serves no files.
+    files: TelegramFiles | None = None
     #: How long a key, once read, is trusted without reading it again: a revoked key stops
     #: working within this time on every worker; a request costs no key lookup.
     key_cache_s: float = 5.0
@@ -111,7 +114,7 @@ class Result:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Handler = Callable[[Call], Awaitable[Result]]
+Handler = Callable[[Call], Awaitable[Result | web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,8 @@ class Route:
     handler: Handler
     scope: str | None
     summary: str
-    response: type[BaseModel]
+    #: None: the answer is a file (any content type).
+    response: type[BaseModel] | None
     query: type[s.Request] | None = None
     body: type[s.Body] | None = None
     status: int = 200
@@ -190,6 +194,20 @@ async def ticket_messages(call: Call) -> Result:
     return Result(s.MessageList(items=[views.message(m) for m in messages]))
 
 
+async def message_file(call: Call) -> web.StreamResponse:
+    message = await call.uow.messages.get(int(call.request.match_info["id"]))
+    if message is None or not message.file_id:
+        raise NotFound("no such message with a file")
+    if call.deps.files is None:
+        raise ApiProblem("file-unavailable", "this desk serves no files")
+    try:
+        cached = await call.deps.files.get(message.file_id)
+    except FileUnavailable as exc:
+        kind = "file-too-large" if exc.too_large else "file-unavailable"
+        raise ApiProblem(kind, str(exc)) from None
+    return web.FileResponse(cached.path, headers={"Content-Type": cached.content_type})
+
+
 async def ticket_events(call: Call) -> Result:
     ticket = await use.ticket_by_number(call.uow, call.number)
     events = await call.uow.events.for_ticket(ticket.id, limit=1000)  # type: ignore[arg-type]
@@ -237,6 +255,23 @@ async def post_note(call: Call) -> Result:
     )
     _audit(call, "note added", ticket=call.number, message=message.id)
     return Result(views.message(message), 201)
+
+
+async def post_ticket(call: Call) -> Result:
+    body: s.NewTicketRequest = call.body
+    new = use.NewTicket(
+        customer_telegram_id=body.customer_telegram_id,
+        text=body.text,
+        subject=body.subject,
+        priority=body.priority,
+        team=body.team,
+        category=body.category,
+    )
+    ticket = await use.open_ticket(
+        call.uow, call.deps.presenter, call.key, new, call.deps.clock.now()
+    )
+    _audit(call, "ticket opened", ticket=ticket.number, customer=body.customer_telegram_id)
+    return await _ticket_result(call, ticket, 201)
 
 
 async def post_merge(call: Call) -> Result:
@@ -292,6 +327,34 @@ async def get_stats(call: Call) -> Result:
     return Result(views.stats(report))
 
 
+async def list_deliveries(call: Call) -> Result:
+    q: s.EventsQuery = call.query
+    found = await call.uow.webhooks.deliveries(before_id=q.cursor, limit=q.limit)
+    items = [
+        s.DeliveryOut(
+            id=d.id,
+            webhook_id=d.webhook_id,
+            event=d.event,
+            delivery=d.delivery,
+            status=d.status,  # type: ignore[arg-type]
+            attempts=d.attempts,
+            created_at=d.created_at,
+            sent_at=d.sent_at,
+            last_error=d.last_error,
+        )
+        for d in found
+    ]
+    more = len(found) == q.limit
+    return Result(s.DeliveryList(items=items, next_cursor=found[-1].id if more else None))
+
+
+async def post_redeliver(call: Call) -> Result:
+    outbox_id = int(call.request.match_info["id"])
+    new_id = await use.redeliver(call.uow, outbox_id, call.deps.clock.now())
+    _audit(call, "webhook event redelivered", delivery=outbox_id, new=new_id)
+    return Result(s.Redelivered(id=new_id), 202)
+
+
 async def webhook_events(call: Call) -> Result:
     return Result(s.WebhookEvents(items=list(wh.EVENT_TYPES)))
 
@@ -304,6 +367,9 @@ T = ak.TICKETS_READ
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/tickets", list_tickets, T, "List tickets, newest first", s.TicketPage,
           query=s.TicketListQuery, errors=(422,)),
+    Route("POST", "/tickets", post_ticket, ak.TICKETS_WRITE,
+          "Open a ticket for a known customer, who gets the first message from the desk",
+          s.TicketOut, body=s.NewTicketRequest, status=201, writes=True, errors=(422,)),
     Route("GET", "/tickets/search", search_tickets, T,
           "Full-text search over subjects and messages, best first", s.SearchResults,
           query=s.SearchQuery, errors=(422,)),
@@ -318,6 +384,9 @@ ROUTES: tuple[Route, ...] = (
           errors=(404, 409, 412, 422)),
     Route("GET", "/tickets/{number}/messages", ticket_messages, T,
           "The ticket's messages: customer's, replies, notes", s.MessageList, errors=(404,)),
+    Route("GET", "/messages/{id}/file", message_file, T,
+          "The file of a message (photo, document, voice…), fetched through Telegram",
+          None, errors=(404, 422, 502)),
     Route("GET", "/tickets/{number}/events", ticket_events, T,
           "The ticket's history: who changed what, when", s.EventList, errors=(404,)),
     Route("POST", "/tickets/{number}/replies", post_reply, ak.MESSAGES_WRITE,
@@ -337,7 +406,13 @@ ROUTES: tuple[Route, ...] = (
           s.AgentList),
     Route("GET", "/stats", get_stats, ak.STATS_READ, "The figures of /stats for a period",
           s.StatsOut, query=s.StatsQuery, errors=(422,)),
-    Route("GET", "/events", webhook_events, T, "Event types of the outgoing webhooks",
+    Route("GET", "/events", list_deliveries, T,
+          "Outgoing webhook deliveries, newest first (kept for the retention period)",
+          s.DeliveryList, query=s.EventsQuery, errors=(422,)),
+    Route("POST", "/events/{id}/redeliver", post_redeliver, ak.TICKETS_WRITE,
+          "Queue a webhook delivery again (same event and delivery id)", s.Redelivered,
+          status=202, writes=True, errors=(404, 422)),
+    Route("GET", "/events/types", webhook_events, T, "Event types of the outgoing webhooks",
           s.WebhookEvents),
 )  # fmt: skip
 
@@ -500,9 +575,8 @@ class Api:
                 )
             if not route.writes:
                 async with self.deps.uow_factory(readonly=True) as uow:
-                    return _json(
-                        await route.handler(Call(request, key, uow, self.deps, query, body))
-                    )
+                    answer = await route.handler(Call(request, key, uow, self.deps, query, body))
+                return answer if isinstance(answer, web.StreamResponse) else _json(answer)
             fingerprint = hashlib.sha256(
                 f"{route.method} {request.path}\n".encode() + raw
             ).hexdigest()
@@ -516,6 +590,7 @@ class Api:
                             key.id, idem, fingerprint, self.deps.clock.now()
                         )
                     result = await route.handler(Call(request, key, uow, self.deps, query, body))
+                    assert isinstance(result, Result), "writes answer with JSON"
                     if idem is not None:
                         await uow.idempotency.answer(
                             key.id, idem, result.status, result.body.model_dump_json()
@@ -577,28 +652,37 @@ async def problems(
 
 
 def make_app(deps: ApiDeps) -> web.Application:
-    from bot.api.openapi import document
+    from bot.api.openapi import document, page
 
     api = Api(deps)
     app = web.Application(middlewares=[problems], client_max_size=MAX_BODY)
     for route in ROUTES:
         path = PREFIX + route.path.replace("{number}", r"{number:\d{1,18}}").replace(
             "{telegram_id}", r"{telegram_id:-?\d{1,18}}"
-        )
+        ).replace("{id}", r"{id:\d{1,9}}")
         app.router.add_route(route.method, path, api.endpoint(route))
-    spec = json.dumps(document())
+    described = document()
+    spec, html = json.dumps(described), page(described)
 
     async def openapi(_request: web.Request) -> web.Response:
         return web.Response(text=spec, content_type="application/json")
 
+    async def docs(_request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
     app.router.add_get(PREFIX + "/openapi.json", openapi)
+    app.router.add_get(PREFIX + "/docs", docs)
     return app
 
 
 async def serve(deps: ApiDeps, host: str, port: int) -> web.AppRunner:
-    """Start the API; the caller cleans the runner up on shutdown."""
+    """Start the API; the caller cleans the runner up on shutdown.
+
+    ``SO_REUSEPORT``: several workers on one host all listen on ``HELPDESK_API_PORT`` and the
+    kernel spreads the connections over them (no balancer needed there).
+    """
     runner = web.AppRunner(make_app(deps), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, reuse_port=True).start()
     log.info("API up", host=host, port=port)
     return runner

@@ -27,6 +27,8 @@ KINDS: dict[str, tuple[int, str]] = {
     "idempotency-in-progress": (409, "A request with this Idempotency-Key is still running"),
     "rate-limited": (429, "Too many requests"),
     "payload-too-large": (413, "Request body too large"),
+    "file-too-large": (422, "The file is larger than Telegram lets a bot download"),
+    "file-unavailable": (502, "Telegram did not give the file"),
     "internal": (500, "Internal error"),
 }
 

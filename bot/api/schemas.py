@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from models import ActorKind, EventKind, MediaKind, MessageDirection, Priority, TicketStatus
 
@@ -30,16 +37,28 @@ def _iso_only(value: object) -> object:
 IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL, and no person types one: refused, whatever the field."""
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
 class Request(BaseModel):
     """Query parameters (text, converted to their types)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    _text = field_validator("*")(_no_nul)
 
 
 class Body(BaseModel):
     """JSON bodies: types as JSON has them (``false`` is no id, ``"1"`` no number)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    _text = field_validator("*")(_no_nul)
 
 
 class Response(BaseModel):
@@ -120,6 +139,19 @@ class TicketPatch(Body):
     remove_tags: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
         default_factory=list, max_length=20
     )
+
+
+class NewTicketRequest(Body):
+    """An outbound contact: the customer gets ``text`` from the desk as the first message."""
+
+    customer_telegram_id: TelegramId = Field(
+        description="A customer of the desk (someone who started the bot)."
+    )
+    text: str = Field(min_length=1, max_length=4096)
+    subject: str | None = Field(default=None, min_length=1, max_length=256)
+    priority: Priority | None = None
+    team: str | None = Field(default=None, max_length=64)
+    category: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class MergeRequest(Body):
@@ -217,6 +249,9 @@ class MessageOut(Response):
     media_kind: MediaKind
     author_agent_id: int | None
     edited: bool
+    file_url: str | None = Field(
+        description="Where the API serves the message's file (photo, document, voice…)."
+    )
 
 
 class MessageList(Response):
@@ -287,6 +322,32 @@ class StatsOut(Response):
     teams: dict[str, Figures]
     agents: dict[str, Figures] = Field(description="By agent id.")
     days: list[DayOut]
+
+
+class EventsQuery(Request):
+    cursor: DbId | None = Field(default=None, description="next_cursor of the previous page.")
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class DeliveryOut(Response):
+    id: DbId
+    webhook_id: int
+    event: str = Field(description="ticket.opened, ticket.message, ping, …")
+    delivery: str = Field(description="X-Helpdesk-Delivery: the same on every retry.")
+    status: Literal["pending", "sent", "failed", "unknown", "skipped"]
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class DeliveryList(Response):
+    items: list[DeliveryOut]
+    next_cursor: int | None
+
+
+class Redelivered(Response):
+    id: DbId = Field(description="The new delivery's id.")
 
 
 class WebhookEvents(Response):

@@ -84,6 +84,7 @@ def message(m: TicketMessage) -> s.MessageOut:
         media_kind=m.media_kind,
         author_agent_id=m.author_agent_id,
         edited=m.edited,
+        file_url=f"/api/v1/messages/{m.id}/file" if m.file_id else None,
     )
 
 

@@ -19,11 +19,14 @@ from bot.services.ports import Presenter, UowFactory
 from bot.services.reports import compute, period_from
 from bot.services.teams import find_team
 from models import (
+    Actor,
     Agent,
+    Category,
     Customer,
     DomainError,
     InvalidInput,
     MessageDirection,
+    NotFound,
     Priority,
     Rating,
     Role,
@@ -32,9 +35,11 @@ from models import (
     TicketMessage,
     TicketNotFound,
     TicketStatus,
+    make_subject,
 )
 from models import apikeys as ak
-from models.delivery import OutboundCall
+from models import webhooks as wh
+from models.delivery import Channel, OutboundCall
 from models.search import parse_query
 from models.stats import Period, Report
 from storage import AbstractUnitOfWork
@@ -186,6 +191,61 @@ async def search_tickets(
     return found, page.has_more
 
 
+@dataclass(frozen=True)
+class NewTicket:
+    customer_telegram_id: int
+    text: str
+    subject: str | None = None
+    priority: Priority | None = None
+    team: str | None = None
+    category: str | None = None
+
+
+async def _category(uow: AbstractUnitOfWork, key: str) -> Category:
+    category = await uow.categories.by_key(key)
+    if category is None:
+        keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
+        raise InvalidInput("category", key, f"unknown category; categories: {keys}")
+    return category
+
+
+async def open_ticket(
+    uow: AbstractUnitOfWork, presenter: Presenter, key: ak.ApiKey, new: NewTicket, now: datetime
+) -> Ticket:
+    """An outbound contact: a ticket for a customer the desk knows (they started the bot, so
+    Telegram lets the bot write to them), its topic and card, and the first message, which
+    goes to the customer as a reply from the desk. The ticket then waits for the customer."""
+    customer = await uow.customers.by_telegram_id(new.customer_telegram_id)
+    if customer is None or customer.id is None:
+        raise InvalidInput(
+            "customer_telegram_id", new.customer_telegram_id, "is not a customer of the desk"
+        )
+    if customer.banned:
+        raise InvalidInput("customer_telegram_id", new.customer_telegram_id, "is banned")
+    category = await _category(uow, new.category) if new.category is not None else None
+    team = await find_team(uow, new.team) if new.team is not None else None
+    team_id = team.id if team else (category.team_id if category else None)
+    ticket = Ticket.open(
+        customer_id=customer.id,
+        subject=make_subject(new.subject or new.text),
+        now=now,
+        priority=new.priority or Priority.NORMAL,
+        category=category.key if category else None,
+        team_id=team_id,
+        actor=Actor.api(key.id),
+    )
+    await uow.tickets.add(ticket)
+    await queue(uow, presenter.ticket_topic(ticket), now)
+
+    def render(customer: Customer, message: TicketMessage) -> list[OutboundCall]:
+        return presenter.api_to_customer(ticket, customer, message, key.name)
+
+    await agent_messages.desk_reply(
+        uow, presenter, key_agent(key), ticket, new.text, now, render=render
+    )
+    return ticket
+
+
 # -- changes -----------------------------------------------------------------------------------
 
 #: "Leave this field as it is" (None means "none" for team and assignee).
@@ -229,15 +289,11 @@ async def change_ticket(
             assignee = await uow.agents.get(int(change.assignee_id))  # type: ignore[call-overload]
             if assignee is None or not assignee.active:
                 raise InvalidInput("assignee_id", change.assignee_id, "is not an active agent")
-    category = None
-    if change.category is not None:
-        category = await uow.categories.by_key(change.category)
-        if category is None:
-            keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
-            raise InvalidInput(
-                "category", change.category, f"unknown category; categories: {keys}"
-            )
-    if change.status is not None:
+    category = await _category(uow, change.category) if change.category is not None else None
+    # A reopening comes first (a closed ticket takes no other change), a closing last (so the
+    # other changes are made while it is still open).
+    closing = change.status is not None and not change.status.is_active
+    if change.status is not None and not closing:
         await ticket_changes.change_status(uow, presenter, agent, ticket, change.status, now)
     if change.priority is not None:
         await ticket_changes.set_priority(uow, presenter, agent, ticket, change.priority, now)
@@ -252,6 +308,9 @@ async def change_ticket(
     if change.remove_tags:
         words = " ".join(change.remove_tags)
         await tools.tag(uow, presenter, agent, ticket, words, now, remove=True)
+    if closing:
+        assert change.status is not None
+        await ticket_changes.change_status(uow, presenter, agent, ticket, change.status, now)
     return ticket
 
 
@@ -317,6 +376,35 @@ async def note(
     await queue(uow, presenter.api_note(ticket, message, key.name), now)
     await uow.commit()
     return message
+
+
+class DeliveryNotFound(NotFound):
+    def __init__(self, ref: object) -> None:
+        super().__init__(f"webhook delivery {ref} not found")
+
+
+async def redeliver(uow: AbstractUnitOfWork, outbox_id: int, now: datetime) -> int:
+    """Queue a webhook delivery again, as it was (same event, same delivery id: a receiver
+    that has it can tell), behind what its endpoint still has to receive; returns the new
+    delivery's id. The endpoint must still be in service."""
+    found = await uow.webhooks.delivery(outbox_id)
+    if found is None:
+        raise DeliveryNotFound(outbox_id)
+    delivery, params = found
+    webhook = await uow.webhooks.get(delivery.webhook_id)
+    if webhook is None or not webhook.active:
+        raise InvalidInput("id", outbox_id, "its webhook was removed")
+    call = OutboundCall(
+        chat_id=delivery.webhook_id,
+        channel=Channel.WEBHOOK,
+        method=wh.WEBHOOK_METHOD,
+        params=params,
+        ticket_id=delivery.ticket_id,
+    )
+    await uow.outbox.add(call, now)
+    await uow.commit()
+    latest = await uow.webhooks.deliveries(limit=1)
+    return latest[0].id if latest else 0
 
 
 #: A repeated Idempotency-Key within this time returns the first response.

@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.adapters.files import TelegramFiles
 from bot.api.app import ApiDeps, make_app
 from bot.services import apikeys
 from models import apikeys as ak
@@ -87,7 +88,13 @@ class ApiClient:
 
 
 async def serve_api(desk: Desk, rate_per_min: int = 10_000) -> tuple[web.AppRunner, str]:
-    deps = ApiDeps(desk.uow_factory, desk.presenter, rate_per_min=rate_per_min, key_cache_s=0)
+    deps = ApiDeps(
+        desk.uow_factory,
+        desk.presenter,
+        rate_per_min=rate_per_min,
+        key_cache_s=0,
+        files=TelegramFiles(desk.bot, desk.settings.data_dir / "api-files"),
+    )
     runner = web.AppRunner(make_app(deps))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

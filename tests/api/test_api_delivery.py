@@ -13,9 +13,12 @@ import pytest
 from openapi_core.exceptions import OpenAPIError
 from sqlalchemy import text
 
+from bot.api.app import ApiDeps
+from bot.api.app import serve as serve_on
 from bot.services.api import prune_idempotency
 from tests.api.conftest import ApiClient, Exchange, check_contract, serve_api
 from tests.support.desk import make_desk, open_ticket
+from tests.support.net import free_port
 
 PROBLEM = "urn:helpdesk:problem:"
 
@@ -152,3 +155,19 @@ async def test_a_key_older_than_a_day_is_forgotten(api: ApiClient) -> None:
     assert await prune_idempotency(api.desk.uow_factory, datetime.now(UTC)) == 0
     later = datetime.now(UTC) + timedelta(hours=25)
     assert await prune_idempotency(api.desk.uow_factory, later) == 1
+
+
+async def test_workers_on_one_host_share_the_port(api: ApiClient) -> None:
+    port = free_port()
+    deps = ApiDeps(api.desk.uow_factory, api.desk.presenter, key_cache_s=0)
+    first = await serve_on(deps, "127.0.0.1", port)
+    second = await serve_on(deps, "127.0.0.1", port)  # another worker: no "address in use"
+    try:
+        async with api.http.get(
+            f"http://127.0.0.1:{port}/api/v1/agents",
+            headers={"Authorization": f"Bearer {api.key}"},
+        ) as response:
+            assert response.status == 200
+    finally:
+        await first.cleanup()
+        await second.cleanup()

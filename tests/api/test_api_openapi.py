@@ -23,3 +23,9 @@ async def test_the_document_is_served_and_valid(api: ApiClient) -> None:
     generated.pop("$defs")  # in the document they are components of their own
     assert patch == generated
     assert patch["additionalProperties"] is False  # unknown fields refused
+
+    async with api.http.get(api.base + "/docs") as response:
+        assert response.status == 200
+        html = await response.text()
+    assert "PATCH /api/v1/tickets/{number}" in html
+    assert "<code>add_tags</code>" in html

@@ -19,8 +19,10 @@ from tests.support.net import free_port
 pytestmark = pytest.mark.e2e
 
 
-async def make_key(run: Running, name: str) -> str:
+async def make_key(run: Running, name: str, database_url: str | None = None) -> str:
     env = clean_env(HELPDESK_DATA_DIR=str(run.data_dir), PYTHONPATH=str(ROOT))
+    if database_url is not None:
+        env["HELPDESK_DATABASE_URL"] = database_url
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
