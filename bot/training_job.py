@@ -23,7 +23,7 @@ def run(command: str, registry_dir: Path, payload: dict[str, Any]) -> dict[str, 
         return {"version": training.train_default_and_promote(registry_dir)}
     if command == "retrain":
         labels = [training.label_from_json(item) for item in payload["labels"]]
-        report = training._train_and_compare(registry_dir, labels, dict(payload["team_map"]))
+        report = training.train_and_compare(registry_dir, labels, dict(payload["team_map"]))
         return report.to_dict()
     if command == "export":
         from triage import ModelRegistry, RegistryError

@@ -239,14 +239,19 @@ def gather_dot(
     """
     starts = indptr[columns].tolist()
     ends = indptr[columns + 1].tolist()
-    # One copy of each touched row (a slice each: a text has a few hundred columns), then
-    # one weighted count: fewer passes over the data than gathering by computed positions.
-    lengths = [end - start for start, end in zip(starts, ends, strict=True)]
-    if not any(lengths):
+    total = sum(end - start for start, end in zip(starts, ends, strict=True))
+    if not total:
         return np.zeros(n_outputs)
-    rows = np.concatenate([indices[s:e] for s, e in zip(starts, ends, strict=True)])
-    weights = np.concatenate([data[s:e] for s, e in zip(starts, ends, strict=True)])
-    weights = weights * np.repeat(values.astype(weights.dtype, copy=False), lengths)
+    # Each touched row is copied once, straight into the arrays bincount reads (the row
+    # numbers as intp, the weights scaled and as float64): one pass per array.
+    rows = np.empty(total, dtype=np.intp)
+    weights = np.empty(total, dtype=np.float64)
+    at = 0
+    for start, end, value in zip(starts, ends, values.tolist(), strict=True):
+        if end > start:
+            rows[at : at + end - start] = indices[start:end]
+            np.multiply(data[start:end], value, out=weights[at : at + end - start])
+            at += end - start
     return np.bincount(rows, weights=weights, minlength=n_outputs)
 
 

@@ -214,6 +214,8 @@ class SimilarIndex:
         self._merged = 0  # slots covered by the postings; the later ones are in the tail
         self._tail: list[Vectors] = []
         self._tail_rows = 0
+        self._tail_entry_rows: np.ndarray | None = None
+        self._scratch: np.ndarray | None = None
         self._keys = np.empty(0, dtype=np.int64)
         self._alive = np.empty(0, dtype=bool)
         self._size = 0  # slots used in _keys and _alive (their capacity grows by doubling)
@@ -277,6 +279,7 @@ class SimilarIndex:
         self._size += len(keys)
         self._tail.append(vectors)
         self._tail_rows += len(keys)
+        self._tail_entry_rows = None
         if self._tail_rows >= self.merge_every:
             self.merge()
             if self._size - len(self._slot) > self._size // 4:  # mostly replaced entries
@@ -348,16 +351,19 @@ class SimilarIndex:
                 self._indptr, self._slots, self._weights, self._merged, columns, values
             )
         if self._tail:
-            tail = self._tail_matrix()
-            # Each tail entry meets the query's weight of its column (0 when the query lacks it).
-            where = np.minimum(np.searchsorted(columns, tail.indices), columns.size - 1)
-            hits = columns[where] == tail.indices
-            rows = np.repeat(np.arange(len(tail)), np.diff(tail.indptr))
-            scores[self._merged :] = np.bincount(
-                rows[hits],
-                weights=tail.data[hits] * values[where[hits]],
-                minlength=len(tail),
-            )
+            tail, rows = self._tail_matrix()
+            # Each tail entry meets the query's weight of its column (0 when the query lacks
+            # it), read from a dense scratch vector that holds the query only meanwhile. It is
+            # allocated zeroed once (4 MB of address space; only the pages written or read
+            # cost memory) and written back to zeros after.
+            if self._scratch is None:
+                self._scratch = np.zeros(N_FEATURES, dtype=np.float32)
+            self._scratch[columns] = values
+            try:
+                weights = tail.data * self._scratch[tail.indices]
+            finally:
+                self._scratch[columns] = 0.0
+            scores[self._merged :] = np.bincount(rows, weights=weights, minlength=len(tail))
         scores[~self._alive[: self._size]] = -1.0
         return scores
 
@@ -387,21 +393,25 @@ class SimilarIndex:
         self._size = keys.size
         self._slot = {int(key): slot for slot, key in enumerate(keys)}
 
-    def _tail_matrix(self) -> Vectors:
-        if len(self._tail) > 1:
+    def _tail_matrix(self) -> tuple[Vectors, np.ndarray]:
+        """The tail as one block, and the row of each of its entries."""
+        if len(self._tail) > 1 or self._tail_entry_rows is None:
             self._tail = [Vectors.stack(self._tail)]
-        return self._tail[0]
+            self._tail_entry_rows = np.repeat(
+                np.arange(len(self._tail[0]), dtype=np.intp), np.diff(self._tail[0].indptr)
+            )
+        return self._tail[0], self._tail_entry_rows
 
     def merge(self) -> None:
         """Merge the vectors added since the last merge into the postings now."""
         if not self._tail:
             return
-        tail = self._tail_matrix()
+        tail, entry_rows = self._tail_matrix()
         # The tail's entries in feature order (then slot order: a stable sort of row-major
         # entries), and where each lands: after the feature's old postings.
         order = np.argsort(tail.indices, kind="stable")
         features = tail.indices[order]
-        slots = (np.repeat(np.arange(len(tail)), np.diff(tail.indptr)) + self._merged)[order]
+        slots = (entry_rows + self._merged)[order]
         tail_counts = np.bincount(features, minlength=N_FEATURES)
         old_counts = np.diff(self._indptr.astype(np.int64))
         indptr = np.zeros(N_FEATURES + 1, dtype=np.int64)
@@ -417,7 +427,7 @@ class SimilarIndex:
         new_slots[positions], new_weights[positions] = slots, tail.data[order]
         self._indptr, self._slots, self._weights = _narrow(indptr), new_slots, new_weights
         self._merged += len(tail)
-        self._tail, self._tail_rows = [], 0
+        self._tail, self._tail_rows, self._tail_entry_rows = [], 0, None
         self.merges_ += 1
 
     def _grow(self, needed: int) -> None:

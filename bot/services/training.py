@@ -103,7 +103,7 @@ def _team_map(labels: list[LabelledExample], teams_by_category: dict[str, str]) 
     return mapping
 
 
-def _train_and_compare(
+def train_and_compare(
     registry_dir: Path, labels: list[LabelledExample], team_map: dict[str, str]
 ) -> RetrainReport:
     seed = [triage.load_seed("examples"), triage.load_seed("off_topic")]

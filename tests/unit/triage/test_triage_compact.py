@@ -139,6 +139,36 @@ def test_banking77_compact_equals_the_pipeline(shared_data: Path) -> None:
     assert_same_results(compact, model, test_set.texts[::3])
 
 
+def test_ru_minds14_compact_equals_the_pipeline(shared_data: Path) -> None:
+    """Russian, and the same texts typed in Latin letters (the transliterating stem block)."""
+    import json
+
+    from triage.text import to_latin
+
+    path = shared_data / "ru-autointent" / "ru_minds14.json"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    names = {intent["id"]: intent.get("name") for intent in raw["intents"]}
+    rows = [row for row in raw["utterances"] if "label" in row]
+    texts = [row["text"] for row in rows]
+    labels = [names.get(row["label"]) or str(row["label"]) for row in rows]
+    seen: dict[str, int] = {}
+    held = []  # every fourth example of each intent
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        held.append(seen[label] % 4 == 0)
+    model, _ = train(
+        [t for t, h in zip(texts, held, strict=True) if not h],
+        [y for y, h in zip(labels, held, strict=True) if not h],
+        random_state=0,
+    )
+    compact = export_model(model)
+    assert compact.features.block("stems").analyzer.transliterate  # type: ignore[union-attr]
+    held_out = [t for t, h in zip(texts, held, strict=True) if h]
+    assert_same_results(compact, model, held_out + [to_latin(t.lower()) for t in held_out[:80]])
+
+
 # -- analyzers -----------------------------------------------------------------------------
 
 VECTORISERS = [
