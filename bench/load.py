@@ -241,22 +241,7 @@ async def run_once(
     ingested = await new_messages()
 
     def copied() -> dict[tuple[int, int], list[float]]:
-        """When each customer message reached the group: as a copy of its own, quoted on its
-        ticket's card, or joined with others while the group was behind."""
-        seen: dict[tuple[int, int], list[float]] = {}
-        for call in emulator.calls:
-            if not call.ok or str(call.params.get("chat_id")) != str(group["id"]):
-                continue
-            if call.method in ("copyMessage", "copyMessages"):
-                ids = call.params.get("message_ids") or [call.params.get("message_id")]
-                keys = [(int(call.params["from_chat_id"]), int(mid)) for mid in ids]
-            elif call.method == "sendMessage":
-                keys = [by_text[t] for t in shown_texts(call.params) if t in by_text]
-            else:
-                continue
-            for key in keys:
-                seen.setdefault(key, []).append(call.timestamp)
-        return seen
+        return arrived_in_group(emulator, group["id"], by_text)
 
     deliver_deadline = time.time() + (120 if mode == "unlimited" else 600)
     while time.time() < deliver_deadline:
@@ -412,6 +397,28 @@ def max_429_run(emulator: BotApiEmulator) -> int:
         elif call.status is not None:
             runs[chat] = 0
     return best
+
+
+def arrived_in_group(
+    emulator: BotApiEmulator, group_id: int, by_text: dict[str, tuple[int, int]]
+) -> dict[tuple[int, int], list[float]]:
+    """When each customer message (keyed by its text in ``by_text``) reached the group: as a
+    copy of its own, quoted on its ticket's card, or joined with others while the group was
+    behind."""
+    seen: dict[tuple[int, int], list[float]] = {}
+    for call in emulator.calls:
+        if not call.ok or str(call.params.get("chat_id")) != str(group_id):
+            continue
+        if call.method in ("copyMessage", "copyMessages"):
+            ids = call.params.get("message_ids") or [call.params.get("message_id")]
+            keys = [(int(call.params["from_chat_id"]), int(mid)) for mid in ids]
+        elif call.method == "sendMessage":
+            keys = [by_text[t] for t in shown_texts(call.params) if t in by_text]
+        else:
+            continue
+        for key in keys:
+            seen.setdefault(key, []).append(call.timestamp)
+    return seen
 
 
 def shown_texts(params: dict[str, Any]) -> list[str]:
