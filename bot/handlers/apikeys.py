@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from html import escape
-from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -12,6 +10,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import HasRole
+from bot.handlers.answers import AnswerHere
 from bot.handlers.common import telegram_user
 from bot.services import apikeys
 from bot.services.ports import Clock
@@ -21,25 +20,8 @@ from models.delivery import OutboundCall
 from storage import AbstractUnitOfWork
 
 
-@dataclass(frozen=True)
-class ApiKeyTexts:
+class ApiKeyTexts(AnswerHere):
     """Answers to ``/apikey`` where it was given (implements ``ApiKeyReplies``)."""
-
-    chat_id: int
-    private: bool
-    thread_id: int | None = None
-    reply_to: int | None = None
-
-    def _here(self, text: str) -> OutboundCall:
-        params: dict[str, Any] = {"chat_id": self.chat_id, "text": text}
-        if self.thread_id is not None:
-            params["message_thread_id"] = self.thread_id
-        if self.reply_to is not None:
-            params["reply_parameters"] = {
-                "message_id": self.reply_to,
-                "allow_sending_without_reply": True,
-            }
-        return OutboundCall(chat_id=self.chat_id, method="sendMessage", params=params)
 
     def created(self, new: ak.NewKey, admin_chat_id: int) -> list[OutboundCall]:
         head = "✅ " + _("API key “{name}” created. Scopes: {scopes}").format(
@@ -49,14 +31,9 @@ class ApiKeyTexts:
             "🔑 API key “{name}”: <code>{key}</code>\n"
             "Send it as “Authorization: Bearer …”. It is shown this once: keep it private."
         ).format(name=escape(new.record.name), key=new.key)
-        if self.private:
-            return [self._here(head + "\n\n" + secret)]
-        to_admin = OutboundCall(
-            chat_id=admin_chat_id,
-            method="sendMessage",
-            params={"chat_id": admin_chat_id, "text": secret},
+        return self._with_secret(
+            head, secret, admin_chat_id, _("The key was sent to you privately.")
         )
-        return [self._here(head + "\n" + _("The key was sent to you privately.")), to_admin]
 
     def listed(self, keys: list[ak.ApiKey]) -> list[OutboundCall]:
         if not keys:
@@ -96,22 +73,13 @@ class ApiKeyTexts:
         ]
 
 
-def texts_for(message: Message) -> ApiKeyTexts:
-    return ApiKeyTexts(
-        chat_id=message.chat.id,
-        private=message.chat.type == "private",
-        thread_id=message.message_thread_id if message.is_topic_message else None,
-        reply_to=message.message_id,
-    )
-
-
 async def on_apikey(
     message: Message, command: CommandObject, uow: AbstractUnitOfWork, clock: Clock
 ) -> None:
     """``/apikey <create|list|revoke> ...``: one use case per subcommand."""
     assert message.from_user is not None
     user = telegram_user(message.from_user)
-    replies = texts_for(message)
+    replies = ApiKeyTexts.to(message)
     sub, _sep, rest = (command.args or "").strip().partition(" ")
     args = rest.split()
     now = clock.now()

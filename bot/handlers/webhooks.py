@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from html import escape
-from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -12,6 +10,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import HasRole
+from bot.handlers.answers import AnswerHere
 from bot.handlers.common import telegram_user
 from bot.services import webhooks
 from bot.services.ports import Clock
@@ -22,25 +21,8 @@ from storage import AbstractUnitOfWork
 from storage.webhooks import DeliveryStats
 
 
-@dataclass(frozen=True)
-class WebhookTexts:
+class WebhookTexts(AnswerHere):
     """Answers to ``/webhook`` where it was given (implements ``WebhookReplies``)."""
-
-    chat_id: int
-    private: bool
-    thread_id: int | None = None
-    reply_to: int | None = None
-
-    def _here(self, text: str) -> OutboundCall:
-        params: dict[str, Any] = {"chat_id": self.chat_id, "text": text}
-        if self.thread_id is not None:
-            params["message_thread_id"] = self.thread_id
-        if self.reply_to is not None:
-            params["reply_parameters"] = {
-                "message_id": self.reply_to,
-                "allow_sending_without_reply": True,
-            }
-        return OutboundCall(chat_id=self.chat_id, method="sendMessage", params=params)
 
     def added(self, webhook: wh.Webhook, admin_chat_id: int) -> list[OutboundCall]:
         head = "✅ " + _("Webhook #{id} added: {url}\nEvents: {events}").format(
@@ -50,14 +32,9 @@ class WebhookTexts:
             "🔑 Signing secret of webhook #{id}: <code>{secret}</code>\n"
             "Check X-Helpdesk-Signature with it, and keep it private."
         ).format(id=webhook.id, secret=webhook.secret)
-        if self.private:
-            return [self._here(head + "\n\n" + secret)]
-        to_admin = OutboundCall(
-            chat_id=admin_chat_id,
-            method="sendMessage",
-            params={"chat_id": admin_chat_id, "text": secret},
+        return self._with_secret(
+            head, secret, admin_chat_id, _("The secret was sent to you privately.")
         )
-        return [self._here(head + "\n" + _("The secret was sent to you privately.")), to_admin]
 
     def listed(
         self, webhooks: list[wh.Webhook], stats: dict[int, DeliveryStats]
@@ -122,22 +99,13 @@ class WebhookTexts:
         ]
 
 
-def texts_for(message: Message) -> WebhookTexts:
-    return WebhookTexts(
-        chat_id=message.chat.id,
-        private=message.chat.type == "private",
-        thread_id=message.message_thread_id if message.is_topic_message else None,
-        reply_to=message.message_id,
-    )
-
-
 async def on_webhook(
     message: Message, command: CommandObject, uow: AbstractUnitOfWork, clock: Clock
 ) -> None:
     """``/webhook <add|list|remove|test> ...``: one use case per subcommand."""
     assert message.from_user is not None
     user = telegram_user(message.from_user)
-    replies = texts_for(message)
+    replies = WebhookTexts.to(message)
     sub, _sep, rest = (command.args or "").strip().partition(" ")
     args = rest.split()
     now = clock.now()
