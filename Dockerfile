@@ -36,8 +36,9 @@ USER helpdesk
 WORKDIR /var/lib/helpdesk
 # The SQLite file (when no HELPDESK_DATABASE_URL is set), triage models, exports.
 VOLUME ["/var/lib/helpdesk"]
-# 9100: /metrics and /health; 8080: the webhook endpoint (`run --webhook`).
-EXPOSE 9100 8080
+# 9100: /metrics and /health; 8080: the webhook endpoint (`run --webhook`); 8081: the REST API
+# (when HELPDESK_API_PORT=8081 and HELPDESK_API_HOST=0.0.0.0 are set; off by default).
+EXPOSE 9100 8080 8081
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
     CMD ["python", "/usr/local/bin/helpdesk-healthcheck"]
 ENTRYPOINT ["helpdesk-entrypoint"]
