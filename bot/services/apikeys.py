@@ -8,7 +8,7 @@ from typing import Protocol
 
 from bot.logs import get_logger
 from bot.services.auth import audit, require_agent
-from bot.services.customers import queue
+from bot.services.customers import tell
 from bot.services.ports import TelegramUser
 from models import InvalidInput, NotFound, Role
 from models import apikeys as ak
@@ -70,11 +70,6 @@ def audit_by(by: str, action: str, **details: object) -> None:
 # -- /apikey -----------------------------------------------------------------------------------
 
 
-async def _answer(uow: AbstractUnitOfWork, calls: list[OutboundCall], now: datetime) -> None:
-    await queue(uow, calls, now)
-    await uow.commit()
-
-
 async def add_by_admin(
     uow: AbstractUnitOfWork,
     replies: ApiKeyReplies,
@@ -87,7 +82,7 @@ async def add_by_admin(
     admin = await require_agent(uow, user, Role.ADMIN)
     new = await create_key(uow, name, scopes, now, created_by=admin.id)
     # A private chat's id is the user's id.
-    await _answer(uow, replies.created(new, admin_chat_id=user.id), now)
+    await tell(uow, replies.created(new, admin_chat_id=user.id), now)
     audit("api key created", user, key=new.record.name, scopes=",".join(new.record.scopes))
     return new
 
@@ -97,7 +92,7 @@ async def list_by_admin(
 ) -> list[ak.ApiKey]:
     await require_agent(uow, user, Role.ADMIN)
     keys = await uow.apikeys.list()
-    await _answer(uow, replies.listed(keys), now)
+    await tell(uow, replies.listed(keys), now)
     return keys
 
 
@@ -108,9 +103,9 @@ async def revoke_by_admin(
     try:
         key = await revoke_key(uow, name, now)
     except KeyNotFound:
-        await _answer(uow, replies.not_found(name), now)
+        await tell(uow, replies.not_found(name), now)
         return False
-    await _answer(uow, replies.revoked(key), now)
+    await tell(uow, replies.revoked(key), now)
     audit("api key revoked", user, key=key.name)
     return True
 
@@ -119,4 +114,4 @@ async def usage(
     uow: AbstractUnitOfWork, replies: ApiKeyReplies, user: TelegramUser, now: datetime
 ) -> None:
     await require_agent(uow, user, Role.ADMIN)
-    await _answer(uow, replies.usage(), now)
+    await tell(uow, replies.usage(), now)

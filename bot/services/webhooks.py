@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.services.auth import audit, require_agent
-from bot.services.customers import queue
+from bot.services.customers import tell
 from bot.services.ports import TelegramUser
 from models import Role
 from models import webhooks as wh
@@ -38,11 +38,6 @@ class WebhookReplies(Protocol):
     def usage(self) -> list[OutboundCall]: ...
 
 
-async def _answer(uow: AbstractUnitOfWork, calls: list[OutboundCall], now: datetime) -> None:
-    await queue(uow, calls, now)
-    await uow.commit()
-
-
 async def add_webhook(
     uow: AbstractUnitOfWork,
     replies: WebhookReplies,
@@ -62,7 +57,7 @@ async def add_webhook(
     )
     await uow.webhooks.add(webhook)
     # A private chat's id is the user's id.
-    await _answer(uow, replies.added(webhook, admin_chat_id=user.id), now)
+    await tell(uow, replies.added(webhook, admin_chat_id=user.id), now)
     audit("webhook added", user, webhook=webhook.id, url=webhook.url)
     return webhook
 
@@ -73,7 +68,7 @@ async def list_webhooks(
     await require_agent(uow, user, Role.ADMIN)
     webhooks = await uow.webhooks.active()
     stats = await uow.webhooks.delivery_stats([w.id for w in webhooks if w.id is not None])
-    await _answer(uow, replies.listed(webhooks, stats), now)
+    await tell(uow, replies.listed(webhooks, stats), now)
     return webhooks
 
 
@@ -92,10 +87,10 @@ async def remove_webhook(
     await require_agent(uow, user, Role.ADMIN)
     webhook = await _active(uow, ref)
     if webhook is None or webhook.id is None:
-        await _answer(uow, replies.not_found(ref), now)
+        await tell(uow, replies.not_found(ref), now)
         return False
     await uow.webhooks.deactivate(webhook.id)
-    await _answer(uow, replies.removed(webhook.id), now)
+    await tell(uow, replies.removed(webhook.id), now)
     audit("webhook removed", user, webhook=webhook.id)
     return True
 
@@ -107,10 +102,10 @@ async def ping_webhook(
     await require_agent(uow, user, Role.ADMIN)
     webhook = await _active(uow, ref)
     if webhook is None:
-        await _answer(uow, replies.not_found(ref), now)
+        await tell(uow, replies.not_found(ref), now)
         return False
     await uow.outbox.add(wh.ping_call(webhook, now), now)
-    await _answer(uow, replies.test_queued(webhook), now)
+    await tell(uow, replies.test_queued(webhook), now)
     return True
 
 
@@ -118,4 +113,4 @@ async def usage(
     uow: AbstractUnitOfWork, replies: WebhookReplies, user: TelegramUser, now: datetime
 ) -> None:
     await require_agent(uow, user, Role.ADMIN)
-    await _answer(uow, replies.usage(), now)
+    await tell(uow, replies.usage(), now)
