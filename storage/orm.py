@@ -101,6 +101,8 @@ class TeamRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     strategy: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
+    #: The team's own agents' group (None: the main group); several teams may share one.
+    group_chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class AgentRecord(Base):

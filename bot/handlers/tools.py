@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.adapters.chats import TelegramChats
 from bot.adapters.labels import strategy_label
 from bot.adapters.presenter import Presenter
 from bot.callbacks import QueueCb
@@ -213,12 +214,15 @@ async def on_team(
     command: CommandObject,
     uow: AbstractUnitOfWork,
     presenter: Presenter,
+    desk_config: DeskConfig,
     clock: Clock,
+    bot: Bot,
 ) -> None:
-    """``/teams list|add|rename|remove|join|leave|strategy``."""
+    """``/teams list|add|rename|remove|join|leave|strategy|group``."""
     assert message.from_user is not None
+    rules = teams.GroupRules(TelegramChats(bot), desk_config.agent_chat_id)
     done, views = await teams.team_command(
-        uow, telegram_user(message.from_user), command.args or "", replied_person(message)
+        uow, telegram_user(message.from_user), command.args or "", replied_person(message), rules
     )
     lines = []
     if done.startswith("removed:") and done != "removed:":
@@ -234,8 +238,11 @@ async def on_team(
     )
     for view in views:
         members = ", ".join(escape(a.name) for a in view.members) or "—"
+        group = view.team.group_chat_id
+        where = " · " + _("own group {chat}").format(chat=f"<code>{group}</code>") if group else ""
         lines.append(
-            f"<b>{escape(view.team.name)}</b> · {strategy_label(view.team.strategy)}\n  {members}"
+            f"<b>{escape(view.team.name)}</b> · {strategy_label(view.team.strategy)}{where}"
+            f"\n  {members}"
         )
     chat, thread = _where(message)
     await tell(uow, presenter.said(chat, thread, lines), clock.now())

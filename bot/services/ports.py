@@ -50,6 +50,25 @@ class TelegramUser:
 
 
 @dataclass(frozen=True)
+class ChatFacts:
+    """A group as the bot sees it: its type, whether topics are on, and the bot's membership
+    there (its ``status`` and the ``can_...`` rights it holds)."""
+
+    kind: str
+    is_forum: bool
+    status: str
+    rights: frozenset[str]
+
+
+class ChatInspector(Protocol):
+    """Looks at a chat through the bot's eyes (``getChat`` and ``getChatMember``)."""
+
+    async def inspect(self, chat_id: int) -> ChatFacts | None:
+        """The chat's facts; None when the bot cannot see the chat at all."""
+        ...
+
+
+@dataclass(frozen=True)
 class Retyped:
     """A message's text (or caption) as the agents see it, when that is not the message as sent:
     ``/new <text>`` without its command. ``entities`` keep the customer's formatting: Telegram's
