@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -14,7 +14,7 @@ from bot.adapters.chats import TelegramChats
 from bot.adapters.labels import strategy_label
 from bot.adapters.presenter import Presenter
 from bot.callbacks import QueueCb
-from bot.filters import HasRole
+from bot.filters import HasRole, InAgentsGroup
 from bot.handlers.common import answer, incoming, replied_person, telegram_user
 from bot.services import assignment, canned, desk_settings, teams, texts, tools
 from bot.services.agent_messages import ticket_for_agent_message
@@ -390,6 +390,7 @@ def build_router(agent_chat_id: int | None) -> Router:
     router.message.register(on_categories, Command("categories"), agent)
     router.message.register(on_text, Command("text"), agent)
     if agent_chat_id is not None:
-        router.message.register(on_ban, Command("ban", "unban"), F.chat.id == agent_chat_id, agent)
+        in_group = InAgentsGroup(agent_chat_id)
+        router.message.register(on_ban, Command("ban", "unban"), in_group, agent)
     router.callback_query.register(on_queue_page, QueueCb.filter(), agent)
     return router

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.services import assignment, canned, desk_settings, similar, surge, texts
+from bot.services import assignment, canned, desk_settings, groups, similar, surge, texts
 from bot.services.customers import get_or_register, queue, reply
 from bot.services.finality import merge_target, refuse_if_merged
 from bot.services.ports import Presenter, Retyped, TelegramUser
@@ -122,6 +122,7 @@ async def customer_message(
     incident = None
     if ticket is None:
         ticket = await _open_ticket(uow, triage, customer, msg, now)
+        await groups.place(uow, ticket, config.agent_chat_id)
         ticket.suggestions = await canned.suggest(
             uow, ticket, msg.text, customer.language, config.default_language
         )

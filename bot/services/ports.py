@@ -126,6 +126,13 @@ class CustomerTexts(Protocol):
 class TicketTraffic(Protocol):
     """A ticket's life on both sides: its topic and card, copies between customer and topic."""
 
+    #: The desk's main agents' group (teams without a group of their own work there).
+    agent_chat_id: int
+
+    def group_of(self, ticket: Ticket) -> int:
+        """The agents' group the ticket's traffic goes to."""
+        ...
+
     def ticket_opened(
         self, ticket: Ticket, customer: Customer, registered: str | None = None
     ) -> list[OutboundCall]: ...

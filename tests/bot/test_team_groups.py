@@ -3,12 +3,40 @@ like the main group before a team's tickets move there."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from models import Team
-from tests.support.desk import Desk, register
+from bot.services.triage_port import TriageVerdict
+from models import Priority, Team
+from tests.support.desk import Desk, make_desk, open_ticket, press, register
+
+
+class TeamTriage:
+    """Texts about money are the billing team's; everything else has no team."""
+
+    async def classify(self, text: str) -> TriageVerdict:
+        billing = "card" in text.lower() or "refund" in text.lower()
+        return TriageVerdict(
+            "billing" if billing else "general",
+            "Billing" if billing else None,
+            Priority.NORMAL,
+            0.9,
+            needs_human=False,
+        )
+
+    async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
+        return False
+
+
+@pytest.fixture
+async def team_desk(tmp_path: Path) -> AsyncIterator[Desk]:
+    """A desk whose triage sends money matters to the Billing team."""
+    d = await make_desk(tmp_path, triage=TeamTriage())
+    yield d
+    await d.close()
 
 
 async def add_team(desk: Desk, name: str = "Billing") -> None:
@@ -33,14 +61,13 @@ async def command(desk: Desk, user: dict[str, Any], text: str) -> str:
 
 
 class TestSettingAGroup:
-    async def test_an_admin_gives_a_team_a_forum_group_and_takes_it_back(
-        self, desk: Desk
-    ) -> None:
+    async def test_an_admin_gives_a_team_a_forum_group_and_takes_it_back(self, desk: Desk) -> None:
         await add_team(desk)
         group = desk.emulator.add_supergroup("Billing agents")
         answer = await command(desk, desk.admin, f"/teams group Billing {group['id']}")
         assert await group_of(desk) == group["id"]
-        assert str(group["id"]) in answer and "Billing" in answer
+        assert str(group["id"]) in answer
+        assert "Billing" in answer
         await command(desk, desk.admin, "/teams group Billing off")
         assert await group_of(desk) is None
 
@@ -72,9 +99,7 @@ class TestRefusals:
         assert reason in answer
         assert await group_of(desk) is None
 
-    async def test_the_main_group_and_a_private_chat_are_no_team_groups(
-        self, desk: Desk
-    ) -> None:
+    async def test_the_main_group_and_a_private_chat_are_no_team_groups(self, desk: Desk) -> None:
         await add_team(desk)
         answer = await command(desk, desk.admin, f"/teams group Billing {desk.group_id}")
         assert "main group" in answer
@@ -89,3 +114,80 @@ class TestRefusals:
         answer = await command(desk, bob, f"/teams group Billing {group['id']}")
         assert "admin role" in answer
         assert await group_of(desk) is None
+
+
+async def billing_group(desk: Desk) -> int:
+    """The Billing team with its own forum group (the admin is in it, as in the main group)."""
+    await add_team(desk)
+    group = desk.emulator.add_supergroup("Billing agents")
+    desk.emulator.add_member(group["id"], desk.admin, "administrator")
+    await command(desk, desk.admin, f"/teams group Billing {group['id']}")
+    assert await group_of(desk) == group["id"]
+    return int(group["id"])
+
+
+class TestTicketsInATeamGroup:
+    async def test_a_team_s_ticket_opens_in_its_group_and_others_stay_in_the_main_group(
+        self, team_desk: Desk
+    ) -> None:
+        desk = team_desk
+        billing = await billing_group(desk)
+        main_before = len(desk.emulator.messages_in(desk.group_id, from_bot=True))
+        _ann, ticket = await open_ticket(desk, text="My card was charged twice")
+        assert ticket.agent_chat_id == billing
+        assert ticket.agent_thread_id is not None
+        topic = desk.emulator.topic(billing, ticket.agent_thread_id)
+        assert topic["name"].startswith(f"#{ticket.number}")
+        card = desk.emulator.message(billing, ticket.card_message_id)
+        assert "charged twice" in card["text"]
+        assert len(desk.emulator.messages_in(desk.group_id, from_bot=True)) == main_before
+        _bob, other = await open_ticket(desk, "Bob", text="How do I change my address?")
+        assert other.agent_chat_id == desk.group_id
+        assert desk.emulator.topic(desk.group_id, other.agent_thread_id) is not None
+
+    async def test_an_agent_s_reply_in_the_team_group_reaches_the_customer(
+        self, team_desk: Desk
+    ) -> None:
+        desk = team_desk
+        billing = await billing_group(desk)
+        ann, ticket = await open_ticket(desk, text="Please refund my order")
+        desk.emulator.user_sends_text(
+            desk.admin,
+            "The refund is on its way",
+            chat_id=billing,
+            thread_id=ticket.agent_thread_id,
+        )
+        await desk.step()
+        assert desk.texts_to(ann)[-1].startswith("The refund is on its way")
+        desk.emulator.user_sends_text(ann, "Thanks, and my card?")
+        await desk.step()
+        copies = desk.emulator.messages_in(billing, ticket.agent_thread_id, from_bot=True)
+        assert copies[-1]["text"] == "Thanks, and my card?"
+
+    async def test_card_buttons_work_in_the_team_group(self, team_desk: Desk) -> None:
+        desk = team_desk
+        billing = await billing_group(desk)
+        _ann, ticket = await open_ticket(desk, text="My card was charged twice")
+        card = desk.emulator.message(billing, ticket.card_message_id)
+        await press(desk, desk.admin, card, "Claim")
+        claimed = await desk.ticket(ticket.number)
+        assert claimed.assignee_id is not None
+        card = desk.emulator.message(billing, ticket.card_message_id)
+        assert "Alice" in card["text"]
+
+    async def test_a_member_who_is_no_agent_cannot_answer_in_the_team_group(
+        self, team_desk: Desk
+    ) -> None:
+        desk = team_desk
+        billing = await billing_group(desk)
+        ann, ticket = await open_ticket(desk, text="My card was charged twice")
+        eve = desk.emulator.add_user("Eve")
+        desk.emulator.add_member(billing, eve)
+        desk.emulator.user_sends_text(
+            eve, "Send me your PIN", chat_id=billing, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        assert not any("PIN" in text for text in desk.texts_to(ann))
+        async with desk.uow_factory() as uow:
+            messages = await uow.messages.for_ticket(ticket.id)
+        assert not any("PIN" in (m.text or "") for m in messages)
