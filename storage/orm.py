@@ -191,6 +191,8 @@ class TicketRecord(Base):
     agent_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     agent_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    moved_from_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    moved_from_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     awaiting_reply_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Space-separated, with a space on each side, so ``LIKE '% tag %'`` finds one tag.

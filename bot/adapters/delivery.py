@@ -50,6 +50,7 @@ from models.delivery import (
     Skip,
     Unsendable,
     Upload,
+    placed_refs,
 )
 from models.incidents import Incident
 from storage import AbstractUnitOfWork
@@ -136,11 +137,10 @@ class DeliveryAdapter:
         queued when it moved were queued anew in the new group.)"""
         if not _is_group(call.chat_id):
             return
-        for value in call.params.values():
-            if isinstance(value, Ref) and value.kind in _PLACED:
-                ticket = await self._ticket(uow, value.id)
-                if self.presenter.group_of(ticket) != call.chat_id:
-                    raise Skip("the ticket moved to another group")
+        for ref in placed_refs(call.params):
+            ticket = await self._ticket(uow, ref.id)
+            if self.presenter.group_of(ticket) != call.chat_id:
+                raise Skip("the ticket moved to another group")
 
     async def _thread(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
         ticket = await self._ticket(uow, ref.id)
@@ -449,6 +449,12 @@ class DeliveryAdapter:
         first = await uow.messages.first_customer_message(ticket.id or 0)
         if first is not None and first.on_card:  # the card is that message's agents' side
             _record_copy(first, call, params, result["message_id"], to_agents=True)
+        if ticket.moved_from_thread_id is not None:
+            # A moved ticket's new place is known now: the old topic links to it and closes.
+            team = await uow.teams.get(ticket.team_id) if ticket.team_id is not None else None
+            for moved in self.presenter.moved_away(ticket, team):
+                await uow.outbox.add(moved, now)
+            ticket.moved_from_chat_id = ticket.moved_from_thread_id = None
 
     async def _copied_to_agents(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
@@ -525,9 +531,6 @@ def _group_of(call: OutboundCall) -> str:
     assert isinstance(album, Ref)
     return album.group or ""
 
-
-#: References to a ticket's place in its group (its topic, its card).
-_PLACED = frozenset({RefKind.THREAD, RefKind.CARD, RefKind.REPLY_CARD})
 
 Resolver = Callable[[DeliveryAdapter, AbstractUnitOfWork, Ref, datetime], Awaitable[Any]]
 Hook = Callable[

@@ -32,6 +32,7 @@ from bot.adapters.labels import (
     priority_label,
 )
 from bot.adapters.markup import markup
+from bot.adapters.moves_presenter import MovesPresenterMixin
 from bot.adapters.notices_presenter import NoticesPresenterMixin
 from bot.adapters.similar_presenter import SimilarPresenterMixin
 from bot.adapters.tools_presenter import ToolsPresenterMixin
@@ -90,6 +91,7 @@ class Presenter(
     IncidentPresenterMixin,
     SimilarPresenterMixin,
     ToolsPresenterMixin,
+    MovesPresenterMixin,
 ):
     i18n: I18n
     agent_chat_id: int

@@ -195,6 +195,16 @@ class TicketTraffic(Protocol):
 
     def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]: ...
 
+    def moved_here(
+        self,
+        ticket: Ticket,
+        team: Team | None,
+        recent: list[TicketMessage],
+        waiting: list[OutboundCall],
+    ) -> list[OutboundCall]: ...
+
+    def moved_away(self, ticket: Ticket, team: Team | None) -> list[OutboundCall]: ...
+
     def history(
         self,
         ticket: Ticket,

@@ -191,3 +191,98 @@ class TestTicketsInATeamGroup:
         async with desk.uow_factory() as uow:
             messages = await uow.messages.for_ticket(ticket.id)
         assert not any("PIN" in (m.text or "") for m in messages)
+
+
+def links(message: dict[str, Any]) -> list[str]:
+    return [e["url"] for e in message.get("entities", []) if e["type"] == "text_link"]
+
+
+def link_to(chat_id: int, thread_id: int) -> str:
+    return f"https://t.me/c/{str(chat_id)[4:]}/{thread_id}"
+
+
+class TestMovingBetweenGroups:
+    async def test_the_card_s_team_button_moves_the_ticket_into_the_team_s_group(
+        self, team_desk: Desk
+    ) -> None:
+        desk = team_desk
+        billing = await billing_group(desk)
+        ann, ticket = await open_ticket(desk, text="Where is my parcel?")
+        old_thread = ticket.agent_thread_id
+        assert ticket.agent_chat_id == desk.group_id
+        desk.emulator.user_sends_text(
+            desk.admin, "It left the warehouse", chat_id=desk.group_id, thread_id=old_thread
+        )
+        await desk.step()
+        card = desk.emulator.message(desk.group_id, ticket.card_message_id)
+        await press(desk, desk.admin, card, "Team")
+        await press(
+            desk, desk.admin, desk.emulator.message(desk.group_id, card["message_id"]), "Billing"
+        )
+
+        moved = await desk.ticket(ticket.number)
+        assert moved.agent_chat_id == billing
+        assert moved.moved_from_thread_id is None  # the old topic was closed
+        new_topic = desk.emulator.messages_in(billing, moved.agent_thread_id, from_bot=True)
+        assert new_topic[0]["message_id"] == moved.card_message_id
+        assert desk.emulator.pinned(billing) == [moved.card_message_id]
+        summary = new_topic[1]
+        assert "Moved here (team: Billing)" in summary["text"]
+        assert "Where is my parcel?" in summary["text"]
+        assert "It left the warehouse" in summary["text"]
+        assert links(summary) == [link_to(desk.group_id, old_thread)]
+
+        assert desk.emulator.topic(desk.group_id, old_thread)["is_closed"]
+        farewell = desk.emulator.messages_in(desk.group_id, old_thread, from_bot=True)[-1]
+        assert "Moved to another group (team: Billing)" in farewell["text"]
+        assert links(farewell) == [link_to(billing, moved.agent_thread_id)]
+
+        desk.emulator.user_sends_text(ann, "Any news?")
+        await desk.step()
+        latest = desk.emulator.messages_in(billing, moved.agent_thread_id, from_bot=True)[-1]
+        assert latest["text"] == "Any news?"
+        desk.emulator.user_sends_text(
+            desk.admin, "Tomorrow", chat_id=billing, thread_id=moved.agent_thread_id
+        )
+        await desk.step()
+        assert desk.texts_to(ann)[-1] == "Tomorrow"
+
+    async def test_messages_still_queued_for_the_old_group_arrive_in_the_new_topic_in_order(
+        self, team_desk: Desk
+    ) -> None:
+        desk = team_desk
+        billing = await billing_group(desk)
+        ann, ticket = await open_ticket(desk, text="Where is my parcel?")
+        old_thread = ticket.agent_thread_id
+        for text in ("one", "two", "three"):
+            desk.emulator.user_sends_text(ann, text)
+        await desk.step(drain=False)  # the main group is behind: the copies wait
+        desk.emulator.user_sends_text(
+            desk.admin, "/team Billing", chat_id=desk.group_id, thread_id=old_thread
+        )
+        await desk.step()
+        moved = await desk.ticket(ticket.number)
+        new_topic = desk.emulator.messages_in(billing, moved.agent_thread_id, from_bot=True)
+        texts = [m.get("text") or "" for m in new_topic]
+        assert texts[-3:] == ["one", "two", "three"]
+        old_topic = desk.emulator.messages_in(desk.group_id, old_thread, from_bot=True)
+        assert not any(m.get("text") in ("one", "two", "three") for m in old_topic)
+        async with desk.uow_factory() as uow:
+            assert await uow.outbox.failed() == []
+
+    async def test_moving_back_to_a_team_without_a_group_returns_to_the_main_group(
+        self, team_desk: Desk
+    ) -> None:
+        desk = team_desk
+        billing = await billing_group(desk)
+        _ann, ticket = await open_ticket(desk, text="My card was charged twice")
+        assert ticket.agent_chat_id == billing
+        desk.emulator.user_sends_text(
+            desk.admin, "/team none", chat_id=billing, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        moved = await desk.ticket(ticket.number)
+        assert moved.agent_chat_id == desk.group_id
+        assert desk.emulator.topic(billing, ticket.agent_thread_id)["is_closed"]
+        card = desk.emulator.message(desk.group_id, moved.card_message_id)
+        assert "charged twice" in card["text"]

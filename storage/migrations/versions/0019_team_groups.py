@@ -1,12 +1,14 @@
-"""team groups: a team may have its own agents' group, where its tickets' topics live
+"""team groups: a team's own agents' group; a moved ticket's old topic
 
 Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-07 16:00:00.000000
 
 ``teams.group_chat_id`` is the chat id of that forum supergroup (NULL: the desk's main group).
-Tickets already store their place (``agent_chat_id`` and ``agent_thread_id``), so no ticket
-changes here.
+Tickets already store their place (``agent_chat_id`` and ``agent_thread_id``); a ticket moved to
+another group keeps its old topic in ``moved_from_chat_id`` / ``moved_from_thread_id`` until
+that topic is closed with a link to the new one. Plain ``ADD COLUMN`` on ``tickets`` (no batch):
+SQLite would otherwise rebuild the table and drop its full-text triggers.
 """
 
 from collections.abc import Sequence
@@ -24,9 +26,13 @@ def upgrade() -> None:
     with op.batch_alter_table("teams") as batch:
         batch.add_column(sa.Column("group_chat_id", sa.BigInteger(), nullable=True))
         batch.create_index("ix_teams_group_chat_id", ["group_chat_id"], unique=False)
+    op.add_column("tickets", sa.Column("moved_from_chat_id", sa.BigInteger(), nullable=True))
+    op.add_column("tickets", sa.Column("moved_from_thread_id", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("tickets", "moved_from_thread_id")
+    op.drop_column("tickets", "moved_from_chat_id")
     with op.batch_alter_table("teams") as batch:
         batch.drop_index("ix_teams_group_chat_id")
         batch.drop_column("group_chat_id")
