@@ -1,0 +1,96 @@
+"""Team groups end to end: the real process verifies a team's group, opens the team's tickets
+there, relays replies from it, and moves a ticket's topic when its team changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Running
+
+pytestmark = pytest.mark.e2e
+
+
+def bot_texts(run: Running, chat_id: int, thread_id: int | None = None) -> list[str]:
+    return [
+        m.get("text") or "" for m in run.emulator.messages_in(chat_id, thread_id, from_bot=True)
+    ]
+
+
+def links(message: dict[str, Any]) -> list[str]:
+    return [e["url"] for e in message.get("entities", []) if e["type"] == "text_link"]
+
+
+def ticket_topics(run: Running, chat_id: int) -> list[dict[str, Any]]:
+    return [t for t in run.emulator.topics(chat_id) if t["name"].startswith("#")]
+
+
+async def answered(run: Running, user: dict[str, Any], text: str, expected: str) -> None:
+    """``user`` sends ``text`` in the main group; the bot's answer there says ``expected``."""
+    run.emulator.user_sends_text(user, text, chat_id=run.group_id)
+    await run.wait(
+        lambda: any(expected in t for t in bot_texts(run, run.group_id)), f"answer {expected!r}"
+    )
+
+
+async def test_a_team_group_is_verified_hosts_its_tickets_and_takes_moved_ones(
+    forum_bot: Running,
+) -> None:
+    run, emu = forum_bot, forum_bot.emulator
+    plain = emu.add_supergroup("Chatter", is_forum=False)
+    unadmin = emu.add_supergroup("Bot is a member only", bot_is_admin=False)
+    await answered(
+        run, run.admin, f"/teams group Billing {plain['id']}", "topics are switched off"
+    )
+    await answered(run, run.admin, f"/teams group Billing {unadmin['id']}", "not an administrator")
+    bob = emu.add_user("Bob", username="bob")
+    emu.add_member(run.group_id, bob)
+    await answered(run, run.admin, f"/agent add {bob['id']} agent", "is registered as agent")
+    await answered(run, bob, f"/teams group Billing {plain['id']}", "needs the admin role")
+
+    billing = emu.add_supergroup("Billing agents")
+    logistics = emu.add_supergroup("Logistics agents")
+    for group in (billing, logistics):
+        emu.add_member(group["id"], run.admin, "administrator")
+    await answered(run, run.admin, f"/teams group Billing {billing['id']}", str(billing["id"]))
+    await answered(
+        run, run.admin, f"/teams group Logistics {logistics['id']}", str(logistics["id"])
+    )
+
+    # A billing matter opens in the Billing group, and nothing about it in the main group.
+    ann = emu.add_user("Ann")
+    emu.user_sends_text(ann, "I was charged twice for my subscription this month")
+    await run.wait(lambda: ticket_topics(run, billing["id"]), "a topic in the Billing group", 60)
+    assert run.ticket_topics() == []
+    thread = ticket_topics(run, billing["id"])[0]["message_thread_id"]
+    await run.wait(
+        lambda: any("🎫" in t for t in bot_texts(run, billing["id"], thread)), "the card"
+    )
+    emu.user_sends_text(run.admin, "We are refunding it", chat_id=billing["id"], thread_id=thread)
+    await run.wait(
+        lambda: any(t.startswith("We are refunding it") for t in run.texts_to(ann)),
+        "the reply at the customer's",
+    )
+
+    # Moved to Logistics: a new topic there with the card and a summary; the old one closed.
+    emu.user_sends_text(run.admin, "/team Logistics", chat_id=billing["id"], thread_id=thread)
+    await run.wait(lambda: ticket_topics(run, logistics["id"]), "a topic in the Logistics group")
+    new_thread = ticket_topics(run, logistics["id"])[0]["message_thread_id"]
+    await run.wait(
+        lambda: emu.topic(billing["id"], thread)["is_closed"], "the old topic closed", 30
+    )
+    new_topic = emu.messages_in(logistics["id"], new_thread, from_bot=True)
+    assert "🎫" in new_topic[0]["text"]
+    summary = next(m for m in new_topic if "Moved here" in (m.get("text") or ""))
+    assert "We are refunding it" in summary["text"]
+    assert links(summary) == [f"https://t.me/c/{str(billing['id'])[4:]}/{thread}"]
+    farewell = emu.messages_in(billing["id"], thread, from_bot=True)[-1]
+    assert links(farewell) == [f"https://t.me/c/{str(logistics['id'])[4:]}/{new_thread}"]
+
+    emu.user_sends_text(ann, "Is it done?")
+    await run.wait(
+        lambda: "Is it done?" in bot_texts(run, logistics["id"], new_thread),
+        "the customer's next message in the new topic",
+    )
+    assert "Is it done?" not in bot_texts(run, billing["id"], thread)
