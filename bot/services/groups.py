@@ -33,6 +33,11 @@ async def place(uow: AbstractUnitOfWork, ticket: Ticket, main_chat_id: int) -> N
     ticket.agent_chat_id = await group_for(uow, ticket.team_id, main_chat_id)
 
 
+async def team_groups(uow: AbstractUnitOfWork) -> list[int]:
+    """The teams' own groups (each once)."""
+    return sorted({t.group_chat_id for t in await uow.teams.list() if t.group_chat_id is not None})
+
+
 async def is_agents_group(uow: AbstractUnitOfWork, chat_id: int, main_chat_id: int) -> bool:
     """Whether agents work in ``chat_id``: the main group, or some team's own group."""
     return chat_id == main_chat_id or (chat_id < 0 and await uow.teams.is_group(chat_id))

@@ -97,20 +97,24 @@ BEHIND_NOTICE_KEY = "group_behind_notice_at"
 async def warn_if_behind(
     uow: AbstractUnitOfWork, presenter: Presenter, agent_chat_id: int, now: datetime
 ) -> bool:
-    """One line in the agents' group when its queue is further behind than the
-    ``group_delay_notice`` setting, at most once per :data:`BEHIND_NOTICE_EVERY`; it goes
-    ahead of the queue it talks about. Returns whether it was queued."""
+    """One line in an agents' group (the main one, or a team's) when its queue is further
+    behind than the ``group_delay_notice`` setting, at most once per
+    :data:`BEHIND_NOTICE_EVERY` in each group; it goes ahead of the queue it talks about.
+    Returns whether it was queued."""
     threshold = await desk_settings.get(uow, "group_delay_notice")
     if not threshold:
         return False
     queued, oldest = await uow.outbox.backlog(agent_chat_id)
     if oldest is None or now - oldest < threshold:
         return False
-    last = await uow.desk_settings.get(BEHIND_NOTICE_KEY)
+    main = agent_chat_id == presenter.agent_chat_id
+    key = BEHIND_NOTICE_KEY if main else f"{BEHIND_NOTICE_KEY}:{agent_chat_id}"
+    last = await uow.desk_settings.get(key)
     if last is not None and now - datetime.fromisoformat(last) < BEHIND_NOTICE_EVERY:
         return False
-    await uow.desk_settings.set(BEHIND_NOTICE_KEY, now.isoformat())
-    await queue(uow, presenter.group_behind(queued, now - oldest), now)
+    await uow.desk_settings.set(key, now.isoformat())
+    chat = None if main else agent_chat_id
+    await queue(uow, presenter.group_behind(queued, now - oldest, chat), now)
     await uow.commit()
     return True
 

@@ -250,7 +250,9 @@ class DeskNotices(Protocol):
         self, chat_id: int, thread_id: int | None, reply_to: int | None
     ) -> list[OutboundCall]: ...
 
-    def group_behind(self, queued: int, behind: timedelta) -> list[OutboundCall]: ...
+    def group_behind(
+        self, queued: int, behind: timedelta, chat_id: int | None = None
+    ) -> list[OutboundCall]: ...
 
 
 class IncidentTexts(Protocol):

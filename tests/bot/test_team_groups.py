@@ -4,13 +4,16 @@ like the main group before a team's tickets move there."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.app import group_delay
 from bot.services.triage_port import TriageVerdict
 from models import Priority, Team
+from models.delivery import OutboundCall
 from tests.support.desk import Desk, make_desk, open_ticket, press, register
 
 
@@ -286,3 +289,22 @@ class TestMovingBetweenGroups:
         assert desk.emulator.topic(billing, ticket.agent_thread_id)["is_closed"]
         card = desk.emulator.message(desk.group_id, moved.card_message_id)
         assert "charged twice" in card["text"]
+
+
+class TestEachGroupsBudget:
+    async def test_a_team_group_that_is_far_behind_hears_it_there_and_the_main_group_not(
+        self, desk: Desk
+    ) -> None:
+        billing = await billing_group(desk)
+        async with desk.uow_factory() as uow:
+            for i in range(4):
+                call = OutboundCall(billing, "sendMessage", {"chat_id": billing, "text": f"q{i}"})
+                await uow.outbox.add(call, datetime.now(UTC) - timedelta(minutes=10))
+            await uow.commit()
+        main_before = len(desk.emulator.messages_in(desk.group_id, from_bot=True))
+        await group_delay(desk.uow_factory, desk.presenter, lambda: None)
+        await desk.step()
+        texts = [m.get("text") or "" for m in desk.emulator.messages_in(billing, from_bot=True)]
+        assert texts[0].startswith("⏳ This group is about 10 minutes behind")
+        assert texts[1:] == ["q0", "q1", "q2", "q3"]
+        assert len(desk.emulator.messages_in(desk.group_id, from_bot=True)) == main_before
