@@ -563,7 +563,8 @@ async def run_bot(
             await agent_chat.announce_shortfalls(uow, presenter, chat_check, SystemClock().now())
         async with uow_factory(readonly=True) as uow:
             staff = [(a.telegram_id, a.role) for a in await uow.agents.list()]
-        await commands.publish(bot, i18n, settings.agent_chat_id, staff, settings.default_language)
+            chats = [settings.agent_chat_id, *await groups.team_groups(uow)]
+        await commands.publish(bot, i18n, chats, staff, settings.default_language)
         scheduler = make_scheduler(
             settings, uow_factory, classifier, presenter, sender.wake, coordinator
         )
