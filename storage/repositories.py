@@ -400,6 +400,13 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
         )
         return {int(agent): int(count) for agent, count in rows if agent is not None}
 
+    async def placed_in(self, chat_id: int) -> bool:
+        """Whether some ticket lives in the agents' group ``chat_id``."""
+        found = await self.session.execute(
+            select(TicketRecord.id).where(TicketRecord.agent_chat_id == chat_id).limit(1)
+        )
+        return found.first() is not None
+
     async def by_topic(self, chat_id: int, thread_id: int) -> Ticket | None:
         return await self._one(
             select(TicketRecord).where(

@@ -39,8 +39,14 @@ async def team_groups(uow: AbstractUnitOfWork) -> list[int]:
 
 
 async def is_agents_group(uow: AbstractUnitOfWork, chat_id: int, main_chat_id: int) -> bool:
-    """Whether agents work in ``chat_id``: the main group, or some team's own group."""
-    return chat_id == main_chat_id or (chat_id < 0 and await uow.teams.is_group(chat_id))
+    """Whether agents work in ``chat_id``: the main group, some team's own group, or a group
+    that was one and still has tickets (a team's group unset or the team removed: its tickets
+    stay where they are, and agents finish them there or move them)."""
+    if chat_id == main_chat_id:
+        return True
+    if chat_id > 0:
+        return False
+    return await uow.teams.is_group(chat_id) or await uow.tickets.placed_in(chat_id)
 
 
 async def follow_team(

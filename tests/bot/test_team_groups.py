@@ -308,3 +308,21 @@ class TestEachGroupsBudget:
         assert texts[0].startswith("⏳ This group is about 10 minutes behind")
         assert texts[1:] == ["q0", "q1", "q2", "q3"]
         assert len(desk.emulator.messages_in(desk.group_id, from_bot=True)) == main_before
+
+
+class TestAGroupGivenUp:
+    async def test_tickets_left_in_a_former_team_group_are_still_answered_there(
+        self, team_desk: Desk
+    ) -> None:
+        desk = team_desk
+        billing = await billing_group(desk)
+        ann, ticket = await open_ticket(desk, text="My card was charged twice")
+        await command(desk, desk.admin, "/teams group Billing off")
+        assert await group_of(desk) is None
+        desk.emulator.user_sends_text(
+            desk.admin, "Refunded", chat_id=billing, thread_id=ticket.agent_thread_id
+        )
+        await desk.step()
+        assert desk.texts_to(ann)[-1] == "Refunded"
+        _bob, other = await open_ticket(desk, "Bob", text="Please refund my card payment")
+        assert other.agent_chat_id == desk.group_id
