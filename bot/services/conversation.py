@@ -147,7 +147,7 @@ async def customer_message(
         media_group_id=msg.media_group_id,
         customer_chat_id=msg.chat_id,
         customer_message_id=msg.message_id,
-        agent_chat_id=config.agent_chat_id,
+        agent_chat_id=presenter.group_of(ticket),
         formatted=msg.formatted,
     )
     # A new ticket's card quotes a plain first message: one call less for the group.

@@ -194,6 +194,9 @@ class TestTicketsInATeamGroup:
         async with desk.uow_factory() as uow:
             messages = await uow.messages.for_ticket(ticket.id)
         assert not any("PIN" in (m.text or "") for m in messages)
+        card = desk.emulator.message(billing, ticket.card_message_id)
+        await press(desk, eve, card, "Claim")
+        assert (await desk.ticket(ticket.number)).assignee_id is None
 
 
 def links(message: dict[str, Any]) -> list[str]:
