@@ -33,9 +33,12 @@ class SystemClock:
 
 
 class UowFactory(Protocol):
-    """Makes units of work; ``readonly=True`` ones read without taking SQLite's write lock."""
+    """Makes units of work; ``readonly=True`` ones read without taking SQLite's write lock;
+    ``inbox_update=id`` makes the one whose commit also marks that stored update processed."""
 
-    def __call__(self, *, readonly: bool = False) -> AbstractUnitOfWork: ...
+    def __call__(
+        self, *, readonly: bool = False, inbox_update: int | None = None
+    ) -> AbstractUnitOfWork: ...
 
 
 @dataclass(frozen=True)
