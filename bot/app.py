@@ -594,6 +594,7 @@ async def run_bot(
                 rate_per_min=settings.api_rate_per_min,
                 wake=sender.wake,
                 files=TelegramFiles(bot, settings.data_dir / "api-files"),
+                quota=coordinator,
             )
             api_runner = await serve_api(api_deps, settings.api_host, settings.api_port)
         await dp.emit_startup(bot=bot, **dp.workflow_data)
