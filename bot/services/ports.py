@@ -20,7 +20,9 @@ from models import (
 from models.delivery import OutboundCall
 from models.incidents import BulkReply, Incident
 from models.solutions import SimilarSolved, Solution
-from storage import AbstractUnitOfWork
+
+# Re-exported: the unit of work is a port of the services (handlers never import storage).
+from storage import AbstractUnitOfWork as AbstractUnitOfWork
 
 
 class Clock(Protocol):
