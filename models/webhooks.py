@@ -256,3 +256,13 @@ def ping_call(webhook: Webhook, now: datetime) -> OutboundCall:
         None,
         {"webhook_id": webhook.id, "events": list(webhook.events)},
     )
+
+
+@dataclass(frozen=True)
+class DeliveryStats:
+    """What ``/webhook list`` shows about an endpoint's deliveries."""
+
+    pending: int = 0
+    sent: int = 0
+    failed: int = 0
+    last_error: str | None = None

@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, get_args
@@ -27,6 +26,7 @@ from bot.api import schemas as s
 from bot.api import views
 from bot.api.problems import ApiProblem
 from bot.logs import get_logger
+from bot.runtime.coordination import Coordinator, LocalCoordinator
 from bot.services import api as use
 from bot.services.apikeys import audit_by
 from bot.services.ports import Clock, Presenter, SystemClock, UowFactory
@@ -66,29 +66,9 @@ class ApiDeps:
     wake: Callable[[], None] = lambda: None
     #: Files of messages (fetched through the Bot API); None: the API serves no files.
     files: TelegramFiles | None = None
-    #: How long a key, once read, is trusted without reading it again: a revoked key stops
-    #: working within this time on every worker; a request costs no key lookup.
-    key_cache_s: float = 5.0
-
-
-class RateLimiter:
-    """Per-key sliding minute: at most ``per_min`` requests in any 60 s (this worker)."""
-
-    def __init__(self, per_min: int, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.per_min = per_min
-        self.monotonic = monotonic
-        self.calls: dict[int, deque[float]] = {}
-
-    def retry_after(self, key_id: int) -> int:
-        """0: allowed (and counted); else the seconds to wait."""
-        now = self.monotonic()
-        recent = self.calls.setdefault(key_id, deque())
-        while recent and now - recent[0] >= 60.0:
-            recent.popleft()
-        if len(recent) >= self.per_min:
-            return max(1, math.ceil(60.0 - (now - recent[0])))
-        recent.append(now)
-        return 0
+    #: Counts requests per key: in memory for one worker, in Redis for several (the limit is
+    #: then the desk's, not each worker's).
+    quota: Coordinator = field(default_factory=LocalCoordinator)
 
 
 @dataclass
@@ -503,10 +483,7 @@ def _json(result: Result) -> web.Response:
 class Api:
     def __init__(self, deps: ApiDeps) -> None:
         self.deps = deps
-        self.limiter = RateLimiter(deps.rate_per_min)
         self.touched: dict[int, float] = {}
-        #: Keys as last read (None: unknown or revoked), with when (see ``key_cache_s``).
-        self.keys: dict[str, tuple[float, ak.ApiKey | None]] = {}
 
     async def authenticate(self, request: web.Request) -> ak.ApiKey:
         header = request.headers.get("Authorization", "")
@@ -514,17 +491,10 @@ class Api:
         challenge = {"WWW-Authenticate": 'Bearer realm="helpdesk"'}
         if scheme.lower() != "bearer" or not presented.strip():
             raise ApiProblem("unauthorized", "send Authorization: Bearer <key>", headers=challenge)
-        presented = presented.strip()
-        now = time.monotonic()
-        known = self.keys.get(presented)
-        if known is not None and now - known[0] < self.deps.key_cache_s:
-            key: ak.ApiKey | None = known[1]
-        else:
-            async with self.deps.uow_factory(readonly=True) as uow:
-                key = await use.authenticate(uow, presented)
-            if len(self.keys) > 10_000:  # bad keys by the thousand: start over
-                self.keys.clear()
-            self.keys[presented] = (now, key)
+        # Read on every request (one lookup by the key's hash): a revoked key is refused by
+        # every worker from the moment the revocation is committed.
+        async with self.deps.uow_factory(readonly=True) as uow:
+            key = await use.authenticate(uow, presented.strip())
         if key is None or key.id is None:
             raise ApiProblem("unauthorized", "unknown or revoked key", headers=challenge)
         return key
@@ -543,11 +513,11 @@ class Api:
         async def handle(request: web.Request) -> web.StreamResponse:
             key = await self.authenticate(request)
             assert key.id is not None
-            wait = self.limiter.retry_after(key.id)
+            wait = await self.deps.quota.admit(f"api:{key.id}", self.deps.rate_per_min, 60)
             if wait:
                 raise ApiProblem(
                     "rate-limited",
-                    f"at most {self.limiter.per_min} requests a minute per key",
+                    f"at most {self.deps.rate_per_min} requests a minute per key",
                     headers={"Retry-After": str(wait)},
                 )
             if route.scope is not None and not key.allows(route.scope):

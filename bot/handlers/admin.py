@@ -21,11 +21,10 @@ from bot.filters import HasRole
 from bot.handlers.common import telegram_user
 from bot.services import health, sla, training
 from bot.services.conversation import DeskConfig
-from bot.services.ports import Clock
+from bot.services.ports import AbstractUnitOfWork, Clock
 from models import Priority, Role
 from models.delivery import Channel, OutboundCall
 from models.sla import BusinessCalendar, SlaConfig
-from storage import AbstractUnitOfWork
 
 
 async def reply_directly(message: Message, text: str) -> None:

@@ -21,10 +21,9 @@ from bot.services.agent_messages import ticket_for_agent_message
 from bot.services.auth import require_agent
 from bot.services.conversation import DeskConfig
 from bot.services.customers import tell
-from bot.services.ports import Clock
+from bot.services.ports import AbstractUnitOfWork, Clock
 from bot.texts import SUPPORTED_LANGUAGES
 from models import Role
-from storage import AbstractUnitOfWork
 
 
 def _where(message: Message) -> tuple[int, int | None]:
