@@ -35,9 +35,9 @@ class TeamTriage:
 
 
 @pytest.fixture
-async def team_desk(tmp_path: Path) -> AsyncIterator[Desk]:
-    """A desk whose triage sends money matters to the Billing team."""
-    d = await make_desk(tmp_path, triage=TeamTriage())
+async def team_desk(tmp_path: Path, db_url: str) -> AsyncIterator[Desk]:
+    """A desk whose triage sends money matters to the Billing team, on each database."""
+    d = await make_desk(tmp_path, triage=TeamTriage(), database_url=db_url)
     yield d
     await d.close()
 
