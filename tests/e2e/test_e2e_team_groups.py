@@ -1,5 +1,6 @@
-"""Team groups end to end: the real process verifies a team's group, opens the team's tickets
-there, relays replies from it, and moves a ticket's topic when its team changes."""
+"""Team groups end to end, with Telegram's limits: the real process verifies a team's group,
+opens the team's tickets there, relays replies from it, and moves a ticket's topic when its
+team changes."""
 
 from __future__ import annotations
 
@@ -34,10 +35,20 @@ async def answered(run: Running, user: dict[str, Any], text: str, expected: str)
     )
 
 
+#: Telegram's own limits, on the bot's side and the emulator's.
+TELEGRAM_LIMITS = {
+    "HELPDESK_RATE_PRIVATE_PER_S": "1",
+    "HELPDESK_RATE_GROUP_PER_MIN": "20",
+    "HELPDESK_RATE_GLOBAL_PER_S": "30",
+}
+
+
 async def test_a_team_group_is_verified_hosts_its_tickets_and_takes_moved_ones(
-    forum_bot: Running,
+    bot_factory: Any,
 ) -> None:
-    run, emu = forum_bot, forum_bot.emulator
+    run = await bot_factory(forum=True, **TELEGRAM_LIMITS)
+    emu = run.emulator
+    emu.set_rate_limits(1, 20, 30)
     plain = emu.add_supergroup("Chatter", is_forum=False)
     unadmin = emu.add_supergroup("Bot is a member only", bot_is_admin=False)
     await answered(
@@ -94,3 +105,4 @@ async def test_a_team_group_is_verified_hosts_its_tickets_and_takes_moved_ones(
         "the customer's next message in the new topic",
     )
     assert "Is it done?" not in bot_texts(run, billing["id"], thread)
+    assert emu.served_429 == 0  # each group's traffic stayed within its own budget
