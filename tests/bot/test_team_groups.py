@@ -3,6 +3,7 @@ like the main group before a team's tickets move there."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -295,7 +296,7 @@ class TestMovingBetweenGroups:
 
 
 class TestEachGroupsBudget:
-    async def test_a_team_group_that_is_far_behind_hears_it_there_and_the_main_group_not(
+    async def test_a_team_group_far_behind_shows_in_health_and_hears_it_there_alone(
         self, desk: Desk
     ) -> None:
         billing = await billing_group(desk)
@@ -304,6 +305,12 @@ class TestEachGroupsBudget:
                 call = OutboundCall(billing, "sendMessage", {"chat_id": billing, "text": f"q{i}"})
                 await uow.outbox.add(call, datetime.now(UTC) - timedelta(minutes=10))
             await uow.commit()
+        desk.emulator.user_sends_text(desk.admin, "/health")
+        await desk.step(drain=False)  # /health answers at once, before the outbox drains
+        health = desk.to_user(desk.admin)[-1]["text"]
+        found = re.search(r"Group of Billing: 4 waiting \(oldest (\d+) s\)", health)
+        assert found, health
+        assert 600 <= int(found.group(1)) < 660
         main_before = len(desk.emulator.messages_in(desk.group_id, from_bot=True))
         await group_delay(desk.uow_factory, desk.presenter, lambda: None)
         await desk.step()
