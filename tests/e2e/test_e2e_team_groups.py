@@ -4,11 +4,17 @@ team changes."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Running
+from tests.e2e.conftest import Running, cluster_env, redis_or_skip, start_world, without_incidents
+from tests.support.balancer import Balancer
+from tests.support.db import empty_database
+from tests.support.process import BotProcess
+from tests.support.workers import start_webhook_workers
 
 pytestmark = pytest.mark.e2e
 
@@ -106,3 +112,73 @@ async def test_a_team_group_is_verified_hosts_its_tickets_and_takes_moved_ones(
     )
     assert "Is it done?" not in bot_texts(run, billing["id"], thread)
     assert emu.served_429 == 0  # each group's traffic stayed within its own budget
+
+
+#: New tickets the seed model gives to Billing, and to Accounts (a team without a group).
+BILLING_TEXTS = [
+    "I was charged twice for my subscription this month",
+    "Why did you bill me twice this month?",
+    "My invoice shows a wrong amount",
+]
+ACCOUNT_TEXTS = [
+    "I cannot log in, my password reset email never arrives",
+    "How do I change the email address of my account?",
+    "My account is locked after too many attempts",
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(420)
+async def test_two_workers_keep_each_group_within_its_own_budget(tmp_path: Path) -> None:
+    """Two webhook workers (PostgreSQL + Redis) with Telegram's limits: more new tickets than
+    a minute's budget in the Billing group and in the main group at once; every ticket opens
+    once in its group, and Telegram never has to refuse a call (the workers share each group's
+    budget through Redis)."""
+    redis_url = redis_or_skip()
+    async for db_url in empty_database("postgres", tmp_path):
+        await run_two_workers(tmp_path, db_url, redis_url)
+
+
+async def run_two_workers(tmp_path: Path, db_url: str, redis_url: str) -> None:
+    emu, group, admin = await start_world(webhook=True)
+    env = cluster_env(emu, group, admin, tmp_path, db_url, redis_url, **TELEGRAM_LIMITS)
+    workers: list[BotProcess] = []
+    balancer: Balancer | None = None
+    try:
+        workers, balancer = await start_webhook_workers(env, tmp_path, 2)
+        run = Running(emu, workers[0], group, admin, tmp_path / "w0")
+        await without_incidents(run)
+        billing = emu.add_supergroup("Billing agents")
+        emu.add_member(billing["id"], admin, "administrator")
+        await answered(run, admin, f"/teams group Billing {billing['id']}", str(billing["id"]))
+        emu.set_rate_limits(1, 20, 30)
+        # A topic and a card each before the pins: 24 calls, more than a minute's 20, in each
+        # of the two groups at once.
+        count = 12
+        people = [emu.add_user(f"B{i}") for i in range(count)]
+        people += [emu.add_user(f"A{i}") for i in range(count)]
+        for i in range(count):
+            emu.user_sends_text(people[i], f"{BILLING_TEXTS[i % 3]} (case {i})")
+            emu.user_sends_text(people[count + i], f"{ACCOUNT_TEXTS[i % 3]} (case {i})")
+
+        def cards(chat_id: int) -> list[str]:
+            return [t for t in bot_texts(run, chat_id) if "🎫" in t]
+
+        await run.wait(
+            lambda: len(cards(billing["id"])) == count and len(cards(run.group_id)) == count,
+            "every ticket's card in its group",
+            240,
+        )
+        await asyncio.sleep(3)  # anything sent twice would show up now
+        assert len(ticket_topics(run, billing["id"])) == count
+        assert len(run.ticket_topics()) == count
+        assert len(set(cards(billing["id"]))) == count
+        assert all("(case" in t for t in cards(billing["id"]))
+        assert emu.served_429 == 0
+    finally:
+        for worker in workers:
+            if worker.running:
+                await worker.terminate(timeout=10)
+        if balancer is not None:
+            await balancer.stop()
+        await emu.stop()
