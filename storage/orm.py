@@ -22,6 +22,7 @@ from sqlalchemy import (
     event,
     false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -227,6 +228,15 @@ class TicketMessageRecord(Base):
         UniqueConstraint("customer_chat_id", "customer_message_id"),
         UniqueConstraint("agent_chat_id", "agent_message_id"),
         Index("ix_ticket_messages_ticket", "ticket_id", "id"),
+        # Flood control counts a customer's recent messages (see migration 0019).
+        Index(
+            "ix_ticket_messages_customer_sent",
+            "customer_chat_id",
+            "direction",
+            "sent_at",
+            sqlite_where=sql_text("customer_chat_id IS NOT NULL"),
+            postgresql_where=sql_text("customer_chat_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,6 +1,6 @@
 """Feeds stored updates to the dispatcher, in order per chat, until each is processed or parked.
 
-Updates are grouped by conversation (:func:`models.delivery.update_chat_key`): a chat's updates
+Updates are grouped by conversation (:func:`storage.delivery.update_chat_key`): a chat's updates
 are handled one at a time in ``update_id`` order, and a failing update holds back only its own
 chat. With several workers, a chat's updates are handled under that chat's lease, after a fresh
 read of which are still pending; the transaction that applies an update also marks it done only
@@ -32,9 +32,8 @@ from bot.logs import get_logger
 from bot.runtime import wait_event
 from bot.runtime.coordination import Coordinator, LocalCoordinator
 from bot.services.ports import UowFactory
-from models.delivery import update_chat_key
 from storage import AbstractUnitOfWork
-from storage.delivery import AlreadyProcessed, InboxItem
+from storage.delivery import AlreadyProcessed, InboxItem, update_chat_key
 
 log = get_logger(__name__)
 

@@ -1,7 +1,7 @@
 """team groups: a team's own agents' group; a moved ticket's old topic
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07 16:00:00.000000
 
 ``teams.group_chat_id`` is the chat id of that forum supergroup (NULL: the desk's main group).
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
