@@ -32,6 +32,11 @@ Prints one JSON object. Two runs by default:
   (the group's queue is far behind by then: its calls are counted for the first minute and what
   is still queued for it when the last acknowledgement went out).
 
+* ``teams``: ``--teams-customers`` customers (200) open tickets of four teams at once, with
+  Telegram-like limits scaled by ``--teams-scale``: on one agents' group, then on one group per
+  team. Reports when the last message was in its topic in each layout and the speed-up
+  (``bench/team_groups.py``).
+
 * ``workers``: webhook mode on PostgreSQL + Redis behind a round-robin balancer, with 1 and
   then 3 worker processes (limits lifted as in ``unlimited``), side by side. Needs
   ``HELPDESK_BENCH_POSTGRES_URL`` and ``HELPDESK_BENCH_REDIS_URL`` (falling back to the test
@@ -39,7 +44,7 @@ Prints one JSON object. Two runs by default:
 
     python bench/load.py [--customers 40] [--messages 10]
                          [--mode both|all|unlimited|telegram|backlog|postgres|workers|
-                                 budget|outage]
+                                 budget|outage|teams]
                          [--tickets 100000] [--backlog 5000] [--workers 1,3]
 
 ``both`` runs ``unlimited``, ``telegram`` and ``budget``; ``all`` adds ``backlog`` and
@@ -677,6 +682,7 @@ async def main() -> None:
             "workers",
             "budget",
             "outage",
+            "teams",
         ],
         default="both",
     )
@@ -689,6 +695,10 @@ async def main() -> None:
     parser.add_argument("--budget-customers", type=int, default=5)
     parser.add_argument("--outage-customers", type=int, default=300)
     parser.add_argument("--outage-seconds", type=float, default=60.0)
+    parser.add_argument("--teams-customers", type=int, default=200)
+    parser.add_argument(
+        "--teams-scale", type=float, default=5.0, help="multiply Telegram's limits (teams)"
+    )
     args = parser.parse_args()
     out: dict[str, Any] = {"machine": machine()}
     if args.mode in ("both", "all", "unlimited"):
@@ -711,6 +721,10 @@ async def main() -> None:
         out["outage"] = await outage(args.outage_customers, args.outage_seconds)
     if args.mode in ("both", "all", "budget"):
         out["group_budget"] = await group_budget(args.budget_customers)
+    if args.mode in ("all", "teams"):
+        from team_groups import compare_layouts
+
+        out["team_groups"] = await compare_layouts(args.teams_customers, args.teams_scale)
     if args.mode == "workers":
         out["workers"] = await compare_workers(
             [int(n) for n in args.workers.split(",")], args.customers, args.messages

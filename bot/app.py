@@ -48,7 +48,7 @@ from bot.runtime.sender import RateLimits, Sender
 from bot.runtime.telegram_webhook import WebhookIntake, webhook_path
 from bot.runtime.telegram_webhook import serve as serve_webhook
 from bot.runtime.webhook_poster import WebhookPolicy, WebhookPoster
-from bot.services import agent_chat, agents, sla, training
+from bot.services import agent_chat, agents, groups, sla, training
 from bot.services.api import prune_idempotency
 from bot.services.automation import AutomationRules, automate, send_digest
 from bot.services.conversation import DeskConfig
@@ -223,11 +223,15 @@ async def sla_scan(
 async def group_delay(
     uow_factory: UowFactory, presenter: Presenter, wake: Callable[[], None]
 ) -> None:
-    """Tell the agents when their group's queue is far behind (see ``warn_if_behind``)."""
+    """Tell the agents when their group's queue is far behind (see ``warn_if_behind``), in
+    the main group and in each team's own group."""
     async with uow_factory() as uow:
-        if await warn_if_behind(uow, presenter, presenter.agent_chat_id, SystemClock().now()):
-            log.info("the agents' group is behind: told it")
-            wake()
+        chats = [presenter.agent_chat_id, *await groups.team_groups(uow)]
+    for chat in chats:
+        async with uow_factory() as uow:
+            if await warn_if_behind(uow, presenter, chat, SystemClock().now()):
+                log.info("an agents' group is behind: told it", chat_id=chat)
+                wake()
 
 
 async def automations(
@@ -557,7 +561,8 @@ async def run_bot(
             await agent_chat.announce_shortfalls(uow, presenter, chat_check, SystemClock().now())
         async with uow_factory(readonly=True) as uow:
             staff = [(a.telegram_id, a.role) for a in await uow.agents.list()]
-        await commands.publish(bot, i18n, settings.agent_chat_id, staff, settings.default_language)
+            chats = [settings.agent_chat_id, *await groups.team_groups(uow)]
+        await commands.publish(bot, i18n, chats, staff, settings.default_language)
         scheduler = make_scheduler(
             settings, uow_factory, classifier, presenter, sender.wake, coordinator
         )

@@ -147,30 +147,35 @@ def _menu(entries: Iterable[tuple[str, Any]]) -> list[BotCommand]:
 async def publish(
     bot: Bot,
     i18n: I18n,
-    agent_chat_id: int,
+    agent_chat_ids: Iterable[int],
     staff: Iterable[tuple[int, Role]],
     default_language: str,
 ) -> int:
-    """``setMyCommands`` for customers (private chats), the agents' group, and each supervisor
-    and admin there, in every supported language plus the default; returns the calls made.
+    """``setMyCommands`` for customers (private chats), each agents' group (the main one and
+    the teams' own), and each supervisor and admin there, in every supported language plus the
+    default; returns the calls made.
 
     A refused call is logged and skipped: the menu is a convenience, the desk works without it.
     """
     scopes: list[tuple[Any, list[tuple[str, Any]]]] = [
-        (BotCommandScopeAllPrivateChats(), list(CUSTOMER_COMMANDS)),
-        (
-            BotCommandScopeChat(chat_id=agent_chat_id),
-            [(c.name, c.description) for c in allowed(Role.AGENT)],
-        ),
+        (BotCommandScopeAllPrivateChats(), list(CUSTOMER_COMMANDS))
     ]
-    for user_id, role in staff:
-        if role is not Role.AGENT:
-            scopes.append(
-                (
-                    BotCommandScopeChatMember(chat_id=agent_chat_id, user_id=user_id),
-                    [(c.name, c.description) for c in allowed(role)],
-                )
+    staff = list(staff)
+    for agent_chat_id in agent_chat_ids:
+        scopes.append(
+            (
+                BotCommandScopeChat(chat_id=agent_chat_id),
+                [(c.name, c.description) for c in allowed(Role.AGENT)],
             )
+        )
+        for user_id, role in staff:
+            if role is not Role.AGENT:
+                scopes.append(
+                    (
+                        BotCommandScopeChatMember(chat_id=agent_chat_id, user_id=user_id),
+                        [(c.name, c.description) for c in allowed(role)],
+                    )
+                )
     calls = 0
     for scope, entries in scopes:
         for language in ("", *SUPPORTED_LANGUAGES):

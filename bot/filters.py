@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
 
+from bot.services import groups
 from bot.services.agent_messages import find_agent
 from models import Role
 from storage import AbstractUnitOfWork
@@ -32,3 +33,18 @@ class HasRole(Filter):
         if agent is None or not agent.can(self.role):
             return False
         return {"agent": agent}
+
+
+class InAgentsGroup(Filter):
+    """Passes for messages and button presses in an agents' group: the desk's main group or a
+    team's own group (the same handlers, and so the same rules, in each)."""
+
+    def __init__(self, main_chat_id: int) -> None:
+        self.main_chat_id = main_chat_id
+
+    async def __call__(self, event: TelegramObject, uow: AbstractUnitOfWork, **_: Any) -> bool:
+        if isinstance(event, CallbackQuery):
+            chat = event.message.chat if event.message is not None else None
+        else:
+            chat = event.chat if isinstance(event, Message) else None
+        return chat is not None and await groups.is_agents_group(uow, chat.id, self.main_chat_id)

@@ -28,6 +28,7 @@ from aiogram.exceptions import (
 from aiogram.types import User
 from sqlalchemy.engine import make_url
 
+from bot.adapters.chats import read_chat
 from bot.logs import get_logger, one_line
 from bot.runtime.coordination import Coordinator
 from bot.services.agent_chat import AgentChatCheck, Shortfall, assess
@@ -112,28 +113,22 @@ async def check_agent_chat(bot: Bot, chat_id: int, stop: asyncio.Event) -> Agent
             "ids are negative (supergroups start with -100)"
         )
 
-    async def read() -> tuple[str, bool, str, set[str]]:
-        chat = await bot.get_chat(chat_id)
-        member = await bot.get_chat_member(chat_id, bot.id)
-        rights = {
-            key for key, value in member.model_dump().items() if key.startswith("can_") and value
-        }
-        return chat.type, bool(chat.is_forum), member.status, rights
-
     try:
-        kind, is_forum, status, rights = await until_reachable(
-            "Telegram", read, TELEGRAM_DOWN, stop
+        facts = await until_reachable(
+            "Telegram", lambda: read_chat(bot, chat_id), TELEGRAM_DOWN, stop
         )
     except (TelegramBadRequest, TelegramForbiddenError) as exc:
         raise StartupError(
             f"{name} is not a chat the bot can see ({exc.message}); add the bot to the agents' "
             "group and use that group's id"
         ) from None
-    if kind not in ("group", "supergroup"):
-        raise StartupError(f"{name} is a {kind}, not a group; use the agents' group id")
-    if status in ("left", "kicked"):
-        raise StartupError(f"{name}: the bot is not a member of that group ({status}); add it")
-    check = assess(is_forum=is_forum, status=status, rights=rights)
+    if facts.kind not in ("group", "supergroup"):
+        raise StartupError(f"{name} is a {facts.kind}, not a group; use the agents' group id")
+    if facts.status in ("left", "kicked"):
+        raise StartupError(
+            f"{name}: the bot is not a member of that group ({facts.status}); add it"
+        )
+    check = assess(is_forum=facts.is_forum, status=facts.status, rights=set(facts.rights))
     if check.shortfalls:
         missing = ", ".join(s.value for s in check.shortfalls)
         log.warning(

@@ -15,6 +15,8 @@ from models.enums import (
 from models.errors import (
     AlreadyAssigned,
     DomainError,
+    GroupProblem,
+    GroupRefused,
     InvalidInput,
     InvalidTransition,
     NotAllowed,
@@ -49,6 +51,8 @@ __all__ = [
     "Customer",
     "DomainError",
     "EventKind",
+    "GroupProblem",
+    "GroupRefused",
     "InvalidInput",
     "InvalidTransition",
     "MediaKind",

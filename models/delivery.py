@@ -102,6 +102,15 @@ class Ref:
         )
 
 
+#: References to a ticket's place in its agents' group (its topic, its card there).
+PLACED = frozenset({RefKind.THREAD, RefKind.CARD, RefKind.REPLY_CARD})
+
+
+def placed_refs(params: dict[str, Any]) -> list[Ref]:
+    """The references of a call's parameters to a ticket's place in its group."""
+    return [v for v in params.values() if isinstance(v, Ref) and v.kind in PLACED]
+
+
 @dataclass(frozen=True, slots=True)
 class Upload:
     """A file sent with its call (a multipart upload): a chart, an export."""

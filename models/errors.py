@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class DomainError(Exception):
     """Base class of every error the domain raises on purpose."""
@@ -79,3 +81,23 @@ class TicketMerged(DomainError):
         #: Filled in by the use case that knows the target (the domain only knows its id).
         self.into_number = into_number
         self.link = link
+
+
+class GroupProblem(StrEnum):
+    """Why a chat cannot be a team's agents' group."""
+
+    UNSEEN = "the bot cannot see that chat"
+    NOT_SUPERGROUP = "not a supergroup"
+    NOT_FORUM = "topics are switched off"
+    NOT_ADMIN = "the bot is not an administrator"
+    CANNOT_MANAGE_TOPICS = "the bot may not manage topics"
+    MAIN_GROUP = "the desk's main group"
+
+
+class GroupRefused(DomainError):
+    """A chat given as a team's agents' group does not qualify (see :class:`GroupProblem`)."""
+
+    def __init__(self, chat_id: int, problem: GroupProblem) -> None:
+        super().__init__(f"chat {chat_id} cannot be a team's group: {problem}")
+        self.chat_id = chat_id
+        self.problem = problem

@@ -69,6 +69,9 @@ class Agent:
 class Team:
     name: str
     strategy: AssignStrategy = AssignStrategy.MANUAL
+    #: The team's own agents' group (a forum supergroup): its tickets' topics live there.
+    #: None: the desk's main group.
+    group_chat_id: int | None = None
     id: int | None = None
 
 

@@ -70,6 +70,10 @@ class Ticket:
     agent_chat_id: int | None = None
     agent_thread_id: int | None = None
     card_message_id: int | None = None
+    #: The topic it had before it moved to another agents' group: closed with a link to the
+    #: new one once that exists (then cleared).
+    moved_from_chat_id: int | None = None
+    moved_from_thread_id: int | None = None
     #: The customer's oldest message no agent has answered yet (the next-response clock).
     awaiting_reply_since: datetime | None = None
     sla_breached: bool = False
@@ -205,6 +209,14 @@ class Ticket:
         old, self.team_id = self.team_id, team_id
         self._record(EventKind.TEAM_CHANGED, actor, now, old=old, new=team_id)
         return True
+
+    def move_to_group(self, chat_id: int) -> None:
+        """From now on the ticket lives in another agents' group: it gets a new topic and card
+        there, and its old topic (if it had one) is remembered to be closed."""
+        if self.agent_thread_id is not None:
+            self.moved_from_chat_id = self.agent_chat_id
+            self.moved_from_thread_id = self.agent_thread_id
+        self.agent_chat_id, self.agent_thread_id, self.card_message_id = chat_id, None, None
 
     def set_category(self, category: str | None, actor: Actor, now: datetime) -> bool:
         self.ensure_changeable()

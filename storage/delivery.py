@@ -295,6 +295,21 @@ class OutboxRepository:
         )
         return [_call_from(record) for record in records]
 
+    async def queued_for_ticket(self, queue: Queue, ticket_id: int) -> list[OutboundCall]:
+        """A ticket's pending calls in one queue, in sending order (lane, then id)."""
+        channel, chat_id = queue
+        records = await self.session.scalars(
+            select(OutboxRecord)
+            .where(
+                OutboxRecord.status == str(OutboxStatus.PENDING),
+                OutboxRecord.channel == str(channel),
+                OutboxRecord.chat_id == chat_id,
+                OutboxRecord.ticket_id == ticket_id,
+            )
+            .order_by(OutboxRecord.lane, OutboxRecord.id)
+        )
+        return [_call_from(record) for record in records]
+
     async def heads(self, limit: int = 1000) -> list[OutboundCall]:
         """The next call of every queue that has pending calls (order: lane, then id)."""
         rank = (

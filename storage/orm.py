@@ -102,6 +102,8 @@ class TeamRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     strategy: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
+    #: The team's own agents' group (None: the main group); several teams may share one.
+    group_chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class AgentRecord(Base):
@@ -190,6 +192,8 @@ class TicketRecord(Base):
     agent_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     agent_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    moved_from_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    moved_from_thread_id: Mapped[int | None] = mapped_column(BigInteger)
     awaiting_reply_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Space-separated, with a space on each side, so ``LIKE '% tag %'`` finds one tag.

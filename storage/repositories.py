@@ -139,6 +139,20 @@ class TeamRepository(_TrackingRepository[Team, TeamRecord]):
     async def list(self) -> list[Team]:
         return await self._many(select(TeamRecord).order_by(TeamRecord.name))
 
+    async def group_of(self, team_id: int) -> int | None:
+        """The chat id of the team's own agents' group (None: it has none)."""
+        result = await self.session.execute(
+            select(TeamRecord.group_chat_id).where(TeamRecord.id == team_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def is_group(self, chat_id: int) -> bool:
+        """Whether ``chat_id`` is some team's agents' group."""
+        result = await self.session.execute(
+            select(TeamRecord.id).where(TeamRecord.group_chat_id == chat_id).limit(1)
+        )
+        return result.first() is not None
+
     async def remove(self, team: Team) -> None:
         """Delete a team; its tickets and categories keep no team, members leave it."""
         self._seen.pop(id(team), None)
@@ -385,6 +399,13 @@ class TicketRepository(_TrackingRepository[Ticket, TicketRecord]):
             .group_by(TicketRecord.assignee_id)
         )
         return {int(agent): int(count) for agent, count in rows if agent is not None}
+
+    async def placed_in(self, chat_id: int) -> bool:
+        """Whether some ticket lives in the agents' group ``chat_id``."""
+        found = await self.session.execute(
+            select(TicketRecord.id).where(TicketRecord.agent_chat_id == chat_id).limit(1)
+        )
+        return found.first() is not None
 
     async def by_topic(self, chat_id: int, thread_id: int) -> Ticket | None:
         return await self._one(

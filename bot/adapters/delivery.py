@@ -50,6 +50,7 @@ from models.delivery import (
     Skip,
     Unsendable,
     Upload,
+    placed_refs,
 )
 from models.incidents import Incident
 from storage import AbstractUnitOfWork
@@ -93,6 +94,7 @@ class DeliveryAdapter:
         a multipart file, as of ``now``; a reference that comes out empty drops its parameter."""
         if call.on_sent in (OnSent.TOPIC, OnSent.CARD):
             await self._still_wanted(uow, call)
+        await self._in_its_group(uow, call)
         params: dict[str, Any] = {}
         for key, value in call.params.items():
             if isinstance(value, Ref):
@@ -120,12 +122,25 @@ class DeliveryAdapter:
         """A ticket's topic or card is made once, and not at all once the ticket is worked in
         an incident (a surge detected while these calls waited for the group's budget)."""
         ticket = await self._ticket(uow, call.ref_id or 0)
+        if self.presenter.group_of(ticket) != call.chat_id:
+            raise Skip("the ticket moved to another group")
         if call.on_sent is OnSent.TOPIC and ticket.agent_thread_id is not None:
             raise Skip("the ticket has its topic already")
         if call.on_sent is OnSent.CARD and ticket.card_message_id is not None:
             raise Skip("the ticket has its card already")
         if ticket.incident_id is not None and ticket.agent_thread_id is None:
             raise Skip("the ticket is worked in its incident")
+
+    async def _in_its_group(self, uow: AbstractUnitOfWork, call: OutboundCall) -> None:
+        """A call that refers to a ticket's topic or card in one group is not made once the
+        ticket moved to another group: those refer to its place there now. (Its calls still
+        queued when it moved were queued anew in the new group.)"""
+        if not _is_group(call.chat_id):
+            return
+        for ref in placed_refs(call.params):
+            ticket = await self._ticket(uow, ref.id)
+            if self.presenter.group_of(ticket) != call.chat_id:
+                raise Skip("the ticket moved to another group")
 
     async def _thread(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
         ticket = await self._ticket(uow, ref.id)
@@ -204,7 +219,7 @@ class DeliveryAdapter:
     async def _ticket_button(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
         """A button linking to a ticket's topic (or card), once that exists."""
         ticket = await self._ticket(uow, ref.id)
-        url = ticket_url(self.presenter.agent_chat_id, ticket)
+        url = ticket_url(self.presenter.group_of(ticket), ticket)
         if url is None:
             young = ticket.created_at > now - TOPIC_GRACE
             if young and ticket.agent_thread_id is None and ticket.card_message_id is None:
@@ -250,7 +265,7 @@ class DeliveryAdapter:
         ticket = await self._ticket(uow, ref.id)
         guess = escape(ticket.category or "?")
         confidence = f"{ticket.triage_confidence:.0%}" if ticket.triage_confidence else "?"
-        link = ticket_url(self.presenter.agent_chat_id, ticket)
+        link = ticket_url(self.presenter.group_of(ticket), ticket)
         number = f'<a href="{link}">#{ticket.number}</a>' if link else f"#{ticket.number}"
         with self.i18n.use_locale(self.language):
             return "🧐 " + _(
@@ -325,7 +340,7 @@ class DeliveryAdapter:
         """
         if call.on_sent is not OnSent.COPIED_TO_AGENTS:
             return None
-        if call.chat_id != self.presenter.agent_chat_id:
+        if not _is_group(call.chat_id):
             return None
         if call.created_at is None or now - call.created_at < JOIN_AFTER:
             return None
@@ -434,6 +449,12 @@ class DeliveryAdapter:
         first = await uow.messages.first_customer_message(ticket.id or 0)
         if first is not None and first.on_card:  # the card is that message's agents' side
             _record_copy(first, call, params, result["message_id"], to_agents=True)
+        if ticket.moved_from_thread_id is not None:
+            # A moved ticket's new place is known now: the old topic links to it and closes.
+            team = await uow.teams.get(ticket.team_id) if ticket.team_id is not None else None
+            for moved in self.presenter.moved_away(ticket, team):
+                await uow.outbox.add(moved, now)
+            ticket.moved_from_chat_id = ticket.moved_from_thread_id = None
 
     async def _copied_to_agents(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
@@ -467,7 +488,7 @@ class DeliveryAdapter:
         if call.on_sent is OnSent.BULK_REPLY:  # counted on the incident's card, not one line each
             await incidents.delivered(uow, self.presenter, call.ref_id or 0, ok=False, now=now)
             return
-        if call.chat_id == self.presenter.agent_chat_id or call.ticket_id is None:
+        if _is_group(call.chat_id) or call.ticket_id is None:
             return
         ticket = await uow.tickets.get(call.ticket_id)
         if ticket is None:
@@ -492,6 +513,11 @@ def _record_copy(
     else:
         message.customer_chat_id = call.chat_id
         message.customer_message_id = copy_id
+
+
+def _is_group(chat_id: int) -> bool:
+    """Groups have negative chat ids; people's private chats positive ones."""
+    return chat_id < 0
 
 
 def _reply_to(message_id: int | None) -> Any:

@@ -87,8 +87,11 @@ class NoticesPresenterMixin:
             )
         ]
 
-    def group_behind(self, queued: int, behind: timedelta) -> list[OutboundCall]:
-        """One line about the group's own queue, ahead of it (in the General topic)."""
+    def group_behind(
+        self, queued: int, behind: timedelta, chat_id: int | None = None
+    ) -> list[OutboundCall]:
+        """One line about a group's own queue (``chat_id``: a team's group; None: the main
+        group), ahead of that queue (in its General topic)."""
         minutes = max(1, round(behind.total_seconds() / 60))
         with self._locale():
             text = "⏳ " + ngettext(
@@ -101,7 +104,7 @@ class NoticesPresenterMixin:
             text += " " + _(
                 "Customers have their acknowledgements; nothing is lost, and it arrives in order."
             )
-        calls = self._send(self.agent_chat_id, text)
+        calls = self._send(chat_id or self.agent_chat_id, text)
         for call in calls:
             call.lane = Lane.NOTICE
         return calls

@@ -32,6 +32,7 @@ from bot.adapters.labels import (
     priority_label,
 )
 from bot.adapters.markup import markup
+from bot.adapters.moves_presenter import MovesPresenterMixin
 from bot.adapters.notices_presenter import NoticesPresenterMixin
 from bot.adapters.similar_presenter import SimilarPresenterMixin
 from bot.adapters.tools_presenter import ToolsPresenterMixin
@@ -90,6 +91,7 @@ class Presenter(
     IncidentPresenterMixin,
     SimilarPresenterMixin,
     ToolsPresenterMixin,
+    MovesPresenterMixin,
 ):
     i18n: I18n
     agent_chat_id: int
@@ -145,9 +147,22 @@ class Presenter(
         calls[0].on_sent, calls[0].ref_id = OnSent.COPIED_TO_CUSTOMER, message.id
         return calls
 
+    def group_of(self, ticket: Ticket) -> int:
+        """The agents' group a ticket's traffic goes to: the one it was placed in (its team's
+        own group, or the main group). A ticket worked in its incident (no topic of its own) is
+        with the incident, in the main group."""
+        if ticket.incident_id is not None and ticket.agent_thread_id is None:
+            return self.agent_chat_id
+        return ticket.agent_chat_id or self.agent_chat_id
+
+    def _forum(self, chat_id: int) -> bool:
+        """Whether an agents' group has topics: a team's own group always does (it is
+        verified when it is set), the main group when the start-up check found so."""
+        return chat_id != self.agent_chat_id or self.agent_chat_is_forum
+
     def _agents_place(self, ticket: Ticket) -> dict[str, Any]:
-        """Where a ticket's traffic goes in the agents' group: its topic, or under its card."""
-        if self.agent_chat_is_forum:
+        """Where a ticket's traffic goes in its agents' group: its topic, or under its card."""
+        if self._forum(self.group_of(ticket)):
             return {"message_thread_id": Ref(RefKind.THREAD, ticket.id)}
         return {"reply_parameters": Ref(RefKind.REPLY_CARD, ticket.id)}
 
@@ -197,7 +212,7 @@ class Presenter(
         return [OutboundCall(chat_id=chat_id, method="setMessageReaction", params=params)]
 
     def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]:
-        return self._send(self.agent_chat_id, text, ticket=ticket, **self._agents_place(ticket))
+        return self._send(self.group_of(ticket), text, ticket=ticket, **self._agents_place(ticket))
 
     # -- a ticket's life, both sides -------------------------------------------------------------
 
@@ -207,10 +222,11 @@ class Presenter(
         return self.ticket_topic(ticket) + self.ticket_registered(ticket, customer, registered)
 
     def ticket_topic(self, ticket: Ticket) -> list[OutboundCall]:
-        """The ticket's topic in the agents' group, its card there, pinned."""
-        chat = self.agent_chat_id
+        """The ticket's topic in its agents' group, its card there, pinned."""
+        chat = self.group_of(ticket)
+        forum = self._forum(chat)
         calls: list[OutboundCall] = []
-        if self.agent_chat_is_forum:
+        if forum:
             calls.append(
                 OutboundCall(
                     chat_id=chat,
@@ -225,11 +241,7 @@ class Presenter(
                     ref_id=ticket.id,
                 )
             )
-        place = (
-            {"message_thread_id": Ref(RefKind.THREAD, ticket.id)}
-            if self.agent_chat_is_forum
-            else {}
-        )
+        place = {"message_thread_id": Ref(RefKind.THREAD, ticket.id)} if forum else {}
         calls.append(
             OutboundCall(
                 chat_id=chat,
@@ -245,7 +257,7 @@ class Presenter(
                 ref_id=ticket.id,
             )
         )
-        if self.agent_chat_is_forum:
+        if forum:
             calls.append(
                 OutboundCall(
                     chat_id=chat,
@@ -301,14 +313,15 @@ class Presenter(
         return self.to_topic(ticket, "👍 " + note)
 
     def _topic_state(self, ticket: Ticket, *, reopen: bool) -> list[OutboundCall]:
-        if not self.agent_chat_is_forum:
+        chat = self.group_of(ticket)
+        if not self._forum(chat):
             return []
         return [
             OutboundCall(
-                chat_id=self.agent_chat_id,
+                chat_id=chat,
                 method="reopenForumTopic" if reopen else "closeForumTopic",
                 params={
-                    "chat_id": self.agent_chat_id,
+                    "chat_id": chat,
                     "message_thread_id": Ref(RefKind.THREAD, ticket.id, required=True),
                 },
                 ticket_id=ticket.id,
@@ -320,12 +333,12 @@ class Presenter(
     ) -> list[OutboundCall]:
         """The customer's message in the ticket's topic: a copy, or the ``retyped`` text (a
         text message is sent anew; media are copied with the retyped caption)."""
-        chat = self.agent_chat_id
+        chat = self.group_of(ticket)
         if message.media_group_id:
             # copyMessages cannot reply, so in a plain group the album stands on its own;
             # replies to its parts still route by their stored ids. (Nor can it change
             # captions: a retyped one is not applied to an album.)
-            place = self._agents_place(ticket) if self.agent_chat_is_forum else {}
+            place = self._agents_place(ticket) if self._forum(chat) else {}
             return [self._album(chat, message.customer_chat_id, ticket, message, "agents", place)]
         method = "copyMessage"
         content: dict[str, Any] = {
@@ -349,9 +362,9 @@ class Presenter(
 
     def topic_renamed(self, ticket: Ticket) -> list[OutboundCall]:
         """The topic's name follows the ticket (its category, after a correction)."""
-        if not self.agent_chat_is_forum:
+        chat = self.group_of(ticket)
+        if not self._forum(chat):
             return []
-        chat = self.agent_chat_id
         params = {
             "chat_id": chat,
             "message_thread_id": Ref(RefKind.THREAD, ticket.id),
@@ -371,12 +384,13 @@ class Presenter(
         if ticket.incident_id is not None and ticket.card_message_id is None:
             # Worked in its incident (no card of its own): the incident's card counts it.
             return self.incident_card_changed(ticket.incident_id)
+        chat = self.group_of(ticket)
         return [
             OutboundCall(
-                chat_id=self.agent_chat_id,
+                chat_id=chat,
                 method="editMessageText",
                 params={
-                    "chat_id": self.agent_chat_id,
+                    "chat_id": chat,
                     "message_id": Ref(RefKind.CARD, ticket.id),
                     "text": Ref(RefKind.CARD_TEXT, ticket.id),
                     "reply_markup": Ref(RefKind.CARD_MARKUP, ticket.id),
@@ -392,12 +406,13 @@ class Presenter(
     ) -> list[OutboundCall]:
         with self._locale():
             keyboard = menu_keyboard(ticket, Menu(menu), teams, categories)
+        chat = self.group_of(ticket)
         return [
             OutboundCall(
-                chat_id=self.agent_chat_id,
+                chat_id=chat,
                 method="editMessageReplyMarkup",
                 params={
-                    "chat_id": self.agent_chat_id,
+                    "chat_id": chat,
                     "message_id": Ref(RefKind.CARD, ticket.id),
                     "reply_markup": markup(keyboard),
                 },
@@ -413,9 +428,10 @@ class Presenter(
                 "✏️ " + _("The customer edited this message:") + "\n\n" + escape(message.text or "")
             )
         params: dict[str, Any] = {"reply_parameters": Ref(RefKind.REPLY_AGENTS_COPY, message.id)}
-        if self.agent_chat_is_forum:
+        chat = self.group_of(ticket)
+        if self._forum(chat):
             params["message_thread_id"] = Ref(RefKind.THREAD, ticket.id)
-        return self._send(self.agent_chat_id, text, ticket=ticket, **params)
+        return self._send(chat, text, ticket=ticket, **params)
 
     def status_changed(
         self,

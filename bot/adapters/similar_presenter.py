@@ -42,6 +42,7 @@ class SimilarPresenterMixin:
     ``_record_in_topic`` / ``auto_answered`` (from the tools mixin)."""
 
     agent_chat_id: int
+    group_of: Callable[[Ticket], int]
     _locale: Callable[..., AbstractContextManager[None]]
     _send: Callable[..., list[OutboundCall]]
     _agents_place: Callable[[Ticket], dict[str, Any]]
@@ -50,7 +51,7 @@ class SimilarPresenterMixin:
 
     def _topic_post(self, ticket: Ticket, text: str, **params: Any) -> list[OutboundCall]:
         return self._send(
-            self.agent_chat_id, text, ticket=ticket, **self._agents_place(ticket), **params
+            self.group_of(ticket), text, ticket=ticket, **self._agents_place(ticket), **params
         )
 
     def similar_solved(

@@ -59,6 +59,7 @@ class ToolsPresenterMixin:
 
     agent_chat_id: int
     agent_chat_is_forum: bool
+    group_of: Callable[[Ticket], int]
     default_language: str
     _topic_state: Callable[..., list[OutboundCall]]
     _locale: Callable[..., AbstractContextManager[None]]
@@ -286,7 +287,7 @@ class ToolsPresenterMixin:
         return self._say(chat_id, thread_id, text, **params)
 
     def _queue_line(self, ticket: Ticket, assignees: dict[int, str]) -> str:
-        url = ticket_url(self.agent_chat_id, ticket)
+        url = ticket_url(self.group_of(ticket), ticket)
         number = f"#{ticket.number}"
         link = f'<a href="{url}">{number}</a>' if url else number
         marks = "🔥 " if ticket.sla_breached else ""
@@ -308,7 +309,7 @@ class ToolsPresenterMixin:
             lines = ["🔎 " + head.format(query=escape(result.text))]
             for hit in hits:
                 ticket = result.tickets.get(hit.ticket_id)
-                url = ticket_url(self.agent_chat_id, ticket) if ticket else None
+                url = ticket_url(self.group_of(ticket), ticket) if ticket else None
                 lines.append(self._hit_line(hit, url))
             if result.page.has_more:
                 lines.append(_("More tickets match: add words to narrow the search."))
@@ -337,7 +338,7 @@ class ToolsPresenterMixin:
     def merged(
         self, ticket: Ticket, target: Ticket, customer: Customer, moved: int, *, reopened: bool
     ) -> list[OutboundCall]:
-        url = ticket_url(self.agent_chat_id, target)
+        url = ticket_url(self.group_of(target), target)
         target_ref = f'<a href="{url}">#{target.number}</a>' if url else f"#{target.number}"
         with self._locale():
             old_topic = "🔀 " + _(
@@ -354,10 +355,9 @@ class ToolsPresenterMixin:
                 "Just keep writing in this chat."
             ).format(number=ticket.number, target=target.number)
         calls = self.to_topic(ticket, old_topic)
-        if self.agent_chat_is_forum:
-            calls += self._topic_state(ticket, reopen=False)
-            if reopened:
-                calls += self._topic_state(target, reopen=True)
+        calls += self._topic_state(ticket, reopen=False)
+        if reopened:
+            calls += self._topic_state(target, reopen=True)
         calls += self.to_topic(target, new_topic)
         return calls + self._send(customer.telegram_id, told, ticket=target)
 

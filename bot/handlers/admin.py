@@ -72,6 +72,12 @@ def health_text(h: health.Health) -> str:
             _("Agents' group: {queued} waiting (oldest {age:.0f} s)").format(
                 queued=h.agents_group_queued, age=h.agents_group_behind_s
             ),
+            *(
+                _("Group of {teams}: {queued} waiting (oldest {age:.0f} s)").format(
+                    teams=escape(", ".join(g.teams)), queued=g.queued, age=g.behind_s
+                )
+                for g in h.team_groups
+            ),
             _("Sent since start: {sent}; rate-limited by Telegram: {limited}").format(
                 sent=h.sent_since_start, limited=h.rate_limited_since_start
             ),

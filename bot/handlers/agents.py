@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.presenter import Presenter
 from bot.callbacks import CardAction, TicketCb
+from bot.filters import InAgentsGroup
 from bot.handlers.common import (
     answer,
     incoming,
@@ -126,9 +127,10 @@ def not_a_command(message: Message) -> bool:
 def build_router(agent_chat_id: int) -> Router:
     """Agent handlers, limited to the agents' group."""
     router = Router(name=__name__)
-    router.message.filter(F.chat.id == agent_chat_id)
-    router.edited_message.filter(F.chat.id == agent_chat_id)
-    router.callback_query.filter(F.message.chat.id == agent_chat_id)
+    in_group = InAgentsGroup(agent_chat_id)
+    router.message.filter(in_group)
+    router.edited_message.filter(in_group)
+    router.callback_query.filter(in_group)
     router.message.register(on_ticket_command, Command(*desk.TICKET_COMMANDS))
     router.message.register(on_agent_command, Command("agent"))
     router.message.register(on_agent_message, not_a_command)

@@ -19,6 +19,8 @@ from bot.texts import pick_language
 from models import (
     AlreadyAssigned,
     DomainError,
+    GroupProblem,
+    GroupRefused,
     InvalidInput,
     InvalidTransition,
     NotAllowed,
@@ -48,6 +50,8 @@ def explain(error: DomainError) -> str:
             number=error.number, target=error.into_number or "?"
         )
         return f"{text} {error.link}" if error.link else text
+    if isinstance(error, GroupRefused):
+        return _group_refused(error)
     if isinstance(error, TicketClosed):
         return _("This ticket is closed. Reopen it first to change it.")
     if isinstance(error, NoTicketHere):
@@ -68,6 +72,38 @@ def explain(error: DomainError) -> str:
             value=escape(str(error.value)[:100]), reason=escape(error.reason)
         )
     return _("That did not work.")
+
+
+def _group_refused(error: GroupRefused) -> str:
+    chat = error.chat_id
+    if error.problem is GroupProblem.MAIN_GROUP:
+        return escape(
+            _(
+                "{chat} is the desk's main group; to keep a team there, use: "
+                "/teams group <team> off"
+            ).format(chat=chat)
+        )
+    reason = {
+        GroupProblem.UNSEEN: _(
+            "the bot cannot see that chat. Add the bot to the group first, and check the id "
+            "(supergroup ids start with -100)."
+        ),
+        GroupProblem.NOT_SUPERGROUP: _(
+            "it is not a supergroup. Turn on topics in the group's settings (that makes it a "
+            "forum supergroup), then try again with its new id."
+        ),
+        GroupProblem.NOT_FORUM: _(
+            "topics are switched off there. Turn on topics in the group's settings."
+        ),
+        GroupProblem.NOT_ADMIN: _(
+            "the bot is not an administrator there. Make it an administrator with the right "
+            "to manage topics."
+        ),
+        GroupProblem.CANNOT_MANAGE_TOPICS: _(
+            "the bot may not manage topics there. Give it the administrator right “Manage topics”."
+        ),
+    }[error.problem]
+    return _("Group {chat} cannot be a team's group: {reason}").format(chat=chat, reason=reason)
 
 
 async def on_domain_error(

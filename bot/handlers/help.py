@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from contextlib import AbstractContextManager
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
@@ -19,7 +19,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.commands import BY_NAME, help_text, refusal
 from bot.config import Settings
-from bot.filters import HasRole
+from bot.filters import HasRole, InAgentsGroup
 from bot.handlers.errors import REFUSAL_EVERY
 from bot.runtime.coordination import Coordinator
 from bot.texts import pick_language
@@ -78,7 +78,8 @@ def build_router() -> Router:
 def build_fallback_router(agent_chat_id: int) -> Router:
     """In the agents' group, after every other handler: help for strangers, refusals."""
     router = Router(name=__name__ + ".fallback")
-    router.message.filter(F.chat.id == agent_chat_id)
+    in_group = InAgentsGroup(agent_chat_id)
+    router.message.filter(in_group)
     router.message.register(on_stranger_help, Command("help"))
     router.message.register(on_refused, Command(*BY_NAME))
     return router

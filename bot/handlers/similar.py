@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.presenter import Presenter
 from bot.callbacks import SimilarAction, SimilarCb
+from bot.filters import InAgentsGroup
 from bot.handlers.common import answer, telegram_user
 from bot.services import drafts, similar
 from bot.services.auth import require_agent
@@ -46,7 +47,8 @@ async def on_reply(
 def build_router(agent_chat_id: int) -> Router:
     """Similar-ticket buttons, limited to the agents' group."""
     router = Router(name=__name__)
-    router.callback_query.filter(F.message.chat.id == agent_chat_id)
+    in_group = InAgentsGroup(agent_chat_id)
+    router.callback_query.filter(in_group)
     router.callback_query.register(on_show, SimilarCb.filter(F.a == SimilarAction.SHOW))
     router.callback_query.register(on_reply, SimilarCb.filter())
     return router

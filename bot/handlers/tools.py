@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.adapters.chats import TelegramChats
 from bot.adapters.labels import strategy_label
 from bot.adapters.presenter import Presenter
 from bot.callbacks import QueueCb
-from bot.filters import HasRole
+from bot.filters import HasRole, InAgentsGroup
 from bot.handlers.common import answer, incoming, replied_person, telegram_user
 from bot.services import assignment, canned, desk_settings, teams, texts, tools
 from bot.services.agent_messages import ticket_for_agent_message
@@ -209,12 +210,15 @@ async def on_team(
     command: CommandObject,
     uow: AbstractUnitOfWork,
     presenter: Presenter,
+    desk_config: DeskConfig,
     clock: Clock,
+    bot: Bot,
 ) -> None:
-    """``/teams list|add|rename|remove|join|leave|strategy``."""
+    """``/teams list|add|rename|remove|join|leave|strategy|group``."""
     assert message.from_user is not None
+    rules = teams.GroupRules(TelegramChats(bot), desk_config.agent_chat_id)
     done, views = await teams.team_command(
-        uow, telegram_user(message.from_user), command.args or "", replied_person(message)
+        uow, telegram_user(message.from_user), command.args or "", replied_person(message), rules
     )
     lines = []
     if done.startswith("removed:") and done != "removed:":
@@ -230,8 +234,11 @@ async def on_team(
     )
     for view in views:
         members = ", ".join(escape(a.name) for a in view.members) or "—"
+        group = view.team.group_chat_id
+        where = " · " + _("own group {chat}").format(chat=f"<code>{group}</code>") if group else ""
         lines.append(
-            f"<b>{escape(view.team.name)}</b> · {strategy_label(view.team.strategy)}\n  {members}"
+            f"<b>{escape(view.team.name)}</b> · {strategy_label(view.team.strategy)}{where}"
+            f"\n  {members}"
         )
     chat, thread = _where(message)
     await tell(uow, presenter.said(chat, thread, lines), clock.now())
@@ -366,6 +373,7 @@ def build_router(agent_chat_id: int | None) -> Router:
     router.message.register(on_categories, Command("categories"), agent)
     router.message.register(on_text, Command("text"), agent)
     if agent_chat_id is not None:
-        router.message.register(on_ban, Command("ban", "unban"), F.chat.id == agent_chat_id, agent)
+        in_group = InAgentsGroup(agent_chat_id)
+        router.message.register(on_ban, Command("ban", "unban"), in_group, agent)
     router.callback_query.register(on_queue_page, QueueCb.filter(), agent)
     return router

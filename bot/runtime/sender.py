@@ -111,9 +111,7 @@ Coalesce = Callable[
 OnFailed = Callable[[AbstractUnitOfWork, OutboundCall, str, datetime], Awaitable[None]]
 
 
-async def _no_refs(
-    _uow: AbstractUnitOfWork, call: OutboundCall, _now: datetime
-) -> dict[str, Any]:
+async def _no_refs(_uow: AbstractUnitOfWork, call: OutboundCall, _now: datetime) -> dict[str, Any]:
     return call.params
 
 

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-from bot.services import agent_messages, sla, ticket_changes, tools
+from bot.services import agent_messages, groups, sla, ticket_changes, tools
 from bot.services.customers import queue
 from bot.services.finality import refuse_if_merged
 from bot.services.ports import Presenter, UowFactory
@@ -234,6 +234,7 @@ async def open_ticket(
         team_id=team_id,
         actor=Actor.api(key.id),
     )
+    await groups.place(uow, ticket, presenter.agent_chat_id)
     await uow.tickets.add(ticket)
     await queue(uow, presenter.ticket_topic(ticket), now)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.services import assignment, canned, desk_settings, similar, surge, texts
+from bot.services import assignment, canned, desk_settings, groups, similar, surge, texts
 from bot.services.customers import get_or_register, queue, reply
 from bot.services.finality import merge_target, refuse_if_merged
 from bot.services.ports import Presenter, Retyped, TelegramUser
@@ -122,6 +122,7 @@ async def customer_message(
     incident = None
     if ticket is None:
         ticket = await _open_ticket(uow, triage, customer, msg, now)
+        await groups.place(uow, ticket, config.agent_chat_id)
         ticket.suggestions = await canned.suggest(
             uow, ticket, msg.text, customer.language, config.default_language
         )
@@ -146,7 +147,7 @@ async def customer_message(
         media_group_id=msg.media_group_id,
         customer_chat_id=msg.chat_id,
         customer_message_id=msg.message_id,
-        agent_chat_id=config.agent_chat_id,
+        agent_chat_id=presenter.group_of(ticket),
         formatted=msg.formatted,
     )
     # A new ticket's card quotes a plain first message: one call less for the group.

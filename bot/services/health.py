@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -26,6 +26,15 @@ class SenderCounters(Protocol):
 
 
 @dataclass(frozen=True)
+class GroupBacklog:
+    """A team's own agents' group: the teams working there, and its own queue."""
+
+    teams: tuple[str, ...]
+    queued: int
+    behind_s: float
+
+
+@dataclass(frozen=True)
 class Health:
     inbox_pending: int
     inbox_parked: int
@@ -39,6 +48,8 @@ class Health:
     #: Calls waiting for the agents' group, and how long the oldest of them has waited.
     agents_group_queued: int = 0
     agents_group_behind_s: float = 0.0
+    #: The same for each team's own group (``/health`` only).
+    team_groups: tuple[GroupBacklog, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,9 +65,19 @@ async def health(
     now: datetime,
     agent_chat_id: int | None = None,
 ) -> Health:
-    """``/health`` for admins."""
+    """``/health`` for admins (with the queue of each team's own group)."""
     await require_agent(uow, user, Role.ADMIN)
-    return await queue_state(uow, counters, now, agent_chat_id)
+    state = await queue_state(uow, counters, now, agent_chat_id)
+    by_group: dict[int, list[str]] = {}
+    for team in await uow.teams.list():
+        if team.group_chat_id is not None:
+            by_group.setdefault(team.group_chat_id, []).append(team.name)
+    backlogs = []
+    for chat_id, teams in sorted(by_group.items()):
+        queued, oldest = await uow.outbox.backlog(chat_id)
+        behind = (now - oldest).total_seconds() if oldest else 0.0
+        backlogs.append(GroupBacklog(tuple(teams), queued, behind))
+    return replace(state, team_groups=tuple(backlogs))
 
 
 async def queue_state(
@@ -97,20 +118,24 @@ BEHIND_NOTICE_KEY = "group_behind_notice_at"
 async def warn_if_behind(
     uow: AbstractUnitOfWork, presenter: Presenter, agent_chat_id: int, now: datetime
 ) -> bool:
-    """One line in the agents' group when its queue is further behind than the
-    ``group_delay_notice`` setting, at most once per :data:`BEHIND_NOTICE_EVERY`; it goes
-    ahead of the queue it talks about. Returns whether it was queued."""
+    """One line in an agents' group (the main one, or a team's) when its queue is further
+    behind than the ``group_delay_notice`` setting, at most once per
+    :data:`BEHIND_NOTICE_EVERY` in each group; it goes ahead of the queue it talks about.
+    Returns whether it was queued."""
     threshold = await desk_settings.get(uow, "group_delay_notice")
     if not threshold:
         return False
     queued, oldest = await uow.outbox.backlog(agent_chat_id)
     if oldest is None or now - oldest < threshold:
         return False
-    last = await uow.desk_settings.get(BEHIND_NOTICE_KEY)
+    main = agent_chat_id == presenter.agent_chat_id
+    key = BEHIND_NOTICE_KEY if main else f"{BEHIND_NOTICE_KEY}:{agent_chat_id}"
+    last = await uow.desk_settings.get(key)
     if last is not None and now - datetime.fromisoformat(last) < BEHIND_NOTICE_EVERY:
         return False
-    await uow.desk_settings.set(BEHIND_NOTICE_KEY, now.isoformat())
-    await queue(uow, presenter.group_behind(queued, now - oldest), now)
+    await uow.desk_settings.set(key, now.isoformat())
+    chat = None if main else agent_chat_id
+    await queue(uow, presenter.group_behind(queued, now - oldest, chat), now)
     await uow.commit()
     return True
 

@@ -55,6 +55,25 @@ class TelegramUser:
 
 
 @dataclass(frozen=True)
+class ChatFacts:
+    """A group as the bot sees it: its type, whether topics are on, and the bot's membership
+    there (its ``status`` and the ``can_...`` rights it holds)."""
+
+    kind: str
+    is_forum: bool
+    status: str
+    rights: frozenset[str]
+
+
+class ChatInspector(Protocol):
+    """Looks at a chat through the bot's eyes (``getChat`` and ``getChatMember``)."""
+
+    async def inspect(self, chat_id: int) -> ChatFacts | None:
+        """The chat's facts; None when the bot cannot see the chat at all."""
+        ...
+
+
+@dataclass(frozen=True)
 class Retyped:
     """A message's text (or caption) as the agents see it, when that is not the message as sent:
     ``/new <text>`` without its command. ``entities`` keep the customer's formatting: Telegram's
@@ -111,6 +130,13 @@ class CustomerTexts(Protocol):
 
 class TicketTraffic(Protocol):
     """A ticket's life on both sides: its topic and card, copies between customer and topic."""
+
+    #: The desk's main agents' group (teams without a group of their own work there).
+    agent_chat_id: int
+
+    def group_of(self, ticket: Ticket) -> int:
+        """The agents' group the ticket's traffic goes to."""
+        ...
 
     def ticket_opened(
         self, ticket: Ticket, customer: Customer, registered: str | None = None
@@ -174,6 +200,16 @@ class TicketTraffic(Protocol):
 
     def to_topic(self, ticket: Ticket, text: str) -> list[OutboundCall]: ...
 
+    def moved_here(
+        self,
+        ticket: Ticket,
+        team: Team | None,
+        recent: list[TicketMessage],
+        waiting: list[OutboundCall],
+    ) -> list[OutboundCall]: ...
+
+    def moved_away(self, ticket: Ticket, team: Team | None) -> list[OutboundCall]: ...
+
     def history(
         self,
         ticket: Ticket,
@@ -219,7 +255,9 @@ class DeskNotices(Protocol):
         self, chat_id: int, thread_id: int | None, reply_to: int | None
     ) -> list[OutboundCall]: ...
 
-    def group_behind(self, queued: int, behind: timedelta) -> list[OutboundCall]: ...
+    def group_behind(
+        self, queued: int, behind: timedelta, chat_id: int | None = None
+    ) -> list[OutboundCall]: ...
 
 
 class IncidentTexts(Protocol):

@@ -5,17 +5,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.services.agent_chat import Shortfall, assess
 from bot.services.assignment import parse_strategy
 from bot.services.auth import audit, require_agent
-from bot.services.ports import TelegramUser
-from models import Agent, AssignStrategy, Category, InvalidInput, Role, Team
+from bot.services.ports import ChatInspector, TelegramUser
+from models import (
+    Agent,
+    AssignStrategy,
+    Category,
+    GroupProblem,
+    GroupRefused,
+    InvalidInput,
+    Role,
+    Team,
+)
 from models.ids import parse_id
 from storage import AbstractUnitOfWork
 
 TEAM_USAGE = (
     "usage: /teams list | add <name> | rename <name> <new name> | remove <name> | "
     "join <name> [user id] | leave <name> [user id] | strategy <name> manual|round_robin|"
-    "least_open"
+    "least_open | group <name> <chat id>|off"
 )
 NAME_MAX = 64
 
@@ -42,13 +52,25 @@ async def find_team(uow: AbstractUnitOfWork, name: str) -> Team:
     return team
 
 
+@dataclass(frozen=True)
+class GroupRules:
+    """What ``/teams group`` needs to verify a chat: the bot's view of chats, and the desk's
+    main group (which is no team's own group)."""
+
+    chats: ChatInspector
+    main_chat_id: int
+
+
 async def team_command(
     uow: AbstractUnitOfWork,
     actor: TelegramUser,
     args: str,
     replied_user: TelegramUser | None,
+    groups: GroupRules | None = None,
 ) -> tuple[str, list[TeamView]]:
-    """``/teams ...``: returns what was done and the teams to show (after the change)."""
+    """``/teams ...``: returns what was done and the teams to show (after the change).
+
+    ``groups`` is needed by ``/teams group`` only (without it the subcommand is refused)."""
     sub, _, rest = args.strip().partition(" ")
     sub = sub.lower()
     rest = rest.strip()
@@ -85,11 +107,43 @@ async def team_command(
     elif sub == "strategy":
         team, value = await _team_and_rest(uow, rest)
         team.strategy = parse_strategy(value)
+    elif sub == "group" and groups is not None:
+        team, value = await _team_and_rest(uow, rest)
+        team.group_chat_id = await _verified_group(groups, value)
     else:
         raise InvalidInput("command", sub, TEAM_USAGE)
     await uow.commit()
     audit(f"team {sub}", actor, args=rest)
     return sub, await team_views(uow)
+
+
+async def _verified_group(rules: GroupRules, value: str) -> int | None:
+    """The chat id ``value`` names, once it is proven a group the desk can work in like the
+    main one (a forum supergroup where the bot is an administrator that manages topics);
+    None for ``off``. Each failure is refused with its own reason."""
+    if value.lower() in ("off", "none", "-"):
+        return None
+    chat_id = parse_id(value, signed=True)
+    if chat_id is None or chat_id >= 0:
+        raise InvalidInput(
+            "group", value, "a group's chat id is a negative number, like -1001234567890"
+        )
+    if chat_id == rules.main_chat_id:
+        raise GroupRefused(chat_id, GroupProblem.MAIN_GROUP)
+    facts = await rules.chats.inspect(chat_id)
+    if facts is None or facts.status in ("left", "kicked"):
+        raise GroupRefused(chat_id, GroupProblem.UNSEEN)
+    if facts.kind != "supergroup":
+        raise GroupRefused(chat_id, GroupProblem.NOT_SUPERGROUP)
+    check = assess(is_forum=facts.is_forum, status=facts.status, rights=set(facts.rights))
+    for shortfall, problem in (
+        (Shortfall.NOT_ADMIN, GroupProblem.NOT_ADMIN),
+        (Shortfall.NO_TOPICS, GroupProblem.NOT_FORUM),
+        (Shortfall.CANNOT_MANAGE_TOPICS, GroupProblem.CANNOT_MANAGE_TOPICS),
+    ):
+        if shortfall in check.shortfalls:
+            raise GroupRefused(chat_id, problem)
+    return chat_id
 
 
 async def _team_and_rest(
@@ -186,6 +240,7 @@ async def category_command(
 __all__ = [
     "TEAM_USAGE",
     "AssignStrategy",
+    "GroupRules",
     "TeamView",
     "category_command",
     "team_command",

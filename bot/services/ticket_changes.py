@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.services import assignment, desk_settings, similar, surge
+from bot.services import assignment, desk_settings, groups, similar, surge
 from bot.services.customers import queue
 from bot.services.ports import Presenter
 from bot.services.training import record_correction
@@ -112,6 +112,7 @@ async def set_team(
 ) -> bool:
     changed = ticket.set_team(team.id if team else None, agent.actor, now)
     if changed:
+        await groups.follow_team(uow, presenter, ticket, now)
         await assignment.auto_assign(uow, presenter, ticket, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 
@@ -131,7 +132,8 @@ async def set_category(
         await _settle_not_sure(uow, presenter, ticket, agent, unsure, now)
     if changed and category.team_id is not None:
         # The team follows the category; an agent can still move the ticket afterwards.
-        ticket.set_team(category.team_id, agent.actor, now)
+        if ticket.set_team(category.team_id, agent.actor, now):
+            await groups.follow_team(uow, presenter, ticket, now)
         await assignment.auto_assign(uow, presenter, ticket, now)
     return await _card_follows(uow, presenter, ticket, changed, now, corrected_by=agent)
 

@@ -351,3 +351,37 @@ async def test_a_chat_with_a_backlog_does_not_hold_up_the_others(
         await stop(tasks)
     assert any(chat == 2 for chat, _ in applied)
     assert done_in_chat_1 < 300  # chat 2 did not wait for chat 1's backlog
+
+
+async def test_each_agents_group_has_its_own_budget_shared_by_all_workers(
+    uow_factory: Any, redis_workers: Workers
+) -> None:
+    """A desk split across groups (team groups): three workers together never send more than
+    a group's budget into it, and one group's full budget does not hold up another group."""
+    groups = [-1001000000001, -1001000000002]
+    async with uow_factory() as uow:
+        for i in range(8):
+            for chat in groups:
+                params = {"chat_id": chat, "text": f"m{i}"}
+                await uow.outbox.add(OutboundCall(chat, "sendMessage", params), datetime.now(UTC))
+        await uow.commit()
+    sent: list[tuple[int, str]] = []
+    limits = RateLimits(private_per_s=1000, group_per_min=5, global_per_s=1000)
+    senders = [
+        Sender(RecordingBot(sent), uow_factory, limits, coordinator=redis_workers())  # type: ignore[arg-type]
+        for _ in range(3)
+    ]
+    tasks = [asyncio.create_task(s.run()) for s in senders]
+    try:
+        await until(lambda: len(sent) >= 10, seconds=20)
+        await asyncio.sleep(1.0)  # more would be sent now if a worker ignored the budget
+    finally:
+        await stop(tasks)
+        # Deliveries still waiting for the budget outlive a stop's grace (a process exits
+        # then); here the loop goes on, so they are cancelled before the clients close.
+        waiting = [t for s in senders for t in s._in_flight.values()]
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+    for chat in groups:
+        assert [text for c, text in sent if c == chat] == [f"m{i}" for i in range(5)]

@@ -24,9 +24,7 @@ _OLD_WEBHOOK_BASE = -(2**60)
 def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(
-            sa.Column(
-                "channel", sa.String(length=16), server_default="telegram", nullable=False
-            )
+            sa.Column("channel", sa.String(length=16), server_default="telegram", nullable=False)
         )
         batch.drop_index("ix_outbox_pending")
         batch.create_index(
