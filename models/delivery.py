@@ -20,11 +20,13 @@ class Lane(IntEnum):
 
 
 class Channel(StrEnum):
-    """Where an outbox call goes. Each channel's calls are queued per recipient (a Telegram
-    chat, a webhook endpoint) and made in order, one at a time per queue."""
+    """Where an outbox call goes, and where a customer's message came from. Each channel's
+    calls are queued per recipient (a Telegram chat, a webhook endpoint, an email customer)
+    and made in order, one at a time per queue."""
 
     TELEGRAM = "telegram"
     WEBHOOK = "webhook"
+    EMAIL = "email"
 
 
 #: One ordered queue of the outbox: a channel and its recipient there.
