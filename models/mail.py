@@ -17,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import parseaddr
 from enum import StrEnum
+from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 #: ``[#42]`` anywhere in a subject names ticket 42.
 _TICKET_TAG = re.compile(r"\[#(\d{1,18})\]")
@@ -190,3 +192,56 @@ class StoredMail:
     def settled(self) -> bool:
         """Nothing more will be done with it: the mailbox may mark it seen."""
         return self.status is not MailStatus.PENDING
+
+
+# -- the servers -------------------------------------------------------------------------------
+
+_SCHEMES = {
+    "imap": {"imaps": (True, 993), "imap": (False, 143)},
+    "smtp": {"smtps": (True, 465), "smtp": (False, 587)},
+}
+_EXAMPLES = {
+    "imap": "imaps://user:password@host:993/INBOX (imap:// without TLS)",
+    "smtp": "smtps://user:password@host:465 or smtp://host:587 (STARTTLS when offered)",
+}
+
+
+@dataclass(frozen=True)
+class MailServer:
+    """An IMAP or SMTP server from its URL (user and password percent-decoded)."""
+
+    host: str
+    port: int
+    tls: bool  # TLS from the first byte (imaps, smtps)
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    mailbox: str = "INBOX"
+
+
+def parse_server_url(url: str, kind: Literal["imap", "smtp"]) -> MailServer:
+    """``imaps://user:password@host:993/INBOX`` or ``smtp[s]://[user:password@]host[:port]``;
+    ``ValueError`` (without the URL: it holds a password) when it is neither."""
+    schemes = _SCHEMES[kind]
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"not a URL; expected {_EXAMPLES[kind]}") from None
+    if parts.scheme not in schemes or not parts.hostname:
+        got = f"{parts.scheme}://" if parts.scheme else "no scheme"
+        raise ValueError(f"unsupported URL ({got}); expected {_EXAMPLES[kind]}")
+    tls, default_port = schemes[parts.scheme]
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if kind == "imap" and (user is None or password is None):
+        raise ValueError(
+            f"the mailbox's user and password are missing; expected {_EXAMPLES[kind]}"
+        )
+    return MailServer(
+        host=parts.hostname,
+        port=port or default_port,
+        tls=tls,
+        user=user,
+        password=password,
+        mailbox=unquote(parts.path.strip("/")) or "INBOX",
+    )
