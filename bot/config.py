@@ -99,9 +99,12 @@ class Settings(BaseSettings):
     @classmethod
     def _check_mail_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is not None:
-            kind = "imap" if info.field_name == "email_imap_url" else "smtp"
             # Never echo the value: it holds the mailbox's password.
-            parse_server_url(value.get_secret_value(), kind)
+            secret = value.get_secret_value()
+            if info.field_name == "email_imap_url":
+                parse_server_url(secret, "imap")
+            else:
+                parse_server_url(secret, "smtp")
         return value
 
     @field_validator("email_from")
