@@ -68,6 +68,7 @@ class RefKind(StrEnum):
     INCIDENT_CARD = "incident_card"
     INCIDENT_CARD_TEXT = "incident_card_text"
     INCIDENT_CARD_MARKUP = "incident_card_markup"
+    MAIL_THREAD = "mail_thread"  # a ticket's message ids, for a mail's References
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,7 @@ class OnSent(StrEnum):
     INCIDENT_TOPIC = "incident_topic"
     INCIDENT_CARD = "incident_card"
     BULK_REPLY = "bulk_reply"  # one customer's copy of an incident's reply
+    MAILED = "mailed"  # one of the desk's mails, taken by the SMTP server (ref_id: the ticket)
 
 
 def encode_params(params: dict[str, Any]) -> str:

@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
 from enum import StrEnum
 from typing import Literal
 from urllib.parse import unquote, urlsplit
+
+from models.delivery import Channel, OnSent, OutboundCall, Ref, RefKind
 
 #: ``[#42]`` anywhere in a subject names ticket 42.
 _TICKET_TAG = re.compile(r"\[#(\d{1,18})\]")
@@ -68,6 +72,16 @@ class MailHeaders:
         seen: dict[str, None] = dict.fromkeys(self.in_reply_to)
         seen.update(dict.fromkeys(reversed(self.references)))
         return tuple(seen)
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    """A mail as the use cases see it: its headers and its text made readable (HTML turned
+    into text, quoted history and signature taken off)."""
+
+    headers: MailHeaders
+    text: str
+    sent_at: datetime
 
 
 def message_ids(value: str | None) -> tuple[str, ...]:
@@ -152,6 +166,49 @@ def references(thread: Iterable[str]) -> tuple[str, ...]:
     if len(ids) <= REFERENCES_MAX:
         return ids
     return (ids[0], *ids[-(REFERENCES_MAX - 1) :])
+
+
+#: The method name of a mail in the outbox (channel ``email``).
+SEND_MAIL = "sendMail"
+
+
+def mail_call(
+    customer_id: int,
+    address: str,
+    name: str,
+    *,
+    subject: str,
+    html: str,
+    ticket_id: int | None,
+    auto: bool,
+) -> OutboundCall:
+    """One mail to a customer, queued on their own queue of the email channel.
+
+    ``html`` is the text as the desk writes it for Telegram (HTML with ``<b>``, ``<i>``,
+    links); the mail gets it as its HTML part and, made plain, as its text part. ``auto``
+    marks the desk's own notices (``Auto-Submitted: auto-replied``, RFC 3834) as opposed to an
+    agent's reply. The message id's left part is chosen now, so every retry sends the same
+    ``Message-ID``; its threading headers are the ticket's ids as they are when it is sent.
+    """
+    params: dict[str, object] = {
+        "to": address,
+        "name": name,
+        "subject": subject,
+        "html": html,
+        "auto": auto,
+        "local_id": uuid.uuid4().hex,
+    }
+    if ticket_id is not None:
+        params["thread"] = Ref(RefKind.MAIL_THREAD, ticket_id)
+    return OutboundCall(
+        chat_id=customer_id,
+        method=SEND_MAIL,
+        params=params,
+        ticket_id=ticket_id,
+        on_sent=OnSent.MAILED,
+        ref_id=ticket_id,
+        channel=Channel.EMAIL,
+    )
 
 
 def stand_in_chat_id(address: str) -> int:

@@ -6,12 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.delivery import Channel
 from models.mail import MAIL_MAX_ATTEMPTS, MailStatus, StoredMail
-from storage.orm import MailRecord
+from storage.orm import MailRecord, TicketMessageRecord
+
+#: An incoming mail's message (see :class:`~storage.orm.MailRecord`).
+_ITS_MESSAGE = and_(
+    TicketMessageRecord.channel == str(Channel.EMAIL),
+    TicketMessageRecord.customer_message_id == MailRecord.id,
+)
 
 
 def _stored(record: MailRecord) -> StoredMail:
@@ -107,18 +114,24 @@ class MailRepository:
         """The tickets these message ids belong to (ids of no ticket are left out)."""
         if not message_ids:
             return {}
-        rows = await self.session.execute(
-            select(MailRecord.message_id, MailRecord.ticket_id).where(
-                MailRecord.message_id.in_(set(message_ids)), MailRecord.ticket_id.is_not(None)
-            )
+        ticket = func.coalesce(MailRecord.ticket_id, TicketMessageRecord.ticket_id)
+        query = (
+            select(MailRecord.message_id, ticket)
+            .outerjoin(TicketMessageRecord, _ITS_MESSAGE)
+            .where(MailRecord.message_id.in_(set(message_ids)))
         )
-        return {m: t for m, t in rows.tuples().all() if t is not None}
+        rows = await self.session.execute(query)
+        return {str(row[0]): int(row[1]) for row in rows.all() if row[1] is not None}
 
     async def thread(self, ticket_id: int) -> list[str]:
         """A ticket's message ids in and out, oldest first."""
+        incoming = select(TicketMessageRecord.customer_message_id).where(
+            TicketMessageRecord.ticket_id == ticket_id,
+            TicketMessageRecord.channel == str(Channel.EMAIL),
+        )
         rows = await self.session.scalars(
             select(MailRecord.message_id)
-            .where(MailRecord.ticket_id == ticket_id)
+            .where(or_(MailRecord.ticket_id == ticket_id, MailRecord.id.in_(incoming)))
             .order_by(MailRecord.id)
         )
         return list(rows.all())

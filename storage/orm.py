@@ -226,6 +226,8 @@ class TicketMessageRecord(Base):
         UniqueConstraint("customer_chat_id", "customer_message_id"),
         UniqueConstraint("agent_chat_id", "agent_message_id"),
         Index("ix_ticket_messages_ticket", "ticket_id", "id"),
+        # A mail's message, by the mail (threading looks up the tickets of message ids).
+        Index("ix_ticket_messages_channel_source", "channel", "customer_message_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -301,8 +303,9 @@ class MailRecord(Base):
 
     An incoming mail is stored (its raw bytes) before it is processed, and marked ``\\Seen`` in
     the mailbox only after the transaction that processed it committed; the unique message id
-    makes a mail fetched twice apply once. The desk's own mails are recorded when the SMTP
-    server took them: with the incoming ones they are the ids a reply is threaded by.
+    makes a mail fetched twice apply once. It belongs to its ticket through its message
+    (``ticket_messages.customer_message_id`` is this row's id, so merges carry it along). The
+    desk's own mails are recorded, with their ticket, when the SMTP server took them.
     """
 
     __tablename__ = "mail_messages"

@@ -28,6 +28,12 @@ def upgrade() -> None:
         "ticket_messages",
         sa.Column("channel", sa.String(length=16), server_default="telegram", nullable=False),
     )
+    op.create_index(
+        "ix_ticket_messages_channel_source",
+        "ticket_messages",
+        ["channel", "customer_message_id"],
+        unique=False,
+    )
     op.create_table(
         "mail_messages",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -56,6 +62,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_mail_messages_ticket", table_name="mail_messages")
     op.drop_table("mail_messages")
+    op.drop_index("ix_ticket_messages_channel_source", table_name="ticket_messages")
     with op.batch_alter_table("ticket_messages") as batch:
         batch.drop_column("channel")
     op.drop_index("ix_customers_email", table_name="customers")
