@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 from enum import StrEnum
@@ -302,3 +303,10 @@ def parse_server_url(url: str, kind: Literal["imap", "smtp"]) -> MailServer:
         password=password,
         mailbox=unquote(parts.path.strip("/")) or "INBOX",
     )
+
+
+def headers_of_raw(raw: bytes) -> MailHeaders:
+    """:func:`headers_of` a mail as fetched."""
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return headers_of(message, raw)

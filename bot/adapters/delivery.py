@@ -41,6 +41,7 @@ from models import (
     quotable,
 )
 from models.delivery import (
+    Channel,
     Coalesced,
     NotReady,
     OnSent,
@@ -264,6 +265,9 @@ class DeliveryAdapter:
             raise Skip("the ticket has no not-sure post")
         return int(value)
 
+    async def _mail_thread(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        return await uow.mail.thread(ref.id or 0)
+
     async def _incident(self, uow: AbstractUnitOfWork, incident_id: int | None) -> Incident:
         incident = await uow.incidents.get(incident_id) if incident_id is not None else None
         if incident is None:
@@ -418,6 +422,12 @@ class DeliveryAdapter:
     ) -> None:
         await incidents.delivered(uow, self.presenter, call.ref_id or 0, ok=True, now=now)
 
+    async def _mailed(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
+    ) -> None:
+        """One of the desk's mails: its id threads the customer's answer into the ticket."""
+        await uow.mail.record_sent(str(result["message_id"]), call.ref_id, now)
+
     async def _rating_prompt(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
@@ -472,7 +482,7 @@ class DeliveryAdapter:
         ticket = await uow.tickets.get(call.ticket_id)
         if ticket is None:
             return
-        if any(hint in error.lower() for hint in BLOCKED_HINTS):
+        if call.channel is Channel.TELEGRAM and any(h in error.lower() for h in BLOCKED_HINTS):
             customer = await uow.customers.get(ticket.customer_id)
             if customer is not None:
                 customer.blocked_bot = True
@@ -530,6 +540,7 @@ _REFS: dict[RefKind, Resolver] = {
     RefKind.INCIDENT_CARD: DeliveryAdapter._incident_card,
     RefKind.INCIDENT_CARD_TEXT: DeliveryAdapter._incident_card_text,
     RefKind.INCIDENT_CARD_MARKUP: DeliveryAdapter._incident_card_markup,
+    RefKind.MAIL_THREAD: DeliveryAdapter._mail_thread,
 }
 _HOOKS: dict[OnSent, Hook] = {
     OnSent.TOPIC: DeliveryAdapter._topic_created,
@@ -545,4 +556,5 @@ _HOOKS: dict[OnSent, Hook] = {
     OnSent.INCIDENT_TOPIC: DeliveryAdapter._incident_topic,
     OnSent.INCIDENT_CARD: DeliveryAdapter._incident_card_sent,
     OnSent.BULK_REPLY: DeliveryAdapter._bulk_reply_sent,
+    OnSent.MAILED: DeliveryAdapter._mailed,
 }

@@ -1,0 +1,87 @@
+"""Mail as bytes: an incoming mail made readable, and the desk's own mails composed.
+
+Reading: the text part is preferred, an HTML-only mail becomes text (``html2text``), and the
+quoted history and signature of a reply are taken off (``mail-parser-reply``) unless nothing
+would be left. Attachments are named at the end of the text (they are not stored yet).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from typing import Any
+
+import html2text
+from mailparser_reply import EmailReplyParser
+
+from models.mail import InboundMail, headers_of, references
+
+#: Languages whose reply headers ("On … wrote:") and signatures the reply parser knows.
+REPLY_LANGUAGES = ["en", "ru", "de", "fr", "es"]
+
+
+def _html_to_text(html: str) -> str:
+    converter = html2text.HTML2Text()
+    converter.body_width = 0  # the reader's client wraps; never cut a link in two
+    converter.ignore_emphasis = True
+    converter.ignore_images = True
+    text = converter.handle(html)
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip()
+
+
+def _without_quotes(text: str) -> str:
+    """The newest part of a reply: quoted history and signature taken off."""
+    latest = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
+    return (latest or "").strip() or text.strip()
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    assert isinstance(part, EmailMessage)
+    content = part.get_content()
+    if not isinstance(content, str):
+        return ""
+    if part.get_content_type() == "text/html":
+        return _html_to_text(content)
+    return content.replace("\r\n", "\n")
+
+
+def read_mail(raw: bytes, received_at: datetime) -> InboundMail:
+    """An incoming mail as the use cases see it. ``sent_at`` is when the desk received it:
+    a ``Date`` header is the sender's clock, and may be anything."""
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    text = _without_quotes(_body(message))
+    names = [p.get_filename() for p in message.iter_attachments()]
+    attached = [f"📎 {name}" for name in names if name]
+    if attached:
+        text = "\n\n".join(part for part in (text, "\n".join(attached)) if part)
+    return InboundMail(headers=headers_of(message, raw), text=text, sent_at=received_at)
+
+
+def compose_mail(
+    params: dict[str, Any], sender: str, domain: str, thread: list[str]
+) -> tuple[EmailMessage, str]:
+    """The desk's mail for an outbox call (see :func:`models.mail.mail_call`) with its
+    ``thread`` of message ids; returns it with its message id (no brackets)."""
+    message_id = f"{params['local_id']}@{domain}"
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = formataddr((str(params.get("name") or ""), str(params["to"])))
+    mail["Subject"] = str(params.get("subject") or "")
+    mail["Date"] = formatdate(usegmt=True)
+    mail["Message-ID"] = f"<{message_id}>"
+    if thread:
+        mail["In-Reply-To"] = f"<{thread[-1]}>"
+        mail["References"] = " ".join(f"<{i}>" for i in references(thread))
+    if params.get("auto"):
+        mail["Auto-Submitted"] = "auto-replied"  # RFC 3834: no autoresponder answers it
+    html = re.sub(r"\r?\n", "<br>\n", str(params["html"]))
+    mail.set_content(_html_to_text(html) + "\n")
+    mail.add_alternative(f"<html><body>{html}</body></html>\n", subtype="html")
+    return mail, message_id
