@@ -103,7 +103,8 @@ class MailIntake:
                 log.exception("reading the mailbox failed", error=str(exc), retry_in=delay)
                 await asyncio.sleep(delay)
 
-    async def _connect(self) -> aioimaplib.IMAP4:
+    async def connect(self) -> aioimaplib.IMAP4:
+        """Logged in, the mailbox selected."""
         server = self.server
         client: aioimaplib.IMAP4
         if server.tls:
@@ -116,7 +117,7 @@ class MailIntake:
         return client
 
     async def _session(self, backoff: Backoff) -> None:
-        client = await self._connect()
+        client = await self.connect()
         try:
             backoff.reset()
             idle = client.has_capability("IDLE")
