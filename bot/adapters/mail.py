@@ -34,7 +34,8 @@ def _html_to_text(html: str) -> str:
 
 def _without_quotes(text: str) -> str:
     """The newest part of a reply: quoted history and signature taken off."""
-    latest = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
+    replies = EmailReplyParser(languages=REPLY_LANGUAGES).read(text).replies
+    latest = replies[0].body if replies else ""
     return (latest or "").strip() or text.strip()
 
 
