@@ -8,6 +8,8 @@ once however the desk stops; machines' mail is recorded and never answered.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -178,6 +180,31 @@ class TestInbound:
 
         [ticket] = await tickets(desk)
         assert await customer_texts(desk, ticket) == ["The printer is on fire"]
+        assert len(outbox.mails) == 1
+        assert await mailbox.unseen() == 0
+
+
+class TestRunning:
+    async def test_the_running_reader_is_told_of_new_mail_by_idle(
+        self, desk: Desk, mailbox: Mailbox, smtp: tuple[Outbox, int]
+    ) -> None:
+        outbox, _ = smtp
+        intake = reader(desk)
+        assert intake.poll_seconds == 60  # without IDLE, nothing would happen within the test
+        running = asyncio.create_task(intake.run())
+        try:
+            await asyncio.sleep(1.0)  # connected, looked once, now waiting in IDLE
+            await mailbox.deliver(customer_mail("m1@example.com", "Refund", "Where is it?"))
+            deadline = time.monotonic() + 10
+            while not await tickets(desk):
+                assert time.monotonic() < deadline, "the mail was not read"
+                await asyncio.sleep(0.1)
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        [ticket] = await tickets(desk)
+        assert await customer_texts(desk, ticket) == ["Where is it?"]
+        await desk.sender.flush(ignore_delays=True)
         assert len(outbox.mails) == 1
         assert await mailbox.unseen() == 0
 

@@ -93,6 +93,8 @@ userdb {{
   args = uid={uid} gid={gid} home={mail}/%n
 }}
 mail_location = maildir:{mail}/%n/Maildir
+# IDLE tells of new mail within a second even where inotify is not available.
+mailbox_idle_check_interval = 1 secs
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
