@@ -69,10 +69,14 @@ async def smtp() -> AsyncIterator[tuple[Outbox, int]]:
 
 
 @pytest.fixture
-async def desk(tmp_path: Path, mailbox: Mailbox, smtp: tuple[Outbox, int]) -> AsyncIterator[Desk]:
+async def desk(
+    tmp_path: Path, db_url: str, mailbox: Mailbox, smtp: tuple[Outbox, int]
+) -> AsyncIterator[Desk]:
+    """The in-process desk with the email channel on, once per database backend."""
     _, port = smtp
     d = await make_desk(
         tmp_path,
+        database_url=db_url,
         email_imap_url=mailbox.url,
         email_smtp_url=f"smtp://127.0.0.1:{port}",
         email_from=f"Support <{DESK_ADDRESS}>",
