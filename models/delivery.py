@@ -69,6 +69,7 @@ class RefKind(StrEnum):
     INCIDENT_CARD_TEXT = "incident_card_text"
     INCIDENT_CARD_MARKUP = "incident_card_markup"
     MAIL_THREAD = "mail_thread"  # a ticket's message ids, for a mail's References
+    MAIL_FILE = "mail_file"  # a file attached to a stored mail (``part``: which one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +85,11 @@ class Ref:
     own: bool = False
     group: str | None = None  # an album's media group id
     label: str | None = None  # a button's text
+    part: int | None = None  # which of a mail's attachments
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"@ref": str(self.kind)}
-        for name in ("id", "required", "own", "group", "label"):
+        for name in ("id", "required", "own", "group", "label", "part"):
             value = getattr(self, name)
             if value is not None and value is not False:
                 data[name] = value
@@ -102,6 +104,7 @@ class Ref:
             own=bool(data.get("own")),
             group=data.get("group"),
             label=data.get("label"),
+            part=data.get("part"),
         )
 
 

@@ -75,14 +75,43 @@ class MailHeaders:
         return tuple(seen)
 
 
+#: The largest file a bot may upload to Telegram: larger attachments are only named.
+TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MailFile:
+    """A file attached to a mail: its place among the mail's attachments, name and size."""
+
+    part: int
+    name: str
+    size: int
+
+    @property
+    def shown(self) -> bool:
+        """Whether the topic gets the file itself (Telegram takes it), not only its name."""
+        return 0 < self.size <= TELEGRAM_UPLOAD_LIMIT
+
+    @property
+    def line(self) -> str:
+        """How the mail's text names it: ``📎 invoice.pdf (120 KB)``."""
+        size = (
+            f"{self.size / 1024 / 1024:.1f} MB"
+            if self.size >= 1024 * 1024
+            else (f"{max(1, round(self.size / 1024))} KB")
+        )
+        return f"📎 {self.name} ({size})"
+
+
 @dataclass(frozen=True)
 class InboundMail:
-    """A mail as the use cases see it: its headers and its text made readable (HTML turned
-    into text, quoted history and signature taken off)."""
+    """A mail as the use cases see it: its headers, its text made readable (HTML turned into
+    text, quoted history and signature taken off) and its attached files."""
 
     headers: MailHeaders
     text: str
     sent_at: datetime
+    files: tuple[MailFile, ...] = ()
 
 
 def message_ids(value: str | None) -> tuple[str, ...]:

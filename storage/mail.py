@@ -63,6 +63,10 @@ class MailRepository:
         assert found is not None
         return found
 
+    async def get(self, mail_id: int) -> StoredMail | None:
+        record = await self.session.get(MailRecord, mail_id)
+        return None if record is None else _stored(record)
+
     async def by_message_id(self, message_id: str) -> StoredMail | None:
         record = await self.session.scalar(
             select(MailRecord).where(MailRecord.message_id == message_id)

@@ -24,6 +24,7 @@ from bot.adapters.incident_card import (
     incident_keyboard,
     render_incident_card,
 )
+from bot.adapters.mail import attachment
 from bot.adapters.markup import markup
 from bot.adapters.presenter import Presenter
 from bot.adapters.tools_presenter import ticket_url
@@ -267,6 +268,13 @@ class DeliveryAdapter:
 
     async def _mail_thread(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
         return await uow.mail.thread(ref.id or 0)
+
+    async def _mail_file(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        stored = await uow.mail.get(ref.id or 0)
+        if stored is None or stored.raw is None:
+            raise Unsendable(f"mail {ref.id} is gone")
+        name, content = attachment(stored.raw, ref.part or 0)
+        return BufferedInputFile(content, filename=name)
 
     async def _incident(self, uow: AbstractUnitOfWork, incident_id: int | None) -> Incident:
         incident = await uow.incidents.get(incident_id) if incident_id is not None else None
@@ -541,6 +549,7 @@ _REFS: dict[RefKind, Resolver] = {
     RefKind.INCIDENT_CARD_TEXT: DeliveryAdapter._incident_card_text,
     RefKind.INCIDENT_CARD_MARKUP: DeliveryAdapter._incident_card_markup,
     RefKind.MAIL_THREAD: DeliveryAdapter._mail_thread,
+    RefKind.MAIL_FILE: DeliveryAdapter._mail_file,
 }
 _HOOKS: dict[OnSent, Hook] = {
     OnSent.TOPIC: DeliveryAdapter._topic_created,

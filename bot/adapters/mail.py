@@ -17,7 +17,7 @@ from typing import Any
 import html2text
 from mailparser_reply import EmailReplyParser
 
-from models.mail import InboundMail, headers_of, references
+from models.mail import InboundMail, MailFile, headers_of, references
 
 #: Languages whose reply headers ("On … wrote:") and signatures the reply parser knows.
 REPLY_LANGUAGES = ["en", "ru", "de", "fr", "es"]
@@ -52,17 +52,46 @@ def _body(message: EmailMessage) -> str:
     return content.replace("\r\n", "\n")
 
 
-def read_mail(raw: bytes, received_at: datetime) -> InboundMail:
-    """An incoming mail as the use cases see it. ``sent_at`` is when the desk received it:
-    a ``Date`` header is the sender's clock, and may be anything."""
+def _parse(raw: bytes) -> EmailMessage:
     message = message_from_bytes(raw, policy=policy.default)
     assert isinstance(message, EmailMessage)
+    return message
+
+
+def _attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
+    """The mail's attached files in order, with names (``file-2`` when it gives none)."""
+    found = []
+    for part, attached in enumerate(message.iter_attachments(), start=1):
+        assert isinstance(attached, EmailMessage)
+        content = attached.get_payload(decode=True)
+        data = content if isinstance(content, bytes) else b""
+        found.append((attached.get_filename() or f"file-{part}", data))
+    return found
+
+
+def read_mail(raw: bytes, received_at: datetime) -> InboundMail:
+    """An incoming mail as the use cases see it. ``sent_at`` is when the desk received it:
+    a ``Date`` header is the sender's clock, and may be anything. Its files are named at the
+    end of its text."""
+    message = _parse(raw)
     text = _without_quotes(_body(message))
-    names = [p.get_filename() for p in message.iter_attachments()]
-    attached = [f"📎 {name}" for name in names if name]
-    if attached:
-        text = "\n\n".join(part for part in (text, "\n".join(attached)) if part)
-    return InboundMail(headers=headers_of(message, raw), text=text, sent_at=received_at)
+    files = tuple(
+        MailFile(part, name, len(data))
+        for part, (name, data) in enumerate(_attachments(message), start=1)
+    )
+    if files:
+        text = "\n\n".join(p for p in (text, "\n".join(f.line for f in files)) if p)
+    return InboundMail(
+        headers=headers_of(message, raw), text=text, sent_at=received_at, files=files
+    )
+
+
+def attachment(raw: bytes, part: int) -> tuple[str, bytes]:
+    """File ``part`` (from 1) of a stored mail: its name and bytes (``KeyError`` if none)."""
+    files = _attachments(_parse(raw))
+    if not 1 <= part <= len(files):
+        raise KeyError(f"the mail has no file {part}")
+    return files[part - 1]
 
 
 def compose_mail(

@@ -12,14 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 from models import Customer, Ticket, TicketMessage
-from models.delivery import OnSent, OutboundCall
-from models.mail import mail_call, reply_subject
+from models.delivery import OnSent, OutboundCall, Ref, RefKind
+from models.mail import MailFile, mail_call, reply_subject
 
 
 class MailPresenterMixin:
-    """Needs the host's ``_send``."""
+    """Needs the host's ``agent_chat_id``, ``_send`` and ``_agents_place``."""
 
+    agent_chat_id: int
     _send: Callable[..., list[OutboundCall]]
+    _agents_place: Callable[[Ticket], dict[str, Any]]
 
     def _to_customer(
         self,
@@ -64,3 +66,24 @@ class MailPresenterMixin:
         calls = self._send(customer.telegram_id, text, ticket=ticket, **params)
         calls[0].on_sent, calls[0].ref_id = OnSent.COPIED_TO_CUSTOMER, message.id
         return calls
+
+    def mail_files(
+        self, ticket: Ticket, message: TicketMessage, files: tuple[MailFile, ...]
+    ) -> list[OutboundCall]:
+        """A mail's attached files in the ticket's topic, as documents (read from the stored
+        mail when they are sent; files Telegram would not take are only named in the text)."""
+        chat = self.agent_chat_id
+        return [
+            OutboundCall(
+                chat_id=chat,
+                method="sendDocument",
+                params={
+                    "chat_id": chat,
+                    "document": Ref(RefKind.MAIL_FILE, message.customer_message_id, part=f.part),
+                    **self._agents_place(ticket),
+                },
+                ticket_id=ticket.id,
+            )
+            for f in files
+            if f.shown
+        ]

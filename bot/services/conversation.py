@@ -32,6 +32,7 @@ from models import (
     quotable,
 )
 from models.delivery import Channel
+from models.mail import MailFile
 from models.solutions import ticket_text
 from storage import AbstractUnitOfWork
 
@@ -71,6 +72,8 @@ class Incoming:
     channel: Channel = Channel.TELEGRAM
     #: A mail's subject: a ticket it opens is named after it, not after its text.
     subject: str | None = None
+    #: A mail's attached files (shown in the topic as documents).
+    files: tuple[MailFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,8 @@ async def customer_message(
         calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
     if not message.on_card and not in_incident:
         calls += presenter.copy_to_agents(ticket, message, msg.retyped)
+    if msg.files and not in_incident:
+        calls += presenter.mail_files(ticket, message, msg.files)
     if acknowledged and not in_incident:
         calls += presenter.customer_acknowledged(ticket)
     elif not opened and not in_incident and card_changed:

@@ -70,6 +70,7 @@ async def receive(
         text=mail.text,
         channel=Channel.EMAIL,
         subject=bare_subject(headers.subject) or None,
+        files=mail.files,
     )
     await uow.mail.settle(stored.id, MailStatus.DONE, now)  # committed with the message
     result = await customer_message(

@@ -172,6 +172,26 @@ class TestInbound:
         assert ack["Auto-Submitted"] == "auto-replied"
         assert ids(ack["Message-ID"])[0].endswith("@desk.test")
 
+    async def test_attached_files_reach_the_topic_as_documents(
+        self, desk: Desk, mailbox: Mailbox
+    ) -> None:
+        mail = EmailMessage()
+        mail["From"] = f"Ann Lee <{ANN}>"
+        mail["Subject"] = "Error on login"
+        mail["Message-ID"] = "<m1@example.com>"
+        mail.set_content("The app shows this")
+        mail.add_attachment(
+            b"\x89PNG-screenshot", maintype="image", subtype="png", filename="e.png"
+        )
+        await mailbox.deliver(mail.as_bytes())
+
+        await read_mailbox(desk)
+
+        [ticket] = await tickets(desk)
+        assert await customer_texts(desk, ticket) == ["The app shows this\n\n📎 e.png (1 KB)"]
+        [document] = [m for m in desk.topic_messages(ticket.agent_thread_id) if "document" in m]
+        assert document["document"]["file_name"] == "e.png"
+
     async def test_a_mail_fetched_twice_is_applied_once(
         self, desk: Desk, mailbox: Mailbox, smtp: tuple[Outbox, int]
     ) -> None:

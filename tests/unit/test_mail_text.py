@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
-from bot.adapters.mail import compose_mail, read_mail
+from bot.adapters.mail import attachment, compose_mail, read_mail
 from models.mail import REFERENCES_MAX
 
 NOW = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
@@ -37,11 +37,17 @@ class TestReading:
         )
         assert read_mail(incoming(body).as_bytes(), NOW).text == "It works now, thank you!"
 
-    def test_attachments_are_named(self) -> None:
+    def test_attachments_are_named_with_their_sizes_and_kept_in_the_mail(self) -> None:
         mail = incoming("See the screenshot")
         mail.add_attachment(b"\x89PNG", maintype="image", subtype="png", filename="error.png")
-        text = read_mail(mail.as_bytes(), NOW).text
-        assert text == "See the screenshot\n\n📎 error.png"
+        mail.add_attachment(b"x" * 3_000_000, maintype="application", subtype="zip")
+        read = read_mail(mail.as_bytes(), NOW)
+        assert read.text == "See the screenshot\n\n📎 error.png (1 KB)\n📎 file-2 (2.9 MB)"
+        assert [(f.part, f.name, f.size) for f in read.files] == [
+            (1, "error.png", 4),
+            (2, "file-2", 3_000_000),
+        ]
+        assert attachment(mail.as_bytes(), 1) == ("error.png", b"\x89PNG")
 
     def test_a_mail_is_dated_when_the_desk_got_it(self) -> None:
         mail = incoming("hi")
