@@ -532,6 +532,8 @@ async def run_bot(
         me = await startup.check_token(bot, stop)
         assert settings.agent_chat_id is not None
         chat_check = await startup.check_agent_chat(bot, settings.agent_chat_id, stop)
+        if settings.email is not None:
+            await startup.check_mailbox(settings.email.imap, stop)
         await startup.upgrade_database(
             settings.database_url, str(settings.masked()["HELPDESK_DATABASE_URL"]), stop
         )

@@ -46,10 +46,16 @@ from models.mail import MailServer, StoredMail, headers_of_raw
 log = get_logger(__name__)
 
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=60.0, factor=2.0, jitter=0.1)
+#: What a mail server that does not answer (yet) raises.
+MAILBOX_DOWN = (OSError, TimeoutError, aioimaplib.AioImapException)
 
 
 class MailboxError(Exception):
     """The IMAP server refused a command (login, select, fetch...)."""
+
+    def __init__(self, command: str, answer: str) -> None:
+        super().__init__(f"{command}: {answer}")
+        self.command = command
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,27 @@ class MailDesk:
 def _check(response: aioimaplib.Response, what: str) -> aioimaplib.Response:
     if response.result != "OK":
         detail = b" ".join(bytes(line) for line in response.lines).decode(errors="replace")
-        raise MailboxError(f"{what}: {response.result} {detail[:200]}")
+        raise MailboxError(what, f"{response.result} {detail[:200]}")
     return response
+
+
+async def open_mailbox(server: MailServer, *, command_seconds: float = 30.0) -> aioimaplib.IMAP4:
+    """A client logged in to ``server`` with its mailbox selected (each command may take up
+    to ``command_seconds``)."""
+    client: aioimaplib.IMAP4
+    if server.tls:
+        client = aioimaplib.IMAP4_SSL(server.host, server.port, timeout=command_seconds)
+    else:
+        client = aioimaplib.IMAP4(server.host, server.port, timeout=command_seconds)
+    await client.wait_hello_from_server()
+    _check(await client.login(server.user or "", server.password or ""), "LOGIN")
+    _check(await client.select(server.mailbox), f"SELECT {server.mailbox}")
+    return client
+
+
+async def close_mailbox(client: aioimaplib.IMAP4) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.logout(), 5)
 
 
 class MailIntake:
@@ -94,7 +119,7 @@ class MailIntake:
         while True:
             try:
                 await self._session(backoff)
-            except (OSError, TimeoutError, MailboxError, aioimaplib.AioImapException) as exc:
+            except (*MAILBOX_DOWN, MailboxError) as exc:
                 delay = next(backoff)
                 log.warning("mailbox unreachable", error=str(exc), retry_in=round(delay, 2))
                 await asyncio.sleep(delay)
@@ -105,16 +130,7 @@ class MailIntake:
 
     async def connect(self) -> aioimaplib.IMAP4:
         """Logged in, the mailbox selected."""
-        server = self.server
-        client: aioimaplib.IMAP4
-        if server.tls:
-            client = aioimaplib.IMAP4_SSL(server.host, server.port, timeout=self.timeout)
-        else:
-            client = aioimaplib.IMAP4(server.host, server.port, timeout=self.timeout)
-        await client.wait_hello_from_server()
-        _check(await client.login(server.user or "", server.password or ""), "LOGIN")
-        _check(await client.select(server.mailbox), f"SELECT {server.mailbox}")
-        return client
+        return await open_mailbox(self.server, command_seconds=self.timeout)
 
     async def _session(self, backoff: Backoff) -> None:
         client = await self.connect()
@@ -129,8 +145,7 @@ class MailIntake:
                 else:
                     await asyncio.sleep(self.poll_seconds)
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.logout(), 5)
+            await close_mailbox(client)
 
     async def _idle(self, client: aioimaplib.IMAP4) -> None:
         """Wait until the server announces a change, or ``poll_seconds``."""
