@@ -232,6 +232,37 @@ class TestRunning:
         assert len(outbox.mails) == 1
         assert await mailbox.unseen() == 0
 
+    async def test_without_idle_the_reader_polls(
+        self, tmp_path: Path, smtp: tuple[Outbox, int]
+    ) -> None:
+        _, port = smtp
+        with dovecot(idle=False) as plain:
+            desk = await make_desk(
+                tmp_path,
+                email_imap_url=plain.url,
+                email_smtp_url=f"smtp://127.0.0.1:{port}",
+                email_from=DESK_ADDRESS,
+                email_poll_seconds=1,
+            )
+            try:
+                intake = reader(desk)
+                client = await intake.connect()
+                assert not client.has_capability("IDLE")
+                await client.logout()
+                running = asyncio.create_task(intake.run())
+                try:
+                    await plain.deliver(customer_mail("m1@example.com", "Refund", "Where?"))
+                    deadline = time.monotonic() + 10
+                    while not await tickets(desk):
+                        assert time.monotonic() < deadline, "the mail was not read"
+                        await asyncio.sleep(0.1)
+                finally:
+                    running.cancel()
+                    await asyncio.gather(running, return_exceptions=True)
+                assert await plain.unseen() == 0
+            finally:
+                await desk.close()
+
 
 class TestCrashes:
     async def test_a_crash_after_commit_before_seen_applies_nothing_twice(

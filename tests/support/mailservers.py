@@ -95,6 +95,7 @@ userdb {{
 mail_location = maildir:{mail}/%n/Maildir
 # IDLE tells of new mail within a second even where inotify is not available.
 mailbox_idle_check_interval = 1 secs
+{capability}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
@@ -108,9 +109,10 @@ service imap-login {{
 
 
 @contextmanager
-def dovecot() -> Iterator[Mailbox]:
+def dovecot(*, idle: bool = True) -> Iterator[Mailbox]:
     """Dovecot in the foreground (``dovecot -F``) on a free port, stopped afterwards; the
-    test is skipped when Dovecot is not installed (``.ci/run`` installs it)."""
+    test is skipped when Dovecot is not installed (``.ci/run`` installs it). Without
+    ``idle`` it offers no IDLE (like some servers), so its clients must poll."""
     binary = dovecot_binary()
     if binary is None:
         pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd; .ci/run does)")
@@ -132,7 +134,15 @@ def dovecot() -> Iterator[Mailbox]:
     port = free_port()
     config = base / "dovecot.conf"
     config.write_text(
-        _CONFIG.format(base=base, mail=mail, uid=uid, gid=gid, users=users, port=port)
+        _CONFIG.format(
+            base=base,
+            mail=mail,
+            uid=uid,
+            gid=gid,
+            users=users,
+            port=port,
+            capability="" if idle else "imap_capability = IMAP4rev1 LITERAL+ UIDPLUS",
+        )
     )
     process = subprocess.Popen(
         [binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
