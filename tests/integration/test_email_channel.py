@@ -403,6 +403,10 @@ class TestConversation:
         assert failures
         assert "550" in failures[-1]
         assert "No such user here" in failures[-1]
+        desk.emulator.user_sends_text(desk.admin, "/failed", chat_id=desk.group_id)
+        await desk.step()
+        listed = desk.emulator.messages_in(desk.group_id)[-1]["text"]
+        assert f"mail → {ANN} (failed): SMTP 550" in listed
 
 
 class TestLoops:
