@@ -44,7 +44,11 @@ def _body(message: EmailMessage) -> str:
     if part is None:
         return ""
     assert isinstance(part, EmailMessage)
-    content = part.get_content()
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError):  # a charset Python does not know, or lies about
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
     if not isinstance(content, str):
         return ""
     if part.get_content_type() == "text/html":

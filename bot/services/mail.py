@@ -67,7 +67,8 @@ async def receive(
         chat_id=customer.telegram_id,
         message_id=stored.id,
         sent_at=mail.sent_at,
-        text=mail.text,
+        # An empty mail still says something: its subject, or that it came.
+        text=mail.text or headers.subject or "✉️",
         channel=Channel.EMAIL,
         subject=bare_subject(headers.subject) or None,
         files=mail.files,

@@ -192,6 +192,15 @@ class TestInbound:
         [document] = [m for m in desk.topic_messages(ticket.agent_thread_id) if "document" in m]
         assert document["document"]["file_name"] == "e.png"
 
+    async def test_an_empty_mail_shows_its_subject(self, desk: Desk, mailbox: Mailbox) -> None:
+        await mailbox.deliver(customer_mail("m1@example.com", "Call me back please", ""))
+
+        await read_mailbox(desk)
+
+        [ticket] = await tickets(desk)
+        assert await customer_texts(desk, ticket) == ["Call me back please"]
+        assert not [t for t in topic_texts(desk, ticket) if "Not delivered" in t]
+
     async def test_a_mail_fetched_twice_is_applied_once(
         self, desk: Desk, mailbox: Mailbox, smtp: tuple[Outbox, int]
     ) -> None:

@@ -49,6 +49,13 @@ class TestReading:
         ]
         assert attachment(mail.as_bytes(), 1) == ("error.png", b"\x89PNG")
 
+    def test_a_charset_python_does_not_know_is_read_as_utf8(self) -> None:
+        raw = (
+            b"From: ann@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: text/plain; charset=x-unknown\r\n\r\nPr\xc3\xbcfung \xff\r\n"
+        )
+        assert read_mail(raw, NOW).text == "Prüfung \ufffd"
+
     def test_a_mail_is_dated_when_the_desk_got_it(self) -> None:
         mail = incoming("hi")
         mail["Date"] = "Thu, 01 Jan 1970 00:00:00 +0000"  # anybody's clock
