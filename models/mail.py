@@ -19,7 +19,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -164,6 +164,19 @@ def skipped(headers: MailHeaders, desk_address: str) -> Skipped | None:
     if headers.precedence in _BULK_PRECEDENCE:
         return Skipped.BULK
     return None
+
+
+#: A sender's mails open at most this many tickets in :data:`FLOOD_WINDOW`; mails without
+#: thread information after that join the sender's newest ticket (a flood is recorded, not
+#: multiplied into topics).
+NEW_TICKETS_PER_WINDOW = 5
+FLOOD_WINDOW = timedelta(hours=1)
+
+
+def flooding(opened: Iterable[datetime], now: datetime) -> bool:
+    """Whether a sender who opened tickets at ``opened`` may open no more just now."""
+    recent = [at for at in opened if now - at < FLOOD_WINDOW]
+    return len(recent) >= NEW_TICKETS_PER_WINDOW
 
 
 def subject_number(subject: str) -> int | None:

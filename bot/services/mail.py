@@ -1,8 +1,10 @@
 """Mails in: a stored mail opens a ticket or joins one, through the same use case as a
 customer's Telegram message (:func:`bot.services.conversation.customer_message`).
 
-The mail's row in the mail log is settled in the transaction that records its message, so a
-mail is applied once however often it is fetched (see :mod:`bot.runtime.mail_intake`).
+Which ticket a mail joins is :mod:`models.mail`'s rule (its thread, ``[#42]``, else a new
+ticket; a flooding sender's newest). The mail's row in the mail log is settled in the
+transaction that records its message, so a mail is applied once however often it is fetched
+(see :mod:`bot.runtime.mail_intake`).
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from bot.services.triage_port import Triage
 from models import Customer, Ticket
 from models.delivery import Channel
 from models.mail import (
+    NEW_TICKETS_PER_WINDOW,
     InboundMail,
     MailStatus,
     StoredMail,
     bare_subject,
+    flooding,
     skipped,
     stand_in_chat_id,
     subject_number,
@@ -54,9 +58,10 @@ async def receive(
         await uow.commit()
         return None
     customer = await _customer(uow, headers.sender, headers.sender_name, config, now)
-    thread = await _thread_ticket(uow, customer, mail)
     window = await desk_settings.get(uow, "reopen_window", config.reopen_window)
-    joins = thread if thread is not None and thread.accepts_customer_message(now, window) else None
+    joins = await _thread_ticket(uow, customer, mail) or await _held(uow, customer, now)
+    if joins is not None and not joins.accepts_customer_message(now, window):
+        joins = None
     msg = Incoming(
         user=TelegramUser(
             id=customer.telegram_id,
@@ -109,6 +114,14 @@ async def _customer(
         created_at=now,
     )
     return await uow.customers.add(customer)
+
+
+async def _held(uow: AbstractUnitOfWork, customer: Customer, now: datetime) -> Ticket | None:
+    """A flooding sender's newest ticket (see :func:`models.mail.flooding`), else None."""
+    latest = await uow.tickets.for_customer(customer.id or 0, limit=NEW_TICKETS_PER_WINDOW)
+    if not flooding((t.created_at for t in latest), now):
+        return None
+    return await merge_target(uow, latest[0])
 
 
 async def _thread_ticket(

@@ -22,7 +22,7 @@ from bot.app import mail_intake
 from bot.runtime.mail_intake import MailIntake
 from bot.services.triage_port import Triage, TriageVerdict
 from models import MessageDirection, Priority
-from models.mail import MailStatus
+from models.mail import NEW_TICKETS_PER_WINDOW, MailStatus
 from tests.support.desk import Desk, GeneralTriage, make_desk
 from tests.support.mailservers import Mailbox, Outbox, dovecot, smtp_server
 
@@ -395,6 +395,21 @@ class TestConversation:
             assert eve is not None
             [eves] = await uow.tickets.for_customer(eve.id, limit=5)
         assert eves.id not in (first.id, second.id)
+
+    async def test_a_flood_of_new_subjects_is_held_in_the_newest_ticket(
+        self, desk: Desk, mailbox: Mailbox
+    ) -> None:
+        for n in range(NEW_TICKETS_PER_WINDOW + 2):
+            await mailbox.deliver(customer_mail(f"f{n}@example.com", f"Question {n}", f"Text {n}"))
+
+        await read_mailbox(desk)
+
+        opened = await tickets(desk)
+        assert len(opened) == NEW_TICKETS_PER_WINDOW
+        last = NEW_TICKETS_PER_WINDOW - 1
+        held = [f"Text {n}" for n in range(last, NEW_TICKETS_PER_WINDOW + 2)]
+        assert await customer_texts(desk, opened[-1]) == held  # nothing lost
+        assert await mailbox.unseen() == 0
 
     async def test_a_reply_the_mail_server_refuses_is_shown_in_the_topic(
         self, desk: Desk, mailbox: Mailbox, smtp: tuple[Outbox, int]

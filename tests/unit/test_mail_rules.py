@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -10,10 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.mail import (
+    FLOOD_WINDOW,
+    NEW_TICKETS_PER_WINDOW,
     REFERENCES_MAX,
     MailHeaders,
     Skipped,
     bare_subject,
+    flooding,
     headers_of,
     references,
     reply_subject,
@@ -137,3 +141,15 @@ class TestThreading:
         chat = stand_in_chat_id(address)
         assert chat < 0
         assert chat == stand_in_chat_id(address.upper())
+
+
+class TestFloods:
+    NOW = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
+
+    @given(st.lists(st.integers(min_value=0, max_value=7200), max_size=12))
+    def test_a_sender_floods_with_enough_tickets_within_the_window(
+        self, seconds_ago: list[int]
+    ) -> None:
+        opened = [self.NOW - timedelta(seconds=s) for s in seconds_ago]
+        recent = sum(1 for s in seconds_ago if timedelta(seconds=s) < FLOOD_WINDOW)
+        assert flooding(opened, self.NOW) is (recent >= NEW_TICKETS_PER_WINDOW)
