@@ -157,15 +157,23 @@ def make_sender(
         on_absorbed=delivery.absorbed,
         request_timeout=settings.request_timeout,
         webhooks=WebhookPoster(webhook_policy(settings)),
-        mail=mail_poster(settings),
+        mail=mail_poster(settings, bot),
         coordinator=coordinator,
     )
 
 
-def mail_poster(settings: Settings) -> MailPoster | None:
-    """The SMTP side of the email channel (None: the channel is off)."""
+def mail_poster(settings: Settings, bot: Bot) -> MailPoster | None:
+    """The SMTP side of the email channel (None: the channel is off); files agents send to
+    email customers are fetched through ``bot``."""
     email = settings.email
-    return None if email is None else MailPoster(email.smtp, email.sender, email.address)
+    if email is None:
+        return None
+    files = TelegramFiles(bot, settings.data_dir / "mail-files", cache_bytes=MAIL_FILES_CACHE)
+    return MailPoster(email.smtp, email.sender, email.address, files=files)
+
+
+#: Files of replies to email customers kept on disk (for retries), at most this much.
+MAIL_FILES_CACHE = 256 * 1024 * 1024
 
 
 def mail_intake(

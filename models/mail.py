@@ -224,6 +224,7 @@ def mail_call(
     html: str,
     ticket_id: int | None,
     auto: bool,
+    attach: tuple[str, str] | None = None,
 ) -> OutboundCall:
     """One mail to a customer, queued on their own queue of the email channel.
 
@@ -232,6 +233,7 @@ def mail_call(
     marks the desk's own notices (``Auto-Submitted: auto-replied``, RFC 3834) as opposed to an
     agent's reply. The message id's left part is chosen now, so every retry sends the same
     ``Message-ID``; its threading headers are the ticket's ids as they are when it is sent.
+    ``attach``: a Telegram file (its id and media kind) fetched and attached when it is sent.
     """
     params: dict[str, object] = {
         "to": address,
@@ -243,6 +245,8 @@ def mail_call(
     }
     if ticket_id is not None:
         params["thread"] = Ref(RefKind.MAIL_THREAD, ticket_id)
+    if attach is not None:
+        params["attach"] = {"file_id": attach[0], "kind": attach[1]}
     return OutboundCall(
         chat_id=customer_id,
         method=SEND_MAIL,

@@ -36,6 +36,7 @@ from models import (
     ActorKind,
     Agent,
     EventKind,
+    MediaKind,
     MessageDirection,
     Ticket,
     TicketMessage,
@@ -433,8 +434,14 @@ class DeliveryAdapter:
     async def _mailed(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
-        """One of the desk's mails: its id threads the customer's answer into the ticket."""
+        """One of the desk's mails: its id threads the customer's answer into the ticket. The
+        agents hear of a file of theirs that could not go with it."""
         await uow.mail.record_sent(str(result["message_id"]), call.ref_id, now)
+        missing = result.get("missing_file")
+        if missing and call.ticket_id is not None:
+            ticket = await self._ticket(uow, call.ticket_id)
+            for notice in self.presenter.mail_file_missing(ticket, MediaKind(missing)):
+                await uow.outbox.add(notice, now)
 
     async def _rating_prompt(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime

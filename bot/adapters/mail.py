@@ -8,6 +8,8 @@ would be left. Attachments are named at the end of the text (they are not stored
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -98,8 +100,19 @@ def attachment(raw: bytes, part: int) -> tuple[str, bytes]:
     return files[part - 1]
 
 
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    content: bytes = field(repr=False)
+    content_type: str = "application/octet-stream"
+
+
 def compose_mail(
-    params: dict[str, Any], sender: str, domain: str, thread: list[str]
+    params: dict[str, Any],
+    sender: str,
+    domain: str,
+    thread: list[str],
+    attachments: Sequence[Attachment] = (),
 ) -> tuple[EmailMessage, str]:
     """The desk's mail for an outbox call (see :func:`models.mail.mail_call`) with its
     ``thread`` of message ids; returns it with its message id (no brackets)."""
@@ -118,4 +131,9 @@ def compose_mail(
     html = re.sub(r"\r?\n", "<br>\n", str(params["html"]))
     mail.set_content(_html_to_text(html) + "\n")
     mail.add_alternative(f"<html><body>{html}</body></html>\n", subtype="html")
+    for file in attachments:
+        maintype, _, subtype = file.content_type.partition("/")
+        mail.add_attachment(
+            file.content, maintype=maintype, subtype=subtype or "octet-stream", filename=file.name
+        )
     return mail, message_id

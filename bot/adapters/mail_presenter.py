@@ -30,11 +30,13 @@ class MailPresenterMixin:
         *,
         ticket: Ticket | None = None,
         auto: bool = True,
+        attach: tuple[str, str] | None = None,
         **params: Any,
     ) -> list[OutboundCall]:
         """``text`` (HTML as Telegram reads it) to ``customer``: in their chat with ``params``
         (buttons, reply parameters), or as a mail. ``auto``: the desk's own notice rather
-        than a person's reply (see :func:`models.mail.mail_call`)."""
+        than a person's reply; ``attach``: a file from the topic for the mail (see
+        :func:`models.mail.mail_call`)."""
         if customer.email is None:
             return self._send(customer.telegram_id, text, ticket=ticket, **params)
         subject = reply_subject(ticket.subject, ticket.number or 0) if ticket is not None else ""
@@ -47,6 +49,7 @@ class MailPresenterMixin:
                 html=text,
                 ticket_id=ticket.id if ticket is not None else None,
                 auto=auto,
+                attach=attach,
             )
         ]
 

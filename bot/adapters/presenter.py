@@ -544,21 +544,24 @@ class Presenter(
         *,
         signed: bool,
     ) -> list[OutboundCall]:
-        """An agent's reply to an email customer: its text (a caption, for media) as a mail.
-        Files from the topic do not travel by mail yet: the agents are told, in the topic."""
+        """An agent's reply to an email customer: its text (a caption, for media) as a mail,
+        with the file from the topic attached when it is sent."""
         text = escape(message.text or "")
         if signed:
             text += f"\n\n— {escape(agent.name.split()[0])}"
-        calls = []
-        if text.strip():
-            calls += self._send_recorded(customer, text, ticket, message)
-        if message.media_kind is not MediaKind.TEXT:
-            with self._locale():
-                note = _(
-                    "This customer writes by email: they got the text only, not the {kind}."
-                ).format(kind=media_label(message.media_kind))
-            calls += self.to_topic(ticket, "⚠️ " + note)
-        return calls
+        attach = None
+        if message.file_id and message.media_kind is not MediaKind.TEXT:
+            attach = (message.file_id, str(message.media_kind))
+        return self._to_customer(customer, text, ticket=ticket, auto=False, attach=attach)
+
+    def mail_file_missing(self, ticket: Ticket, kind: MediaKind) -> list[OutboundCall]:
+        """The file of an agent's reply could not go with the mail (Telegram did not give
+        it: too large for a bot to download, or gone)."""
+        with self._locale():
+            note = _(
+                "This customer writes by email: they got the text only, not the {kind}."
+            ).format(kind=media_label(kind))
+        return self.to_topic(ticket, "⚠️ " + note)
 
     def agent_edit_to_customer(self, ticket: Ticket, message: TicketMessage) -> list[OutboundCall]:
         if message.channel is Channel.EMAIL:

@@ -446,9 +446,9 @@ class Sender:
             except Unsendable as exc:
                 await self._fail(call, OutboxStatus.FAILED, f"unsendable: {exc}")
                 return
-            outcome, message_id = await self.mail.send(call, params)
+            outcome, result = await self.mail.send(call, params)
             if outcome.delivered:
-                await self._succeeded(call, params, {"message_id": message_id})
+                await self._succeeded(call, params, result)
             else:
                 await self._not_delivered(call, outcome, notify=True)
         except Exception as exc:  # a bug of ours or a database error: try again later

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.files import TELEGRAM_DOWNLOAD_LIMIT
 from bot.app import mail_intake
 from bot.runtime.mail_intake import MailIntake
 from bot.services.triage_port import Triage, TriageVerdict
@@ -366,6 +367,57 @@ class TestConversation:
         assert same.id == ticket.id
         assert await customer_texts(desk, ticket) == ["Where is my refund?", "Thanks, got it."]
         assert topic_texts(desk, ticket)[-1] == "Thanks, got it."
+
+    async def test_a_file_from_the_topic_is_attached_to_the_reply(
+        self, desk: Desk, mailbox: Mailbox, smtp: tuple[Outbox, int]
+    ) -> None:
+        outbox, _ = smtp
+        await mailbox.deliver(customer_mail("m1@example.com", "Invoice", "Send the invoice"))
+        await read_mailbox(desk)
+        [ticket] = await tickets(desk)
+
+        desk.emulator.user_sends_document(
+            desk.admin,
+            caption="Here it is",
+            content=b"%PDF-1.4 invoice",
+            chat_id=desk.group_id,
+            thread_id=ticket.agent_thread_id,
+        )
+        await desk.step()
+
+        reply = outbox.mails[-1]
+        text = reply.get_body(preferencelist=("plain",))
+        assert text is not None
+        assert "Here it is" in text.get_content()
+        [attached] = list(reply.iter_attachments())
+        assert isinstance(attached, EmailMessage)
+        assert attached.get_content() == b"%PDF-1.4 invoice"
+        assert not [t for t in topic_texts(desk, ticket) if "text only" in t]
+
+    async def test_a_file_telegram_will_not_hand_out_is_named_in_the_topic(
+        self, desk: Desk, mailbox: Mailbox, smtp: tuple[Outbox, int]
+    ) -> None:
+        outbox, _ = smtp
+        await mailbox.deliver(customer_mail("m1@example.com", "Logs", "Send the logs"))
+        await read_mailbox(desk)
+        [ticket] = await tickets(desk)
+
+        desk.emulator.user_sends_video(
+            desk.admin,
+            caption="Recording attached",
+            content=b"v" * (TELEGRAM_DOWNLOAD_LIMIT + 1),  # more than a bot may download
+            chat_id=desk.group_id,
+            thread_id=ticket.agent_thread_id,
+        )
+        await desk.step()
+
+        reply = outbox.mails[-1]
+        assert list(reply.iter_attachments()) == []
+        text = reply.get_body(preferencelist=("plain",))
+        assert text is not None
+        assert "Recording attached" in text.get_content()  # the text still went
+        notes = [t for t in topic_texts(desk, ticket) if "text only" in t]
+        assert notes == ["⚠️ This customer writes by email: they got the text only, not the video."]
 
     async def test_the_ticket_number_in_the_subject_joins_and_no_thread_opens_a_new_ticket(
         self, desk: Desk, mailbox: Mailbox
