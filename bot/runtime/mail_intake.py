@@ -84,15 +84,27 @@ async def open_mailbox(server: MailServer, *, command_seconds: float = 30.0) -> 
         client = aioimaplib.IMAP4_SSL(server.host, server.port, timeout=command_seconds)
     else:
         client = aioimaplib.IMAP4(server.host, server.port, timeout=command_seconds)
-    await client.wait_hello_from_server()
-    _check(await client.login(server.user or "", server.password or ""), "LOGIN")
-    _check(await client.select(server.mailbox), f"SELECT {server.mailbox}")
+    try:
+        await client.wait_hello_from_server()
+        _check(await client.login(server.user or "", server.password or ""), "LOGIN")
+        _check(await client.select(server.mailbox), f"SELECT {server.mailbox}")
+    except BaseException:
+        _hang_up(client)
+        raise
     return client
 
 
 async def close_mailbox(client: aioimaplib.IMAP4) -> None:
+    """Log out and close the connection (aioimaplib leaves closing it to the server)."""
     with contextlib.suppress(Exception):
         await asyncio.wait_for(client.logout(), 5)
+    _hang_up(client)
+
+
+def _hang_up(client: aioimaplib.IMAP4) -> None:
+    transport = getattr(client.protocol, "transport", None)
+    if transport is not None:
+        transport.close()
 
 
 class MailIntake:

@@ -20,7 +20,7 @@ import pytest
 
 from bot.adapters.files import TELEGRAM_DOWNLOAD_LIMIT
 from bot.app import mail_intake
-from bot.runtime.mail_intake import MailIntake
+from bot.runtime.mail_intake import MailIntake, close_mailbox
 from bot.services.triage_port import Triage, TriageVerdict
 from models import MessageDirection, Priority
 from models.mail import NEW_TICKETS_PER_WINDOW, MailStatus
@@ -108,7 +108,7 @@ async def read_mailbox(desk: Desk, triage: Triage | None = None) -> int:
     try:
         settled = await intake.sweep(client)
     finally:
-        await client.logout()
+        await close_mailbox(client)
     await desk.sender.flush(ignore_delays=True)
     return settled
 
@@ -258,7 +258,7 @@ class TestRunning:
                 intake = reader(desk)
                 client = await intake.connect()
                 assert not client.has_capability("IDLE")
-                await client.logout()
+                await close_mailbox(client)
                 running = asyncio.create_task(intake.run())
                 try:
                     await plain.deliver(customer_mail("m1@example.com", "Refund", "Where?"))

@@ -24,6 +24,7 @@ import aioimaplib
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from bot.runtime.mail_intake import close_mailbox
 from tests.support.net import free_port
 
 USER, PASSWORD = "desk", "mailbox-secret"
@@ -55,7 +56,7 @@ class Mailbox:
         try:
             yield client
         finally:
-            await client.logout()
+            await close_mailbox(client)
 
     async def deliver(self, raw: bytes) -> None:
         """A mail arrives in the INBOX, unseen."""
