@@ -24,16 +24,13 @@ reported as skipped.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
-import random
-import resource
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +42,6 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.services.similar import OPEN_FLOOR as SIMILAR_OPEN_FLOOR  # noqa: E402
 from triage import (  # noqa: E402
     OOS_LABEL,
     TriageModel,
@@ -54,7 +50,6 @@ from triage import (  # noqa: E402
     fit_thresholds,
     load_seed,
     load_seed_team_map,
-    normalise_text,
     read_dataset,
     read_team_map,
     save,
@@ -63,99 +58,12 @@ from triage import (  # noqa: E402
 )
 from triage.acknowledgement import train_acknowledgements  # noqa: E402
 from triage.features import to_latin  # noqa: E402
-from triage.similar import SimilarIndex  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
-# Bitext intent -> seed category (Bitext has no "technical" intents).
-BITEXT_TO_SEED = {
-    "create_account": "account",
-    "delete_account": "account",
-    "edit_account": "account",
-    "recover_password": "account",
-    "registration_problems": "account",
-    "switch_account": "account",
-    "newsletter_subscription": "account",
-    "check_cancellation_fee": "refunds",
-    "cancel_order": "refunds",
-    "check_refund_policy": "refunds",
-    "get_refund": "refunds",
-    "track_refund": "refunds",
-    "contact_customer_service": "general",
-    "contact_human_agent": "general",
-    "delivery_options": "delivery",
-    "delivery_period": "delivery",
-    "change_order": "delivery",
-    "place_order": "delivery",
-    "track_order": "delivery",
-    "change_shipping_address": "delivery",
-    "set_up_shipping_address": "delivery",
-    "complaint": "complaint",
-    "review": "feedback",
-    "check_invoice": "billing",
-    "get_invoice": "billing",
-    "check_payment_methods": "billing",
-    "payment_issue": "billing",
-}
-
-
-def _peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
-
-
-def _timed_passes(
-    call: Callable[[str], Any], texts: Sequence[str], passes: int
-) -> list[list[float]]:
-    """Milliseconds per call, one list per full pass over ``texts`` (after one warm-up call);
-    the text-normalisation cache is emptied before each pass, so no pass reuses another's work."""
-    call(texts[0])
-    runs = []
-    for _ in range(passes):
-        normalise_text.cache_clear()
-        elapsed = []
-        for text in texts:
-            start = time.perf_counter()
-            call(text)
-            elapsed.append((time.perf_counter() - start) * 1000.0)
-        runs.append(elapsed)
-    return runs
-
-
-def _latency_ms(
-    predict: Callable[[str], Any], texts: Sequence[str], passes: int = 3
-) -> dict[str, Any]:
-    """Single-message latency over ``texts``, in ``passes`` full passes.
-
-    The machine is shared (two other engineers' test runs on 2 cores), so one pass's p99
-    mostly measures their load: the figure reported is the pass with the lowest p99, and
-    every pass is listed with the load average. The text-normalisation cache is emptied
-    before each pass, so no pass reuses another's work.
-    """
-    runs = [
-        (
-            round(float(np.percentile(elapsed, 99)), 3),
-            round(float(np.percentile(elapsed, 50)), 3),
-            round(os.getloadavg()[0], 2),
-        )
-        for elapsed in _timed_passes(predict, texts, passes)
-    ]
-    p99, p50, _load = min(runs)
-    return {
-        "predict_ms_p50": p50,
-        "predict_ms_p99": p99,
-        "latency_samples": len(texts),
-        "latency_passes_p99_p50_load1m": [list(run) for run in runs],
-        "latency_note": "pass with the lowest p99 of "
-        f"{passes}; normalisation cache emptied before each",
-    }
-
-
-def _dir_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
-
-
-def _round(report: dict[str, Any], digits: int = 4) -> dict[str, Any]:
-    return {k: round(v, digits) if isinstance(v, float) else v for k, v in report.items()}
+from bench.triage_common import dir_size, latency_ms, peak_rss_mb, rounded  # noqa: E402
+from bench.triage_curves import learning_curve, learning_curve_banking77  # noqa: E402
+from bench.triage_similar import similar_tickets  # noqa: E402
 
 
 def machine() -> dict[str, Any]:
@@ -177,13 +85,13 @@ def seed_section() -> dict[str, Any]:
     out: dict[str, Any] = {
         "train_seconds": round(seconds, 2),
         "n_examples": metrics.n_train + metrics.n_validation,
-        "internal_validation": _round(metrics.to_dict()),
+        "internal_validation": rounded(metrics.to_dict()),
     }
     off_topic = load_seed("off_topic_holdout")
     for language in ("en", "ru"):
         part, oos = holdout.subset(language), off_topic.subset(language)
         report = evaluate(model, part.texts, part.labels, team_map)
-        out[f"holdout_{language}"] = _round(report)
+        out[f"holdout_{language}"] = rounded(report)
         with_oos = evaluate(
             model,
             part.texts + oos.texts,
@@ -255,7 +163,7 @@ def thank_you() -> dict[str, Any]:
     out["missed_acknowledgements"] = [
         rows[i][0] for i in range(len(rows)) if truth[i] and not said[i]
     ]
-    out.update(_latency_ms(detector.is_acknowledgement, [row[0] for row in rows]))
+    out.update(latency_ms(detector.is_acknowledgement, [row[0] for row in rows]))
     return out
 
 
@@ -276,9 +184,9 @@ def banking77(data: Path) -> dict[str, Any]:
         team_map=team_map,
     )
     summed_report = evaluate(summed_only, test_set.texts, test_set.labels, team_map, timing=False)
-    latency = _latency_ms(model.predict, test_set.texts[:1000])
+    latency = latency_ms(model.predict, test_set.texts[:1000])
     with tempfile.TemporaryDirectory() as tmp:
-        size = _dir_size(save(model, Path(tmp) / "model"))
+        size = dir_size(save(model, Path(tmp) / "model"))
     return {
         "n_train": len(train_set),
         "n_test": len(test_set),
@@ -296,8 +204,8 @@ def banking77(data: Path) -> dict[str, Any]:
         "train_call_note": "train() = fit on 80% + validate + refit on 100% (2 pipeline fits)",
         **latency,
         "model_size_bytes": size,
-        "peak_rss_mb": _peak_rss_mb(),
-        "validation_metrics": _round(metrics.to_dict()),
+        "peak_rss_mb": peak_rss_mb(),
+        "validation_metrics": rounded(metrics.to_dict()),
     }
 
 
@@ -480,173 +388,6 @@ def out_of_scope(data: Path) -> dict[str, Any]:
     }
 
 
-def _read_bitext(path: Path) -> tuple[list[str], list[str]]:
-    with path.open(encoding="utf-8", newline="") as stream:
-        rows = list(csv.DictReader(stream))
-    return [r["utterance"] for r in rows], [BITEXT_TO_SEED[r["intent"]] for r in rows]
-
-
-def _curve_point(
-    model: Any, corrections: int, seen: int, test: tuple[list[str], list[str]], holdout: Any
-) -> dict[str, Any]:
-    team_map = load_seed_team_map()
-    report = evaluate(model, test[0], test[1], team_map, timing=False)
-    return {
-        "corrections": corrections,
-        "messages_seen": seen,
-        "bitext_test_accuracy": round(report["accuracy"], 4),
-        "bitext_test_macro_f1": round(report["macro_f1"], 4),
-        "bitext_test_abstain_rate": round(report["abstain_rate"], 4),
-        "bitext_test_accuracy_when_confident": round(report["accuracy_when_confident"] or 0.0, 4),
-        "seed_holdout_accuracy": round(
-            evaluate(model, holdout.texts, holdout.labels, timing=False)["accuracy"], 4
-        ),
-    }
-
-
-def learning_curve(data: Path, checkpoints: Sequence[int] = (0, 100, 500, 1000)) -> dict[str, Any]:
-    seed, team_map = load_seed("examples"), load_seed_team_map()
-    holdout = load_seed("holdout")
-    stream_texts, stream_labels = _read_bitext(data / "bitext-intent" / "train.csv")
-    order = list(range(len(stream_texts)))
-    random.Random(0).shuffle(order)
-    test = _read_bitext(data / "bitext-intent" / "test.csv")
-    retrain_every = 100
-
-    def fit(extra: list[tuple[str, str]]) -> Any:
-        texts = seed.texts + [t for t, _ in extra]
-        labels = seed.labels + [y for _, y in extra]
-        priorities = list(seed.priorities or []) + [None] * len(extra)
-        return train(texts, labels, team_map, priorities=priorities)[0]
-
-    # (a) corrections only: the agent relabels what the model got wrong or abstained on.
-    corrections: list[tuple[str, str]] = []
-    position = 0
-    model = fit(corrections)
-    errors_only = [_curve_point(model, 0, 0, test, holdout)]
-    while len(corrections) < max(checkpoints) and position < len(order):
-        target = len(corrections) + retrain_every
-        while len(corrections) < target and position < len(order):
-            chunk = order[position : position + 50]
-            results = model.predict_many([stream_texts[i] for i in chunk])
-            for i, result in zip(chunk, results, strict=True):
-                position += 1
-                if result.category != stream_labels[i] or result.needs_human:
-                    corrections.append((stream_texts[i], stream_labels[i]))
-                    if len(corrections) >= target:
-                        break
-        model = fit(corrections)
-        if len(corrections) in checkpoints or position >= len(order):
-            errors_only.append(_curve_point(model, len(corrections), position, test, holdout))
-    exhausted = position >= len(order) and len(corrections) < max(checkpoints)
-
-    # (b) every handled ticket becomes a label (first k messages of the same stream).
-    labelled = []
-    for k in checkpoints:
-        extra = [(stream_texts[i], stream_labels[i]) for i in order[:k]]
-        labelled.append(_curve_point(fit(extra), k, k, test, holdout))
-    return {
-        "method": (
-            "Start from the default seed model. Stream Bitext customer-service train "
-            "utterances (English, shuffled, random_state=0; its 27 intents mapped onto the seed "
-            "taxonomy, see BITEXT_TO_SEED; Bitext has no 'technical' intents). "
-            "errors_only: for each message the current model predicts; when it is wrong or "
-            "abstains, a simulated agent corrects it and (text, true category) joins the "
-            "training data; right, confident answers add nothing; the model is retrained with "
-            "train() every 100 corrections. every_ticket_labelled: the first k messages of the "
-            "same stream are all added as labels. Accuracy is measured on the official Bitext "
-            "test split (810 rows, mapped the same way, never streamed) and on the seed "
-            "holdout (ru+en) to watch for forgetting. Bitext text is template-generated, so "
-            "the curve flattens fast; it measures domain adaptation, not Russian."
-        ),
-        "errors_only": errors_only,
-        "errors_only_stream_exhausted": exhausted,
-        "errors_only_note": (
-            f"the {len(order)}-message stream produced only {len(corrections)} corrections"
-            if exhausted
-            else "reached every checkpoint"
-        ),
-        "every_ticket_labelled": labelled,
-    }
-
-
-def learning_curve_banking77(
-    data: Path,
-    *,
-    start_per_category: int = 10,
-    checkpoints: Sequence[int] = (0, 100, 200, 300, 500),
-    variants: Sequence[tuple[str, dict[str, Any]]] = (
-        ("current", {}),
-        ("before_issue_20_features", {"stem_weight": None}),
-    ),
-) -> dict[str, Any]:
-    train_set = read_dataset(data / "banking77" / "train.csv")
-    test_set = read_dataset(data / "banking77" / "test.csv")
-    rng = random.Random(0)
-    order = list(range(len(train_set)))
-    rng.shuffle(order)
-    start: list[int] = []
-    seen: dict[str, int] = {}
-    for i in order:
-        label = train_set.labels[i]
-        if seen.get(label, 0) < start_per_category:
-            seen[label] = seen.get(label, 0) + 1
-            start.append(i)
-    chosen = set(start)
-    stream = [i for i in order if i not in chosen]
-    out: dict[str, Any] = {
-        "method": (
-            f"Banking77: start from {start_per_category} train.csv examples per intent "
-            f"(shuffled, random_state=0). Stream the rest of train.csv in that order; the "
-            f"current model predicts each message, and when it is wrong or not sure a "
-            f"simulated agent corrects it ((text, intent) joins the training data); the model "
-            f"is retrained with train() every 100 corrections. Intent accuracy (no abstention) "
-            f"and in-scope accuracy (right and not abstained) on test.csv. 'current' is this "
-            f"branch's pipeline; 'before_issue_20_features' the same without the stem block "
-            f"(the thresholds are this branch's rule in both)."
-        )
-    }
-    for name, params in variants:
-        indices = list(start)
-        position = 0
-        points = []
-        corrections = 0
-        while True:
-            model, _ = train(
-                [train_set.texts[i] for i in indices],
-                [train_set.labels[i] for i in indices],
-                **params,
-            )
-            if corrections in checkpoints:
-                report = evaluate(model, test_set.texts, test_set.labels, timing=False)
-                points.append(
-                    {
-                        "corrections": corrections,
-                        "messages_seen": position,
-                        "accuracy": round(report["accuracy"], 4),
-                        "answered_and_right": round(
-                            (report["accuracy_when_confident"] or 0.0) * report["coverage"], 4
-                        ),
-                        "abstain_rate": round(report["abstain_rate"], 4),
-                    }
-                )
-            if corrections >= max(checkpoints) or position >= len(stream):
-                break
-            target = corrections + 100
-            while corrections < target and position < len(stream):
-                chunk = stream[position : position + 50]
-                results = model.predict_many([train_set.texts[i] for i in chunk])
-                for i, result in zip(chunk, results, strict=True):
-                    position += 1
-                    if result.category != train_set.labels[i] or result.needs_human:
-                        indices.append(i)
-                        corrections += 1
-                        if corrections >= target:
-                            break
-        out[name] = points
-    return out
-
-
 def variants(data: Path) -> list[dict[str, Any]]:
     train_set = read_dataset(data / "banking77" / "train.csv")
     test_set = read_dataset(data / "banking77" / "test.csv")
@@ -683,109 +424,6 @@ def variants(data: Path) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-SIMILAR_SIZE = 100_000
-
-
-def _similar_quality(data: Path) -> dict[str, Any]:
-    history = read_dataset(data / "banking77" / "train.csv")
-    new = read_dataset(data / "banking77" / "test.csv")
-    index = SimilarIndex()
-    index.add(list(range(len(history))), history.texts)
-    best, top1, top3 = [], [], []
-    for text, label in zip(new.texts, new.labels, strict=True):
-        hits = index.search(text, k=3)
-        best.append(hits[0].score if hits else 0.0)
-        top1.append(bool(hits) and history.labels[hits[0].key] == label)
-        top3.append(any(history.labels[h.key] == label for h in hits))
-    scores, right1, right3 = np.array(best), np.array(top1), np.array(top3)
-    shown = scores >= SIMILAR_OPEN_FLOOR
-    out: dict[str, Any] = {
-        "n_history": len(history),
-        "n_new": len(new),
-        "same_intent_in_top_3": round(float(right3.mean()), 4),
-        "same_intent_top_1": round(float(right1.mean()), 4),
-        "open_floor": SIMILAR_OPEN_FLOOR,
-        "posted_on_open_share": round(float(shown.mean()), 4),
-        "posted_on_open_same_intent_in_top_3": round(float(right3[shown].mean()), 4),
-    }
-    ood_file = data / "banking77-oos" / "ood_oos_valid.csv"
-    if ood_file.exists():
-        ood = read_dataset(ood_file)
-        ood_scores = np.array(
-            [max((h.score for h in index.search(t, k=1)), default=0.0) for t in ood.texts]
-        )
-        out["out_of_domain_posted_on_open_share"] = round(
-            float((ood_scores >= SIMILAR_OPEN_FLOOR).mean()), 4
-        )
-        out["out_of_domain_n"] = len(ood)
-    return out
-
-
-def _similar_speed(data: Path, size: int = SIMILAR_SIZE, passes: int = 3) -> dict[str, Any]:
-    """``size`` synthetic solved tickets: 1-3 random Banking77 sentences each (a ticket's
-    subject and customer messages are longer than one query), random_state=0."""
-    pool = read_dataset(data / "banking77" / "train.csv").texts
-    queries = read_dataset(data / "banking77" / "test.csv").texts[:1000]
-    rng = random.Random(0)
-    texts = [" ".join(rng.sample(pool, rng.randint(1, 3))) for _ in range(size)]
-    rss_before = _peak_rss_mb()
-    index = SimilarIndex()
-    started = time.perf_counter()
-    chunk = 2000  # as the bot reads the table: a page at a time
-    for start in range(0, size, chunk):
-        index.add(list(range(start, min(start + chunk, size))), texts[start : start + chunk])
-    build_seconds = time.perf_counter() - started
-    runs = [
-        (
-            round(float(np.percentile(elapsed, 95)), 3),
-            round(float(np.percentile(elapsed, 50)), 3),
-            round(float(np.percentile(elapsed, 99)), 3),
-            round(os.getloadavg()[0], 2),
-        )
-        for elapsed in _timed_passes(index.search, queries, passes)
-    ]
-    p95, p50, p99, _load = min(runs)
-    adds = []
-    for i, text in enumerate(queries[:200]):
-        begin = time.perf_counter()
-        index.add([size + i], [text])
-        adds.append((time.perf_counter() - begin) * 1000.0)
-    merge_started = time.perf_counter()
-    index.merge()
-    return {
-        "entries": size,
-        "entry_text": "1-3 random Banking77 train sentences joined (random_state=0)",
-        "build_seconds": round(build_seconds, 2),
-        "build_note": "vectorise and add in pages of 2000 rows, as a worker fills its index",
-        "index_mb": round(index.nbytes / 2**20, 1),
-        "peak_rss_growth_mb": round(_peak_rss_mb() - rss_before, 1),
-        "lookup_ms_p50": p50,
-        "lookup_ms_p95": p95,
-        "lookup_ms_p99": p99,
-        "lookup_queries": len(queries),
-        "lookup_passes_p95_p50_p99_load1m": [list(run) for run in runs],
-        "lookup_note": f"top 3 of Banking77 test sentences; pass with the lowest p95 of {passes}",
-        "add_one_ms_p95": round(float(np.percentile(adds, 95)), 3),
-        "merge_tail_seconds": round(time.perf_counter() - merge_started, 3),
-    }
-
-
-def similar_tickets(data: Path) -> dict[str, Any]:
-    """Issue 20 part 4: Banking77 train.csv as the solved history, test.csv as new tickets
-    (quality), and lookups in an index of 100,000 solved tickets (speed, memory)."""
-    return {
-        "method": (
-            "triage.similar.SimilarIndex (hashed char_wb 3-5 + word 1-2 n-grams of the "
-            "normalised text, sub-linear tf, l2; cosine top 3). Quality: every train.csv row is "
-            "a solved ticket, every test.csv row a new one; a hit is a top-3 neighbour with the "
-            "same intent. posted_on_open: best match at least the bot's open floor; "
-            "out_of_domain: Banking77-OOS ood_oos_valid.csv queries against the same history."
-        ),
-        "quality": _similar_quality(data),
-        "speed": _similar_speed(data),
-    }
 
 
 def _goal(measured: Any, goal: str, met: bool | None) -> dict[str, Any]:
@@ -916,7 +554,7 @@ def main() -> None:
     if args.variants:
         section("variants_banking77", data / "banking77" / "train.csv", lambda: variants(data))
     result["goals"] = issue_goals(result)
-    result["peak_rss_mb"] = _peak_rss_mb()
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result, ensure_ascii=False))
 
 

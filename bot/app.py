@@ -33,7 +33,7 @@ from bot.api.app import ApiDeps
 from bot.api.app import serve as serve_api
 from bot.config import Settings
 from bot.logs import get_logger
-from bot.middlewares.uow import UnitOfWorkMiddleware
+from bot.middlewares.responses import KeepResponseModels
 from bot.routers import build_routers
 from bot.runtime.coordination import (
     Coordinator,
@@ -46,7 +46,6 @@ from bot.runtime.mail_poster import MailPoster
 from bot.runtime.metrics import Metrics
 from bot.runtime.metrics import serve as serve_metrics
 from bot.runtime.processor import Processor
-from bot.runtime.responses import KeepResponseModels
 from bot.runtime.sender import RateLimits, Sender
 from bot.runtime.telegram_webhook import WebhookIntake, webhook_path
 from bot.runtime.telegram_webhook import serve as serve_webhook
@@ -107,7 +106,6 @@ def build_dispatcher(
         clock=clock or SystemClock(),
         uow_factory=uow_factory,
     )
-    dp.update.outer_middleware(UnitOfWorkMiddleware())
     dp.include_router(build_routers(settings))
     return dp
 
@@ -646,6 +644,7 @@ async def run_bot(
                 rate_per_min=settings.api_rate_per_min,
                 wake=sender.wake,
                 files=TelegramFiles(bot, settings.data_dir / "api-files"),
+                quota=coordinator,
             )
             api_runner = await serve_api(api_deps, settings.api_host, settings.api_port)
         await dp.emit_startup(bot=bot, **dp.workflow_data)

@@ -236,52 +236,6 @@ class InboxStatus(StrEnum):
 INBOX_MAX_ATTEMPTS = 5
 
 
-#: Update kinds whose object names its chat (``update[kind]["chat"]["id"]``).
-_CHAT_KINDS = (
-    "message",
-    "edited_message",
-    "channel_post",
-    "edited_channel_post",
-    "business_message",
-    "edited_business_message",
-    "message_reaction",
-    "message_reaction_count",
-    "my_chat_member",
-    "chat_member",
-    "chat_join_request",
-    "chat_boost",
-    "removed_chat_boost",
-)
-
-
-def update_chat_key(update: dict[str, object]) -> str:
-    """Which conversation an update belongs to: updates with the same key are processed in
-    order, one at a time; different keys may be processed side by side (by several workers).
-
-    A button press belongs to the chat of the message it is on; what has no chat (inline
-    queries, polls, payments) is keyed by the user who caused it, and anything else shares
-    one ``other`` key.
-    """
-    for kind in _CHAT_KINDS:
-        body = update.get(kind)
-        if isinstance(body, dict):
-            chat = body.get("chat")
-            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
-                return f"chat:{chat['id']}"
-    for kind, body in update.items():
-        if kind == "update_id" or not isinstance(body, dict):
-            continue
-        message = body.get("message")
-        if isinstance(message, dict):
-            chat = message.get("chat")
-            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
-                return f"chat:{chat['id']}"
-        user = body.get("from") or body.get("user")
-        if isinstance(user, dict) and isinstance(user.get("id"), int):
-            return f"chat:{user['id']}"
-    return "other"
-
-
 # -- what a message shows: edits that would change nothing are not sent -------------------------
 
 #: The parameters that make up what a text message shows, and a caption's.

@@ -6,8 +6,6 @@ the sender signs them. The format is documented in the README ("Webhooks").
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -37,10 +35,6 @@ DEFAULT_EVENTS = tuple(e for e in EVENT_TYPES if e != NOTE)
 
 #: Outbox method of a webhook delivery (on the webhook channel: one queue per endpoint).
 WEBHOOK_METHOD = "webhook"
-
-SIGNATURE_PREFIX = "sha256="
-#: Receivers should refuse timestamps further than this from their clock (replay window).
-REPLAY_WINDOW_S = 300
 
 URL_MAX = 2048
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -109,30 +103,6 @@ def iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment!r}")
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """``X-Helpdesk-Signature``: ``sha256=`` + hex HMAC-SHA256 of ``"{timestamp}.{body}"``."""
-    message = str(timestamp).encode() + b"." + body
-    return SIGNATURE_PREFIX + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def verify(
-    secret: str,
-    timestamp: str,
-    body: bytes,
-    signature: str,
-    now: float,
-    window: float = REPLAY_WINDOW_S,
-) -> bool:
-    """What a receiver does: a fresh timestamp and a matching signature (constant-time)."""
-    try:
-        stamp = int(timestamp)
-    except ValueError:
-        return False
-    if abs(now - stamp) > window:
-        return False
-    return hmac.compare_digest(sign(secret, stamp, body), signature)
 
 
 # -- payloads ------------------------------------------------------------------------------------
@@ -260,3 +230,13 @@ def ping_call(webhook: Webhook, now: datetime) -> OutboundCall:
         None,
         {"webhook_id": webhook.id, "events": list(webhook.events)},
     )
+
+
+@dataclass(frozen=True)
+class DeliveryStats:
+    """What ``/webhook list`` shows about an endpoint's deliveries."""
+
+    pending: int = 0
+    sent: int = 0
+    failed: int = 0
+    last_error: str | None = None

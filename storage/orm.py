@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
     false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -226,6 +227,15 @@ class TicketMessageRecord(Base):
         UniqueConstraint("customer_chat_id", "customer_message_id"),
         UniqueConstraint("agent_chat_id", "agent_message_id"),
         Index("ix_ticket_messages_ticket", "ticket_id", "id"),
+        # Flood control counts a customer's recent messages (see migration 0019).
+        Index(
+            "ix_ticket_messages_customer_sent",
+            "customer_chat_id",
+            "direction",
+            "sent_at",
+            sqlite_where=sql_text("customer_chat_id IS NOT NULL"),
+            postgresql_where=sql_text("customer_chat_id IS NOT NULL"),
+        ),
         # A mail's message, by the mail (threading looks up the tickets of message ids).
         Index("ix_ticket_messages_channel_source", "channel", "customer_message_id"),
     )

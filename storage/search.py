@@ -43,7 +43,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import TicketStatus
-from models.search import SearchHit, SearchPage, SearchQuery, make_snippet, to_fts5, to_tsquery
+from models.search import SearchHit, SearchPage, SearchQuery, Term, make_snippet
 from storage.fts import MESSAGES_FTS, MESSAGES_TSV, TICKETS_FTS, TICKETS_TSV
 
 SUBJECT_WEIGHT = 2.0
@@ -270,3 +270,40 @@ def _hit(row: Sequence[Any], query: SearchQuery) -> SearchHit:
         rank=float(rank),
         message_id=message_id,
     )
+
+
+# --- rendering for the databases --------------------------------------------------------------
+
+
+def _fts5_term(term: Term) -> str:
+    body = '"' + " ".join(term.tokens).replace('"', '""') + '"'
+    return body + " *" if term.prefix else body
+
+
+def to_fts5(query: SearchQuery) -> str:
+    """An SQLite FTS5 MATCH expression: every token inside an FTS5 string literal."""
+    groups = ["(" + " OR ".join(_fts5_term(t) for t in g) + ")" for g in query.all_of]
+    expr = "(" + " AND ".join(groups) + ")"
+    for term in query.none_of:
+        expr += " NOT " + _fts5_term(term)
+    return expr
+
+
+def _ts_lexeme(token: str, *, prefix: bool = False) -> str:
+    quoted = "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted + ":*" if prefix else quoted
+
+
+def _ts_term(term: Term) -> str:
+    last = len(term.tokens) - 1
+    parts = [
+        _ts_lexeme(tok, prefix=term.prefix and i == last) for i, tok in enumerate(term.tokens)
+    ]
+    return "(" + " <-> ".join(parts) + ")"
+
+
+def to_tsquery(query: SearchQuery) -> str:
+    """A PostgreSQL ``to_tsquery('simple', ...)`` string: every token a quoted lexeme."""
+    groups = ["(" + " | ".join(_ts_term(t) for t in g) + ")" for g in query.all_of]
+    groups += ["!" + _ts_term(t) for t in query.none_of]
+    return " & ".join(groups)

@@ -62,9 +62,10 @@ class AbstractUnitOfWork(abc.ABC):
     idempotency: IdempotencyRepository
     mail: MailRepository
 
-    def __init__(self) -> None:
-        #: Set when this unit of work handles an inbox update: commit marks it processed.
-        self.inbox_update_id: int | None = None
+    def __init__(self, *, inbox_update: int | None = None) -> None:
+        #: The inbox update this unit of work applies, if any: its first commit marks it
+        #: processed, in the same transaction as what the update changed.
+        self.inbox_update_id = inbox_update
         self.committed = False
 
     async def __aenter__(self) -> Self:
@@ -100,8 +101,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         read_factory: async_sessionmaker[AsyncSession] | None = None,
         *,
         readonly: bool = False,
+        inbox_update: int | None = None,
     ) -> None:
-        super().__init__()
+        if readonly and inbox_update is not None:
+            raise ValueError("a read-only unit of work cannot mark an update processed")
+        super().__init__(inbox_update=inbox_update)
         self.readonly = readonly
         if readonly and read_factory is not None:
             session_factory = read_factory
@@ -191,7 +195,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 def uow_factory(
     engine: AsyncEngine,
 ) -> Callable[..., SqlAlchemyUnitOfWork]:
-    """``factory()`` for read-write units of work, ``factory(readonly=True)`` for readers."""
+    """``factory()`` for read-write units of work, ``factory(readonly=True)`` for readers,
+    ``factory(inbox_update=id)`` for the one that applies a stored update."""
     return partial(
         SqlAlchemyUnitOfWork,
         make_session_factory(engine),

@@ -47,16 +47,6 @@ def _webhook_from(record: WebhookRecord) -> wh.Webhook:
 
 
 @dataclass(frozen=True)
-class DeliveryStats:
-    """What ``/webhook list`` shows about an endpoint's deliveries."""
-
-    pending: int = 0
-    sent: int = 0
-    failed: int = 0
-    last_error: str | None = None
-
-
-@dataclass(frozen=True)
 class Delivery:
     """One event queued for one endpoint (an outbox row), as the API lists them."""
 
@@ -250,7 +240,7 @@ class WebhookRepository:
             return None
         return _delivery_from(record), json.loads(record.params)
 
-    async def delivery_stats(self, webhook_ids: Sequence[int]) -> dict[int, DeliveryStats]:
+    async def delivery_stats(self, webhook_ids: Sequence[int]) -> dict[int, wh.DeliveryStats]:
         if not webhook_ids:
             return {}
         channel = OutboxRecord.channel == str(Channel.WEBHOOK)
@@ -275,7 +265,7 @@ class WebhookRepository:
                 .limit(1)
             )
         return {
-            i: DeliveryStats(
+            i: wh.DeliveryStats(
                 pending=c.get(str(OutboxStatus.PENDING), 0),
                 sent=c.get(str(OutboxStatus.SENT), 0),
                 failed=c.get(str(OutboxStatus.FAILED), 0) + c.get(str(OutboxStatus.UNKNOWN), 0),

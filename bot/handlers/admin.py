@@ -21,11 +21,10 @@ from bot.filters import HasRole
 from bot.handlers.common import telegram_user
 from bot.services import health, sla, training
 from bot.services.conversation import DeskConfig
-from bot.services.ports import Clock
+from bot.services.ports import AbstractUnitOfWork, Clock
 from models import Priority, Role
 from models.delivery import Channel, OutboundCall
 from models.sla import BusinessCalendar, SlaConfig
-from storage import AbstractUnitOfWork
 
 
 async def reply_directly(message: Message, text: str) -> None:
@@ -51,7 +50,11 @@ async def on_health(
         clock.now(),
         desk_config.agent_chat_id,
     )
-    text = "\n".join(
+    await reply_directly(message, health_text(h))
+
+
+def health_text(h: health.Health) -> str:
+    return "\n".join(
         [
             "🩺 <b>" + _("Health") + "</b>",
             _("Inbox: {pending} pending (oldest {age:.0f} s), {parked} parked").format(
@@ -74,7 +77,6 @@ async def on_health(
             ),
         ]
     )
-    await reply_directly(message, text)
 
 
 async def on_failed(message: Message, uow: AbstractUnitOfWork) -> None:
@@ -115,7 +117,10 @@ def _figures(metrics: dict[str, Any]) -> str:
 
 async def on_model(message: Message, uow: AbstractUnitOfWork, model_dir: Path) -> None:
     """``/model``: the triage model in use, its figures and how many corrections wait."""
-    info = await training.model_info(uow, model_dir)
+    await reply_directly(message, model_text(await training.model_info(uow, model_dir)))
+
+
+def model_text(info: training.ModelInfo) -> str:
     lines = [
         "🧠 <b>" + _("Triage model") + "</b>",
         ngettext(
@@ -135,7 +140,7 @@ async def on_model(message: Message, uow: AbstractUnitOfWork, model_dir: Path) -
                 "and {count} held-out corrections): {figures}"
             ).format(count=info.evaluation_corrections, figures=_figures(info.evaluation))
         )
-    text = "\n".join(
+    return "\n".join(
         [
             *lines,
             _("Corrections stored for the next retraining: {count}").format(
@@ -143,7 +148,6 @@ async def on_model(message: Message, uow: AbstractUnitOfWork, model_dir: Path) -
             ),
         ]
     )
-    await reply_directly(message, text)
 
 
 async def on_sla_settings(

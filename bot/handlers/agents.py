@@ -20,8 +20,7 @@ from bot.handlers.common import (
 from bot.services import agents, desk
 from bot.services.auth import require_agent
 from bot.services.conversation import DeskConfig
-from bot.services.ports import Clock
-from storage import AbstractUnitOfWork
+from bot.services.ports import AbstractUnitOfWork, Clock
 
 _ACTIONS = {
     CardAction.CLAIM: "claim",

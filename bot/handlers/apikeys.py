@@ -13,11 +13,10 @@ from bot.filters import HasRole
 from bot.handlers.answers import AnswerHere
 from bot.handlers.common import telegram_user
 from bot.services import apikeys
-from bot.services.ports import Clock
+from bot.services.ports import AbstractUnitOfWork, Clock
 from models import Role
 from models import apikeys as ak
 from models.delivery import OutboundCall
-from storage import AbstractUnitOfWork
 
 
 class ApiKeyTexts(AnswerHere):

@@ -119,15 +119,18 @@ def incoming(message: Message, *, retyped: Retyped | None = None) -> Incoming:
         thread_id=message.message_thread_id if message.is_topic_message else None,
         reply_to_message_id=reply_id,
         retyped=retyped,
-        formatted=any(
-            kind not in DETECTED_ENTITIES
-            for kind in (
-                [str(e.get("type")) for e in retyped.entities]
-                if retyped is not None
-                else [e.type for e in message.entities or message.caption_entities or []]
-            )
-        ),
+        formatted=_formatted(message, retyped),
     )
+
+
+def _formatted(message: Message, retyped: Retyped | None) -> bool:
+    """Whether the text carries formatting of its own (not only what Telegram detects)."""
+    kinds = (
+        [str(e.get("type")) for e in retyped.entities]
+        if retyped is not None
+        else [e.type for e in message.entities or message.caption_entities or []]
+    )
+    return any(kind not in DETECTED_ENTITIES for kind in kinds)
 
 
 async def answer(callback: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:

@@ -20,11 +20,10 @@ from bot.handlers.common import (
 )
 from bot.services import conversation, customers
 from bot.services.conversation import DeskConfig
-from bot.services.ports import Clock, TelegramUser
+from bot.services.ports import AbstractUnitOfWork, Clock, TelegramUser
 from bot.services.similar import SimilarTickets
 from bot.services.triage_port import Triage
 from bot.texts import SUPPORTED_LANGUAGES, pick_language
-from storage import AbstractUnitOfWork
 
 
 def _who(message: Message | CallbackQuery, settings: Settings) -> tuple[TelegramUser, str]:

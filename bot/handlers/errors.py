@@ -8,7 +8,7 @@ from html import escape
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent
+from aiogram.types import Chat, ErrorEvent, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -80,29 +80,38 @@ async def on_domain_error(
     in their language, and in a group at most once per ``REFUSAL_EVERY`` seconds each.
     """
     update = event.update
-    user = (
-        update.callback_query.from_user
-        if update.callback_query
-        else (update.message.from_user if update.message else None)
-    )
-    language: str = settings.default_language
-    chat = update.message.chat if update.message else None
+    user, chat = _sender(update)
     refused = isinstance(event.exception, NotAllowed)
-    if user is not None and (chat is None or chat.type == "private" or refused):
-        language = pick_language(user.language_code, settings.default_language)
     if refused and user is not None and chat is not None and chat.type != "private":
         coordinator = coordinator or LocalCoordinator()
         if not await coordinator.claim_once(f"refusal:{user.id}", REFUSAL_EVERY):
             return
-    i18n = I18n.get_current()
-    assert i18n is not None, "I18n.set_current() is called at start-up"
-    with i18n.use_locale(language):
+    language: str = settings.default_language
+    if user is not None and (chat is None or chat.type == "private" or refused):
+        language = pick_language(user.language_code, settings.default_language)
+    with _locale(language):
         text = explain(event.exception)  # type: ignore[arg-type]
     with contextlib.suppress(TelegramAPIError):
         if update.callback_query is not None:
             await update.callback_query.answer(text[:200], show_alert=True)
         elif update.message is not None:
             await update.message.reply(text)
+
+
+def _sender(update: Update) -> tuple[User | None, Chat | None]:
+    """Who pressed or wrote, and in which chat (a button's chat is not needed: alerts are
+    personal)."""
+    if update.callback_query is not None:
+        return update.callback_query.from_user, None
+    if update.message is not None:
+        return update.message.from_user, update.message.chat
+    return None, None
+
+
+def _locale(language: str) -> contextlib.AbstractContextManager[None]:
+    i18n = I18n.get_current()
+    assert i18n is not None, "I18n.set_current() is called at start-up"
+    return i18n.use_locale(language)
 
 
 def build_router() -> Router:

@@ -11,8 +11,7 @@ from bot.adapters.presenter import Presenter
 from bot.callbacks import IncidentAction, IncidentCb
 from bot.handlers.common import answer, incoming, telegram_user
 from bot.services import incidents
-from bot.services.ports import Clock
-from storage import AbstractUnitOfWork
+from bot.services.ports import AbstractUnitOfWork, Clock
 
 
 async def on_incident_button(

@@ -18,9 +18,8 @@ from bot.config import Settings
 from bot.filters import HasRole
 from bot.handlers.common import telegram_user
 from bot.services import reports
-from bot.services.ports import Clock, UowFactory
+from bot.services.ports import AbstractUnitOfWork, Clock, UowFactory
 from models import Role
-from storage import AbstractUnitOfWork
 
 
 def _place(message: Message) -> reports.Place:

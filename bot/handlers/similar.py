@@ -11,8 +11,7 @@ from bot.callbacks import SimilarAction, SimilarCb
 from bot.handlers.common import answer, telegram_user
 from bot.services import drafts, similar
 from bot.services.auth import require_agent
-from bot.services.ports import Clock
-from storage import AbstractUnitOfWork
+from bot.services.ports import AbstractUnitOfWork, Clock
 
 
 async def on_show(

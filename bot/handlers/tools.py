@@ -17,13 +17,11 @@ from bot.filters import HasRole
 from bot.handlers.common import answer, incoming, replied_person, telegram_user
 from bot.services import assignment, canned, desk_settings, teams, texts, tools
 from bot.services.agent_messages import ticket_for_agent_message
-from bot.services.auth import require_agent
 from bot.services.conversation import DeskConfig
 from bot.services.customers import tell
-from bot.services.ports import Clock
+from bot.services.ports import AbstractUnitOfWork, Clock
 from bot.texts import SUPPORTED_LANGUAGES
 from models import Role
-from storage import AbstractUnitOfWork
 
 
 def _where(message: Message) -> tuple[int, int | None]:
@@ -162,15 +160,13 @@ async def on_canned(
     """``/canned add|list|del``."""
     assert message.from_user is not None
     replied = message.reply_to_message
-    replied_text = None
-    if replied is not None and not replied.forum_topic_created:
-        replied_text = replied.text or replied.caption
+    quoted = replied is not None and not replied.forum_topic_created
     args = (message.text or "").partition(" ")[2] if message.text else ""
     result = await canned.canned_command(
         uow,
         telegram_user(message.from_user),
         args or (command.args or ""),
-        replied_text,
+        (replied.text or replied.caption) if quoted and replied is not None else None,
         desk_config.default_language,
         list(SUPPORTED_LANGUAGES),
         clock.now(),
@@ -281,49 +277,36 @@ async def on_set(
     if command.command == "set":
         setting, value = await desk_settings.change(uow, user, command.args or "", clock.now())
         lines.append(_("{name} is now {value}.").format(name=setting.name, value=escape(value)))
-    else:
-        await require_agent(uow, user, Role.ADMIN)
-    hours = desk_config.reopen_window.total_seconds() / 3600
     environment = {
-        "reopen_window": f"{hours:g}h",
+        "reopen_window": f"{desk_config.reopen_window.total_seconds() / 3600:g}h",
         "sign_replies": "on" if desk_config.sign_replies else "off",
     }
-    lines.append("<b>" + _("Settings") + "</b> " + escape(_("(change with /set <name> <value>)")))
-    for setting, value in await desk_settings.current(uow, environment):
-        lines.append(f"<code>{setting.name}</code> = {escape(value)} — {escape(setting.help)}")
-    views = await teams.team_views(uow)
-    lines.append(
-        _("Teams: {teams}").format(
-            teams=", ".join(
-                f"{escape(v.team.name)} ({strategy_label(v.team.strategy)}, {len(v.members)})"
-                for v in views
-            )
-            or "—"
-        )
-    )
-    categories = await uow.categories.list()
-    names = {v.team.id: v.team.name for v in views}
-    lines.append(
-        _("Categories: {categories}").format(
-            categories=", ".join(
-                escape(c.key + (f" → {names[c.team_id]}" if c.team_id in names else ""))
-                + (f" 🤖 {escape(c.auto_answer_key)}" if c.auto_answer_key else "")
-                for c in categories
-            )
-            or "—"
-        )
-    )
-    agents_by_role: dict[str, int] = {}
-    for agent in await uow.agents.list():
-        agents_by_role[agent.role] = agents_by_role.get(agent.role, 0) + 1
-    lines.append(
-        _("Agents: {agents}").format(
-            agents=", ".join(f"{role} {n}" for role, n in sorted(agents_by_role.items()))
-        )
-    )
-    lines.append(escape(_("More: /sla, /canned list, /teams, /model, /health")))
+    lines += overview_lines(await desk_settings.overview(uow, user, environment))
     chat, thread = _where(message)
     await tell(uow, presenter.said(chat, thread, lines), clock.now())
+
+
+def overview_lines(shown: desk_settings.Overview) -> list[str]:
+    """``/settings`` as lines of HTML, in the reader's language."""
+    lines = ["<b>" + _("Settings") + "</b> " + escape(_("(change with /set <name> <value>)"))]
+    for setting, value in shown.settings:
+        lines.append(f"<code>{setting.name}</code> = {escape(value)} — {escape(setting.help)}")
+    teams_shown = ", ".join(
+        f"{escape(v.team.name)} ({strategy_label(v.team.strategy)}, {len(v.members)})"
+        for v in shown.teams
+    )
+    lines.append(_("Teams: {teams}").format(teams=teams_shown or "—"))
+    names = {v.team.id: v.team.name for v in shown.teams}
+    categories = ", ".join(
+        escape(c.key + (f" → {names[c.team_id]}" if c.team_id in names else ""))
+        + (f" 🤖 {escape(c.auto_answer_key)}" if c.auto_answer_key else "")
+        for c in shown.categories
+    )
+    lines.append(_("Categories: {categories}").format(categories=categories or "—"))
+    agents = ", ".join(f"{role} {n}" for role, n in shown.agents_by_role.items())
+    lines.append(_("Agents: {agents}").format(agents=agents))
+    lines.append(escape(_("More: /sla, /canned list, /teams, /model, /health")))
+    return lines
 
 
 async def on_categories(

@@ -13,12 +13,10 @@ from bot.filters import HasRole
 from bot.handlers.answers import AnswerHere
 from bot.handlers.common import telegram_user
 from bot.services import webhooks
-from bot.services.ports import Clock
+from bot.services.ports import AbstractUnitOfWork, Clock
 from models import Role
 from models import webhooks as wh
 from models.delivery import OutboundCall
-from storage import AbstractUnitOfWork
-from storage.webhooks import DeliveryStats
 
 
 class WebhookTexts(AnswerHere):
@@ -37,13 +35,13 @@ class WebhookTexts(AnswerHere):
         )
 
     def listed(
-        self, webhooks: list[wh.Webhook], stats: dict[int, DeliveryStats]
+        self, webhooks: list[wh.Webhook], stats: dict[int, wh.DeliveryStats]
     ) -> list[OutboundCall]:
         if not webhooks:
             return [self._here(escape(_("No webhooks yet. Add one with /webhook add <url>.")))]
         lines = ["🔗 <b>" + _("Webhooks") + "</b>"]
         for webhook in webhooks:
-            s = stats.get(webhook.id or 0, DeliveryStats())
+            s = stats.get(webhook.id or 0, wh.DeliveryStats())
             lines.append(
                 f"#{webhook.id} {escape(webhook.url)}\n  "
                 + ", ".join(webhook.events)

@@ -12,7 +12,9 @@ memory and limits with a moving window in memory (:class:`MovingWindow`). With
   its worker dies, so another worker takes the chat over; while the work runs, the lease is
   renewed in the background.
 * **Rate limits**: the moving-window limiter of the ``limits`` package, stored in Redis, so the
-  whole desk stays within Telegram's budget whatever the number of workers.
+  whole desk stays within Telegram's budget whatever the number of workers; the same windows
+  count the REST API's requests per key (:meth:`Coordinator.admit`), so a key's limit is the
+  desk's, not each worker's.
 * **Job runs**: a scheduled job's occurrence is claimed by ``SET NX`` on a key naming it (e.g.
   ``job:sla-scan:<slot>``); the first worker to claim it runs it, the others skip it.
 
@@ -94,6 +96,12 @@ class Coordinator(Protocol):
         """A limiter allowing ``rate`` calls per ``period`` seconds for ``key``."""
         ...
 
+    async def admit(self, key: str, calls: int, seconds: int) -> int:
+        """Count one request for ``key`` if fewer than ``calls`` were counted in the last
+        ``seconds`` and return 0; otherwise count nothing and return the whole seconds until
+        one more would fit (a ``Retry-After``)."""
+        ...
+
     async def ping(self) -> None:
         """Raise if the shared store cannot be reached (start-up and health checks)."""
         ...
@@ -111,6 +119,7 @@ class LocalCoordinator:
         self._held: set[str] = set()
         self._claimed: dict[str, float] = {}
         self._paused: dict[str, float] = {}
+        self._admitted: dict[str, deque[float]] = {}
 
     @contextlib.asynccontextmanager
     async def lease(self, key: str, ttl: float = 30.0) -> AsyncIterator[Lease | None]:
@@ -134,6 +143,16 @@ class LocalCoordinator:
 
     def limiter(self, key: str, rate: float, period: float) -> Limiter:
         return MovingWindow(rate, period)
+
+    async def admit(self, key: str, calls: int, seconds: int) -> int:
+        now = time.monotonic()
+        recent = self._admitted.setdefault(key, deque())
+        while recent and now - recent[0] >= seconds:
+            recent.popleft()
+        if len(recent) >= calls:
+            return max(1, math.ceil(seconds - (now - recent[0])))
+        recent.append(now)
+        return 0
 
     async def ping(self) -> None:
         return None
@@ -223,6 +242,15 @@ class RedisCoordinator:
 
     def limiter(self, key: str, rate: float, period: float) -> Limiter:
         return RedisLimiter(self, key, rate, period)
+
+    async def admit(self, key: str, calls: int, seconds: int) -> int:
+        from limits import RateLimitItemPerSecond
+
+        item = RateLimitItemPerSecond(calls, seconds)
+        if await self._strategy.hit(item, key):
+            return 0
+        stats = await self._strategy.get_window_stats(item, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
     async def close(self) -> None:
         await self.redis.aclose()

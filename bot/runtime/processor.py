@@ -1,6 +1,6 @@
 """Feeds stored updates to the dispatcher, in order per chat, until each is processed or parked.
 
-Updates are grouped by conversation (:func:`models.delivery.update_chat_key`): a chat's updates
+Updates are grouped by conversation (:func:`storage.delivery.update_chat_key`): a chat's updates
 are handled one at a time in ``update_id`` order, and a failing update holds back only its own
 chat. With several workers, a chat's updates are handled under that chat's lease, after a fresh
 read of which are still pending; the transaction that applies an update also marks it done only
@@ -11,8 +11,9 @@ the reason (trying again cannot change a parse), and one whose handling fails is
 times, holding back only its own chat, then parked. Either way the rest goes on; parked updates
 show in ``/failed``, ``/health`` and the ``helpdesk_inbox_updates{status="parked"}`` metric.
 
-The processor opens the unit of work for an update and hands it to the dispatcher as the
-``uow`` argument; the same commit applies the update and marks it processed.
+The processor opens the unit of work for an update (``uow_factory(inbox_update=id)``) and hands
+it to the dispatcher as the handlers' ``uow`` argument (:func:`apply`); the same commit applies
+the update and marks it processed. Nothing else passes state between them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
@@ -30,8 +32,8 @@ from bot.logs import get_logger
 from bot.runtime import wait_event
 from bot.runtime.coordination import Coordinator, LocalCoordinator
 from bot.services.ports import UowFactory
-from models.delivery import update_chat_key
-from storage.delivery import AlreadyProcessed, InboxItem
+from storage import AbstractUnitOfWork
+from storage.delivery import AlreadyProcessed, InboxItem, update_chat_key
 
 log = get_logger(__name__)
 
@@ -171,13 +173,8 @@ class Processor:
             await self._fail(item, unparsable(exc), park=True)
             return True
         try:
-            async with self.uow_factory() as uow:
-                uow.inbox_update_id = item.update_id
-                await self.dispatcher.feed_update(self.bot, update, uow=uow)
-                if not uow.committed:
-                    # Nothing to change (an ignored update, a refusal): the commit still marks
-                    # the update processed.
-                    await uow.commit()
+            async with self.uow_factory(inbox_update=item.update_id) as uow:
+                await apply(self.dispatcher, self.bot, update, uow)
         except AlreadyProcessed:
             log.info("update already processed elsewhere", update_id=item.update_id)
             return True
@@ -198,6 +195,19 @@ class Processor:
         else:
             log.exception("update failed", update_id=item.update_id, parked=parked)
         return parked
+
+
+async def apply(dispatcher: Dispatcher, bot: Bot, update: Update, uow: AbstractUnitOfWork) -> Any:
+    """Handle ``update`` in ``uow`` and commit it; returns what the handler returned.
+
+    The handlers get ``uow`` as their ``uow`` argument and may commit it themselves (to make
+    a change visible before a slow step); when they did not (an ignored update, a refusal),
+    the commit here still records that the update was handled.
+    """
+    result = await dispatcher.feed_update(bot, update, uow=uow)
+    if not uow.committed:
+        await uow.commit()
+    return result
 
 
 def unparsable(exc: ValidationError) -> str:

@@ -166,6 +166,9 @@ class Sender:
         self._in_flight: dict[Queue, asyncio.Task[None]] = {}
         self._finishes = 0
         self._finished_at: dict[Queue, int] = {}
+        #: A queue's next pending call, read in the transaction that recorded the call before
+        #: it (so the next one needs no read of its own); taken by that queue's delivery task.
+        self._read_ahead: dict[Queue, OutboundCall | None] = {}
         self.wakeup = asyncio.Event()
         self._stopping = False
         self.sent_count = 0
@@ -277,6 +280,7 @@ class Sender:
     async def _deliver_chat(self, call: OutboundCall) -> None:
         """Deliver ``call``, then the chat's next due calls, one at a time, until there is
         none (or it must wait, or another worker has the chat)."""
+        self._read_ahead.pop(call.queue, None)  # left by a task that stopped early
         next_call: OutboundCall | None = call
         while next_call is not None and not self._stopping:
             if not await self._deliver_leased(next_call):
@@ -284,8 +288,11 @@ class Sender:
             next_call = await self._next_due(next_call.queue)
 
     async def _next_due(self, queue: Queue) -> OutboundCall | None:
-        async with self._uow(readonly=True) as uow:
-            call = await uow.outbox.next_in(queue)
+        if queue in self._read_ahead:
+            call = self._read_ahead.pop(queue)
+        else:
+            async with self._uow(readonly=True) as uow:
+                call = await uow.outbox.next_in(queue)
         if call is None or (call.not_before is not None and call.not_before > _now()):
             return None
         return call
@@ -502,7 +509,9 @@ class Sender:
                     look = appearance(call.method, params, result)
                 if look is not None:
                     await uow.shown.record(look, now)
+                following = await uow.outbox.next_in(call.queue)
                 await uow.commit()
+            self._read_ahead[call.queue] = following
             self.absorbed_count += len(absorbed)
             return
         except Exception:

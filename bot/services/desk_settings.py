@@ -7,6 +7,7 @@ database (token, URLs); what a help desk team tunes while working lives here.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +15,8 @@ from typing import Any
 
 from bot.services.auth import audit, require_agent
 from bot.services.ports import TelegramUser
-from models import CollisionMode, InvalidInput, Role
+from bot.services.teams import TeamView, team_views
+from models import Category, CollisionMode, InvalidInput, Role
 from models.sla import parse_duration
 from storage import AbstractUnitOfWork
 
@@ -196,6 +198,31 @@ async def current(
         shown = stored or setting.default or (environment or {}).get(setting.name, "")
         values.append((setting, shown))
     return values
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What ``/settings`` shows: every setting, the teams, the categories, agents by role."""
+
+    settings: list[tuple[RuntimeSetting, str]]
+    teams: list[TeamView]
+    categories: list[Category]
+    agents_by_role: dict[str, int]
+
+
+async def overview(
+    uow: AbstractUnitOfWork, actor: TelegramUser, environment: dict[str, str]
+) -> Overview:
+    """The desk's configuration at a glance, for an admin (``environment``: the values of
+    settings that come from the environment until an admin sets them)."""
+    await require_agent(uow, actor, Role.ADMIN)
+    roles = Counter(str(agent.role) for agent in await uow.agents.list())
+    return Overview(
+        await current(uow, environment),
+        await team_views(uow),
+        await uow.categories.list(),
+        dict(sorted(roles.items())),
+    )
 
 
 async def change(

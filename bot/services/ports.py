@@ -21,7 +21,9 @@ from models.delivery import OutboundCall
 from models.incidents import BulkReply, Incident
 from models.mail import MailFile
 from models.solutions import SimilarSolved, Solution
-from storage import AbstractUnitOfWork
+
+# Re-exported: the unit of work is a port of the services (handlers never import storage).
+from storage import AbstractUnitOfWork as AbstractUnitOfWork
 
 
 class Clock(Protocol):
@@ -34,9 +36,12 @@ class SystemClock:
 
 
 class UowFactory(Protocol):
-    """Makes units of work; ``readonly=True`` ones read without taking SQLite's write lock."""
+    """Makes units of work; ``readonly=True`` ones read without taking SQLite's write lock;
+    ``inbox_update=id`` makes the one whose commit also marks that stored update processed."""
 
-    def __call__(self, *, readonly: bool = False) -> AbstractUnitOfWork: ...
+    def __call__(
+        self, *, readonly: bool = False, inbox_update: int | None = None
+    ) -> AbstractUnitOfWork: ...
 
 
 @dataclass(frozen=True)

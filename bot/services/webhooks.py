@@ -17,7 +17,6 @@ from models import webhooks as wh
 from models.delivery import OutboundCall
 from models.ids import parse_id
 from storage import AbstractUnitOfWork
-from storage.webhooks import DeliveryStats
 
 
 class WebhookReplies(Protocol):
@@ -26,7 +25,7 @@ class WebhookReplies(Protocol):
     def added(self, webhook: wh.Webhook, admin_chat_id: int) -> list[OutboundCall]: ...
 
     def listed(
-        self, webhooks: list[wh.Webhook], stats: dict[int, DeliveryStats]
+        self, webhooks: list[wh.Webhook], stats: dict[int, wh.DeliveryStats]
     ) -> list[OutboundCall]: ...
 
     def removed(self, webhook_id: int) -> list[OutboundCall]: ...

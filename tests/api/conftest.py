@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.adapters.files import TelegramFiles
 from bot.api.app import ApiDeps, make_app
+from bot.runtime.coordination import Coordinator, LocalCoordinator
 from bot.services import apikeys
 from models import apikeys as ak
 from tests.support.desk import Desk, make_desk
@@ -87,13 +88,17 @@ class ApiClient:
         return await self.call("GET", path, **kw)
 
 
-async def serve_api(desk: Desk, rate_per_min: int = 10_000) -> tuple[web.AppRunner, str]:
+async def serve_api(
+    desk: Desk, rate_per_min: int = 10_000, quota: Coordinator | None = None
+) -> tuple[web.AppRunner, str]:
+    """The API of ``desk`` on a free port (``quota``: the worker's coordinator, else its own
+    in-memory one); returns the runner and the API's base URL."""
     deps = ApiDeps(
         desk.uow_factory,
         desk.presenter,
         rate_per_min=rate_per_min,
-        key_cache_s=0,
         files=TelegramFiles(desk.bot, desk.settings.data_dir / "api-files"),
+        quota=quota or LocalCoordinator(),
     )
     runner = web.AppRunner(make_app(deps))
     await runner.setup()

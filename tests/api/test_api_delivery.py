@@ -5,6 +5,7 @@ per-key rate limit."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlalchemy import text
 
 from bot.api.app import ApiDeps
 from bot.api.app import serve as serve_on
+from bot.runtime.coordination import RedisCoordinator
 from bot.services.api import prune_idempotency
 from tests.api.conftest import ApiClient, Exchange, check_contract, serve_api
 from tests.support.desk import make_desk, open_ticket
@@ -122,6 +124,36 @@ async def test_rate_limit_per_key(tmp_path: Path) -> None:
         await desk.close()
 
 
+async def test_a_keys_limit_holds_across_workers(
+    tmp_path: Path, redis_workers: Callable[[], RedisCoordinator]
+) -> None:
+    """Two API workers sharing Redis: a key's 3 requests a minute are the desk's, not 3 on
+    each worker (with a counter per worker the fourth request would pass)."""
+    desk = await make_desk(tmp_path)
+    first, first_base = await serve_api(desk, rate_per_min=3, quota=redis_workers())
+    second, second_base = await serve_api(desk, rate_per_min=3, quota=redis_workers())
+    try:
+        async with aiohttp.ClientSession() as http:
+            one = ApiClient(desk, first_base, http, "")
+            one.key = await one.new_key("busy")
+            two = ApiClient(desk, second_base, http, one.key)
+            statuses = [
+                (await one.get("/agents"))[0],
+                (await two.get("/agents"))[0],
+                (await one.get("/agents"))[0],
+                (await two.get("/agents"))[0],
+                (await one.get("/agents"))[0],
+            ]
+            assert statuses == [200, 200, 200, 429, 429]
+            status, body, headers = await two.get("/agents")
+            assert (status, body["type"]) == (429, PROBLEM + "rate-limited")
+            assert 1 <= int(headers["Retry-After"]) <= 60
+    finally:
+        await first.cleanup()
+        await second.cleanup()
+        await desk.close()
+
+
 def test_the_contract_check_catches_a_response_the_document_does_not_describe() -> None:
     wrong = Exchange(
         "GET",
@@ -159,7 +191,7 @@ async def test_a_key_older_than_a_day_is_forgotten(api: ApiClient) -> None:
 
 async def test_workers_on_one_host_share_the_port(api: ApiClient) -> None:
     port = free_port()
-    deps = ApiDeps(api.desk.uow_factory, api.desk.presenter, key_cache_s=0)
+    deps = ApiDeps(api.desk.uow_factory, api.desk.presenter)
     first = await serve_on(deps, "127.0.0.1", port)
     second = await serve_on(deps, "127.0.0.1", port)  # another worker: no "address in use"
     try:

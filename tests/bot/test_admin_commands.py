@@ -228,6 +228,7 @@ async def test_settings_show_the_configuration(desk: Desk) -> None:
         "sign_replies = off",
         "Billing (manual (claim), 0)",
         "billing → Billing",
+        "Agents: admin 1, agent 1",
     ):
         assert expected in text
 

@@ -142,9 +142,8 @@ class TestDerivedAtCommit:
         async def broken(*_args: object) -> None:
             raise RuntimeError("disk full")
 
-        async with uow_factory() as uow:
+        async with uow_factory(inbox_update=1) as uow:
             await open_with_message(uow, customer, team)
-            uow.inbox_update_id = 1
             uow.inbox.mark_done = broken  # type: ignore[method-assign]
             with pytest.raises(RuntimeError, match="disk full"):
                 await uow.commit()

@@ -174,11 +174,9 @@ async def test_an_update_is_marked_processed_by_one_transaction_only(uow_factory
     async with uow_factory() as uow:
         await uow.inbox.add_many([update(1, 5)], datetime.now(UTC))
         await uow.commit()
-    async with uow_factory() as first:
-        first.inbox_update_id = 1
+    async with uow_factory(inbox_update=1) as first:
         await first.commit()
-    async with uow_factory() as second:
-        second.inbox_update_id = 1
+    async with uow_factory(inbox_update=1) as second:
         with pytest.raises(AlreadyProcessed):
             await second.commit()
 

@@ -16,9 +16,10 @@ from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import InputFile
+from aiogram.types import InputFile, Update
 
-from bot.runtime.responses import KeepResponseModels
+from bot.middlewares.responses import KeepResponseModels
+from bot.runtime.processor import apply
 from bot.sandbox.emulator import BotApiEmulator, UploadedFile, decode_form_value
 
 if TYPE_CHECKING:
@@ -104,10 +105,17 @@ def make_bot(emulator: BotApiEmulator, token: str | None = None, **kwargs: Any) 
 
 
 async def feed(dp: Dispatcher, bot: Bot, update: dict[str, Any]) -> Any:
-    """Run one raw update through the dispatcher, as polling would."""
-    return await dp.feed_raw_update(bot, update)
+    """Run one raw update through the dispatcher, as the inbox processor does: in a unit of
+    work of its own when ``dp`` is the desk's (without the inbox: a handler's exception
+    reaches the test)."""
+    uow_factory = dp.workflow_data.get("uow_factory")
+    if uow_factory is None:  # a plain Dispatcher of an emulator test
+        return await dp.feed_raw_update(bot, update)
+    parsed = Update.model_validate(update, context={"bot": bot})
+    async with uow_factory() as uow:
+        return await apply(dp, bot, parsed, uow)
 
 
 async def feed_pending(dp: Dispatcher, bot: Bot, emulator: BotApiEmulator) -> list[Any]:
     """Confirm and feed every pending update of ``emulator``, in order."""
-    return [await dp.feed_raw_update(bot, update) for update in emulator.take_updates()]
+    return [await feed(dp, bot, update) for update in emulator.take_updates()]

@@ -7,7 +7,7 @@ import weakref
 
 from aiogram.methods import GetMe, Response
 
-from bot.runtime.responses import KeepResponseModels
+from bot.middlewares.responses import KeepResponseModels
 from bot.sandbox.emulator import BotApiEmulator
 from tests.support.session import make_bot
 

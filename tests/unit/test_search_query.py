@@ -20,10 +20,9 @@ from models.search import (
     Term,
     make_snippet,
     parse_query,
-    to_fts5,
-    to_tsquery,
     tokenize,
 )
+from storage.search import to_fts5, to_tsquery
 from tests.support.db import POSTGRES_ENV, postgres_url
 
 # Text that looks like what agents type, with every syntax character over-represented.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.delivery import update_chat_key
+from storage.delivery import update_chat_key
 
 chat_ids = st.integers(min_value=-(10**13), max_value=10**13)
 kinds = st.sampled_from(["message", "edited_message", "my_chat_member", "message_reaction"])

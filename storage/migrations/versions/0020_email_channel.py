@@ -1,7 +1,7 @@
 """email channel: customers' addresses, the channel of each message, the mail log
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07 16:00:00.000000
 
 Adding columns and indexes only: no table is rebuilt on SQLite (the search triggers on
@@ -15,8 +15,8 @@ from alembic import op
 
 import storage.orm
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
