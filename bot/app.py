@@ -41,6 +41,8 @@ from bot.runtime.coordination import (
     make_coordinator,
 )
 from bot.runtime.intake import Intake
+from bot.runtime.mail_intake import MailDesk, MailIntake
+from bot.runtime.mail_poster import MailPoster
 from bot.runtime.metrics import Metrics
 from bot.runtime.metrics import serve as serve_metrics
 from bot.runtime.processor import Processor
@@ -153,7 +155,42 @@ def make_sender(
         on_absorbed=delivery.absorbed,
         request_timeout=settings.request_timeout,
         webhooks=WebhookPoster(webhook_policy(settings)),
+        mail=mail_poster(settings, bot),
         coordinator=coordinator,
+    )
+
+
+def mail_poster(settings: Settings, bot: Bot) -> MailPoster | None:
+    """The SMTP side of the email channel (None: the channel is off); files agents send to
+    email customers are fetched through ``bot``."""
+    email = settings.email
+    if email is None:
+        return None
+    files = TelegramFiles(bot, settings.data_dir / "mail-files", cache_bytes=MAIL_FILES_CACHE)
+    return MailPoster(email.smtp, email.sender, email.address, files=files)
+
+
+#: Files of replies to email customers kept on disk (for retries), at most this much.
+MAIL_FILES_CACHE = 256 * 1024 * 1024
+
+
+def mail_intake(
+    settings: Settings,
+    uow_factory: UowFactory,
+    presenter: Presenter,
+    triage: Triage,
+    config: DeskConfig,
+    *,
+    solved: SimilarTickets | None = None,
+    wake: Callable[[], None] = lambda: None,
+) -> MailIntake | None:
+    """The IMAP side of the email channel (None: the channel is off)."""
+    email = settings.email
+    if email is None:
+        return None
+    desk = MailDesk(presenter, triage, config, email.address, solved)
+    return MailIntake(
+        email.imap, uow_factory, desk, poll_seconds=email.poll_seconds, on_applied=wake
     )
 
 
@@ -505,6 +542,8 @@ async def run_bot(
         me = await startup.check_token(bot, stop)
         assert settings.agent_chat_id is not None
         chat_check = await startup.check_agent_chat(bot, settings.agent_chat_id, stop)
+        if settings.email is not None:
+            await startup.check_mailbox(settings.email.imap, stop)
         await startup.upgrade_database(
             settings.database_url, str(settings.masked()["HELPDESK_DATABASE_URL"]), stop
         )
@@ -591,6 +630,17 @@ async def run_bot(
                 else intake.run()
             )
             tasks.append(asyncio.create_task(polling, name="intake"))
+        reader = mail_intake(
+            settings, uow_factory, presenter, classifier, config, solved=solved, wake=sender.wake
+        )
+        if reader is not None:
+            # Several workers: one of them reads the mailbox (whoever holds the lease).
+            reading = (
+                as_leader(coordinator, "intake:mail", reader.run)
+                if coordinator.shared
+                else reader.run()
+            )
+            tasks.append(asyncio.create_task(reading, name="mail"))
         if settings.api_port:
             api_deps = ApiDeps(
                 uow_factory,

@@ -5,13 +5,24 @@ from __future__ import annotations
 import os
 import re
 import socket
+from dataclasses import dataclass
 from datetime import time
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from models.mail import MailServer, parse_server_url
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 ENV_PREFIX = "HELPDESK_"
@@ -75,6 +86,59 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(default="helpdesk", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     #: This process's name in logs and leases (default: host name and process id).
     worker_name: str = ""
+    #: The email channel (all three, or none: off): the support mailbox read over IMAP, the
+    #: SMTP server replies leave through, and the desk's address.
+    email_imap_url: SecretStr | None = None
+    email_smtp_url: SecretStr | None = None
+    email_from: str | None = None
+    #: How often the mailbox is looked at when the IMAP server offers no IDLE (and at the
+    #: latest, with IDLE).
+    email_poll_seconds: int = Field(default=60, ge=1, le=3600)
+
+    @field_validator("email_imap_url", "email_smtp_url")
+    @classmethod
+    def _check_mail_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None:
+            # Never echo the value: it holds the mailbox's password.
+            secret = value.get_secret_value()
+            if info.field_name == "email_imap_url":
+                parse_server_url(secret, "imap")
+            else:
+                parse_server_url(secret, "smtp")
+        return value
+
+    @field_validator("email_from")
+    @classmethod
+    def _check_mail_from(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        _name, address = parseaddr(value)
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+            raise ValueError("an email address, like support@example.com or Desk <desk@x.org>")
+        return value
+
+    @model_validator(mode="after")
+    def _email_all_or_none(self) -> Settings:
+        given = [self.email_imap_url, self.email_smtp_url, self.email_from]
+        if any(v is not None for v in given) and not all(v is not None for v in given):
+            raise ValueError(
+                "HELPDESK_EMAIL_IMAP_URL, HELPDESK_EMAIL_SMTP_URL and HELPDESK_EMAIL_FROM go "
+                "together: set all three for the email channel, or none"
+            )
+        return self
+
+    @property
+    def email(self) -> EmailSettings | None:
+        """The email channel's servers and address (None: the channel is off)."""
+        if self.email_imap_url is None or self.email_smtp_url is None or not self.email_from:
+            return None
+        return EmailSettings(
+            imap=parse_server_url(self.email_imap_url.get_secret_value(), "imap"),
+            smtp=parse_server_url(self.email_smtp_url.get_secret_value(), "smtp"),
+            sender=self.email_from,
+            address=parseaddr(self.email_from)[1].lower(),
+            poll_seconds=self.email_poll_seconds,
+        )
 
     @field_validator("digest_time")
     @classmethod
@@ -197,6 +261,15 @@ class Settings(BaseSettings):
         return out
 
 
+@dataclass(frozen=True)
+class EmailSettings:
+    imap: MailServer
+    smtp: MailServer
+    sender: str  # the From header, with a display name if one was given
+    address: str  # its address alone, lower-case
+    poll_seconds: int
+
+
 def _mask_url_password(url: str) -> str:
     return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1****@", url)
 
@@ -211,6 +284,8 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
         message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a rule about several variables names them itself
+            raise SettingsError(message) from None
+        field = str(first["loc"][0])
         raise SettingsError(f"{ENV_PREFIX}{field.upper()}: {message}") from None

@@ -31,7 +31,9 @@ from sqlalchemy.engine import make_url
 from bot.adapters.chats import read_chat
 from bot.logs import get_logger, one_line
 from bot.runtime.coordination import Coordinator
+from bot.runtime.mail_intake import MAILBOX_DOWN, MailboxError, close_mailbox, open_mailbox
 from bot.services.agent_chat import AgentChatCheck, Shortfall, assess
+from models.mail import MailServer
 from storage import migrate
 
 log = get_logger(__name__)
@@ -176,3 +178,20 @@ async def reach_redis(coordinator: Coordinator, stop: asyncio.Event) -> None:
             raise StartupError(f"HELPDESK_REDIS_URL: Redis refused the login ({exc})") from None
 
     await until_reachable("Redis", ping, (RedisError, OSError), stop)
+
+
+async def check_mailbox(server: MailServer, stop: asyncio.Event) -> None:
+    """Log in to the email channel's mailbox: a refused login or a missing mailbox is a
+    configuration error; a server that does not answer is waited for."""
+
+    async def visit() -> None:
+        await close_mailbox(await open_mailbox(server))
+
+    try:
+        await until_reachable("the IMAP server", visit, MAILBOX_DOWN, stop)
+    except MailboxError as exc:
+        if exc.command == "LOGIN":
+            what = "the IMAP server refused the login; check the user and password"
+        else:
+            what = "the mailbox cannot be opened; check the path after the host"
+        raise StartupError(f"HELPDESK_EMAIL_IMAP_URL: {what} ({one_line(exc)})") from None

@@ -20,11 +20,13 @@ class Lane(IntEnum):
 
 
 class Channel(StrEnum):
-    """Where an outbox call goes. Each channel's calls are queued per recipient (a Telegram
-    chat, a webhook endpoint) and made in order, one at a time per queue."""
+    """Where an outbox call goes, and where a customer's message came from. Each channel's
+    calls are queued per recipient (a Telegram chat, a webhook endpoint, an email customer)
+    and made in order, one at a time per queue."""
 
     TELEGRAM = "telegram"
     WEBHOOK = "webhook"
+    EMAIL = "email"
 
 
 #: One ordered queue of the outbox: a channel and its recipient there.
@@ -66,6 +68,8 @@ class RefKind(StrEnum):
     INCIDENT_CARD = "incident_card"
     INCIDENT_CARD_TEXT = "incident_card_text"
     INCIDENT_CARD_MARKUP = "incident_card_markup"
+    MAIL_THREAD = "mail_thread"  # a ticket's message ids, for a mail's References
+    MAIL_FILE = "mail_file"  # a file attached to a stored mail (``part``: which one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +85,11 @@ class Ref:
     own: bool = False
     group: str | None = None  # an album's media group id
     label: str | None = None  # a button's text
+    part: int | None = None  # which of a mail's attachments
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"@ref": str(self.kind)}
-        for name in ("id", "required", "own", "group", "label"):
+        for name in ("id", "required", "own", "group", "label", "part"):
             value = getattr(self, name)
             if value is not None and value is not False:
                 data[name] = value
@@ -99,6 +104,7 @@ class Ref:
             own=bool(data.get("own")),
             group=data.get("group"),
             label=data.get("label"),
+            part=data.get("part"),
         )
 
 
@@ -142,6 +148,7 @@ class OnSent(StrEnum):
     INCIDENT_TOPIC = "incident_topic"
     INCIDENT_CARD = "incident_card"
     BULK_REPLY = "bulk_reply"  # one customer's copy of an incident's reply
+    MAILED = "mailed"  # one of the desk's mails, taken by the SMTP server (ref_id: the ticket)
 
 
 def encode_params(params: dict[str, Any]) -> str:

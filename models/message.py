@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from models.delivery import Channel
 from models.enums import MediaKind, MessageDirection
 
 
@@ -35,6 +36,9 @@ class TicketMessage:
     on_card: bool = False
     #: The customer chose formatting (bold, a link behind words...) that a plain quote loses.
     formatted: bool = False
+    #: Where a customer's message came from (for email, ``customer_message_id`` is the
+    #: stored mail's id).
+    channel: Channel = Channel.TELEGRAM
     id: int | None = None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from models.delivery import Channel
 from models.enums import AssignStrategy, Role
 from models.events import Actor
 
@@ -29,10 +30,19 @@ class Customer:
     #: Set by ``/new``: the customer's next message opens a ticket even if one is open.
     wants_new_ticket: bool = False
     created_at: datetime | None = None
+    #: An email customer's address (lower-case). Their ``telegram_id`` is then a stand-in
+    #: (:func:`models.mail.stand_in_chat_id`) that no Telegram chat has.
+    email: str | None = None
 
     @property
     def display_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.telegram_id)
+        default = self.email or str(self.telegram_id)
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or default
+
+    @property
+    def channel(self) -> Channel:
+        """Where the desk writes to the customer."""
+        return Channel.EMAIL if self.email else Channel.TELEGRAM
 
 
 @dataclass

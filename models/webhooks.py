@@ -124,7 +124,10 @@ def customer_view(customer: Customer | None) -> dict[str, Any] | None:
         return None
     return {
         "id": customer.id,
-        "telegram_id": customer.telegram_id,
+        # An email customer's number is a stand-in, no Telegram id: not shown as one.
+        "telegram_id": None if customer.email else customer.telegram_id,
+        "email": customer.email,
+        "channel": str(customer.channel),
         "name": customer.display_name,
         "username": customer.username,
         "language": customer.language,
@@ -168,6 +171,7 @@ def message_view(message: TicketMessage, author: Agent | None) -> dict[str, Any]
         "direction": str(message.direction),
         "text": message.text,
         "media_kind": str(message.media_kind),
+        "channel": str(message.channel),
         "sent_at": iso(message.sent_at),
         "author": agent_view(author),
     }

@@ -24,6 +24,7 @@ from models import (
     TicketMessage,
     TicketStatus,
 )
+from models.delivery import Channel
 from models.ticket import Rating
 from models.training import LabelledExample
 from storage.orm import (
@@ -50,6 +51,7 @@ _ENUM_FIELDS: dict[str, Any] = {
     "role": Role,
     "direction": MessageDirection,
     "media_kind": MediaKind,
+    "channel": Channel,
 }
 
 

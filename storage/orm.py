@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -94,6 +95,8 @@ class CustomerRecord(Base):
     last_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     wants_new_ticket: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: An email customer's address, lower-case (RFC 5321 allows 254 characters in a path).
+    email: Mapped[str | None] = mapped_column(String(320), unique=True, index=True)
 
 
 class TeamRecord(Base):
@@ -237,6 +240,8 @@ class TicketMessageRecord(Base):
             sqlite_where=sql_text("customer_chat_id IS NOT NULL"),
             postgresql_where=sql_text("customer_chat_id IS NOT NULL"),
         ),
+        # A mail's message, by the mail (threading looks up the tickets of message ids).
+        Index("ix_ticket_messages_channel_source", "channel", "customer_message_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -263,6 +268,7 @@ class TicketMessageRecord(Base):
     on_card: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: The customer chose formatting (bold, a link behind words...) that a plain quote loses.
     formatted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    channel: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
 
 
 class TicketEventRecord(Base):
@@ -303,6 +309,33 @@ class InboxRecord(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MailRecord(Base):
+    """Mails in and out of the email channel, one row per ``Message-ID``.
+
+    An incoming mail is stored (its raw bytes) before it is processed, and marked ``\\Seen`` in
+    the mailbox only after the transaction that processed it committed; the unique message id
+    makes a mail fetched twice apply once. It belongs to its ticket through its message
+    (``ticket_messages.customer_message_id`` is this row's id, so merges carry it along). The
+    desk's own mails are recorded, with their ticket, when the SMTP server took them.
+    """
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (Index("ix_mail_messages_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(512), unique=True)
+    outgoing: Mapped[bool] = mapped_column(Boolean, default=False)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: pending, done, skipped (a machine's mail: ``reason`` says why) or parked.
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

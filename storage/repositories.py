@@ -110,6 +110,11 @@ class CustomerRepository(_TrackingRepository[Customer, CustomerRecord]):
             select(CustomerRecord).where(CustomerRecord.telegram_id == telegram_id)
         )
 
+    async def by_email(self, address: str) -> Customer | None:
+        return await self._one(
+            select(CustomerRecord).where(CustomerRecord.email == address.strip().lower())
+        )
+
     async def by_username(self, username: str) -> Customer | None:
         """Case-insensitive, as Telegram treats usernames (``@`` optional)."""
         name = username.lstrip("@").lower()

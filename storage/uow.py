@@ -15,6 +15,7 @@ from storage.apikeys import ApiKeyRepository, IdempotencyRepository
 from storage.db import make_session_factory
 from storage.delivery import InboxRepository, OutboxRepository, ShownRepository
 from storage.incidents import IncidentRepository
+from storage.mail import MailRepository
 from storage.reports import ExportRepository, ReportRepository
 from storage.repositories import (
     AgentRepository,
@@ -59,6 +60,7 @@ class AbstractUnitOfWork(abc.ABC):
     incidents: IncidentRepository
     apikeys: ApiKeyRepository
     idempotency: IdempotencyRepository
+    mail: MailRepository
 
     def __init__(self, *, inbox_update: int | None = None) -> None:
         #: The inbox update this unit of work applies, if any: its first commit marks it
@@ -135,6 +137,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.incidents = IncidentRepository(session, self.tickets)
         self.apikeys = ApiKeyRepository(session)
         self.idempotency = IdempotencyRepository(session)
+        self.mail = MailRepository(session)
         return self
 
     async def __aexit__(

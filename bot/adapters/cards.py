@@ -57,6 +57,8 @@ def render_card(
     who = escape(customer.display_name)
     if customer.username:
         who += f" (@{escape(customer.username)})"
+    if customer.email is not None:  # the channel and the address replies go to
+        who += " · ✉️ " + _("email: {address}").format(address=escape(customer.email))
     who += " · " + _languages(customer)
     lines = [
         f"🎫 <b>#{ticket.number}</b> · {escape(ticket.subject)}",

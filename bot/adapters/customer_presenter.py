@@ -32,15 +32,16 @@ VIEW_ENTRIES = 10
 
 
 class CustomerPresenterMixin:
-    """Needs the host's ``_locale`` and ``_send``."""
+    """Needs the host's ``_locale``, ``_send`` and ``_to_customer``."""
 
     _locale: Callable[..., AbstractContextManager[None]]
     _send: Callable[..., list[OutboundCall]]
+    _to_customer: Callable[..., list[OutboundCall]]
 
     def welcome(self, customer: Customer, custom: str | None = None) -> list[OutboundCall]:
         if custom is not None:
             text = escape(custom).format(name=escape(customer.first_name))
-            return self._send(customer.telegram_id, text)
+            return self._to_customer(customer, text)
         with self._locale(customer):
             text = _(
                 "Hello, {name}! This is the support desk.\n\n"
@@ -49,7 +50,7 @@ class CustomerPresenterMixin:
                 "\n\n/mytickets lists your tickets, /new starts a new request, /help shows all "
                 "commands."
             ).format(name=escape(customer.first_name))
-        return self._send(customer.telegram_id, text)
+        return self._to_customer(customer, text)
 
     def help(self, customer: Customer) -> list[OutboundCall]:
         with self._locale(customer):
@@ -61,12 +62,12 @@ class CustomerPresenterMixin:
                 "/language - switch between English and Russian\n"
                 "/help - this message"
             )
-        return self._send(customer.telegram_id, text)
+        return self._to_customer(customer, text)
 
     def unknown_command(self, customer: Customer) -> list[OutboundCall]:
         with self._locale(customer):
             text = _("I do not know this command. /help lists what you can do here.")
-        return self._send(customer.telegram_id, text)
+        return self._to_customer(customer, text)
 
     def language_menu(self, customer: Customer) -> list[OutboundCall]:
         keyboard = InlineKeyboardBuilder()
@@ -74,23 +75,23 @@ class CustomerPresenterMixin:
             keyboard.button(text=name, callback_data=LanguageCb(lang=code))
         with self._locale(customer):
             text = _("Choose your language:")
-        return self._send(customer.telegram_id, text, reply_markup=markup(keyboard))
+        return self._to_customer(customer, text, reply_markup=markup(keyboard))
 
     def language_set(self, customer: Customer) -> list[OutboundCall]:
         with self._locale(customer):
             text = _("Done: I will write to you in English.")
-        return self._send(customer.telegram_id, text)
+        return self._to_customer(customer, text)
 
     def new_request_ready(self, customer: Customer) -> list[OutboundCall]:
         with self._locale(customer):
             text = _("OK, your next message starts a new ticket. What can we help you with?")
-        return self._send(customer.telegram_id, text)
+        return self._to_customer(customer, text)
 
     def my_tickets(self, customer: Customer, tickets: list[Ticket]) -> list[OutboundCall]:
         with self._locale(customer):
             if not tickets:
-                return self._send(
-                    customer.telegram_id,
+                return self._to_customer(
+                    customer,
                     _("You have no tickets yet. Write your question here to open one."),
                 )
             lines = [_("Your tickets:")]
@@ -120,7 +121,7 @@ class CustomerPresenterMixin:
                 else:  # merged: it lives on in another ticket, never reopened
                     sizes[-1] = 1
             keyboard.adjust(*sizes)
-        return self._send(customer.telegram_id, "\n\n".join(lines), reply_markup=markup(keyboard))
+        return self._to_customer(customer, "\n\n".join(lines), reply_markup=markup(keyboard))
 
     def ticket_view(
         self, customer: Customer, ticket: Ticket, messages: list[TicketMessage]
@@ -147,7 +148,7 @@ class CustomerPresenterMixin:
                 who = _("You") if m.direction is MessageDirection.CUSTOMER else _("Support")
                 body = escape(m.text) if m.text else f"[{media_label(m.media_kind)}]"
                 lines.append(f"<b>{who}</b> ({m.sent_at:%d.%m %H:%M}): {body}")
-        return self._send(customer.telegram_id, "\n".join(lines), ticket=ticket)
+        return self._to_customer(customer, "\n".join(lines), ticket=ticket)
 
     def reminder(self, customer: Customer, ticket: Ticket) -> list[OutboundCall]:
         with self._locale(customer):
@@ -155,7 +156,7 @@ class CustomerPresenterMixin:
                 "We are still waiting for your answer on ticket #{number}. Just write here; "
                 "if we hear nothing, we will consider the question settled."
             ).format(number=ticket.number)
-        return self._send(customer.telegram_id, text, ticket=ticket)
+        return self._to_customer(customer, text, ticket=ticket)
 
     def rating_thanks(
         self, customer: Customer, ticket: Ticket, rating: Rating
@@ -165,13 +166,13 @@ class CustomerPresenterMixin:
                 "Thank you for rating ticket #{number}: {score}/5. If you like, reply to this "
                 "message with a comment."
             ).format(number=ticket.number, score=rating.score)
-        [call] = self._send(customer.telegram_id, text)
+        [call] = self._to_customer(customer, text)
         call.on_sent, call.ref_id = OnSent.RATING_PROMPT, rating.id
         return [call]
 
     def comment_thanks(self, customer: Customer) -> list[OutboundCall]:
         with self._locale(customer):
-            return self._send(customer.telegram_id, _("Thank you, we passed your comment on."))
+            return self._to_customer(customer, _("Thank you, we passed your comment on."))
 
     def refused(
         self, chat_id: int, thread_id: int | None, reply_to: int | None

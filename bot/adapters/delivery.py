@@ -24,6 +24,7 @@ from bot.adapters.incident_card import (
     incident_keyboard,
     render_incident_card,
 )
+from bot.adapters.mail import attachment
 from bot.adapters.markup import markup
 from bot.adapters.presenter import Presenter
 from bot.adapters.tools_presenter import ticket_url
@@ -35,12 +36,14 @@ from models import (
     ActorKind,
     Agent,
     EventKind,
+    MediaKind,
     MessageDirection,
     Ticket,
     TicketMessage,
     quotable,
 )
 from models.delivery import (
+    Channel,
     Coalesced,
     NotReady,
     OnSent,
@@ -279,6 +282,16 @@ class DeliveryAdapter:
             raise Skip("the ticket has no not-sure post")
         return int(value)
 
+    async def _mail_thread(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        return await uow.mail.thread(ref.id or 0)
+
+    async def _mail_file(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
+        stored = await uow.mail.get(ref.id or 0)
+        if stored is None or stored.raw is None:
+            raise Unsendable(f"mail {ref.id} is gone")
+        name, content = attachment(stored.raw, ref.part or 0)
+        return BufferedInputFile(content, filename=name)
+
     async def _incident(self, uow: AbstractUnitOfWork, incident_id: int | None) -> Incident:
         incident = await uow.incidents.get(incident_id) if incident_id is not None else None
         if incident is None:
@@ -433,6 +446,18 @@ class DeliveryAdapter:
     ) -> None:
         await incidents.delivered(uow, self.presenter, call.ref_id or 0, ok=True, now=now)
 
+    async def _mailed(
+        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
+    ) -> None:
+        """One of the desk's mails: its id threads the customer's answer into the ticket. The
+        agents hear of a file of theirs that could not go with it."""
+        await uow.mail.record_sent(str(result["message_id"]), call.ref_id, now)
+        missing = result.get("missing_file")
+        if missing and call.ticket_id is not None:
+            ticket = await self._ticket(uow, call.ticket_id)
+            for notice in self.presenter.mail_file_missing(ticket, MediaKind(missing)):
+                await uow.outbox.add(notice, now)
+
     async def _rating_prompt(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
@@ -493,7 +518,7 @@ class DeliveryAdapter:
         ticket = await uow.tickets.get(call.ticket_id)
         if ticket is None:
             return
-        if any(hint in error.lower() for hint in BLOCKED_HINTS):
+        if call.channel is Channel.TELEGRAM and any(h in error.lower() for h in BLOCKED_HINTS):
             customer = await uow.customers.get(ticket.customer_id)
             if customer is not None:
                 customer.blocked_bot = True
@@ -556,6 +581,8 @@ _REFS: dict[RefKind, Resolver] = {
     RefKind.INCIDENT_CARD: DeliveryAdapter._incident_card,
     RefKind.INCIDENT_CARD_TEXT: DeliveryAdapter._incident_card_text,
     RefKind.INCIDENT_CARD_MARKUP: DeliveryAdapter._incident_card_markup,
+    RefKind.MAIL_THREAD: DeliveryAdapter._mail_thread,
+    RefKind.MAIL_FILE: DeliveryAdapter._mail_file,
 }
 _HOOKS: dict[OnSent, Hook] = {
     OnSent.TOPIC: DeliveryAdapter._topic_created,
@@ -571,4 +598,5 @@ _HOOKS: dict[OnSent, Hook] = {
     OnSent.INCIDENT_TOPIC: DeliveryAdapter._incident_topic,
     OnSent.INCIDENT_CARD: DeliveryAdapter._incident_card_sent,
     OnSent.BULK_REPLY: DeliveryAdapter._bulk_reply_sent,
+    OnSent.MAILED: DeliveryAdapter._mailed,
 }

@@ -30,12 +30,13 @@ TOPIC_NAME_MAX = 128
 
 class IncidentPresenterMixin:
     """Needs the host's ``agent_chat_id``, ``agent_chat_is_forum``, ``_locale``, ``_send``,
-    ``local_time`` and ``ticket_topic``."""
+    ``_to_customer``, ``local_time`` and ``ticket_topic``."""
 
     agent_chat_id: int
     agent_chat_is_forum: bool
     _locale: Callable[..., AbstractContextManager[None]]
     _send: Callable[..., list[OutboundCall]]
+    _to_customer: Callable[..., list[OutboundCall]]
     local_time: Callable[..., str]
     ticket_topic: Callable[[Ticket], list[OutboundCall]]
 
@@ -179,7 +180,13 @@ class IncidentPresenterMixin:
     def bulk_reply(
         self, ticket: Ticket, customer: Customer, message: TicketMessage, reply: BulkReply
     ) -> list[OutboundCall]:
-        """The agent's message in the incident's topic, copied to one linked customer."""
+        """The agent's message in the incident's topic, copied to one linked customer (an
+        email customer gets its text by mail)."""
+        if customer.email is not None:
+            text = escape(reply.text or "")
+            calls = self._to_customer(customer, text, ticket=ticket, auto=False)
+            calls[0].on_sent, calls[0].ref_id = OnSent.BULK_REPLY, reply.id
+            return calls
         chat = customer.telegram_id
         return [
             OutboundCall(

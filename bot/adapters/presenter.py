@@ -29,8 +29,10 @@ from bot.adapters.customer_presenter import CustomerPresenterMixin
 from bot.adapters.history import event_sentence
 from bot.adapters.incident_presenter import IncidentPresenterMixin
 from bot.adapters.labels import (
+    media_label,
     priority_label,
 )
+from bot.adapters.mail_presenter import MailPresenterMixin
 from bot.adapters.markup import markup
 from bot.adapters.moves_presenter import MovesPresenterMixin
 from bot.adapters.notices_presenter import NoticesPresenterMixin
@@ -52,7 +54,7 @@ from models import (
     TicketMessage,
     TicketStatus,
 )
-from models.delivery import Lane, OnSent, OutboundCall, Ref, RefKind
+from models.delivery import Channel, Lane, OnSent, OutboundCall, Ref, RefKind
 
 TOPIC_NAME_MAX = 128
 #: Reactions that acknowledge an agent's command and note (from Telegram's allowed emoji).
@@ -86,6 +88,7 @@ def _written(retyped: Retyped, text_key: str, entities_key: str) -> dict[str, An
 
 @dataclass
 class Presenter(
+    MailPresenterMixin,
     CustomerPresenterMixin,
     NoticesPresenterMixin,
     IncidentPresenterMixin,
@@ -136,15 +139,6 @@ class Presenter(
                     ticket_id=ticket_id,
                 )
             )
-        return calls
-
-    def _send_recorded(
-        self, chat_id: int, text: str, ticket: Ticket, message: TicketMessage, **params: Any
-    ) -> list[OutboundCall]:
-        """``text`` to the customer as the copy of ``message`` (split when long; the first part
-        is the copy replies and edits refer to)."""
-        calls = self._send(chat_id, text, ticket=ticket, **params)
-        calls[0].on_sent, calls[0].ref_id = OnSent.COPIED_TO_CUSTOMER, message.id
         return calls
 
     def group_of(self, ticket: Ticket) -> int:
@@ -282,13 +276,19 @@ class Presenter(
             text = escape(registered).format(
                 name=escape(customer.first_name), ticket=f"#{ticket.number}"
             )
-            return self._send(customer.telegram_id, text, ticket=ticket)
+            return self._to_customer(customer, text, ticket=ticket)
         with self._locale(customer):
-            text = _(
-                "Your request is registered as ticket #{number}. An agent will answer you here; "
-                "you can add details or files at any time by writing to this chat."
-            ).format(number=ticket.number)
-        return self._send(customer.telegram_id, text, ticket=ticket)
+            if customer.email is not None:
+                text = _(
+                    "Your request is registered as ticket #{number}. An agent will answer you "
+                    "by email; reply to this message to add details."
+                )
+            else:
+                text = _(
+                    "Your request is registered as ticket #{number}. An agent will answer you "
+                    "here; you can add details or files at any time by writing to this chat."
+                )
+        return self._to_customer(customer, text.format(number=ticket.number), ticket=ticket)
 
     def ticket_reopened(
         self, ticket: Ticket, customer: Customer, *, by_customer: bool
@@ -298,7 +298,7 @@ class Presenter(
             text = _("Ticket #{number} is open again. An agent will get back to you here.").format(
                 number=ticket.number
             )
-        calls += self._send(customer.telegram_id, text, ticket=ticket)
+        calls += self._to_customer(customer, text, ticket=ticket)
         with self._locale():
             note = (
                 _("The customer reopened the ticket.")
@@ -334,6 +334,10 @@ class Presenter(
         """The customer's message in the ticket's topic: a copy, or the ``retyped`` text (a
         text message is sent anew; media are copied with the retyped caption)."""
         chat = self.group_of(ticket)
+        if message.channel is Channel.EMAIL:  # nothing in Telegram to copy: its text
+            calls = self.to_topic(ticket, escape(message.text or ""))
+            calls[0].on_sent, calls[0].ref_id = OnSent.COPIED_TO_AGENTS, message.id
+            return calls
         if message.media_group_id:
             # copyMessages cannot reply, so in a plain group the album stands on its own;
             # replies to its parts still route by their stored ids. (Nor can it change
@@ -469,15 +473,21 @@ class Presenter(
                     callback_data=CustomerCb(a=CustomerAction.REOPEN, t=ticket.id or 0),
                 )
                 keyboard.adjust(5, 1)
-            calls += self._send(
-                customer.telegram_id, text, ticket=ticket, reply_markup=markup(keyboard)
+            if customer.email is not None:  # no buttons in a mail: a reply reopens it
+                with self._locale(customer):
+                    text = _(
+                        "Ticket #{number} is resolved. If something is still wrong, just reply "
+                        "to this message."
+                    ).format(number=number)
+            calls += self._to_customer(
+                customer, text, ticket=ticket, reply_markup=markup(keyboard)
             )
         elif ticket.status is TicketStatus.CLOSED:
             with self._locale(customer):
                 text = _("Ticket #{number} is closed. Thank you for contacting us!").format(
                     number=number
                 )
-            calls += self._send(customer.telegram_id, text, ticket=ticket)
+            calls += self._to_customer(customer, text, ticket=ticket)
             calls += self._topic_state(ticket, reopen=False)
             if by_customer:
                 with self._locale():
@@ -506,6 +516,8 @@ class Presenter(
     ) -> list[OutboundCall]:
         chat = customer.telegram_id
         signed = self.sign_replies if sign is None else sign
+        if customer.email is not None:
+            return self._mail_reply(ticket, customer, message, agent, signed=signed)
         base: dict[str, Any] = {"chat_id": chat}
         if reply_to is not None:
             base["reply_parameters"] = Ref(RefKind.REPLY_CUSTOMER_COPY, reply_to.id)
@@ -517,7 +529,7 @@ class Presenter(
             # too long, so the signed text is split like any other.
             text = escape(message.text or "") + signature
             extra = {k: v for k, v in base.items() if k != "chat_id"}
-            return self._send_recorded(chat, text, ticket, message, **extra)
+            return self._send_recorded(customer, text, ticket, message, **extra)
         method = "copyMessage"
         params = {
             **base,
@@ -539,7 +551,37 @@ class Presenter(
             )
         ]
 
+    def _mail_reply(
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        message: TicketMessage,
+        agent: Agent,
+        *,
+        signed: bool,
+    ) -> list[OutboundCall]:
+        """An agent's reply to an email customer: its text (a caption, for media) as a mail,
+        with the file from the topic attached when it is sent."""
+        text = escape(message.text or "")
+        if signed:
+            text += f"\n\n— {escape(agent.name.split()[0])}"
+        attach = None
+        if message.file_id and message.media_kind is not MediaKind.TEXT:
+            attach = (message.file_id, str(message.media_kind))
+        return self._to_customer(customer, text, ticket=ticket, auto=False, attach=attach)
+
+    def mail_file_missing(self, ticket: Ticket, kind: MediaKind) -> list[OutboundCall]:
+        """The file of an agent's reply could not go with the mail (Telegram did not give
+        it: too large for a bot to download, or gone)."""
+        with self._locale():
+            note = _(
+                "This customer writes by email: they got the text only, not the {kind}."
+            ).format(kind=media_label(kind))
+        return self.to_topic(ticket, "⚠️ " + note)
+
     def agent_edit_to_customer(self, ticket: Ticket, message: TicketMessage) -> list[OutboundCall]:
+        if message.channel is Channel.EMAIL:
+            return []  # a mail, once sent, stays as it was
         chat = message.customer_chat_id
         assert chat is not None
         params: dict[str, Any] = {

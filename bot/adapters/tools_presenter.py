@@ -55,7 +55,8 @@ _NO_PREVIEW: dict[str, Any] = {"link_preview_options": {"is_disabled": True}}
 
 
 class ToolsPresenterMixin:
-    """Needs the host's ``agent_chat_id``, ``_locale``, ``_send(_recorded)`` and ``to_topic``."""
+    """Needs the host's ``agent_chat_id``, ``_locale``, ``_send(_recorded)``, ``_to_customer``
+    and ``to_topic``."""
 
     agent_chat_id: int
     agent_chat_is_forum: bool
@@ -66,6 +67,7 @@ class ToolsPresenterMixin:
     _own_locale: Callable[[Agent], AbstractContextManager[None]]
     _send: Callable[..., list[OutboundCall]]
     _send_recorded: Callable[..., list[OutboundCall]]
+    _to_customer: Callable[..., list[OutboundCall]]
     to_topic: Callable[[Ticket, str], list[OutboundCall]]
 
     def _say(
@@ -182,9 +184,7 @@ class ToolsPresenterMixin:
         self, ticket: Ticket, customer: Customer, message: TicketMessage
     ) -> list[OutboundCall]:
         """A message written by the desk (not copied from the group) to the customer."""
-        return self._send_recorded(
-            customer.telegram_id, escape(message.text or ""), ticket, message
-        )
+        return self._send_recorded(customer, escape(message.text or ""), ticket, message)
 
     def _record_in_topic(
         self, ticket: Ticket, message: TicketMessage, head: str
@@ -359,7 +359,7 @@ class ToolsPresenterMixin:
         if reopened:
             calls += self._topic_state(target, reopen=True)
         calls += self.to_topic(target, new_topic)
-        return calls + self._send(customer.telegram_id, told, ticket=target)
+        return calls + self._to_customer(customer, told, ticket=target)
 
     def ban_changed(
         self, chat_id: int, thread_id: int | None, customer: Customer, agent: Agent
@@ -380,6 +380,8 @@ class ToolsPresenterMixin:
     def banned_notice(self, customer: Customer) -> list[OutboundCall]:
         with self._locale(customer):
             text = _("Support does not accept messages from you any more.")
+        if customer.email is not None:
+            return []  # an automatic answer to every mail is how mail loops start
         return self._send(customer.telegram_id, text)
 
     def slow_down(self, customer: Customer) -> list[OutboundCall]:
@@ -388,6 +390,8 @@ class ToolsPresenterMixin:
                 "You are sending many messages at once. Everything you sent is saved in your "
                 "ticket; please write fewer, longer messages so we can answer faster."
             )
+        if customer.email is not None:
+            return []  # an automatic answer to every mail is how mail loops start
         return self._send(customer.telegram_id, text)
 
     # -- settings ----------------------------------------------------------------------------

@@ -185,7 +185,9 @@ class AgentRef(Response):
 
 class CustomerRef(Response):
     id: int
-    telegram_id: int
+    telegram_id: int | None = Field(description="None for a customer who writes by email.")
+    email: str | None = Field(description="The address of a customer who writes by email.")
+    channel: Literal["telegram", "email"]
     name: str
     username: str | None
 
@@ -247,6 +249,9 @@ class MessageOut(Response):
     sent_at: datetime
     text: str | None
     media_kind: MediaKind
+    channel: Literal["telegram", "email"] = Field(
+        description="Where a customer's message came from, or where a reply went."
+    )
     author_agent_id: int | None
     edited: bool
     file_url: str | None = Field(

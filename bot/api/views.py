@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 
 from bot.api import schemas as s
 from bot.services.api import Related
 from models import Agent, Customer, Team, Ticket, TicketEvent, TicketMessage
+from models.delivery import Channel
 from models.stats import Figures, Report
 from models.ticket import Rating
 
@@ -25,12 +27,23 @@ def agent_ref(agent: Agent | None) -> s.AgentRef | None:
     )
 
 
+def _telegram_id(customer: Customer) -> int | None:
+    """An email customer's number is a stand-in, no Telegram id: not shown as one."""
+    return None if customer.email else customer.telegram_id
+
+
+def _channel(channel: Channel) -> Literal["telegram", "email"]:
+    return "email" if channel is Channel.EMAIL else "telegram"
+
+
 def customer_ref(customer: Customer | None) -> s.CustomerRef | None:
     if customer is None or customer.id is None:
         return None
     return s.CustomerRef(
         id=customer.id,
-        telegram_id=customer.telegram_id,
+        telegram_id=_telegram_id(customer),
+        email=customer.email,
+        channel=_channel(customer.channel),
         name=customer.display_name,
         username=customer.username,
     )
@@ -82,6 +95,7 @@ def message(m: TicketMessage) -> s.MessageOut:
         sent_at=m.sent_at,
         text=m.text,
         media_kind=m.media_kind,
+        channel=_channel(m.channel),
         author_agent_id=m.author_agent_id,
         edited=m.edited,
         file_url=f"/api/v1/messages/{m.id}/file" if m.file_id else None,
@@ -98,7 +112,9 @@ def customer(c: Customer) -> s.CustomerOut:
     assert c.id is not None
     return s.CustomerOut(
         id=c.id,
-        telegram_id=c.telegram_id,
+        telegram_id=_telegram_id(c),
+        email=c.email,
+        channel=_channel(c.channel),
         name=c.display_name,
         username=c.username,
         language=c.language,

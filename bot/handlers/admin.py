@@ -103,9 +103,12 @@ async def on_failed(message: Message, uow: AbstractUnitOfWork) -> None:
 
 
 def _call_target(call: OutboundCall) -> str:
-    """Where a call was going: a webhook endpoint by its id, else the method and the chat."""
+    """Where a call was going: a webhook endpoint by its id, a mail by its address, else the
+    method and the chat."""
     if call.channel is Channel.WEBHOOK:
         return f"webhook #{call.chat_id}"
+    if call.channel is Channel.EMAIL:
+        return f"mail → {escape(str(call.params.get('to', '')))}"
     return f"{call.method} → {call.chat_id}"
 
 

@@ -15,6 +15,9 @@
 * Webhook deliveries (channel ``webhook``, one queue per endpoint) share the outbox and its
   per-queue order, but are posted by :class:`~bot.runtime.webhook_poster.WebhookPoster` with a
   retry policy of their own and without Telegram's rate limits (see :mod:`models.webhooks`).
+  So are mails (channel ``email``, one queue per customer), sent by
+  :class:`~bot.runtime.mail_poster.MailPoster`; a mail given up on is reported like a
+  Telegram message (``on_failed``: the ticket's topic says so).
 * A timeout has an unknown outcome: Telegram may have delivered the message. The call is retried
   (at-least-once), so a timeout can cause one duplicate per retry, bounded by ``max_attempts``.
   A crash between Telegram's answer and our commit can cause one duplicate as well.
@@ -49,7 +52,8 @@ from aiogram.methods.base import TelegramMethod
 from bot.logs import get_logger
 from bot.runtime import to_jsonable, wait_event
 from bot.runtime.coordination import Coordinator, Lease, Limiter, LocalCoordinator
-from bot.runtime.webhook_poster import WebhookPoster
+from bot.runtime.mail_poster import MailPoster
+from bot.runtime.webhook_poster import Outcome, WebhookPoster
 from bot.services.ports import UowFactory
 from models.delivery import (
     EDIT_METHODS,
@@ -135,6 +139,7 @@ class Sender:
         max_attempts: int = 12,
         max_backoff: float = 60.0,
         webhooks: WebhookPoster | None = None,
+        mail: MailPoster | None = None,
         coordinator: Coordinator | None = None,
         db_slots: int = DB_SLOTS,
     ) -> None:
@@ -152,6 +157,7 @@ class Sender:
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.webhooks = webhooks
+        self.mail = mail
         self.coordinator = coordinator or LocalCoordinator()
         self.global_limiter = self.coordinator.limiter("global", limits.global_per_s, 1)
         self._chat_limiters: dict[int, Limiter] = {}
@@ -331,6 +337,9 @@ class Sender:
         if call.channel is Channel.WEBHOOK:
             await self._deliver_webhook(call)
             return True
+        if call.channel is Channel.EMAIL:
+            await self._deliver_mail(call)
+            return True
         try:
             return await self._attempt(call, lease)
         except Exception as exc:  # a bug of ours, before the call went out: retry, then give up
@@ -428,21 +437,49 @@ class Sender:
                 async with self._uow() as uow:
                     await uow.outbox.mark_sent(call.id, {"status": outcome.status}, _now())
                     await uow.commit()
-            elif outcome.give_up is not None:
-                await self._fail(call, outcome.give_up, outcome.error or "", notify=False)
             else:
-                log.warning(
-                    "webhook failed, will retry",
-                    call_id=call.id,
-                    error=outcome.error,
-                    retry_in=outcome.retry_in,
-                )
-                await self._retry(call, outcome.retry_in or 0.0, outcome.error or "")
+                await self._not_delivered(call, outcome, notify=False)
         except Exception as exc:  # a bug of ours or a database error: try again later
-            log.exception("delivering a webhook failed", call_id=call.id)
-            with contextlib.suppress(Exception):
-                delay = min(self.max_backoff, 0.5 * 2**call.attempts)
-                await self._retry(call, delay, f"internal error: {type(exc).__name__}: {exc}")
+            await self._retry_after_bug(call, exc)
+
+    async def _deliver_mail(self, call: OutboundCall) -> None:
+        try:
+            if self.mail is None:
+                await self._fail(call, OutboxStatus.FAILED, "the email channel is off")
+                return
+            try:
+                async with self._uow(readonly=True) as uow:
+                    params = await self.resolve(uow, call, _now())
+            except Unsendable as exc:
+                await self._fail(call, OutboxStatus.FAILED, f"unsendable: {exc}")
+                return
+            outcome, result = await self.mail.send(call, params)
+            if outcome.delivered:
+                await self._succeeded(call, params, result)
+            else:
+                await self._not_delivered(call, outcome, notify=True)
+        except Exception as exc:  # a bug of ours or a database error: try again later
+            await self._retry_after_bug(call, exc)
+
+    async def _not_delivered(self, call: OutboundCall, outcome: Outcome, *, notify: bool) -> None:
+        """A webhook or a mail that did not go through: given up on, or tried again later."""
+        if outcome.give_up is not None:
+            await self._fail(call, outcome.give_up, outcome.error or "", notify=notify)
+            return
+        log.warning(
+            "delivery failed, will retry",
+            call_id=call.id,
+            channel=str(call.channel),
+            error=outcome.error,
+            retry_in=outcome.retry_in,
+        )
+        await self._retry(call, outcome.retry_in or 0.0, outcome.error or "")
+
+    async def _retry_after_bug(self, call: OutboundCall, exc: Exception) -> None:
+        log.exception("delivering a call failed", call_id=call.id, channel=str(call.channel))
+        with contextlib.suppress(Exception):
+            delay = min(self.max_backoff, 0.5 * 2**call.attempts)
+            await self._retry(call, delay, f"internal error: {type(exc).__name__}: {exc}")
 
     async def _succeeded(
         self,

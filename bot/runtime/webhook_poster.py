@@ -65,7 +65,24 @@ def verify(
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What became of one attempt: delivered, try again in ``retry_in`` s, or ``give_up``.
+    ``status``: the server's answer code (HTTP, SMTP), when there was one."""
+
+    error: str | None = None
+    retry_in: float | None = None
+    give_up: OutboxStatus | None = None
+    status: int | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
 class WebhookPolicy:
+    """How long and how often a delivery outside Telegram (a webhook, a mail) is retried."""
+
     timeout: float = 10.0
     max_age: timedelta = timedelta(hours=24)
     max_attempts: int = 25
@@ -76,19 +93,19 @@ class WebhookPolicy:
         """Seconds before the next attempt: doubling from ``base_backoff``, ±50 % jitter."""
         return min(self.max_backoff, self.base_backoff * 2**attempts) * random.uniform(0.5, 1.5)
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one attempt: delivered, try again in ``retry_in`` s, or ``give_up``."""
-
-    error: str | None = None
-    retry_in: float | None = None
-    give_up: OutboxStatus | None = None
-    status: int | None = None
-
-    @property
-    def delivered(self) -> bool:
-        return self.error is None
+    def after_transient(
+        self, call: OutboundCall, error: str, after: float | None, status: int | None = None
+    ) -> Outcome:
+        """Retry later (in ``after`` s, if the server said), unless the delivery is out of
+        attempts or would be too late; a last attempt that timed out ends ``unknown``."""
+        delay = after if after is not None else self.backoff(call.attempts)
+        now = datetime.now(UTC)
+        deadline = (call.created_at or now) + self.max_age
+        if call.attempts + 1 >= self.max_attempts or now + timedelta(seconds=delay) > deadline:
+            unknown = "timeout" in error.lower() or "disconnected" in error.lower()
+            status_ = OutboxStatus.UNKNOWN if unknown else OutboxStatus.FAILED
+            return Outcome(error=f"gave up: {error}", give_up=status_, status=status)
+        return Outcome(error=error, retry_in=delay, status=status)
 
 
 def retry_after(value: str | None, now: datetime) -> float | None:
@@ -164,13 +181,4 @@ class WebhookPoster:
     def _transient(
         self, call: OutboundCall, error: str, after: float | None, status: int | None = None
     ) -> Outcome:
-        """Retry later, unless the delivery is out of attempts or would be too late."""
-        policy = self.policy
-        delay = after if after is not None else policy.backoff(call.attempts)
-        now = datetime.now(UTC)
-        deadline = (call.created_at or now) + policy.max_age
-        if call.attempts + 1 >= policy.max_attempts or now + timedelta(seconds=delay) > deadline:
-            unknown = "timeout" in error or "Disconnected" in error
-            status_ = OutboxStatus.UNKNOWN if unknown else OutboxStatus.FAILED
-            return Outcome(error=f"gave up: {error}", give_up=status_, status=status)
-        return Outcome(error=error, retry_in=delay, status=status)
+        return self.policy.after_transient(call, error, after, status)

@@ -177,6 +177,7 @@ async def _answered(
     now: datetime,
 ) -> TicketMessage:
     message.customer_chat_id = customer.telegram_id
+    message.channel = customer.channel  # where it went
     was_active = ticket.is_active
     ticket.agent_replied(agent.id, now, agent.actor)
     if was_active != ticket.is_active:

@@ -31,6 +31,8 @@ from models import (
     make_subject,
     quotable,
 )
+from models.delivery import Channel
+from models.mail import MailFile
 from models.solutions import ticket_text
 from storage import AbstractUnitOfWork
 
@@ -66,6 +68,12 @@ class Incoming:
     #: Set when ``text`` is not the message as sent (``/new <text>``): the agents get this
     #: instead of a copy.
     retyped: Retyped | None = None
+    #: Where it came from; an email's ``message_id`` is the stored mail's id.
+    channel: Channel = Channel.TELEGRAM
+    #: A mail's subject: a ticket it opens is named after it, not after its text.
+    subject: str | None = None
+    #: A mail's attached files (shown in the topic as documents).
+    files: tuple[MailFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,9 +99,13 @@ async def customer_message(
     now: datetime,
     *,
     force_new: bool = False,
+    joins: Ticket | None = None,
     solved: similar.SimilarTickets | None = None,
 ) -> CustomerMessageResult:
     """A customer wrote: add it to their current ticket, reopen a resolved one, or open one.
+
+    ``joins``: the ticket the message belongs to by its channel's own threading (a mail that
+    answers one of the ticket's mails), instead of the customer's latest ticket.
 
     A new ticket's topic then gets its similar solved tickets (from ``solved``), after the
     ticket is committed: the lookup never holds the transaction open.
@@ -113,7 +125,12 @@ async def customer_message(
         return await _refuse_banned(uow, presenter, customer, now)
     force_new = force_new or customer.wants_new_ticket
     customer.wants_new_ticket = False
-    ticket = None if force_new else await _ticket_for(uow, customer, msg, config, now)
+    if force_new:
+        ticket = None
+    elif joins is not None:
+        ticket = joins
+    else:
+        ticket = await _ticket_for(uow, customer, msg, config, now)
     opened = reopened = acknowledged = False
     card_changed = True  # unless the message changes nothing the card shows
     # A ticket worked in an incident: its customer's messages are counted on the incident's
@@ -149,6 +166,7 @@ async def customer_message(
         customer_message_id=msg.message_id,
         agent_chat_id=presenter.group_of(ticket),
         formatted=msg.formatted,
+        channel=msg.channel,
     )
     # A new ticket's card quotes a plain first message: one call less for the group.
     message.on_card = opened and quotable(message)
@@ -172,6 +190,8 @@ async def customer_message(
         calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
     if not message.on_card and not in_incident:
         calls += presenter.copy_to_agents(ticket, message, msg.retyped)
+    if msg.files and not in_incident:
+        calls += presenter.mail_files(ticket, message, msg.files)
     if acknowledged and not in_incident:
         calls += presenter.customer_acknowledged(ticket)
     elif not opened and not in_incident and card_changed:
@@ -258,7 +278,7 @@ async def _open_ticket(
     fallback = f"[{msg.media_kind}]"
     ticket = Ticket.open(
         customer_id=customer.id,  # type: ignore[arg-type]
-        subject=make_subject(msg.text, fallback),
+        subject=make_subject(msg.subject or msg.text, fallback),
         now=now,
     )
     verdict = await triage.classify(msg.text or "")

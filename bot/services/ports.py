@@ -19,6 +19,7 @@ from models import (
 )
 from models.delivery import OutboundCall
 from models.incidents import BulkReply, Incident
+from models.mail import MailFile
 from models.solutions import SimilarSolved, Solution
 
 # Re-exported: the unit of work is a port of the services (handlers never import storage).
@@ -159,6 +160,10 @@ class TicketTraffic(Protocol):
     ) -> list[OutboundCall]: ...
 
     def customer_acknowledged(self, ticket: Ticket) -> list[OutboundCall]: ...
+
+    def mail_files(
+        self, ticket: Ticket, message: TicketMessage, files: tuple[MailFile, ...]
+    ) -> list[OutboundCall]: ...
 
     def card_changed(self, ticket: Ticket) -> list[OutboundCall]: ...
 

@@ -16,6 +16,7 @@ import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
 from tests.e2e.conftest import TOKEN, bot_env, start_world
+from tests.support.mailservers import PASSWORD, dovecot
 from tests.support.net import free_port
 from tests.support.process import BotProcess
 
@@ -83,6 +84,25 @@ class TestConfigurationErrorsExit2:
         line = await exits_with_one_line(bot_process(tmp_path, world))
         assert "HELPDESK_AGENT_CHAT_ID" in line
         assert "not a member" in line
+
+    async def test_a_mailbox_that_refuses_the_login_names_the_variable_not_the_password(
+        self, tmp_path: Path, world: Any
+    ) -> None:
+        with dovecot() as mailbox:
+            wrong = mailbox.url.replace(PASSWORD, "not-the-password")
+            line = await exits_with_one_line(
+                bot_process(
+                    tmp_path,
+                    world,
+                    HELPDESK_EMAIL_IMAP_URL=wrong,
+                    HELPDESK_EMAIL_SMTP_URL="smtp://127.0.0.1:25",
+                    HELPDESK_EMAIL_FROM="support@desk.test",
+                )
+            )
+        assert line.startswith(
+            "helpdesk: HELPDESK_EMAIL_IMAP_URL: the IMAP server refused the login"
+        )
+        assert "not-the-password" not in line
 
     async def test_an_unsupported_database_url_names_the_accepted_drivers(
         self, tmp_path: Path, world: Any

@@ -68,6 +68,16 @@ class TestSettings:
             ),
             ("HELPDESK_DATABASE_URL", "sqlite:///x.db", "HELPDESK_DATABASE_URL: unsupported"),
             ("HELPDESK_DATABASE_URL", "helpdesk.db", "HELPDESK_DATABASE_URL: unsupported"),
+            (
+                "HELPDESK_EMAIL_IMAP_URL",
+                "pop3://u:p@h",
+                "HELPDESK_EMAIL_IMAP_URL: unsupported URL",
+            ),
+            ("HELPDESK_EMAIL_IMAP_URL", "imaps://host/INBOX", "HELPDESK_EMAIL_IMAP_URL: the mail"),
+            ("HELPDESK_EMAIL_SMTP_URL", "smtp:///", "HELPDESK_EMAIL_SMTP_URL: unsupported URL"),
+            ("HELPDESK_EMAIL_SMTP_URL", "smtp://h:99999", "HELPDESK_EMAIL_SMTP_URL: not a URL"),
+            ("HELPDESK_EMAIL_FROM", "support desk", "HELPDESK_EMAIL_FROM: an email address"),
+            ("HELPDESK_EMAIL_FROM", "desk@example.com", "HELPDESK_EMAIL_IMAP_URL, HELPDESK_EMAIL"),
         ],
     )
     def test_bad_value_names_the_variable(
@@ -87,6 +97,33 @@ class TestSettings:
             load_settings()
         assert "postgresql://" in str(info.value)
         assert "s3cret" not in str(info.value)
+
+    def test_refused_mail_url_does_not_echo_its_password(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("HELPDESK_EMAIL_IMAP_URL", "pop3s://desk:s3cret@mail.example.com")
+        with pytest.raises(SettingsError) as info:
+            load_settings()
+        assert "s3cret" not in str(info.value)
+
+    def test_the_email_channel_is_off_unless_set_and_reads_its_urls(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        assert load_settings().email is None
+        monkeypatch.setenv(
+            "HELPDESK_EMAIL_IMAP_URL", "imaps://desk%40example.com:p%2Fw@mx:993/Help"
+        )
+        monkeypatch.setenv("HELPDESK_EMAIL_SMTP_URL", "smtp://relay.example.com")
+        monkeypatch.setenv("HELPDESK_EMAIL_FROM", "Support <Desk@Example.com>")
+        settings = load_settings()
+        email = settings.email
+        assert email is not None
+        assert (email.imap.host, email.imap.port, email.imap.tls) == ("mx", 993, True)
+        assert (email.imap.user, email.imap.password) == ("desk@example.com", "p/w")
+        assert email.imap.mailbox == "Help"
+        assert (email.smtp.port, email.smtp.tls, email.smtp.user) == (587, False, None)
+        assert email.address == "desk@example.com"
+        assert "p%2Fw" not in str(settings.masked())
 
     @pytest.mark.parametrize(
         "url", ["sqlite+aiosqlite:///var/hd.db", "postgresql+asyncpg://hd:pw@db:5432/hd"]

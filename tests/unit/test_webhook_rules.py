@@ -140,6 +140,8 @@ class TestPayload:
             "customer": {
                 "id": 3,
                 "telegram_id": 555,
+                "email": None,
+                "channel": "telegram",
                 "name": "Ann Lee",
                 "username": None,
                 "language": None,
@@ -151,6 +153,16 @@ class TestPayload:
         assert call.queue == (Channel.WEBHOOK, 4)  # the endpoint's own queue
         assert call.method == "webhook"
         json.dumps(body)  # serialisable as is
+
+    def test_an_email_customer_is_shown_by_address_not_by_a_telegram_id(self) -> None:
+        customer = Customer(telegram_id=-77, first_name="Ann", email="ann@example.com", id=3)
+        view = wh.customer_view(customer)
+        assert view is not None
+        assert (view["telegram_id"], view["email"], view["channel"]) == (
+            None,
+            "ann@example.com",
+            "email",
+        )
 
     def test_times_are_utc_whatever_the_zone(self) -> None:
         moscow = timezone(timedelta(hours=3))
@@ -169,6 +181,7 @@ class TestPayload:
             "direction": "agent",
             "text": "hi",
             "media_kind": "text",
+            "channel": "telegram",
             "sent_at": "2026-03-02T10:00:00.000Z",
             "author": None,
         }

@@ -1,0 +1,93 @@
+"""What the desk writes to a customer, on the customer's channel: a Telegram message, or a mail
+to an email customer. Mixed into :class:`bot.adapters.presenter.Presenter`.
+
+Every text to a customer goes through :meth:`MailPresenterMixin._to_customer`, so a text
+written for Telegram reaches an email customer as a mail (without its buttons, which a mail
+cannot carry), threaded into the ticket's conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from models import Customer, Ticket, TicketMessage
+from models.delivery import OnSent, OutboundCall, Ref, RefKind
+from models.mail import MailFile, mail_call, reply_subject
+
+
+class MailPresenterMixin:
+    """Needs the host's ``agent_chat_id``, ``group_of``, ``_send`` and ``_agents_place``."""
+
+    agent_chat_id: int
+    group_of: Callable[[Ticket], int]
+    _send: Callable[..., list[OutboundCall]]
+    _agents_place: Callable[[Ticket], dict[str, Any]]
+
+    def _to_customer(
+        self,
+        customer: Customer,
+        text: str,
+        *,
+        ticket: Ticket | None = None,
+        auto: bool = True,
+        attach: tuple[str, str] | None = None,
+        **params: Any,
+    ) -> list[OutboundCall]:
+        """``text`` (HTML as Telegram reads it) to ``customer``: in their chat with ``params``
+        (buttons, reply parameters), or as a mail. ``auto``: the desk's own notice rather
+        than a person's reply; ``attach``: a file from the topic for the mail (see
+        :func:`models.mail.mail_call`)."""
+        if customer.email is None:
+            return self._send(customer.telegram_id, text, ticket=ticket, **params)
+        subject = reply_subject(ticket.subject, ticket.number or 0) if ticket is not None else ""
+        return [
+            mail_call(
+                customer.id or 0,
+                customer.email,
+                customer.display_name,
+                subject=subject,
+                html=text,
+                ticket_id=ticket.id if ticket is not None else None,
+                auto=auto,
+                attach=attach,
+            )
+        ]
+
+    def _send_recorded(
+        self,
+        customer: Customer,
+        text: str,
+        ticket: Ticket,
+        message: TicketMessage,
+        **params: Any,
+    ) -> list[OutboundCall]:
+        """``text`` to the customer as the copy of ``message``, a person's reply (split when
+        long; the first part is the copy replies and edits refer to). A mail is one piece,
+        and nothing refers to it later."""
+        if customer.email is not None:
+            return self._to_customer(customer, text, ticket=ticket, auto=False)
+        calls = self._send(customer.telegram_id, text, ticket=ticket, **params)
+        calls[0].on_sent, calls[0].ref_id = OnSent.COPIED_TO_CUSTOMER, message.id
+        return calls
+
+    def mail_files(
+        self, ticket: Ticket, message: TicketMessage, files: tuple[MailFile, ...]
+    ) -> list[OutboundCall]:
+        """A mail's attached files in the ticket's topic, as documents (read from the stored
+        mail when they are sent; files Telegram would not take are only named in the text)."""
+        chat = self.group_of(ticket)
+        return [
+            OutboundCall(
+                chat_id=chat,
+                method="sendDocument",
+                params={
+                    "chat_id": chat,
+                    "document": Ref(RefKind.MAIL_FILE, message.customer_message_id, part=f.part),
+                    **self._agents_place(ticket),
+                },
+                ticket_id=ticket.id,
+            )
+            for f in files
+            if f.shown
+        ]
