@@ -599,7 +599,7 @@ async def run_bot(
         async with uow_factory() as uow:
             await agent_chat.announce_shortfalls(uow, presenter, chat_check, SystemClock().now())
         async with uow_factory(readonly=True) as uow:
-            staff = [(a.telegram_id, a.role) for a in await uow.agents.list()]
+            staff = await agents.staff(uow)
             chats = [settings.agent_chat_id, *await groups.team_groups(uow)]
         await commands.publish(bot, i18n, chats, staff, settings.default_language)
         scheduler = make_scheduler(

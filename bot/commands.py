@@ -150,6 +150,8 @@ async def publish(
     agent_chat_ids: Iterable[int],
     staff: Iterable[tuple[int, Role]],
     default_language: str,
+    *,
+    customers: bool = True,
 ) -> int:
     """``setMyCommands`` for customers (private chats), each agents' group (the main one and
     the teams' own), and each supervisor and admin there, in every supported language plus the
@@ -157,9 +159,9 @@ async def publish(
 
     A refused call is logged and skipped: the menu is a convenience, the desk works without it.
     """
-    scopes: list[tuple[Any, list[tuple[str, Any]]]] = [
-        (BotCommandScopeAllPrivateChats(), list(CUSTOMER_COMMANDS))
-    ]
+    scopes: list[tuple[Any, list[tuple[str, Any]]]] = []
+    if customers:  # off: only the menus of the groups given (a team's group just set)
+        scopes.append((BotCommandScopeAllPrivateChats(), list(CUSTOMER_COMMANDS)))
     staff = list(staff)
     for agent_chat_id in agent_chat_ids:
         scopes.append(

@@ -8,15 +8,17 @@ from html import escape
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot import commands
 from bot.adapters.chats import TelegramChats
 from bot.adapters.labels import strategy_label
 from bot.adapters.presenter import Presenter
 from bot.callbacks import QueueCb
 from bot.filters import HasRole, InAgentsGroup
 from bot.handlers.common import answer, incoming, replied_person, telegram_user
-from bot.services import assignment, canned, desk_settings, teams, texts, tools
+from bot.services import agents, assignment, canned, desk_settings, teams, texts, tools
 from bot.services.agent_messages import ticket_for_agent_message
 from bot.services.conversation import DeskConfig
 from bot.services.customers import tell
@@ -220,6 +222,25 @@ async def on_team(
     done, views = await teams.team_command(
         uow, telegram_user(message.from_user), command.args or "", replied_person(message), rules
     )
+    if done == "group":
+        await _team_group_menus(bot, uow, views, desk_config.default_language)
+    chat, thread = _where(message)
+    await tell(uow, presenter.said(chat, thread, teams_text(done, views)), clock.now())
+
+
+async def _team_group_menus(
+    bot: Bot, uow: AbstractUnitOfWork, views: list[teams.TeamView], language: str
+) -> None:
+    """A team's group just set shows the agents' command menu at once (not after a restart)."""
+    chats = {v.team.group_chat_id for v in views if v.team.group_chat_id is not None}
+    i18n = I18n.get_current()
+    assert i18n is not None, "I18n.set_current() is called at start-up"
+    staff = await agents.staff(uow)
+    await commands.publish(bot, i18n, sorted(chats), staff, language, customers=False)
+
+
+def teams_text(done: str, views: list[teams.TeamView]) -> list[str]:
+    """What ``/teams`` answers: what was done, then each team with its members and group."""
     lines = []
     if done.startswith("removed:") and done != "removed:":
         lines.append(
@@ -240,8 +261,7 @@ async def on_team(
             f"<b>{escape(view.team.name)}</b> · {strategy_label(view.team.strategy)}{where}"
             f"\n  {members}"
         )
-    chat, thread = _where(message)
-    await tell(uow, presenter.said(chat, thread, lines), clock.now())
+    return lines
 
 
 async def on_ban(

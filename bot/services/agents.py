@@ -16,6 +16,11 @@ from storage import AbstractUnitOfWork
 log = get_logger(__name__)
 
 
+async def staff(uow: AbstractUnitOfWork) -> list[tuple[int, Role]]:
+    """Every agent's Telegram id and role (the command menus follow the roles)."""
+    return [(a.telegram_id, a.role) for a in await uow.agents.list()]
+
+
 async def ensure_admins(
     uow: AbstractUnitOfWork, telegram_ids: Iterable[int], now: datetime
 ) -> int:

@@ -3,6 +3,7 @@ like the main group before a team's tickets move there."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -72,6 +73,12 @@ class TestSettingAGroup:
         assert await group_of(desk) == group["id"]
         assert str(group["id"]) in answer
         assert "Billing" in answer
+        # The agents' command menu is there at once, an admin's with the admin commands.
+        menus = desk.emulator.commands
+        agents_menu = menus[(json.dumps({"chat_id": group["id"], "type": "chat"}), "")]
+        assert "queue" in [c["command"] for c in agents_menu]
+        scope = {"chat_id": group["id"], "type": "chat_member", "user_id": desk.admin["id"]}
+        assert "teams" in [c["command"] for c in menus[(json.dumps(scope), "ru")]]
         await command(desk, desk.admin, "/teams group Billing off")
         assert await group_of(desk) is None
 
