@@ -7,8 +7,9 @@ silently not made.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -16,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
 )
 
@@ -45,12 +47,35 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
+def _takes_int(annotation: Any) -> bool:
+    if annotation is int:
+        return True
+    return any(_takes_int(arg) for arg in get_args(annotation))
+
+
 class Request(BaseModel):
-    """Query parameters (text, converted to their types)."""
+    """Query parameters (text, converted to their types; a number is whole digits: ``0.0`` is
+    no id, though pydantic's lax mode would read it as 0)."""
 
     model_config = ConfigDict(extra="forbid")
 
     _text = field_validator("*")(_no_nul)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if (
+            isinstance(value, str)
+            and field is not None
+            and _takes_int(field.annotation)
+            and not _WHOLE.fullmatch(value)
+        ):
+            raise ValueError("must be a whole number, written in digits")
+        return value
 
 
 class Body(BaseModel):

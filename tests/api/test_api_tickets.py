@@ -84,6 +84,13 @@ class TestRead:
         assert (status, body["errors"][0]["field"]) == (422, "updated_since")
         status, body, _ = await api.get("/tickets", params={"team": "Nope"})
         assert (status, body["errors"][0]["field"]) == (422, "team")
+        # A number is digits: "0.0" is no Telegram id and "1e1" no page size (pydantic's lax
+        # parsing would take both).
+        status, body, _ = await api.get("/customers", params={"telegram_id": "0.0"})
+        assert (status, body["errors"][0]["field"]) == (422, "telegram_id")
+        status, body, _ = await api.get("/tickets", params={"limit": "1e1"})
+        assert (status, body["errors"][0]["field"]) == (422, "limit")
+        assert (await api.get("/tickets", params={"limit": "10"}))[0] == 200
 
     async def test_get_one_with_etag_messages_and_events(self, api: ApiClient) -> None:
         await open_ticket(api.desk, "Ann", "My card was charged twice")
