@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Ticket
 from models.incidents import BulkReply, Incident, IncidentStatus
 from storage.orm import BulkReplyRecord, CounterRecord, IncidentRecord, TicketRecord
-from storage.repositories import DONE_STATUSES, TicketRepository, _TrackingRepository
+from storage.tickets import TicketRepository
+from storage.tracking import DONE_STATUSES, TrackingRepository
 
 
 def _incident_from(record: IncidentRecord) -> Incident:
@@ -51,7 +52,7 @@ def _reply_from(record: BulkReplyRecord) -> BulkReply:
     )
 
 
-class IncidentRepository(_TrackingRepository[Incident, IncidentRecord]):
+class IncidentRepository(TrackingRepository[Incident, IncidentRecord]):
     record_cls = IncidentRecord
     to_domain = staticmethod(_incident_from)
 

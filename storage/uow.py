@@ -23,16 +23,14 @@ from storage.repositories import (
     CategoryRepository,
     CustomerRepository,
     DeskSettings,
-    EventRepository,
     LabelRepository,
-    MessageRepository,
     RatingRepository,
     SlaNoticeRepository,
     TeamRepository,
-    TicketRepository,
 )
 from storage.search import TicketSearch
 from storage.solutions import SolutionRepository
+from storage.tickets import EventRepository, MessageRepository, TicketRepository
 from storage.webhooks import WebhookRepository
 
 

@@ -18,12 +18,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.cards import card_keyboard, render_card
-from bot.adapters.incident_card import (
-    SAMPLE_SHOWN,
-    IncidentView,
-    incident_keyboard,
-    render_incident_card,
-)
+from bot.adapters.incident_delivery import IncidentDelivery
 from bot.adapters.mail import attachment
 from bot.adapters.markup import markup
 from bot.adapters.presenter import Presenter
@@ -55,7 +50,6 @@ from models.delivery import (
     Upload,
     placed_refs,
 )
-from models.incidents import Incident
 from storage import AbstractUnitOfWork
 
 log = get_logger(__name__)
@@ -80,13 +74,9 @@ BLOCKED_HINTS = ("blocked", "deactivated", "chat not found", "user not found")
 
 
 @dataclass
-class DeliveryAdapter:
+class DeliveryAdapter(IncidentDelivery):
     i18n: I18n
     presenter: Presenter
-
-    @property
-    def language(self) -> str:
-        return self.presenter.default_language
 
     # -- resolving ----------------------------------------------------------------------------
 
@@ -292,12 +282,6 @@ class DeliveryAdapter:
         name, content = attachment(stored.raw, ref.part or 0)
         return BufferedInputFile(content, filename=name)
 
-    async def _incident(self, uow: AbstractUnitOfWork, incident_id: int | None) -> Incident:
-        incident = await uow.incidents.get(incident_id) if incident_id is not None else None
-        if incident is None:
-            raise Unsendable(f"incident {incident_id} is gone")
-        return incident
-
     async def _incident_thread(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
         incident = await self._incident(uow, ref.id)
         if incident.thread_id is None:
@@ -305,38 +289,6 @@ class DeliveryAdapter:
                 raise Unsendable("the incident has no topic")
             return _DROP
         return incident.thread_id
-
-    async def _incident_card(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
-        incident = await self._incident(uow, ref.id)
-        if incident.card_message_id is None:
-            raise Unsendable("the incident has no card")
-        return incident.card_message_id
-
-    async def _incident_view(self, uow: AbstractUnitOfWork, incident: Incident) -> IncidentView:
-        incident_id = incident.id or 0
-        linked, active = await uow.incidents.member_counts(incident_id)
-        ends = await uow.incidents.first_and_latest(incident_id)
-        sample = await uow.incidents.latest_members(incident_id, SAMPLE_SHOWN)
-        return IncidentView(
-            linked=linked,
-            active=active,
-            first=ends[0] if ends else None,
-            latest=ends[1] if ends else None,
-            sample=sample,
-            reply=await uow.incidents.latest_reply(incident_id),
-        )
-
-    async def _incident_card_text(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
-        incident = await self._incident(uow, ref.id)
-        view = await self._incident_view(uow, incident)
-        with self.i18n.use_locale(self.language):
-            return render_incident_card(incident, view, self.presenter.local_time)
-
-    async def _incident_card_markup(self, uow: AbstractUnitOfWork, ref: Ref, now: datetime) -> Any:
-        incident = await self._incident(uow, ref.id)
-        sample = await uow.incidents.latest_members(incident.id or 0, SAMPLE_SHOWN)
-        with self.i18n.use_locale(self.language):
-            return markup(incident_keyboard(incident, sample))
 
     # -- a backed-up topic: customer texts joined ----------------------------------------------
 
@@ -426,25 +378,6 @@ class DeliveryAdapter:
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
     ) -> None:
         await uow.desk_settings.delete(not_sure_key(call.ref_id or 0))
-
-    async def _incident_topic(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
-    ) -> None:
-        incident = await self._incident(uow, call.ref_id or 0)
-        incident.agent_chat_id = call.chat_id
-        incident.thread_id = result["message_thread_id"]
-
-    async def _incident_card_sent(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
-    ) -> None:
-        incident = await self._incident(uow, call.ref_id or 0)
-        incident.agent_chat_id = call.chat_id
-        incident.card_message_id = result["message_id"]
-
-    async def _bulk_reply_sent(
-        self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime
-    ) -> None:
-        await incidents.delivered(uow, self.presenter, call.ref_id or 0, ok=True, now=now)
 
     async def _mailed(
         self, uow: AbstractUnitOfWork, call: OutboundCall, params: Any, result: Any, now: datetime

@@ -8,19 +8,27 @@ cannot carry), threaded into the ticket's conversation.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
-from models import Customer, Ticket, TicketMessage
+from aiogram.utils.i18n import gettext as _
+
+from bot.adapters.labels import media_label
+from models import Agent, Customer, MediaKind, Ticket, TicketMessage
 from models.delivery import OnSent, OutboundCall, Ref, RefKind
 from models.mail import MailFile, mail_call, reply_subject
 
 
 class MailPresenterMixin:
-    """Needs the host's ``agent_chat_id``, ``group_of``, ``_send`` and ``_agents_place``."""
+    """Needs the host's ``agent_chat_id``, ``group_of``, ``to_topic``, ``_locale``, ``_send``
+    and ``_agents_place``."""
 
     agent_chat_id: int
     group_of: Callable[[Ticket], int]
+    to_topic: Callable[[Ticket, str], list[OutboundCall]]
+    _locale: Callable[..., contextlib.AbstractContextManager[Any]]
     _send: Callable[..., list[OutboundCall]]
     _agents_place: Callable[[Ticket], dict[str, Any]]
 
@@ -91,3 +99,31 @@ class MailPresenterMixin:
             for f in files
             if f.shown
         ]
+
+    def _mail_reply(
+        self,
+        ticket: Ticket,
+        customer: Customer,
+        message: TicketMessage,
+        agent: Agent,
+        *,
+        signed: bool,
+    ) -> list[OutboundCall]:
+        """An agent's reply to an email customer: its text (a caption, for media) as a mail,
+        with the file from the topic attached when it is sent."""
+        text = escape(message.text or "")
+        if signed:
+            text += f"\n\n— {escape(agent.name.split()[0])}"
+        attach = None
+        if message.file_id and message.media_kind is not MediaKind.TEXT:
+            attach = (message.file_id, str(message.media_kind))
+        return self._to_customer(customer, text, ticket=ticket, auto=False, attach=attach)
+
+    def mail_file_missing(self, ticket: Ticket, kind: MediaKind) -> list[OutboundCall]:
+        """The file of an agent's reply could not go with the mail (Telegram did not give
+        it: too large for a bot to download, or gone)."""
+        with self._locale():
+            note = _(
+                "This customer writes by email: they got the text only, not the {kind}."
+            ).format(kind=media_label(kind))
+        return self.to_topic(ticket, "⚠️ " + note)

@@ -26,10 +26,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.adapters.cards import card_keyboard, menu_keyboard
 from bot.adapters.customer_presenter import CustomerPresenterMixin
-from bot.adapters.history import event_sentence
 from bot.adapters.incident_presenter import IncidentPresenterMixin
 from bot.adapters.labels import (
-    media_label,
     priority_label,
 )
 from bot.adapters.mail_presenter import MailPresenterMixin
@@ -39,7 +37,7 @@ from bot.adapters.notices_presenter import NoticesPresenterMixin
 from bot.adapters.similar_presenter import SimilarPresenterMixin
 from bot.adapters.tools_presenter import ToolsPresenterMixin
 from bot.callbacks import CustomerAction, CustomerCb, Menu, RatingCb
-from bot.services.ports import HistoryNames, Retyped
+from bot.services.ports import Retyped
 from bot.texts import CAPTION_LIMIT, cut_utf16, pick_language, split_text
 from models import (
     Agent,
@@ -50,7 +48,6 @@ from models import (
     Priority,
     Team,
     Ticket,
-    TicketEvent,
     TicketMessage,
     TicketStatus,
 )
@@ -551,34 +548,6 @@ class Presenter(
             )
         ]
 
-    def _mail_reply(
-        self,
-        ticket: Ticket,
-        customer: Customer,
-        message: TicketMessage,
-        agent: Agent,
-        *,
-        signed: bool,
-    ) -> list[OutboundCall]:
-        """An agent's reply to an email customer: its text (a caption, for media) as a mail,
-        with the file from the topic attached when it is sent."""
-        text = escape(message.text or "")
-        if signed:
-            text += f"\n\n— {escape(agent.name.split()[0])}"
-        attach = None
-        if message.file_id and message.media_kind is not MediaKind.TEXT:
-            attach = (message.file_id, str(message.media_kind))
-        return self._to_customer(customer, text, ticket=ticket, auto=False, attach=attach)
-
-    def mail_file_missing(self, ticket: Ticket, kind: MediaKind) -> list[OutboundCall]:
-        """The file of an agent's reply could not go with the mail (Telegram did not give
-        it: too large for a bot to download, or gone)."""
-        with self._locale():
-            note = _(
-                "This customer writes by email: they got the text only, not the {kind}."
-            ).format(kind=media_label(kind))
-        return self.to_topic(ticket, "⚠️ " + note)
-
     def agent_edit_to_customer(self, ticket: Ticket, message: TicketMessage) -> list[OutboundCall]:
         if message.channel is Channel.EMAIL:
             return []  # a mail, once sent, stays as it was
@@ -601,26 +570,6 @@ class Presenter(
                 lane=Lane.REPLY,
             )
         ]
-
-    def history(
-        self,
-        ticket: Ticket,
-        events: list[TicketEvent],
-        names: HistoryNames,
-        reader_language: str | None,
-    ) -> list[OutboundCall]:
-        """The ticket's events as sentences with names and local times, in the language of the
-        agent who asked."""
-        zone = ZoneInfo(self.zone)
-        with self.i18n.use_locale(pick_language(reader_language, self.default_language)):
-            lines = [_("History of ticket #{number}:").format(number=ticket.number)]
-            for e in events:
-                sentence = event_sentence(e, ticket.number, names)
-                number = names.numbers.get(e.ticket_id or 0, ticket.number)
-                if number != ticket.number:
-                    sentence = f"#{number}: {sentence}"
-                lines.append(f"{e.at.astimezone(zone):%d.%m %H:%M} · {sentence}")
-        return self.to_topic(ticket, "\n".join(lines))
 
     def joined_texts(self, messages: list[TicketMessage]) -> str:
         """A customer's texts shown as one message in a topic that was behind, each with its

@@ -7,16 +7,20 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.adapters.history import event_sentence
 from bot.adapters.labels import priority_label, status_label
 from bot.adapters.markup import markup
 from bot.callbacks import QueueCb
+from bot.services.ports import HistoryNames
 from bot.services.tools import SearchResult
-from models import Agent, CannedAnswer, Customer, Ticket, TicketMessage
+from bot.texts import pick_language
+from models import Agent, CannedAnswer, Customer, Ticket, TicketEvent, TicketMessage
 from models.delivery import OnSent, OutboundCall, Ref, RefKind
 from models.search import MARK_END, MARK_START, SearchHit
 
@@ -62,6 +66,8 @@ class ToolsPresenterMixin:
     agent_chat_is_forum: bool
     group_of: Callable[[Ticket], int]
     default_language: str
+    zone: str
+    i18n: I18n
     _topic_state: Callable[..., list[OutboundCall]]
     _locale: Callable[..., AbstractContextManager[None]]
     _own_locale: Callable[[Agent], AbstractContextManager[None]]
@@ -401,3 +407,25 @@ class ToolsPresenterMixin:
     ) -> list[OutboundCall]:
         """Lines already rendered by a handler (command answers that change nothing)."""
         return self._say(chat_id, thread_id, "\n".join(lines))
+
+    # -- history ---------------------------------------------------------------------------------
+
+    def history(
+        self,
+        ticket: Ticket,
+        events: list[TicketEvent],
+        names: HistoryNames,
+        reader_language: str | None,
+    ) -> list[OutboundCall]:
+        """The ticket's events as sentences with names and local times, in the language of the
+        agent who asked."""
+        zone = ZoneInfo(self.zone)
+        with self.i18n.use_locale(pick_language(reader_language, self.default_language)):
+            lines = [_("History of ticket #{number}:").format(number=ticket.number)]
+            for e in events:
+                sentence = event_sentence(e, ticket.number, names)
+                number = names.numbers.get(e.ticket_id or 0, ticket.number)
+                if number != ticket.number:
+                    sentence = f"#{number}: {sentence}"
+                lines.append(f"{e.at.astimezone(zone):%d.%m %H:%M} · {sentence}")
+        return self.to_topic(ticket, "\n".join(lines))

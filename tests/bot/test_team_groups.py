@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import group_delay
+from bot.jobs import group_delay
 from bot.services.triage_port import TriageVerdict
 from models import Priority, Team
 from models.delivery import OutboundCall

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from bot.adapters.triage_model import ModelTriage
-from bot.app import follow_current_model
+from bot.jobs import follow_current_model
 from triage import ModelRegistry, TriageModel
 from triage.compact import CompactTriage
 
