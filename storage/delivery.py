@@ -548,4 +548,3 @@ def update_chat_key(update: dict[str, object]) -> str:
         if isinstance(user, dict) and isinstance(user.get("id"), int):
             return f"chat:{user['id']}"
     return "other"
-
