@@ -114,6 +114,26 @@ class MailRepository:
             }
         )
 
+    async def prune(self, processed_before: datetime, limit: int) -> int:
+        """Forget the raw bytes of up to ``limit`` incoming mails processed before
+        ``processed_before`` (applied or skipped); returns how many. The row stays: its message
+        id threads later replies and recognises the mail if it is fetched again. Parked mails
+        keep their bytes for whoever looks at them."""
+        oldest = (
+            select(MailRecord.id)
+            .where(
+                MailRecord.raw.is_not(None),
+                MailRecord.processed_at < processed_before,
+                MailRecord.status.in_([str(MailStatus.DONE), str(MailStatus.SKIPPED)]),
+            )
+            .order_by(MailRecord.processed_at)
+            .limit(limit)
+        )
+        result = await self.session.execute(
+            update(MailRecord).where(MailRecord.id.in_(oldest.scalar_subquery())).values(raw=None)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def tickets_of(self, message_ids: Sequence[str]) -> dict[str, int]:
         """The tickets these message ids belong to (ids of no ticket are left out)."""
         if not message_ids:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.services.housekeeping import prune_delivery_log
 from models.delivery import Appearance, OutboundCall, OutboxStatus
+from models.mail import MailStatus
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 OLD, RECENT = NOW - timedelta(days=8), NOW - timedelta(days=1)
@@ -69,3 +70,35 @@ async def test_old_done_updates_and_sent_calls_go_the_rest_stays(uow_factory: An
     assert shown == [None, ("b", "m2")]  # a keyboard edit keeps the body it did not change
     again = await prune_delivery_log(uow_factory, NOW, RETENTION, batch=2)
     assert (again.inbox, again.outbox, again.shown) == (0, 0, 0)
+
+
+async def test_applied_mails_lose_their_bytes_not_their_message_ids(uow_factory: Any) -> None:
+    """An old applied or skipped mail keeps its row (replies still thread by its message id;
+    fetched again, it is still recognised) without its raw bytes; a parked one, a pending one
+    and a recent one keep theirs."""
+    raw = b"From: ann@example.com\r\nSubject: hi\r\n\r\nhello"
+    async with uow_factory() as uow:
+        stored = {
+            name: await uow.mail.store(f"<{name}@example.com>", raw, OLD)
+            for name in ("applied", "skipped", "parked", "pending", "recent")
+        }
+        await uow.mail.settle(stored["applied"].id, MailStatus.DONE, OLD)
+        await uow.mail.settle(stored["skipped"].id, MailStatus.SKIPPED, OLD, reason="auto")
+        await uow.mail.settle(stored["parked"].id, MailStatus.PARKED, OLD)
+        await uow.mail.settle(stored["recent"].id, MailStatus.DONE, RECENT)
+        await uow.commit()
+
+    report = await prune_delivery_log(uow_factory, NOW, RETENTION, batch=1)
+
+    assert report.mails == 2
+    async with uow_factory() as uow:
+        kept = {name: await uow.mail.by_message_id(f"<{name}@example.com>") for name in stored}
+    assert {name: mail is not None and mail.raw is not None for name, mail in kept.items()} == {
+        "applied": False,
+        "skipped": False,
+        "parked": True,
+        "pending": True,
+        "recent": True,
+    }
+    assert all(mail is not None for mail in kept.values())  # the rows stay
+    assert (await prune_delivery_log(uow_factory, NOW, RETENTION)).mails == 0
