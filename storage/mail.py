@@ -114,6 +114,25 @@ class MailRepository:
             }
         )
 
+    async def parked(self, limit: int = 20) -> list[tuple[str, int, str | None]]:
+        """The newest mails given up on: message id, attempts, the last error."""
+        rows = await self.session.execute(
+            select(MailRecord.message_id, MailRecord.attempts, MailRecord.last_error)
+            .where(MailRecord.status == str(MailStatus.PARKED))
+            .order_by(MailRecord.id.desc())
+            .limit(limit)
+        )
+        return [(str(m), int(n), e) for m, n, e in rows]
+
+    async def counts(self) -> dict[str, int]:
+        """Incoming mails by status."""
+        rows = await self.session.execute(
+            select(MailRecord.status, func.count())
+            .where(MailRecord.outgoing.is_(False))
+            .group_by(MailRecord.status)
+        )
+        return {str(status): int(n) for status, n in rows}
+
     async def prune(self, processed_before: datetime, limit: int) -> int:
         """Forget the raw bytes of up to ``limit`` incoming mails processed before
         ``processed_before`` (applied or skipped); returns how many. The row stays: its message

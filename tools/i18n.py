@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -30,11 +31,13 @@ def _babel(*args: str) -> None:
     )
 
 
-def extract() -> None:
+def extract(pot: Path = POT, *, update: bool = True) -> None:
+    """Extract the texts of ``bot/`` into ``pot``; with ``update``, merge them into the
+    catalogs."""
     _babel(
         "extract",
         "-o",
-        str(POT),
+        str(pot),
         "-k",
         "_",
         "-k",
@@ -44,6 +47,8 @@ def extract() -> None:
         "--omit-header",
         "bot/",
     )
+    if not update:
+        return
     _babel(
         "update",
         "-i",
@@ -84,6 +89,19 @@ def compile_all() -> None:
         (LOCALES / lang / "LC_MESSAGES" / "messages.mo").write_bytes(compiled(lang))
 
 
+def not_in_catalogs() -> list[str]:
+    """Texts in the code that the catalogs do not have yet (the code changed, the catalogs
+    were not updated): extracted afresh into a scratch file and compared."""
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = Path(scratch) / "messages.pot"
+        extract(fresh, update=False)
+        with fresh.open("rb") as f:
+            wanted = {_key(m.id) for m in read_po(f) if m.id}
+    with (LOCALES / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        have = {_key(m.id) for m in read_po(f, locale="ru") if m.id}
+    return sorted(str(m[0] if isinstance(m, tuple) else m) for m in wanted - have)
+
+
 def missing(lang: str) -> list[str]:
     with (LOCALES / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         catalog = read_po(f, locale=lang)
@@ -104,11 +122,14 @@ if __name__ == "__main__":
             != entries(compiled(lang))
         ]
         gaps = missing("ru")
+        new = not_in_catalogs()
+        for msg in new:
+            print(f"not in the catalogs yet: {msg[:60]!r}, run python tools/i18n.py")
         for lang in stale:
             print(f"{lang}: messages.mo is stale, run python tools/i18n.py")
         for msg in gaps:
             print(f"ru: missing translation: {msg[:60]!r}")
-        sys.exit(1 if stale or gaps else 0)
+        sys.exit(1 if stale or gaps or new else 0)
     extract()
     compile_all()
     for msg in missing("ru"):

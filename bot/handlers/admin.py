@@ -81,6 +81,15 @@ def health_text(h: health.Health) -> str:
             _("Sent since start: {sent}; rate-limited by Telegram: {limited}").format(
                 sent=h.sent_since_start, limited=h.rate_limited_since_start
             ),
+            *(
+                [
+                    _("Mail: {pending} waiting, {parked} parked (see /failed)").format(
+                        pending=h.mail_pending, parked=h.mail_parked
+                    )
+                ]
+                if h.mail_pending or h.mail_parked
+                else []
+            ),
         ]
     )
 
@@ -99,6 +108,9 @@ async def on_failed(message: Message, uow: AbstractUnitOfWork) -> None:
         f"{_call_target(c)} ({c.status}): {escape((c.last_error or '')[:200])}"
         for c in f.failed_calls
     ] or [_("none")]
+    if f.parked_mails:  # the email channel's: shown when there are any
+        lines += ["", "<b>" + _("Parked mails") + "</b>"]
+        lines += [f"{escape(m)} × {n}: {escape((e or '')[:200])}" for m, n, e in f.parked_mails]
     await reply_directly(message, "\n".join(lines))
 
 

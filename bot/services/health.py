@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -13,6 +13,7 @@ from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import Role
 from models.delivery import InboxStatus, OutboundCall
+from models.mail import MailStatus
 from storage import AbstractUnitOfWork
 
 
@@ -50,12 +51,17 @@ class Health:
     agents_group_behind_s: float = 0.0
     #: The same for each team's own group (``/health`` only).
     team_groups: tuple[GroupBacklog, ...] = ()
+    #: Incoming mails waiting to be applied, and given up on (the email channel).
+    mail_pending: int = 0
+    mail_parked: int = 0
 
 
 @dataclass(frozen=True)
 class Failures:
     parked_updates: list[tuple[int, int, str | None]]
     failed_calls: list[OutboundCall]
+    #: Mails given up on: message id, attempts, the last error.
+    parked_mails: list[tuple[str, int, str | None]] = field(default_factory=list)
 
 
 async def health(
@@ -94,6 +100,7 @@ async def queue_state(
     queued, oldest_group = (
         await uow.outbox.backlog(agent_chat_id) if agent_chat_id is not None else (0, None)
     )
+    mails = await uow.mail.counts()
     return Health(
         inbox_pending=inbox.get(str(InboxStatus.PENDING), 0),
         inbox_parked=inbox.get(str(InboxStatus.PARKED), 0),
@@ -106,6 +113,8 @@ async def queue_state(
         rate_limited_since_start=counters.retry_after_count,
         agents_group_queued=queued,
         agents_group_behind_s=(now - oldest_group).total_seconds() if oldest_group else 0.0,
+        mail_pending=mails.get(str(MailStatus.PENDING), 0),
+        mail_parked=mails.get(str(MailStatus.PARKED), 0),
     )
 
 
@@ -142,4 +151,4 @@ async def warn_if_behind(
 
 async def failures(uow: AbstractUnitOfWork, user: TelegramUser) -> Failures:
     await require_agent(uow, user, Role.ADMIN)
-    return Failures(await uow.inbox.parked(), await uow.outbox.failed())
+    return Failures(await uow.inbox.parked(), await uow.outbox.failed(), await uow.mail.parked())

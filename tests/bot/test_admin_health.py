@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from bot.services.health import warn_if_behind
 from models.delivery import OutboundCall
+from models.mail import MAIL_MAX_ATTEMPTS
 from tests.support.desk import Desk
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
 async def test_admin_sees_queues_in_a_private_chat(desk: Desk) -> None:
@@ -44,6 +47,28 @@ async def test_failed_lists_undelivered_calls_with_their_reason(desk: Desk) -> N
     emu.user_sends_text(desk.admin, "/health", chat_id=desk.group_id)
     await desk.step()
     assert "1 failed" in emu.messages_in(desk.group_id)[-1]["text"]
+
+
+async def test_a_parked_mail_shows_in_failed_and_health(desk: Desk) -> None:
+    """A mail the email channel gave up on is listed with its error; a desk without parked
+    mails shows no mail section at all."""
+    emu = desk.emulator
+    emu.user_sends_text(desk.admin, "/failed", chat_id=desk.group_id)
+    await desk.step()
+    assert "Parked mails" not in emu.messages_in(desk.group_id)[-1]["text"]
+    async with desk.uow_factory() as uow:
+        stored = await uow.mail.store("<lost@example.com>", b"Subject: x\r\n\r\nx", NOW)
+        for _ in range(MAIL_MAX_ATTEMPTS):
+            await uow.mail.failed(stored.id, "KeyError: 'charset'")
+        await uow.commit()
+    emu.user_sends_text(desk.admin, "/failed", chat_id=desk.group_id)
+    await desk.step()
+    text = emu.messages_in(desk.group_id)[-1]["text"]
+    assert "Parked mails" in text
+    assert f"<lost@example.com> × {MAIL_MAX_ATTEMPTS}: KeyError: 'charset'" in text
+    emu.user_sends_text(desk.admin, "/health", chat_id=desk.group_id)
+    await desk.step()
+    assert "Mail: 0 waiting, 1 parked" in emu.messages_in(desk.group_id)[-1]["text"]
 
 
 async def test_customer_typing_health_is_pointed_to_help(desk: Desk) -> None:
