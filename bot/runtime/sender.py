@@ -219,10 +219,17 @@ class Sender:
             await self.drain()
 
     async def drain(self, grace: float = 3.0) -> None:
-        """Let calls already on the wire finish (shutdown), so their results are recorded."""
+        """Let calls already on the wire finish (shutdown), so their results are recorded;
+        then cancel the rest. A call still waiting for its chat's or group's budget was not
+        sent and stays queued for the next start; one still on the wire after ``grace`` may
+        have arrived and is sent again then (the bound README states for a killed process)."""
         tasks = [t for t in self._in_flight.values() if not t.done()]
-        if tasks:
-            await asyncio.wait(tasks, timeout=grace)
+        if not tasks:
+            return
+        _done, waiting = await asyncio.wait(tasks, timeout=grace)
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
 
     async def flush(self, *, ignore_delays: bool = False, max_rounds: int = 1000) -> None:
         """Send everything that is due, until nothing is left (tests and shutdown paths).
