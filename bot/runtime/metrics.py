@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
@@ -19,7 +20,7 @@ from prometheus_client.registry import Collector
 
 from bot.logs import get_logger
 from bot.runtime.coordination import Coordinator, LocalCoordinator
-from bot.services.health import Health, SenderCounters, queue_state
+from bot.services.health import Health, SenderCounters, queue_state, team_backlogs
 from bot.services.ports import UowFactory
 
 log = get_logger(__name__)
@@ -96,6 +97,24 @@ class Metrics:
             "How long the oldest call waiting for the agents' group has waited",
             registry=self.registry,
         )
+        self.team_group_queued = Gauge(
+            "helpdesk_team_group_queued_calls",
+            "Calls waiting for a team's own agents' group",
+            ["group"],
+            registry=self.registry,
+        )
+        self.team_group_behind = Gauge(
+            "helpdesk_team_group_behind_seconds",
+            "How long the oldest call waiting for a team's own agents' group has waited",
+            ["group"],
+            registry=self.registry,
+        )
+        self.mails = Gauge(
+            "helpdesk_mail_messages",
+            "Incoming mails of the email channel by status",
+            ["status"],
+            registry=self.registry,
+        )
         self.tickets = Gauge(
             "helpdesk_tickets", "Tickets by status", ["status"], registry=self.registry
         )
@@ -103,6 +122,8 @@ class Metrics:
     async def refresh(self, uow_factory: UowFactory, now: datetime) -> Health:
         async with uow_factory(readonly=True) as uow:
             state = await queue_state(uow, self.counters, now, self.agent_chat_id)
+            state = replace(state, team_groups=await team_backlogs(uow, now))
+            mails = await uow.mail.counts()
             inbox = await uow.inbox.counts()
             outbox = await uow.outbox.stats(now)
             latencies = await uow.outbox.delivery_seconds(now - LATENCY_WINDOW)
@@ -114,6 +135,13 @@ class Metrics:
             self.outbox.labels(status).set(int(outbox[status]))  # type: ignore[call-overload]
         self.outbox_oldest.set(state.outbox_oldest_pending_s)
         self.group_behind.set(state.agents_group_behind_s)
+        self.team_group_queued.clear()
+        self.team_group_behind.clear()
+        for group in state.team_groups:
+            self.team_group_queued.labels(str(group.chat_id)).set(group.queued)
+            self.team_group_behind.labels(str(group.chat_id)).set(group.behind_s)
+        for status, count in mails.items():
+            self.mails.labels(status).set(count)
         for quantile, value in _quantiles(latencies).items():
             self.outbox_latency.labels(quantile).set(value)
         for status, count in tickets.items():
@@ -164,6 +192,17 @@ def make_app(
             "outbox_unknown": state.outbox_unknown,
             "agents_group_queued": state.agents_group_queued,
             "agents_group_behind_s": round(state.agents_group_behind_s, 3),
+            "team_groups": [
+                {
+                    "group": group.chat_id,
+                    "teams": list(group.teams),
+                    "queued": group.queued,
+                    "behind_s": round(group.behind_s, 3),
+                }
+                for group in state.team_groups
+            ],
+            "mail_pending": state.mail_pending,
+            "mail_parked": state.mail_parked,
             "sent_since_start": state.sent_since_start,
             "worker": worker,
             "shared": coordinator.shared,

@@ -33,6 +33,7 @@ class GroupBacklog:
     teams: tuple[str, ...]
     queued: int
     behind_s: float
+    chat_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,11 @@ async def health(
     """``/health`` for admins (with the queue of each team's own group)."""
     await require_agent(uow, user, Role.ADMIN)
     state = await queue_state(uow, counters, now, agent_chat_id)
+    return replace(state, team_groups=await team_backlogs(uow, now))
+
+
+async def team_backlogs(uow: AbstractUnitOfWork, now: datetime) -> tuple[GroupBacklog, ...]:
+    """The queue of each team's own agents' group (``/health`` and the metrics)."""
     by_group: dict[int, list[str]] = {}
     for team in await uow.teams.list():
         if team.group_chat_id is not None:
@@ -82,8 +88,8 @@ async def health(
     for chat_id, teams in sorted(by_group.items()):
         queued, oldest = await uow.outbox.backlog(chat_id)
         behind = (now - oldest).total_seconds() if oldest else 0.0
-        backlogs.append(GroupBacklog(tuple(teams), queued, behind))
-    return replace(state, team_groups=tuple(backlogs))
+        backlogs.append(GroupBacklog(tuple(teams), queued, behind, chat_id))
+    return tuple(backlogs)
 
 
 async def queue_state(

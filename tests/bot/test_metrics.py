@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.runtime.coordination import RedisCoordinator
 from bot.runtime.metrics import Metrics, serve
+from models import Team
+from models.delivery import OutboundCall
+from models.mail import MailStatus
 from tests.support.desk import Desk
 from tests.support.net import free_port
 
@@ -52,6 +57,43 @@ async def test_metrics_and_health_follow_the_traffic(desk: Desk) -> None:
     assert health["status"] == "ok"
     assert health["outbox_pending"] == 0
     assert health["sent_since_start"] == desk.sender.sent_count
+    assert (health["team_groups"], health["mail_pending"], health["mail_parked"]) == ([], 0, 0)
+
+
+async def test_team_groups_and_mails_have_their_gauges(desk: Desk) -> None:
+    """A team's own group's queue and the email channel's mails, in /metrics and /health."""
+    team_group = desk.emulator.add_supergroup("Billing agents", is_forum=True)
+    now = datetime.now(UTC)
+    async with desk.uow_factory() as uow:
+        team = await uow.teams.add(Team(name="Billing"))
+        team.group_chat_id = team_group["id"]
+        await uow.outbox.add(
+            OutboundCall(team_group["id"], "sendMessage", {"text": "x"}),
+            now - timedelta(seconds=90),
+        )
+        parked = await uow.mail.store("<lost@example.com>", b"x", now)
+        await uow.mail.settle(parked.id, MailStatus.PARKED, now)
+        await uow.mail.store("<new@example.com>", b"x", now)
+        await uow.commit()
+    metrics = Metrics(desk.sender)
+    port = free_port()
+    runner = await serve(metrics, desk.uow_factory, "127.0.0.1", port)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                found = samples(await response.text())
+            async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                health = await response.json()
+    finally:
+        await runner.cleanup()
+    group = (("group", str(team_group["id"])),)
+    assert found[("helpdesk_team_group_queued_calls", group)] == 1
+    assert found[("helpdesk_team_group_behind_seconds", group)] >= 90
+    assert found[("helpdesk_mail_messages", (("status", "parked"),))] == 1
+    assert found[("helpdesk_mail_messages", (("status", "pending"),))] == 1
+    [shown] = health["team_groups"]
+    assert (shown["group"], shown["teams"], shown["queued"]) == (team_group["id"], ["Billing"], 1)
+    assert (health["mail_pending"], health["mail_parked"]) == (1, 1)
 
 
 async def test_health_names_the_worker_and_fails_when_redis_is_gone(desk: Desk) -> None:
