@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -187,68 +188,53 @@ def make_scheduler(
     with several workers each occurrence runs in one of them."""
     coordinator = coordinator or LocalCoordinator()
     scheduler = AsyncIOScheduler(timezone=settings.zone)
-    scheduler.add_job(
-        once_per_occurrence(coordinator, "sla-scan", sla_scan, every=settings.sla_scan_seconds),
-        IntervalTrigger(seconds=settings.sla_scan_seconds, start_date=TICKS_FROM),
-        args=[uow_factory, presenter, settings.timezone, wake],
-        id="sla-scan",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-    )
+    # A late occurrence runs once (coalesced), never two at once.
+    options: dict[str, Any] = {"replace_existing": True, "coalesce": True, "max_instances": 1}
+
+    def every(
+        job_id: str, job: Callable[..., Awaitable[object]], seconds: int, *args: Any
+    ) -> None:
+        scheduler.add_job(
+            once_per_occurrence(coordinator, job_id, job, every=seconds),
+            IntervalTrigger(seconds=seconds, start_date=TICKS_FROM),
+            args=list(args),
+            id=job_id,
+            **options,
+        )
+
+    def daily(job_id: str, job: Callable[..., Awaitable[object]], at: str, *args: Any) -> None:
+        hour, minute = (int(p) for p in at.split(":"))
+        scheduler.add_job(
+            once_per_occurrence(coordinator, job_id, job, zone=settings.zone),
+            CronTrigger(hour=hour, minute=minute, timezone=settings.zone),
+            args=list(args),
+            id=job_id,
+            **options,
+        )
+
+    scan_args = (uow_factory, presenter, settings.timezone, wake)
+    every("sla-scan", sla_scan, settings.sla_scan_seconds, *scan_args)
     rules = AutomationRules(
         remind_after=timedelta(hours=settings.remind_after_hours),
         auto_resolve_after=timedelta(hours=settings.auto_resolve_hours),
         auto_close_after=timedelta(days=settings.auto_close_days),
     )
-    scheduler.add_job(
-        once_per_occurrence(
-            coordinator, "automations", automations, every=settings.automation_seconds
-        ),
-        IntervalTrigger(seconds=settings.automation_seconds, start_date=TICKS_FROM),
-        args=[uow_factory, presenter, rules, wake],
-        id="automations",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
+    every(
+        "automations",
+        automations,
+        settings.automation_seconds,
+        uow_factory,
+        presenter,
+        rules,
+        wake,
     )
-    scheduler.add_job(
-        once_per_occurrence(coordinator, "group-delay", group_delay, every=GROUP_DELAY_SECONDS),
-        IntervalTrigger(seconds=GROUP_DELAY_SECONDS, start_date=TICKS_FROM),
-        args=[uow_factory, presenter, wake],
-        id="group-delay",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-    )
-    scheduler.add_job(
-        once_per_occurrence(coordinator, "housekeeping", housekeeping, every=HOUSEKEEPING_SECONDS),
-        IntervalTrigger(seconds=HOUSEKEEPING_SECONDS, start_date=TICKS_FROM),
-        args=[uow_factory, timedelta(days=settings.delivery_retention_days)],
-        id="housekeeping",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-    )
+    every("group-delay", group_delay, GROUP_DELAY_SECONDS, uow_factory, presenter, wake)
+    retention = timedelta(days=settings.delivery_retention_days)
+    every("housekeeping", housekeeping, HOUSEKEEPING_SECONDS, uow_factory, retention)
     if settings.digest_time:
-        hour, minute = (int(p) for p in settings.digest_time.split(":"))
-        scheduler.add_job(
-            once_per_occurrence(coordinator, "daily-digest", digest, zone=settings.zone),
-            CronTrigger(hour=hour, minute=minute, timezone=settings.zone),
-            args=[uow_factory, presenter, wake],
-            id="daily-digest",
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-        )
-    scheduler.add_job(
-        once_per_occurrence(coordinator, "nightly-retrain", retrain_and_swap, zone=settings.zone),
-        CronTrigger(hour=3, minute=15, timezone=settings.zone),
-        args=[uow_factory, settings.model_dir, classifier],
-        id="nightly-retrain",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
+        daily("daily-digest", digest, settings.digest_time, uow_factory, presenter, wake)
+    daily(
+        "nightly-retrain", retrain_and_swap, "03:15", uow_factory, settings.model_dir, classifier
     )
     # Every worker follows the model directory (not once per occurrence: each needs the swap).
     scheduler.add_job(
@@ -256,8 +242,6 @@ def make_scheduler(
         IntervalTrigger(seconds=60),
         args=[settings.model_dir, classifier],
         id="follow-model",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
+        **options,
     )
     return scheduler

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,13 @@ def make_i18n(default_language: str = "en") -> I18n:
 def base_language(language_code: str) -> str:
     """The language of an IETF tag, without its region or script: ``en-GB`` -> ``en``."""
     return language_code.split("-")[0].split("_")[0].lower()
+
+
+def use_language(language: str) -> AbstractContextManager[None]:
+    """Texts in ``language`` inside the block (the process's catalogs, set at start-up)."""
+    i18n = I18n.get_current()
+    assert i18n is not None, "I18n.set_current() is called at start-up"
+    return i18n.use_locale(language)
 
 
 def pick_language(language_code: str | None, default: str) -> str:

@@ -8,13 +8,12 @@ from datetime import UTC
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, Message, User
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
 from bot.services.conversation import Incoming
 from bot.services.ports import Retyped, TelegramUser
-from bot.texts import entities_after, pick_language, utf16_len
+from bot.texts import entities_after, pick_language, use_language, utf16_len
 from models import MediaKind
 
 # Message attribute -> media kind; the first one present wins (a photo's caption is its text).
@@ -142,9 +141,7 @@ async def answer(callback: CallbackQuery, text: str | None = None, *, alert: boo
 async def on_stale_button(callback: CallbackQuery, settings: Settings) -> None:
     """A button no handler understands (old bot version, forged data): say so, in the presser's
     language, and change nothing."""
-    i18n = I18n.get_current()
-    assert i18n is not None, "I18n.set_current() is called at start-up"
     language = pick_language(callback.from_user.language_code, settings.default_language)
-    with i18n.use_locale(language):
+    with use_language(language):
         text = _("This button no longer works.")
     await answer(callback, text, alert=True)

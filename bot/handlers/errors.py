@@ -9,13 +9,12 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import Chat, ErrorEvent, Update, User
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.labels import status_label
 from bot.config import Settings
 from bot.runtime.coordination import Coordinator, LocalCoordinator
-from bot.texts import pick_language
+from bot.texts import pick_language, use_language
 from models import (
     AlreadyAssigned,
     DomainError,
@@ -125,7 +124,7 @@ async def on_domain_error(
     language: str = settings.default_language
     if user is not None and (chat is None or chat.type == "private" or refused):
         language = pick_language(user.language_code, settings.default_language)
-    with _locale(language):
+    with use_language(language):
         text = explain(event.exception)  # type: ignore[arg-type]
     with contextlib.suppress(TelegramAPIError):
         if update.callback_query is not None:
@@ -142,12 +141,6 @@ def _sender(update: Update) -> tuple[User | None, Chat | None]:
     if update.message is not None:
         return update.message.from_user, update.message.chat
     return None, None
-
-
-def _locale(language: str) -> contextlib.AbstractContextManager[None]:
-    i18n = I18n.get_current()
-    assert i18n is not None, "I18n.set_current() is called at start-up"
-    return i18n.use_locale(language)
 
 
 def build_router() -> Router:

@@ -15,23 +15,20 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n
 
 from bot.commands import BY_NAME, help_text, refusal
 from bot.config import Settings
 from bot.filters import HasRole, InAgentsGroup
 from bot.handlers.errors import REFUSAL_EVERY
 from bot.runtime.coordination import Coordinator
-from bot.texts import pick_language
+from bot.texts import pick_language, use_language
 from models import Agent, Role
 
 
 def caller_locale(message: Message, settings: Settings) -> AbstractContextManager[None]:
     """The caller's own language (texts addressed to one person), else the desk's."""
     user = message.from_user
-    i18n = I18n.get_current()
-    assert i18n is not None, "I18n.set_current() is called at start-up"
-    return i18n.use_locale(
+    return use_language(
         pick_language(user.language_code if user else None, settings.default_language)
     )
 
