@@ -91,6 +91,29 @@ def joins(similarities: Sequence[float], threshold: float) -> float | None:
     return mean if mean >= threshold else None
 
 
+def related(
+    incidents: Sequence[Incident], category: str | None, since: datetime
+) -> Incident | None:
+    """The open incident a new cluster belongs to although its words differ: the same
+    category, active within the surge window (its newest ticket joined at ``since`` or later).
+
+    Customers describe one outage in ways that share no words ("I cannot log in" and "app not
+    working since this morning", or the same complaint in Russian and in English); each way
+    forms a cluster of its own. Two surges of one category within minutes are one outage far
+    more often than two, and one reply should reach them all (an agent detaches a ticket that
+    is about something else). Of several, the most recently active one. Tickets the triage was
+    not sure about (no category) are never linked this way.
+    """
+    if category is None:
+        return None
+    found = [
+        i
+        for i in incidents
+        if i.is_open and i.category == category and (i.updated_at or i.created_at) >= since
+    ]
+    return max(found, key=lambda i: (i.updated_at or i.created_at, i.number), default=None)
+
+
 def clusterable(subject: str) -> bool:
     """Whether a ticket's subject is words (a message without text has a subject like
     ``[photo]``, which says nothing about the problem)."""

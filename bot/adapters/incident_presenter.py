@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.adapters.labels import media_label
 from bot.texts import cut_utf16
@@ -52,6 +53,12 @@ class IncidentPresenterMixin:
             ref_id=incident_id,
         )
 
+    def _in_incident_topic(self, incident: Incident) -> dict[str, Any]:
+        """Where a message about the incident goes: its topic (or the group without topics)."""
+        if not self.agent_chat_is_forum:
+            return {}
+        return {"message_thread_id": Ref(RefKind.INCIDENT_THREAD, incident.id)}
+
     def incident_opened(self, incident: Incident) -> list[OutboundCall]:
         """The incident's topic, its card there (pinned): three calls for the whole surge."""
         calls: list[OutboundCall] = []
@@ -69,11 +76,7 @@ class IncidentPresenterMixin:
                     icon_color=INCIDENT_COLOR,
                 )
             )
-        place = (
-            {"message_thread_id": Ref(RefKind.INCIDENT_THREAD, incident.id)}
-            if self.agent_chat_is_forum
-            else {}
-        )
+        place = self._in_incident_topic(incident)
         calls.append(
             self._incident_call(
                 incident.id,
@@ -110,6 +113,20 @@ class IncidentPresenterMixin:
         call.lane = Lane.UPDATE
         call.dedupe_key = f"incident:{incident_id}"
         return [call]
+
+    def cluster_joined(self, incident: Incident, subject: str, count: int) -> list[OutboundCall]:
+        """A line in the incident's topic: a second group of similar messages, in other words
+        but of the same category, joined it."""
+        with self._locale():
+            text = "🔗 " + ngettext(
+                "{count} more ticket of the same category joined this incident, written in "
+                "other words: «{subject}». Detach it if it is about something else.",
+                "{count} more tickets of the same category joined this incident, written in "
+                "other words, for example: «{subject}». Detach those about something else.",
+                count,
+            ).format(count=count, subject=escape(cut_utf16(subject, UNSEEN_CHARS)))
+        place = self._in_incident_topic(incident)
+        return [self._incident_call(incident.id, "sendMessage", text=text, **place)]
 
     def incident_closed(self, incident: Incident) -> list[OutboundCall]:
         """Resolved or split: its topic is closed (the card says why)."""

@@ -276,6 +276,10 @@ class IncidentTexts(Protocol):
 
     def linked_to_incident(self, ticket: Ticket, incident: Incident) -> list[OutboundCall]: ...
 
+    def cluster_joined(
+        self, incident: Incident, subject: str, count: int
+    ) -> list[OutboundCall]: ...
+
     def left_incident(self, ticket: Ticket, incident: Incident | None) -> list[OutboundCall]: ...
 
     def unseen_messages(

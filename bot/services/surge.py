@@ -4,7 +4,10 @@ Every new ticket with words in it is compared (cosine similarity of the hashed n
 of :mod:`triage.similar`) with the open incidents' newest tickets: one that is close enough
 joins the incident and gets no topic of its own; its customer still gets their ticket number.
 Otherwise it is compared with the other recent tickets that are in no incident, and when the
-rule of :func:`models.incidents.surge_cluster` finds a cluster, an incident is opened with them.
+rule of :func:`models.incidents.surge_cluster` finds a cluster, an incident is opened with them,
+unless an open incident of the same category was active within the window
+(:func:`models.incidents.related`): the cluster joins that one (one outage, told in other words
+or in another language).
 
 Several workers may detect the same surge at once. Detection reads without a lock first (the
 common case finds nothing); when it finds a cluster it takes the incident lock
@@ -23,7 +26,7 @@ from bot.services.customers import queue
 from bot.services.ports import Presenter
 from models import MessageDirection, Ticket
 from models.delivery import OutboundCall
-from models.incidents import Incident, SurgeRule, clusterable, joins, surge_cluster
+from models.incidents import Incident, SurgeRule, clusterable, joins, related, surge_cluster
 from storage import AbstractUnitOfWork
 from triage.similar import similarity_vectors
 
@@ -80,7 +83,11 @@ async def place(
             members = await _cluster(uow, ticket, rule, now)
             if members is None:
                 return None
-            return await _open(uow, presenter, ticket, members, now)
+            category = None if ticket.needs_human else ticket.category  # a guess links nothing
+            incident = related(await uow.incidents.open(), category, rule.since(now))
+            if incident is None:
+                return await _open(uow, presenter, ticket, members, now)
+            return await _link_cluster(uow, presenter, ticket, members, incident, now)
     # Resolve, split and bulk replies lock the incident too: this ticket joins before or after
     # one of them, never while its list of tickets is being read.
     locked = await uow.incidents.get_for_update(incident.id or 0)
@@ -143,14 +150,44 @@ async def _open(
     )
     ticket.incident_id = incident.id
     calls = presenter.incident_opened(incident)
-    for member_id in members[1:]:
+    calls += await _link_members(uow, presenter, members[1:], incident)
+    await queue(uow, calls, now)
+    return incident
+
+
+async def _link_cluster(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    ticket: Ticket,
+    members: list[int],
+    incident: Incident,
+    now: datetime,
+) -> Incident | None:
+    """A new cluster of the open incident's category joins it (called under the lock; see
+    :func:`models.incidents.related`): a line in its topic says so."""
+    locked = await uow.incidents.get_for_update(incident.id or 0)
+    if locked is None or not locked.is_open:
+        return None
+    ticket.incident_id = locked.id
+    locked.updated_at = now
+    calls = await _link_members(uow, presenter, members[1:], locked)
+    calls += presenter.cluster_joined(locked, ticket.subject, len(members))
+    calls += presenter.incident_changed(locked)
+    await queue(uow, calls, now)
+    return locked
+
+
+async def _link_members(
+    uow: AbstractUnitOfWork, presenter: Presenter, member_ids: list[int], incident: Incident
+) -> list[OutboundCall]:
+    calls: list[OutboundCall] = []
+    for member_id in member_ids:
         member = await uow.tickets.get(member_id)
         if member is None:
             continue
         member.incident_id = incident.id
         calls += presenter.linked_to_incident(member, incident)
-    await queue(uow, calls, now)
-    return incident
+    return calls
 
 
 def topicless(ticket: Ticket) -> bool:

@@ -12,3 +12,13 @@ OUTAGE = [
     "app does not open - error!",
     "The app does not open again, error screen",
 ]
+
+#: One outage put in two ways that share few words (cosine 0.2-0.4 across, 0.8-0.9 within):
+#: each forms a cluster of its own; the triage gives both one category.
+LOGIN_OUTAGE = [
+    "The app is down, I cannot log in",
+    "I can't log in to the app, it keeps failing",
+    "Is the app down? Login does not work for me",
+    "Cannot log into the app at all, please help",
+]
+LOGIN_OUTAGE_OTHER_WORDS = "App not working since this morning, login fails"

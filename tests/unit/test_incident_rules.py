@@ -15,6 +15,7 @@ from models.incidents import (
     SurgeRule,
     clusterable,
     joins,
+    related,
     surge_cluster,
 )
 from tests.support.outage import OUTAGE
@@ -105,6 +106,38 @@ class TestTheDefaultsOnRealTexts:
         for text in others:
             matrix = _similarities([text, *OUTAGE])
             assert joins(matrix[0][1:], SurgeRule().threshold) is None, text
+
+
+class TestRelatedIncident:
+    """A second cluster of the same category within the window joins the open incident."""
+
+    def incident(self, number: int, category: str | None, active: datetime) -> Incident:
+        return Incident(number=number, created_at=active, updated_at=active, category=category)
+
+    def test_the_same_category_active_within_the_window(self) -> None:
+        one = self.incident(1, "technical", NOW - timedelta(minutes=3))
+        assert related([one], "technical", NOW - timedelta(minutes=10)) is one
+
+    def test_another_category_or_none(self) -> None:
+        one = self.incident(1, "technical", NOW)
+        assert related([one], "billing", NOW - timedelta(minutes=10)) is None
+        assert related([one], None, NOW - timedelta(minutes=10)) is None
+        untriaged = self.incident(2, None, NOW)
+        assert related([untriaged], None, NOW - timedelta(minutes=10)) is None
+
+    def test_quiet_for_longer_than_the_window_or_closed(self) -> None:
+        quiet = self.incident(1, "technical", NOW - timedelta(minutes=11))
+        assert related([quiet], "technical", NOW - timedelta(minutes=10)) is None
+        closed = self.incident(2, "technical", NOW)
+        closed.close(IncidentStatus.SPLIT, NOW)
+        assert related([closed], "technical", NOW - timedelta(minutes=10)) is None
+
+    def test_of_several_the_most_recently_active(self) -> None:
+        older = self.incident(1, "technical", NOW - timedelta(minutes=5))
+        newer = self.incident(2, "technical", NOW - timedelta(minutes=1))
+        since = NOW - timedelta(minutes=10)
+        assert related([older, newer], "technical", since) is newer
+        assert related([newer, older], "technical", since) is newer
 
 
 class TestClusterable:
