@@ -119,7 +119,7 @@ async def burst(customers: int, scale: float, *, split: bool) -> dict[str, Any]:
                     seen[key] = min([*stamps, seen.get(key, stamps[0])])
             return seen
 
-        deadline = time.time() + 900
+        deadline = time.time() + 900 * max(1.0, 5.0 / scale)  # one group at 20/min: ~30 min
         while len(arrived()) < customers and time.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.5)
         done = arrived()
