@@ -1,0 +1,82 @@
+"""Two webhook workers (PostgreSQL + Redis) behind a balancer, with Telegram's limits: a surge
+whose messages land on both workers becomes one incident, not one per worker, and one reply in
+its topic reaches every customer once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Running, cluster_env, redis_or_skip, start_world
+from tests.e2e.test_e2e_incidents import incident_card, incident_topics
+from tests.support.balancer import Balancer
+from tests.support.db import empty_database
+from tests.support.outage import OUTAGE
+from tests.support.process import BotProcess
+from tests.support.workers import start_webhook_workers
+
+pytestmark = pytest.mark.e2e
+
+TELEGRAM_LIMITS = {
+    "HELPDESK_RATE_PRIVATE_PER_S": "1",
+    "HELPDESK_RATE_GROUP_PER_MIN": "20",
+    "HELPDESK_RATE_GLOBAL_PER_S": "30",
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(420)
+async def test_a_surge_across_two_workers_is_one_incident(tmp_path: Path) -> None:
+    redis_url = redis_or_skip()
+    async for db_url in empty_database("postgres", tmp_path):
+        await surge_on_two_workers(tmp_path, db_url, redis_url)
+
+
+async def surge_on_two_workers(tmp_path: Path, db_url: str, redis_url: str) -> None:
+    emu, group, admin = await start_world(webhook=True)
+    env = cluster_env(emu, group, admin, tmp_path, db_url, redis_url, **TELEGRAM_LIMITS)
+    workers: list[BotProcess] = []
+    balancer: Balancer | None = None
+    try:
+        workers, balancer = await start_webhook_workers(env, tmp_path, 2)
+        run = Running(emu, workers[0], group, admin, tmp_path / "w0")
+        emu.set_rate_limits(1, 20, 30)
+        texts = [f"{text} ({n})" for n, text in enumerate(OUTAGE * 3)]
+        people = [emu.add_user(f"Customer{n}", language_code="en") for n in range(len(texts))]
+        for person, text in zip(people, texts, strict=True):
+            emu.user_sends_text(person, text)
+        await run.wait(
+            lambda: all(any("ticket #" in t for t in run.texts_to(p)) for p in people),
+            "every customer has their ticket number",
+            seconds=60,
+        )
+        await run.wait(lambda: incident_topics(run), "the incident's topic", seconds=90)
+        [topic] = incident_topics(run)
+        thread = topic["message_thread_id"]
+
+        def card_text() -> str:
+            return str((incident_card(run, thread) or {}).get("text", ""))
+
+        # The card counts every ticket: the early ones whose topics went out are linked too.
+        await run.wait(
+            lambda: f"Tickets: {len(texts)} " in card_text(), "the card counts all", seconds=120
+        )
+        reply = "We know: the app is down, a fix is on its way"
+        emu.user_sends_text(admin, reply, chat_id=group["id"], thread_id=thread)
+        await run.wait(
+            lambda: all(reply in run.texts_to(p) for p in people),
+            "the reply reached everyone",
+            seconds=120,
+        )
+        assert len(incident_topics(run)) == 1
+        assert all(balancer.answered[u] > len(texts) // 4 for u in balancer.upstreams)
+        assert all(run.texts_to(p).count(reply) == 1 for p in people)
+        assert emu.served_429 == 0
+    finally:
+        for worker in workers:
+            if worker.running:
+                await worker.terminate(timeout=10)
+        if balancer is not None:
+            await balancer.stop()
+        await emu.stop()
