@@ -84,6 +84,17 @@ class Call:
         return int(self.request.match_info["number"])
 
 
+@dataclass(frozen=True)
+class Admitted:
+    """A request past the key, its limit and scope, with its inputs parsed."""
+
+    key: ak.ApiKey
+    query: Any
+    body: Any
+    raw: bytes
+    idempotency_key: str | None
+
+
 @dataclass
 class Result:
     body: BaseModel
@@ -201,7 +212,7 @@ class Api:
         self.deps = deps
         self.touched: dict[int, float] = {}
 
-    async def authenticate(self, request: web.Request) -> ak.ApiKey:
+    async def authenticate(self, request: web.Request, uow: AbstractUnitOfWork) -> ak.ApiKey:
         header = request.headers.get("Authorization", "")
         scheme, _sep, presented = header.partition(" ")
         challenge = {"WWW-Authenticate": 'Bearer realm="helpdesk"'}
@@ -209,8 +220,7 @@ class Api:
             raise ApiProblem("unauthorized", "send Authorization: Bearer <key>", headers=challenge)
         # Read on every request (one lookup by the key's hash): a revoked key is refused by
         # every worker from the moment the revocation is committed.
-        async with self.deps.uow_factory(readonly=True) as uow:
-            key = await use.authenticate(uow, presented.strip())
+        key = await use.authenticate(uow, presented.strip())
         if key is None or key.id is None:
             raise ApiProblem("unauthorized", "unknown or revoked key", headers=challenge)
         return key
@@ -225,72 +235,85 @@ class Api:
             await uow.apikeys.touch(key.id, self.deps.clock.now())
             await uow.commit()
 
+    async def admit(self, route: Route, request: web.Request, key: ak.ApiKey) -> Admitted:
+        """The key's rate limit and scope, then the query, the body and the Idempotency-Key
+        (each refusal a problem)."""
+        assert key.id is not None
+        wait = await self.deps.quota.admit(f"api:{key.id}", self.deps.rate_per_min, 60)
+        if wait:
+            raise ApiProblem(
+                "rate-limited",
+                f"at most {self.deps.rate_per_min} requests a minute per key",
+                headers={"Retry-After": str(wait)},
+            )
+        if route.scope is not None and not key.allows(route.scope):
+            raise ApiProblem("insufficient-scope", f"this needs the scope {route.scope}")
+        await self.touch(key)
+        query = _parse_query(route.query, request) if route.query else None
+        if route.query is None and request.query:
+            unknown = sorted(request.query.keys())
+            raise ApiProblem(
+                "validation",
+                "unknown parameters: " + ", ".join(unknown),
+                errors=[
+                    {"field": n, "message": "Extra inputs are not permitted"} for n in unknown
+                ],
+            )
+        body, raw = (None, b"")
+        if route.body is not None:
+            body, raw = await _parse_body(route.body, request)
+        idem = request.headers.get("Idempotency-Key") if route.method == "POST" else None
+        if idem is not None and not 1 <= len(idem) <= 255:
+            raise ApiProblem(
+                "validation",
+                "Idempotency-Key: 1 to 255 characters",
+                errors=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}],
+            )
+        return Admitted(key, query, body, raw, idem)
+
     def endpoint(self, route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
-            key = await self.authenticate(request)
-            assert key.id is not None
-            wait = await self.deps.quota.admit(f"api:{key.id}", self.deps.rate_per_min, 60)
-            if wait:
-                raise ApiProblem(
-                    "rate-limited",
-                    f"at most {self.deps.rate_per_min} requests a minute per key",
-                    headers={"Retry-After": str(wait)},
-                )
-            if route.scope is not None and not key.allows(route.scope):
-                raise ApiProblem("insufficient-scope", f"this needs the scope {route.scope}")
-            await self.touch(key)
-            query = _parse_query(route.query, request) if route.query else None
-            if route.query is None and request.query:
-                unknown = sorted(request.query.keys())
-                raise ApiProblem(
-                    "validation",
-                    "unknown parameters: " + ", ".join(unknown),
-                    errors=[
-                        {"field": n, "message": "Extra inputs are not permitted"} for n in unknown
-                    ],
-                )
-            body, raw = (None, b"")
-            if route.body is not None:
-                body, raw = await _parse_body(route.body, request)
-            idem = request.headers.get("Idempotency-Key") if route.method == "POST" else None
-            if idem is not None and not 1 <= len(idem) <= 255:
-                raise ApiProblem(
-                    "validation",
-                    "Idempotency-Key: 1 to 255 characters",
-                    errors=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}],
-                )
             if not route.writes:
+                # A read: the key, the checks and the answer in one read-only unit of work.
                 async with self.deps.uow_factory(readonly=True) as uow:
-                    answer = await route.handler(Call(request, key, uow, self.deps, query, body))
+                    ok = await self.admit(route, request, await self.authenticate(request, uow))
+                    call = Call(request, ok.key, uow, self.deps, ok.query, ok.body)
+                    answer = await route.handler(call)
                 return answer if isinstance(answer, web.StreamResponse) else _json(answer)
-            fingerprint = hashlib.sha256(
-                f"{route.method} {request.path}\n".encode() + raw
-            ).hexdigest()
-            try:
-                async with self.deps.uow_factory() as uow:
-                    if idem is not None:
-                        replay = await self._replay(uow, key.id, idem, fingerprint)
-                        if replay is not None:
-                            return replay
-                        await uow.idempotency.claim(
-                            key.id, idem, fingerprint, self.deps.clock.now()
-                        )
-                    result = await route.handler(Call(request, key, uow, self.deps, query, body))
-                    assert isinstance(result, Result), "writes answer with JSON"
-                    if idem is not None:
-                        await uow.idempotency.answer(
-                            key.id, idem, result.status, result.body.model_dump_json()
-                        )
-                        await uow.commit()
-            except IntegrityError:
-                if idem is None:
-                    raise
-                # Another request with this key claimed it first (PostgreSQL, several workers).
-                raise ApiProblem("idempotency-in-progress", "retry in a moment") from None
-            self.deps.wake()
-            return _json(result)
+            # A write: the key is checked without taking the write lock (SQLite) first.
+            async with self.deps.uow_factory(readonly=True) as uow:
+                key = await self.authenticate(request, uow)
+            return await self._write(route, request, await self.admit(route, request, key))
 
         return handle
+
+    async def _write(self, route: Route, request: web.Request, ok: Admitted) -> web.Response:
+        key_id, idem = ok.key.id or 0, ok.idempotency_key
+        fingerprint = hashlib.sha256(
+            f"{route.method} {request.path}\n".encode() + ok.raw
+        ).hexdigest()
+        try:
+            async with self.deps.uow_factory() as uow:
+                if idem is not None:
+                    replay = await self._replay(uow, key_id, idem, fingerprint)
+                    if replay is not None:
+                        return replay
+                    await uow.idempotency.claim(key_id, idem, fingerprint, self.deps.clock.now())
+                call = Call(request, ok.key, uow, self.deps, ok.query, ok.body)
+                result = await route.handler(call)
+                assert isinstance(result, Result), "writes answer with JSON"
+                if idem is not None:
+                    await uow.idempotency.answer(
+                        key_id, idem, result.status, result.body.model_dump_json()
+                    )
+                    await uow.commit()
+        except IntegrityError:
+            if idem is None:
+                raise
+            # Another request with this key claimed it first (PostgreSQL, several workers).
+            raise ApiProblem("idempotency-in-progress", "retry in a moment") from None
+        self.deps.wake()
+        return _json(result)
 
     async def _replay(
         self, uow: AbstractUnitOfWork, key_id: int, idem: str, fingerprint: str
