@@ -99,6 +99,25 @@ async def test_the_rate_limit_is_shared_by_all_workers(redis_workers: Workers) -
     assert times[-1] - times[0] >= 1.9
 
 
+async def test_a_call_holds_its_place_until_it_has_finished(redis_workers: Workers) -> None:
+    """One call a second across two workers: a call that is on the wire for 0.4 s keeps the
+    next one (the other worker's) back until a second after it finished, as Telegram counts
+    it on arrival."""
+    a, b = redis_workers(), redis_workers()
+    first, second = a.limiter("chat:7", 1, 1), b.limiter("chat:7", 1, 1)
+    for w in (a, b):  # connect first
+        async with w.limiter("warm-up", 100, 1):
+            pass
+    async with first:
+        started = time.monotonic()
+        await asyncio.sleep(0.4)
+    finished = time.monotonic()
+    async with second:
+        entered = time.monotonic()
+    assert entered - finished >= 0.9
+    assert entered - started >= 1.3
+
+
 async def test_local_coordinator_leases_and_claims() -> None:
     local = LocalCoordinator()
     async with local.lease("x") as held:
