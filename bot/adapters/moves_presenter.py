@@ -126,3 +126,24 @@ class MovesPresenterMixin:
             )
         )
         return calls
+
+    def left_card(
+        self, ticket: Ticket, team: Team | None, chat_id: int, card_id: int
+    ) -> list[OutboundCall]:
+        """A group without topics: the old card loses its buttons and gets a reply saying
+        where the ticket went (made at once: the card is the ticket's only place there)."""
+        with self._locale():
+            name = escape(team.name) if team is not None else _("no team")
+            text = "➡️ " + _("Moved to another group (team: {team}).").format(team=name)
+        calls = [
+            OutboundCall(
+                chat_id=chat_id,
+                method="editMessageReplyMarkup",
+                params={"chat_id": chat_id, "message_id": card_id},
+                ticket_id=ticket.id,
+            )
+        ]
+        reply: dict[str, Any] = {
+            "reply_parameters": {"message_id": card_id, "allow_sending_without_reply": True}
+        }
+        return calls + self._send(chat_id, text, ticket=ticket, **reply)

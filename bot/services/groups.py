@@ -71,9 +71,13 @@ async def follow_team(
         return False
     waiting = await uow.outbox.queued_for_ticket((Channel.TELEGRAM, old), ticket.id or 0)
     shown = [m for m in await uow.messages.for_ticket(ticket.id or 0) if _in_topic(m)]
+    old_card = ticket.card_message_id if ticket.agent_thread_id is None else None
     ticket.move_to_group(new)
     team = await uow.teams.get(ticket.team_id) if ticket.team_id is not None else None
-    await queue(uow, presenter.moved_here(ticket, team, shown[-SUMMARY_MESSAGES:], waiting), now)
+    calls = presenter.moved_here(ticket, team, shown[-SUMMARY_MESSAGES:], waiting)
+    if old_card is not None:  # a group without topics: its card was the ticket's place
+        calls += presenter.left_card(ticket, team, old, old_card)
+    await queue(uow, calls, now)
     return True
 
 

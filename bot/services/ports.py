@@ -215,6 +215,10 @@ class TicketTraffic(Protocol):
 
     def moved_away(self, ticket: Ticket, team: Team | None) -> list[OutboundCall]: ...
 
+    def left_card(
+        self, ticket: Ticket, team: Team | None, chat_id: int, card_id: int
+    ) -> list[OutboundCall]: ...
+
     def history(
         self,
         ticket: Ticket,

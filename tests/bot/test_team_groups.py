@@ -261,6 +261,35 @@ class TestMovingBetweenGroups:
         await desk.step()
         assert desk.texts_to(ann)[-1] == "Tomorrow"
 
+    async def test_from_a_main_group_without_topics_the_old_card_says_where_it_went(
+        self, tmp_path: Path
+    ) -> None:
+        desk = await make_desk(tmp_path, forum=False, triage=TeamTriage())
+        try:
+            billing = await billing_group(desk)
+            _ann, ticket = await open_ticket(desk, text="Where is my parcel?")
+            assert ticket.agent_thread_id is None
+            card = desk.emulator.message(desk.group_id, ticket.card_message_id)
+            assert card.get("reply_markup")
+            await press(desk, desk.admin, card, "Team")
+            card = desk.emulator.message(desk.group_id, ticket.card_message_id)
+            await press(desk, desk.admin, card, "Billing")
+
+            moved = await desk.ticket(ticket.number)
+            assert moved.agent_chat_id == billing
+            assert moved.agent_thread_id is not None
+            old_card = desk.emulator.message(desk.group_id, ticket.card_message_id)
+            assert not old_card.get("reply_markup")  # no stale buttons
+            [farewell] = [
+                m
+                for m in desk.emulator.messages_in(desk.group_id, from_bot=True)
+                if "Moved to another group" in (m.get("text") or "")
+            ]
+            assert "team: Billing" in farewell["text"]
+            assert farewell["reply_to_message"]["message_id"] == ticket.card_message_id
+        finally:
+            await desk.close()
+
     async def test_messages_still_queued_for_the_old_group_arrive_in_the_new_topic_in_order(
         self, team_desk: Desk
     ) -> None:
