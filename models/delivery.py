@@ -27,6 +27,7 @@ class Channel(StrEnum):
     TELEGRAM = "telegram"
     WEBHOOK = "webhook"
     EMAIL = "email"
+    WEB = "web"  # the website chat widget (one queue per visitor)
 
 
 #: One ordered queue of the outbox: a channel and its recipient there.

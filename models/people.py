@@ -33,6 +33,9 @@ class Customer:
     #: An email customer's address (lower-case). Their ``telegram_id`` is then a stand-in
     #: (:func:`models.mail.stand_in_chat_id`) that no Telegram chat has.
     email: str | None = None
+    #: A website visitor (the chat widget): their ``telegram_id`` is a stand-in too
+    #: (:func:`models.widget.stand_in_chat_id`), and the desk writes to them in the widget.
+    visitor: bool = False
 
     @property
     def display_name(self) -> str:
@@ -42,6 +45,8 @@ class Customer:
     @property
     def channel(self) -> Channel:
         """Where the desk writes to the customer."""
+        if self.visitor:
+            return Channel.WEB
         return Channel.EMAIL if self.email else Channel.TELEGRAM
 
 

@@ -97,6 +97,8 @@ class CustomerRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: An email customer's address, lower-case (RFC 5321 allows 254 characters in a path).
     email: Mapped[str | None] = mapped_column(String(320), unique=True, index=True)
+    #: A website visitor (the chat widget; see :class:`WidgetVisitorRecord`).
+    visitor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TeamRecord(Base):
@@ -533,6 +535,46 @@ class BulkReplyRecord(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WidgetVisitorRecord(Base):
+    """A visitor of the website chat widget: the SHA-256 of their token (never the token), and
+    the name and address they chose to give. ``last_seq`` numbers their conversation."""
+
+    __tablename__ = "widget_visitors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), unique=True
+    )
+    name: Mapped[str | None] = mapped_column(String(128))
+    email: Mapped[str | None] = mapped_column(String(254))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WidgetMessageRecord(Base):
+    """One row of a visitor's conversation, numbered ``seq`` per visitor in commit order (the
+    number is taken by an ``UPDATE … RETURNING`` on the visitor's row, which holds the row
+    until the transaction ends). A text from the desk carries the outbox call it came from
+    (unique: a call stored twice is stored once); a visitor's message the widget's own id."""
+
+    __tablename__ = "widget_messages"
+    __table_args__ = (
+        UniqueConstraint("visitor_id", "seq"),
+        UniqueConstraint("visitor_id", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("widget_visitors.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    outbox_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 @event.listens_for(Base.metadata, "after_create")

@@ -32,6 +32,7 @@ from storage.search import TicketSearch
 from storage.solutions import SolutionRepository
 from storage.tickets import EventRepository, MessageRepository, TicketRepository
 from storage.webhooks import WebhookRepository
+from storage.widget import WidgetRepository
 
 
 class AbstractUnitOfWork(abc.ABC):
@@ -59,6 +60,7 @@ class AbstractUnitOfWork(abc.ABC):
     apikeys: ApiKeyRepository
     idempotency: IdempotencyRepository
     mail: MailRepository
+    widget: WidgetRepository
 
     def __init__(self, *, inbox_update: int | None = None) -> None:
         #: The inbox update this unit of work applies, if any: its first commit marks it
@@ -136,6 +138,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.apikeys = ApiKeyRepository(session)
         self.idempotency = IdempotencyRepository(session)
         self.mail = MailRepository(session)
+        self.widget = WidgetRepository(session)
         return self
 
     async def __aexit__(

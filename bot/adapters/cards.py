@@ -59,6 +59,8 @@ def render_card(
         who += f" (@{escape(customer.username)})"
     if customer.email is not None:  # the channel and the address replies go to
         who += " · ✉️ " + _("email: {address}").format(address=escape(customer.email))
+    elif customer.visitor:  # replies go to the website chat widget
+        who += " · 🌐 " + _("website chat")
     who += " · " + _languages(customer)
     lines = [
         f"🎫 <b>#{ticket.number}</b> · {escape(ticket.subject)}",

@@ -19,7 +19,7 @@ from aiogram.utils.i18n import ngettext
 from bot.adapters.labels import media_label
 from bot.texts import cut_utf16
 from models import Customer, MediaKind, Ticket, TicketMessage
-from models.delivery import Lane, OnSent, OutboundCall, Ref, RefKind
+from models.delivery import Channel, Lane, OnSent, OutboundCall, Ref, RefKind
 from models.incidents import BulkReply, Incident
 
 #: An incident's topic is red, whatever the priority of its tickets.
@@ -199,7 +199,7 @@ class IncidentPresenterMixin:
     ) -> list[OutboundCall]:
         """The agent's message in the incident's topic, copied to one linked customer (an
         email customer gets its text by mail)."""
-        if customer.email is not None:
+        if customer.channel is not Channel.TELEGRAM:
             text = escape(reply.text or "")
             calls = self._to_customer(customer, text, ticket=ticket, auto=False)
             calls[0].on_sent, calls[0].ref_id = OnSent.BULK_REPLY, reply.id

@@ -17,8 +17,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.labels import media_label
 from models import Agent, Customer, MediaKind, Ticket, TicketMessage
-from models.delivery import OnSent, OutboundCall, Ref, RefKind
+from models.delivery import Channel, OnSent, OutboundCall, Ref, RefKind
 from models.mail import MailFile, mail_call, reply_subject
+from models.widget import plain_text, widget_call
 
 
 class MailPresenterMixin:
@@ -43,9 +44,17 @@ class MailPresenterMixin:
         **params: Any,
     ) -> list[OutboundCall]:
         """``text`` (HTML as Telegram reads it) to ``customer``: in their chat with ``params``
-        (buttons, reply parameters), or as a mail. ``auto``: the desk's own notice rather
-        than a person's reply; ``attach``: a file from the topic for the mail (see
-        :func:`models.mail.mail_call`)."""
+        (buttons, reply parameters), as a mail, or in a visitor's widget (as plain text,
+        without buttons). ``auto``: the desk's own notice rather than a person's reply;
+        ``attach``: a file from the topic for the mail (see :func:`models.mail.mail_call`)."""
+        if customer.visitor:
+            shown = plain_text(text)
+            if attach is not None:  # the widget shows texts only: it names the file
+                with self._locale(customer):
+                    named = "📎 " + media_label(MediaKind(attach[1]))
+                shown = f"{shown}\n\n{named}" if shown else named
+            ticket_id = ticket.id if ticket is not None else None
+            return [widget_call(customer.id or 0, shown, ticket_id)]
         if customer.email is None:
             return self._send(customer.telegram_id, text, ticket=ticket, **params)
         subject = reply_subject(ticket.subject, ticket.number or 0) if ticket is not None else ""
@@ -62,6 +71,34 @@ class MailPresenterMixin:
             )
         ]
 
+    def _registered_text(self, customer: Customer) -> str:
+        """The "ticket opened" answer on the customer's channel (``{number}`` to fill)."""
+        if customer.email is not None:
+            return _(
+                "Your request is registered as ticket #{number}. An agent will answer you "
+                "by email; reply to this message to add details."
+            )
+        if customer.visitor:
+            return _(
+                "Your request is registered as ticket #{number}. An agent will answer you "
+                "here; if you leave, the answer waits for you in this chat."
+            )
+        return _(
+            "Your request is registered as ticket #{number}. An agent will answer you "
+            "here; you can add details or files at any time by writing to this chat."
+        )
+
+    def _resolved_text(self, customer: Customer) -> str:
+        """The "resolved" notice where no button can reopen the ticket (a mail, the widget)."""
+        if customer.visitor:
+            return _(
+                "Ticket #{number} is resolved. If something is still wrong, just write here again."
+            )
+        return _(
+            "Ticket #{number} is resolved. If something is still wrong, just reply "
+            "to this message."
+        )
+
     def _send_recorded(
         self,
         customer: Customer,
@@ -71,9 +108,9 @@ class MailPresenterMixin:
         **params: Any,
     ) -> list[OutboundCall]:
         """``text`` to the customer as the copy of ``message``, a person's reply (split when
-        long; the first part is the copy replies and edits refer to). A mail is one piece,
-        and nothing refers to it later."""
-        if customer.email is not None:
+        long; the first part is the copy replies and edits refer to). A mail (or a widget's
+        text) is one piece, and nothing refers to it later."""
+        if customer.channel is not Channel.TELEGRAM:
             return self._to_customer(customer, text, ticket=ticket, auto=False)
         calls = self._send(customer.telegram_id, text, ticket=ticket, **params)
         calls[0].on_sent, calls[0].ref_id = OnSent.COPIED_TO_CUSTOMER, message.id

@@ -275,16 +275,7 @@ class Presenter(
             )
             return self._to_customer(customer, text, ticket=ticket)
         with self._locale(customer):
-            if customer.email is not None:
-                text = _(
-                    "Your request is registered as ticket #{number}. An agent will answer you "
-                    "by email; reply to this message to add details."
-                )
-            else:
-                text = _(
-                    "Your request is registered as ticket #{number}. An agent will answer you "
-                    "here; you can add details or files at any time by writing to this chat."
-                )
+            text = self._registered_text(customer)
         return self._to_customer(customer, text.format(number=ticket.number), ticket=ticket)
 
     def ticket_reopened(
@@ -331,7 +322,7 @@ class Presenter(
         """The customer's message in the ticket's topic: a copy, or the ``retyped`` text (a
         text message is sent anew; media are copied with the retyped caption)."""
         chat = self.group_of(ticket)
-        if message.channel is Channel.EMAIL:  # nothing in Telegram to copy: its text
+        if message.channel is not Channel.TELEGRAM:  # nothing in Telegram to copy: its text
             calls = self.to_topic(ticket, escape(message.text or ""))
             calls[0].on_sent, calls[0].ref_id = OnSent.COPIED_TO_AGENTS, message.id
             return calls
@@ -470,12 +461,9 @@ class Presenter(
                     callback_data=CustomerCb(a=CustomerAction.REOPEN, t=ticket.id or 0),
                 )
                 keyboard.adjust(5, 1)
-            if customer.email is not None:  # no buttons in a mail: a reply reopens it
+            if customer.channel is not Channel.TELEGRAM:  # no buttons: writing reopens it
                 with self._locale(customer):
-                    text = _(
-                        "Ticket #{number} is resolved. If something is still wrong, just reply "
-                        "to this message."
-                    ).format(number=number)
+                    text = self._resolved_text(customer).format(number=number)
             calls += self._to_customer(
                 customer, text, ticket=ticket, reply_markup=markup(keyboard)
             )
@@ -513,7 +501,7 @@ class Presenter(
     ) -> list[OutboundCall]:
         chat = customer.telegram_id
         signed = self.sign_replies if sign is None else sign
-        if customer.email is not None:
+        if customer.channel is not Channel.TELEGRAM:
             return self._mail_reply(ticket, customer, message, agent, signed=signed)
         base: dict[str, Any] = {"chat_id": chat}
         if reply_to is not None:
@@ -549,8 +537,8 @@ class Presenter(
         ]
 
     def agent_edit_to_customer(self, ticket: Ticket, message: TicketMessage) -> list[OutboundCall]:
-        if message.channel is Channel.EMAIL:
-            return []  # a mail, once sent, stays as it was
+        if message.channel is not Channel.TELEGRAM:
+            return []  # a mail (or a widget's text), once sent, stays as it was
         chat = message.customer_chat_id
         assert chat is not None
         params: dict[str, Any] = {

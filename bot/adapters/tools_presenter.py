@@ -388,7 +388,7 @@ class ToolsPresenterMixin:
             text = _("Support does not accept messages from you any more.")
         if customer.email is not None:
             return []  # an automatic answer to every mail is how mail loops start
-        return self._send(customer.telegram_id, text)
+        return self._to_customer(customer, text)
 
     def slow_down(self, customer: Customer) -> list[OutboundCall]:
         with self._locale(customer):
@@ -398,7 +398,7 @@ class ToolsPresenterMixin:
             )
         if customer.email is not None:
             return []  # an automatic answer to every mail is how mail loops start
-        return self._send(customer.telegram_id, text)
+        return self._to_customer(customer, text)
 
     # -- settings ----------------------------------------------------------------------------
 

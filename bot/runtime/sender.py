@@ -5,8 +5,7 @@
   chats are read only for new work (at most once per ``HEADS_INTERVAL``), not after every call:
   the cost of a call does not grow with the backlog.
 * Rate limits are applied before Telegram complains (per chat and overall; in memory, or in
-  Redis when several workers share the budget); a 429 still pauses the chat for exactly
-  ``retry_after``.
+  Redis when several workers share the budget); a 429 still pauses the chat for ``retry_after``.
 * With several workers, a chat's calls are sent under that chat's lease (see
   :mod:`bot.runtime.coordination`), and each call is re-read under the lease before it goes out.
 * 5xx and network errors are retried with exponential back-off and jitter.
@@ -15,9 +14,9 @@
 * Webhook deliveries (channel ``webhook``, one queue per endpoint) share the outbox and its
   per-queue order, but are posted by :class:`~bot.runtime.webhook_poster.WebhookPoster` with a
   retry policy of their own and without Telegram's rate limits (see :mod:`models.webhooks`).
-  So are mails (channel ``email``, one queue per customer), sent by
-  :class:`~bot.runtime.mail_poster.MailPoster`; a mail given up on is reported like a
-  Telegram message (``on_failed``: the ticket's topic says so).
+  So are mails (``email``, :class:`~bot.runtime.mail_poster.MailPoster`) and texts for website
+  visitors (``web``, :class:`~bot.runtime.widget_poster.WidgetPoster`), one queue per customer;
+  a mail given up on is reported like a Telegram message (``on_failed``: the topic says so).
 * A timeout has an unknown outcome: Telegram may have delivered the message. The call is retried
   (at-least-once), so a timeout can cause one duplicate per retry, bounded by ``max_attempts``.
   A crash between Telegram's answer and our commit can cause one duplicate as well.
@@ -54,6 +53,7 @@ from bot.runtime import to_jsonable, wait_event
 from bot.runtime.coordination import Coordinator, Lease, Limiter, LocalCoordinator
 from bot.runtime.mail_poster import MailPoster
 from bot.runtime.webhook_poster import Outcome, WebhookPoster
+from bot.runtime.widget_poster import WidgetPoster
 from bot.services.ports import UowFactory
 from models.delivery import (
     EDIT_METHODS,
@@ -112,6 +112,7 @@ Recorder = Callable[
 Coalesce = Callable[
     [AbstractUnitOfWork, OutboundCall, dict[str, Any], datetime], Awaitable[Coalesced | None]
 ]
+Poster = MailPoster | WidgetPoster
 OnFailed = Callable[[AbstractUnitOfWork, OutboundCall, str, datetime], Awaitable[None]]
 
 
@@ -140,6 +141,7 @@ class Sender:
         max_backoff: float = 60.0,
         webhooks: WebhookPoster | None = None,
         mail: MailPoster | None = None,
+        widget: WidgetPoster | None = None,
         coordinator: Coordinator | None = None,
         db_slots: int = DB_SLOTS,
     ) -> None:
@@ -157,7 +159,7 @@ class Sender:
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.webhooks = webhooks
-        self.mail = mail
+        self.posters: dict[Channel, Poster | None] = {Channel.EMAIL: mail, Channel.WEB: widget}
         self.coordinator = coordinator or LocalCoordinator()
         self.global_limiter = self.coordinator.limiter("global", limits.global_per_s, 1)
         self._chat_limiters: dict[int, Limiter] = {}
@@ -344,8 +346,8 @@ class Sender:
         if call.channel is Channel.WEBHOOK:
             await self._deliver_webhook(call)
             return True
-        if call.channel is Channel.EMAIL:
-            await self._deliver_mail(call)
+        if call.channel in self.posters:
+            await self._deliver_posted(call)
             return True
         try:
             return await self._attempt(call, lease)
@@ -449,10 +451,11 @@ class Sender:
         except Exception as exc:  # a bug of ours or a database error: try again later
             await self._retry_after_bug(call, exc)
 
-    async def _deliver_mail(self, call: OutboundCall) -> None:
+    async def _deliver_posted(self, call: OutboundCall) -> None:
         try:
-            if self.mail is None:
-                await self._fail(call, OutboxStatus.FAILED, "the email channel is off")
+            poster = self.posters[call.channel]
+            if poster is None:
+                await self._fail(call, OutboxStatus.FAILED, f"the {call.channel} channel is off")
                 return
             try:
                 async with self._uow(readonly=True) as uow:
@@ -460,7 +463,7 @@ class Sender:
             except Unsendable as exc:
                 await self._fail(call, OutboxStatus.FAILED, f"unsendable: {exc}")
                 return
-            outcome, result = await self.mail.send(call, params)
+            outcome, result = await poster.send(call, params)
             if outcome.delivered:
                 await self._succeeded(call, params, result)
             else:
