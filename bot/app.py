@@ -27,6 +27,7 @@ from bot.adapters.presenter import Presenter
 from bot.adapters.triage_model import ModelTriage
 from bot.api.app import ApiDeps
 from bot.api.app import serve as serve_api
+from bot.api.widget import WidgetDeps
 from bot.config import Settings
 from bot.jobs import fill_similar_index, make_scheduler
 from bot.logs import get_logger
@@ -47,6 +48,7 @@ from bot.runtime.sender import RateLimits, Sender
 from bot.runtime.telegram_webhook import WebhookIntake, webhook_path
 from bot.runtime.telegram_webhook import serve as serve_webhook
 from bot.runtime.webhook_poster import WebhookPolicy, WebhookPoster
+from bot.runtime.widget_poster import WidgetHub, WidgetPoster
 from bot.services import agent_chat, agents, groups, training
 from bot.services.conversation import DeskConfig
 from bot.services.health import SenderCounters
@@ -133,7 +135,9 @@ def make_sender(
     settings: Settings,
     delivery: DeliveryAdapter,
     coordinator: Coordinator | None = None,
+    hub: WidgetHub | None = None,
 ) -> Sender:
+    """The outbox's sender; ``hub`` wakes the chat widget's readers of a stored text."""
     limits = RateLimits(
         settings.rate_private_per_s, settings.rate_group_per_min, settings.rate_global_per_s
     )
@@ -149,6 +153,7 @@ def make_sender(
         request_timeout=settings.request_timeout,
         webhooks=WebhookPoster(webhook_policy(settings)),
         mail=mail_poster(settings, bot),
+        widget=WidgetPoster(uow_factory, hub or WidgetHub()),
         coordinator=coordinator,
     )
 
@@ -327,8 +332,9 @@ async def run_bot(
         I18n.set_current(i18n)
         config = desk_config_from(settings, is_forum=chat_check.forum)
         presenter = make_presenter(i18n, config)
+        hub = WidgetHub()
         sender = make_sender(
-            bot, uow_factory, settings, DeliveryAdapter(i18n, presenter), coordinator
+            bot, uow_factory, settings, DeliveryAdapter(i18n, presenter), coordinator, hub
         )
 
         model, version, note = await asyncio.to_thread(training.load_or_train, settings.model_dir)
@@ -416,7 +422,23 @@ async def run_bot(
                 files=TelegramFiles(bot, settings.data_dir / "api-files"),
                 quota=coordinator,
             )
-            api_runner = await serve_api(api_deps, settings.api_host, settings.api_port)
+            chat_widget = None
+            if settings.widget_origins:
+                chat_widget = WidgetDeps(
+                    uow_factory,
+                    presenter,
+                    classifier,
+                    config,
+                    settings.widget_origins,
+                    hub,
+                    rate_per_min=settings.widget_rate_per_min,
+                    quota=coordinator,
+                    solved=solved,
+                    wake=sender.wake,
+                )
+            api_runner = await serve_api(
+                api_deps, settings.api_host, settings.api_port, chat_widget
+            )
         await dp.emit_startup(bot=bot, **dp.workflow_data)
         tasks += [
             asyncio.create_task(processor.run(), name="processor"),

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.mail import MailServer, parse_server_url
+from models.widget import parse_origins
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 ENV_PREFIX = "HELPDESK_"
@@ -94,6 +95,11 @@ class Settings(BaseSettings):
     #: How often the mailbox is looked at when the IMAP server offers no IDLE (and at the
     #: latest, with IDLE).
     email_poll_seconds: int = Field(default=60, ge=1, le=3600)
+    #: The website chat widget: the sites (origins) that may embed it; empty: off. It is
+    #: served by the REST API's server (``HELPDESK_API_PORT``).
+    widget_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Messages per minute one widget visitor may send.
+    widget_rate_per_min: int = Field(default=20, ge=1)
 
     @field_validator("email_imap_url", "email_smtp_url")
     @classmethod
@@ -124,6 +130,20 @@ class Settings(BaseSettings):
             raise ValueError(
                 "HELPDESK_EMAIL_IMAP_URL, HELPDESK_EMAIL_SMTP_URL and HELPDESK_EMAIL_FROM go "
                 "together: set all three for the email channel, or none"
+            )
+        return self
+
+    @field_validator("widget_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        return parse_origins(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _widget_needs_api(self) -> Settings:
+        if self.widget_origins and not self.api_port:
+            raise ValueError(
+                "HELPDESK_WIDGET_ORIGINS: the chat widget is served by the REST API's server; "
+                "set HELPDESK_API_PORT too"
             )
         return self
 

@@ -28,6 +28,7 @@ from bot.api.pipeline import (
     problems,
 )
 from bot.api.problems import ApiProblem
+from bot.api.widget import WidgetDeps, make_widget_app
 from bot.logs import get_logger
 from bot.services import api as use
 from bot.services.apikeys import audit_by
@@ -345,13 +346,19 @@ def make_app(deps: ApiDeps) -> web.Application:
     return app
 
 
-async def serve(deps: ApiDeps, host: str, port: int) -> web.AppRunner:
-    """Start the API; the caller cleans the runner up on shutdown.
+async def serve(
+    deps: ApiDeps, host: str, port: int, widget: WidgetDeps | None = None
+) -> web.AppRunner:
+    """Start the API (and the chat widget's endpoints under ``/widget/``, when ``widget`` is
+    given); the caller cleans the runner up on shutdown.
 
     ``SO_REUSEPORT``: several workers on one host all listen on ``HELPDESK_API_PORT`` and the
     kernel spreads the connections over them (no balancer needed there).
     """
-    runner = web.AppRunner(make_app(deps), access_log=None)
+    app = make_app(deps)
+    if widget is not None:
+        app.add_subapp("/widget/", make_widget_app(widget))
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port, reuse_port=True).start()
     log.info("API up", host=host, port=port)

@@ -182,7 +182,7 @@ def _parse_query(model: type[s.Request], request: web.Request) -> s.Request:
         raise _validation(exc, "query") from None
 
 
-async def _parse_body(model: type[s.Body], request: web.Request) -> tuple[s.Body, bytes]:
+async def parse_body(model: type[s.Body], request: web.Request) -> tuple[s.Body, bytes]:
     raw = await request.read()
     if len(raw) > MAX_BODY:
         raise ApiProblem("payload-too-large", f"at most {MAX_BODY} bytes")
@@ -261,7 +261,7 @@ class Api:
             )
         body, raw = (None, b"")
         if route.body is not None:
-            body, raw = await _parse_body(route.body, request)
+            body, raw = await parse_body(route.body, request)
         idem = request.headers.get("Idempotency-Key") if route.method == "POST" else None
         if idem is not None and not 1 <= len(idem) <= 255:
             raise ApiProblem(

@@ -26,6 +26,8 @@ KINDS: dict[str, tuple[int, str]] = {
     "idempotency-key-reused": (422, "Idempotency-Key reused with another request"),
     "idempotency-in-progress": (409, "A request with this Idempotency-Key is still running"),
     "rate-limited": (429, "Too many requests"),
+    "unknown-visitor": (401, "Missing or unknown visitor token"),
+    "forbidden-origin": (403, "This site may not use the chat widget"),
     "payload-too-large": (413, "Request body too large"),
     "file-too-large": (422, "The file is larger than Telegram lets a bot download"),
     "file-unavailable": (502, "Telegram did not give the file"),
