@@ -306,6 +306,7 @@ async def run_bot(
     metrics_runner: web.AppRunner | None = None
     api_runner: web.AppRunner | None = None
     webhook_runner: web.AppRunner | None = None
+    hub = WidgetHub()
     started = False  # a refused start says one line, not "stopped" after it
     try:
         # Configuration first (exit 2 at once when wrong), then the services that may be late.
@@ -332,7 +333,6 @@ async def run_bot(
         I18n.set_current(i18n)
         config = desk_config_from(settings, is_forum=chat_check.forum)
         presenter = make_presenter(i18n, config)
-        hub = WidgetHub()
         sender = make_sender(
             bot, uow_factory, settings, DeliveryAdapter(i18n, presenter), coordinator, hub
         )
@@ -460,6 +460,7 @@ async def run_bot(
         if webhook_runner is not None:
             await webhook_runner.cleanup()
         if api_runner is not None:
+            hub.close()  # the chat widget's long polls answer now, not in up to 25 s
             await api_runner.cleanup()
         for task in [*tasks, *([warm_up] if warm_up is not None else [])]:
             task.cancel()

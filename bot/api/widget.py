@@ -214,7 +214,7 @@ class Widget:
             async with self.deps.uow_factory(readonly=True) as uow:
                 messages = await use.conversation(uow, visitor, after)
             left = deadline - loop.time()
-            if messages or left <= 0:
+            if messages or left <= 0 or self.deps.hub.closed:
                 break
             await self.deps.hub.wait(news, left)
         cursor = messages[-1].seq if messages else after

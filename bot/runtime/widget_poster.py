@@ -28,6 +28,14 @@ class WidgetHub:
     def __init__(self, recheck: float = 2.0) -> None:
         self.recheck = recheck
         self._events: dict[int, asyncio.Event] = {}
+        #: Shutting down: waiting readers are answered at once, new ones do not wait.
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        for event in self._events.values():
+            event.set()
+        self._events.clear()
 
     def listen(self, customer_id: int) -> asyncio.Event:
         """The event set when ``customer_id``'s conversation grows (take it before reading,
@@ -45,6 +53,8 @@ class WidgetHub:
 
     async def wait(self, event: asyncio.Event, seconds: float) -> None:
         """Until ``event`` is set, or ``seconds`` (at most ``recheck``) have passed."""
+        if self.closed:
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), min(seconds, self.recheck))
 

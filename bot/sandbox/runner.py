@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import webbrowser
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -111,6 +112,13 @@ async def serve_page(sandbox: Sandbox, host: str, port: int) -> tuple[web.AppRun
     return runner, f"http://{bound_host}:{bound_port}/"
 
 
+def free_port(host: str) -> int:
+    """A port nobody listens on now (the API server takes it a moment later)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
 async def _wait_polling(emulator: BotApiEmulator, bot: asyncio.Task[None]) -> None:
     """Until the bot asks for updates; fails if the bot stops first."""
     loop = asyncio.get_running_loop()
@@ -146,13 +154,20 @@ async def run_sandbox(
     try:
         await emulator.start("127.0.0.1", 0)
         admins = [p.id for p in sandbox.people if p.role == "admin"]
+        api_port = free_port(host)
+        page_port = url.rstrip("/").rpartition(":")[2]
         settings = settings.model_copy(
             update={
                 "telegram_api_url": emulator.base_url,
                 "agent_chat_id": sandbox.group_id,
                 "admin_ids": admins,
+                # The chat widget, on the page's pretend company site (``/site``).
+                "api_host": host,
+                "api_port": api_port,
+                "widget_origins": [f"http://{h}:{page_port}" for h in ("127.0.0.1", "localhost")],
             }
         )
+        sandbox.widget_script = f"http://{host}:{api_port}/widget/widget.js"
         await register_agents(settings, sandbox.people, datetime.now(UTC))
         bot = asyncio.create_task(run_bot(settings, stop), name="sandbox-bot")
         await _wait_polling(emulator, bot)

@@ -11,6 +11,7 @@ path the tests use, so the bot receives exactly the updates Telegram would send.
   file`` (an image becomes a photo, anything else a document)
 - ``POST /sandbox/api/press``              ``{user_id, chat_id, message_id, data}``
 - ``GET  /sandbox/api/file/{file_id}``     a file's bytes (images inline, others as downloads)
+- ``GET  /site``                            a pretend company site with the chat widget on it
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import escape
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,8 @@ class Sandbox:
     emulator: BotApiEmulator
     group: dict[str, Any]
     people: list[Persona] = field(default_factory=list)
+    #: The chat widget's script, served by the bot's API server (None: no widget).
+    widget_script: str | None = None
 
     @property
     def group_id(self) -> int:
@@ -240,6 +244,34 @@ async def file(request: web.Request) -> web.Response:
     return web.Response(body=record.content, content_type=mime, headers=headers)
 
 
+SITE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Example shop</title>
+<link rel="icon" href="data:,">
+<style>body {{ font: 15px/1.5 system-ui, sans-serif; margin: 16px; color: #24292f; }}</style>
+</head><body>
+<h2>Example shop</h2>
+<p>A company's own web site. The chat widget below is what its visitors use: what they write
+becomes a ticket in the agents' group, and the agents' answers come back here.</p>
+{widget}
+</body></html>
+"""
+
+
+async def site(request: web.Request) -> web.Response:
+    """A pretend company site with the chat widget embedded, as a company would embed it."""
+    script = _sandbox(request).widget_script
+    widget = (
+        f'<script src="{escape(script)}" data-open="true" data-title="Example shop"></script>'
+        if script
+        else "<p>The chat widget is off.</p>"
+    )
+    return web.Response(
+        text=SITE_PAGE.format(widget=widget),
+        content_type="text/html",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 def make_app(sandbox: Sandbox) -> web.Application:
     app = web.Application(
         client_max_size=MAX_UPLOAD + 1024 * 1024, middlewares=[_local_only, _errors]
@@ -252,4 +284,5 @@ def make_app(sandbox: Sandbox) -> web.Application:
     app.router.add_post("/sandbox/api/upload", upload)
     app.router.add_post("/sandbox/api/press", press)
     app.router.add_get("/sandbox/api/file/{file_id}", file)
+    app.router.add_get("/site", site)
     return app

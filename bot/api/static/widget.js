@@ -212,5 +212,6 @@
     }
   });
 
+  if (script.getAttribute("data-open") === "true") toggle(true);
   poll();
 })();
