@@ -124,8 +124,8 @@ def customer_view(customer: Customer | None) -> dict[str, Any] | None:
         return None
     return {
         "id": customer.id,
-        # An email customer's number is a stand-in, no Telegram id: not shown as one.
-        "telegram_id": None if customer.email else customer.telegram_id,
+        # An email customer's or a visitor's number is a stand-in, no Telegram id: not shown.
+        "telegram_id": customer.telegram_id if customer.channel is Channel.TELEGRAM else None,
         "email": customer.email,
         "channel": str(customer.channel),
         "name": customer.display_name,

@@ -210,9 +210,11 @@ class AgentRef(Response):
 
 class CustomerRef(Response):
     id: int
-    telegram_id: int | None = Field(description="None for a customer who writes by email.")
+    telegram_id: int | None = Field(
+        description="None for a customer who writes by email or in the website chat widget."
+    )
     email: str | None = Field(description="The address of a customer who writes by email.")
-    channel: Literal["telegram", "email"]
+    channel: Literal["telegram", "email", "web"]
     name: str
     username: str | None
 
@@ -274,7 +276,7 @@ class MessageOut(Response):
     sent_at: datetime
     text: str | None
     media_kind: MediaKind
-    channel: Literal["telegram", "email"] = Field(
+    channel: Literal["telegram", "email", "web"] = Field(
         description="Where a customer's message came from, or where a reply went."
     )
     author_agent_id: int | None

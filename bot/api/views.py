@@ -28,12 +28,15 @@ def agent_ref(agent: Agent | None) -> s.AgentRef | None:
 
 
 def _telegram_id(customer: Customer) -> int | None:
-    """An email customer's number is a stand-in, no Telegram id: not shown as one."""
-    return None if customer.email else customer.telegram_id
+    """An email customer's or a website visitor's number is a stand-in, no Telegram id: not
+    shown as one."""
+    return customer.telegram_id if customer.channel is Channel.TELEGRAM else None
 
 
-def _channel(channel: Channel) -> Literal["telegram", "email"]:
-    return "email" if channel is Channel.EMAIL else "telegram"
+def _channel(channel: Channel) -> Literal["telegram", "email", "web"]:
+    if channel is Channel.EMAIL:
+        return "email"
+    return "web" if channel is Channel.WEB else "telegram"
 
 
 def customer_ref(customer: Customer | None) -> s.CustomerRef | None:

@@ -105,3 +105,20 @@ class TestSettings:
             load_settings(widget_origins="ftp://x", api_port=8081)
         on = load_settings(widget_origins="https://shop.example", api_port=8081)
         assert on.widget_origins == ["https://shop.example"]
+
+
+class TestOtherViews:
+    def test_api_and_webhooks_show_a_visitor_as_web_without_a_telegram_id(self) -> None:
+        from bot.api import views
+        from models.webhooks import customer_view
+
+        visitor = Customer(telegram_id=stand_in_chat_id(3), first_name="Vera", id=9, visitor=True)
+        ref = views.customer_ref(visitor)
+        assert ref is not None
+        assert (ref.channel, ref.telegram_id) == ("web", None)
+        shown = customer_view(visitor)
+        assert shown is not None
+        assert (shown["channel"], shown["telegram_id"]) == ("web", None)
+        telegram = views.customer_ref(Customer(telegram_id=5, first_name="Ann", id=1))
+        assert telegram is not None
+        assert (telegram.channel, telegram.telegram_id) == ("telegram", 5)
