@@ -96,7 +96,11 @@
   function toggle(open) {
     panel.hidden = !open;
     button.hidden = open;
-    if (open) { input.focus(); list.scrollTop = list.scrollHeight; }
+    if (open) {
+      button.classList.remove("hdw-unread");
+      input.focus();
+      list.scrollTop = list.scrollHeight;
+    }
   }
   button.addEventListener("click", function () { toggle(true); });
   close.addEventListener("click", function () { toggle(false); });
