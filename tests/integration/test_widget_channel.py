@@ -255,6 +255,40 @@ class TestAgentReplies:
         everything = await widget.read(token)
         assert len(everything["messages"]) == len(seen["messages"]) + 2
 
+    async def test_a_reader_following_concurrent_writes_misses_none_and_sees_none_twice(
+        self, widget: WidgetClient
+    ) -> None:
+        """Messages posted at once (their transactions overlap on PostgreSQL) while a reader
+        follows by cursor: every row is read, once, in seq order."""
+        desk = widget.desk
+        token = await widget.visitor()
+        await widget.write(token, "first")
+        await desk.step()
+        seen: list[int] = []
+        done = asyncio.Event()
+
+        async def follow() -> None:
+            cursor = 0
+            while not (done.is_set() and cursor == await last()):
+                page = await widget.read(token, after=cursor, wait=1)
+                seen.extend(m["seq"] for m in page["messages"])
+                cursor = page["cursor"]
+
+        async def last() -> int:
+            return int((await widget.read(token))["cursor"])
+
+        reader = asyncio.create_task(follow())
+        posts = [widget.write(token, f"part {i}", client_id=f"c{i}") for i in range(12)]
+        results = await asyncio.gather(*posts, desk.step())
+        await desk.step()
+        done.set()
+        await asyncio.wait_for(reader, 30)
+        posted = {r["message"]["seq"] for r in results[:12]}
+        assert len(posted) == 12
+        assert posted <= set(seen)
+        assert seen == list(range(1, len(seen) + 1))
+        assert len(seen) == await last()
+
     async def test_a_call_stored_twice_is_in_the_conversation_once(
         self, widget: WidgetClient
     ) -> None:
