@@ -289,6 +289,44 @@ class TestAgentReplies:
         assert seen == list(range(1, len(seen) + 1))
         assert len(seen) == await last()
 
+    async def test_a_file_from_the_agent_is_named_with_its_caption(
+        self, widget: WidgetClient
+    ) -> None:
+        desk = widget.desk
+        token = await widget.visitor()
+        await widget.write(token, "Which form do I need?")
+        await desk.step()
+        ticket = await ticket_of(desk, 1)
+        desk.emulator.user_sends_photo(
+            desk.admin,
+            caption="This one",
+            chat_id=desk.group_id,
+            thread_id=ticket.agent_thread_id,
+        )
+        await desk.step()
+        last = (await widget.read(token))["messages"][-1]
+        assert (last["sender"], last["text"]) == ("desk", "This one\n\n📎 photo")
+
+    async def test_resolved_without_buttons_and_writing_again_reopens(
+        self, widget: WidgetClient
+    ) -> None:
+        desk = widget.desk
+        token = await widget.visitor(language="ru")
+        await widget.write(token, "Не приходит письмо")
+        await desk.step()
+        ticket = await ticket_of(desk, 1)
+        await agent_writes(desk, ticket, "/resolve")
+        texts = [m["text"] for m in (await widget.read(token))["messages"]]
+        assert texts[1].startswith("Ваше обращение зарегистрировано как заявка #1")
+        assert texts[-1].startswith("Заявка #1 решена")
+        assert "напишите сюда снова" in texts[-1]
+
+        posted = await widget.write(token, "Всё ещё не приходит")
+        await desk.step()
+        assert posted["ticket"] == 1
+        assert (await ticket_of(desk, 1)).is_active
+        assert await desk.ticket(2) is None
+
     async def test_a_call_stored_twice_is_in_the_conversation_once(
         self, widget: WidgetClient
     ) -> None:
