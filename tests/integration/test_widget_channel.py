@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bot.api.widget import WidgetDeps, make_widget_app
 from bot.runtime.coordination import LocalCoordinator
-from bot.runtime.widget_poster import WidgetPoster
+from bot.runtime.widget_poster import WidgetHub, WidgetPoster
 from models import MessageDirection
 from models.delivery import Channel
 from models.widget import TEXT_MAX, token_hash, widget_call
@@ -85,14 +85,18 @@ def hub_of(desk: Desk) -> Any:
     return poster.hub
 
 
-async def serve_widget(desk: Desk, rate_per_min: int = 1000) -> tuple[web.AppRunner, str]:
+async def serve_widget(
+    desk: Desk, rate_per_min: int = 1000, hub: WidgetHub | None = None
+) -> tuple[web.AppRunner, str]:
+    """The widget's endpoints of ``desk`` on a free port; ``hub``: another worker's (one the
+    desk's sender never wakes), else the sender's own."""
     deps = WidgetDeps(
         desk.uow_factory,
         desk.presenter,
         GeneralTriage(),
         desk.dp["desk_config"],
         [SITE],
-        hub_of(desk),
+        hub or hub_of(desk),
         rate_per_min=rate_per_min,
         quota=LocalCoordinator(),
         wake=desk.sender.wake,
@@ -232,6 +236,29 @@ class TestAgentReplies:
         news = await asyncio.wait_for(waiting, 10)
         assert asyncio.get_running_loop().time() - started < 5
         assert [m["text"] for m in news["messages"]] == ["Yes, I am here"]
+
+    async def test_a_reader_on_another_worker_finds_the_reply_by_looking_again(
+        self, tmp_path: Path, sqlite_url: str
+    ) -> None:
+        """The text is stored by a worker whose hub this reader does not listen to: the held
+        request looks at the database again within ``recheck``."""
+        desk = await make_desk(tmp_path, database_url=sqlite_url)
+        runner, base = await serve_widget(desk, hub=WidgetHub(recheck=0.5))
+        try:
+            async with aiohttp.ClientSession() as http:
+                client = WidgetClient(desk, base, http)
+                token = await client.visitor()
+                await client.write(token, "Hello?")
+                await desk.step()
+                cursor = (await client.read(token))["cursor"]
+                waiting = asyncio.create_task(client.read(token, after=cursor, wait=20))
+                await asyncio.sleep(0.2)
+                await agent_writes(desk, await ticket_of(desk, 1), "Hello from another worker")
+                news = await asyncio.wait_for(waiting, 5)
+                assert [m["text"] for m in news["messages"]] == ["Hello from another worker"]
+        finally:
+            await runner.cleanup()
+            await desk.close()
 
     async def test_a_visitor_coming_back_reads_only_what_came_while_away(
         self, widget: WidgetClient
