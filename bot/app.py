@@ -153,7 +153,7 @@ def make_sender(
         request_timeout=settings.request_timeout,
         webhooks=WebhookPoster(webhook_policy(settings)),
         mail=mail_poster(settings, bot),
-        widget=WidgetPoster(uow_factory, hub or WidgetHub()),
+        widget=WidgetPoster(uow_factory, hub or WidgetHub(), mail=settings.email is not None),
         coordinator=coordinator,
     )
 

@@ -9,6 +9,9 @@ how the desk's texts reach a visitor.
   desk wrote to them (agents' replies, the ticket number, notices), stored by the outbox's
   sender. The widget asks for the rows after the last ``seq`` it showed, so a reply written
   while the visitor was away is there when they come back, and none is shown twice.
+* **Away.** A visitor whose widget has not read their conversation for :data:`AWAY` (the page
+  is closed: an open widget reads at least every 25 s) and who left an address gets an
+  agent's reply by mail too, when the desk has the email channel.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from html.parser import HTMLParser
 
@@ -39,6 +42,10 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 #: The method name of a text for a visitor in the outbox (channel ``web``).
 SEND_WIDGET = "sendWidgetMessage"
+#: A visitor whose widget read nothing for this long is away (see the module's docstring);
+#: a read is recorded at most every :data:`SEEN_EVERY`.
+AWAY = timedelta(seconds=90)
+SEEN_EVERY = timedelta(seconds=30)
 
 
 class Direction(StrEnum):
@@ -53,6 +60,15 @@ class Visitor:
     name: str | None = None
     email: str | None = None
     created_at: datetime | None = None
+    #: When their widget last read the conversation (recorded at most every SEEN_EVERY).
+    last_read_at: datetime | None = None
+
+    def away(self, now: datetime) -> bool:
+        return self.last_read_at is None or now - self.last_read_at >= AWAY
+
+    def seen_long_ago(self, now: datetime) -> bool:
+        """Whether a read now is worth recording."""
+        return self.last_read_at is None or now - self.last_read_at >= SEEN_EVERY
 
 
 @dataclass(frozen=True)
@@ -150,13 +166,20 @@ def plain_text(html: str) -> str:
     return "".join(parser.parts).strip()
 
 
-def widget_call(customer_id: int, text: str, ticket_id: int | None) -> OutboundCall:
+def widget_call(
+    customer_id: int, text: str, ticket_id: int | None, away_mail: dict[str, str] | None = None
+) -> OutboundCall:
     """A text for a visitor (plain, see :func:`plain_text`), queued on their own queue of the
-    web channel; the sender stores it in their conversation."""
+    web channel; the sender stores it in their conversation. ``away_mail`` (an agent's reply:
+    ``subject``, ``html``, ``name``): the mail sent too if the visitor is away and left an
+    address (see :data:`AWAY`)."""
+    params: dict[str, object] = {"text": text}
+    if away_mail is not None:
+        params["away_mail"] = away_mail
     return OutboundCall(
         chat_id=customer_id,
         method=SEND_WIDGET,
-        params={"text": text},
+        params=params,
         ticket_id=ticket_id,
         channel=Channel.WEB,
     )

@@ -552,6 +552,8 @@ class WidgetVisitorRecord(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When their widget last read the conversation (at most every 30 s): away or not.
+    last_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WidgetMessageRecord(Base):

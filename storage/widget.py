@@ -19,6 +19,7 @@ def _visitor(record: WidgetVisitorRecord) -> Visitor:
         name=record.name,
         email=record.email,
         created_at=record.created_at,
+        last_read_at=record.last_read_at,
     )
 
 
@@ -54,6 +55,14 @@ class WidgetRepository:
             update(WidgetVisitorRecord)
             .where(WidgetVisitorRecord.id == visitor_id)
             .values(customer_id=customer_id)
+        )
+
+    async def seen(self, visitor_id: int, now: datetime) -> None:
+        """The visitor's widget read their conversation (they are not away)."""
+        await self.session.execute(
+            update(WidgetVisitorRecord)
+            .where(WidgetVisitorRecord.id == visitor_id)
+            .values(last_read_at=now)
         )
 
     async def by_token_hash(self, token_hash: str) -> Visitor | None:
@@ -118,19 +127,20 @@ class WidgetRepository:
 
     async def deliver(
         self, customer_id: int, outbox_id: int, text: str, ticket_id: int | None, now: datetime
-    ) -> bool:
+    ) -> tuple[Visitor | None, bool]:
         """Store the desk's text (the outbox call ``outbox_id``) in its visitor's conversation;
-        False when there is no such visitor. A call stored before is not stored again."""
+        returns the visitor (None: no such visitor) and whether it was stored now (a call
+        stored before is not stored again)."""
         visitor = await self.by_customer(customer_id)
         if visitor is None:
-            return False
+            return None, False
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         done = await self.session.scalar(
             select(WidgetMessageRecord.id).where(WidgetMessageRecord.outbox_id == outbox_id)
         )
         if done is not None:
-            return True
+            return visitor, False
         stmt = (
             insert(WidgetMessageRecord)
             .values(
@@ -144,8 +154,8 @@ class WidgetRepository:
             )
             .on_conflict_do_nothing(index_elements=["outbox_id"])
         )
-        await self.session.execute(stmt)
-        return True
+        result = await self.session.execute(stmt)
+        return visitor, bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def after(self, visitor_id: int, seq: int, limit: int = 100) -> list[WidgetMessage]:
         """The visitor's conversation after ``seq``, oldest first (at most ``limit`` rows)."""

@@ -54,7 +54,8 @@ class MailPresenterMixin:
                     named = "📎 " + media_label(MediaKind(attach[1]))
                 shown = f"{shown}\n\n{named}" if shown else named
             ticket_id = ticket.id if ticket is not None else None
-            return [widget_call(customer.id or 0, shown, ticket_id)]
+            away = None if auto else self._away_mail(customer, text, ticket)
+            return [widget_call(customer.id or 0, shown, ticket_id, away)]
         if customer.email is None:
             return self._send(customer.telegram_id, text, ticket=ticket, **params)
         subject = reply_subject(ticket.subject, ticket.number or 0) if ticket is not None else ""
@@ -70,6 +71,16 @@ class MailPresenterMixin:
                 attach=attach,
             )
         ]
+
+    def _away_mail(self, customer: Customer, text: str, ticket: Ticket | None) -> dict[str, str]:
+        """A person's reply to a visitor, as the mail they get if they are away (see
+        :class:`bot.runtime.widget_poster.WidgetPoster`); answering it by mail would open a
+        request of its own, so it asks them to answer in the chat."""
+        with self._locale(customer):
+            footer = _("Please answer in the chat on our website, where this reply waits too.")
+        subject = reply_subject(ticket.subject, ticket.number or 0) if ticket is not None else ""
+        html = f"{text}\n\n<i>{escape(footer)}</i>"
+        return {"subject": subject, "html": html, "name": customer.display_name}
 
     def _registered_text(self, customer: Customer) -> str:
         """The "ticket opened" answer on the customer's channel (``{number}`` to fill)."""

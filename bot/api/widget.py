@@ -206,6 +206,10 @@ class Widget:
         if unknown:
             raise ApiProblem("validation", "unknown parameters: " + ", ".join(sorted(unknown)))
         await self._admit(f"widget:read:{visitor.id}", READS_PER_MIN, "reads")
+        now = self.deps.clock.now()
+        if visitor.seen_long_ago(now):  # the widget is open: replies need no mail
+            async with self.deps.uow_factory() as uow:
+                await use.seen(uow, visitor, now)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while True:

@@ -6,6 +6,10 @@ visitor, in order) to :meth:`WidgetPoster.send`. Storing is the delivery: the ro
 and committed here, carrying its outbox call's id (unique), and only then is the call marked
 sent. A crash between the two sends the call again, and the second store finds the first:
 each text reaches the conversation exactly once, in the order the desk wrote them.
+
+An agent's reply to a visitor who is away (:meth:`models.widget.Visitor.away`) and left an
+address is also queued as a mail (when the email channel is on), in the transaction that
+stores it: so it is mailed once too.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from bot.runtime.webhook_poster import Outcome
 from bot.services.ports import UowFactory
 from models.delivery import OutboundCall, OutboxStatus
+from models.mail import mail_call
+from models.widget import Visitor
 
 
 class WidgetHub:
@@ -60,9 +66,11 @@ class WidgetHub:
 
 
 class WidgetPoster:
-    def __init__(self, uow_factory: UowFactory, hub: WidgetHub) -> None:
+    def __init__(self, uow_factory: UowFactory, hub: WidgetHub, *, mail: bool = False) -> None:
+        """``mail``: the email channel is on (replies to visitors away may be mailed)."""
         self.uow_factory = uow_factory
         self.hub = hub
+        self.mail = mail
         self.sent_count = 0
 
     async def send(
@@ -71,13 +79,34 @@ class WidgetPoster:
         """Store ``call``'s text for its visitor (``call.chat_id``: the customer); a visitor
         who is no longer there fails the call."""
         assert call.id is not None
+        now = datetime.now(UTC)
         async with self.uow_factory() as uow:
-            stored = await uow.widget.deliver(
-                call.chat_id, call.id, str(params["text"]), call.ticket_id, datetime.now(UTC)
+            visitor, new = await uow.widget.deliver(
+                call.chat_id, call.id, str(params["text"]), call.ticket_id, now
             )
+            mail = self._mail_if_away(visitor, call, params, now) if new else None
+            if mail is not None:
+                await uow.outbox.add(mail, now)
             await uow.commit()
-        if not stored:
+        if visitor is None:
             return Outcome(error="no such visitor", give_up=OutboxStatus.FAILED), {}
         self.sent_count += 1
         self.hub.wake(call.chat_id)
         return Outcome(status=200), {"stored": True}
+
+    def _mail_if_away(
+        self, visitor: Visitor | None, call: OutboundCall, params: dict[str, Any], now: datetime
+    ) -> OutboundCall | None:
+        """The mail of an agent's reply to a visitor who is away and left an address."""
+        away_mail = params.get("away_mail")
+        if not (self.mail and away_mail and visitor and visitor.email and visitor.away(now)):
+            return None
+        return mail_call(
+            call.chat_id,
+            visitor.email,
+            str(away_mail["name"]),
+            subject=str(away_mail["subject"]),
+            html=str(away_mail["html"]),
+            ticket_id=call.ticket_id,
+            auto=False,
+        )

@@ -150,6 +150,12 @@ async def conversation(
     return await uow.widget.after(visitor.id, after, limit)
 
 
+async def seen(uow: AbstractUnitOfWork, visitor: Visitor, now: datetime) -> None:
+    """The visitor's widget is reading: they are not away (see :data:`models.widget.AWAY`)."""
+    await uow.widget.seen(visitor.id, now)
+    await uow.commit()
+
+
 async def visitor_ticket(uow: AbstractUnitOfWork, visitor: Visitor, number: int) -> Ticket:
     """One of the visitor's own tickets; anyone else's looks exactly like a missing one."""
     ticket = await uow.tickets.by_number(number)

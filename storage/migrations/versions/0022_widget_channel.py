@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("last_seq", sa.Integer(), nullable=False),
         sa.Column("created_at", storage.orm.UTCDateTime(), nullable=False),
+        sa.Column("last_read_at", storage.orm.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["customer_id"],
             ["customers.id"],
