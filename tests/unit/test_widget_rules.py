@@ -3,6 +3,8 @@ the widget shows them, and its settings."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from bot.config import SettingsError, load_settings
@@ -10,8 +12,11 @@ from models import Customer, InvalidInput
 from models.delivery import Channel
 from models.mail import stand_in_chat_id as mail_stand_in
 from models.widget import (
+    AWAY,
+    SEEN_EVERY,
     TEXT_MAX,
     TOKEN_PREFIX,
+    Visitor,
     checked_client_id,
     checked_contact,
     checked_text,
@@ -44,6 +49,25 @@ class TestTokens:
         visitor = Customer(telegram_id=stand_in_chat_id(5), first_name="Visitor 5", visitor=True)
         assert visitor.channel is Channel.WEB
         assert Customer(telegram_id=5, first_name="Ann").channel is Channel.TELEGRAM
+
+
+class TestAway:
+    def test_a_visitor_is_away_when_their_widget_has_not_read_for_a_while(self) -> None:
+        now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+        never = Visitor(1, 1)
+        assert never.away(now)
+        assert never.seen_long_ago(now)
+        reading = Visitor(1, 1, last_read_at=now - SEEN_EVERY / 2)
+        assert not reading.away(now)
+        assert not reading.seen_long_ago(now)  # no write for every read
+        left = Visitor(1, 1, last_read_at=now - AWAY)
+        assert left.away(now)
+        assert not Visitor(1, 1, last_read_at=now - AWAY + timedelta(seconds=1)).away(now)
+
+    def test_only_a_persons_reply_carries_its_away_mail(self) -> None:
+        mail = {"subject": "Re: [#1] x", "html": "hi", "name": "Vera"}
+        assert widget_call(7, "hi", 1, mail).params["away_mail"] == mail
+        assert "away_mail" not in widget_call(7, "hi", 1).params
 
 
 class TestInput:
