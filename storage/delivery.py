@@ -5,9 +5,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -185,7 +197,8 @@ class InboxRepository:
         )
 
 
-def _call_from(record: OutboxRecord) -> OutboundCall:
+def _call_from(record: Any) -> OutboundCall:
+    """A call from its record (an ORM object or a row of the outbox table)."""
     return OutboundCall(
         id=record.id,
         channel=Channel(record.channel),
@@ -204,6 +217,34 @@ def _call_from(record: OutboxRecord) -> OutboundCall:
         sent_at=record.sent_at,
         last_error=record.last_error,
         result=json.loads(record.result) if record.result else None,
+    )
+
+
+# The sender reads and marks one call at a time, hundreds a second: its statements are built
+# once, on the outbox table itself (plain rows, no ORM identity map or bulk-update bookkeeping).
+_OUTBOX: Table = OutboxRecord.__table__  # type: ignore[assignment]
+
+
+@cache
+def _queued_in(limit: int) -> Select[Any]:
+    return (
+        select(_OUTBOX)
+        .where(
+            _OUTBOX.c.status == bindparam("status", type_=_OUTBOX.c.status.type),
+            _OUTBOX.c.channel == bindparam("channel", type_=_OUTBOX.c.channel.type),
+            _OUTBOX.c.chat_id == bindparam("chat_id", type_=_OUTBOX.c.chat_id.type),
+        )
+        .order_by(_OUTBOX.c.lane, _OUTBOX.c.id)
+        .limit(limit)
+    )
+
+
+@cache
+def _setter(columns: tuple[str, ...]) -> Update:
+    return (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == bindparam("call_id"))
+        .values({name: bindparam(f"new_{name}", type_=_OUTBOX.c[name].type) for name in columns})
     )
 
 
@@ -283,17 +324,11 @@ class OutboxRepository:
     async def queued_in(self, queue: Queue, limit: int) -> list[OutboundCall]:
         """The first ``limit`` pending calls of one queue, in sending order (lane, then id)."""
         channel, chat_id = queue
-        records = await self.session.scalars(
-            select(OutboxRecord)
-            .where(
-                OutboxRecord.status == str(OutboxStatus.PENDING),
-                OutboxRecord.channel == str(channel),
-                OutboxRecord.chat_id == chat_id,
-            )
-            .order_by(OutboxRecord.lane, OutboxRecord.id)
-            .limit(limit)
+        rows = await self.session.execute(
+            _queued_in(limit),
+            {"status": str(OutboxStatus.PENDING), "channel": str(channel), "chat_id": chat_id},
         )
-        return [_call_from(record) for record in records]
+        return [_call_from(row) for row in rows]
 
     async def queued_for_ticket(self, queue: Queue, ticket_id: int) -> list[OutboundCall]:
         """A ticket's pending calls in one queue, in sending order (lane, then id)."""
@@ -367,9 +402,8 @@ class OutboxRepository:
         )
 
     async def _set(self, call_id: int, **values: object) -> None:
-        await self.session.execute(
-            update(OutboxRecord).where(OutboxRecord.id == call_id).values(**values)
-        )
+        params = {f"new_{name}": value for name, value in values.items()}
+        await self.session.execute(_setter(tuple(sorted(values))), {"call_id": call_id, **params})
 
     async def prune(self, created_before: datetime, limit: int) -> int:
         """Delete up to ``limit`` calls queued before ``created_before`` that were sent or
