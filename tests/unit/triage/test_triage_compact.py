@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from triage import Dataset, TriageModel, load_seed, read_dataset, read_team_map, train
-from triage.compact import CompactTriage
+from triage.compact import CompactTriage, gather_dot, gather_dot_short
 from triage.export import export_features, export_model
 from triage.features import StemVectorizer, normalise_text, stemmed_words
 from triage.saved import CompactFormMissing, load_compact, load_compact_model
@@ -231,3 +231,29 @@ def test_vectors_match_the_vectorisers(seed: Dataset) -> None:
             dense = np.zeros(matrix.shape[1])
             dense[columns] = values
             np.testing.assert_allclose(dense, matrix[row], rtol=0, atol=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    n_features=st.integers(min_value=1, max_value=60),
+    n_outputs=st.integers(min_value=1, max_value=12),
+    density=st.floats(min_value=0.0, max_value=1.0),
+)
+def test_short_gather_dot_equals_gather_dot_to_the_bit(
+    seed: int, n_features: int, n_outputs: int, density: float
+) -> None:
+    """The centroid similarity's loop-free product sums the same entries in the same order
+    as the inverted index's, and both equal the dense product (empty rows included)."""
+    rng = np.random.default_rng(seed)
+    dense = rng.random((n_features, n_outputs)) * (rng.random((n_features, n_outputs)) < density)
+    indptr = np.r_[0, np.cumsum((dense != 0).sum(axis=1))].astype(np.int64)
+    rows, cols = np.nonzero(dense)
+    indices, data = cols.astype(np.int64), dense[rows, cols]
+    columns = np.sort(rng.choice(n_features, size=rng.integers(0, n_features + 1), replace=False))
+    values = rng.random(columns.size)
+    looped = gather_dot(indptr, indices, data, n_outputs, columns, values)
+    short = gather_dot_short(indptr, indices, data, n_outputs, columns, values)
+    assert short.dtype == looped.dtype == np.float64
+    assert np.array_equal(short, looped)
+    np.testing.assert_allclose(short, values @ dense[columns], rtol=1e-12, atol=1e-12)
