@@ -40,6 +40,12 @@ def _carries_a_message(call: OutboundCall) -> bool:
     )
 
 
+def _moved_away_line(team: Team | None) -> str:
+    """What the ticket's old place says (in the current locale)."""
+    name = escape(team.name) if team is not None else _("no team")
+    return "➡️ " + _("Moved to another group (team: {team}).").format(team=name)
+
+
 class MovesPresenterMixin:
     """Needs the host's ``zone``, ``_locale``, ``_send``, ``ticket_topic``, ``to_topic`` and
     ``group_of``."""
@@ -111,8 +117,7 @@ class MovesPresenterMixin:
             return []
         url = ticket_url(self.group_of(ticket), ticket)
         with self._locale():
-            name = escape(team.name) if team is not None else _("no team")
-            text = "➡️ " + _("Moved to another group (team: {team}).").format(team=name)
+            text = _moved_away_line(team)
             if url is not None:
                 text += " " + _('<a href="{url}">It continues there</a>.').format(url=url)
         place: dict[str, Any] = {"message_thread_id": thread}
@@ -133,8 +138,7 @@ class MovesPresenterMixin:
         """A group without topics: the old card loses its buttons and gets a reply saying
         where the ticket went (made at once: the card is the ticket's only place there)."""
         with self._locale():
-            name = escape(team.name) if team is not None else _("no team")
-            text = "➡️ " + _("Moved to another group (team: {team}).").format(team=name)
+            text = _moved_away_line(team)
         calls = [
             OutboundCall(
                 chat_id=chat_id,

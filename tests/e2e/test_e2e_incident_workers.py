@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Running, cluster_env, redis_or_skip, start_world
-from tests.e2e.test_e2e_incidents import incident_card, incident_topics
+from tests.e2e.test_e2e_incidents import incident_topics, surge_into_incident
 from tests.support.balancer import Balancer
 from tests.support.db import empty_database
 from tests.support.outage import OUTAGE
@@ -43,25 +43,8 @@ async def surge_on_two_workers(tmp_path: Path, db_url: str, redis_url: str) -> N
         run = Running(emu, workers[0], group, admin, tmp_path / "w0")
         emu.set_rate_limits(1, 20, 30)
         texts = [f"{text} ({n})" for n, text in enumerate(OUTAGE * 3)]
-        people = [emu.add_user(f"Customer{n}", language_code="en") for n in range(len(texts))]
-        for person, text in zip(people, texts, strict=True):
-            emu.user_sends_text(person, text)
-        await run.wait(
-            lambda: all(any("ticket #" in t for t in run.texts_to(p)) for p in people),
-            "every customer has their ticket number",
-            seconds=60,
-        )
-        await run.wait(lambda: incident_topics(run), "the incident's topic", seconds=90)
-        [topic] = incident_topics(run)
-        thread = topic["message_thread_id"]
-
-        def card_text() -> str:
-            return str((incident_card(run, thread) or {}).get("text", ""))
-
         # The card counts every ticket: the early ones whose topics went out are linked too.
-        await run.wait(
-            lambda: f"Tickets: {len(texts)} " in card_text(), "the card counts all", seconds=120
-        )
+        people, thread = await surge_into_incident(run, texts, seconds=120)
         reply = "We know: the app is down, a fix is on its way"
         emu.user_sends_text(admin, reply, chat_id=group["id"], thread_id=thread)
         await run.wait(

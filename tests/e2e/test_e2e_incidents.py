@@ -26,27 +26,37 @@ def incident_card(run: Running, thread: int) -> dict[str, Any] | None:
     return None
 
 
+async def surge_into_incident(
+    run: Running, texts: list[str], seconds: float = 60
+) -> tuple[list[dict[str, Any]], int]:
+    """A customer per text writes it; once each has their ticket number and the incident's
+    card counts them all, returns the customers and the incident's topic."""
+    emu = run.emulator
+    people = [emu.add_user(f"Customer{n}", language_code="en") for n in range(len(texts))]
+    for person, text in zip(people, texts, strict=True):
+        emu.user_sends_text(person, text)
+    await run.wait(
+        lambda: all(any("ticket #" in t for t in run.texts_to(p)) for p in people),
+        "every customer has their ticket number",
+        seconds=seconds,
+    )
+    await run.wait(lambda: incident_topics(run), "the incident's topic", seconds=seconds)
+    [topic] = incident_topics(run)
+    thread = int(topic["message_thread_id"])
+    await run.wait(
+        lambda: f"Tickets: {len(texts)} " in ((incident_card(run, thread) or {}).get("text", "")),
+        "the card counts every ticket",
+        seconds=seconds,
+    )
+    return people, thread
+
+
 async def test_a_surge_becomes_one_incident_answered_and_resolved_at_once(
     bot_factory: Any,
 ) -> None:
     run: Running = await bot_factory(forum=True, HELPDESK_RATE_GROUP_PER_MIN="20")
     emu = run.emulator
-    people = [emu.add_user(f"Customer{n}", language_code="en") for n in range(len(OUTAGE))]
-    for person, text in zip(people, OUTAGE, strict=True):
-        emu.user_sends_text(person, text)
-    await run.wait(
-        lambda: all(any("ticket #" in t for t in run.texts_to(p)) for p in people),
-        "every customer has their ticket number",
-        seconds=30,
-    )
-    await run.wait(lambda: incident_topics(run), "the incident's topic", seconds=60)
-    [topic] = incident_topics(run)
-    thread = topic["message_thread_id"]
-    await run.wait(
-        lambda: f"Tickets: {len(OUTAGE)} " in ((incident_card(run, thread) or {}).get("text", "")),
-        "the card counts every ticket",
-        seconds=60,
-    )
+    people, thread = await surge_into_incident(run, OUTAGE)
     # Tickets that got a topic before the cluster was complete keep it (with a line saying they
     # are part of the incident); those whose topic still waited for the group's budget, and all
     # later ones, get none.
@@ -97,17 +107,7 @@ async def test_split_returns_every_ticket_to_a_topic_of_its_own(bot_factory: Any
     at 20 calls a minute."""
     run: Running = await bot_factory(forum=True, HELPDESK_RATE_GROUP_PER_MIN="20")
     emu = run.emulator
-    people = [emu.add_user(f"Customer{n}", language_code="en") for n in range(len(OUTAGE))]
-    for person, text in zip(people, OUTAGE, strict=True):
-        emu.user_sends_text(person, text)
-    await run.wait(lambda: incident_topics(run), "the incident's topic", seconds=240)
-    [topic] = incident_topics(run)
-    thread = topic["message_thread_id"]
-    await run.wait(
-        lambda: f"Tickets: {len(OUTAGE)} " in ((incident_card(run, thread) or {}).get("text", "")),
-        "the card counts every ticket",
-        seconds=240,
-    )
+    _people, thread = await surge_into_incident(run, OUTAGE, seconds=240)
     card = incident_card(run, thread)
     assert card is not None
     emu.user_presses(run.admin, run.group_id, card["message_id"], button_data(card, "Split"))
