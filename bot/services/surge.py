@@ -71,6 +71,7 @@ async def place(
     rule = await surge_rule(uow)
     if rule is None or ticket.id is None or not clusterable(ticket.subject):
         return None
+    cluster: list[int] = []
     incident = await _incident_to_join(uow, ticket, rule)
     if incident is None:
         members = await _cluster(uow, ticket, rule, now)
@@ -87,7 +88,7 @@ async def place(
             incident = related(await uow.incidents.open(), category, rule.since(now))
             if incident is None:
                 return await _open(uow, presenter, ticket, members, now)
-            return await _link_cluster(uow, presenter, ticket, members, incident, now)
+            cluster = members  # a cluster of the incident's category, in other words
     # Resolve, split and bulk replies lock the incident too: this ticket joins before or after
     # one of them, never while its list of tickets is being read.
     locked = await uow.incidents.get_for_update(incident.id or 0)
@@ -95,7 +96,11 @@ async def place(
         return None  # it ended meanwhile: a ticket of its own
     ticket.incident_id = locked.id
     locked.updated_at = now
-    await queue(uow, presenter.incident_changed(locked), now)
+    calls: list[OutboundCall] = []
+    if cluster:
+        calls += await _link_members(uow, presenter, cluster[1:], locked)
+        calls += presenter.cluster_joined(locked, ticket.subject, len(cluster))
+    await queue(uow, calls + presenter.incident_changed(locked), now)
     return locked
 
 
@@ -153,28 +158,6 @@ async def _open(
     calls += await _link_members(uow, presenter, members[1:], incident)
     await queue(uow, calls, now)
     return incident
-
-
-async def _link_cluster(
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    ticket: Ticket,
-    members: list[int],
-    incident: Incident,
-    now: datetime,
-) -> Incident | None:
-    """A new cluster of the open incident's category joins it (called under the lock; see
-    :func:`models.incidents.related`): a line in its topic says so."""
-    locked = await uow.incidents.get_for_update(incident.id or 0)
-    if locked is None or not locked.is_open:
-        return None
-    ticket.incident_id = locked.id
-    locked.updated_at = now
-    calls = await _link_members(uow, presenter, members[1:], locked)
-    calls += presenter.cluster_joined(locked, ticket.subject, len(members))
-    calls += presenter.incident_changed(locked)
-    await queue(uow, calls, now)
-    return locked
 
 
 async def _link_members(
