@@ -41,7 +41,8 @@ def make_engine(
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         url,
-        connect_args={"timeout": busy_timeout_ms / 1000},
+        # Cheap statements run on the loop's thread, the rest in aiosqlite's (one at a time).
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
         module=OneHopDBAPI(),  # one thread hop per statement, not four
         **kwargs,
     )

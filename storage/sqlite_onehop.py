@@ -14,6 +14,18 @@ write transaction first takes an :class:`asyncio.Lock` per database file and fre
 commits or rolls back, so the next writer of the process starts the moment the lock is free.
 Other processes (the CLI, a second bot) still meet the busy handler, as before.
 
+And it skips the hop altogether for statements known to be cheap. A hop costs the loop more
+than most of the desk's statements cost SQLite (a lookup by key, an insert: tens of
+microseconds), so a statement whose last run took under :data:`INLINE_BELOW` runs on the
+loop's own thread (:class:`StatementCosts`). The first run of each SQL text and anything that
+turned out slower (a report, a search over the whole history, a commit that checkpointed the
+log) go through the thread and are timed there (by the thread's CPU time: a statement that
+waited on the disk may run on the loop once, is timed there by the clock, and goes back), so
+the loop is held no longer than a cheap statement takes. ``BEGIN IMMEDIATE`` is tried on the
+loop without waiting; when another process holds the write lock it is waited for in the
+thread, as before. The connection is used from both threads, never at once: every call holds
+the connection's mutex.
+
 It is handed to SQLAlchemy as the DBAPI ``module`` of the ``sqlite+aiosqlite`` dialect
 (``storage.db.make_engine``); written against SQLAlchemy 2.1's asyncio adapter classes.
 """
@@ -23,8 +35,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import sqlite3
+import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from threading import Thread
 from typing import Any
 
@@ -39,9 +52,46 @@ from sqlalchemy.util.concurrency import await_
 
 Outcome = tuple[Any, list[Any], int, int | None]
 
+#: A statement whose last run took less than this (seconds) runs on the loop's thread.
+INLINE_BELOW = 0.001
+
+
+class StatementCosts:
+    """How long each SQL text took when it last ran, to tell the cheap ones.
+
+    Keyed by the SQL text, which SQLAlchemy compiles once per statement shape; bounded, so a
+    process that builds SQL texts on the fly (searches) does not grow it without end.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self, inline_below: float = INLINE_BELOW) -> None:
+        self.inline_below = inline_below
+        self._last: dict[str, float] = {}
+
+    def cheap(self, sql: str) -> bool:
+        """Known to be cheap: it ran before, quickly (never a ``BEGIN IMMEDIATE``)."""
+        return sql != WRITE_BEGIN and self._last.get(sql, self.inline_below) < self.inline_below
+
+    def record(self, sql: str, seconds: float) -> None:
+        if len(self._last) >= self.LIMIT and sql not in self._last:
+            self._last.clear()
+        self._last[sql] = seconds
+
+
+#: This process's costs (SQL texts are the same for every connection and database file).
+COSTS = StatementCosts()
+
+
+def _timed(clock: Callable[[], float], call: Any, *args: Any) -> tuple[Any, float]:
+    """``call(*args)`` and how long it took by ``clock``, measured where it ran."""
+    started = clock()
+    result = call(*args)
+    return result, clock() - started
+
 
 def _run(conn: sqlite3.Connection, operation: str, parameters: Any) -> Outcome:
-    """In aiosqlite's thread: the whole statement, its rows and what the cursor tells."""
+    """The whole statement, its rows and what the cursor tells."""
     cursor = conn.cursor()
     try:
         cursor.execute(operation, () if parameters is None else parameters)
@@ -117,15 +167,19 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run_async(self, operation: Any, parameters: Any) -> None:
         async with self._adapt_connection._execute_mutex:
-            outcome = await self._connection._execute(
-                _run, self._connection._conn, operation, parameters
-            )
+            conn = self._connection._conn
+            if operation == WRITE_BEGIN and self._adapt_connection.begin_at_once(conn):
+                outcome: Outcome = (None, [], -1, None)
+            else:
+                outcome = await self._adapt_connection.call(
+                    operation, _run, conn, operation, parameters
+                )
         self._keep(outcome)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         async with self._adapt_connection._execute_mutex:
-            outcome = await self._connection._execute(
-                _run_many, self._connection._conn, operation, seq_of_parameters
+            outcome = await self._adapt_connection.call(
+                operation, _run_many, self._connection._conn, operation, seq_of_parameters
             )
         self._keep(outcome)
 
@@ -179,11 +233,46 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         if lock is not None:
             lock.release()
 
+    def begin_at_once(self, conn: sqlite3.Connection) -> bool:
+        """``BEGIN IMMEDIATE`` on this thread if no other process holds the write lock (without
+        waiting); False when one does: then it is waited for in aiosqlite's thread."""
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute(WRITE_BEGIN)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={round(self._lock_timeout * 1000)}")
+        return True
+
+    async def call(self, sql: str, call: Any, *args: Any) -> Any:
+        """``call(*args)`` for the statement ``sql``: on this thread when ``sql`` is known to be
+        cheap, else in aiosqlite's thread; either way its cost is kept for next time."""
+        if COSTS.cheap(sql):
+            result, seconds = _timed(time.perf_counter, call, *args)
+        else:
+            # The thread's own CPU time: not the wait for the GIL, which the busy loop may hold
+            # for milliseconds after SQLite is done (a cheap statement would look slow).
+            result, seconds = await self._connection._execute(
+                _timed, time.thread_time, call, *args
+            )
+        COSTS.record(sql, seconds)
+        return result
+
     def commit(self) -> None:
         try:
-            super().commit()
+            if self._connection._connection:
+                await_(self._commit())
+        except Exception as error:
+            self._handle_exception(error)
         finally:
             self.free_write_lock()
+
+    async def _commit(self) -> None:
+        async with self._execute_mutex:
+            await self.call("COMMIT", self._connection._conn.commit)
 
     def rollback(self) -> None:
         try:

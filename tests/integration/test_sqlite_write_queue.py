@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import sqlite3
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -78,3 +83,93 @@ async def test_a_writer_that_waits_for_itself_gets_database_is_locked(tmp_path: 
                     await inner.execute(text("INSERT INTO t VALUES (1)"))
     finally:
         await engine.dispose()
+
+
+# -- which thread runs a statement ------------------------------------------------------------
+
+
+def _thread_functions(engine: AsyncEngine) -> None:
+    """``thread()`` answers the thread a statement runs in; ``slow()`` takes 5 ms of CPU,
+    ``waits()`` 5 ms of waiting (as for the disk)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _functions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.create_function("thread", 0, threading.get_ident)
+        dbapi_connection.create_function("slow", 0, _busy_5ms)
+        dbapi_connection.create_function("waits", 0, lambda: time.sleep(0.005) or 1)
+
+
+def _busy_5ms() -> int:
+    """5 ms of CPU, as a statement that scans much does."""
+    until = time.thread_time() + 0.005
+    while time.thread_time() < until:
+        pass
+    return 1
+
+
+async def test_a_cheap_statement_skips_the_thread_hop_after_its_first_run(
+    engine: AsyncEngine,
+) -> None:
+    _thread_functions(engine)
+    await engine.dispose()  # new connections get the functions
+    query = text("SELECT thread() AS t, 'cheap' AS kind")
+    async with engine.connect() as conn:
+        runs = [(await conn.execute(query)).scalar_one() for _ in range(3)]
+    loop_thread = threading.get_ident()
+    assert runs[0] != loop_thread  # never seen: timed in aiosqlite's thread
+    assert runs[1:] == [loop_thread, loop_thread]
+
+
+async def test_a_slow_statement_always_runs_in_aiosqlite_s_thread(engine: AsyncEngine) -> None:
+    _thread_functions(engine)
+    await engine.dispose()
+    query = text("SELECT thread() AS t, slow() AS s")
+    async with engine.connect() as conn:
+        runs = [(await conn.execute(query)).scalar_one() for _ in range(3)]
+    assert threading.get_ident() not in runs
+
+
+async def test_a_statement_that_waits_runs_on_the_loop_at_most_once_in_a_row(
+    engine: AsyncEngine,
+) -> None:
+    # In the thread it is timed by CPU and looks cheap; its one run on the loop is timed by
+    # the clock and sends it back.
+    _thread_functions(engine)
+    await engine.dispose()
+    query = text("SELECT thread() AS t, waits() AS w")
+    async with engine.connect() as conn:
+        runs = [(await conn.execute(query)).scalar_one() for _ in range(6)]
+    on_loop = [run == threading.get_ident() for run in runs]
+    assert not any(a and b for a, b in itertools.pairwise(on_loop))
+
+
+async def test_a_write_lock_held_by_another_process_is_waited_for_without_holding_the_loop(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    # The other process: a plain connection of its own, holding SQLite's write lock.
+    other = sqlite3.connect(tmp_path / "queue.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def write() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO log VALUES ('waited')"))
+
+    clock = asyncio.create_task(ticker())
+    writer = asyncio.create_task(write())
+    await asyncio.sleep(0.3)
+    assert not writer.done()  # still waiting for the other's lock ...
+    assert ticks >= 10  # ... while the loop went on
+    other.rollback()
+    await asyncio.wait_for(writer, 5)
+    clock.cancel()
+    other.close()
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT who FROM log"))).scalars().all()
+    assert rows == ["waited"]
