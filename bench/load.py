@@ -5,7 +5,9 @@ Prints one JSON object. Two runs by default:
 * ``unlimited``: the emulator answers as fast as it can and the bot's limits are lifted. Measures
   ingestion (customer messages stored in their tickets with the cards queued, per second, read
   from the database) and end-to-end latency (message sent by the customer -> its copy in the
-  ticket's topic), lost and duplicated messages, and the bot's peak RSS.
+  ticket's topic), lost and duplicated messages, the bot's CPU per customer message over the
+  burst (every call it caused included: steadier than rates when the machine is shared) and
+  its peak RSS.
 * ``telegram``: the emulator enforces Telegram-like limits (sliding windows: per private chat,
   per group per minute, overall per second) and the bot runs with the same limits. To keep the
   run short both are scaled by ``--scale`` (the ratios are what matters). Reports the achieved
@@ -234,6 +236,7 @@ async def run_once(
     async def new_messages() -> int:
         return await stored() - before
 
+    cpu0 = sum(cpu_seconds(p.pid) for p in processes)
     t0 = time.time()
     by_text: dict[str, tuple[int, int]] = {}
     for i in range(messages):
@@ -257,6 +260,7 @@ async def run_once(
     done = copied()
     latencies = [min(done[k]) - sent_at[k] for k in sent_at if k in done]
     t_delivered = max((min(done[k]) for k in sent_at if k in done), default=time.time())
+    cpu_ms = 1000 * (sum(cpu_seconds(p.pid) for p in processes) - cpu0)
     rss = [peak_rss_mb(p.pid) for p in processes]
     codes = [await p.terminate(timeout=15) for p in processes]
     if balancer is not None:
@@ -273,6 +277,9 @@ async def run_once(
         "delivered_per_s": round(len(latencies) / max(t_delivered - t0, 1e-9), 1),
         "latency_ms_p50": round(1000 * (percentile(latencies, 50) or 0), 1),
         "latency_ms_p99": round(1000 * (percentile(latencies, 99) or 0), 1),
+        # The bot's CPU (every worker's) from the first message until the last was copied,
+        # per customer message: intake, processing and every call it caused.
+        "bot_cpu_ms_per_message": round(cpu_ms / total, 2),
         "lost": sum(1 for k in sent_at if k not in done),
         "duplicated": sum(len(v) - 1 for k, v in done.items() if k in sent_at),
         "peak_rss_mb": rss[0] if len(rss) == 1 else rss,

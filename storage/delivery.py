@@ -38,6 +38,23 @@ from models.delivery import (
 )
 from storage.orm import InboxRecord, OutboxRecord, ShownMessageRecord
 
+# The processor and the sender run these hundreds of times a second: built once, on the tables
+# themselves (plain rows, no ORM identity map or bulk-update bookkeeping).
+_INBOX: Table = InboxRecord.__table__  # type: ignore[assignment]
+_OUTBOX: Table = OutboxRecord.__table__  # type: ignore[assignment]
+_MARK_DONE = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.update_id == bindparam("p_update_id", type_=_INBOX.c.update_id.type),
+        _INBOX.c.status == bindparam("p_pending", type_=_INBOX.c.status.type),
+    )
+    .values(
+        status=bindparam("p_done", type_=_INBOX.c.status.type),
+        processed_at=bindparam("p_now", type_=_INBOX.c.processed_at.type),
+        last_error=None,
+    )
+)
+
 
 @dataclass(frozen=True)
 class InboxItem:
@@ -112,12 +129,13 @@ class InboxRepository:
         a concurrent transaction holding the row waits here and then sees it done.
         """
         result = await self.session.execute(
-            update(InboxRecord)
-            .where(
-                InboxRecord.update_id == update_id,
-                InboxRecord.status == str(InboxStatus.PENDING),
-            )
-            .values(status=str(InboxStatus.DONE), processed_at=now, last_error=None)
+            _MARK_DONE,
+            {
+                "p_update_id": update_id,
+                "p_pending": str(InboxStatus.PENDING),
+                "p_done": str(InboxStatus.DONE),
+                "p_now": now,
+            },
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise AlreadyProcessed(update_id)
@@ -220,11 +238,6 @@ def _call_from(record: Any) -> OutboundCall:
     )
 
 
-# The sender reads and marks one call at a time, hundreds a second: its statements are built
-# once, on the outbox table itself (plain rows, no ORM identity map or bulk-update bookkeeping).
-_OUTBOX: Table = OutboxRecord.__table__  # type: ignore[assignment]
-
-
 @cache
 def _queued_in(limit: int) -> Select[Any]:
     return (
@@ -290,7 +303,7 @@ class OutboxRepository:
         after everything they refer to was flushed)."""
         rows, self._queued = self._queued, []
         if rows:
-            await self.session.execute(insert(OutboxRecord), rows)
+            await self.session.execute(insert(_OUTBOX), rows)
         return len(rows)
 
     async def superseded(self, call: OutboundCall) -> bool:

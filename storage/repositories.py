@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -215,6 +215,10 @@ class LabelRepository(TrackingRepository[LabelledExample, LabelledExampleRecord]
         )
 
 
+_SETTINGS: Table = DeskSettingRecord.__table__  # type: ignore[assignment]
+_ALL_SETTINGS = select(_SETTINGS.c.key, _SETTINGS.c.value)
+
+
 class DeskSettings:
     """Key-value settings stored in the database.
 
@@ -228,9 +232,7 @@ class DeskSettings:
 
     async def _all(self) -> dict[str, str]:
         if self._values is None:
-            rows = await self.session.execute(
-                select(DeskSettingRecord.key, DeskSettingRecord.value)
-            )
+            rows = await self.session.execute(_ALL_SETTINGS)
             self._values = {row.key: row.value for row in rows}
         return self._values
 

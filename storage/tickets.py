@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -30,6 +30,19 @@ from storage.orm import (
 from storage.tracking import DONE_STATUSES, TrackingRepository
 
 _DONE = DONE_STATUSES
+_MESSAGES: Table = TicketMessageRecord.__table__  # type: ignore[assignment]
+# Every customer message counts its sender's last minute (flood control): built once, on the
+# table (no ORM statement compilation per message).
+_CUSTOMER_MESSAGES_SINCE = (
+    select(func.count())
+    .select_from(_MESSAGES)
+    .where(
+        _MESSAGES.c.customer_chat_id
+        == bindparam("p_chat", type_=_MESSAGES.c.customer_chat_id.type),
+        _MESSAGES.c.direction == bindparam("p_customer", type_=_MESSAGES.c.direction.type),
+        _MESSAGES.c.sent_at >= bindparam("p_since", type_=_MESSAGES.c.sent_at.type),
+    )
+)
 
 
 class TicketRepository(TrackingRepository[Ticket, TicketRecord]):
@@ -357,13 +370,8 @@ class MessageRepository(TrackingRepository[TicketMessage, TicketMessageRecord]):
     async def customer_messages_since(self, chat_id: int, since: datetime) -> int:
         """How many messages the customer in ``chat_id`` sent since ``since`` (flood control)."""
         count = await self.session.scalar(
-            select(func.count())
-            .select_from(TicketMessageRecord)
-            .where(
-                TicketMessageRecord.customer_chat_id == chat_id,
-                TicketMessageRecord.direction == str(MessageDirection.CUSTOMER),
-                TicketMessageRecord.sent_at >= since,
-            )
+            _CUSTOMER_MESSAGES_SINCE,
+            {"p_chat": chat_id, "p_customer": str(MessageDirection.CUSTOMER), "p_since": since},
         )
         return int(count or 0)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ActorKind, EventKind, MessageDirection, TicketEvent, TicketMessage
@@ -33,8 +33,12 @@ from storage.orm import (
     WebhookRecord,
 )
 
+_WEBHOOKS: Table = WebhookRecord.__table__  # type: ignore[assignment]
+# Read at every commit that has events (plain rows, not ORM objects: the rows are only read).
+_ACTIVE = select(_WEBHOOKS).where(_WEBHOOKS.c.active.is_(True)).order_by(_WEBHOOKS.c.id)
 
-def _webhook_from(record: WebhookRecord) -> wh.Webhook:
+
+def _webhook_from(record: WebhookRecord | Row[Any]) -> wh.Webhook:
     return wh.Webhook(
         id=record.id,
         url=record.url,
@@ -211,10 +215,7 @@ class WebhookRepository:
         return None if record is None else _webhook_from(record)
 
     async def active(self) -> list[wh.Webhook]:
-        rows = await self.session.execute(
-            select(WebhookRecord).where(WebhookRecord.active.is_(True)).order_by(WebhookRecord.id)
-        )
-        return [_webhook_from(r) for r in rows.scalars()]
+        return [_webhook_from(row) for row in await self.session.execute(_ACTIVE)]
 
     async def deactivate(self, webhook_id: int) -> bool:
         """Remove an endpoint from service (its row stays; see :class:`WebhookRecord`)."""
