@@ -101,3 +101,34 @@ class GroupRefused(DomainError):
         super().__init__(f"chat {chat_id} cannot be a team's group: {problem}")
         self.chat_id = chat_id
         self.problem = problem
+
+
+class LinkProblem(StrEnum):
+    """Why an email address cannot be linked to (or unlinked from) a Telegram customer."""
+
+    USAGE = "usage"
+    NOT_AN_ADDRESS = "not an email address"
+    NOT_A_CUSTOMER = "not a ticket number, Telegram id or @username"
+    NO_SUCH_TICKET = "no such ticket"
+    UNKNOWN_USERNAME = "no customer with this username"
+    NEEDS_BOTH = "outside a ticket's topic both sides are needed"
+    TICKET_NOT_BY_EMAIL = "the topic's customer does not write by email"
+    BY_EMAIL = "the customer writes by email, not in Telegram"
+    VISITOR = "the customer writes in the website chat"
+    NOBODY_KNOWN = "neither side has written to the desk"
+    ALREADY_LINKED = "already linked to this customer"
+    LINKED_ELSEWHERE = "linked to another customer"
+    NOT_LINKED = "not linked"
+    UNKNOWN_ADDRESS = "no customer has this address"
+
+
+class LinkRefused(DomainError):
+    """``/link`` or ``/unlink`` cannot do what was asked (see :class:`LinkProblem`); ``value`` is
+    the word or address concerned, ``other`` who an address is linked to (filled in by the use
+    case that knows them)."""
+
+    def __init__(self, problem: LinkProblem, value: str = "", other: str | None = None) -> None:
+        super().__init__(f"cannot link: {problem} {value!r}".strip())
+        self.problem = problem
+        self.value = value
+        self.other = other

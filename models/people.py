@@ -7,6 +7,7 @@ from datetime import datetime
 
 from models.delivery import Channel
 from models.enums import AssignStrategy, Role
+from models.errors import LinkProblem, LinkRefused
 from models.events import Actor
 
 
@@ -36,6 +37,13 @@ class Customer:
     #: A website visitor (the chat widget): their ``telegram_id`` is a stand-in too
     #: (:func:`models.widget.stand_in_chat_id`), and the desk writes to them in the widget.
     visitor: bool = False
+    #: An email customer linked to a Telegram customer (``/link``): the same person. This row
+    #: stays the address's identity (its mails are known by it); the tickets are the linked
+    #: customer's.
+    linked_to_id: int | None = None
+    #: On a customer with linked addresses: the one they last wrote from, where the desk's
+    #: replies go (None: their own chat).
+    reply_via_id: int | None = None
 
     @property
     def display_name(self) -> str:
@@ -48,6 +56,53 @@ class Customer:
         if self.visitor:
             return Channel.WEB
         return Channel.EMAIL if self.email else Channel.TELEGRAM
+
+    # -- one person, several channels --------------------------------------------------------
+    #
+    # A Telegram customer may have email addresses linked to them. Each address keeps its own
+    # row (its mails are recognised by it, its messages record it); the person is the Telegram
+    # customer: their tickets, their ban. Whatever the person last wrote from is where the
+    # desk writes back.
+
+    def link(self, address: Customer, *, address_wrote_last: bool) -> None:
+        """Make the email customer ``address`` one of this Telegram customer's identities;
+        ``address_wrote_last``: the person's latest message came by mail, so replies go there
+        until they write in Telegram."""
+        if self.visitor:
+            raise LinkRefused(LinkProblem.VISITOR, self.display_name)
+        if self.channel is not Channel.TELEGRAM:
+            raise LinkRefused(LinkProblem.BY_EMAIL, self.email or "")
+        if address.channel is not Channel.EMAIL:
+            raise LinkRefused(LinkProblem.NOT_AN_ADDRESS, address.display_name)
+        if address.linked_to_id == self.id:
+            raise LinkRefused(LinkProblem.ALREADY_LINKED, address.email or "")
+        if address.linked_to_id is not None:
+            raise LinkRefused(LinkProblem.LINKED_ELSEWHERE, address.email or "")
+        address.linked_to_id = self.id
+        if address_wrote_last:
+            self.reply_via_id = address.id
+
+    def unlink(self, address: Customer) -> None:
+        """``address`` is no longer this person's: replies that went there come to their chat."""
+        if address.linked_to_id != self.id:
+            raise LinkRefused(LinkProblem.NOT_LINKED, address.email or "")
+        address.linked_to_id = None
+        if self.reply_via_id == address.id:
+            self.reply_via_id = None
+
+    def wrote_from(self, identity: Customer) -> None:
+        """The person wrote from ``identity`` (themself, or one of their linked addresses)."""
+        if identity.id == self.id:
+            self.reply_via_id = None
+        elif identity.linked_to_id == self.id:
+            self.reply_via_id = identity.id
+
+    def replies_to(self, via: Customer | None) -> Customer:
+        """Who the desk writes to for this person: ``via`` (the row of :attr:`reply_via_id`)
+        while it is still their linked address, else themself."""
+        if via is not None and via.id == self.reply_via_id and via.linked_to_id == self.id:
+            return via
+        return self
 
 
 @dataclass

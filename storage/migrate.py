@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest revision (``tests/integration/test_migrations.py`` checks it is Alembic's head).
-HEAD = "0022"
+HEAD = "0023"
 
 
 class SchemaDrift(Exception):

@@ -99,6 +99,10 @@ class CustomerRecord(Base):
     email: Mapped[str | None] = mapped_column(String(320), unique=True, index=True)
     #: A website visitor (the chat widget; see :class:`WidgetVisitorRecord`).
     visitor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: An email customer linked to a Telegram customer: the same person (``/link``).
+    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    #: The linked address the customer last wrote from: replies go there (None: their chat).
+    reply_via_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
 
 
 class TeamRecord(Base):

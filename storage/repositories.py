@@ -62,6 +62,14 @@ class CustomerRepository(TrackingRepository[Customer, CustomerRecord]):
             .limit(1)
         )
 
+    async def linked_to(self, customer_id: int) -> list[Customer]:
+        """The email customers linked to a Telegram customer (``/link``), oldest first."""
+        return await self._many(
+            select(CustomerRecord)
+            .where(CustomerRecord.linked_to_id == customer_id)
+            .order_by(CustomerRecord.id)
+        )
+
     async def by_ids(self, ids: Sequence[int]) -> dict[int, Customer]:
         if not ids:
             return {}

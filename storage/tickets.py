@@ -265,7 +265,8 @@ class TicketRepository(TrackingRepository[Ticket, TicketRecord]):
         )
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
-    async def for_customer(self, customer_id: int, *, limit: int = 20) -> list[Ticket]:
+    async def for_customer(self, customer_id: int, *, limit: int | None = 20) -> list[Ticket]:
+        """The customer's tickets, newest first (``limit`` None: all of them)."""
         return await self._many(
             select(TicketRecord)
             .where(TicketRecord.customer_id == customer_id)
@@ -374,6 +375,15 @@ class MessageRepository(TrackingRepository[TicketMessage, TicketMessageRecord]):
             {"p_chat": chat_id, "p_customer": str(MessageDirection.CUSTOMER), "p_since": since},
         )
         return int(count or 0)
+
+    async def last_from(self, chat_id: int) -> datetime | None:
+        """When the customer in ``chat_id`` last wrote (None: never)."""
+        return await self.session.scalar(
+            select(func.max(TicketMessageRecord.sent_at)).where(
+                TicketMessageRecord.customer_chat_id == chat_id,
+                TicketMessageRecord.direction == str(MessageDirection.CUSTOMER),
+            )
+        )
 
     async def move(self, from_ticket: int, to_ticket: int) -> int:
         """Move every message of one ticket to another (merging); returns how many moved."""
