@@ -62,6 +62,8 @@ DESK_COMMANDS: tuple[DeskCommand, ...] = (
     DeskCommand("merge", A, __("merge into another ticket of the customer"), True),
     DeskCommand("c", A, __("send a canned answer"), True),
     DeskCommand("detach", A, __("take a ticket out of its incident")),
+    DeskCommand("link", A, __("link an email address to a Telegram customer")),
+    DeskCommand("unlink", A, __("unlink an email address")),
     DeskCommand("ban", S, __("stop a customer's new tickets"), True),
     DeskCommand("unban", S, __("lift a ban"), True),
     DeskCommand("queue", A, __("active tickets: mine, unassigned, overdue…")),

@@ -13,6 +13,7 @@ from bot.handlers import (
     errors,
     help,
     incidents,
+    links,
     reports,
     similar,
     tools,
@@ -31,6 +32,7 @@ def build_routers(settings: Settings) -> Router:
     root.include_router(help.build_router())
     root.include_router(customer.build_router())
     if settings.agent_chat_id is not None:
+        root.include_router(links.build_router(settings.agent_chat_id))
         root.include_router(incidents.build_router(settings.agent_chat_id))
         root.include_router(similar.build_router(settings.agent_chat_id))
         root.include_router(agents.build_router(settings.agent_chat_id))

@@ -50,14 +50,20 @@ def render_card(
     rating: Rating | None = None,
     category_by: Agent | None = None,
     quote: str | None = None,
+    via: Customer | None = None,
 ) -> str:
     """The card text in the current locale (HTML, every user-supplied value escaped);
     ``quote``: the customer's first message, when the card carries it (see
-    :func:`models.quotable`)."""
+    :func:`models.quotable`); ``via``: for a customer with linked addresses, whom replies go
+    to now (the customer themself, or one of the addresses)."""
     who = escape(customer.display_name)
     if customer.username:
         who += f" (@{escape(customer.username)})"
-    if customer.email is not None:  # the channel and the address replies go to
+    if via is not None and via.email is not None:  # a linked address they last wrote from
+        who += " · ✉️ " + _("via email: {address}").format(address=escape(via.email))
+    elif via is not None:
+        who += " · ✈️ " + _("via Telegram")
+    elif customer.email is not None:  # the channel and the address replies go to
         who += " · ✉️ " + _("email: {address}").format(address=escape(customer.email))
     elif customer.visitor:  # replies go to the website chat widget
         who += " · 🌐 " + _("website chat")

@@ -166,6 +166,13 @@ class DeliveryAdapter(IncidentDelivery):
         ticket = await self._ticket(uow, ref.id)
         customer = await uow.customers.get(ticket.customer_id)
         assert customer is not None
+        linked = await uow.customers.linked_to(customer.id or 0)
+        # With linked addresses the card says which channel replies take now.
+        via = None
+        if linked:
+            via = customer.replies_to(
+                next((c for c in linked if c.id == customer.reply_via_id), None)
+            )
         team = await uow.teams.get(ticket.team_id) if ticket.team_id else None
         assignee = await uow.agents.get(ticket.assignee_id) if ticket.assignee_id else None
         earlier = await uow.tickets.count_for_customer(customer.id or 0) - 1
@@ -185,6 +192,7 @@ class DeliveryAdapter(IncidentDelivery):
             return render_card(
                 ticket,
                 customer,
+                via=via,
                 quote=first.text if first is not None and first.on_card else None,
                 earlier_tickets=earlier,
                 team=team,

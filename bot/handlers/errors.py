@@ -22,6 +22,8 @@ from models import (
     GroupRefused,
     InvalidInput,
     InvalidTransition,
+    LinkProblem,
+    LinkRefused,
     NotAllowed,
     NotFound,
     NoTicketHere,
@@ -51,6 +53,8 @@ def explain(error: DomainError) -> str:
         return f"{text} {error.link}" if error.link else text
     if isinstance(error, GroupRefused):
         return _group_refused(error)
+    if isinstance(error, LinkRefused):
+        return _link_refused(error)
     if isinstance(error, TicketClosed):
         return _("This ticket is closed. Reopen it first to change it.")
     if isinstance(error, NoTicketHere):
@@ -103,6 +107,55 @@ def _group_refused(error: GroupRefused) -> str:
         ),
     }[error.problem]
     return _("Group {chat} cannot be a team's group: {reason}").format(chat=chat, reason=reason)
+
+
+_LINK_USAGE = (
+    "/link &lt;#ticket|Telegram id|@username&gt; &lt;email address&gt;",
+    "/unlink &lt;email address&gt;",
+)
+
+
+def _link_refused(error: LinkRefused) -> str:
+    value, problem = escape(error.value), error.problem
+    if problem is LinkProblem.USAGE:
+        return _(
+            "Usage: {link} (in a ticket's topic one of the two is enough: the topic's customer "
+            "is the other); {unlink}."
+        ).format(link=_LINK_USAGE[0], unlink=_LINK_USAGE[1])
+    if problem is LinkProblem.NEEDS_BOTH:
+        return _("Outside a ticket's topic, name both sides: {link}").format(link=_LINK_USAGE[0])
+    text = {
+        LinkProblem.NOT_AN_ADDRESS: _("“{value}” is not an email address (like ann@example.com)."),
+        LinkProblem.NOT_A_CUSTOMER: _(
+            "“{value}” names no Telegram customer: give a ticket number as #42, a Telegram "
+            "user id (a positive number) or an @username."
+        ),
+        LinkProblem.NO_SUCH_TICKET: _("Ticket {value} does not exist."),
+        LinkProblem.UNKNOWN_USERNAME: _("No customer {value} has written to the bot."),
+        LinkProblem.TICKET_NOT_BY_EMAIL: _(
+            "The customer of ticket {value} does not write by email: name the address to "
+            "link, /link &lt;email address&gt;."
+        ),
+        LinkProblem.BY_EMAIL: _(
+            "That customer writes by email ({value}): an address is linked to a customer who "
+            "writes in Telegram. Name a Telegram customer's ticket, id or @username."
+        ),
+        LinkProblem.VISITOR: _(
+            "That customer ({value}) writes in the website chat: only an email address and a "
+            "Telegram customer can be linked."
+        ),
+        LinkProblem.NOBODY_KNOWN: _(
+            "Neither that Telegram user nor {value} has written to the desk yet: link them "
+            "once one of them has."
+        ),
+        LinkProblem.ALREADY_LINKED: _("{value} is already linked to this customer."),
+        LinkProblem.LINKED_ELSEWHERE: _(
+            "{value} is already linked to {other}: /unlink {value} first."
+        ),
+        LinkProblem.NOT_LINKED: _("{value} is not linked to anyone."),
+        LinkProblem.UNKNOWN_ADDRESS: _("Nobody has written from {value}."),
+    }[problem]
+    return text.format(value=value, other=escape(error.other or "?"))
 
 
 async def on_domain_error(

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.services import canned, desk_settings
 from bot.services.conversation import DeskConfig, Incoming
-from bot.services.customers import queue
+from bot.services.customers import queue, writing_to
 from bot.services.finality import merge_target
 from bot.services.ports import Presenter
 from models import (
@@ -95,8 +95,7 @@ async def agent_message(
     if note or blocked:
         await uow.commit()
         return message
-    customer = await uow.customers.get(ticket.customer_id)
-    assert customer is not None
+    customer = await writing_to(uow, ticket)
     sign = await desk_settings.get(uow, "sign_replies", config.sign_replies)
     calls = presenter.deliver_to_customer(ticket, customer, message, agent, reply_to, sign=sign)
     return await _answered(uow, presenter, agent, ticket, customer, message, calls, now)
@@ -134,8 +133,7 @@ async def desk_reply(
     if await _collides(uow, presenter, agent, ticket, now, now):
         await uow.commit()
         return None
-    customer = await uow.customers.get(ticket.customer_id)
-    assert customer is not None
+    customer = await writing_to(uow, ticket)
     message = await uow.messages.add(
         TicketMessage(
             ticket_id=ticket.id,  # type: ignore[arg-type]
@@ -159,8 +157,7 @@ async def send_canned(
     now: datetime,
 ) -> TicketMessage | None:
     """Send a canned answer to the ticket's customer as the agent's reply (None if blocked)."""
-    customer = await uow.customers.get(ticket.customer_id)
-    assert customer is not None
+    customer = await writing_to(uow, ticket)
     answer = await canned.answer_for(uow, key_or_id, customer, config.default_language)
     text = answer.render(name=customer.first_name, ticket=ticket.number, agent=agent.name)
     return await canned_reply(uow, presenter, agent, ticket, answer.key, text, now)

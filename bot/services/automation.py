@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.services.batches import JOB_BATCH, in_batches, next_after
-from bot.services.customers import queue
+from bot.services.customers import queue, writing_to
 from bot.services.ports import Presenter, UowFactory
 from bot.services.ticket_changes import status_follows
 from models import Actor, EventKind, Ticket, TicketEvent, TicketStatus
@@ -76,8 +76,7 @@ async def _waiting(uow: AbstractUnitOfWork, after: int, *, run: _Pass) -> int | 
         since = waiting_since(ticket, history.get(ticket.id or 0, []))
         if since is None:
             continue
-        customer = await uow.customers.get(ticket.customer_id)
-        assert customer is not None
+        customer = await writing_to(uow, ticket)
         silent = now - since
         if rules.auto_resolve_after > timedelta(0) and silent >= rules.auto_resolve_after:
             ticket.resolve(Actor.system(), now)
@@ -105,8 +104,7 @@ async def _resolved(uow: AbstractUnitOfWork, after: int, *, run: _Pass) -> int |
             ticket.resolved_at is not None
             and now - ticket.resolved_at >= run.rules.auto_close_after
         ):
-            customer = await uow.customers.get(ticket.customer_id)
-            assert customer is not None
+            customer = await writing_to(uow, ticket)
             ticket.close(Actor.system(), now)
             await status_follows(uow, run.presenter, ticket, customer, now, by_customer=False)
             await uow.commit()

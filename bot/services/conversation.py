@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.services import assignment, canned, desk_settings, groups, similar, surge, texts
-from bot.services.customers import get_or_register, queue, reply
+from bot.services.customers import get_or_register, person_of, queue, reply
 from bot.services.finality import merge_target, refuse_if_merged
 from bot.services.ports import Presenter, Retyped, TelegramUser
 from bot.services.ticket_changes import status_follows
@@ -104,6 +104,10 @@ async def customer_message(
 ) -> CustomerMessageResult:
     """A customer wrote: add it to their current ticket, reopen a resolved one, or open one.
 
+    The ticket is the person's: a linked address's mail lands where the Telegram customer it
+    is linked to writes, and the desk answers on the channel of this message (see
+    :meth:`models.people.Customer.wrote_from`).
+
     ``joins``: the ticket the message belongs to by its channel's own threading (a mail that
     answers one of the ticket's mails), instead of the customer's latest ticket.
 
@@ -120,9 +124,14 @@ async def customer_message(
         if rated is not None:
             return CustomerMessageResult(rated)
 
-    customer = await get_or_register(uow, msg.user, language, now)
-    if customer.banned:
-        return await _refuse_banned(uow, presenter, customer, now)
+    # ``identity``: who wrote (a Telegram customer, an address); ``customer``: the person
+    # whose tickets they are. The same, unless an address is linked to a Telegram customer.
+    identity = await get_or_register(uow, msg.user, language, now)
+    customer = await person_of(uow, identity)
+    if customer.banned or identity.banned:
+        return await _refuse_banned(uow, presenter, identity, now)
+    via = customer.reply_via_id
+    customer.wrote_from(identity)
     force_new = force_new or customer.wants_new_ticket
     customer.wants_new_ticket = False
     if force_new:
@@ -152,7 +161,8 @@ async def customer_message(
         ticket.reopen(Actor.customer(customer.id), now)
         reopened = True
     else:
-        card_changed = ticket.customer_wrote(now)
+        # The card also says which channel replies take.
+        card_changed = ticket.customer_wrote(now) or customer.reply_via_id != via
 
     message = TicketMessage(
         ticket_id=ticket.id,  # type: ignore[arg-type]
@@ -174,20 +184,20 @@ async def customer_message(
     calls = []
     if opened:
         registered = await texts.custom_text(
-            uow, "registered", customer.language or config.default_language
+            uow, "registered", identity.language or config.default_language
         )
         if in_incident:  # the customer hears at once; the agents see the incident's card
-            calls += presenter.ticket_registered(ticket, customer, registered)
+            calls += presenter.ticket_registered(ticket, identity, registered)
         else:
-            calls += presenter.ticket_opened(ticket, customer, registered)
+            calls += presenter.ticket_opened(ticket, identity, registered)
         if ticket.needs_human and not in_incident:
             calls += presenter.not_sure(ticket)
     elif in_incident:
         calls += await surge.follow_up(uow, presenter, ticket, now)
         if reopened:  # the incident is over: the ticket has a topic of its own again
-            calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
+            calls += presenter.ticket_reopened(ticket, identity, by_customer=True)
     elif reopened:
-        calls += presenter.ticket_reopened(ticket, customer, by_customer=True)
+        calls += presenter.ticket_reopened(ticket, identity, by_customer=True)
     if not message.on_card and not in_incident:
         calls += presenter.copy_to_agents(ticket, message, msg.retyped)
     if msg.files and not in_incident:
@@ -199,8 +209,8 @@ async def customer_message(
     await queue(uow, calls, now)
     if opened and not in_incident:
         await assignment.auto_assign(uow, presenter, ticket, now)
-        await canned.auto_answer(uow, presenter, config.default_language, ticket, customer, now)
-    await _slow_down_if_flooding(uow, presenter, customer, msg, now)
+        await canned.auto_answer(uow, presenter, config.default_language, ticket, identity, now)
+    await _slow_down_if_flooding(uow, presenter, identity, msg, now)
     await uow.commit()
     if opened and not in_incident and solved is not None and msg.text:
         query = ticket_text(ticket.subject, [msg.text])

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.services import texts
 from bot.services.ports import Presenter, TelegramUser
-from models import Customer
+from models import Customer, Ticket
 from models.delivery import OutboundCall
 from storage import AbstractUnitOfWork
 
@@ -37,6 +37,25 @@ async def get_or_register(
     # The customer wrote to us again, so they have not blocked the bot (any more).
     customer.blocked_bot = False
     return customer
+
+
+async def person_of(uow: AbstractUnitOfWork, identity: Customer) -> Customer:
+    """The customer behind ``identity``: the Telegram customer an address is linked to, else
+    ``identity`` itself (see :meth:`models.people.Customer.link`)."""
+    if identity.linked_to_id is None:
+        return identity
+    person = await uow.customers.get(identity.linked_to_id)
+    return identity if person is None else person
+
+
+async def writing_to(uow: AbstractUnitOfWork, ticket: Ticket) -> Customer:
+    """Whom the desk writes to about ``ticket``: its customer, in the channel they last wrote
+    on (their chat, or the linked address they last mailed from)."""
+    customer = await uow.customers.get(ticket.customer_id)
+    assert customer is not None, f"ticket {ticket.id} has no customer"
+    if customer.reply_via_id is None:
+        return customer
+    return customer.replies_to(await uow.customers.get(customer.reply_via_id))
 
 
 async def reply(

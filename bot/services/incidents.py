@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.services import surge
 from bot.services.auth import require_agent
 from bot.services.conversation import Incoming
-from bot.services.customers import queue
+from bot.services.customers import queue, writing_to
 from bot.services.ports import Presenter, TelegramUser
 from bot.services.ticket_changes import status_follows
 from models import (
@@ -85,8 +85,7 @@ async def agent_writes(
     await uow.incidents.add_reply(reply)
     calls: list[OutboundCall] = []
     for ticket in targets:
-        customer = await uow.customers.get(ticket.customer_id)
-        assert customer is not None
+        customer = await writing_to(uow, ticket)
         message = await uow.messages.add(
             TicketMessage(
                 ticket_id=ticket.id,  # type: ignore[arg-type]
@@ -143,8 +142,7 @@ async def resolve(
     for ticket in await uow.incidents.members(incident_id, active_only=True):
         if not ticket.change_status(TicketStatus.RESOLVED, actor, now):
             continue
-        customer = await uow.customers.get(ticket.customer_id)
-        assert customer is not None
+        customer = await writing_to(uow, ticket)
         await status_follows(uow, presenter, ticket, customer, now, by_customer=False)
         resolved += 1
     incident.close(IncidentStatus.RESOLVED, now)

@@ -18,6 +18,7 @@ from bot.services.conversation import (
     Incoming,
     customer_message,
 )
+from bot.services.customers import person_of
 from bot.services.finality import merge_target
 from bot.services.ports import Presenter, TelegramUser
 from bot.services.triage_port import Triage
@@ -58,8 +59,13 @@ async def receive(
         await uow.commit()
         return None
     customer = await _customer(uow, headers.sender, headers.sender_name, config, now)
+    # A linked address is one of a Telegram customer's ways in: its mails thread into that
+    # person's tickets, and one without thread information joins their current ticket, as a
+    # message in their chat would (an address of its own opens a ticket per new subject).
+    person = await person_of(uow, customer)
+    linked = person is not customer
     window = await desk_settings.get(uow, "reopen_window", config.reopen_window)
-    joins = await _thread_ticket(uow, customer, mail) or await _held(uow, customer, now)
+    joins = await _thread_ticket(uow, person, mail) or await _held(uow, person, now)
     if joins is not None and not joins.accepts_customer_message(now, window):
         joins = None
     msg = Incoming(
@@ -87,7 +93,7 @@ async def receive(
         msg,
         customer.language or config.default_language,
         now,
-        force_new=joins is None,
+        force_new=joins is None and not linked,
         joins=joins,
         solved=solved,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.services import assignment, desk_settings, groups, similar, surge
-from bot.services.customers import queue
+from bot.services.customers import queue, writing_to
 from bot.services.ports import Presenter
 from bot.services.training import record_correction
 from models import (
@@ -46,8 +46,7 @@ async def change_status(
         changed = ticket.change_status(status, actor, now)
     if not changed:
         return False
-    customer = await uow.customers.get(ticket.customer_id)
-    assert customer is not None
+    customer = await writing_to(uow, ticket)
     await status_follows(uow, presenter, ticket, customer, now, by_customer=False)
     await uow.commit()
     return True

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.logs import get_logger
 from bot.services.auth import require_agent
-from bot.services.customers import queue
+from bot.services.customers import queue, writing_to
 from bot.services.ports import Presenter, TelegramUser
 from bot.services.teams import find_team
 from models import (
@@ -192,8 +192,7 @@ async def merge(
     target_was_active = target.is_active
     ticket.merge_into(target, agent.actor, now)
     moved = await uow.messages.move(ticket.id, target.id)  # type: ignore[arg-type]
-    customer = await uow.customers.get(ticket.customer_id)
-    assert customer is not None
+    customer = await writing_to(uow, ticket)
     calls = presenter.merged(
         ticket, target, customer, moved, reopened=target.is_active and not target_was_active
     )
