@@ -161,8 +161,9 @@ async def customer_message(
         ticket.reopen(Actor.customer(customer.id), now)
         reopened = True
     else:
-        # The card also says which channel replies take.
-        card_changed = ticket.customer_wrote(now) or customer.reply_via_id != via
+        card_changed = ticket.customer_wrote(now)
+    # The card also says which channel replies take: a thank-you by mail changes that too.
+    refresh_card = (card_changed and not acknowledged) or customer.reply_via_id != via
 
     message = TicketMessage(
         ticket_id=ticket.id,  # type: ignore[arg-type]
@@ -204,7 +205,7 @@ async def customer_message(
         calls += presenter.mail_files(ticket, message, msg.files)
     if acknowledged and not in_incident:
         calls += presenter.customer_acknowledged(ticket)
-    elif not opened and not in_incident and card_changed:
+    if not opened and not in_incident and refresh_card:
         calls += presenter.card_changed(ticket)
     await queue(uow, calls, now)
     if opened and not in_incident:
