@@ -282,10 +282,16 @@ async def start_webhook(
 
 
 async def run_bot(
-    settings: Settings, stop: asyncio.Event | None = None, *, webhook: bool = False
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    webhook: bool = False,
+    mail_in: Callable[[MailIntake], None] | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``), then shut down cleanly; ``webhook``: receive
-    updates on the webhook endpoint instead of long polling."""
+    updates on the webhook endpoint instead of long polling; ``mail_in``: the email channel's
+    intake is handed to it instead of reading the mailbox over IMAP (the sandbox's pretend
+    mailbox hands it the mails written in its page)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -313,7 +319,7 @@ async def run_bot(
         me = await startup.check_token(bot, stop)
         assert settings.agent_chat_id is not None
         chat_check = await startup.check_agent_chat(bot, settings.agent_chat_id, stop)
-        if settings.email is not None:
+        if settings.email is not None and mail_in is None:
             await startup.check_mailbox(settings.email.imap, stop)
         await startup.upgrade_database(
             settings.database_url, str(settings.masked()["HELPDESK_DATABASE_URL"]), stop
@@ -404,7 +410,9 @@ async def run_bot(
         reader = mail_intake(
             settings, uow_factory, presenter, classifier, config, solved=solved, wake=sender.wake
         )
-        if reader is not None:
+        if reader is not None and mail_in is not None:
+            mail_in(reader)
+        elif reader is not None:
             # Several workers: one of them reads the mailbox (whoever holds the lease).
             reading = (
                 as_leader(coordinator, "intake:mail", reader.run)

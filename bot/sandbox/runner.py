@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot.app import run_bot
 from bot.config import Settings, load_settings
 from bot.logs import get_logger
 from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.mailbox import DESK_FROM, PretendMailbox, serve_smtp
 from bot.sandbox.view import Persona
 from bot.sandbox.web import Sandbox, make_app
 from models import Agent, Role
@@ -57,7 +59,8 @@ def sandbox_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 
 def build_world(emulator: BotApiEmulator) -> Sandbox:
-    """The pretend Telegram: two customers, an admin and an agent in a forum supergroup."""
+    """The pretend Telegram: two customers, an admin and an agent in a forum supergroup; and
+    the pretend mailboxes (Ann has one too: an agent may ``/link`` it to her Telegram)."""
     alice = emulator.add_user("Alice", "alice_agent", "en", "Admin")
     bob = emulator.add_user("Bob", "bob_agent", "en", "Agent")
     group = emulator.add_supergroup("Support agents", is_forum=True, owner=alice)
@@ -73,6 +76,7 @@ def build_world(emulator: BotApiEmulator) -> Sandbox:
             Persona(alice, "admin"),
             Persona(bob, "agent"),
         ],
+        mailbox=PretendMailbox(changed=emulator.touch),
     )
 
 
@@ -151,8 +155,11 @@ async def run_sandbox(
     sandbox = build_world(emulator)
     page, url = await serve_page(sandbox, host, port)
     bot: asyncio.Task[None] | None = None
+    smtp: asyncio.Server | None = None
     try:
         await emulator.start("127.0.0.1", 0)
+        smtp = await serve_smtp(sandbox.mailbox, "127.0.0.1")
+        smtp_port = smtp.sockets[0].getsockname()[1]
         admins = [p.id for p in sandbox.people if p.role == "admin"]
         api_port = free_port(host)
         page_port = url.rstrip("/").rpartition(":")[2]
@@ -165,11 +172,19 @@ async def run_sandbox(
                 "api_host": host,
                 "api_port": api_port,
                 "widget_origins": [f"http://{h}:{page_port}" for h in ("127.0.0.1", "localhost")],
+                # The email channel, on the page's pretend mailboxes: the desk's mails go to an
+                # SMTP server inside the sandbox; mails come in through the intake's entry
+                # point (``mail_in`` below), so the IMAP address is never connected to.
+                "email_imap_url": SecretStr("imap://sandbox:sandbox@127.0.0.1:9/INBOX"),
+                "email_smtp_url": SecretStr(f"smtp://127.0.0.1:{smtp_port}"),
+                "email_from": DESK_FROM,
             }
         )
         sandbox.widget_script = f"http://{host}:{api_port}/widget/widget.js"
         await register_agents(settings, sandbox.people, datetime.now(UTC))
-        bot = asyncio.create_task(run_bot(settings, stop), name="sandbox-bot")
+        bot = asyncio.create_task(
+            run_bot(settings, stop, mail_in=sandbox.mailbox.attach), name="sandbox-bot"
+        )
         await _wait_polling(emulator, bot)
         log.info("sandbox ready", url=url, data_dir=str(settings.data_dir))
         announce(url)
@@ -182,4 +197,7 @@ async def run_sandbox(
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(bot, 10)
         await page.cleanup()
+        if smtp is not None:
+            smtp.close()
+            await smtp.wait_closed()
         await emulator.stop()

@@ -11,6 +11,8 @@ path the tests use, so the bot receives exactly the updates Telegram would send.
   file`` (an image becomes a photo, anything else a document)
 - ``POST /sandbox/api/press``              ``{user_id, chat_id, message_id, data}``
 - ``GET  /sandbox/api/file/{file_id}``     a file's bytes (images inline, others as downloads)
+- ``POST /sandbox/api/mail``               ``{address, subject, text, answers?}``: a pretend
+  customer mails the desk (``answers``: the id of the desk's mail it replies to)
 - ``GET  /site``                            a pretend company site with the chat widget on it
 """
 
@@ -29,6 +31,7 @@ from urllib.parse import quote
 from aiohttp import BodyPartReader, web
 
 from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.mailbox import MailRefused, PretendMailbox
 from bot.sandbox.view import Persona, file_mime, world_view
 
 STATIC_DIR = Path(str(files("bot.sandbox") / "static"))
@@ -50,6 +53,8 @@ class Sandbox:
     people: list[Persona] = field(default_factory=list)
     #: The chat widget's script, served by the bot's API server (None: no widget).
     widget_script: str | None = None
+    #: The pretend customers' mailboxes and the desk's mail servers' stand-ins.
+    mailbox: PretendMailbox = field(default_factory=PretendMailbox)
 
     @property
     def group_id(self) -> int:
@@ -74,7 +79,10 @@ class Sandbox:
         return chat, thread
 
     def state(self) -> dict[str, Any]:
-        return world_view(self.emulator, self.group, self.people)
+        return {
+            **world_view(self.emulator, self.group, self.people),
+            "mail": self.mailbox.view(),
+        }
 
 
 def _int(value: Any, name: str) -> int:
@@ -228,6 +236,23 @@ async def press(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "query_id": query["id"]})
 
 
+async def mail(request: web.Request) -> web.Response:
+    """A pretend customer writes a mail to the desk (or answers one of its mails)."""
+    mailbox = _sandbox(request).mailbox
+    body = await _json_body(request)
+    answers = body.get("answers")
+    try:
+        written = await mailbox.write(
+            str(body.get("address") or ""),
+            str(body.get("subject") or ""),
+            str(body.get("text") or ""),
+            None if answers in (None, "") else _int(answers, "answers"),
+        )
+    except MailRefused as exc:
+        raise BadInput(str(exc)) from None
+    return web.json_response({"ok": True, "mail": written.view()})
+
+
 async def file(request: web.Request) -> web.Response:
     """A stored file: images shown inline, everything else only as a download."""
     emulator = _sandbox(request).emulator
@@ -283,6 +308,7 @@ def make_app(sandbox: Sandbox) -> web.Application:
     app.router.add_post("/sandbox/api/send", send)
     app.router.add_post("/sandbox/api/upload", upload)
     app.router.add_post("/sandbox/api/press", press)
+    app.router.add_post("/sandbox/api/mail", mail)
     app.router.add_get("/sandbox/api/file/{file_id}", file)
     app.router.add_get("/site", site)
     return app

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import aiosmtplib
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.mailbox import DESK_FROM, serve_smtp
 from bot.sandbox.runner import SANDBOX_TOKEN, build_world, sandbox_settings
 from bot.sandbox.view import Persona
 from bot.sandbox.web import Sandbox, make_app
@@ -259,6 +263,112 @@ class TestFiles:
         assert served.content_type == "application/octet-stream"
         assert served.headers["Content-Disposition"].startswith("attachment")
         assert (await client.get("/sandbox/api/file/nope")).status == 404
+
+
+class RecordingIntake:
+    """The desk's mail intake as the pretend mailbox sees it: takes raw mails."""
+
+    def __init__(self) -> None:
+        self.taken: list[EmailMessage] = []
+
+    async def take(self, raw: bytes) -> bool:
+        mail = message_from_bytes(raw, policy=policy.default)
+        assert isinstance(mail, EmailMessage)
+        self.taken.append(mail)
+        return True
+
+
+class TestMail:
+    async def test_a_mail_written_in_the_page_reaches_the_desks_intake(
+        self, client: TestClient[Any, Any], sandbox: Sandbox
+    ) -> None:
+        intake = RecordingIntake()
+        sandbox.mailbox.attach(intake)
+        before = sandbox.emulator.revision
+        response = await client.post(
+            "/sandbox/api/mail",
+            json={"address": "ann@example.com", "subject": "Parcel", "text": "Where is it?"},
+        )
+        assert response.status == 200
+        [taken] = intake.taken
+        assert taken["From"] == "Ann Lee <ann@example.com>"
+        assert taken["To"] == DESK_FROM
+        assert taken["Subject"] == "Parcel"
+        assert taken["Message-ID"].endswith("@example.com>")
+        assert taken["In-Reply-To"] is None
+        assert "Where is it?" in taken.get_body(("plain",)).get_content()
+        world = await state(client, since=before, wait=0)
+        assert world["revision"] > before  # the page hears of it
+        [shown] = world["mail"]["mails"]
+        assert (shown["address"], shown["incoming"]) == ("ann@example.com", False)
+        assert shown["subject"] == "Parcel"
+
+    async def test_the_desks_mails_arrive_over_smtp_and_an_answer_threads_to_them(
+        self, client: TestClient[Any, Any], sandbox: Sandbox
+    ) -> None:
+        intake = RecordingIntake()
+        sandbox.mailbox.attach(intake)
+        server = await serve_smtp(sandbox.mailbox)
+        try:
+            port = server.sockets[0].getsockname()[1]
+            desk_mail = EmailMessage()
+            desk_mail["From"] = DESK_FROM
+            desk_mail["To"] = "Ann Lee <ann@example.com>"
+            desk_mail["Subject"] = "Re: [#1] Parcel"
+            desk_mail["Message-ID"] = "<desk-1@example.com>"
+            desk_mail["References"] = "<first@example.com>"
+            desk_mail["Auto-Submitted"] = "auto-replied"
+            desk_mail.set_content("Your request is registered as ticket #1.")
+            await aiosmtplib.send(desk_mail, hostname="127.0.0.1", port=port)
+        finally:
+            server.close()
+            await server.wait_closed()
+        [received] = (await state(client))["mail"]["mails"]
+        assert received["address"] == "ann@example.com"
+        assert received["incoming"]
+        assert received["auto"]
+        assert received["text"] == "Your request is registered as ticket #1."
+
+        answer = {"address": "ann@example.com", "subject": "Re: [#1] Parcel", "text": "Thanks"}
+        response = await client.post(
+            "/sandbox/api/mail", json={**answer, "answers": received["id"]}
+        )
+        assert response.status == 200
+        [taken] = intake.taken
+        assert taken["In-Reply-To"] == "<desk-1@example.com>"
+        assert taken["References"] == "<first@example.com> <desk-1@example.com>"
+
+    @pytest.mark.parametrize(
+        ("body", "error"),
+        [
+            ({"address": "eve@example.com", "text": "hi"}, "not one of the pretend mailboxes"),
+            ({"address": "ann@example.com", "subject": " ", "text": " "}, "the mail is empty"),
+            ({"address": "ann@example.com", "text": "x" * 20_001}, "texts up to 20000"),
+            (
+                {"address": "ann@example.com", "text": "hi", "answers": 7},
+                "no mail 7 from the desk",
+            ),
+            ({"address": "ann@example.com", "text": "hi", "answers": "x"}, "answers: expected"),
+        ],
+    )
+    async def test_what_no_person_could_write_is_refused(
+        self, client: TestClient[Any, Any], sandbox: Sandbox, body: dict[str, Any], error: str
+    ) -> None:
+        intake = RecordingIntake()
+        sandbox.mailbox.attach(intake)
+        response = await client.post("/sandbox/api/mail", json=body)
+        assert response.status == 400
+        assert error in (await response.json())["error"]
+        assert intake.taken == []
+
+    async def test_before_the_desk_is_up_a_mail_is_refused(
+        self, client: TestClient[Any, Any]
+    ) -> None:
+        response = await client.post(
+            "/sandbox/api/mail", json={"address": "ann@example.com", "text": "hi"}
+        )
+        assert response.status == 400
+        assert "still starting" in (await response.json())["error"]
 
 
 class TestStarting:

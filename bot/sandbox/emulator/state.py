@@ -252,6 +252,11 @@ class EmulatorState:
     def bot_id(self) -> int:
         return int(self.bot_user["id"])
 
+    def touch(self) -> None:
+        """Something the sandbox page shows besides Telegram changed (its pretend mailbox): a
+        new revision, so the page's long polls answer."""
+        self._changed()
+
     def _changed(self) -> None:
         self.revision += 1
         waiters, self._change_waiters = self._change_waiters, []

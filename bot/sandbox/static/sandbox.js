@@ -27,6 +27,8 @@ const ui = {
   seenNotices: new Set(),
   seenInThread: new Map(), // thread key -> the highest message id seen there
   replyTo: { customer: null, agent: null },
+  mailAddress: null, // whose mailbox the mail pane shows
+  mailAnswers: null, // the id of the desk's mail being answered
 };
 
 const $ = (id) => document.getElementById(id);
@@ -259,10 +261,71 @@ function openLink(internalId, first, second) {
   }
 }
 
+// ---------------------------------------------------------------- the mail pane
+
+function renderMail() {
+  const mail = ui.world.mail;
+  $("desk-address").textContent = mail.desk;
+  const select = $("mail-persona");
+  const shown = [...select.options].map((o) => o.value).join(" ");
+  if (shown !== mail.addresses.map((a) => a.address).join(" ")) {
+    select.replaceChildren(...mail.addresses.map((a) => el("option", { value: a.address }, `${a.name} <${a.address}>`)));
+  }
+  if (!ui.mailAddress) ui.mailAddress = mail.addresses[0].address;
+  select.value = ui.mailAddress;
+  const mine = mail.mails.filter((m) => m.address === ui.mailAddress);
+  const box = $("mail-list");
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  box.replaceChildren(...mine.map(mailNode));
+  if (!mine.length) box.append(el("div", { class: "empty" }, "No mails yet. Write one to the desk below."));
+  if (atBottom) box.scrollTop = box.scrollHeight;
+}
+
+function mailNode(mail) {
+  const time = new Date(mail.date * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const head = el("div", { class: "head" }, mail.incoming ? `From ${mail.from}` : `To ${mail.to}`, ` · ${time}`);
+  if (mail.incoming) {
+    head.append(el("button", { type: "button", class: "reply", dataset: { testid: "mail-reply" },
+      onclick: () => replyToMail(mail) }, "↩ Reply"));
+  }
+  return el("div", { class: `mail ${mail.incoming ? "incoming" : "sent"}`, dataset: { id: mail.id, testid: "mail" } },
+    head, el("div", { class: "subject" }, mail.subject || "(no subject)"), el("div", { class: "text" }, mail.text));
+}
+
+function replyToMail(mail) {
+  ui.mailAnswers = mail.id;
+  const form = $("mail-form");
+  form.elements.subject.value = /^re:/i.test(mail.subject) ? mail.subject : `Re: ${mail.subject}`;
+  const bar = form.querySelector(".replying");
+  const cancel = el("button", { type: "button", title: "cancel the reply" }, "✕");
+  cancel.addEventListener("click", () => { ui.mailAnswers = null; bar.hidden = true; });
+  bar.replaceChildren(`Replying to: ${mail.subject} `, cancel);
+  bar.hidden = false;
+  form.elements.text.focus();
+}
+
+function wireMail() {
+  const form = $("mail-form");
+  $("mail-persona").addEventListener("change", (e) => { ui.mailAddress = e.target.value; ui.mailAnswers = null; form.querySelector(".replying").hidden = true; render(); });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const subject = form.elements.subject.value.trim();
+    const text = form.elements.text.value.trim();
+    if (!subject && !text) return;
+    const answer = await api.post("mail", { address: ui.mailAddress, subject, text, answers: ui.mailAnswers });
+    if (answer.ok) {
+      form.reset();
+      ui.mailAnswers = null;
+      form.querySelector(".replying").hidden = true;
+    }
+  });
+}
+
 function render() {
   if (!ui.world) return;
   renderCustomer();
   renderAgents();
+  renderMail();
   for (const notice of ui.world.notices) {
     if (ui.seenNotices.has(notice.id)) continue;
     ui.seenNotices.add(notice.id);
@@ -388,4 +451,5 @@ async function poll() {
 
 wireComposer("customer");
 wireComposer("agent");
+wireMail();
 poll();
