@@ -166,8 +166,11 @@ class DeliveryAdapter(IncidentDelivery):
         ticket = await self._ticket(uow, ref.id)
         customer = await uow.customers.get(ticket.customer_id)
         assert customer is not None
-        linked = await uow.customers.linked_to(customer.id or 0)
-        # With linked addresses the card says which channel replies take now.
+        # With linked addresses (only a Telegram customer has them) the card says which
+        # channel replies take now.
+        linked = []
+        if customer.channel is Channel.TELEGRAM:
+            linked = await uow.customers.linked_to(customer.id or 0)
         via = None
         if linked:
             via = customer.replies_to(
