@@ -10,11 +10,9 @@ import pytest
 
 from tests.e2e.conftest import Running, cluster_env, redis_or_skip, start_world
 from tests.e2e.test_e2e_incidents import incident_topics, surge_into_incident
-from tests.support.balancer import Balancer
 from tests.support.db import empty_database
 from tests.support.outage import OUTAGE
-from tests.support.process import BotProcess
-from tests.support.workers import start_webhook_workers
+from tests.support.workers import webhook_cluster
 
 pytestmark = pytest.mark.e2e
 
@@ -36,30 +34,24 @@ async def test_a_surge_across_two_workers_is_one_incident(tmp_path: Path) -> Non
 async def surge_on_two_workers(tmp_path: Path, db_url: str, redis_url: str) -> None:
     emu, group, admin = await start_world(webhook=True)
     env = cluster_env(emu, group, admin, tmp_path, db_url, redis_url, **TELEGRAM_LIMITS)
-    workers: list[BotProcess] = []
-    balancer: Balancer | None = None
     try:
-        workers, balancer = await start_webhook_workers(env, tmp_path, 2)
-        run = Running(emu, workers[0], group, admin, tmp_path / "w0")
-        emu.set_rate_limits(1, 20, 30)
-        texts = [f"{text} ({n})" for n, text in enumerate(OUTAGE * 3)]
-        # The card counts every ticket: the early ones whose topics went out are linked too.
-        people, thread = await surge_into_incident(run, texts, seconds=120)
-        reply = "We know: the app is down, a fix is on its way"
-        emu.user_sends_text(admin, reply, chat_id=group["id"], thread_id=thread)
-        await run.wait(
-            lambda: all(reply in run.texts_to(p) for p in people),
-            "the reply reached everyone",
-            seconds=120,
-        )
-        assert len(incident_topics(run)) == 1
-        assert all(balancer.answered[u] > len(texts) // 4 for u in balancer.upstreams)
-        assert all(run.texts_to(p).count(reply) == 1 for p in people)
-        assert emu.served_429 == 0  # the workers share every window, to the finish of each call
+        async with webhook_cluster(env, tmp_path, 2) as (workers, balancer):
+            run = Running(emu, workers[0], group, admin, tmp_path / "w0")
+            emu.set_rate_limits(1, 20, 30)
+            texts = [f"{text} ({n})" for n, text in enumerate(OUTAGE * 3)]
+            # The card counts every ticket: the early ones whose topics went out are linked too.
+            people, thread = await surge_into_incident(run, texts, seconds=120)
+            reply = "We know: the app is down, a fix is on its way"
+            emu.user_sends_text(admin, reply, chat_id=group["id"], thread_id=thread)
+            await run.wait(
+                lambda: all(reply in run.texts_to(p) for p in people),
+                "the reply reached everyone",
+                seconds=120,
+            )
+            assert len(incident_topics(run)) == 1
+            assert all(balancer.answered[u] > len(texts) // 4 for u in balancer.upstreams)
+            assert all(run.texts_to(p).count(reply) == 1 for p in people)
+            # The workers share every window, to the finish of each call.
+            assert emu.served_429 == 0
     finally:
-        for worker in workers:
-            if worker.running:
-                await worker.terminate(timeout=10)
-        if balancer is not None:
-            await balancer.stop()
         await emu.stop()

@@ -11,10 +11,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Running, cluster_env, redis_or_skip, start_world, without_incidents
-from tests.support.balancer import Balancer
 from tests.support.db import empty_database
-from tests.support.process import BotProcess
-from tests.support.workers import start_webhook_workers
+from tests.support.workers import webhook_cluster
 
 pytestmark = pytest.mark.e2e
 
@@ -142,43 +140,36 @@ async def test_two_workers_keep_each_group_within_its_own_budget(tmp_path: Path)
 async def run_two_workers(tmp_path: Path, db_url: str, redis_url: str) -> None:
     emu, group, admin = await start_world(webhook=True)
     env = cluster_env(emu, group, admin, tmp_path, db_url, redis_url, **TELEGRAM_LIMITS)
-    workers: list[BotProcess] = []
-    balancer: Balancer | None = None
     try:
-        workers, balancer = await start_webhook_workers(env, tmp_path, 2)
-        run = Running(emu, workers[0], group, admin, tmp_path / "w0")
-        await without_incidents(run)
-        billing = emu.add_supergroup("Billing agents")
-        emu.add_member(billing["id"], admin, "administrator")
-        await answered(run, admin, f"/teams group Billing {billing['id']}", str(billing["id"]))
-        emu.set_rate_limits(1, 20, 30)
-        # A topic and a card each before the pins: 24 calls, more than a minute's 20, in each
-        # of the two groups at once.
-        count = 12
-        people = [emu.add_user(f"B{i}") for i in range(count)]
-        people += [emu.add_user(f"A{i}") for i in range(count)]
-        for i in range(count):
-            emu.user_sends_text(people[i], f"{BILLING_TEXTS[i % 3]} (case {i})")
-            emu.user_sends_text(people[count + i], f"{ACCOUNT_TEXTS[i % 3]} (case {i})")
+        async with webhook_cluster(env, tmp_path, 2) as (workers, _balancer):
+            run = Running(emu, workers[0], group, admin, tmp_path / "w0")
+            await without_incidents(run)
+            billing = emu.add_supergroup("Billing agents")
+            emu.add_member(billing["id"], admin, "administrator")
+            await answered(run, admin, f"/teams group Billing {billing['id']}", str(billing["id"]))
+            emu.set_rate_limits(1, 20, 30)
+            # A topic and a card each before the pins: 24 calls, more than a minute's 20, in each
+            # of the two groups at once.
+            count = 12
+            people = [emu.add_user(f"B{i}") for i in range(count)]
+            people += [emu.add_user(f"A{i}") for i in range(count)]
+            for i in range(count):
+                emu.user_sends_text(people[i], f"{BILLING_TEXTS[i % 3]} (case {i})")
+                emu.user_sends_text(people[count + i], f"{ACCOUNT_TEXTS[i % 3]} (case {i})")
 
-        def cards(chat_id: int) -> list[str]:
-            return [t for t in bot_texts(run, chat_id) if "🎫" in t]
+            def cards(chat_id: int) -> list[str]:
+                return [t for t in bot_texts(run, chat_id) if "🎫" in t]
 
-        await run.wait(
-            lambda: len(cards(billing["id"])) == count and len(cards(run.group_id)) == count,
-            "every ticket's card in its group",
-            240,
-        )
-        await asyncio.sleep(3)  # anything sent twice would show up now
-        assert len(ticket_topics(run, billing["id"])) == count
-        assert len(run.ticket_topics()) == count
-        assert len(set(cards(billing["id"]))) == count
-        assert all("(case" in t for t in cards(billing["id"]))
-        assert emu.served_429 == 0
+            await run.wait(
+                lambda: len(cards(billing["id"])) == count and len(cards(run.group_id)) == count,
+                "every ticket's card in its group",
+                240,
+            )
+            await asyncio.sleep(3)  # anything sent twice would show up now
+            assert len(ticket_topics(run, billing["id"])) == count
+            assert len(run.ticket_topics()) == count
+            assert len(set(cards(billing["id"]))) == count
+            assert all("(case" in t for t in cards(billing["id"]))
+            assert emu.served_429 == 0
     finally:
-        for worker in workers:
-            if worker.running:
-                await worker.terminate(timeout=10)
-        if balancer is not None:
-            await balancer.stop()
         await emu.stop()

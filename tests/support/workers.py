@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.support.balancer import Balancer
@@ -53,6 +55,31 @@ async def start_webhook_workers(
     """Start ``count`` workers (see :func:`webhook_workers`); returns them (started, endpoint
     up) and the balancer in front of them."""
     balancer, workers = await webhook_workers(env, tmp, count)
+    await _start(workers, tmp)
+    return workers, balancer
+
+
+@asynccontextmanager
+async def webhook_cluster(
+    env: dict[str, str], tmp: Path, count: int, *, stop_timeout: float = 10
+) -> AsyncIterator[tuple[list[BotProcess], Balancer]]:
+    """:func:`start_webhook_workers` for the length of a ``with``: then the workers still
+    running are stopped (``stop_timeout`` each) and the balancer too, whatever happened, a
+    failed start included."""
+    balancer, workers = await webhook_workers(env, tmp, count)
+    try:
+        await _start(workers, tmp)
+        yield workers, balancer
+    finally:
+        for worker in workers:
+            if worker.running:
+                await worker.terminate(timeout=stop_timeout)
+        await balancer.stop()
+
+
+async def _start(workers: list[BotProcess], tmp: Path) -> None:
+    """The first worker alone (it migrates and trains the seed model), then the others with
+    a copy of its model."""
     await workers[0].start()
     await workers[0].wait_for_output("webhook endpoint up", timeout=120)
     for i, worker in enumerate(workers[1:], start=1):
@@ -60,4 +87,3 @@ async def start_webhook_workers(
         await worker.start()
     for worker in workers[1:]:
         await worker.wait_for_output("webhook endpoint up", timeout=120)
-    return workers, balancer
