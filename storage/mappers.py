@@ -95,14 +95,20 @@ def _to_domain(cls: type[T], record: Base, **extra: Any) -> T:
     return cls(**values)
 
 
-def _copy_to_record(obj: object, record: Base) -> None:
+def _copy_to_record(obj: object, record: Base, *, changed_only: bool = False) -> None:
+    """``obj``'s fields onto ``record``; ``changed_only``: only those that differ (a record
+    given a value it already holds still goes through the ORM's change bookkeeping, and most
+    objects of a transaction were only read)."""
     for name in _shared_fields(type(obj), type(record)):
         if name == "id":
             continue
         value = getattr(obj, name)
         if name in _LIST_FIELDS:
             value = _LIST_FIELDS[name][1](value)
-        setattr(record, name, str(value) if name in _ENUM_FIELDS and value is not None else value)
+        elif name in _ENUM_FIELDS and value is not None:
+            value = str(value)
+        if not changed_only or getattr(record, name) != value:
+            setattr(record, name, value)
 
 
 def new_record(record_cls: type[Base], obj: object) -> Any:
@@ -160,8 +166,8 @@ def event_record(event: TicketEvent, ticket_id: int) -> TicketEventRecord:
 
 
 def update_record(record: Base, obj: object) -> None:
-    """Write a domain object's fields back onto its record."""
-    _copy_to_record(obj, record)
+    """Write a domain object's changed fields back onto its record."""
+    _copy_to_record(obj, record, changed_only=True)
 
 
 def example_from(record: LabelledExampleRecord) -> LabelledExample:
