@@ -61,8 +61,9 @@ async def list_tickets(call: Call) -> Result:
         created_since=q.created_since,
         updated_since=q.updated_since,
     )
-    tickets = await use.list_tickets(call.uow, wanted, q.cursor, q.limit)
-    rel = await use.related(call.uow, tickets, call.deps.zone, call.deps.clock.now())
+    tickets, rel = await use.list_tickets(
+        call.uow, wanted, q.cursor, q.limit, call.deps.zone, call.deps.clock.now()
+    )
     more = len(tickets) == q.limit
     return Result(
         s.TicketPage(
@@ -74,9 +75,9 @@ async def list_tickets(call: Call) -> Result:
 
 async def search_tickets(call: Call) -> Result:
     q: s.SearchQuery = call.query
-    found, more = await use.search_tickets(call.uow, q.q, q.offset, q.limit)
-    tickets = [t for t, _snippet in found]
-    rel = await use.related(call.uow, tickets, call.deps.zone, call.deps.clock.now())
+    found, rel, more = await use.search_tickets(
+        call.uow, q.q, q.offset, q.limit, call.deps.zone, call.deps.clock.now()
+    )
     return Result(
         s.SearchResults(
             items=[s.SearchHitOut(ticket=views.ticket(t, rel), snippet=sn) for t, sn in found],
@@ -86,8 +87,10 @@ async def search_tickets(call: Call) -> Result:
 
 
 async def get_ticket(call: Call) -> Result:
-    ticket = await use.ticket_by_number(call.uow, call.number)
-    return await _ticket_result(call, ticket)
+    ticket, rel = await use.get_ticket(
+        call.uow, call.number, call.deps.zone, call.deps.clock.now()
+    )
+    return Result(views.ticket(ticket, rel), 200, {"ETag": use.etag(ticket)})
 
 
 async def ticket_messages(call: Call) -> Result:
