@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
+from datetime import datetime
 from typing import Any, TypeVar
-
-from sqlalchemy import Row
 
 from models import (
     Actor,
@@ -162,16 +161,33 @@ def message_from(record: TicketMessageRecord) -> TicketMessage:
     return _to_domain(TicketMessage, record)
 
 
-def event_from(record: TicketEventRecord | Row[Any]) -> TicketEvent:
-    """From a record or a row of the table's columns."""
+#: The columns of an event, in the order :func:`event_of` takes them.
+EVENT_COLUMNS = ("kind", "actor_kind", "actor_id", "at", "old", "new", "ticket_id", "id")
+
+
+def event_from(record: TicketEventRecord) -> TicketEvent:
+    return event_of(*(getattr(record, name) for name in EVENT_COLUMNS))
+
+
+def event_of(
+    kind: str,
+    actor_kind: str,
+    actor_id: int | None,
+    at: datetime,
+    old: str | None,
+    new: str | None,
+    ticket_id: int,
+    id: int,
+) -> TicketEvent:
+    """An event from its columns (a record's or a slice of a Core row)."""
     return TicketEvent(
-        kind=EventKind(record.kind),
-        actor=Actor(ActorKind(record.actor_kind), record.actor_id),
-        at=record.at,
-        old=record.old,
-        new=record.new,
-        ticket_id=record.ticket_id,
-        id=record.id,
+        kind=EventKind(kind),
+        actor=Actor(ActorKind(actor_kind), actor_id),
+        at=at,
+        old=old,
+        new=new,
+        ticket_id=ticket_id,
+        id=id,
     )
 
 
