@@ -112,6 +112,8 @@ def _local(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 def add_business_time(calendar: BusinessCalendar, start: datetime, amount: timedelta) -> datetime:
     """The moment when ``amount`` of working time has passed after ``start``."""
+    if calendar.is_24_7:  # every moment works: nothing to walk through (a page's SLA cost)
+        return start + max(amount, timedelta(0))
     if amount <= timedelta(0):
         return _next_working_moment(calendar, start)
     remaining = amount
@@ -138,6 +140,8 @@ def business_time_between(calendar: BusinessCalendar, start: datetime, end: date
     total = timedelta(0)
     if end <= start:
         return total
+    if calendar.is_24_7:
+        return end - start
     for begin, finish in calendar.intervals(start):
         if begin >= end:
             break

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
+from datetime import datetime
 from typing import Any, TypeVar
 
 from models import (
@@ -56,18 +58,34 @@ _ENUM_FIELDS: dict[str, Any] = {
 
 
 def _shared_fields(cls: type, record_cls: type[Base]) -> list[str]:
-    # Once per pair of classes, not for every row read (a page of 50 tickets spent a third of
-    # its mapping time here).
-    found = _SHARED.get((cls, record_cls))
+    return _shape(cls, record_cls)[0]
+
+
+def _shape(cls: type, record_cls: type[Base]) -> tuple[list[str], list[tuple[str, Any]]]:
+    """The fields a domain class shares with a record class, and which of them are converted
+    on the way in: once per pair of classes, not for every row read (a page of 50 tickets
+    spent a third of its mapping time here)."""
+    found = _SHAPES.get((cls, record_cls))
     if found is None:
         columns = set(record_cls.__table__.columns.keys())  # type: ignore[attr-defined]
-        found = _SHARED[(cls, record_cls)] = [
-            f.name for f in fields(cls) if f.init and f.name in columns
-        ]
+        names = [f.name for f in fields(cls) if f.init and f.name in columns]
+        conversions = [(n, _LIST_FIELDS[n][0]) for n in names if n in _LIST_FIELDS]
+        conversions += [(n, _enum_member(_ENUM_FIELDS[n])) for n in names if n in _ENUM_FIELDS]
+        found = _SHAPES[(cls, record_cls)] = (names, conversions)
     return found
 
 
-_SHARED: dict[tuple[type, type], list[str]] = {}
+_SHAPES: dict[tuple[type, type], tuple[list[str], list[tuple[str, Any]]]] = {}
+
+
+def _enum_member(enum: Any) -> Any:
+    members = enum._value2member_map_
+
+    def member(value: Any) -> Any:
+        # By its value without Enum.__call__ (a quarter of a page's mapping).
+        return None if value is None else members.get(value) or enum(value)
+
+    return member
 
 
 # List fields stored as one string column: (to the domain, to the record).
@@ -81,16 +99,24 @@ _LIST_FIELDS: dict[str, tuple[Any, Any]] = {
 
 
 def _to_domain(cls: type[T], record: Base, **extra: Any) -> T:
-    values: dict[str, Any] = {}
-    for name in _shared_fields(cls, type(record)):
-        value = getattr(record, name)
-        enum = _ENUM_FIELDS.get(name)
-        if name in _LIST_FIELDS:
-            value = _LIST_FIELDS[name][0](value)
-        if enum is not None and value is not None:
-            # The member by its value without Enum.__call__ (a quarter of a page's mapping).
-            value = enum._value2member_map_.get(value) or enum(value)
-        values[name] = value
+    names = _shared_fields(cls, type(record))
+    return from_row(cls, type(record), [getattr(record, name) for name in names], **extra)
+
+
+def columns_for(cls: type, record_cls: type[Base]) -> list[Any]:
+    """The table columns a domain class is made of, in the order :func:`from_row` takes them
+    (for Core statements that read plain rows instead of records)."""
+    table = record_cls.__table__  # type: ignore[attr-defined]
+    return [table.c[name] for name in _shared_fields(cls, record_cls)]
+
+
+def from_row(cls: type[T], record_cls: type[Base], row: Sequence[Any], **extra: Any) -> T:
+    """The domain object from the values of :func:`columns_for` (a slice of a Core row), as
+    :func:`_to_domain` makes it from a record."""
+    names, conversions = _shape(cls, record_cls)
+    values = dict(zip(names, row, strict=True))
+    for name, convert in conversions:
+        values[name] = convert(values[name])
     values.update(extra)
     return cls(**values)
 
@@ -141,15 +167,33 @@ def message_from(record: TicketMessageRecord) -> TicketMessage:
     return _to_domain(TicketMessage, record)
 
 
+#: The columns of an event, in the order :func:`event_of` takes them.
+EVENT_COLUMNS = ("kind", "actor_kind", "actor_id", "at", "old", "new", "ticket_id", "id")
+
+
 def event_from(record: TicketEventRecord) -> TicketEvent:
+    return event_of(*(getattr(record, name) for name in EVENT_COLUMNS))
+
+
+def event_of(
+    kind: str,
+    actor_kind: str,
+    actor_id: int | None,
+    at: datetime,
+    old: str | None,
+    new: str | None,
+    ticket_id: int,
+    id: int,
+) -> TicketEvent:
+    """An event from its columns (a record's or a slice of a Core row)."""
     return TicketEvent(
-        kind=EventKind(record.kind),
-        actor=Actor(ActorKind(record.actor_kind), record.actor_id),
-        at=record.at,
-        old=record.old,
-        new=record.new,
-        ticket_id=record.ticket_id,
-        id=record.id,
+        kind=EventKind(kind),
+        actor=Actor(ActorKind(actor_kind), actor_id),
+        at=at,
+        old=old,
+        new=new,
+        ticket_id=ticket_id,
+        id=id,
     )
 
 

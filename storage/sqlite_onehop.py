@@ -26,6 +26,11 @@ loop without waiting; when another process holds the write lock it is waited for
 thread, as before. The connection is used from both threads, never at once: every call holds
 the connection's mutex.
 
+A commit or rollback with nothing to end is not sent at all: no statement ran since the last
+one (the connection is in autocommit mode, so only a statement can open a transaction). The
+pool rolls back every connection it gets back, after the session already rolled it back: that
+second rollback was a hop of its own on every read.
+
 It is handed to SQLAlchemy as the DBAPI ``module`` of the ``sqlite+aiosqlite`` dialect
 (``storage.db.make_engine``); written against SQLAlchemy 2.1's asyncio adapter classes.
 """
@@ -167,6 +172,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run_async(self, operation: Any, parameters: Any) -> None:
         async with self._adapt_connection._execute_mutex:
+            self._adapt_connection.sent = True
             conn = self._connection._conn
             if operation == WRITE_BEGIN and self._adapt_connection.begin_at_once(conn):
                 outcome: Outcome = (None, [], -1, None)
@@ -178,6 +184,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         async with self._adapt_connection._execute_mutex:
+            self._adapt_connection.sent = True
             outcome = await self._adapt_connection.call(
                 operation, _run_many, self._connection._conn, operation, seq_of_parameters
             )
@@ -204,7 +211,7 @@ def write_lock(database: str) -> asyncio.Lock:
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_database", "_lock_timeout", "_write_lock")
+    __slots__ = ("_database", "_lock_timeout", "_write_lock", "sent")
     _cursor_cls = OneHopCursor
 
     def __init__(
@@ -214,6 +221,9 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         self._database = database
         self._lock_timeout = lock_timeout
         self._write_lock: asyncio.Lock | None = None
+        #: Whether a statement ran since the last commit or rollback (only then can a
+        #: transaction be open: storage.db puts the connection in autocommit mode).
+        self.sent = False
 
     async def take_write_lock(self) -> None:
         """Wait for the other writers of this process (as long as SQLite would wait)."""
@@ -262,23 +272,27 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         return result
 
     def commit(self) -> None:
+        self._end("COMMIT")
+
+    def rollback(self) -> None:
+        self._end("ROLLBACK")
+
+    def _end(self, sql: str) -> None:
+        """Commit or roll back, if a statement ran since the last time (else nothing is open);
+        like a statement, on this thread when that is known to be cheap."""
         try:
-            if self._connection._connection:
-                await_(self._commit())
+            if self._connection._connection and self.sent:
+                await_(self._end_async(sql))
         except Exception as error:
             self._handle_exception(error)
         finally:
             self.free_write_lock()
 
-    async def _commit(self) -> None:
+    async def _end_async(self, sql: str) -> None:
+        conn = self._connection._conn
         async with self._execute_mutex:
-            await self.call("COMMIT", self._connection._conn.commit)
-
-    def rollback(self) -> None:
-        try:
-            super().rollback()
-        finally:
-            self.free_write_lock()
+            self.sent = False
+            await self.call(sql, conn.commit if sql == "COMMIT" else conn.rollback)
 
     def close(self) -> None:
         try:

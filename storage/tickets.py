@@ -122,54 +122,6 @@ class TicketRepository(TrackingRepository[Ticket, TicketRecord]):
         )
         return tickets, int(total or 0)
 
-    async def page(
-        self,
-        *,
-        statuses: Sequence[str] = (),
-        team_id: int | None = None,
-        category: str | None = None,
-        customer_id: int | None = None,
-        assignee_id: int | None = None,
-        unassigned: bool = False,
-        priority: str | None = None,
-        not_sure: bool = False,
-        breached: bool = False,
-        created_since: datetime | None = None,
-        updated_since: datetime | None = None,
-        before_id: int | None = None,
-        limit: int = 50,
-    ) -> list[Ticket]:
-        """Tickets matching every given filter, newest first, ``limit`` of them with ids below
-        ``before_id`` (a cursor: pages stay stable while new tickets arrive)."""
-        conditions: list[Any] = []
-        if statuses:
-            conditions.append(TicketRecord.status.in_(list(statuses)))
-        if team_id is not None:
-            conditions.append(TicketRecord.team_id == team_id)
-        if category is not None:
-            conditions.append(TicketRecord.category == category)
-        if customer_id is not None:
-            conditions.append(TicketRecord.customer_id == customer_id)
-        if assignee_id is not None:
-            conditions.append(TicketRecord.assignee_id == assignee_id)
-        if unassigned:
-            conditions.append(TicketRecord.assignee_id.is_(None))
-        if priority is not None:
-            conditions.append(TicketRecord.priority == priority)
-        if not_sure:
-            conditions.append(TicketRecord.needs_human.is_(True))
-        if breached:
-            conditions.append(TicketRecord.sla_breached.is_(True))
-        if created_since is not None:
-            conditions.append(TicketRecord.created_at >= created_since)
-        if updated_since is not None:
-            conditions.append(TicketRecord.updated_at >= updated_since)
-        if before_id is not None:
-            conditions.append(TicketRecord.id < before_id)
-        return await self._many(
-            select(TicketRecord).where(*conditions).order_by(TicketRecord.id.desc()).limit(limit)
-        )
-
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.session.execute(
             select(TicketRecord.status, func.count()).group_by(TicketRecord.status)

@@ -30,6 +30,7 @@ from storage.repositories import (
 )
 from storage.search import TicketSearch
 from storage.solutions import SolutionRepository
+from storage.ticket_cards import TicketCards
 from storage.tickets import EventRepository, MessageRepository, TicketRepository
 from storage.webhooks import WebhookRepository
 from storage.widget import WidgetRepository
@@ -41,6 +42,7 @@ class AbstractUnitOfWork(abc.ABC):
     teams: TeamRepository
     categories: CategoryRepository
     tickets: TicketRepository
+    ticket_cards: TicketCards
     messages: MessageRepository
     events: EventRepository
     inbox: InboxRepository
@@ -119,6 +121,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.teams = TeamRepository(session)
         self.categories = CategoryRepository(session)
         self.tickets = TicketRepository(session)
+        self.ticket_cards = TicketCards(session)
         self.messages = MessageRepository(session)
         self.events = EventRepository(session)
         self.inbox = InboxRepository(session)

@@ -10,7 +10,6 @@ from (:mod:`bot.api.openapi`), so the document cannot describe another API.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from aiohttp import web
 
@@ -32,7 +31,7 @@ from bot.api.widget import WidgetDeps, make_widget_app
 from bot.logs import get_logger
 from bot.services import api as use
 from bot.services.apikeys import audit_by
-from models import NotFound
+from models import NotFound, Ticket
 from models import apikeys as ak
 from models import webhooks as wh
 
@@ -41,9 +40,15 @@ log = get_logger(__name__)
 __all__ = ["PREFIX", "ROUTES", "ApiDeps", "make_app", "serve"]
 
 
-async def _ticket_result(call: Call, ticket: Any, status: int = 200) -> Result:
+async def _ticket_result(call: Call, ticket: Ticket, status: int = 200) -> Result:
+    """A ticket just changed, as the API shows it."""
     rel = await use.related(call.uow, [ticket], call.deps.zone, call.deps.clock.now())
-    return Result(views.ticket(ticket, rel), status, {"ETag": use.etag(ticket)})
+    return _one_ticket(ticket, rel, status)
+
+
+def _one_ticket(ticket: Ticket, rel: use.Related, status: int = 200) -> Result:
+    body = s.TicketOut.model_validate(views.ticket(ticket, rel))
+    return Result(body, status, {"ETag": use.etag(ticket)})
 
 
 async def list_tickets(call: Call) -> Result:
@@ -61,33 +66,40 @@ async def list_tickets(call: Call) -> Result:
         created_since=q.created_since,
         updated_since=q.updated_since,
     )
-    tickets = await use.list_tickets(call.uow, wanted, q.cursor, q.limit)
-    rel = await use.related(call.uow, tickets, call.deps.zone, call.deps.clock.now())
+    tickets, rel = await use.list_tickets(
+        call.uow, wanted, q.cursor, q.limit, call.deps.zone, call.deps.clock.now()
+    )
     more = len(tickets) == q.limit
     return Result(
-        s.TicketPage(
-            items=[views.ticket(t, rel) for t in tickets],
-            next_cursor=tickets[-1].id if more and tickets else None,
+        s.TicketPage.model_validate(
+            {
+                "items": [views.ticket(t, rel) for t in tickets],
+                "next_cursor": tickets[-1].id if more and tickets else None,
+            }
         )
     )
 
 
 async def search_tickets(call: Call) -> Result:
     q: s.SearchQuery = call.query
-    found, more = await use.search_tickets(call.uow, q.q, q.offset, q.limit)
-    tickets = [t for t, _snippet in found]
-    rel = await use.related(call.uow, tickets, call.deps.zone, call.deps.clock.now())
+    found, rel, more = await use.search_tickets(
+        call.uow, q.q, q.offset, q.limit, call.deps.zone, call.deps.clock.now()
+    )
     return Result(
-        s.SearchResults(
-            items=[s.SearchHitOut(ticket=views.ticket(t, rel), snippet=sn) for t, sn in found],
-            next_offset=q.offset + q.limit if more else None,
+        s.SearchResults.model_validate(
+            {
+                "items": [{"ticket": views.ticket(t, rel), "snippet": sn} for t, sn in found],
+                "next_offset": q.offset + q.limit if more else None,
+            }
         )
     )
 
 
 async def get_ticket(call: Call) -> Result:
-    ticket = await use.ticket_by_number(call.uow, call.number)
-    return await _ticket_result(call, ticket)
+    ticket, rel = await use.get_ticket(
+        call.uow, call.number, call.deps.zone, call.deps.clock.now()
+    )
+    return _one_ticket(ticket, rel)
 
 
 async def ticket_messages(call: Call) -> Result:

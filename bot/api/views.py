@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import timedelta
+from typing import Any, Literal
 
 from bot.api import schemas as s
 from bot.services.api import Related
@@ -13,18 +13,21 @@ from models.stats import Figures, Report
 from models.ticket import Rating
 
 
-def team_ref(team: Team | None) -> s.TeamRef | None:
+def _team(team: Team | None) -> dict[str, Any] | None:
     if team is None or team.id is None:
         return None
-    return s.TeamRef(id=team.id, name=team.name)
+    return {"id": team.id, "name": team.name}
 
 
-def agent_ref(agent: Agent | None) -> s.AgentRef | None:
+def _agent(agent: Agent | None) -> dict[str, Any] | None:
     if agent is None or agent.id is None:
         return None
-    return s.AgentRef(
-        id=agent.id, name=agent.name, username=agent.username, telegram_id=agent.telegram_id
-    )
+    return {
+        "id": agent.id,
+        "name": agent.name,
+        "username": agent.username,
+        "telegram_id": agent.telegram_id,
+    }
 
 
 def _telegram_id(customer: Customer) -> int | None:
@@ -39,55 +42,57 @@ def _channel(channel: Channel) -> Literal["telegram", "email", "web"]:
     return "web" if channel is Channel.WEB else "telegram"
 
 
-def customer_ref(customer: Customer | None) -> s.CustomerRef | None:
+def _customer(customer: Customer | None) -> dict[str, Any] | None:
     if customer is None or customer.id is None:
         return None
-    return s.CustomerRef(
-        id=customer.id,
-        telegram_id=_telegram_id(customer),
-        email=customer.email,
-        channel=_channel(customer.channel),
-        name=customer.display_name,
-        username=customer.username,
-    )
+    return {
+        "id": customer.id,
+        "telegram_id": _telegram_id(customer),
+        "email": customer.email,
+        "channel": _channel(customer.channel),
+        "name": customer.display_name,
+        "username": customer.username,
+    }
 
 
-def ticket(t: Ticket, rel: Related) -> s.TicketOut:
+def customer_ref(customer: Customer | None) -> s.CustomerRef | None:
+    found = _customer(customer)
+    return None if found is None else s.CustomerRef(**found)
+
+
+def ticket(t: Ticket, rel: Related) -> dict[str, Any]:
+    """The fields of a :class:`~bot.api.schemas.TicketOut`, as plain data: a page validates
+    its tickets in one call (``TicketPage.model_validate``), which took a quarter of the time
+    that building a model per ticket and per reference did."""
     assert t.number is not None
-    return s.TicketOut(
-        number=t.number,
-        subject=t.subject,
-        status=t.status,
-        priority=t.priority,
-        category=t.category,
-        team=team_ref(rel.teams.get(t.team_id or 0)),
-        assignee=agent_ref(rel.agents.get(t.assignee_id or 0)),
-        customer=customer_ref(rel.customers.get(t.customer_id)),
-        tags=list(t.tags),
-        needs_human=t.needs_human,
-        triage_confidence=t.triage_confidence,
-        sla_breached=t.sla_breached,
-        merged_into=rel.numbers.get(t.merged_into_id or 0),
-        sla_deadline=_deadline(rel.deadlines.get(t.id or 0)),
-        rating=_rating(rel.ratings.get(t.id or 0)),
-        created_at=t.created_at,
-        updated_at=t.updated_at,
-        first_response_at=t.first_response_at,
-        resolved_at=t.resolved_at,
-        closed_at=t.closed_at,
-    )
+    deadline = rel.deadlines.get(t.id or 0)
+    rating = rel.ratings.get(t.id or 0)
+    return {
+        "number": t.number,
+        "subject": t.subject,
+        "status": t.status,
+        "priority": t.priority,
+        "category": t.category,
+        "team": _team(rel.teams.get(t.team_id or 0)),
+        "assignee": _agent(rel.agents.get(t.assignee_id or 0)),
+        "customer": _customer(rel.customers.get(t.customer_id)),
+        "tags": list(t.tags),
+        "needs_human": t.needs_human,
+        "triage_confidence": t.triage_confidence,
+        "sla_breached": t.sla_breached,
+        "merged_into": rel.numbers.get(t.merged_into_id or 0),
+        "sla_deadline": None if deadline is None else {"kind": deadline[0], "due": deadline[1]},
+        "rating": None if rating is None else _rating(rating),
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+        "first_response_at": t.first_response_at,
+        "resolved_at": t.resolved_at,
+        "closed_at": t.closed_at,
+    }
 
 
-def _deadline(found: tuple[str, datetime] | None) -> s.SlaDeadline | None:
-    if found is None:
-        return None
-    return s.SlaDeadline(kind=found[0], due=found[1])  # type: ignore[arg-type]
-
-
-def _rating(rating: Rating | None) -> s.RatingOut | None:
-    if rating is None:
-        return None
-    return s.RatingOut(score=rating.score, comment=rating.comment, rated_at=rating.rated_at)
+def _rating(rating: Rating) -> dict[str, Any]:
+    return {"score": rating.score, "comment": rating.comment, "rated_at": rating.rated_at}
 
 
 def message(m: TicketMessage) -> s.MessageOut:

@@ -43,6 +43,7 @@ from models.delivery import Channel, OutboundCall
 from models.search import parse_query
 from models.stats import Period, Report
 from storage import AbstractUnitOfWork
+from storage.ticket_cards import Cards
 
 
 class StaleTicket(DomainError):
@@ -99,36 +100,6 @@ class TicketFilter:
     updated_since: datetime | None = None
 
 
-async def list_tickets(
-    uow: AbstractUnitOfWork, wanted: TicketFilter, before_id: int | None, limit: int
-) -> list[Ticket]:
-    """A page of tickets, newest first; an unknown team or customer matches nothing."""
-    team_id = None
-    if wanted.team is not None:
-        team_id = (await find_team(uow, wanted.team)).id
-    customer_id = None
-    if wanted.customer_telegram_id is not None:
-        customer = await uow.customers.by_telegram_id(wanted.customer_telegram_id)
-        if customer is None:
-            return []
-        customer_id = customer.id
-    return await uow.tickets.page(
-        statuses=[str(s) for s in wanted.statuses],
-        team_id=team_id,
-        category=wanted.category,
-        customer_id=customer_id,
-        assignee_id=wanted.assignee_id,
-        unassigned=wanted.unassigned,
-        priority=str(wanted.priority) if wanted.priority else None,
-        not_sure=wanted.not_sure,
-        breached=wanted.breached,
-        created_since=wanted.created_since,
-        updated_since=wanted.updated_since,
-        before_id=before_id,
-        limit=limit,
-    )
-
-
 @dataclass
 class Related:
     """Who and what tickets refer to by id, read once for a page."""
@@ -142,53 +113,102 @@ class Related:
     ratings: dict[int, Rating] = field(default_factory=dict)
 
 
+async def list_tickets(
+    uow: AbstractUnitOfWork,
+    wanted: TicketFilter,
+    before_id: int | None,
+    limit: int,
+    zone: str,
+    now: datetime,
+) -> tuple[list[Ticket], Related]:
+    """A page of tickets, newest first, and what they refer to; an unknown team is refused, an
+    unknown customer matches nothing."""
+    team_id = None
+    if wanted.team is not None:
+        team_id = (await find_team(uow, wanted.team)).id
+    found = await uow.ticket_cards.page(
+        statuses=[str(s) for s in wanted.statuses],
+        team_id=team_id,
+        category=wanted.category,
+        customer_telegram_id=wanted.customer_telegram_id,
+        assignee_id=wanted.assignee_id,
+        unassigned=wanted.unassigned,
+        priority=str(wanted.priority) if wanted.priority else None,
+        not_sure=wanted.not_sure,
+        breached=wanted.breached,
+        created_since=wanted.created_since,
+        updated_since=wanted.updated_since,
+        before_id=before_id,
+        limit=limit,
+    )
+    tickets = [card.ticket for card in found.cards]
+    return tickets, await _related(uow, tickets, found, zone, now)
+
+
+async def get_ticket(
+    uow: AbstractUnitOfWork, number: int, zone: str, now: datetime
+) -> tuple[Ticket, Related]:
+    found = await uow.ticket_cards.by_number(number)
+    if not found.cards:
+        raise TicketNotFound(number)
+    ticket = found.cards[0].ticket
+    return ticket, await _related(uow, [ticket], found, zone, now)
+
+
 async def related(
     uow: AbstractUnitOfWork, tickets: list[Ticket], zone: str, now: datetime
 ) -> Related:
-    """Read only what the tickets refer to (a page without teams reads no teams), and work out
-    their SLA deadlines as their cards do."""
-    out = Related(customers=await uow.customers.by_ids([t.customer_id for t in tickets]))
-    if any(t.team_id is not None for t in tickets):
-        out.teams = {t.id: t for t in await uow.teams.list() if t.id is not None}
-    ids = [t.id for t in tickets if t.id is not None]
-    out.ratings = await uow.ratings.for_tickets(ids)
-    active = {t.id: t for t in tickets if t.is_active and t.id is not None}
+    """What tickets in hand (just changed) refer to, read as a page's tickets are."""
+    found = await uow.ticket_cards.by_ids([t.id for t in tickets if t.id is not None])
+    return await _related(uow, tickets, found, zone, now)
+
+
+async def _related(
+    uow: AbstractUnitOfWork, tickets: list[Ticket], found: Cards, zone: str, now: datetime
+) -> Related:
+    """Sort what the cards refer to by id, and work out the tickets' SLA deadlines as their
+    cards in Telegram do."""
+    out = Related()
+    for card in found.cards:
+        t = card.ticket
+        if card.customer is not None:
+            out.customers[t.customer_id] = card.customer
+        if card.team is not None and t.team_id is not None:
+            out.teams[t.team_id] = card.team
+        if card.assignee is not None and t.assignee_id is not None:
+            out.agents[t.assignee_id] = card.assignee
+        if card.merged_into_number is not None and t.merged_into_id is not None:
+            out.numbers[t.merged_into_id] = card.merged_into_number
+        if card.rating is not None and t.id is not None:
+            out.ratings[t.id] = card.rating
+    active = [t for t in tickets if t.is_active and t.id in found.status_changes]
     if active:
         config = await sla.load_config(uow, zone)
-        changes = await uow.events.status_changes(list(active))
-        for ticket_id, ticket in active.items():
+        for ticket in active:
+            assert ticket.id is not None
             team = out.teams.get(ticket.team_id or 0)
-            team_name = team.name if team else None
-            found = sla.deadline_of(ticket, changes[ticket_id], config, now, team_name)
-            if found is not None:
-                out.deadlines[ticket_id] = found
-    if any(t.assignee_id is not None for t in tickets):
-        agents = await uow.agents.list(active_only=False)
-        out.agents = {a.id: a for a in agents if a.id is not None}
-    for ticket in tickets:
-        if ticket.merged_into_id is not None:
-            target = await uow.tickets.get(ticket.merged_into_id)
-            if target is not None and target.number is not None:
-                out.numbers[ticket.merged_into_id] = target.number
+            changes = found.status_changes[ticket.id]
+            due = sla.deadline_of(ticket, changes, config, now, team.name if team else None)
+            if due is not None:
+                out.deadlines[ticket.id] = due
     return out
 
 
 async def search_tickets(
-    uow: AbstractUnitOfWork, text: str, offset: int, limit: int
-) -> tuple[list[tuple[Ticket, str]], bool]:
+    uow: AbstractUnitOfWork, text: str, offset: int, limit: int, zone: str, now: datetime
+) -> tuple[list[tuple[Ticket, str]], Related, bool]:
     """Tickets by subject and messages, best first, with the matching words marked « »: the
-    search ``/search`` runs (same query language); whether more follow."""
+    search ``/search`` runs (same query language); what they refer to; whether more follow."""
     try:
         query = parse_query(text)
     except InvalidInput as exc:
         raise InvalidInput("q", exc.value, exc.reason) from None
     page = await uow.search.page(query, limit=limit, offset=offset)
-    found = []
-    for hit in page.hits:
-        ticket = await uow.tickets.get(hit.ticket_id)
-        if ticket is not None:
-            found.append((ticket, hit.snippet))
-    return found, page.has_more
+    found = await uow.ticket_cards.by_ids([hit.ticket_id for hit in page.hits])
+    by_id = {card.ticket.id: card.ticket for card in found.cards}
+    hits = [(by_id[h.ticket_id], h.snippet) for h in page.hits if h.ticket_id in by_id]
+    rel = await _related(uow, [t for t, _snippet in hits], found, zone, now)
+    return hits, rel, page.has_more
 
 
 @dataclass(frozen=True)

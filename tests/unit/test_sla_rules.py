@@ -153,6 +153,27 @@ class TestProperties:
         middle = add_business_time(calendar, start, a)
         assert add_business_time(calendar, middle, b) == add_business_time(calendar, start, a + b)
 
+    @settings(max_examples=150, deadline=None)
+    @given(
+        st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]),
+        starts,
+        st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20)),
+    )
+    def test_around_the_clock_takes_no_walk_yet_agrees_with_one(
+        self, zone: str, start: datetime, amount: timedelta
+    ) -> None:
+        """A 24/7 calendar adds and measures directly; every day from midnight to midnight,
+        written out as hours (so walked day by day), gives the same answers."""
+        always = BusinessCalendar.always(zone)
+        walked = BusinessCalendar(zone=zone, hours=dict.fromkeys(range(7), ((time(0), time(0)),)))
+        assert always.is_24_7
+        assert not walked.is_24_7
+        due = add_business_time(always, start, amount)
+        assert due == add_business_time(walked, start, amount)
+        assert business_time_between(always, start, due) == business_time_between(
+            walked, start, due
+        )
+
 
 class TestClocks:
     T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
