@@ -291,8 +291,10 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     async def _end_async(self, sql: str) -> None:
         conn = self._connection._conn
         async with self._execute_mutex:
-            self.sent = False
             await self.call(sql, conn.commit if sql == "COMMIT" else conn.rollback)
+            # Only once it worked: a commit that failed leaves the transaction open, and the
+            # rollback that follows must still be sent.
+            self.sent = False
 
     def close(self) -> None:
         try:
