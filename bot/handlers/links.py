@@ -12,7 +12,7 @@ from aiogram.utils.i18n import ngettext
 
 from bot.adapters.presenter import Presenter
 from bot.filters import HasRole, InAgentsGroup
-from bot.handlers.common import incoming, telegram_user
+from bot.handlers.common import incoming, telegram_user, where
 from bot.services import links
 from bot.services.agent_messages import ticket_for_agent_message
 from bot.services.conversation import DeskConfig
@@ -20,10 +20,6 @@ from bot.services.customers import tell
 from bot.services.ports import AbstractUnitOfWork, Clock
 from models import Customer, Role
 from models.links import parse_link, parse_unlink
-
-
-def _where(message: Message) -> tuple[int, int | None]:
-    return message.chat.id, message.message_thread_id if message.is_topic_message else None
 
 
 def _person(customer: Customer) -> str:
@@ -49,7 +45,7 @@ async def on_link(
         uow, presenter, telegram_user(message.from_user), request, here, clock.now()
     )
     lines = linked_lines(done)
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await tell(uow, presenter.said(chat, thread, lines), clock.now())
 
 
@@ -99,7 +95,7 @@ async def on_unlink(
         "{address} is no longer linked to {person}: its next mail opens a ticket of its own, "
         "and replies to {name} go to their Telegram chat."
     ).format(address=escape(address), person=_person(person), name=escape(person.display_name))
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await tell(uow, presenter.said(chat, thread, [line]), clock.now())
 
 

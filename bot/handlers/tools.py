@@ -17,7 +17,7 @@ from bot.adapters.labels import strategy_label
 from bot.adapters.presenter import Presenter
 from bot.callbacks import QueueCb
 from bot.filters import HasRole, InAgentsGroup
-from bot.handlers.common import answer, incoming, replied_person, telegram_user
+from bot.handlers.common import answer, incoming, replied_person, telegram_user, where
 from bot.services import agents, assignment, canned, desk_settings, teams, texts, tools
 from bot.services.agent_messages import ticket_for_agent_message
 from bot.services.conversation import DeskConfig
@@ -25,10 +25,6 @@ from bot.services.customers import tell
 from bot.services.ports import AbstractUnitOfWork, Clock
 from bot.texts import SUPPORTED_LANGUAGES
 from models import Role
-
-
-def _where(message: Message) -> tuple[int, int | None]:
-    return message.chat.id, message.message_thread_id if message.is_topic_message else None
 
 
 async def on_availability(
@@ -40,7 +36,7 @@ async def on_availability(
 ) -> None:
     """``/away`` and ``/back``."""
     assert message.from_user is not None
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await assignment.set_away(
         uow,
         presenter,
@@ -62,7 +58,7 @@ async def on_queue(
     """``/queue [mine|unassigned|overdue|notsure|team <t>|tag <t>|all]``."""
     assert message.from_user is not None
     request = await tools.parse_queue(uow, command.args or "")
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await _show_queue(uow, presenter, message, request, chat, thread, None, clock)
 
 
@@ -79,7 +75,7 @@ async def on_queue_page(
         await answer(callback, _("This button no longer works."), alert=True)
         return
     request = tools.QueueRequest(callback_data.k, callback_data.a, callback_data.p)
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await _show_queue(
         uow,
         presenter,
@@ -133,7 +129,7 @@ async def on_search(
     """``/search <words> [#tag]``: tickets by subject and messages, ranked, with snippets."""
     assert message.from_user is not None
     result = await tools.search(uow, telegram_user(message.from_user), command.args or "")
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await tell(uow, presenter.search_results(chat, thread, result), clock.now())
 
 
@@ -148,7 +144,7 @@ async def on_ticket(
     assert message.from_user is not None
     user = telegram_user(message.from_user)
     ticket, assignee = await tools.find_ticket(uow, user, command.args or "")
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await tell(uow, presenter.ticket_link(chat, thread, ticket, assignee), clock.now())
 
 
@@ -174,7 +170,7 @@ async def on_canned(
         list(SUPPORTED_LANGUAGES),
         clock.now(),
     )
-    chat, thread = _where(message)
+    chat, thread = where(message)
     if isinstance(result, list):
         calls = presenter.canned_list(chat, thread, result)
     else:
@@ -202,7 +198,7 @@ async def on_autoanswer(
             "Category “{category}” answers new tickets with “{key}” when triage is at least "
             "{threshold:.0%} sure."
         )
-    chat, thread = _where(message)
+    chat, thread = where(message)
     line = text.format(category=escape(category), key=escape(key or ""), threshold=threshold or 0)
     await tell(uow, presenter.said(chat, thread, [line]), clock.now())
 
@@ -224,7 +220,7 @@ async def on_team(
     )
     if done == "group":
         await _team_group_menus(bot, uow, views, desk_config.default_language)
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await tell(uow, presenter.said(chat, thread, teams_text(done, views)), clock.now())
 
 
@@ -274,7 +270,7 @@ async def on_ban(
 ) -> None:
     """``/ban [telegram id] <reason>`` and ``/unban [telegram id]``."""
     ticket = await ticket_for_agent_message(uow, desk_config, incoming(message))
-    chat, thread = _where(message)
+    chat, thread = where(message)
     assert message.from_user is not None
     await tools.ban(
         uow,
@@ -309,7 +305,7 @@ async def on_set(
         "sign_replies": "on" if desk_config.sign_replies else "off",
     }
     lines += overview_lines(await desk_settings.overview(uow, user, environment))
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await tell(uow, presenter.said(chat, thread, lines), clock.now())
 
 
@@ -354,7 +350,7 @@ async def on_categories(
     for c in categories:
         team = names.get(c.team_id, "—") if c.team_id else "—"
         lines.append(f"<code>{escape(c.key)}</code> · {escape(c.title)} → {escape(team)}")
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await tell(uow, presenter.said(chat, thread, lines), clock.now())
 
 
@@ -375,7 +371,7 @@ async def on_text(
     else:
         line = _("The {name} text in {language} is saved.")
     line = line.format(name=name, language=language)
-    chat, thread = _where(message)
+    chat, thread = where(message)
     await tell(uow, presenter.said(chat, thread, [line]), clock.now())
 
 
