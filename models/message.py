@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,3 +58,12 @@ def quotable(message: TicketMessage) -> bool:
     if message.media_kind is not MediaKind.TEXT or message.media_group_id or message.formatted:
         return False
     return len(text.encode("utf-16-le")) // 2 <= QUOTE_LIMIT
+
+
+def ticket_channel(messages: Iterable[TicketMessage]) -> Channel | None:
+    """A ticket's channel: the channel of its first customer message (``messages`` in the order
+    they were stored); None while the customer has written nothing (an outbound contact)."""
+    for message in messages:
+        if message.direction is MessageDirection.CUSTOMER:
+            return message.channel
+    return None

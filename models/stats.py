@@ -35,6 +35,10 @@ A period is a run of whole days in the desk's time zone, ``[start, end)`` in UTC
   ``triaged`` event with a category and a confidence; the fallback without a model has no
   confidence and is not counted), the share whose category no agent changed before the period's
   end (no ``category_changed`` event by an agent actor).
+* **channels**: per channel (telegram, email, web), the tickets opened in the period whose
+  first customer message came in on it (a ticket's channel, :func:`models.message.ticket_channel`;
+  an outbound contact the customer has not answered has none and is not counted), and the
+  customer messages that came in on it during the period (in any ticket).
 * **per team / per agent**: each ticket counts for its current team (by name; tickets without a
   team under :data:`NO_TEAM`) and its current assignee (unassigned tickets count for no agent).
 * **best / worst agent**: agents with at least :data:`RANK_MIN_TARGETS` SLA targets with a known
@@ -52,6 +56,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from models.delivery import Channel
 from models.enums import ActorKind, EventKind, TicketStatus
 from models.events import TicketEvent
 from models.sla import (
@@ -207,14 +212,26 @@ class DayFigures:
 
 
 @dataclass(frozen=True)
+class ChannelFigures:
+    """What came in on one channel in a period."""
+
+    tickets: int = 0
+    messages: int = 0
+
+
+@dataclass(frozen=True)
 class TicketHistory:
     """What the statistics need about one ticket: its events in order (at least status changes,
-    triage verdicts and category changes), its team's name and its rating."""
+    triage verdicts and category changes), its team's name and its rating; its channel (of its
+    first customer message) and how many customer messages came in on each channel during the
+    period."""
 
     ticket: Ticket
     events: tuple[TicketEvent, ...] = ()
     team: str | None = None
     rating: Rating | None = None
+    channel: Channel | None = None
+    messages_in: tuple[tuple[Channel, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -228,6 +245,8 @@ class Report:
     days: list[DayFigures]
     #: Agent ids, best first (see the ranking rule in the module docstring).
     ranking: list[int]
+    #: What came in per channel (only channels with something).
+    channels: dict[Channel, ChannelFigures] = field(default_factory=dict)
 
     @property
     def best_agent(self) -> int | None:
@@ -469,7 +488,9 @@ def compute_report(
     teams: dict[str, _Tally] = {}
     agents: dict[int, _Tally] = {}
     days = {d: _Tally() for d in period.dates()}
+    channels: dict[Channel, ChannelFigures] = {}
     for history in histories:
+        _count_channels(channels, history, start, end)
         facts = ticket_facts(history, config, start, end)
         if not (facts.opened or facts.resolved_at or facts.active_at_end or facts.rating):
             continue
@@ -498,4 +519,19 @@ def compute_report(
             for d, t in days.items()
         ],
         ranking=rank_agents(agent_figures),
+        channels={c: channels[c] for c in Channel if c in channels},
     )
+
+
+def _count_channels(
+    channels: dict[Channel, ChannelFigures],
+    history: TicketHistory,
+    start: datetime,
+    end: datetime,
+) -> None:
+    opened = start <= history.ticket.created_at < end
+    counts = [(history.channel, 1, 0)] if opened and history.channel is not None else []
+    counts += [(channel, 0, n) for channel, n in history.messages_in if n]
+    for channel, tickets, messages in counts:
+        old = channels.get(channel, ChannelFigures())
+        channels[channel] = ChannelFigures(old.tickets + tickets, old.messages + messages)

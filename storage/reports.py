@@ -6,11 +6,20 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
-from models import EventKind, Rating, Ticket, TicketEvent, TicketMessage, TicketStatus
+from models import (
+    EventKind,
+    MessageDirection,
+    Rating,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketStatus,
+)
+from models.delivery import Channel
 from models.stats import TicketHistory
 from storage import mappers
 from storage.orm import (
@@ -29,8 +38,41 @@ STATS_EVENT_KINDS = [
     str(EventKind.CATEGORY_CHANGED),
 ]
 _ACTIVE = [str(s) for s in TicketStatus if s.is_active]
+_CUSTOMER = str(MessageDirection.CUSTOMER)
 #: Rows fetched per round trip when streaming an export.
 STREAM_BATCH = 500
+
+
+def first_channel_of(ticket_id: Any) -> Any:
+    """A scalar subquery: the channel of the ticket's first customer message
+    (:func:`models.message.ticket_channel`), NULL when there is none; walks the ticket's
+    messages in id order (``ix_ticket_messages_ticket``)."""
+    return (
+        select(TicketMessageRecord.channel)
+        .where(
+            TicketMessageRecord.ticket_id == ticket_id,
+            TicketMessageRecord.direction == _CUSTOMER,
+        )
+        .order_by(TicketMessageRecord.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+async def first_channels(session: AsyncSession, ids: Any) -> dict[int, Channel]:
+    """The channel of each ticket of ``ids`` (a collection or a subquery) that has a customer
+    message."""
+    first = (
+        select(func.min(TicketMessageRecord.id))
+        .where(TicketMessageRecord.ticket_id.in_(ids), TicketMessageRecord.direction == _CUSTOMER)
+        .group_by(TicketMessageRecord.ticket_id)
+    )
+    rows = await session.execute(
+        select(TicketMessageRecord.ticket_id, TicketMessageRecord.channel).where(
+            TicketMessageRecord.id.in_(first)
+        )
+    )
+    return {int(ticket_id): Channel(channel) for ticket_id, channel in rows}
 
 
 class ReportRepository:
@@ -54,8 +96,10 @@ class ReportRepository:
         )
 
     async def histories(self, start: datetime, end: datetime) -> list[TicketHistory]:
-        """What :func:`models.stats.compute_report` needs for ``[start, end)``, in three queries
-        (tickets with team names, their events up to the end, their ratings)."""
+        """What :func:`models.stats.compute_report` needs for ``[start, end)``, in five queries
+        (tickets with team names, their events up to the end, their ratings, their channels,
+        their customer messages of the period per channel). A customer's message moves its
+        ticket's ``updated_at``, so every ticket with one in the period is among ``ids``."""
         ids = self._relevant_ids(start, end)
         rows = await self.session.execute(
             select(TicketRecord, TeamRecord.name)
@@ -85,12 +129,27 @@ class ReportRepository:
                 )
             ).scalars()
         }
+        channels = await first_channels(self.session, ids)
+        messages_in: dict[int, list[tuple[Channel, int]]] = {}
+        for ticket_id, channel, count in await self.session.execute(
+            select(TicketMessageRecord.ticket_id, TicketMessageRecord.channel, func.count())
+            .where(
+                TicketMessageRecord.ticket_id.in_(ids),
+                TicketMessageRecord.direction == _CUSTOMER,
+                TicketMessageRecord.sent_at >= start,
+                TicketMessageRecord.sent_at < end,
+            )
+            .group_by(TicketMessageRecord.ticket_id, TicketMessageRecord.channel)
+        ):
+            messages_in.setdefault(int(ticket_id), []).append((Channel(channel), int(count)))
         return [
             TicketHistory(
                 ticket=ticket,
                 events=tuple(events.get(ticket.id or 0, ())),
                 team=team,
                 rating=ratings.get(ticket.id or 0),
+                channel=channels.get(ticket.id or 0),
+                messages_in=tuple(sorted(messages_in.get(ticket.id or 0, ()))),
             )
             for ticket, team in tickets
         ]

@@ -17,8 +17,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.adapters.charts import ChartLabels, render_daily, render_teams
 from bot.services.reports import Place
 from bot.texts import CAPTION_LIMIT, split_text
-from models.delivery import OutboundCall, Upload
-from models.stats import NO_TEAM, Figures, Period, Report
+from models.delivery import Channel, OutboundCall, Upload
+from models.stats import NO_TEAM, ChannelFigures, Figures, Period, Report
 
 #: Agents listed in the summary (best first); the rest are left out.
 AGENTS_LISTED = 15
@@ -100,6 +100,18 @@ class ReportRenderer:
             ),
         ]
 
+    def _channel(self, channel: Channel, f: ChannelFigures) -> str:
+        names = {
+            Channel.TELEGRAM: "Telegram",  # a name: the same in every language
+            Channel.EMAIL: _("email"),
+            Channel.WEB: _("website chat"),
+        }
+        tickets = ngettext("{count} ticket", "{count} tickets", f.tickets).format(count=f.tickets)
+        messages = ngettext("{count} message", "{count} messages", f.messages).format(
+            count=f.messages
+        )
+        return f"{names.get(channel, str(channel))}: {tickets} · {messages}"
+
     def _short(self, f: Figures) -> str:
         return _(
             "{opened} opened · {resolved} resolved · SLA {sla} · first response {median}"
@@ -117,6 +129,9 @@ class ReportRenderer:
             title += " · " + escape(team)
         lines = ["📊 <b>" + title + "</b>", _("Business time; details in the README."), ""]
         lines += self._figures(report.overall)
+        if report.channels:
+            lines += ["", "<b>" + _("Came in, by channel") + "</b>"]
+            lines += [self._channel(c, f) for c, f in report.channels.items()]
         if team is None and report.teams:
             lines += ["", "<b>" + _("Teams") + "</b>"]
             for name in sorted(report.teams):

@@ -347,6 +347,14 @@ class DayOut(Response):
     first_response_median_s: float | None
 
 
+class ChannelOut(Response):
+    tickets: int = Field(
+        description="Tickets opened in the period whose first customer "
+        "message came in on this channel."
+    )
+    messages: int = Field(description="Customer messages that came in on it in the period.")
+
+
 class StatsOut(Response):
     first_day: str
     last_day: str
@@ -354,6 +362,9 @@ class StatsOut(Response):
     teams: dict[str, Figures]
     agents: dict[str, Figures] = Field(description="By agent id.")
     days: list[DayOut]
+    channels: dict[str, ChannelOut] = Field(
+        description="By channel: telegram, email, web (only those with something)."
+    )
 
 
 class EventsQuery(Request):

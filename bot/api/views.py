@@ -183,4 +183,8 @@ def stats(report: Report) -> s.StatsOut:
             )
             for d in report.days
         ],
+        channels={
+            str(c): s.ChannelOut(tickets=f.tickets, messages=f.messages)
+            for c, f in report.channels.items()
+        },
     )

@@ -234,6 +234,7 @@ class TestPeopleAndStats:
         assert status == 200, stats
         assert stats["overall"]["opened"] == 1
         assert len(stats["days"]) == 7
+        assert stats["channels"] == {"telegram": {"tickets": 1, "messages": 1}}
         status, body, _ = await api.get("/stats", params={"period": "fortnight"})
         assert (status, body["errors"][0]["field"]) == (422, "period")
         status, events, _ = await api.get("/events/types")

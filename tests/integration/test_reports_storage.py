@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from models import Agent, Customer, Rating, Role, Team
-from models.stats import Period, compute_report
+from models import Agent, Customer, MessageDirection, Rating, Role, Team, Ticket, TicketMessage
+from models.delivery import Channel
+from models.stats import ChannelFigures, Period, compute_report
 from storage import AbstractUnitOfWork
 from tests.support.stats_data import BILLING, CONFIG, PERIOD, TECH, ZONE, generate
 
@@ -103,3 +104,43 @@ class TestReportQuery:
         report = compute_report(histories, day, CONFIG, ZONE)
         o = report.overall
         assert (o.opened, o.resolved, o.backlog, o.csat_count, o.csat_sum) == (0, 0, 1, 1, 4)
+
+
+class TestChannels:
+    async def test_each_ticket_brings_its_first_channel_and_its_messages_of_the_period(
+        self, uow_factory: UowFactory
+    ) -> None:
+        monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        day = Period(date(2026, 3, 2), date(2026, 3, 2))
+        said = [
+            (MessageDirection.AGENT, Channel.TELEGRAM, monday),  # an outbound contact first
+            (MessageDirection.CUSTOMER, Channel.EMAIL, monday + timedelta(minutes=5)),
+            (MessageDirection.CUSTOMER, Channel.TELEGRAM, monday + timedelta(minutes=9)),
+            (MessageDirection.CUSTOMER, Channel.TELEGRAM, monday + timedelta(days=1)),  # after
+        ]
+        async with uow_factory() as uow:
+            customer = await uow.customers.add(
+                Customer(telegram_id=500, first_name="Ann", created_at=MONDAY_T0)
+            )
+            ticket = await uow.tickets.add(
+                Ticket.open(customer_id=customer.id or 0, subject="x", now=monday)
+            )
+            silent = await uow.tickets.add(
+                Ticket.open(customer_id=customer.id or 0, subject="y", now=monday)
+            )
+            for direction, channel, at in said:
+                await uow.messages.add(
+                    TicketMessage(ticket.id or 0, direction, at, "hi", channel=channel)
+                )
+            await uow.commit()
+        start, end = day.bounds(ZONE)
+        async with uow_factory(readonly=True) as uow:
+            histories = {h.ticket.id: h for h in await uow.reports.histories(start, end)}
+        assert histories[ticket.id].channel is Channel.EMAIL
+        assert histories[ticket.id].messages_in == ((Channel.EMAIL, 1), (Channel.TELEGRAM, 1))
+        assert (histories[silent.id].channel, histories[silent.id].messages_in) == (None, ())
+        report = compute_report(histories.values(), day, CONFIG, ZONE)
+        assert report.channels == {
+            Channel.TELEGRAM: ChannelFigures(tickets=0, messages=1),
+            Channel.EMAIL: ChannelFigures(tickets=1, messages=1),
+        }

@@ -9,11 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models import Actor, Priority, Rating, Ticket
+from models import Actor, MessageDirection, Priority, Rating, Ticket, TicketMessage
+from models.delivery import Channel
+from models.message import ticket_channel
 from models.sla import BusinessCalendar, SlaConfig
 from models.stats import (
     MAX_PERIOD_DAYS,
     NO_TEAM,
+    ChannelFigures,
     Period,
     Report,
     TicketHistory,
@@ -274,3 +277,52 @@ class TestPeriods:
         hours = (end - start).total_seconds() / 3600
         assert 24 * days - 1 <= hours <= 24 * days + 1  # a DST change moves an hour
         assert start.astimezone(ZoneInfo(zone)).time() == time(0)
+
+
+CHANNELS = (Channel.TELEGRAM, Channel.EMAIL, Channel.WEB)
+
+
+class TestChannels:
+    def history(self, opened: datetime, channel: Channel | None, *messages: int) -> TicketHistory:
+        ticket = Ticket.open(customer_id=1, subject="x", now=opened)
+        counts = tuple((c, n) for c, n in zip(CHANNELS, messages, strict=False) if n)
+        return TicketHistory(ticket, tuple(ticket.pending_events), None, None, channel, counts)
+
+    def test_tickets_count_for_their_first_channel_and_messages_for_theirs(self) -> None:
+        histories = [
+            self.history(at(MONDAY, 9), Channel.EMAIL, 1, 2),  # by mail, then Telegram too
+            self.history(at(MONDAY, 10), Channel.EMAIL, 0, 1),
+            self.history(at(MONDAY, 11), Channel.WEB, 0, 0, 3),
+            self.history(at(MONDAY, 12), None),  # an outbound contact, unanswered
+        ]
+        report = compute_report(histories, PERIOD, CONFIG, ZONE)
+        assert report.channels == {
+            Channel.TELEGRAM: ChannelFigures(tickets=0, messages=1),
+            Channel.EMAIL: ChannelFigures(tickets=2, messages=3),
+            Channel.WEB: ChannelFigures(tickets=1, messages=3),
+        }
+        assert list(report.channels) == [Channel.TELEGRAM, Channel.EMAIL, Channel.WEB]
+
+    def test_a_ticket_opened_before_the_period_counts_only_its_new_messages(self) -> None:
+        earlier = self.history(at(MONDAY - timedelta(days=3), 9), Channel.TELEGRAM, 2)
+        report = compute_report([earlier], PERIOD, CONFIG, ZONE)
+        assert report.channels == {Channel.TELEGRAM: ChannelFigures(tickets=0, messages=2)}
+
+    def test_nothing_came_in_nothing_shown(self) -> None:
+        assert compute_report([], PERIOD, CONFIG, ZONE).channels == {}
+
+
+class TestTicketChannel:
+    def message(self, direction: MessageDirection, channel: Channel) -> TicketMessage:
+        return TicketMessage(1, direction, at(MONDAY, 9), "hi", channel=channel)
+
+    def test_the_first_customer_message_decides(self) -> None:
+        messages = [
+            self.message(MessageDirection.AGENT, Channel.TELEGRAM),  # an outbound contact
+            self.message(MessageDirection.CUSTOMER, Channel.EMAIL),
+            self.message(MessageDirection.CUSTOMER, Channel.TELEGRAM),
+        ]
+        assert ticket_channel(messages) is Channel.EMAIL
+
+    def test_no_customer_message_no_channel(self) -> None:
+        assert ticket_channel([self.message(MessageDirection.NOTE, Channel.TELEGRAM)]) is None
