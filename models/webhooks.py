@@ -148,7 +148,10 @@ def ticket_view(
     customer: Customer | None,
     team: Team | None,
     assignee: Agent | None,
+    channel: Channel | None = None,
 ) -> dict[str, Any]:
+    """``channel``: the ticket's (its first customer message's; None before the customer
+    wrote, for an outbound contact)."""
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -162,6 +165,7 @@ def ticket_view(
         "created_at": iso(ticket.created_at),
         "updated_at": iso(ticket.updated_at) if ticket.updated_at else None,
         "sla_breached": ticket.sla_breached,
+        "channel": None if channel is None else str(channel),
     }
 
 

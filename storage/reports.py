@@ -172,17 +172,25 @@ class ExportRepository:
 
     async def tickets(
         self, start: datetime, end: datetime
-    ) -> AsyncIterator[tuple[Ticket, str | None, str | None]]:
-        """Tickets created in ``[start, end)`` with their team's and assignee's names."""
+    ) -> AsyncIterator[tuple[Ticket, str | None, str | None, Channel | None]]:
+        """Tickets created in ``[start, end)`` with their team's and assignee's names and their
+        channel."""
         stmt = (
-            select(TicketRecord, TeamRecord.name, AgentRecord.name)
+            select(
+                TicketRecord, TeamRecord.name, AgentRecord.name, first_channel_of(TicketRecord.id)
+            )
             .outerjoin(TeamRecord, TeamRecord.id == TicketRecord.team_id)
             .outerjoin(AgentRecord, AgentRecord.id == TicketRecord.assignee_id)
             .where(TicketRecord.created_at >= start, TicketRecord.created_at < end)
             .order_by(TicketRecord.id)
         )
-        async for record, team, assignee in self._stream(stmt):
-            yield mappers.ticket_from(record), team, assignee
+        async for record, team, assignee, channel in self._stream(stmt):
+            yield (
+                mappers.ticket_from(record),
+                team,
+                assignee,
+                None if channel is None else Channel(channel),
+            )
 
     async def messages(
         self, start: datetime, end: datetime

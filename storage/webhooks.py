@@ -32,6 +32,7 @@ from storage.orm import (
     TicketRecord,
     WebhookRecord,
 )
+from storage.reports import first_channels
 
 _WEBHOOKS: Table = WebhookRecord.__table__  # type: ignore[assignment]
 # Read at every commit that has events (plain rows, not ORM objects: the rows are only read).
@@ -98,6 +99,7 @@ class _Context:
     customers: dict[int, Customer]
     teams: dict[int, Team]
     agents: dict[int, Agent]
+    channels: dict[int, Channel]
 
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         ticket = self.tickets.get(ticket_id)
@@ -108,6 +110,7 @@ class _Context:
             customer=self.customers.get(ticket.customer_id),
             team=self.teams.get(ticket.team_id or 0),
             assignee=self.agents.get(ticket.assignee_id or 0),
+            channel=self.channels.get(ticket_id),
         )
 
     def agent(self, agent_id: str | int | None) -> dict[str, Any] | None:
@@ -314,7 +317,8 @@ class WebhookRepository:
         events: Sequence[TicketEvent],
         messages: Sequence[TicketMessage],
     ) -> _Context:
-        """Everything the payloads show, in four queries (after an autoflush)."""
+        """Everything the payloads show, in five queries (after an autoflush: a new ticket's
+        first message is there)."""
         ticket_rows = await self.session.execute(
             select(TicketRecord).where(TicketRecord.id.in_({r.ticket_id for r in raws}))
         )
@@ -334,7 +338,8 @@ class WebhookRepository:
         teams = await self._by_id(
             TeamRecord, {t.team_id for t in tickets.values() if t.team_id}, mappers.team_from
         )
-        return _Context(tickets, customers, teams, agents)  # type: ignore[arg-type]
+        channels = await first_channels(self.session, list(tickets))
+        return _Context(tickets, customers, teams, agents, channels)  # type: ignore[arg-type]
 
     async def _by_id(self, record_cls: Any, ids: set[int], convert: Any) -> dict[int, Any]:
         if not ids:

@@ -7,10 +7,14 @@ unknown values are empty in CSV and ``null`` in JSONL; booleans are ``true``/``f
 
 ``tickets``   tickets created in the period: ``number, created_at, status, priority, category,
               team, assignee, customer_id, subject, first_response_at, resolved_at, closed_at,
-              sla_breached, triage_confidence, needs_human`` (team and assignee by name; the
-              customer by the desk's internal id, not their Telegram identity)
+              sla_breached, triage_confidence, needs_human, channel`` (team and assignee by
+              name; the customer by the desk's internal id, not their Telegram identity;
+              ``channel`` is where the first customer message came in: ``telegram``, ``email``
+              or ``web``, empty for an outbound contact nobody answered)
 ``messages``  messages sent in the period: ``ticket, message_id, sent_at, direction,
-              author_agent_id, media_kind, text, edited`` (``ticket`` is the ticket number)
+              author_agent_id, media_kind, text, edited, channel`` (``ticket`` is the ticket
+              number; ``channel`` the one a customer's message came in on, or a reply went
+              out on)
 ``events``    ticket events in the period: ``ticket, event_id, at, kind, actor_kind, actor_id,
               old, new``
 ``ratings``   ratings given in the period: ``ticket, rated_at, score, comment``
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from models import Rating, Ticket, TicketEvent, TicketMessage
+from models.delivery import Channel
 from storage import AbstractUnitOfWork
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -51,6 +56,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "sla_breached",
         "triage_confidence",
         "needs_human",
+        "channel",
     ),
     "messages": (
         "ticket",
@@ -61,6 +67,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "media_kind",
         "text",
         "edited",
+        "channel",
     ),
     "events": ("ticket", "event_id", "at", "kind", "actor_kind", "actor_id", "old", "new"),
     "ratings": ("ticket", "rated_at", "score", "comment"),
@@ -93,7 +100,9 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
-def ticket_row(ticket: Ticket, team: str | None, assignee: str | None) -> Row:
+def ticket_row(
+    ticket: Ticket, team: str | None, assignee: str | None, channel: Channel | None = None
+) -> Row:
     return {
         "number": ticket.number,
         "created_at": iso(ticket.created_at),
@@ -110,6 +119,7 @@ def ticket_row(ticket: Ticket, team: str | None, assignee: str | None) -> Row:
         "sla_breached": ticket.sla_breached,
         "triage_confidence": ticket.triage_confidence,
         "needs_human": ticket.needs_human,
+        "channel": None if channel is None else str(channel),
     }
 
 
@@ -123,6 +133,7 @@ def message_row(number: int, message: TicketMessage) -> Row:
         "media_kind": str(message.media_kind),
         "text": message.text,
         "edited": message.edited,
+        "channel": str(message.channel),
     }
 
 
@@ -153,8 +164,8 @@ async def rows(
 ) -> AsyncIterator[Row]:
     """The rows of one file, streamed from the database."""
     if table == "tickets":
-        async for ticket, team, assignee in uow.exports.tickets(start, end):
-            yield ticket_row(ticket, team, assignee)
+        async for ticket, team, assignee, channel in uow.exports.tickets(start, end):
+            yield ticket_row(ticket, team, assignee, channel)
     elif table == "messages":
         async for number, message in uow.exports.messages(start, end):
             yield message_row(number, message)

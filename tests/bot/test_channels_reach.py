@@ -4,6 +4,9 @@ point and the widget's use cases, against the emulator."""
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,3 +131,20 @@ async def test_every_message_records_its_channel(desk: Desk) -> None:
         [m.channel for m in await messages_of(desk, t)] for t in (by_telegram, by_mail, by_web)
     ]
     assert channels == [[Channel.TELEGRAM], [Channel.EMAIL], [Channel.WEB]]
+
+
+async def test_the_export_carries_each_tickets_and_messages_channel(desk: Desk) -> None:
+    tickets = await three_tickets(desk)
+    desk.emulator.user_sends_text(desk.admin, "/export")
+    await desk.step()
+    [document] = [m for m in desk.to_user(desk.admin) if "document" in m]
+    data = desk.emulator.files[document["document"]["file_id"]].content
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("tickets.csv").decode())))
+        said = list(csv.DictReader(io.StringIO(archive.read("messages.csv").decode())))
+    numbers = [str(t.number) for t in tickets]
+    assert {r["number"]: r["channel"] for r in rows} == dict(
+        zip(numbers, ["telegram", "email", "web"], strict=True)
+    )
+    customers = [m for m in said if m["direction"] == "customer"]
+    assert [m["channel"] for m in customers] == ["telegram", "email", "web"]

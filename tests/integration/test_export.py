@@ -19,6 +19,7 @@ from bot.services.export import (
     export_to_dir,
 )
 from models import MediaKind, MessageDirection, TicketMessage
+from models.delivery import Channel
 from storage import AbstractUnitOfWork, make_engine, uow_factory
 from tests.integration.test_reports_storage import Stored, store_week
 from tests.support.cli import clean_env, helpdesk
@@ -42,6 +43,7 @@ TICKET_COLUMNS = [
     "sla_breached",
     "triage_confidence",
     "needs_human",
+    "channel",
 ]
 
 
@@ -50,10 +52,25 @@ async def with_messages(uow_factory: UowFactory) -> Stored:
     async with uow_factory() as uow:
         b0 = await uow.tickets.by_number(stored.numbers["b0"])
         assert b0 is not None
-        for text, direction, sent in [
-            ('=HYPERLINK("http://evil")', MessageDirection.CUSTOMER, at(MONDAY, 10)),
-            ("Hello, “Ann”,\nsee below", MessageDirection.AGENT, at(MONDAY, 10, 10)),
-            ("last year", MessageDirection.CUSTOMER, at(MONDAY.replace(year=2025), 10)),
+        for text, direction, sent, channel in [
+            (
+                '=HYPERLINK("http://evil")',
+                MessageDirection.CUSTOMER,
+                at(MONDAY, 10),
+                Channel.EMAIL,
+            ),
+            (
+                "Hello, “Ann”,\nsee below",
+                MessageDirection.AGENT,
+                at(MONDAY, 10, 10),
+                Channel.EMAIL,
+            ),
+            (
+                "last year",
+                MessageDirection.CUSTOMER,
+                at(MONDAY.replace(year=2025), 10),
+                Channel.TELEGRAM,
+            ),
         ]:
             await uow.messages.add(
                 TicketMessage(
@@ -63,6 +80,7 @@ async def with_messages(uow_factory: UowFactory) -> Stored:
                     text=text,
                     media_kind=MediaKind.TEXT,
                     author_agent_id=stored.agents["A"] if direction == "agent" else None,
+                    channel=channel,
                 )
             )
         await uow.commit()
@@ -103,7 +121,9 @@ class TestCsv:
             "sla_breached": "false",
             "triage_confidence": "0.9",
             "needs_human": "false",
+            "channel": "",  # no customer message stored
         }
+        assert by_subject["b0"]["channel"] == "email"  # its first customer message's
         assert by_subject["t2"]["assignee"] == ""
         messages = read_csv(tmp_path / "messages.csv")
         assert messages[0] == list(COLUMNS["messages"])
@@ -117,6 +137,7 @@ class TestCsv:
             str(stored.agents["A"]),
             "text",
         ]
+        assert [m[8] for m in messages[1:]] == ["email", "email"]
         events = read_csv(tmp_path / "events.csv")
         assert events[0] == [
             "ticket",

@@ -115,11 +115,41 @@ class TestDerivedAtCommit:
         assert opened["ticket"]["category"] == "billing"
         assert opened["ticket"]["customer"]["telegram_id"] == 555
         assert opened["ticket"]["status"] == "new"
+        assert opened["ticket"]["channel"] == "telegram"  # its first message's, in the same commit
         assert opened["data"]["actor"] == {"kind": "customer", "id": customer.id}
         assert said["data"]["message"]["id"] == message.id
         assert said["data"]["message"]["text"] == "card declined"
         assert said["data"]["message"]["direction"] == "customer"
         assert opened["id"] != said["id"]
+
+    async def test_the_ticket_keeps_its_first_channel_and_each_message_has_its_own(
+        self, uow_factory: UowFactory
+    ) -> None:
+        customer, _agent, _team = await seed(uow_factory)
+        hook = await endpoint(uow_factory)
+        async with uow_factory() as uow:
+            outbound = Ticket.open(
+                customer_id=customer.id or 0, subject="we call you", now=T0, actor=Actor.system()
+            )
+            await uow.tickets.add(outbound)
+            await uow.commit()
+        [opened] = bodies(await deliveries(uow_factory), hook)
+        assert opened["ticket"]["channel"] is None  # the customer has not written yet
+        for channel in (Channel.EMAIL, Channel.TELEGRAM):
+            async with uow_factory() as uow:
+                await uow.messages.add(
+                    TicketMessage(
+                        ticket_id=outbound.id or 0,
+                        direction=MessageDirection.CUSTOMER,
+                        sent_at=T0,
+                        text="hello",
+                        channel=channel,
+                    )
+                )
+                await uow.commit()
+        said = bodies(await deliveries(uow_factory), hook)
+        assert [b["data"]["message"]["channel"] for b in said] == ["email", "telegram"]
+        assert [b["ticket"]["channel"] for b in said] == ["email", "email"]
 
     async def test_a_rollback_leaves_no_delivery(self, uow_factory: UowFactory) -> None:
         customer, _agent, team = await seed(uow_factory)

@@ -119,7 +119,11 @@ class TestPayload:
         agent = Agent(telegram_id=777, name="Bob", username="bob", id=9)
         customer = Customer(telegram_id=555, first_name="Ann", last_name="Lee", id=3)
         view = wh.ticket_view(
-            self.ticket(), customer=customer, team=Team(name="Billing", id=5), assignee=agent
+            self.ticket(),
+            customer=customer,
+            team=Team(name="Billing", id=5),
+            assignee=agent,
+            channel=Channel.EMAIL,
         )
         hook = wh.Webhook(url="https://a", secret="s", events=(wh.OPENED,), created_at=T0, id=4)
         call = wh.delivery_call(hook, wh.OPENED, T0, view, {"actor": {"kind": "customer"}})
@@ -149,6 +153,7 @@ class TestPayload:
             "created_at": "2026-03-02T10:00:00.000Z",
             "updated_at": "2026-03-02T10:01:00.000Z",
             "sla_breached": False,
+            "channel": "email",  # where its first customer message came in
         }
         assert call.queue == (Channel.WEBHOOK, 4)  # the endpoint's own queue
         assert call.method == "webhook"
