@@ -27,6 +27,7 @@ from bot.adapters.presenter import Presenter
 from bot.adapters.triage_model import ModelTriage
 from bot.api.app import ApiDeps
 from bot.api.app import serve as serve_api
+from bot.api.csat import RatingDeps
 from bot.api.widget import WidgetDeps
 from bot.config import Settings
 from bot.jobs import fill_similar_index, make_scheduler
@@ -56,6 +57,7 @@ from bot.services.ports import Clock, SystemClock, UowFactory
 from bot.services.similar import SimilarTickets
 from bot.services.triage_port import Triage
 from bot.texts import make_i18n
+from models.csat import RatingLinks, link_key
 from storage import make_engine
 from storage import uow_factory as storage_uow_factory
 
@@ -105,6 +107,14 @@ def build_dispatcher(
     return dp
 
 
+def rating_links_from(settings: Settings) -> RatingLinks | None:
+    """Rating links when customers can reach the API's server (its port and public URL set);
+    signed with a key derived from the bot token, which every worker has."""
+    if not (settings.api_port and settings.public_url and settings.bot_token is not None):
+        return None
+    return RatingLinks(settings.public_url, link_key(settings.bot_token.get_secret_value()))
+
+
 def desk_config_from(settings: Settings, *, is_forum: bool) -> DeskConfig:
     assert settings.agent_chat_id is not None
     return DeskConfig(
@@ -114,6 +124,7 @@ def desk_config_from(settings: Settings, *, is_forum: bool) -> DeskConfig:
         sign_replies=settings.sign_replies,
         default_language=settings.default_language,
         zone=settings.timezone,
+        rating_links=rating_links_from(settings),
     )
 
 
@@ -126,6 +137,7 @@ def make_presenter(i18n: I18n, config: DeskConfig) -> Presenter:
         sign_replies=config.sign_replies,
         zone=config.zone,
         reopen_window=config.reopen_window,
+        rating_links=config.rating_links,
     )
 
 
@@ -444,8 +456,18 @@ async def run_bot(
                     solved=solved,
                     wake=sender.wake,
                 )
+            rating = None
+            if config.rating_links is not None:
+                rating = RatingDeps(
+                    uow_factory,
+                    presenter,
+                    i18n,
+                    config.rating_links,
+                    default_language=settings.default_language,
+                    wake=sender.wake,
+                )
             api_runner = await serve_api(
-                api_deps, settings.api_host, settings.api_port, chat_widget
+                api_deps, settings.api_host, settings.api_port, chat_widget, rating
             )
         await dp.emit_startup(bot=bot, **dp.workflow_data)
         tasks += [

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     #: Requests per minute one API key may make (per worker).
     api_rate_per_min: int = Field(default=120, ge=1)
+    #: Where customers reach the API's server (behind its TLS proxy): rating links in mails.
+    public_url: str | None = None
     #: Webhook mode (``helpdesk run --webhook``): the public https URL Telegram posts to, the
     #: secret Telegram sends back in a header, and where this process listens.
     telegram_webhook_url: str | None = None
@@ -145,7 +147,21 @@ class Settings(BaseSettings):
                 "HELPDESK_WIDGET_ORIGINS: the chat widget is served by the REST API's server; "
                 "set HELPDESK_API_PORT too"
             )
+        if self.public_url and not self.api_port:
+            raise ValueError(
+                "HELPDESK_PUBLIC_URL: rating links are served by the REST API's server; "
+                "set HELPDESK_API_PORT too"
+            )
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("an absolute URL without a query, like https://desk.example.com")
+        return value.rstrip("/")
 
     @property
     def email(self) -> EmailSettings | None:

@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.labels import media_label
 from models import Agent, Customer, MediaKind, Ticket, TicketMessage
+from models.csat import SCORES, RatingLinks
 from models.delivery import Channel, OnSent, OutboundCall, Ref, RefKind
 from models.mail import MailFile, mail_call, reply_subject
 from models.widget import plain_text, widget_call
@@ -32,6 +33,7 @@ class MailPresenterMixin:
     _locale: Callable[..., contextlib.AbstractContextManager[Any]]
     _send: Callable[..., list[OutboundCall]]
     _agents_place: Callable[[Ticket], dict[str, Any]]
+    rating_links: RatingLinks | None
 
     def _to_customer(
         self,
@@ -109,6 +111,18 @@ class MailPresenterMixin:
             "Ticket #{number} is resolved. If something is still wrong, just reply "
             "to this message."
         )
+
+    def _rating_invitation(self, customer: Customer, ticket: Ticket) -> str:
+        """The rating links of a "resolved" mail (nothing for a visitor, or without links):
+        one per score, to a page that asks once more before it records (mail scanners open
+        links on their own; see bot/api/csat.py)."""
+        links = self.rating_links
+        if links is None or customer.email is None or ticket.id is None:
+            return ""
+        stars = " · ".join(
+            f'<a href="{escape(links.url(ticket.id, score))}">{score} ⭐</a>' for score in SCORES
+        )
+        return "\n\n" + _("How did we do? Rate the help you got:") + "\n" + stars
 
     def _send_recorded(
         self,

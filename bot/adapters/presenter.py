@@ -51,6 +51,7 @@ from models import (
     TicketMessage,
     TicketStatus,
 )
+from models.csat import RatingLinks
 from models.delivery import Channel, Lane, OnSent, OutboundCall, Ref, RefKind
 
 TOPIC_NAME_MAX = 128
@@ -101,6 +102,7 @@ class Presenter(
     zone: str = "UTC"
     #: How long a customer's message reopens a resolved ticket (HELPDESK_REOPEN_WINDOW_HOURS).
     reopen_window: timedelta = timedelta(hours=72)
+    rating_links: RatingLinks | None = None  # in "resolved" mails (see models.csat)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -464,6 +466,7 @@ class Presenter(
             if customer.channel is not Channel.TELEGRAM:  # no buttons: writing reopens it
                 with self._locale(customer):
                     text = self._resolved_text(customer).format(number=number)
+                    text += self._rating_invitation(customer, ticket)
             calls += self._to_customer(
                 customer, text, ticket=ticket, reply_markup=markup(keyboard)
             )

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.adapters.files import FileUnavailable
 from bot.api import schemas as s
 from bot.api import views
+from bot.api.csat import RatingDeps, make_rating_app
 from bot.api.pipeline import (
     MAX_BODY,
     PREFIX,
@@ -359,10 +360,15 @@ def make_app(deps: ApiDeps) -> web.Application:
 
 
 async def serve(
-    deps: ApiDeps, host: str, port: int, widget: WidgetDeps | None = None
+    deps: ApiDeps,
+    host: str,
+    port: int,
+    widget: WidgetDeps | None = None,
+    rating: RatingDeps | None = None,
 ) -> web.AppRunner:
     """Start the API (and the chat widget's endpoints under ``/widget/``, when ``widget`` is
-    given); the caller cleans the runner up on shutdown.
+    given, and the rating pages of mails under ``/csat/``, when ``rating`` is); the caller
+    cleans the runner up on shutdown.
 
     ``SO_REUSEPORT``: several workers on one host all listen on ``HELPDESK_API_PORT`` and the
     kernel spreads the connections over them (no balancer needed there).
@@ -370,6 +376,8 @@ async def serve(
     app = make_app(deps)
     if widget is not None:
         app.add_subapp("/widget/", make_widget_app(widget))
+    if rating is not None:
+        app.add_subapp("/csat/", make_rating_app(rating))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port, reuse_port=True).start()

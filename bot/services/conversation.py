@@ -31,6 +31,7 @@ from models import (
     make_subject,
     quotable,
 )
+from models.csat import RatingLinks
 from models.delivery import Channel
 from models.mail import MailFile
 from models.solutions import ticket_text
@@ -47,6 +48,8 @@ class DeskConfig:
     sign_replies: bool = False
     default_language: str = "en"
     zone: str = "UTC"
+    #: Rating links in "resolved" mails (None: the API's server or its public URL is not set).
+    rating_links: RatingLinks | None = None
 
 
 @dataclass(frozen=True)
