@@ -172,6 +172,8 @@ async def run_sandbox(
                 "api_host": host,
                 "api_port": api_port,
                 "widget_origins": [f"http://{h}:{page_port}" for h in ("127.0.0.1", "localhost")],
+                # Rating links in the resolved mails point at the same server.
+                "public_url": f"http://{host}:{api_port}",
                 # The email channel, on the page's pretend mailboxes: the desk's mails go to an
                 # SMTP server inside the sandbox; mails come in through the intake's entry
                 # point (``mail_in`` below), so the IMAP address is never connected to.
