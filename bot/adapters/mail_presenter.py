@@ -117,7 +117,7 @@ class MailPresenterMixin:
         one per score, to a page that asks once more before it records (mail scanners open
         links on their own; see bot/api/csat.py)."""
         links = self.rating_links
-        if links is None or customer.email is None or ticket.id is None:
+        if links is None or customer.email is None or customer.visitor or ticket.id is None:
             return ""
         stars = " · ".join(
             f'<a href="{escape(links.url(ticket.id, score))}">{score} ⭐</a>' for score in SCORES

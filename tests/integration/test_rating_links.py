@@ -16,8 +16,9 @@ import pytest
 from aiohttp import web
 
 from bot.api.csat import RatingDeps, make_rating_app
-from tests.bot.test_linking import DESK_ADDRESS, customer_mail, mail_arrives
+from tests.bot.test_linking import DESK_ADDRESS, agents_say, customer_mail, mail_arrives
 from tests.support.desk import Desk, card_of, make_desk, press
+from tests.support.desk import open_ticket as telegram_customer_writes
 from tests.support.mailservers import Outbox, smtp_server
 
 PUBLIC = "https://desk.example"
@@ -185,3 +186,21 @@ async def test_a_telegram_customer_gets_buttons_not_links(desk: Desk) -> None:
     notice = desk.to_user(ann)[-1]
     assert "/csat/" not in str(notice)
     assert "4 ⭐" in str(notice["reply_markup"])
+
+
+async def test_a_linked_customer_who_last_mailed_gets_the_links(
+    desk: Desk, smtp: tuple[Outbox, int], server: str
+) -> None:
+    ann, ticket = await telegram_customer_writes(desk, "Ann", "My card was charged twice")
+    answer = await agents_say(desk, f"/link {ANN}", ticket.agent_thread_id)
+    assert f"{ANN} is linked to Ann" in answer
+    await mail_arrives(desk, customer_mail("n1@example.com", "Card", "Any news?"))
+    await press(desk, desk.admin, card_of(desk, ticket), "Resolve")
+    _plain, html = mail_text(smtp[0].mails[-1])
+    [five] = re.findall(r'href="([^"]+score=5)"', html)
+    post = five.replace(PUBLIC, server).split("?")[0]
+    async with aiohttp.ClientSession() as http:
+        status, page, _ = await fetch(http, "POST", post, data={"score": "5"})
+    assert (status, f"Your rating of ticket #{ticket.number}: 5 ⭐." in page) == (200, True)
+    assert await score_of(desk, ticket) == 5
+    assert not any("Rate the help" in t for t in desk.texts_to(ann))  # the notice was a mail
