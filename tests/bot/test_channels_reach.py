@@ -17,9 +17,10 @@ import pytest
 from bot.services import sla, widget
 from models import MessageDirection
 from models.delivery import Channel
-from tests.bot.test_linking import DESK_ADDRESS, customer_mail, mail_arrives
+from tests.bot.test_linking import mail_arrives
 from tests.support.desk import Desk, GeneralTriage, make_desk
 from tests.support.desk import open_ticket as telegram_customer_writes
+from tests.support.mails import DESK_ADDRESS, customer_mail
 from tests.support.mailservers import Outbox, smtp_server
 
 

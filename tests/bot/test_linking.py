@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +17,8 @@ from models import MessageDirection
 from models.delivery import Channel
 from tests.support.desk import Desk, GeneralTriage, card_of, make_desk
 from tests.support.desk import open_ticket as telegram_customer_writes
+from tests.support.mails import ANN, DESK_ADDRESS, customer_mail
 from tests.support.mailservers import Outbox, smtp_server
-
-DESK_ADDRESS = "support@desk.test"
-ANN = "ann@example.com"
-
-
-def customer_mail(
-    message_id: str, subject: str, body: str, *, sender: str = f"Ann Lee <{ANN}>", **headers: str
-) -> bytes:
-    mail = EmailMessage()
-    mail["From"] = sender
-    mail["To"] = DESK_ADDRESS
-    mail["Subject"] = subject
-    mail["Date"] = formatdate(usegmt=True)
-    mail["Message-ID"] = f"<{message_id}>"
-    for name, value in headers.items():
-        mail[name.replace("_", "-")] = value
-    mail.set_content(body)
-    return mail.as_bytes()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -25,36 +24,8 @@ from bot.services.triage_port import Triage, TriageVerdict
 from models import MessageDirection, Priority
 from models.mail import NEW_TICKETS_PER_WINDOW, MailStatus
 from tests.support.desk import Desk, GeneralTriage, make_desk
+from tests.support.mails import ANN, DESK_ADDRESS, customer_mail
 from tests.support.mailservers import Mailbox, Outbox, dovecot, smtp_server
-
-DESK_ADDRESS = "support@desk.test"
-ANN = "ann@example.com"
-
-
-def customer_mail(
-    message_id: str,
-    subject: str,
-    body: str,
-    *,
-    sender: str = f"Ann Lee <{ANN}>",
-    in_reply_to: str | None = None,
-    references: str | None = None,
-    **headers: str,
-) -> bytes:
-    mail = EmailMessage()
-    mail["From"] = sender
-    mail["To"] = DESK_ADDRESS
-    mail["Subject"] = subject
-    mail["Date"] = formatdate(usegmt=True)
-    mail["Message-ID"] = f"<{message_id}>"
-    if in_reply_to:
-        mail["In-Reply-To"] = in_reply_to
-    if references:
-        mail["References"] = references
-    for name, value in headers.items():
-        mail[name.replace("_", "-")] = value
-    mail.set_content(body)
-    return mail.as_bytes()
 
 
 @pytest.fixture

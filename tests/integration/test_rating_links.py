@@ -16,13 +16,13 @@ import pytest
 from aiohttp import web
 
 from bot.api.csat import RatingDeps, make_rating_app
-from tests.bot.test_linking import DESK_ADDRESS, agents_say, customer_mail, mail_arrives
+from tests.bot.test_linking import agents_say, mail_arrives
 from tests.support.desk import Desk, card_of, make_desk, press
 from tests.support.desk import open_ticket as telegram_customer_writes
+from tests.support.mails import ANN, DESK_ADDRESS, customer_mail
 from tests.support.mailservers import Outbox, smtp_server
 
 PUBLIC = "https://desk.example"
-ANN = "ann@example.com"
 
 
 @pytest.fixture
