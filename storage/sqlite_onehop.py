@@ -174,7 +174,8 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         async with self._adapt_connection._execute_mutex:
             self._adapt_connection.sent = True
             conn = self._connection._conn
-            if operation == WRITE_BEGIN and self._adapt_connection.begin_at_once(conn):
+            adapt = self._adapt_connection
+            if operation == WRITE_BEGIN and adapt.thread_idle() and adapt.begin_at_once(conn):
                 outcome: Outcome = (None, [], -1, None)
             else:
                 outcome = await self._adapt_connection.call(
@@ -211,7 +212,7 @@ def write_lock(database: str) -> asyncio.Lock:
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_database", "_lock_timeout", "_write_lock", "sent")
+    __slots__ = ("_database", "_finished", "_lock_timeout", "_queued", "_write_lock", "sent")
     _cursor_cls = OneHopCursor
 
     def __init__(
@@ -224,6 +225,12 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         #: Whether a statement ran since the last commit or rollback (only then can a
         #: transaction be open: storage.db puts the connection in autocommit mode).
         self.sent = False
+        #: Calls handed to aiosqlite's thread (counted here) and finished there (counted by
+        #: the thread). A call whose caller was cancelled still runs to its end in the thread:
+        #: until it has, nothing runs on the loop's thread, so the two never use the
+        #: connection at once.
+        self._queued = 0
+        self._finished = 0
 
     async def take_write_lock(self) -> None:
         """Wait for the other writers of this process (as long as SQLite would wait)."""
@@ -260,16 +267,25 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     async def call(self, sql: str, call: Any, *args: Any) -> Any:
         """``call(*args)`` for the statement ``sql``: on this thread when ``sql`` is known to be
         cheap, else in aiosqlite's thread; either way its cost is kept for next time."""
-        if COSTS.cheap(sql):
+        if COSTS.cheap(sql) and self.thread_idle():
             result, seconds = _timed(time.perf_counter, call, *args)
         else:
-            # The thread's own CPU time: not the wait for the GIL, which the busy loop may hold
-            # for milliseconds after SQLite is done (a cheap statement would look slow).
-            result, seconds = await self._connection._execute(
-                _timed, time.thread_time, call, *args
-            )
+            self._queued += 1
+            result, seconds = await self._connection._execute(self._in_thread, call, *args)
         COSTS.record(sql, seconds)
         return result
+
+    def thread_idle(self) -> bool:
+        """Whether aiosqlite's thread has finished every call handed to it."""
+        return self._queued == self._finished
+
+    def _in_thread(self, call: Any, *args: Any) -> tuple[Any, float]:
+        try:
+            # The thread's own CPU time: not the wait for the GIL, which the busy loop may hold
+            # for milliseconds after SQLite is done (a cheap statement would look slow).
+            return _timed(time.thread_time, call, *args)
+        finally:
+            self._finished += 1
 
     def commit(self) -> None:
         self._end("COMMIT")
