@@ -150,8 +150,7 @@ async def customer_message(
     in_incident = ticket is not None and surge.topicless(ticket)
     incident = None
     if ticket is None:
-        ticket = await _open_ticket(uow, triage, customer, msg, now)
-        await groups.place(uow, ticket, config.agent_chat_id)
+        ticket = await _open_ticket(uow, triage, customer, msg, config.agent_chat_id, now)
         ticket.suggestions = await canned.suggest(
             uow, ticket, msg.text, customer.language, config.default_language
         )
@@ -287,8 +286,15 @@ async def _ticket_for(
 
 
 async def _open_ticket(
-    uow: AbstractUnitOfWork, triage: Triage, customer: Customer, msg: Incoming, now: datetime
+    uow: AbstractUnitOfWork,
+    triage: Triage,
+    customer: Customer,
+    msg: Incoming,
+    main_chat_id: int,
+    now: datetime,
 ) -> Ticket:
+    """A new ticket, triaged and placed in its team's group, then stored (in that order: one
+    INSERT, not an INSERT and an UPDATE)."""
     fallback = f"[{msg.media_kind}]"
     ticket = Ticket.open(
         customer_id=customer.id,  # type: ignore[arg-type]
@@ -305,6 +311,7 @@ async def _open_ticket(
         needs_human=verdict.needs_human,
         now=now,
     )
+    await groups.place(uow, ticket, main_chat_id)
     await uow.tickets.add(ticket)
     return ticket
 
