@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import make_engine
-from storage.sqlite_onehop import write_lock
+from storage.sqlite_onehop import COSTS, write_lock
 
 
 @pytest.fixture
@@ -173,3 +173,31 @@ async def test_a_write_lock_held_by_another_process_is_waited_for_without_holdin
     async with engine.connect() as conn:
         rows = (await conn.execute(text("SELECT who FROM log"))).scalars().all()
     assert rows == ["waited"]
+
+
+async def test_nothing_runs_on_the_loop_while_the_thread_still_runs_a_cancelled_call(
+    engine: AsyncEngine,
+) -> None:
+    # A cancelled caller's statement runs to its end in aiosqlite's thread; a cheap statement
+    # meanwhile must queue behind it there, never use the connection from the loop at once.
+    COSTS.record("cheap: the thread", 0.0)
+    started = threading.Event()
+
+    def slow() -> int:
+        started.set()
+        time.sleep(0.3)
+        return threading.get_ident()
+
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        adapted = raw.dbapi_connection
+        call = asyncio.create_task(adapted.call("slow: the thread", slow))
+        assert await asyncio.to_thread(started.wait, 5)
+        call.cancel()
+        ran_in = await adapted.call("cheap: the thread", threading.get_ident)
+        assert ran_in != threading.get_ident()  # behind the slow one, in the thread
+        assert adapted.thread_idle()
+        # Once the thread is done, the cheap statement runs on the loop again.
+        assert await adapted.call("cheap: the thread", threading.get_ident) == (
+            threading.get_ident()
+        )
