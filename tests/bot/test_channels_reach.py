@@ -20,7 +20,7 @@ from models.delivery import Channel
 from tests.bot.test_linking import mail_arrives
 from tests.support.desk import Desk, GeneralTriage, make_desk
 from tests.support.desk import open_ticket as telegram_customer_writes
-from tests.support.mails import DESK_ADDRESS, customer_mail
+from tests.support.mails import customer_mail, email_settings
 from tests.support.mailservers import Outbox, smtp_server
 
 
@@ -33,12 +33,7 @@ async def smtp() -> AsyncIterator[tuple[Outbox, int]]:
 @pytest.fixture
 async def desk(tmp_path: Path, smtp: tuple[Outbox, int]) -> AsyncIterator[Desk]:
     """The desk with the email channel on (mails come in through the intake's entry point)."""
-    d = await make_desk(
-        tmp_path,
-        email_imap_url="imap://desk:secret@127.0.0.1:9/INBOX",
-        email_smtp_url=f"smtp://127.0.0.1:{smtp[1]}",
-        email_from=f"Support <{DESK_ADDRESS}>",
-    )
+    d = await make_desk(tmp_path, **email_settings(smtp[1]))
     yield d
     await d.close()
 

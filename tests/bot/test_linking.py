@@ -17,7 +17,7 @@ from models import MessageDirection
 from models.delivery import Channel
 from tests.support.desk import Desk, GeneralTriage, card_of, make_desk
 from tests.support.desk import open_ticket as telegram_customer_writes
-from tests.support.mails import ANN, DESK_ADDRESS, customer_mail
+from tests.support.mails import ANN, customer_mail, email_settings
 from tests.support.mailservers import Outbox, smtp_server
 
 
@@ -29,14 +29,7 @@ async def smtp() -> AsyncIterator[tuple[Outbox, int]]:
 
 @pytest.fixture
 async def desk(tmp_path: Path, smtp: tuple[Outbox, int]) -> AsyncIterator[Desk]:
-    _, port = smtp
-    d = await make_desk(
-        tmp_path,
-        # Never connected to: mails come in through the intake's entry point.
-        email_imap_url="imap://desk:secret@127.0.0.1:9/INBOX",
-        email_smtp_url=f"smtp://127.0.0.1:{port}",
-        email_from=f"Support <{DESK_ADDRESS}>",
-    )
+    d = await make_desk(tmp_path, **email_settings(smtp[1]))
     yield d
     await d.close()
 

@@ -19,7 +19,7 @@ from bot.api.csat import RatingDeps, make_rating_app
 from tests.bot.test_linking import agents_say, mail_arrives
 from tests.support.desk import Desk, card_of, make_desk, press
 from tests.support.desk import open_ticket as telegram_customer_writes
-from tests.support.mails import ANN, DESK_ADDRESS, customer_mail
+from tests.support.mails import ANN, customer_mail, email_settings
 from tests.support.mailservers import Outbox, smtp_server
 
 PUBLIC = "https://desk.example"
@@ -36,9 +36,7 @@ async def desk(tmp_path: Path, db_url: str, smtp: tuple[Outbox, int]) -> AsyncIt
     d = await make_desk(
         tmp_path,
         database_url=db_url,
-        email_imap_url="imap://desk:secret@127.0.0.1:9/INBOX",
-        email_smtp_url=f"smtp://127.0.0.1:{smtp[1]}",
-        email_from=f"Support <{DESK_ADDRESS}>",
+        **email_settings(smtp[1]),
         api_port=8081,  # never listened on here: the test serves the rating app itself
         public_url=PUBLIC,
     )

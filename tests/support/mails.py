@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
 DESK_ADDRESS = "support@desk.test"
 ANN = "ann@example.com"
@@ -35,3 +36,14 @@ def customer_mail(
         mail[name.replace("_", "-")] = value
     mail.set_content(body)
     return mail.as_bytes()
+
+
+def email_settings(smtp_port: int) -> dict[str, Any]:
+    """``make_desk`` settings that switch the email channel on: mails go out to the test's SMTP
+    server on ``smtp_port``; the IMAP mailbox is never connected to (mails come in through the
+    intake's entry point)."""
+    return {
+        "email_imap_url": "imap://desk:secret@127.0.0.1:9/INBOX",
+        "email_smtp_url": f"smtp://127.0.0.1:{smtp_port}",
+        "email_from": f"Support <{DESK_ADDRESS}>",
+    }
