@@ -32,16 +32,14 @@ import math
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from fractions import Fraction
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from bot.logs import get_logger
 
 log = get_logger(__name__)
-
-T = TypeVar("T")
 
 #: How long one Redis call may take before it counts as failed (Redis is not answering).
 REDIS_TIMEOUT = 5.0
@@ -204,11 +202,12 @@ class RedisCoordinator:
     def _key(self, key: str) -> str:
         return f"{self.prefix}:{key}"
 
-    async def call(self, awaitable: Awaitable[T]) -> T:
+    async def call(self, awaitable: Any) -> Any:
         """``await awaitable`` (a Redis call), failing with a ``RedisError`` after
         :data:`REDIS_TIMEOUT` seconds without an answer."""
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
+        # (Any: redis-py types its calls for both clients, ``Awaitable[T] | T``.)
         try:
             async with asyncio.timeout(REDIS_TIMEOUT):
                 return await awaitable
