@@ -9,8 +9,18 @@ import pytest
 from aiogram.utils.i18n import I18n
 
 from bot.adapters.presenter import Presenter
+from bot.services.triage_port import TriageVerdict
 from bot.texts import make_i18n
-from models import Agent, CannedAnswer, Category, Customer, Team, Ticket, TicketMessage
+from models import (
+    Agent,
+    CannedAnswer,
+    Category,
+    Customer,
+    Priority,
+    Team,
+    Ticket,
+    TicketMessage,
+)
 from models.ticket import Rating
 from tests.support.fake_uow import FakeDatabase
 
@@ -65,3 +75,21 @@ async def customer_and_ticket(
 def sent(db: FakeDatabase) -> list[tuple[int, str]]:
     """(chat id, method) of every committed outbox call, in order."""
     return [(c.chat_id, c.method) for c in db.outbox]
+
+
+class FakeTriage:
+    """Gives every text the same ``verdict``; a thank-you is any text in ``thanks``."""
+
+    def __init__(
+        self, verdict: TriageVerdict | None = None, thanks: frozenset[str] = frozenset()
+    ) -> None:
+        self.verdict = verdict or TriageVerdict(None, None, Priority.NORMAL, None, True)
+        self.thanks = thanks
+        self.classified: list[str] = []
+
+    async def classify(self, text: str) -> TriageVerdict:
+        self.classified.append(text)
+        return self.verdict
+
+    async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
+        return sticker or text in self.thanks

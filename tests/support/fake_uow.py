@@ -41,6 +41,7 @@ from models import (
     TicketStatus,
 )
 from models.delivery import OutboundCall, OutboxStatus, Queue
+from models.incidents import Incident, IncidentStatus
 from models.solutions import Solution
 from models.ticket import Rating
 from models.training import LabelledExample
@@ -246,6 +247,14 @@ class FakeTickets(FakeStore[Ticket]):
         found = [t for t in self._matching() if t.status in statuses and (t.id or 0) > after]
         return self._many(found[:limit])
 
+    async def latest_for_customer(self, customer_id: int) -> Ticket | None:
+        mine = [
+            t
+            for t in self._matching(customer_id=customer_id)
+            if t.status is not TicketStatus.CLOSED
+        ]
+        return self._first(sorted(mine, key=lambda t: (t.updated_at, t.id), reverse=True))
+
     async def for_customer(self, customer_id: int, *, limit: int | None = 20) -> list[Ticket]:
         return self._many(self._matching(customer_id=customer_id)[::-1][:limit])
 
@@ -260,16 +269,25 @@ class FakeTickets(FakeStore[Ticket]):
 class FakeMessages(FakeStore[TicketMessage]):
     name = "messages"
 
+    async def by_customer_side(self, chat_id: int, message_id: int) -> TicketMessage | None:
+        return self._first(
+            self._matching(customer_chat_id=chat_id, customer_message_id=message_id)
+        )
+
+    async def album_part(self, chat_id: int, media_group_id: str) -> TicketMessage | None:
+        return self._first(self._matching(customer_chat_id=chat_id, media_group_id=media_group_id))
+
+    async def customer_messages_since(self, chat_id: int, since: datetime) -> int:
+        return sum(1 for m in self._from_customer(chat_id) if m.sent_at >= since)
+
     async def for_ticket(self, ticket_id: int) -> list[TicketMessage]:
         return self._many(self._matching(ticket_id=ticket_id))
 
     async def last_from(self, chat_id: int) -> datetime | None:
-        times = [
-            m.sent_at
-            for m in self._rows.values()
-            if m.customer_chat_id == chat_id and m.direction is MessageDirection.CUSTOMER
-        ]
-        return max(times, default=None)
+        return max((m.sent_at for m in self._from_customer(chat_id)), default=None)
+
+    def _from_customer(self, chat_id: int) -> list[TicketMessage]:
+        return self._matching(customer_chat_id=chat_id, direction=MessageDirection.CUSTOMER)
 
 
 class FakeEvents:
@@ -375,6 +393,39 @@ class FakeLabels(FakeStore[LabelledExample]):
         return len(self._rows)
 
 
+class FakeIncidents(FakeStore[Incident]):
+    """Incidents; the tickets they read are the tickets table's rows."""
+
+    name = "incidents"
+
+    async def lock(self) -> int:
+        return max((i.number for i in self._rows.values()), default=0)
+
+    async def get_for_update(self, incident_id: int) -> Incident | None:
+        return await self.get(incident_id)
+
+    async def open(self) -> list[Incident]:
+        return self._many(self._matching(status=IncidentStatus.OPEN))
+
+    async def member_subjects(self, incident_id: int, limit: int) -> list[str]:
+        tickets = sorted(self._state.table("tickets").items(), reverse=True)
+        return [t.subject for _, t in tickets if t.incident_id == incident_id][:limit]
+
+    async def unlinked_since(
+        self, since: datetime, *, exclude: int, limit: int
+    ) -> list[tuple[int, str]]:
+        return [
+            (i, t.subject)
+            for i, t in sorted(self._state.table("tickets").items(), reverse=True)
+            if t.created_at >= since
+            and i != exclude
+            and t.incident_id is None
+            and not t.incident_detached
+            and t.merged_into_id is None
+            and t.status not in _DONE
+        ][:limit]
+
+
 class FakeSolutions:
     def __init__(self, state: FakeState) -> None:
         self._state = state
@@ -413,6 +464,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.canned = FakeCanned(self._work)
         self.labels = FakeLabels(self._work)
         self.solutions = FakeSolutions(self._work)
+        self.incidents = FakeIncidents(self._work)
         self._stores: list[FakeStore[Any]] = [
             self.customers,
             self.agents,
@@ -423,6 +475,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
             self.ratings,
             self.canned,
             self.labels,
+            self.incidents,
         ]
         return self
 
