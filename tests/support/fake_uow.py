@@ -247,6 +247,12 @@ class FakeTickets(FakeStore[Ticket]):
         found = [t for t in self._matching() if t.status in statuses and (t.id or 0) > after]
         return self._many(found[:limit])
 
+    async def by_topic(self, chat_id: int, thread_id: int) -> Ticket | None:
+        return self._first(self._matching(agent_chat_id=chat_id, agent_thread_id=thread_id))
+
+    async def by_card(self, chat_id: int, message_id: int) -> Ticket | None:
+        return self._first(self._matching(agent_chat_id=chat_id, card_message_id=message_id))
+
     async def latest_for_customer(self, customer_id: int) -> Ticket | None:
         mine = [
             t
@@ -274,6 +280,9 @@ class FakeMessages(FakeStore[TicketMessage]):
             self._matching(customer_chat_id=chat_id, customer_message_id=message_id)
         )
 
+    async def by_agent_side(self, chat_id: int, message_id: int) -> TicketMessage | None:
+        return self._first(self._matching(agent_chat_id=chat_id, agent_message_id=message_id))
+
     async def album_part(self, chat_id: int, media_group_id: str) -> TicketMessage | None:
         return self._first(self._matching(customer_chat_id=chat_id, media_group_id=media_group_id))
 
@@ -282,6 +291,10 @@ class FakeMessages(FakeStore[TicketMessage]):
 
     async def for_ticket(self, ticket_id: int) -> list[TicketMessage]:
         return self._many(self._matching(ticket_id=ticket_id))
+
+    async def last_agent_reply(self, ticket_id: int) -> TicketMessage | None:
+        replies = self._matching(ticket_id=ticket_id, direction=MessageDirection.AGENT)
+        return self._first(reversed(replies))
 
     async def last_from(self, chat_id: int) -> datetime | None:
         return max((m.sent_at for m in self._from_customer(chat_id)), default=None)
