@@ -299,6 +299,14 @@ class FakeMessages(FakeStore[TicketMessage]):
     async def last_from(self, chat_id: int) -> datetime | None:
         return max((m.sent_at for m in self._from_customer(chat_id)), default=None)
 
+    async def move(self, from_ticket: int, to_ticket: int) -> int:
+        self.sync()  # pending changes first, then the bulk update
+        moved = self._matching(ticket_id=from_ticket)
+        for message in [*moved, *self._seen]:
+            if message.ticket_id == from_ticket:  # loaded copies keep in step with the rows
+                message.ticket_id = to_ticket
+        return len(moved)
+
     def _from_customer(self, chat_id: int) -> list[TicketMessage]:
         return self._matching(customer_chat_id=chat_id, direction=MessageDirection.CUSTOMER)
 
