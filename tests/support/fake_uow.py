@@ -173,6 +173,10 @@ class FakeAgents(FakeStore[Agent]):
     async def by_telegram_id(self, telegram_id: int) -> Agent | None:
         return self._first(self._matching(telegram_id=telegram_id))
 
+    async def by_username(self, username: str) -> Agent | None:
+        name = username.strip().lstrip("@").lower()
+        return self._first(r for r in self._matching() if (r.username or "").lower() == name)
+
     async def list(self, *, active_only: bool = True) -> list[Agent]:
         return self._many(self._matching(active=True) if active_only else self._matching())
 
@@ -199,6 +203,17 @@ class FakeTeams(FakeStore[Team]):
     async def is_group(self, chat_id: int) -> bool:
         return any(t.group_chat_id == chat_id for t in self._rows.values())
 
+    async def remove(self, team: Team) -> None:
+        """As the database does: members leave it, its tickets and categories keep none."""
+        self._seen = [t for t in self._seen if t is not team]
+        del self._rows[team.id]
+        for agent in self._state.table("agents").values():
+            agent.team_ids = [t for t in agent.team_ids if t != team.id]
+        for table in ("tickets", "categories"):
+            for row in self._state.table(table).values():
+                if row.team_id == team.id:
+                    row.team_id = None
+
 
 class FakeCategories(FakeStore[Category]):
     name = "categories"
@@ -208,6 +223,10 @@ class FakeCategories(FakeStore[Category]):
 
     async def list(self) -> list[Category]:
         return self._many(sorted(self._matching(), key=lambda c: c.key))
+
+    async def remove(self, category: Category) -> None:
+        self._seen = [c for c in self._seen if c is not category]
+        del self._rows[category.id]
 
 
 class FakeTickets(FakeStore[Ticket]):
