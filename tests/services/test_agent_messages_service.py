@@ -19,8 +19,8 @@ from models import (
     TicketMessage,
     TicketStatus,
 )
-from tests.services.conftest import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 from tests.support.fake_uow import FakeDatabase
+from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 
 CONFIG = DeskConfig(AGENTS_CHAT)
 CUSTOMER_CHAT = 501
@@ -181,7 +181,10 @@ class TestReply:
     ) -> None:
         ann, _ = people
         _, ticket = await customer_and_ticket(db, **IN_TOPIC)
-        await store(db, CannedAnswer("hello", "en", "Hi {name}, {agent} here about {ticket}."))
+        await store(
+            db,
+            CannedAnswer("hello", "en", "Hi {name}, {agent} here about {ticket}.", created_at=T0),
+        )
         async with db.uow() as uow:
             loaded = await uow.tickets.get(ticket.id)
             await agent_messages.send_canned(uow, presenter, CONFIG, ann, loaded, "hello", T0)

@@ -19,8 +19,8 @@ from models import (
     TicketNotFound,
     TicketStatus,
 )
-from tests.services.conftest import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 from tests.support.fake_uow import FakeDatabase
+from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 
 
 async def team_of(db: FakeDatabase, strategy: AssignStrategy, *agents: Agent) -> Team:

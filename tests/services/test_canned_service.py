@@ -20,8 +20,8 @@ from models import (
     Role,
     Ticket,
 )
-from tests.services.conftest import T0, customer_and_ticket, sent, store
 from tests.support.fake_uow import FakeDatabase
+from tests.support.services import T0, customer_and_ticket, sent, store
 
 ADMIN = TelegramUser(id=11, first_name="Ada")
 AGENT = TelegramUser(id=12, first_name="Bob")
@@ -95,8 +95,8 @@ class TestCannedCommand:
 class TestAnswerFor:
     async def test_the_customers_language_else_the_desks(self, db: FakeDatabase) -> None:
         await store(db, answer("refund", "en", "Sent."), answer("refund", "de", "Gesendet."))
-        german = Customer(telegram_id=1, first_name="Udo", language="de")
-        french = Customer(telegram_id=2, first_name="Luc", language="fr")
+        german = Customer(telegram_id=1, first_name="Udo", language="de", created_at=T0)
+        french = Customer(telegram_id=2, first_name="Luc", language="fr", created_at=T0)
         async with db.uow() as uow:
             assert (await canned.answer_for(uow, "refund", german, "en")).text == "Gesendet."
             assert (await canned.answer_for(uow, "Refund", french, "en")).text == "Sent."
@@ -104,7 +104,7 @@ class TestAnswerFor:
     async def test_by_id_from_a_button_and_unknown_keys(self, db: FakeDatabase) -> None:
         refund = answer("refund", "en", "Sent.")
         await store(db, refund, answer("hello", "en", "Hi."))
-        customer = Customer(telegram_id=1, first_name="Ann", language="en")
+        customer = Customer(telegram_id=1, first_name="Ann", language="en", created_at=T0)
         async with db.uow() as uow:
             assert (await canned.answer_for(uow, str(refund.id), customer, "en")).key == "refund"
             with pytest.raises(InvalidInput, match="known: hello, refund"):

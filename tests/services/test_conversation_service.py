@@ -26,8 +26,8 @@ from models import (
     TicketStatus,
 )
 from models.delivery import RefKind
-from tests.services.conftest import AGENTS_CHAT, T0, FakeTriage, customer_and_ticket, sent, store
 from tests.support.fake_uow import FakeDatabase
+from tests.support.services import AGENTS_CHAT, T0, FakeTriage, customer_and_ticket, sent, store
 
 ANN = TelegramUser(id=501, first_name="Ann", language_code="en")  # customer_and_ticket's
 CONFIDENT = TriageVerdict("cards", "Cards", Priority.HIGH, 0.9, False)
@@ -113,7 +113,7 @@ class TestOpening:
         async with db.uow() as uow:
             team = await uow.teams.get(1)
             team.strategy = AssignStrategy.ROUND_ROBIN
-            await uow.agents.add(Agent(telegram_id=11, name="Bob", team_ids=[1]))
+            await uow.agents.add(Agent(telegram_id=11, name="Bob", team_ids=[1], created_at=T0))
             await uow.commit()
         await desk.says("My card is blocked")
         (ticket,) = db.rows("tickets")
@@ -178,7 +178,7 @@ class TestRefusals:
     async def test_a_banned_customer_opens_nothing_and_hears_once_a_minute(
         self, db: FakeDatabase, desk: Desk
     ) -> None:
-        await store(db, Customer(telegram_id=ANN.id, first_name="Ann", banned=True))
+        await store(db, Customer(telegram_id=ANN.id, first_name="Ann", banned=True, created_at=T0))
         assert (await desk.says("hello")).refused
         assert (await desk.says("hello?", T0 + timedelta(seconds=30))).refused
         assert db.rows("tickets") == []
@@ -228,7 +228,7 @@ class TestRating:
     async def test_someone_elses_ticket_looks_missing(
         self, db: FakeDatabase, presenter: Presenter
     ) -> None:
-        other = Customer(telegram_id=777, first_name="Eve")
+        other = Customer(telegram_id=777, first_name="Eve", created_at=T0)
         await store(db, other)
         _, ticket = await customer_and_ticket(db, status=TicketStatus.RESOLVED, resolved_at=T0)
         async with db.uow() as uow:

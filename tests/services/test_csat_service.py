@@ -7,8 +7,8 @@ from bot.services import csat
 from bot.services.csat import LinkRating, Outcome
 from models import TicketStatus
 from models.ticket import Rating
-from tests.services.conftest import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 from tests.support.fake_uow import FakeDatabase
+from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 
 RESOLVED = {"status": TicketStatus.RESOLVED, "resolved_at": T0, "card_message_id": 9}
 

@@ -11,8 +11,8 @@ import pytest
 
 from models import Customer, EventKind, Ticket
 from storage import ports
-from tests.services.conftest import T0, customer_and_ticket, store
 from tests.support.fake_uow import FakeDatabase, FakeStore
+from tests.support.services import T0, customer_and_ticket, store
 
 #: What only the unit of work calls on its repositories at commit (as in SqlAlchemyUnitOfWork).
 COMMIT_ONLY = {"sync", "forget", "write_queued"}
@@ -90,6 +90,17 @@ class TestTransactions:
         _, ticket = await customer_and_ticket(db)
         assert [(e.kind, e.ticket_id) for e in db.events] == [(EventKind.CREATED, ticket.id)]
         assert db.row("tickets", ticket.id).pending_events == []
+
+    async def test_what_the_database_refuses_the_fake_refuses(self, db: FakeDatabase) -> None:
+        async with db.uow() as uow:
+            with pytest.raises(ValueError, match="customers: created_at cannot be null"):
+                await uow.customers.add(Customer(telegram_id=1, first_name="Ann"))
+        _, ticket = await customer_and_ticket(db)
+        async with db.uow() as uow:
+            loaded = await uow.tickets.get(ticket.id)
+            loaded.created_at = None
+            with pytest.raises(ValueError, match="tickets: created_at cannot be null"):
+                await uow.commit()
 
     async def test_a_readonly_unit_of_work_refuses_to_commit(self, db: FakeDatabase) -> None:
         async with db.uow(readonly=True) as uow:

@@ -22,8 +22,8 @@ from models import (
 )
 from models.links import parse_link
 from models.mail import stand_in_chat_id
-from tests.services.conftest import AGENTS_CHAT, T0, sent, store
 from tests.support.fake_uow import FakeDatabase
+from tests.support.services import AGENTS_CHAT, T0, sent, store
 
 AGENT = TelegramUser(id=11, first_name="Ann")
 ADDRESS = "ann@example.com"
@@ -34,7 +34,9 @@ MAIL_CHAT = stand_in_chat_id(ADDRESS)
 async def ann(db: FakeDatabase) -> tuple[Customer, Ticket]:
     """The agent, and a Telegram customer with one ticket."""
     await store(db, Agent(telegram_id=AGENT.id, name="Ann", created_at=T0))
-    person = Customer(telegram_id=501, first_name="Ann", username="ann_t", language="de")
+    person = Customer(
+        telegram_id=501, first_name="Ann", username="ann_t", language="de", created_at=T0
+    )
     await store(db, person)
     ticket = Ticket.open(customer_id=person.id, subject="chat", now=T0)
     await store(db, ticket)
@@ -133,7 +135,7 @@ class TestLink:
     ) -> None:
         await by_mail(db)
         await link(db, presenter, f"@ann_t {ADDRESS}")
-        await store(db, Customer(telegram_id=502, first_name="Bo", username="bo"))
+        await store(db, Customer(telegram_id=502, first_name="Bo", username="bo", created_at=T0))
         with pytest.raises(LinkRefused) as refused:
             await link(db, presenter, f"@bo {ADDRESS}")
         assert refused.value.problem is LinkProblem.LINKED_ELSEWHERE

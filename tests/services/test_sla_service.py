@@ -13,8 +13,8 @@ from bot.services.ports import TelegramUser
 from models import Agent, InvalidInput, NotAllowed, Priority, Role, Team, TicketStatus
 from models.delivery import RefKind
 from models.sla import SlaKind, SlaLevel
-from tests.services.conftest import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 from tests.support.fake_uow import FakeDatabase
+from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 
 ZONE = "UTC"
 IN_TOPIC = {"agent_chat_id": AGENTS_CHAT, "agent_thread_id": 5, "card_message_id": 9}
@@ -49,11 +49,13 @@ class TestScan:
         await store(db, team)
         await store(
             db,
-            Agent(telegram_id=21, name="Sue", role=Role.SUPERVISOR, team_ids=[team.id]),
-            Agent(telegram_id=22, name="Sam", role=Role.SUPERVISOR, team_ids=[]),
+            Agent(
+                telegram_id=21, name="Sue", role=Role.SUPERVISOR, team_ids=[team.id], created_at=T0
+            ),
+            Agent(telegram_id=22, name="Sam", role=Role.SUPERVISOR, team_ids=[], created_at=T0),
         )
         _, ticket = await customer_and_ticket(db, team_id=team.id, **IN_TOPIC)
-        await store(db, Agent(telegram_id=30, name="Ada", role=Role.ADMIN))
+        await store(db, Agent(telegram_id=30, name="Ada", role=Role.ADMIN, created_at=T0))
         async with db.uow() as uow:
             await sla.sla_command(uow, TelegramUser(id=30, first_name="Ada"), "escalate on", ZONE)
         notices = await scan(db, presenter, BREACH_AT)
@@ -94,7 +96,7 @@ class TestSettings:
 
     @pytest.fixture(autouse=True)
     async def admin(self, db: FakeDatabase) -> None:
-        await store(db, Agent(telegram_id=30, name="Ada", role=Role.ADMIN))
+        await store(db, Agent(telegram_id=30, name="Ada", role=Role.ADMIN, created_at=T0))
 
     async def test_targets_are_stored(self, db: FakeDatabase) -> None:
         async with db.uow() as uow:

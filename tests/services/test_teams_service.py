@@ -18,8 +18,8 @@ from models import (
     Role,
     Team,
 )
-from tests.services.conftest import AGENTS_CHAT, T0, customer_and_ticket, store
 from tests.support.fake_uow import FakeDatabase
+from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, store
 
 ADA = TelegramUser(id=30, first_name="Ada")
 BOB = TelegramUser(id=12, first_name="Bob")
@@ -40,8 +40,8 @@ class FakeChats:
 async def staff(db: FakeDatabase) -> None:
     await store(
         db,
-        Agent(telegram_id=ADA.id, name="Ada", role=Role.ADMIN),
-        Agent(telegram_id=BOB.id, name="Bob", username="bob"),
+        Agent(telegram_id=ADA.id, name="Ada", role=Role.ADMIN, created_at=T0),
+        Agent(telegram_id=BOB.id, name="Bob", username="bob", created_at=T0),
     )
 
 

@@ -24,8 +24,8 @@ from models import (
     TicketStatus,
 )
 from models.training import OUT_OF_SCOPE
-from tests.services.conftest import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 from tests.support.fake_uow import FakeDatabase
+from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 
 CUSTOMER_CHAT = 501  # customer_and_ticket's customer
 IN_TOPIC = {"agent_chat_id": AGENTS_CHAT, "agent_thread_id": 5, "card_message_id": 9}

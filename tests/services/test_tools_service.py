@@ -21,8 +21,8 @@ from models import (
     TicketNotFound,
     TicketStatus,
 )
-from tests.services.conftest import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 from tests.support.fake_uow import FakeDatabase
+from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 
 CUSTOMER_CHAT = 501
 IN_TOPIC = {"agent_chat_id": AGENTS_CHAT, "agent_thread_id": 5, "card_message_id": 9}
@@ -34,9 +34,9 @@ BOB = TelegramUser(id=12, first_name="Bob")  # an agent
 @pytest.fixture
 async def staff(db: FakeDatabase) -> dict[int, Agent]:
     people = [
-        Agent(telegram_id=ADA.id, name="Ada", role=Role.ADMIN),
-        Agent(telegram_id=SUE.id, name="Sue", role=Role.SUPERVISOR),
-        Agent(telegram_id=BOB.id, name="Bob"),
+        Agent(telegram_id=ADA.id, name="Ada", role=Role.ADMIN, created_at=T0),
+        Agent(telegram_id=SUE.id, name="Sue", role=Role.SUPERVISOR, created_at=T0),
+        Agent(telegram_id=BOB.id, name="Bob", created_at=T0),
     ]
     await store(db, *people)
     return {a.telegram_id: a for a in people}
@@ -113,7 +113,7 @@ class TestMerge:
         self, db: FakeDatabase, presenter: Presenter, staff: dict[int, Agent]
     ) -> None:
         _, first = await customer_and_ticket(db)
-        other = Customer(telegram_id=777, first_name="Eve")
+        other = Customer(telegram_id=777, first_name="Eve", created_at=T0)
         await store(db, other)
         theirs = Ticket.open(customer_id=other.id, subject="mine", now=T0)
         await store(db, theirs)
@@ -248,7 +248,9 @@ class TestAgentRegistry:
             await self.command(db, presenter, "add 50", actor=SUE)
 
     async def test_the_configured_admins_are_added_or_restored(self, db: FakeDatabase) -> None:
-        await store(db, Agent(telegram_id=1, name="Old", role=Role.AGENT, active=False))
+        await store(
+            db, Agent(telegram_id=1, name="Old", role=Role.AGENT, active=False, created_at=T0)
+        )
         async with db.uow() as uow:
             assert await agents.ensure_admins(uow, [1, 2], T0) == 1
         assert [(a.telegram_id, a.role, a.active) for a in db.rows("agents")] == [

@@ -45,7 +45,7 @@ from models.incidents import Incident, IncidentStatus
 from models.solutions import Solution
 from models.ticket import Rating
 from models.training import LabelledExample
-from storage import AbstractUnitOfWork
+from storage import AbstractUnitOfWork, orm
 
 D = TypeVar("D")
 _DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
@@ -103,9 +103,14 @@ class FakeDatabase:
 
 
 class FakeStore(Generic[D]):
-    """A table of domain objects: loads hand out copies, ``sync`` writes them back."""
+    """A table of domain objects: loads hand out copies, ``sync`` writes them back.
+
+    ``record`` is the table's record class: what the database refuses to store (a NOT NULL
+    column without a value), the fake refuses too.
+    """
 
     name = ""
+    record: type[orm.Base]
 
     def __init__(self, state: FakeState) -> None:
         self._state = state
@@ -139,7 +144,19 @@ class FakeStore(Generic[D]):
         row = self._rows.get(obj_id)
         return None if row is None else self._hand_out(row)
 
+    def _check(self, obj: D) -> None:
+        table = self.record.__table__
+        missing = [
+            c.name
+            for c in table.columns
+            if not (c.nullable or c.primary_key or c.default or c.server_default)
+            and getattr(obj, c.name, "not a field") is None
+        ]
+        if missing:
+            raise ValueError(f"{table.name}: {', '.join(missing)} cannot be null")
+
     async def add(self, obj: D) -> D:
+        self._check(obj)
         obj.id = self._state.next_id(self.name)  # type: ignore[attr-defined]
         self._rows[obj.id] = copy.deepcopy(obj)  # type: ignore[attr-defined]
         self._seen.append(obj)
@@ -147,6 +164,7 @@ class FakeStore(Generic[D]):
 
     def sync(self) -> None:
         for obj in self._seen:
+            self._check(obj)
             self._rows[obj.id] = copy.deepcopy(obj)  # type: ignore[attr-defined]
 
     def forget(self) -> None:
@@ -155,6 +173,7 @@ class FakeStore(Generic[D]):
 
 class FakeCustomers(FakeStore[Customer]):
     name = "customers"
+    record = orm.CustomerRecord
 
     async def by_telegram_id(self, telegram_id: int) -> Customer | None:
         return self._first(self._matching(telegram_id=telegram_id))
@@ -169,6 +188,7 @@ class FakeCustomers(FakeStore[Customer]):
 
 class FakeAgents(FakeStore[Agent]):
     name = "agents"
+    record = orm.AgentRecord
 
     async def by_telegram_id(self, telegram_id: int) -> Agent | None:
         return self._first(self._matching(telegram_id=telegram_id))
@@ -189,6 +209,7 @@ class FakeAgents(FakeStore[Agent]):
 
 class FakeTeams(FakeStore[Team]):
     name = "teams"
+    record = orm.TeamRecord
 
     async def by_name(self, name: str) -> Team | None:
         return self._first(r for r in self._matching() if r.name.lower() == name.strip().lower())
@@ -217,6 +238,7 @@ class FakeTeams(FakeStore[Team]):
 
 class FakeCategories(FakeStore[Category]):
     name = "categories"
+    record = orm.CategoryRecord
 
     async def by_key(self, key: str) -> Category | None:
         return self._first(self._matching(key=key.strip().lower()))
@@ -233,6 +255,7 @@ class FakeTickets(FakeStore[Ticket]):
     """Tickets; their recorded events are stored when they are written back."""
 
     name = "tickets"
+    record = orm.TicketRecord
 
     async def next_number(self) -> int:
         return self._state.next_id("ticket numbers")
@@ -293,6 +316,7 @@ class FakeTickets(FakeStore[Ticket]):
 
 class FakeMessages(FakeStore[TicketMessage]):
     name = "messages"
+    record = orm.TicketMessageRecord
 
     async def by_customer_side(self, chat_id: int, message_id: int) -> TicketMessage | None:
         return self._first(
@@ -400,6 +424,7 @@ class FakeSlaNotices:
 
 class FakeRatings(FakeStore[Rating]):
     name = "ratings"
+    record = orm.RatingRecord
 
     async def for_ticket(self, ticket_id: int) -> Rating | None:
         return self._first(self._matching(ticket_id=ticket_id))
@@ -407,6 +432,7 @@ class FakeRatings(FakeStore[Rating]):
 
 class FakeCanned(FakeStore[CannedAnswer]):
     name = "canned"
+    record = orm.CannedAnswerRecord
 
     async def versions(self, key: str) -> list[CannedAnswer]:
         return self._many(sorted(self._matching(key=key), key=lambda a: a.language))
@@ -428,6 +454,7 @@ class FakeCanned(FakeStore[CannedAnswer]):
 
 class FakeLabels(FakeStore[LabelledExample]):
     name = "labels"
+    record = orm.LabelledExampleRecord
 
     async def count(self) -> int:
         return len(self._rows)
@@ -437,6 +464,7 @@ class FakeIncidents(FakeStore[Incident]):
     """Incidents; the tickets they read are the tickets table's rows."""
 
     name = "incidents"
+    record = orm.IncidentRecord
 
     async def lock(self) -> int:
         return max((i.number for i in self._rows.values()), default=0)
