@@ -136,7 +136,16 @@ class TestSuggest:
 
 
 class TestAutoAnswer:
+    TEXT = "Hello {name}, about {ticket}: refunds take 3 days."
+
     async def auto_answer(self, db: FakeDatabase, presenter: Presenter, confidence: float) -> bool:
+        """ "billing" answers with "refund" from a confidence of 0.8; a ticket of that category
+        comes with ``confidence``."""
+        await store(
+            db,
+            Category("billing", "B", auto_answer_key="refund", auto_answer_threshold=0.8),
+            answer("refund", "en", self.TEXT),
+        )
         customer, ticket = await customer_and_ticket(
             db, category="billing", triage_confidence=confidence
         )
@@ -149,13 +158,6 @@ class TestAutoAnswer:
     async def test_a_confident_category_answers_at_once(
         self, db: FakeDatabase, presenter: Presenter
     ) -> None:
-        await store(
-            db,
-            Category(
-                key="billing", title="B", auto_answer_key="refund", auto_answer_threshold=0.8
-            ),
-            answer("refund", "en", "Hello {name}, about {ticket}: refunds take 3 days."),
-        )
         assert await self.auto_answer(db, presenter, 0.9)
         (message,) = db.rows("messages")
         assert (message.direction, message.text) == (
@@ -170,13 +172,6 @@ class TestAutoAnswer:
     async def test_below_the_threshold_a_person_answers(
         self, db: FakeDatabase, presenter: Presenter
     ) -> None:
-        await store(
-            db,
-            Category(
-                key="billing", title="B", auto_answer_key="refund", auto_answer_threshold=0.8
-            ),
-            answer("refund", "en", "Refunds take 3 days."),
-        )
         assert not await self.auto_answer(db, presenter, 0.7)
         assert db.rows("messages") == []
         assert db.outbox == []

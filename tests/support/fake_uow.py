@@ -170,6 +170,11 @@ class FakeStore(Generic[D]):
     def forget(self) -> None:
         self._seen = []
 
+    def _by_username(self, username: str) -> D | None:
+        """Case-insensitive, ``@`` optional, as Telegram treats usernames."""
+        name = username.strip().lstrip("@").lower()
+        return self._first(r for r in self._matching() if (r.username or "").lower() == name)  # type: ignore[attr-defined]
+
 
 class FakeCustomers(FakeStore[Customer]):
     name = "customers"
@@ -182,8 +187,7 @@ class FakeCustomers(FakeStore[Customer]):
         return self._first(self._matching(email=address.strip().lower()))
 
     async def by_username(self, username: str) -> Customer | None:
-        name = username.lstrip("@").lower()
-        return self._first(r for r in self._matching() if (r.username or "").lower() == name)
+        return self._by_username(username)
 
 
 class FakeAgents(FakeStore[Agent]):
@@ -194,8 +198,7 @@ class FakeAgents(FakeStore[Agent]):
         return self._first(self._matching(telegram_id=telegram_id))
 
     async def by_username(self, username: str) -> Agent | None:
-        name = username.strip().lstrip("@").lower()
-        return self._first(r for r in self._matching() if (r.username or "").lower() == name)
+        return self._by_username(username)
 
     async def list(self, *, active_only: bool = True) -> list[Agent]:
         return self._many(self._matching(active=True) if active_only else self._matching())
