@@ -464,10 +464,19 @@ class FakeLabels(FakeStore[LabelledExample]):
 
 
 class FakeIncidents(FakeStore[Incident]):
-    """Incidents; the tickets they read are the tickets table's rows."""
+    """Incidents; their tickets are handed out by the tickets store (so their changes are
+    written back with it), as in the SQLAlchemy repository."""
 
     name = "incidents"
     record = orm.IncidentRecord
+
+    def __init__(self, state: FakeState, tickets: FakeTickets) -> None:
+        super().__init__(state)
+        self._tickets = tickets
+
+    async def members(self, incident_id: int, *, active_only: bool = False) -> list[Ticket]:
+        linked = self._tickets._matching(incident_id=incident_id)
+        return self._tickets._many(t for t in linked if not active_only or t.status not in _DONE)
 
     async def lock(self) -> int:
         return max((i.number for i in self._rows.values()), default=0)
@@ -535,7 +544,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.canned = FakeCanned(self._work)
         self.labels = FakeLabels(self._work)
         self.solutions = FakeSolutions(self._work)
-        self.incidents = FakeIncidents(self._work)
+        self.incidents = FakeIncidents(self._work, self.tickets)
         self._stores: list[FakeStore[Any]] = [
             self.customers,
             self.agents,
