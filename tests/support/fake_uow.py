@@ -306,6 +306,14 @@ class FakeTickets(FakeStore[Ticket]):
         ]
         return self._first(sorted(mine, key=lambda t: (t.updated_at, t.id), reverse=True))
 
+    async def active_summary(self) -> list[tuple[int | None, str, bool, bool, int]]:
+        counts: dict[tuple[int | None, str, bool, bool], int] = {}
+        for t in self._rows.values():
+            if t.status not in _DONE:
+                key = (t.team_id, str(t.status), t.sla_breached, t.needs_human)
+                counts[key] = counts.get(key, 0) + 1
+        return [(*key, n) for key, n in counts.items()]
+
     async def for_customer(self, customer_id: int, *, limit: int | None = 20) -> list[Ticket]:
         return self._many(self._matching(customer_id=customer_id)[::-1][:limit])
 
