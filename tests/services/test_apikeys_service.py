@@ -10,7 +10,7 @@ from models import Agent, InvalidInput, NotAllowed, Role
 from models import apikeys as ak
 from models.delivery import OutboundCall
 from tests.support.fake_uow import FakeDatabase
-from tests.support.services import T0, store
+from tests.support.services import T0, answer, store
 
 ADA = TelegramUser(id=30, first_name="Ada")
 BOB = TelegramUser(id=12, first_name="Bob")
@@ -19,23 +19,20 @@ BOB = TelegramUser(id=12, first_name="Bob")
 class Replies:
     """The ApiKeyReplies port: one call per answer, naming it and what it is about."""
 
-    def _say(self, what: str, chat_id: int = ADA.id, **params: object) -> list[OutboundCall]:
-        return [OutboundCall(chat_id=chat_id, method="sendMessage", params={"is": what, **params})]
-
     def created(self, new: ak.NewKey, admin_chat_id: int) -> list[OutboundCall]:
-        return self._say("created", admin_chat_id, key=new.key)
+        return answer("created", admin_chat_id, key=new.key)
 
     def listed(self, keys: list[ak.ApiKey]) -> list[OutboundCall]:
-        return self._say("listed", names=[k.name for k in keys])
+        return answer("listed", ADA.id, names=[k.name for k in keys])
 
     def revoked(self, key: ak.ApiKey) -> list[OutboundCall]:
-        return self._say("revoked", name=key.name)
+        return answer("revoked", ADA.id, name=key.name)
 
     def not_found(self, name: str) -> list[OutboundCall]:
-        return self._say("not_found", name=name)
+        return answer("not_found", ADA.id, name=name)
 
     def usage(self) -> list[OutboundCall]:
-        return self._say("usage")
+        return answer("usage", ADA.id)
 
 
 @pytest.fixture(autouse=True)

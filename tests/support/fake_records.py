@@ -8,8 +8,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from models import EventKind, TicketEvent
+from models import webhooks as wh
 from models.apikeys import ApiKey
-from models.delivery import OutboundCall, OutboxStatus, Queue
+from models.delivery import Channel, OutboundCall, OutboxStatus, Queue
 from models.solutions import Solution
 from tests.support.fake_stores import FakeState
 
@@ -129,3 +130,52 @@ class FakeApiKeys:
             return False
         key.revoked_at = now
         return True
+
+
+class FakeWebhooks:
+    """Webhook endpoints (rows written by statements at once, copies handed out); their
+    delivery figures are counted from the outbox's webhook calls, as in the database."""
+
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    @property
+    def _rows(self) -> dict[int, wh.Webhook]:
+        return self._state.table("webhooks")
+
+    async def add(self, webhook: wh.Webhook) -> wh.Webhook:
+        webhook.id = self._state.next_id("webhooks")
+        self._rows[webhook.id] = replace(webhook)
+        return webhook
+
+    async def get(self, webhook_id: int) -> wh.Webhook | None:
+        found = self._rows.get(webhook_id)
+        return None if found is None else replace(found)
+
+    async def active(self) -> list[wh.Webhook]:
+        return [replace(w) for _, w in sorted(self._rows.items()) if w.active]
+
+    async def deactivate(self, webhook_id: int) -> bool:
+        found = self._rows.get(webhook_id)
+        if found is None or not found.active:
+            return False
+        found.active = False
+        return True
+
+    async def delivery_stats(self, webhook_ids: Sequence[int]) -> dict[int, wh.DeliveryStats]:
+        stats = {}
+        for webhook_id in webhook_ids:
+            calls = [
+                c
+                for c in self._state.outbox
+                if c.channel is Channel.WEBHOOK and c.chat_id == webhook_id
+            ]
+            status = [c.status for c in calls]
+            errors = [c.last_error for c in calls if c.last_error is not None]
+            stats[webhook_id] = wh.DeliveryStats(
+                pending=status.count(OutboxStatus.PENDING),
+                sent=status.count(OutboxStatus.SENT),
+                failed=status.count(OutboxStatus.FAILED) + status.count(OutboxStatus.UNKNOWN),
+                last_error=errors[-1] if errors else None,
+            )
+        return stats

@@ -35,6 +35,7 @@ from tests.support.fake_records import (
     FakeOutbox,
     FakeSlaNotices,
     FakeSolutions,
+    FakeWebhooks,
 )
 from tests.support.fake_stores import (
     FakeAgents,
@@ -112,6 +113,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.solutions = FakeSolutions(self._work)
         self.incidents = FakeIncidents(self._work, self.tickets)
         self.apikeys = FakeApiKeys(self._work)
+        self.webhooks = FakeWebhooks(self._work)
         self._stores: list[FakeStore[Any]] = [
             self.customers,
             self.agents,

@@ -16,6 +16,7 @@ from models import (
     Ticket,
     TicketMessage,
 )
+from models.delivery import OutboundCall
 from models.ticket import Rating
 from tests.support.fake_uow import FakeDatabase
 
@@ -76,3 +77,8 @@ class FakeTriage:
 
     async def acknowledges(self, text: str | None, *, sticker: bool = False) -> bool:
         return sticker or text in self.thanks
+
+
+def answer(what: str, chat_id: int, **params: object) -> list[OutboundCall]:
+    """What a fake replies port renders: one message naming the answer (``is``) and its facts."""
+    return [OutboundCall(chat_id=chat_id, method="sendMessage", params={"is": what, **params})]
