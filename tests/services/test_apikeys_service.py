@@ -5,15 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.services import apikeys
-from bot.services.ports import TelegramUser
-from models import Agent, InvalidInput, NotAllowed, Role
+from models import InvalidInput, NotAllowed
 from models import apikeys as ak
 from models.delivery import OutboundCall
 from tests.support.fake_uow import FakeDatabase
-from tests.support.services import T0, answer, store
-
-ADA = TelegramUser(id=30, first_name="Ada")
-BOB = TelegramUser(id=12, first_name="Bob")
+from tests.support.services import ADA, BOB, T0, answer, store_staff
 
 
 class Replies:
@@ -37,11 +33,7 @@ class Replies:
 
 @pytest.fixture(autouse=True)
 async def staff(db: FakeDatabase) -> None:
-    await store(
-        db,
-        Agent(telegram_id=ADA.id, name="Ada", role=Role.ADMIN, created_at=T0),
-        Agent(telegram_id=BOB.id, name="Bob", created_at=T0),
-    )
+    await store_staff(db)
 
 
 def answers(db: FakeDatabase) -> list[dict[str, object]]:

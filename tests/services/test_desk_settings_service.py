@@ -10,22 +10,16 @@ import pytest
 from bot.adapters.presenter import Presenter
 from bot.services import customers, desk_settings, texts
 from bot.services.ports import TelegramUser
-from models import Agent, CollisionMode, InvalidInput, NotAllowed, Role
+from models import CollisionMode, InvalidInput, NotAllowed
 from tests.support.fake_uow import FakeDatabase
-from tests.support.services import T0, store
+from tests.support.services import ADA, BOB, T0, store_staff
 
-ADA = TelegramUser(id=30, first_name="Ada")
-BOB = TelegramUser(id=12, first_name="Bob")
 ANN = TelegramUser(id=501, first_name="Ann", username="ann", language_code="de-AT")
 
 
 @pytest.fixture(autouse=True)
 async def staff(db: FakeDatabase) -> None:
-    await store(
-        db,
-        Agent(telegram_id=ADA.id, name="Ada", role=Role.ADMIN, created_at=T0),
-        Agent(telegram_id=BOB.id, name="Bob", created_at=T0),
-    )
+    await store_staff(db)
 
 
 async def setting(db: FakeDatabase, name: str, fallback: object = None) -> object:

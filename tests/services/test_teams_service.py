@@ -15,14 +15,19 @@ from models import (
     GroupRefused,
     InvalidInput,
     NotAllowed,
-    Role,
     Team,
 )
 from tests.support.fake_uow import FakeDatabase
-from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, store
+from tests.support.services import (
+    ADA,
+    AGENTS_CHAT,
+    BOB,
+    T0,
+    customer_and_ticket,
+    store,
+    store_staff,
+)
 
-ADA = TelegramUser(id=30, first_name="Ada")
-BOB = TelegramUser(id=12, first_name="Bob")
 FORUM = ChatFacts("supergroup", True, "administrator", frozenset({"can_manage_topics"}))
 
 
@@ -38,11 +43,7 @@ class FakeChats:
 
 @pytest.fixture(autouse=True)
 async def staff(db: FakeDatabase) -> None:
-    await store(
-        db,
-        Agent(telegram_id=ADA.id, name="Ada", role=Role.ADMIN, created_at=T0),
-        Agent(telegram_id=BOB.id, name="Bob", username="bob", created_at=T0),
-    )
+    await store_staff(db)
 
 
 async def team_command(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.services.ports import TelegramUser
 from bot.services.triage_port import TriageVerdict
 from models import (
     Agent,
@@ -12,6 +13,7 @@ from models import (
     Category,
     Customer,
     Priority,
+    Role,
     Team,
     Ticket,
     TicketMessage,
@@ -82,3 +84,16 @@ class FakeTriage:
 def answer(what: str, chat_id: int, **params: object) -> list[OutboundCall]:
     """What a fake replies port renders: one message naming the answer (``is``) and its facts."""
     return [OutboundCall(chat_id=chat_id, method="sendMessage", params={"is": what, **params})]
+
+
+ADA = TelegramUser(id=30, first_name="Ada")  # an admin, once stored by store_staff
+BOB = TelegramUser(id=12, first_name="Bob", username="bob")  # an agent
+
+
+async def store_staff(db: FakeDatabase) -> None:
+    """Ada the admin and Bob the agent."""
+    await store(
+        db,
+        Agent(telegram_id=ADA.id, name="Ada", role=Role.ADMIN, created_at=T0),
+        Agent(telegram_id=BOB.id, name="Bob", username="bob", created_at=T0),
+    )
