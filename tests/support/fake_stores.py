@@ -323,6 +323,9 @@ class FakeRatings(FakeStore[Rating]):
     async def for_ticket(self, ticket_id: int) -> Rating | None:
         return self._first(self._matching(ticket_id=ticket_id))
 
+    async def by_prompt(self, prompt_message_id: int) -> Rating | None:
+        return self._first(self._matching(prompt_message_id=prompt_message_id))
+
 
 class FakeCanned(FakeStore[CannedAnswer]):
     name = "canned"
