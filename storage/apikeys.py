@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.apikeys import ApiKey
 from storage.orm import ApiKeyRecord, IdempotencyRecord
+from storage.ports.rows import StoredResponse
 
 _KEYS = ApiKeyRecord.__table__.c
 _BY_HASH = select(*_KEYS).where(_KEYS.key_hash == bindparam("key_hash"))
@@ -78,19 +78,6 @@ class ApiKeyRepository:
         await self.session.execute(
             update(ApiKeyRecord).where(ApiKeyRecord.id == key_id).values(last_used_at=now)
         )
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    """What a POST answered, kept for the repeats of its ``Idempotency-Key``.
-
-    ``status`` is None while the first request is still at work (or died before answering).
-    """
-
-    fingerprint: str
-    status: int | None
-    body: str | None
-    created_at: datetime
 
 
 class IdempotencyRepository:

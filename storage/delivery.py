@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -37,6 +36,7 @@ from models.delivery import (
     encode_params,
 )
 from storage.orm import InboxRecord, OutboxRecord, ShownMessageRecord
+from storage.ports.rows import InboxItem
 
 # The processor and the sender run these hundreds of times a second: built once, on the tables
 # themselves (plain rows, no ORM identity map or bulk-update bookkeeping).
@@ -54,13 +54,6 @@ _MARK_DONE = (
         last_error=None,
     )
 )
-
-
-@dataclass(frozen=True)
-class InboxItem:
-    update_id: int
-    payload: dict[str, object]
-    attempts: int
 
 
 class AlreadyProcessed(Exception):

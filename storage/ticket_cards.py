@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Agent, Customer, EventKind, Team, Ticket, TicketEvent, TicketStatus
+from models import Agent, Customer, EventKind, Team, Ticket, TicketStatus
 from models.ticket import Rating
 from storage import mappers
 from storage.orm import (
@@ -33,29 +32,7 @@ from storage.orm import (
     TicketEventRecord,
     TicketRecord,
 )
-
-
-@dataclass(frozen=True)
-class TicketCard:
-    """A ticket and what it refers to (None: it refers to nothing there)."""
-
-    ticket: Ticket
-    customer: Customer | None
-    team: Team | None
-    #: The assigned agent as their row has them (their teams are not read: no card shows them).
-    assignee: Agent | None
-    rating: Rating | None
-    merged_into_number: int | None
-
-
-@dataclass(frozen=True)
-class Cards:
-    """Tickets in the order asked for, and the status changes of the active ones."""
-
-    cards: list[TicketCard] = field(default_factory=list)
-    #: By ticket id, oldest first; every active ticket has an entry (maybe empty).
-    status_changes: dict[int, list[TicketEvent]] = field(default_factory=dict)
-
+from storage.ports.rows import Cards, TicketCard
 
 _TICKETS = TicketRecord.__table__
 _MERGED_INTO = _TICKETS.alias("merged_into")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -16,6 +15,7 @@ from storage.db import make_session_factory
 from storage.delivery import InboxRepository, OutboxRepository, ShownRepository
 from storage.incidents import IncidentRepository
 from storage.mail import MailRepository
+from storage.ports import AbstractUnitOfWork
 from storage.reports import ExportRepository, ReportRepository
 from storage.repositories import (
     AgentRepository,
@@ -36,7 +36,14 @@ from storage.webhooks import WebhookRepository
 from storage.widget import WidgetRepository
 
 
-class AbstractUnitOfWork(abc.ABC):
+class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
+    """Unit of work over an ``async_sessionmaker``.
+
+    With ``readonly=True`` it uses ``read_factory`` (sessions that do not take SQLite's write
+    lock) and refuses to commit.
+    """
+
+    # The repositories themselves: the commit calls what the protocols leave out (sync, ...).
     customers: CustomerRepository
     agents: AgentRepository
     teams: TeamRepository
@@ -63,39 +70,6 @@ class AbstractUnitOfWork(abc.ABC):
     idempotency: IdempotencyRepository
     mail: MailRepository
     widget: WidgetRepository
-
-    def __init__(self, *, inbox_update: int | None = None) -> None:
-        #: The inbox update this unit of work applies, if any: its first commit marks it
-        #: processed, in the same transaction as what the update changed.
-        self.inbox_update_id = inbox_update
-        self.committed = False
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.rollback()
-
-    @abc.abstractmethod
-    async def commit(self) -> None:
-        """Write every change made through the repositories, atomically."""
-
-    @abc.abstractmethod
-    async def rollback(self) -> None:
-        """Forget uncommitted changes (a no-op after a commit)."""
-
-
-class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
-    """Unit of work over an ``async_sessionmaker``.
-
-    With ``readonly=True`` it uses ``read_factory`` (sessions that do not take SQLite's write
-    lock) and refuses to commit.
-    """
 
     def __init__(
         self,

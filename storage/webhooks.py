@@ -32,6 +32,7 @@ from storage.orm import (
     TicketRecord,
     WebhookRecord,
 )
+from storage.ports.rows import Delivery
 from storage.reports import first_channels
 
 _WEBHOOKS: Table = WebhookRecord.__table__  # type: ignore[assignment]
@@ -49,22 +50,6 @@ def _webhook_from(record: WebhookRecord | Row[Any]) -> wh.Webhook:
         created_by=record.created_by,
         created_at=record.created_at,
     )
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One event queued for one endpoint (an outbox row), as the API lists them."""
-
-    id: int
-    webhook_id: int
-    event: str
-    delivery: str
-    status: str
-    attempts: int
-    created_at: datetime
-    sent_at: datetime | None
-    last_error: str | None
-    ticket_id: int | None
 
 
 def _delivery_from(record: OutboxRecord) -> Delivery:

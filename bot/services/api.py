@@ -43,7 +43,7 @@ from models.delivery import Channel, OutboundCall
 from models.search import parse_query
 from models.stats import Period, Report
 from storage import AbstractUnitOfWork
-from storage.ticket_cards import Cards
+from storage.ports import Cards
 
 
 class StaleTicket(DomainError):

@@ -92,11 +92,17 @@ async def team_command(
         team.name = new_name
     elif sub == "remove":
         team = await find_team(uow, rest)
-        in_use = [c.key for c in await uow.categories.list() if c.team_id == team.id]
+        in_use = [c for c in await uow.categories.list() if c.team_id == team.id]
+        for category in in_use:
+            # Loaded here, so written back at commit: with the team they had, that write
+            # would point at the deleted team.
+            category.team_id = None
         await uow.teams.remove(team)
+        await uow.commit()
+        audit("team remove", actor, args=rest)
         # Tickets and categories of the team keep working without one (the database sets
         # their team to none); the admin is told which categories lost their team.
-        return "removed:" + ",".join(in_use), await team_views(uow)
+        return "removed:" + ",".join(c.key for c in in_use), await team_views(uow)
     elif sub in ("join", "leave"):
         team, who = await _team_and_rest(uow, rest, optional=True)
         agent = await _agent(uow, who, replied_user, actor)

@@ -1,0 +1,181 @@
+"""The other fake repositories (see :mod:`tests.support.fake_uow`): rows written and read
+directly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from models import EventKind, TicketEvent
+from models import webhooks as wh
+from models.apikeys import ApiKey
+from models.delivery import Channel, OutboundCall, OutboxStatus, Queue
+from models.solutions import Solution
+from tests.support.fake_stores import FakeState
+
+
+class FakeEvents:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    async def status_changes(self, ticket_ids: list[int]) -> dict[int, list[TicketEvent]]:
+        found: dict[int, list[TicketEvent]] = {i: [] for i in ticket_ids}
+        for event in self._state.events:
+            if event.ticket_id in found and event.kind is EventKind.STATUS_CHANGED:
+                found[event.ticket_id].append(event)
+        return found
+
+    async def for_ticket(self, ticket_id: int, *, limit: int = 200) -> Sequence[TicketEvent]:
+        return [e for e in self._state.events if e.ticket_id == ticket_id][:limit]
+
+
+class FakeOutbox:
+    """Calls queued in the unit of work; written, with ids, when it commits."""
+
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+        self.queued: list[OutboundCall] = []
+
+    async def add(self, call: OutboundCall, now: datetime) -> OutboundCall:
+        call.created_at = now
+        self.queued.append(call)
+        return call
+
+    async def queued_for_ticket(self, queue: Queue, ticket_id: int) -> list[OutboundCall]:
+        return [
+            c
+            for c in self._state.outbox
+            if c.queue == queue and c.ticket_id == ticket_id and c.status is OutboxStatus.PENDING
+        ]
+
+    def write_queued(self) -> None:
+        for call in self.queued:
+            self._state.outbox.append(replace(call, id=len(self._state.outbox) + 1))
+        self.queued = []
+
+
+class FakeDeskSettings:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    async def get(self, key: str) -> str | None:
+        return self._state.settings.get(key)
+
+    async def delete(self, key: str) -> None:
+        self._state.settings.pop(key, None)
+
+    async def set(self, key: str, value: str) -> None:
+        self._state.settings[key] = value
+
+
+class FakeSlaNotices:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    async def record(
+        self, ticket_id: int, kind: str, level: str, clock_start: datetime, now: datetime
+    ) -> bool:
+        key = (ticket_id, str(kind), str(level), clock_start)
+        if key in self._state.sla_notices:
+            return False
+        self._state.sla_notices.add(key)
+        return True
+
+
+class FakeSolutions:
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    async def put(self, solution: Solution) -> None:
+        stored = replace(solution, id=self._state.next_id("solutions"))
+        self._state.solutions[solution.ticket_id] = stored
+
+    async def for_ticket(self, ticket_id: int) -> Solution | None:
+        return self._state.solutions.get(ticket_id)
+
+
+class FakeApiKeys:
+    """API keys: rows written by statements at once, handed out as copies never written back
+    (as in the SQLAlchemy repository, which tracks nothing)."""
+
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    @property
+    def _rows(self) -> dict[int, ApiKey]:
+        return self._state.table("api_keys")
+
+    async def add(self, key: ApiKey) -> ApiKey:
+        if key.created_at is None:
+            raise ValueError("api_keys: created_at cannot be null")
+        key.id = self._state.next_id("api_keys")
+        self._rows[key.id] = replace(key, revoked_at=None, last_used_at=None)
+        return key
+
+    async def by_hash(self, key_hash: str) -> ApiKey | None:
+        return next((replace(k) for k in self._rows.values() if k.key_hash == key_hash), None)
+
+    async def active_named(self, name: str) -> ApiKey | None:
+        found = (k for k in self._rows.values() if k.name == name and k.revoked_at is None)
+        return next((replace(k) for k in found), None)
+
+    async def list(self, *, include_revoked: bool = False) -> list[ApiKey]:
+        keys = sorted(self._rows.items())
+        return [replace(k) for _, k in keys if include_revoked or k.revoked_at is None]
+
+    async def revoke(self, key_id: int, now: datetime) -> bool:
+        key = self._rows.get(key_id)
+        if key is None or key.revoked_at is not None:
+            return False
+        key.revoked_at = now
+        return True
+
+
+class FakeWebhooks:
+    """Webhook endpoints (rows written by statements at once, copies handed out); their
+    delivery figures are counted from the outbox's webhook calls, as in the database."""
+
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    @property
+    def _rows(self) -> dict[int, wh.Webhook]:
+        return self._state.table("webhooks")
+
+    async def add(self, webhook: wh.Webhook) -> wh.Webhook:
+        webhook.id = self._state.next_id("webhooks")
+        self._rows[webhook.id] = replace(webhook)
+        return webhook
+
+    async def get(self, webhook_id: int) -> wh.Webhook | None:
+        found = self._rows.get(webhook_id)
+        return None if found is None else replace(found)
+
+    async def active(self) -> list[wh.Webhook]:
+        return [replace(w) for _, w in sorted(self._rows.items()) if w.active]
+
+    async def deactivate(self, webhook_id: int) -> bool:
+        found = self._rows.get(webhook_id)
+        if found is None or not found.active:
+            return False
+        found.active = False
+        return True
+
+    async def delivery_stats(self, webhook_ids: Sequence[int]) -> dict[int, wh.DeliveryStats]:
+        stats = {}
+        for webhook_id in webhook_ids:
+            calls = [
+                c
+                for c in self._state.outbox
+                if c.channel is Channel.WEBHOOK and c.chat_id == webhook_id
+            ]
+            status = [c.status for c in calls]
+            errors = [c.last_error for c in calls if c.last_error is not None]
+            stats[webhook_id] = wh.DeliveryStats(
+                pending=status.count(OutboxStatus.PENDING),
+                sent=status.count(OutboxStatus.SENT),
+                failed=status.count(OutboxStatus.FAILED) + status.count(OutboxStatus.UNKNOWN),
+                last_error=errors[-1] if errors else None,
+            )
+        return stats
