@@ -14,11 +14,10 @@ from bot.handlers.common import (
     answer,
     incoming,
     on_stale_button,
-    replied_person,
     telegram_user,
     written_by_a_person,
 )
-from bot.services import agents, desk
+from bot.services import desk
 from bot.services.auth import require_agent
 from bot.services.conversation import DeskConfig
 from bot.services.ports import AbstractUnitOfWork, Clock
@@ -48,27 +47,6 @@ async def on_ticket_command(
     ``/resolve``, ``/history``, ``/note`` inside a ticket's topic."""
     await desk.ticket_command(
         uow, presenter, desk_config, incoming(message), command.command, command.args, clock.now()
-    )
-
-
-async def on_agent_command(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
-    """``/agent add [user id] [role]`` (or as a reply to the person): admins register agents."""
-    assert message.from_user is not None
-    await agents.agent_command(
-        uow,
-        presenter,
-        actor=telegram_user(message.from_user),
-        args=command.args or "",
-        replied_user=replied_person(message),
-        chat_id=message.chat.id,
-        thread_id=message.message_thread_id if message.is_topic_message else None,
-        now=clock.now(),
     )
 
 
@@ -132,7 +110,6 @@ def build_router(agent_chat_id: int) -> Router:
     router.edited_message.filter(in_group)
     router.callback_query.filter(in_group)
     router.message.register(on_ticket_command, Command(*desk.TICKET_COMMANDS))
-    router.message.register(on_agent_command, Command("agent"))
     router.message.register(on_agent_message, not_a_command)
     router.edited_message.register(on_agent_edit)
     router.callback_query.register(on_card_button, TicketCb.filter())

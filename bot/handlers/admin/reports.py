@@ -78,7 +78,7 @@ async def on_export(
     )
 
 
-def build_router(agent_chat_id: int | None) -> Router:
+def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(on_stats, Command("stats"), HasRole(Role.SUPERVISOR))
     router.message.register(on_export, Command("export"), HasRole(Role.ADMIN))

@@ -1,0 +1,97 @@
+"""The desk's runtime settings, for agents to read and admins to change: ``/settings``,
+``/set <name> <value>`` and ``/text`` (the welcome texts)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.adapters.labels import strategy_label
+from bot.adapters.presenter import Presenter
+from bot.filters import HasRole
+from bot.handlers.common import telegram_user, where
+from bot.services import desk_settings, texts
+from bot.services.conversation import DeskConfig
+from bot.services.customers import tell
+from bot.services.ports import AbstractUnitOfWork, Clock
+from bot.texts import SUPPORTED_LANGUAGES
+from models import Role
+
+
+async def on_set(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    desk_config: DeskConfig,
+    clock: Clock,
+) -> None:
+    """``/set <name> <value>`` and ``/settings``: the desk's configuration at a glance."""
+    assert message.from_user is not None
+    user = telegram_user(message.from_user)
+    lines = []
+    if command.command == "set":
+        setting, value = await desk_settings.change(uow, user, command.args or "", clock.now())
+        lines.append(_("{name} is now {value}.").format(name=setting.name, value=escape(value)))
+    environment = {
+        "reopen_window": f"{desk_config.reopen_window.total_seconds() / 3600:g}h",
+        "sign_replies": "on" if desk_config.sign_replies else "off",
+    }
+    lines += overview_lines(await desk_settings.overview(uow, user, environment))
+    chat, thread = where(message)
+    await tell(uow, presenter.said(chat, thread, lines), clock.now())
+
+
+def overview_lines(shown: desk_settings.Overview) -> list[str]:
+    """``/settings`` as lines of HTML, in the reader's language."""
+    lines = ["<b>" + _("Settings") + "</b> " + escape(_("(change with /set <name> <value>)"))]
+    for setting, value in shown.settings:
+        lines.append(f"<code>{setting.name}</code> = {escape(value)} — {escape(setting.help)}")
+    teams_shown = ", ".join(
+        f"{escape(v.team.name)} ({strategy_label(v.team.strategy)}, {len(v.members)})"
+        for v in shown.teams
+    )
+    lines.append(_("Teams: {teams}").format(teams=teams_shown or "—"))
+    names = {v.team.id: v.team.name for v in shown.teams}
+    categories = ", ".join(
+        escape(c.key + (f" → {names[c.team_id]}" if c.team_id in names else ""))
+        + (f" 🤖 {escape(c.auto_answer_key)}" if c.auto_answer_key else "")
+        for c in shown.categories
+    )
+    lines.append(_("Categories: {categories}").format(categories=categories or "—"))
+    agents = ", ".join(f"{role} {n}" for role, n in shown.agents_by_role.items())
+    lines.append(_("Agents: {agents}").format(agents=agents))
+    lines.append(escape(_("More: /sla, /canned list, /teams, /model, /health")))
+    return lines
+
+
+async def on_text(
+    message: Message,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/text welcome|registered <language>`` + the new wording, or ``reset``."""
+    assert message.from_user is not None
+    args = (message.text or "").partition(" ")[2]
+    name, language, text = await texts.text_command(
+        uow, telegram_user(message.from_user), args, list(SUPPORTED_LANGUAGES), clock.now()
+    )
+    if text is None:
+        line = _("The {name} text in {language} is back to the built-in one.")
+    else:
+        line = _("The {name} text in {language} is saved.")
+    line = line.format(name=name, language=language)
+    chat, thread = where(message)
+    await tell(uow, presenter.said(chat, thread, [line]), clock.now())
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_set, Command("set", "settings"), HasRole(Role.AGENT))
+    router.message.register(on_text, Command("text"), HasRole(Role.AGENT))
+    return router

@@ -1,0 +1,110 @@
+"""Teams and categories, for agents to read and admins to change: ``/teams`` (members,
+assignment strategy, a team's own group) and ``/categories`` (their titles and teams)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot import commands
+from bot.adapters.chats import TelegramChats
+from bot.adapters.labels import strategy_label
+from bot.adapters.presenter import Presenter
+from bot.filters import HasRole
+from bot.handlers.common import replied_person, telegram_user, where
+from bot.services import agents, teams
+from bot.services.conversation import DeskConfig
+from bot.services.customers import tell
+from bot.services.ports import AbstractUnitOfWork, Clock
+from models import Role
+
+
+async def on_team(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    desk_config: DeskConfig,
+    clock: Clock,
+    bot: Bot,
+) -> None:
+    """``/teams list|add|rename|remove|join|leave|strategy|group``."""
+    assert message.from_user is not None
+    rules = teams.GroupRules(TelegramChats(bot), desk_config.agent_chat_id)
+    done, views = await teams.team_command(
+        uow, telegram_user(message.from_user), command.args or "", replied_person(message), rules
+    )
+    if done == "group":
+        await _team_group_menus(bot, uow, views, desk_config.default_language)
+    chat, thread = where(message)
+    await tell(uow, presenter.said(chat, thread, teams_text(done, views)), clock.now())
+
+
+async def _team_group_menus(
+    bot: Bot, uow: AbstractUnitOfWork, views: list[teams.TeamView], language: str
+) -> None:
+    """A team's group just set shows the agents' command menu at once (not after a restart)."""
+    chats = {v.team.group_chat_id for v in views if v.team.group_chat_id is not None}
+    i18n = I18n.get_current()
+    assert i18n is not None, "I18n.set_current() is called at start-up"
+    staff = await agents.staff(uow)
+    await commands.publish(bot, i18n, sorted(chats), staff, language, customers=False)
+
+
+def teams_text(done: str, views: list[teams.TeamView]) -> list[str]:
+    """What ``/teams`` answers: what was done, then each team with its members and group."""
+    lines = []
+    if done.startswith("removed:") and done != "removed:":
+        lines.append(
+            _("Team removed; these categories have no team now: {keys}").format(
+                keys=escape(done.partition(":")[2])
+            )
+        )
+    elif done != "list":
+        lines.append(_("Done."))
+    lines.append(
+        "<b>" + _("Teams") + "</b>" if views else escape(_("No teams yet: /teams add <name>"))
+    )
+    for view in views:
+        members = ", ".join(escape(a.name) for a in view.members) or "—"
+        group = view.team.group_chat_id
+        where = " · " + _("own group {chat}").format(chat=f"<code>{group}</code>") if group else ""
+        lines.append(
+            f"<b>{escape(view.team.name)}</b> · {strategy_label(view.team.strategy)}{where}"
+            f"\n  {members}"
+        )
+    return lines
+
+
+async def on_categories(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/categories [add|team|title|remove]``."""
+    assert message.from_user is not None
+    done, categories = await teams.category_command(
+        uow, telegram_user(message.from_user), command.args or ""
+    )
+    names = {v.team.id: v.team.name for v in await teams.team_views(uow)}
+    lines = [] if done == "list" else [_("Done.")]
+    lines.append("<b>" + _("Categories") + "</b>")
+    for c in categories:
+        team = names.get(c.team_id, "—") if c.team_id else "—"
+        lines.append(f"<code>{escape(c.key)}</code> · {escape(c.title)} → {escape(team)}")
+    chat, thread = where(message)
+    await tell(uow, presenter.said(chat, thread, lines), clock.now())
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_team, Command("teams"), HasRole(Role.AGENT))
+    router.message.register(on_categories, Command("categories"), HasRole(Role.AGENT))
+    return router
