@@ -202,12 +202,21 @@ async def merge(
     return target
 
 
+@dataclass(frozen=True)
+class BanTarget:
+    """Whom ``/ban`` or ``/unban`` means: the customer with a Telegram id, else the ticket's;
+    and why."""
+
+    ticket: Ticket | None
+    telegram_id: int | None
+    reason: str
+
+
 async def ban(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
     user: TelegramUser,
-    ticket: Ticket | None,
-    args: str,
+    target: BanTarget,
     chat_id: int,
     thread_id: int | None,
     now: datetime,
@@ -220,19 +229,17 @@ async def ban(
     messages open no tickets; they are told so (at most once per flood window).
     """
     agent = await require_agent(uow, user, Role.SUPERVISOR)
-    first, _, rest = args.strip().partition(" ")
     customer: Customer | None = None
-    reason = args.strip()
-    if (user_id := parse_id(first, signed=True)) is not None:
-        customer = await uow.customers.by_telegram_id(user_id)
+    reason = target.reason
+    if target.telegram_id is not None:
+        customer = await uow.customers.by_telegram_id(target.telegram_id)
         if customer is None:
-            raise InvalidInput("user", first, "no customer with this Telegram id")
-        reason = rest.strip()
-    elif ticket is not None:
-        customer = await uow.customers.get(ticket.customer_id)
+            raise InvalidInput("user", target.telegram_id, "no customer with this Telegram id")
+    elif target.ticket is not None:
+        customer = await uow.customers.get(target.ticket.customer_id)
     if customer is None:
         raise InvalidInput(
-            "customer", args, "use it in a ticket's topic, or give the customer's Telegram id"
+            "customer", reason, "use it in a ticket's topic, or give the customer's Telegram id"
         )
     if banned and not reason:
         raise InvalidInput("reason", "", "say why: /ban <reason>")

@@ -4,11 +4,11 @@ group (by id, or replying to the person)."""
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 
 from bot.adapters.presenter import Presenter
-from bot.filters import InAgentsGroup
+from bot.filters import InAgentsGroup, desk_command
 from bot.handlers.common import replied_person, telegram_user
 from bot.services import agents
 from bot.services.ports import AbstractUnitOfWork, Clock
@@ -38,5 +38,5 @@ async def on_agent_command(
 def build_router(agent_chat_id: int) -> Router:
     router = Router(name=__name__)
     router.message.filter(InAgentsGroup(agent_chat_id))
-    router.message.register(on_agent_command, Command("agent"))
+    router.message.register(on_agent_command, *desk_command("agent"))
     return router

@@ -6,19 +6,18 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.presenter import Presenter
-from bot.filters import HasRole
+from bot.filters import desk_command
 from bot.handlers.common import telegram_user, where
 from bot.services import canned
 from bot.services.conversation import DeskConfig
 from bot.services.customers import tell
 from bot.services.ports import AbstractUnitOfWork, Clock
 from bot.texts import SUPPORTED_LANGUAGES
-from models import Role
 
 
 async def on_canned(
@@ -78,6 +77,6 @@ async def on_autoanswer(
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(on_canned, Command("canned"), HasRole(Role.AGENT))
-    router.message.register(on_autoanswer, Command("autoanswer"), HasRole(Role.AGENT))
+    router.message.register(on_canned, *desk_command("canned"))
+    router.message.register(on_autoanswer, *desk_command("autoanswer"))
     return router

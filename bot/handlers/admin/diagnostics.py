@@ -10,22 +10,24 @@ from typing import Any
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.filters import HasRole
-from bot.handlers.common import telegram_user
+from bot.adapters.presenter import Presenter
+from bot.filters import desk_command
+from bot.handlers.common import telegram_user, where
 from bot.services import health, training
 from bot.services.conversation import DeskConfig
+from bot.services.customers import tell
 from bot.services.ports import AbstractUnitOfWork, Clock
-from models import Role
 from models.delivery import Channel, OutboundCall
 
 
 async def reply_directly(message: Message, text: str) -> None:
-    """Answer without the outbox: a health check must work when the outbox is stuck."""
+    """Answer without the outbox: a health check must work when the outbox is stuck. (Every
+    other admin answer is queued through the outbox, but the SLA settings' answers: see
+    ``bot/handlers/admin/sla.py``.)"""
     with contextlib.suppress(TelegramAPIError):
         await message.reply(text)
 
@@ -130,9 +132,18 @@ def _figures(metrics: dict[str, Any]) -> str:
     return ", ".join(shown) or "—"
 
 
-async def on_model(message: Message, uow: AbstractUnitOfWork, model_dir: Path) -> None:
+async def on_model(
+    message: Message,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    model_dir: Path,
+    clock: Clock,
+) -> None:
     """``/model``: the triage model in use, its figures and how many corrections wait."""
-    await reply_directly(message, model_text(await training.model_info(uow, model_dir)))
+    assert message.from_user is not None
+    info = await training.model_info(uow, telegram_user(message.from_user), model_dir)
+    chat, thread = where(message)
+    await tell(uow, presenter.said(chat, thread, [model_text(info)]), clock.now())
 
 
 def model_text(info: training.ModelInfo) -> str:
@@ -167,7 +178,7 @@ def model_text(info: training.ModelInfo) -> str:
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(on_model, Command("model"), HasRole(Role.ADMIN))
-    router.message.register(on_health, Command("health"), HasRole(Role.ADMIN))
-    router.message.register(on_failed, Command("failed"), HasRole(Role.ADMIN))
+    router.message.register(on_model, *desk_command("model"))
+    router.message.register(on_health, *desk_command("health"))
+    router.message.register(on_failed, *desk_command("failed"))
     return router

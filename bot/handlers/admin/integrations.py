@@ -6,16 +6,15 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import HasRole
+from bot.filters import desk_command
 from bot.handlers.admin.replies import AnswerHere
 from bot.handlers.common import telegram_user
 from bot.services import apikeys, webhooks
 from bot.services.ports import AbstractUnitOfWork, Clock
-from models import Role
 from models import apikeys as ak
 from models import webhooks as wh
 from models.delivery import OutboundCall
@@ -199,6 +198,6 @@ async def on_apikey(
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(on_webhook, Command("webhook"), HasRole(Role.ADMIN))
-    router.message.register(on_apikey, Command("apikey"), HasRole(Role.ADMIN))
+    router.message.register(on_webhook, *desk_command("webhook"))
+    router.message.register(on_apikey, *desk_command("apikey"))
     return router

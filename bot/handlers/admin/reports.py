@@ -9,17 +9,16 @@ their ticket.
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 
 from bot.adapters.presenter import Presenter
 from bot.adapters.reports import ReportRenderer
 from bot.config import Settings
-from bot.filters import HasRole
+from bot.filters import desk_command
 from bot.handlers.common import telegram_user
 from bot.services import reports
 from bot.services.ports import AbstractUnitOfWork, Clock, UowFactory
-from models import Role
 
 
 def _place(message: Message) -> reports.Place:
@@ -80,6 +79,6 @@ async def on_export(
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(on_stats, Command("stats"), HasRole(Role.SUPERVISOR))
-    router.message.register(on_export, Command("export"), HasRole(Role.ADMIN))
+    router.message.register(on_stats, *desk_command("stats"))
+    router.message.register(on_export, *desk_command("export"))
     return router

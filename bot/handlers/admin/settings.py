@@ -6,20 +6,19 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.labels import strategy_label
 from bot.adapters.presenter import Presenter
-from bot.filters import HasRole
+from bot.filters import desk_command
 from bot.handlers.common import telegram_user, where
 from bot.services import desk_settings, texts
 from bot.services.conversation import DeskConfig
 from bot.services.customers import tell
 from bot.services.ports import AbstractUnitOfWork, Clock
 from bot.texts import SUPPORTED_LANGUAGES
-from models import Role
 
 
 async def on_set(
@@ -30,20 +29,38 @@ async def on_set(
     desk_config: DeskConfig,
     clock: Clock,
 ) -> None:
-    """``/set <name> <value>`` and ``/settings``: the desk's configuration at a glance."""
+    """``/set <name> <value>``: the setting changes, then the configuration at a glance."""
     assert message.from_user is not None
     user = telegram_user(message.from_user)
-    lines = []
-    if command.command == "set":
-        setting, value = await desk_settings.change(uow, user, command.args or "", clock.now())
-        lines.append(_("{name} is now {value}.").format(name=setting.name, value=escape(value)))
-    environment = {
+    name, _sep, value = (command.args or "").strip().partition(" ")
+    setting, value = await desk_settings.change(uow, user, name, value.strip(), clock.now())
+    line = _("{name} is now {value}.").format(name=setting.name, value=escape(value))
+    shown = await desk_settings.overview(uow, user, _environment(desk_config))
+    chat, thread = where(message)
+    await tell(uow, presenter.said(chat, thread, [line, *overview_lines(shown)]), clock.now())
+
+
+async def on_settings(
+    message: Message,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    desk_config: DeskConfig,
+    clock: Clock,
+) -> None:
+    """``/settings``: the desk's configuration at a glance."""
+    assert message.from_user is not None
+    user = telegram_user(message.from_user)
+    shown = await desk_settings.overview(uow, user, _environment(desk_config))
+    chat, thread = where(message)
+    await tell(uow, presenter.said(chat, thread, overview_lines(shown)), clock.now())
+
+
+def _environment(desk_config: DeskConfig) -> dict[str, str]:
+    """The settings that come from the environment until an admin sets them."""
+    return {
         "reopen_window": f"{desk_config.reopen_window.total_seconds() / 3600:g}h",
         "sign_replies": "on" if desk_config.sign_replies else "off",
     }
-    lines += overview_lines(await desk_settings.overview(uow, user, environment))
-    chat, thread = where(message)
-    await tell(uow, presenter.said(chat, thread, lines), clock.now())
 
 
 def overview_lines(shown: desk_settings.Overview) -> list[str]:
@@ -92,6 +109,7 @@ async def on_text(
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(on_set, Command("set", "settings"), HasRole(Role.AGENT))
-    router.message.register(on_text, Command("text"), HasRole(Role.AGENT))
+    router.message.register(on_set, *desk_command("set"))
+    router.message.register(on_settings, *desk_command("settings"))
+    router.message.register(on_text, *desk_command("text"))
     return router

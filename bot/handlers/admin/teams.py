@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Bot, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -15,13 +15,12 @@ from bot import commands
 from bot.adapters.chats import TelegramChats
 from bot.adapters.labels import strategy_label
 from bot.adapters.presenter import Presenter
-from bot.filters import HasRole
+from bot.filters import desk_command
 from bot.handlers.common import replied_person, telegram_user, where
 from bot.services import agents, teams
 from bot.services.conversation import DeskConfig
 from bot.services.customers import tell
 from bot.services.ports import AbstractUnitOfWork, Clock
-from models import Role
 
 
 async def on_team(
@@ -105,6 +104,6 @@ async def on_categories(
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(on_team, Command("teams"), HasRole(Role.AGENT))
-    router.message.register(on_categories, Command("categories"), HasRole(Role.AGENT))
+    router.message.register(on_team, *desk_command("teams"))
+    router.message.register(on_categories, *desk_command("categories"))
     return router
