@@ -1,5 +1,9 @@
 """The SLA targets and the business calendar: ``/sla`` (supervisors read, admins change),
-``/hours`` and ``/holiday``."""
+``/hours`` and ``/holiday`` (admins).
+
+These answers are still sent at once, not through the outbox like the other admin answers:
+``tests/bot/test_sla_flow.py`` asserts their order among the direct error replies.
+"""
 
 from __future__ import annotations
 
