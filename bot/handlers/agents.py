@@ -17,6 +17,7 @@ from bot.handlers.common import (
     telegram_user,
     written_by_a_person,
 )
+from bot.handlers.ticket_commands import TICKET_COMMANDS
 from bot.services import desk
 from bot.services.auth import require_agent
 from bot.services.conversation import DeskConfig
@@ -44,10 +45,10 @@ async def on_ticket_command(
     clock: Clock,
 ) -> None:
     """``/status``, ``/assign``, ``/team``, ``/priority``, ``/close``, ``/reopen``,
-    ``/resolve``, ``/history``, ``/note`` inside a ticket's topic."""
-    await desk.ticket_command(
-        uow, presenter, desk_config, incoming(message), command.command, command.args, clock.now()
-    )
+    ``/resolve``, ``/history``, ``/note`` and the others of ``TICKET_COMMANDS``, inside a
+    ticket's topic: parsed here, changed by the use case."""
+    change = TICKET_COMMANDS[command.command]((command.args or "").strip())
+    await desk.ticket_command(uow, presenter, desk_config, incoming(message), change, clock.now())
 
 
 async def on_card_button(
@@ -109,7 +110,7 @@ def build_router(agent_chat_id: int) -> Router:
     router.message.filter(in_group)
     router.edited_message.filter(in_group)
     router.callback_query.filter(in_group)
-    router.message.register(on_ticket_command, Command(*desk.TICKET_COMMANDS))
+    router.message.register(on_ticket_command, Command(*TICKET_COMMANDS))
     router.message.register(on_agent_message, not_a_command)
     router.edited_message.register(on_agent_edit)
     router.callback_query.register(on_card_button, TicketCb.filter())
