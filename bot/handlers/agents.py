@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.presenter import Presenter
-from bot.callbacks import CardAction, TicketCb
+from bot.callbacks import TicketCb
 from bot.filters import InAgentsGroup
 from bot.handlers.common import (
     answer,
@@ -17,23 +17,11 @@ from bot.handlers.common import (
     telegram_user,
     written_by_a_person,
 )
-from bot.handlers.ticket_commands import TICKET_COMMANDS
+from bot.handlers.ticket_commands import TICKET_COMMANDS, card_press
 from bot.services import desk
 from bot.services.auth import require_agent
 from bot.services.conversation import DeskConfig
 from bot.services.ports import AbstractUnitOfWork, Clock
-
-_ACTIONS = {
-    CardAction.CLAIM: "claim",
-    CardAction.MENU: "menu",
-    CardAction.BACK: "back",
-    CardAction.STATUS: "status",
-    CardAction.PRIORITY: "priority",
-    CardAction.TEAM: "team",
-    CardAction.CATEGORY: "category",
-    CardAction.CANNED: "canned",
-    CardAction.OTHER: "other",
-}
 
 
 async def on_ticket_command(
@@ -62,15 +50,9 @@ async def on_card_button(
     """A ticket card button: claim, status, priority, team (with their menus), a suggested
     canned answer."""
     agent = await require_agent(uow, telegram_user(callback.from_user))
+    press = card_press(callback_data.a, callback_data.v)
     changed = await desk.card_button(
-        uow,
-        presenter,
-        agent,
-        desk_config,
-        callback_data.t,
-        _ACTIONS[callback_data.a],
-        callback_data.v,
-        clock.now(),
+        uow, presenter, agent, desk_config, callback_data.t, press, clock.now()
     )
     await answer(callback, _("Done.") if changed else None)
 

@@ -1,15 +1,19 @@
-"""The ticket commands' words, parsed at the edge: ``/close`` -> ``ChangeStatus(CLOSED)``.
+"""The ticket commands' words and the card buttons' data, parsed at the edge: ``/close`` ->
+``ChangeStatus(CLOSED)``, the card's "High" button -> ``ChangePriority(HIGH)``.
 
-The use case (``bot.services.desk.ticket_command``) is handed the typed value and never sees a
-command word; a missing or unknown argument is explained before anything is looked up.
+The use cases (``bot.services.desk.ticket_command``, ``card_button``) are handed the typed
+value and never see a command word or a button string; a missing or unknown argument is
+explained before anything is looked up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.callbacks import CardAction
 from bot.services import desk
 from models import InvalidInput, TicketStatus, parse_status
+from models.ids import parse_id
 
 
 def _status(arg: str) -> desk.TicketCommand:
@@ -82,3 +86,32 @@ TICKET_COMMANDS: dict[str, Callable[[str], desk.TicketCommand]] = {
     "merge": desk.MergeInto,
     "c": _canned,
 }
+
+
+def card_press(action: CardAction, value: str) -> desk.CardPress:
+    """What a card button asks for, from its callback data's action and value."""
+    if action is CardAction.STATUS:
+        return desk.ChangeStatus(parse_status(value))
+    if action is CardAction.PRIORITY:
+        return desk.ChangePriority(desk.parse_priority(value))
+    if action is CardAction.TEAM:
+        return desk.PickTeam(None if value in ("", "0") else _id("team", value, "no such team"))
+    if action is CardAction.CATEGORY:
+        return desk.PickCategory(_id("category", value, "no such category"))
+    if action is CardAction.MENU:
+        return desk.OpenMenu(value)
+    if action is CardAction.CANNED:
+        return desk.SendCanned(value)
+    plain: dict[CardAction, desk.CardPress] = {
+        CardAction.CLAIM: desk.Claim(),
+        CardAction.BACK: desk.CloseMenu(),
+        CardAction.OTHER: desk.MarkOutOfScope(),
+    }
+    return plain[action]
+
+
+def _id(field: str, value: str, unknown: str) -> int:
+    found = parse_id(value)
+    if found is None:
+        raise InvalidInput(field, value, unknown)
+    return found

@@ -34,7 +34,6 @@ from models import (
     Priority,
     Ticket,
     TicketStatus,
-    parse_status,
 )
 from models.ids import parse_id
 from storage import AbstractUnitOfWork
@@ -284,14 +283,59 @@ async def _history(
     await uow.commit()
 
 
+@dataclass(frozen=True)
+class Claim:
+    pass
+
+
+@dataclass(frozen=True)
+class OpenMenu:
+    """The card shows one of its menus (status, priority, team, category)."""
+
+    menu: str
+
+
+@dataclass(frozen=True)
+class CloseMenu:
+    pass
+
+
+@dataclass(frozen=True)
+class PickTeam:
+    team_id: int | None
+
+
+@dataclass(frozen=True)
+class PickCategory:
+    category_id: int
+
+
+@dataclass(frozen=True)
+class MarkOutOfScope:
+    pass
+
+
+#: What a ticket card's button asks for (parsed from its callback data by the handler).
+CardPress = (
+    Claim
+    | OpenMenu
+    | CloseMenu
+    | ChangeStatus
+    | ChangePriority
+    | PickTeam
+    | PickCategory
+    | MarkOutOfScope
+    | SendCanned
+)
+
+
 async def card_button(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
-    user_agent: Agent,
+    agent: Agent,
     config: DeskConfig,
     ticket_id: int,
-    action: str,
-    value: str,
+    press: CardPress,
     now: datetime,
 ) -> bool:
     """A button on a ticket card; returns whether the ticket changed.
@@ -301,42 +345,35 @@ async def card_button(
     """
     ticket = await load_ticket(uow, ticket_id)
     await refuse_if_merged(uow, ticket)
-    if action != "status":
+    if not isinstance(press, ChangeStatus):
         ticket.ensure_changeable()
-    if action == "claim":
-        return await assignment.claim(uow, presenter, user_agent, ticket_id, now)
-    if action == "canned":
-        return (
-            await send_canned(uow, presenter, config, user_agent, ticket, value, now) is not None
-        )
-    if action == "menu":
-        teams = await uow.teams.list()
-        categories = await uow.categories.list()
-        await queue(uow, presenter.card_menu(ticket, value, teams, categories), now)
-        await uow.commit()
-        return False
-    if action == "back":
-        await queue(uow, presenter.card_changed(ticket), now)
-        await uow.commit()
-        return False
-    if action == "status":
-        return await change_status(uow, presenter, user_agent, ticket, parse_status(value), now)
-    if action == "priority":
-        return await set_priority(uow, presenter, user_agent, ticket, parse_priority(value), now)
-    if action == "category":
-        category_id = parse_id(value)
-        category = await uow.categories.get(category_id) if category_id else None
-        if category is None:
-            raise InvalidInput("category", value, "no such category")
-        return await set_category(uow, presenter, user_agent, ticket, category, now)
-    if action == "other":
-        return await mark_out_of_scope(uow, presenter, user_agent, ticket, now)
-    if action == "team":
-        team = None
-        if value not in ("", "0"):
-            team_id = parse_id(value)
-            team = await uow.teams.get(team_id) if team_id else None
-            if team is None:
-                raise InvalidInput("team", value, "no such team")
-        return await set_team(uow, presenter, user_agent, ticket, team, now)
-    raise InvalidInput("action", action, "unknown button")
+    match press:
+        case Claim():
+            return await assignment.claim(uow, presenter, agent, ticket_id, now)
+        case SendCanned(key):
+            return await send_canned(uow, presenter, config, agent, ticket, key, now) is not None
+        case OpenMenu(menu):
+            teams, categories = await uow.teams.list(), await uow.categories.list()
+            await queue(uow, presenter.card_menu(ticket, menu, teams, categories), now)
+            await uow.commit()
+            return False
+        case CloseMenu():
+            await queue(uow, presenter.card_changed(ticket), now)
+            await uow.commit()
+            return False
+        case ChangeStatus(status):
+            return await change_status(uow, presenter, agent, ticket, status, now)
+        case ChangePriority(priority):
+            return await set_priority(uow, presenter, agent, ticket, priority, now)
+        case PickCategory(category_id):
+            category = await uow.categories.get(category_id)
+            if category is None:
+                raise InvalidInput("category", category_id, "no such category")
+            return await set_category(uow, presenter, agent, ticket, category, now)
+        case MarkOutOfScope():
+            return await mark_out_of_scope(uow, presenter, agent, ticket, now)
+        case PickTeam(team_id):
+            team = await uow.teams.get(team_id) if team_id is not None else None
+            if team_id is not None and team is None:
+                raise InvalidInput("team", team_id, "no such team")
+            return await set_team(uow, presenter, agent, ticket, team, now)
