@@ -5,7 +5,6 @@ real dispatcher, and the use cases refuse them again when reached another way.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from aiogram import Router
@@ -18,7 +17,7 @@ from bot.services import sla
 from bot.services.ports import TelegramUser
 from models import NotAllowed, Priority, Role
 from models.sla import SlaTargets, parse_duration
-from tests.support.desk import Desk, register
+from tests.support.desk import Desk, register, says
 
 
 def handlers(router: Router) -> Iterator[tuple[str, Role | None]]:
@@ -42,17 +41,6 @@ class TestOnePlace:
         registered = dict(handlers(admin.build_router(-1001)))
         above_agents = {c.name for c in DESK_COMMANDS if c.role is not Role.AGENT}
         assert above_agents <= registered.keys()
-
-
-async def says(desk: Desk, user: dict[str, Any], text: str) -> list[str]:
-    """``user`` writes ``text`` in the group; the bot's answers to it."""
-    message = desk.emulator.user_sends_text(user, text, chat_id=desk.group_id)
-    await desk.step()
-    return [
-        m["text"]
-        for m in desk.emulator.messages_in(desk.group_id, from_bot=True)
-        if m.get("reply_to_message", {}).get("message_id") == message["message_id"]
-    ]
 
 
 RANK = {None: 0, Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
