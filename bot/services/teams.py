@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bot.services.agent_chat import Shortfall, assess
@@ -12,7 +11,6 @@ from bot.services.ports import ChatInspector, TelegramUser
 from models import (
     Agent,
     AssignStrategy,
-    Category,
     GroupProblem,
     GroupRefused,
     InvalidInput,
@@ -184,65 +182,11 @@ async def team_views(uow: AbstractUnitOfWork) -> list[TeamView]:
     ]
 
 
-CATEGORY_USAGE = (
-    "usage: /categories | add <key> [team] | team <key> <team|none> | title <key> <title> | "
-    "remove <key>"
-)
-_CATEGORY_KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-
-
-async def category_command(
-    uow: AbstractUnitOfWork, actor: TelegramUser, args: str
-) -> tuple[str, list[Category]]:
-    """``/categories ...``: the categories tickets are sorted into, and the team of each.
-
-    The classifier's own categories are created at start-up; admins add their own (a correction
-    to a new category teaches the next model), route them to a team, or remove them.
-    """
-    sub, _, rest = args.strip().partition(" ")
-    sub = sub.lower()
-    if sub in ("", "list"):
-        await require_agent(uow, actor)
-        return "list", await uow.categories.list()
-    await require_agent(uow, actor, Role.ADMIN)
-    key, _, value = rest.strip().partition(" ")
-    key = key.lower()
-    value = value.strip()
-    if not _CATEGORY_KEY.fullmatch(key):
-        raise InvalidInput("category", key, "a key is one lower-case word, like billing")
-    category = await uow.categories.by_key(key)
-    if sub == "add":
-        if category is not None:
-            raise InvalidInput("category", key, "exists already")
-        team = await find_team(uow, value) if value else None
-        await uow.categories.add(Category(key=key, title=key, team_id=team.id if team else None))
-    elif category is None:
-        keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
-        raise InvalidInput("category", key, f"unknown category; categories: {keys}")
-    elif sub == "team":
-        if not value:
-            raise InvalidInput("team", "", CATEGORY_USAGE)
-        team = None if value.lower() in ("none", "-") else await find_team(uow, value)
-        category.team_id = team.id if team else None
-    elif sub == "title":
-        if not value or len(value) > 128:
-            raise InvalidInput("title", value, "1 to 128 characters")
-        category.title = value
-    elif sub == "remove":
-        await uow.categories.remove(category)
-    else:
-        raise InvalidInput("command", sub, CATEGORY_USAGE)
-    await uow.commit()
-    audit(f"category {sub}", actor, category=key, value=value)
-    return sub, await uow.categories.list()
-
-
 __all__ = [
     "TEAM_USAGE",
     "AssignStrategy",
     "GroupRules",
     "TeamView",
-    "category_command",
     "team_command",
     "team_views",
 ]

@@ -17,10 +17,11 @@ from bot.adapters.labels import strategy_label
 from bot.adapters.presenter import Presenter
 from bot.filters import desk_command
 from bot.handlers.common import replied_person, telegram_user, where
-from bot.services import agents, teams
+from bot.services import agents, categories, teams
 from bot.services.conversation import DeskConfig
 from bot.services.customers import tell
 from bot.services.ports import AbstractUnitOfWork, Clock
+from models import Category, InvalidInput
 
 
 async def on_team(
@@ -80,6 +81,12 @@ def teams_text(done: str, views: list[teams.TeamView]) -> list[str]:
     return lines
 
 
+CATEGORY_USAGE = (
+    "usage: /categories | add <key> [team] | team <key> <team|none> | title <key> <title> | "
+    "remove <key>"
+)
+
+
 async def on_categories(
     message: Message,
     command: CommandObject,
@@ -87,19 +94,41 @@ async def on_categories(
     presenter: Presenter,
     clock: Clock,
 ) -> None:
-    """``/categories [add|team|title|remove]``."""
+    """``/categories [add|team|title|remove]``: the categories and the team each routes to."""
     assert message.from_user is not None
-    done, categories = await teams.category_command(
-        uow, telegram_user(message.from_user), command.args or ""
-    )
-    names = {v.team.id: v.team.name for v in await teams.team_views(uow)}
-    lines = [] if done == "list" else [_("Done.")]
-    lines.append("<b>" + _("Categories") + "</b>")
-    for c in categories:
-        team = names.get(c.team_id, "—") if c.team_id else "—"
-        lines.append(f"<code>{escape(c.key)}</code> · {escape(c.title)} → {escape(team)}")
+    user = telegram_user(message.from_user)
+    sub, _sep, rest = (command.args or "").strip().partition(" ")
+    key, _sep, value = rest.strip().partition(" ")
+    value = value.strip()
+    match sub.lower():
+        case "" | "list":
+            shown = await categories.categories(uow, user)
+        case "add":
+            shown = await categories.add(uow, user, key, value or None)
+        case "team" if value:
+            team = None if value.lower() in ("none", "-") else value
+            shown = await categories.route(uow, user, key, team)
+        case "title":
+            shown = await categories.retitle(uow, user, key, value)
+        case "remove":
+            shown = await categories.remove(uow, user, key)
+        case _:
+            raise InvalidInput("command", sub, CATEGORY_USAGE)
+    lines = await categories_text(uow, shown, changed=sub.lower() not in ("", "list"))
     chat, thread = where(message)
     await tell(uow, presenter.said(chat, thread, lines), clock.now())
+
+
+async def categories_text(
+    uow: AbstractUnitOfWork, shown: list[Category], *, changed: bool
+) -> list[str]:
+    names = {v.team.id: v.team.name for v in await teams.team_views(uow)}
+    lines = [_("Done.")] if changed else []
+    lines.append("<b>" + _("Categories") + "</b>")
+    for c in shown:
+        team = names.get(c.team_id, "—") if c.team_id else "—"
+        lines.append(f"<code>{escape(c.key)}</code> · {escape(c.title)} → {escape(team)}")
+    return lines
 
 
 def build_router() -> Router:
