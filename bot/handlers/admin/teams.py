@@ -3,6 +3,7 @@ assignment strategy, a team's own group) and ``/categories`` (their titles and t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from aiogram import Bot, Router
@@ -20,7 +21,7 @@ from bot.handlers.common import replied_person, telegram_user, where
 from bot.services import agents, categories, teams
 from bot.services.conversation import DeskConfig
 from bot.services.customers import tell
-from bot.services.ports import AbstractUnitOfWork, Clock
+from bot.services.ports import AbstractUnitOfWork, Clock, TelegramUser
 from models import Category, InvalidInput
 
 
@@ -35,14 +36,57 @@ async def on_team(
 ) -> None:
     """``/teams list|add|rename|remove|join|leave|strategy|group``."""
     assert message.from_user is not None
-    rules = teams.GroupRules(TelegramChats(bot), desk_config.agent_chat_id)
-    done, views = await teams.team_command(
-        uow, telegram_user(message.from_user), command.args or "", replied_person(message), rules
+    sub, _sep, rest = (command.args or "").strip().partition(" ")
+    sub = sub.lower()
+    asked = _TeamsAsked(
+        telegram_user(message.from_user),
+        rest.strip(),
+        replied_person(message),
+        teams.GroupRules(TelegramChats(bot), desk_config.agent_chat_id),
     )
-    if done == "group":
+    done, views = await _team_change(uow, sub, asked)
+    if sub == "group":
         await _team_group_menus(bot, uow, views, desk_config.default_language)
     chat, thread = where(message)
-    await tell(uow, presenter.said(chat, thread, teams_text(done, views)), clock.now())
+    await tell(uow, presenter.said(chat, thread, done + teams_text(views)), clock.now())
+
+
+@dataclass(frozen=True)
+class _TeamsAsked:
+    user: TelegramUser
+    rest: str
+    replied: TelegramUser | None
+    groups: teams.GroupRules
+
+
+async def _team_change(
+    uow: AbstractUnitOfWork, sub: str, asked: _TeamsAsked
+) -> tuple[list[str], list[teams.TeamView]]:
+    """``/teams``' subcommand, run: the lines that say what was done, and the teams."""
+    user, rest = asked.user, asked.rest
+    match sub:
+        case "" | "list":
+            return [], await teams.list_teams(uow, user)
+        case "add":
+            views = await teams.add_team(uow, user, rest)
+        case "rename":
+            views = await teams.rename_team(uow, user, rest)
+        case "remove":
+            orphans, views = await teams.remove_team(uow, user, rest)
+            if orphans:
+                text = _("Team removed; these categories have no team now: {keys}")
+                return [text.format(keys=escape(",".join(orphans)))], views
+        case "join" | "leave":
+            views = await teams.set_membership(
+                uow, user, rest, asked.replied, member=sub == "join"
+            )
+        case "strategy":
+            views = await teams.set_strategy(uow, user, rest)
+        case "group":
+            views = await teams.set_group(uow, user, rest, asked.groups)
+        case _:
+            raise InvalidInput("command", sub, teams.TEAM_USAGE)
+    return [_("Done.")], views
 
 
 async def _team_group_menus(
@@ -56,17 +100,9 @@ async def _team_group_menus(
     await commands.publish(bot, i18n, sorted(chats), staff, language, customers=False)
 
 
-def teams_text(done: str, views: list[teams.TeamView]) -> list[str]:
-    """What ``/teams`` answers: what was done, then each team with its members and group."""
+def teams_text(views: list[teams.TeamView]) -> list[str]:
+    """Each team with its members and group (what ``/teams`` answers after what was done)."""
     lines = []
-    if done.startswith("removed:") and done != "removed:":
-        lines.append(
-            _("Team removed; these categories have no team now: {keys}").format(
-                keys=escape(done.partition(":")[2])
-            )
-        )
-    elif done != "list":
-        lines.append(_("Done."))
     lines.append(
         "<b>" + _("Teams") + "</b>" if views else escape(_("No teams yet: /teams add <name>"))
     )
