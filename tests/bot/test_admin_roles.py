@@ -43,6 +43,14 @@ class TestOnePlace:
         assert above_agents <= registered.keys()
 
 
+#: A handler that lets more people through than its command's role parses first (``/agent``
+#: alone is explained as a usage, to anyone): these reach the use case.
+VALID_ARGUMENTS = {
+    "agent": " role 1 supervisor",
+    "autoanswer": " billing hello",
+    "set": " collision block",
+    "text": " welcome en\nHello",
+}
 RANK = {None: 0, Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
 REFUSALS = [
     (command.name, caller)
@@ -61,8 +69,7 @@ async def test_everyone_below_the_role_is_refused_clearly(
     but below the command's role: the use case's refusal naming the role."""
     command = BY_NAME[name]
     user = await register(desk, "Bob", caller.value if caller else None)
-    # A reached handler parses first: ``/agent`` alone is explained as a usage, to anyone.
-    args = " role 1 supervisor" if name == "agent" else ""
+    args = VALID_ARGUMENTS.get(name, "")
     if RANK[caller] < RANK[command.handler_role]:
         with desk.presenter.i18n.use_locale("en"):
             who = who_may(command.role)
