@@ -19,6 +19,7 @@ from bot.services.conversation import DeskConfig
 from bot.services.customers import tell
 from bot.services.ports import AbstractUnitOfWork, Clock
 from bot.texts import SUPPORTED_LANGUAGES
+from models import InvalidInput
 
 
 async def on_set(
@@ -94,10 +95,9 @@ async def on_text(
 ) -> None:
     """``/text welcome|registered <language>`` + the new wording, or ``reset``."""
     assert message.from_user is not None
-    args = (message.text or "").partition(" ")[2]
-    name, language, text = await texts.text_command(
-        uow, telegram_user(message.from_user), args, list(SUPPORTED_LANGUAGES), clock.now()
-    )
+    name, language, wording = text_request((message.text or "").partition(" ")[2])
+    user = telegram_user(message.from_user)
+    text = await texts.set_text(uow, user, name, language, wording, clock.now())
     if text is None:
         line = _("The {name} text in {language} is back to the built-in one.")
     else:
@@ -105,6 +105,27 @@ async def on_text(
     line = line.format(name=name, language=language)
     chat, thread = where(message)
     await tell(uow, presenter.said(chat, thread, [line]), clock.now())
+
+
+TEXT_USAGE = (
+    "usage: /text welcome|registered <language> with the new text on the next lines, "
+    "or /text welcome|registered <language> reset"
+)
+
+
+def text_request(args: str) -> tuple[str, str, str | None]:
+    """``/text``'s text name, language and new wording (None: ``reset``)."""
+    first, _sep, body = args.partition("\n")
+    parts = first.split()
+    if len(parts) < 2 or parts[0].lower() not in texts.CUSTOM_TEXTS:
+        raise InvalidInput("text", first[:40], TEXT_USAGE)
+    name, language = parts[0].lower(), parts[1].lower()
+    if language not in SUPPORTED_LANGUAGES:
+        raise InvalidInput(
+            "language", language, "expected one of: " + ", ".join(SUPPORTED_LANGUAGES)
+        )
+    reset = len(parts) > 2 and parts[2].lower() == "reset"
+    return name, language, None if reset else body
 
 
 def build_router() -> Router:
