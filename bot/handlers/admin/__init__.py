@@ -1,8 +1,10 @@
 """Every admin and supervisor command, one router per concern.
 
-A new admin command is a handler in the module of its concern (or a new module, included
-below), registered with its ``Command`` filter and the role it needs; its role is also in
-``bot/commands.py`` (menus, ``/help``, refusals) and checked again in its use case.
+A new admin command is one line in ``bot/commands.py`` (its role: the only place it is
+written) and one handler in the module of its concern (or a new module, included below),
+registered with ``*desk_command("name")``: the ``Command`` filter and the role filter the table
+declares. The handler parses the arguments into typed values, its use case checks the role
+again, and the answer goes through the outbox (``presenter.said``, an ``AnswerHere``).
 """
 
 from __future__ import annotations
