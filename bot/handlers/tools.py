@@ -15,7 +15,7 @@ from bot.handlers.common import answer, telegram_user, where
 from bot.services import assignment, tools
 from bot.services.customers import tell
 from bot.services.ports import AbstractUnitOfWork, Clock
-from models import Role
+from models import InvalidInput, Role
 
 
 async def on_availability(
@@ -39,6 +39,9 @@ async def on_availability(
     )
 
 
+QUEUE_USAGE = "usage: /queue [mine|unassigned|overdue|notsure|team <name>|tag <tag>|all]"
+
+
 async def on_queue(
     message: Message,
     command: CommandObject,
@@ -48,7 +51,12 @@ async def on_queue(
 ) -> None:
     """``/queue [mine|unassigned|overdue|notsure|team <t>|tag <t>|all]``."""
     assert message.from_user is not None
-    request = await tools.parse_queue(uow, command.args or "")
+    word, _sep, arg = (command.args or "").strip().partition(" ")
+    try:
+        kind = tools.QueueKind(word.lower() or "all")
+    except ValueError:
+        raise InvalidInput("queue", word, QUEUE_USAGE) from None
+    request = await tools.queue_request(uow, kind, arg.strip())
     chat, thread = where(message)
     await _show_queue(uow, presenter, message, request, chat, thread, None, clock)
 
