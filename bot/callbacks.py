@@ -12,6 +12,7 @@ from typing import Annotated
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+from bot.services.tools import QueueKind
 from models.ids import MAX_ID
 
 #: A payload with an id the database cannot hold is refused while it is parsed: it is answered
@@ -88,7 +89,7 @@ class RatingCb(CallbackData, prefix="s1"):
 class QueueCb(CallbackData, prefix="q1"):
     """A page button under a ``/queue`` listing: kind, its argument (team id or tag), page."""
 
-    k: str
+    k: QueueKind
     a: str = ""
     p: int = Field(default=0, ge=0, le=100_000)
 

@@ -1,9 +1,10 @@
 """The desk's commands in one table: who may use each, the menus Telegram shows for them
 (``setMyCommands`` per scope and language), the agents' ``/help`` and the one-line refusal.
 
-The table is the single source: the menu, the help and the refusal cannot disagree about who
-may do what. The handlers still check the role themselves (filters, services); this table only
-describes.
+The table is the single source: the menu, the help, the refusal and the handlers' role filters
+(``bot.filters.desk_command``) read who may do what from it, so they cannot disagree. The use
+cases check the role again (``bot.services.auth.require_agent``): a handler is not the only way
+in (the REST API, the jobs, a test).
 """
 
 from __future__ import annotations
@@ -41,6 +42,16 @@ class DeskCommand:
     description: Any
     #: Used inside a ticket's topic (or as a reply to its card).
     in_ticket: bool = False
+    #: Who the handler lets through, when that is more people than ``role``: any agent reaches
+    #: ``/set``, and its use case refuses them naming the role ("This needs the admin role."),
+    #: as it refuses an agent's ``/teams add``. None: the handler lets ``role`` through only,
+    #: and everyone else gets the group's one-line refusal (``refusal``).
+    reaches: Role | None = None
+
+    @property
+    def handler_role(self) -> Role:
+        """The role the command's handler filter asks for."""
+        return self.reaches or self.role
 
 
 A, S, ADM = Role.AGENT, Role.SUPERVISOR, Role.ADMIN
@@ -74,15 +85,15 @@ DESK_COMMANDS: tuple[DeskCommand, ...] = (
     DeskCommand("canned", A, __("the canned answers")),
     DeskCommand("teams", A, __("teams and their members")),
     DeskCommand("categories", A, __("the categories")),
-    DeskCommand("settings", A, __("the desk's settings")),
+    DeskCommand("settings", ADM, __("the desk's settings")),
     DeskCommand("stats", S, __("statistics and charts")),
     DeskCommand("sla", S, __("SLA targets")),
-    DeskCommand("hours", S, __("business hours")),
-    DeskCommand("holiday", S, __("holidays")),
-    DeskCommand("agent", ADM, __("register agents and their roles")),
-    DeskCommand("set", ADM, __("change a setting")),
-    DeskCommand("text", ADM, __("change the welcome texts")),
-    DeskCommand("autoanswer", ADM, __("answer a category automatically")),
+    DeskCommand("hours", ADM, __("business hours")),
+    DeskCommand("holiday", ADM, __("holidays")),
+    DeskCommand("agent", ADM, __("register agents and their roles"), reaches=A),
+    DeskCommand("set", ADM, __("change a setting"), reaches=A),
+    DeskCommand("text", ADM, __("change the welcome texts"), reaches=A),
+    DeskCommand("autoanswer", ADM, __("answer a category automatically"), reaches=A),
     DeskCommand("export", ADM, __("export the data (sent to you privately)")),
     DeskCommand("health", ADM, __("the desk's health")),
     DeskCommand("failed", ADM, __("calls that failed")),

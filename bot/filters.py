@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.filters import Filter
+from aiogram.filters import Command, Filter
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
+from bot.commands import BY_NAME
 from bot.services import groups
 from bot.services.agent_messages import find_agent
 from models import Role
@@ -15,6 +16,8 @@ from storage import AbstractUnitOfWork
 
 class HasRole(Filter):
     """Passes for registered, active agents with at least ``role``; injects ``agent``.
+
+    Desk commands take theirs from ``bot/commands.py`` through :func:`desk_command`.
 
     Used where a command must fall through to other handlers for everyone else (a customer
     typing ``/health`` in a private chat is just writing to their ticket).
@@ -48,3 +51,9 @@ class InAgentsGroup(Filter):
         else:
             chat = event.chat if isinstance(event, Message) else None
         return chat is not None and await groups.is_agents_group(uow, chat.id, self.main_chat_id)
+
+
+def desk_command(name: str) -> tuple[Command, HasRole]:
+    """The filters of the handler of ``/name``: the command, and the role ``bot/commands.py``
+    declares for it (the one place where a command's role is written down)."""
+    return Command(name), HasRole(BY_NAME[name].handler_role)

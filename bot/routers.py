@@ -8,27 +8,21 @@ from bot.config import Settings
 from bot.handlers import (
     admin,
     agents,
-    apikeys,
     customer,
     errors,
     help,
     incidents,
     links,
-    reports,
     similar,
     tools,
-    webhooks,
 )
 
 
 def build_routers(settings: Settings) -> Router:
     root = Router(name="helpdesk")
     root.include_router(errors.build_router())
-    root.include_router(admin.build_router())
-    root.include_router(tools.build_router(settings.agent_chat_id))
-    root.include_router(reports.build_router(settings.agent_chat_id))
-    root.include_router(webhooks.build_router())
-    root.include_router(apikeys.build_router())
+    root.include_router(admin.build_router(settings.agent_chat_id))
+    root.include_router(tools.build_router())
     root.include_router(help.build_router())
     root.include_router(customer.build_router())
     if settings.agent_chat_id is not None:

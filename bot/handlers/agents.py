@@ -8,32 +8,20 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.presenter import Presenter
-from bot.callbacks import CardAction, TicketCb
+from bot.callbacks import TicketCb
 from bot.filters import InAgentsGroup
 from bot.handlers.common import (
     answer,
     incoming,
     on_stale_button,
-    replied_person,
     telegram_user,
     written_by_a_person,
 )
-from bot.services import agents, desk
+from bot.handlers.ticket_commands import TICKET_COMMANDS, card_press
+from bot.services import desk
 from bot.services.auth import require_agent
 from bot.services.conversation import DeskConfig
 from bot.services.ports import AbstractUnitOfWork, Clock
-
-_ACTIONS = {
-    CardAction.CLAIM: "claim",
-    CardAction.MENU: "menu",
-    CardAction.BACK: "back",
-    CardAction.STATUS: "status",
-    CardAction.PRIORITY: "priority",
-    CardAction.TEAM: "team",
-    CardAction.CATEGORY: "category",
-    CardAction.CANNED: "canned",
-    CardAction.OTHER: "other",
-}
 
 
 async def on_ticket_command(
@@ -45,31 +33,10 @@ async def on_ticket_command(
     clock: Clock,
 ) -> None:
     """``/status``, ``/assign``, ``/team``, ``/priority``, ``/close``, ``/reopen``,
-    ``/resolve``, ``/history``, ``/note`` inside a ticket's topic."""
-    await desk.ticket_command(
-        uow, presenter, desk_config, incoming(message), command.command, command.args, clock.now()
-    )
-
-
-async def on_agent_command(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
-    """``/agent add [user id] [role]`` (or as a reply to the person): admins register agents."""
-    assert message.from_user is not None
-    await agents.agent_command(
-        uow,
-        presenter,
-        actor=telegram_user(message.from_user),
-        args=command.args or "",
-        replied_user=replied_person(message),
-        chat_id=message.chat.id,
-        thread_id=message.message_thread_id if message.is_topic_message else None,
-        now=clock.now(),
-    )
+    ``/resolve``, ``/history``, ``/note`` and the others of ``TICKET_COMMANDS``, inside a
+    ticket's topic: parsed here, changed by the use case."""
+    change = TICKET_COMMANDS[command.command]((command.args or "").strip())
+    await desk.ticket_command(uow, presenter, desk_config, incoming(message), change, clock.now())
 
 
 async def on_card_button(
@@ -83,15 +50,9 @@ async def on_card_button(
     """A ticket card button: claim, status, priority, team (with their menus), a suggested
     canned answer."""
     agent = await require_agent(uow, telegram_user(callback.from_user))
+    press = card_press(callback_data.a, callback_data.v)
     changed = await desk.card_button(
-        uow,
-        presenter,
-        agent,
-        desk_config,
-        callback_data.t,
-        _ACTIONS[callback_data.a],
-        callback_data.v,
-        clock.now(),
+        uow, presenter, agent, desk_config, callback_data.t, press, clock.now()
     )
     await answer(callback, _("Done.") if changed else None)
 
@@ -131,8 +92,7 @@ def build_router(agent_chat_id: int) -> Router:
     router.message.filter(in_group)
     router.edited_message.filter(in_group)
     router.callback_query.filter(in_group)
-    router.message.register(on_ticket_command, Command(*desk.TICKET_COMMANDS))
-    router.message.register(on_agent_command, Command("agent"))
+    router.message.register(on_ticket_command, Command(*TICKET_COMMANDS))
     router.message.register(on_agent_message, not_a_command)
     router.edited_message.register(on_agent_edit)
     router.callback_query.register(on_card_button, TicketCb.filter())

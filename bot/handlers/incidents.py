@@ -12,6 +12,7 @@ from bot.callbacks import IncidentAction, IncidentCb
 from bot.handlers.common import answer, incoming, telegram_user
 from bot.services import incidents
 from bot.services.ports import AbstractUnitOfWork, Clock
+from models import InvalidInput
 
 
 async def on_incident_button(
@@ -44,9 +45,11 @@ async def on_detach(
     clock: Clock,
 ) -> None:
     """``/detach <number>``: one ticket out of its incident, into a topic of its own."""
-    await incidents.detach_command(
-        uow, presenter, incoming(message), command.args or "", clock.now()
-    )
+    typed = (command.args or "").strip()
+    number = typed.removeprefix("#")
+    if not number.isdigit() or len(number) > 12:
+        raise InvalidInput("ticket", typed, "usage: /detach <ticket number>, e.g. /detach 42")
+    await incidents.detach_numbered(uow, presenter, incoming(message), int(number), clock.now())
 
 
 def build_router(agent_chat_id: int) -> Router:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.logs import get_logger
@@ -10,7 +11,6 @@ from bot.services.auth import audit, require_agent
 from bot.services.customers import queue
 from bot.services.ports import Presenter, TelegramUser
 from models import Agent, InvalidInput, Role
-from models.ids import parse_id
 from storage import AbstractUnitOfWork
 
 log = get_logger(__name__)
@@ -46,95 +46,102 @@ async def ensure_admins(
     return added
 
 
-AGENT_USAGE = (
-    "usage: /agent add|remove|role <user id> [agent|supervisor|admin], "
-    "/agent capacity <user id> <tickets|none>, or reply to the person"
-)
+@dataclass(frozen=True)
+class Asked:
+    """An admin's request about one person: who asks, about whom (a Telegram id), and where
+    the answer goes."""
+
+    actor: TelegramUser
+    target_id: int
+    chat_id: int
+    thread_id: int | None
 
 
-async def agent_command(
+async def add_agent(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
-    *,
-    actor: TelegramUser,
-    args: str,
-    replied_user: TelegramUser | None,
-    chat_id: int,
-    thread_id: int | None,
+    asked: Asked,
+    role: Role | None,
+    known: TelegramUser | None,
     now: datetime,
 ) -> Agent:
-    """``/agent add|remove|role``: the admin's agent registry."""
-    await require_agent(uow, actor, Role.ADMIN)
-    parts = args.split()
-    if not parts or parts[0] not in ("add", "remove", "role", "capacity"):
-        raise InvalidInput("command", args, AGENT_USAGE)
-    sub, rest = parts[0], parts[1:]
-    target_id: int | None = replied_user.id if replied_user else None
-    if rest and (typed := parse_id(rest[0], signed=True)) is not None:
-        rest.pop(0)
-        target_id = typed
-    if target_id is None:
-        raise InvalidInput("user", args, AGENT_USAGE)
-    if sub == "capacity":
-        return await _set_capacity(uow, presenter, target_id, rest, chat_id, thread_id, now)
-    role = Role.AGENT
-    if rest:
-        try:
-            role = Role(rest[0].lower())
-        except ValueError:
-            raise InvalidInput("role", rest[0], "expected agent, supervisor or admin") from None
-    agent = await uow.agents.by_telegram_id(target_id)
-    if sub == "add":
-        if agent is None:
-            name = str(target_id)
-            if replied_user is not None and replied_user.id == target_id:
-                name = " ".join(p for p in (replied_user.first_name, replied_user.last_name) if p)
-            agent = await uow.agents.add(
-                Agent(
-                    telegram_id=target_id,
-                    name=name,
-                    username=replied_user.username if replied_user else None,
-                    role=role,
-                    created_at=now,
-                )
+    """An admin registers the person as an agent with ``role`` (None: a new agent is an
+    agent, a known one keeps theirs), or brings a removed one back; ``known``: the person as
+    Telegram showed them (their name), when the command replied to them."""
+    await require_agent(uow, asked.actor, Role.ADMIN)
+    agent = await uow.agents.by_telegram_id(asked.target_id)
+    if agent is None:
+        person = known if known is not None and known.id == asked.target_id else None
+        name = " ".join(p for p in (person.first_name, person.last_name) if p) if person else ""
+        agent = await uow.agents.add(
+            Agent(
+                telegram_id=asked.target_id,
+                name=name or str(asked.target_id),
+                username=person.username if person else None,
+                role=role or Role.AGENT,
+                created_at=now,
             )
-        agent.active = True
-        agent.role = role if rest else agent.role
-    elif agent is None:
-        raise InvalidInput("user", target_id, "is not a registered agent")
-    elif sub == "remove":
-        if agent.telegram_id == actor.id:
-            raise InvalidInput("user", target_id, "you cannot remove yourself")
-        agent.active = False
-    else:
-        agent.role = role
-    await queue(uow, presenter.agent_changed(chat_id, thread_id, agent), now)
+        )
+    agent.active = True
+    agent.role = role or agent.role
+    return await _changed(uow, presenter, asked, agent, "agent add", now)
+
+
+async def remove_agent(
+    uow: AbstractUnitOfWork, presenter: Presenter, asked: Asked, now: datetime
+) -> Agent:
+    """An admin removes an agent (not themselves): they keep their history, lose their role."""
+    await require_agent(uow, asked.actor, Role.ADMIN)
+    agent = await _registered(uow, asked.target_id, active_only=False)
+    if agent.telegram_id == asked.actor.id:
+        raise InvalidInput("user", asked.target_id, "you cannot remove yourself")
+    agent.active = False
+    return await _changed(uow, presenter, asked, agent, "agent remove", now)
+
+
+async def set_role(
+    uow: AbstractUnitOfWork, presenter: Presenter, asked: Asked, role: Role, now: datetime
+) -> Agent:
+    """An admin gives an agent another role."""
+    await require_agent(uow, asked.actor, Role.ADMIN)
+    agent = await _registered(uow, asked.target_id, active_only=False)
+    agent.role = role
+    return await _changed(uow, presenter, asked, agent, "agent role", now)
+
+
+async def set_capacity(
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    asked: Asked,
+    capacity: int | None,
+    now: datetime,
+) -> Agent:
+    """How many active tickets auto-assignment gives an agent at most (None: no limit)."""
+    await require_agent(uow, asked.actor, Role.ADMIN)
+    agent = await _registered(uow, asked.target_id, active_only=True)
+    agent.capacity = capacity
+    await queue(uow, presenter.agent_changed(asked.chat_id, asked.thread_id, agent), now)
     await uow.commit()
-    audit(f"agent {sub}", actor, agent=agent.telegram_id, role=agent.role, active=agent.active)
+    log.info("agent capacity set", agent=agent.telegram_id, capacity=agent.capacity)
     return agent
 
 
-async def _set_capacity(
+async def _registered(uow: AbstractUnitOfWork, telegram_id: int, *, active_only: bool) -> Agent:
+    agent = await uow.agents.by_telegram_id(telegram_id)
+    if agent is None or (active_only and not agent.active):
+        raise InvalidInput("user", telegram_id, "is not a registered agent")
+    return agent
+
+
+async def _changed(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
-    target_id: int,
-    rest: list[str],
-    chat_id: int,
-    thread_id: int | None,
+    asked: Asked,
+    agent: Agent,
+    action: str,
     now: datetime,
 ) -> Agent:
-    """How many active tickets auto-assignment gives an agent at most (``none``: no limit)."""
-    agent = await uow.agents.by_telegram_id(target_id)
-    if agent is None or not agent.active:
-        raise InvalidInput("user", target_id, "is not a registered agent")
-    value = rest[0].lower() if rest else ""
-    if value in ("none", "-", "off"):
-        agent.capacity = None
-    elif value.isdigit() and 1 <= int(value) <= 1000:
-        agent.capacity = int(value)
-    else:
-        raise InvalidInput("capacity", value, "a number of tickets from 1 to 1000, or none")
-    await queue(uow, presenter.agent_changed(chat_id, thread_id, agent), now)
+    await queue(uow, presenter.agent_changed(asked.chat_id, asked.thread_id, agent), now)
     await uow.commit()
-    log.info("agent capacity set", agent=agent.telegram_id, capacity=agent.capacity)
+    audit(action, asked.actor, agent=agent.telegram_id, role=agent.role, active=agent.active)
     return agent

@@ -6,7 +6,6 @@ answer automatically when the classifier is confident enough.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -31,58 +30,31 @@ SUGGESTIONS = 3
 #: A suggestion needs this much text similarity, or the ticket's category.
 MIN_SIMILARITY = 0.08
 CATEGORY_BONUS = 0.5
-CANNED_USAGE = (
-    "usage: /canned add <key> [language] [category] (as a reply to the answer's text, or with "
-    "the text on the next lines), /canned list, /canned del <key> [language]"
-)
 
 
-@dataclass(frozen=True)
-class CannedChange:
-    action: str  # "saved" or "removed"
-    key: str
-    count: int = 1
+async def list_canned(uow: AbstractUnitOfWork, actor: TelegramUser) -> list[CannedAnswer]:
+    """Every canned answer, for agents."""
+    await require_agent(uow, actor)
+    return await uow.canned.list()
 
 
-async def canned_command(
+async def save_canned(
     uow: AbstractUnitOfWork,
     actor: TelegramUser,
-    args: str,
-    replied_text: str | None,
-    default_language: str,
-    languages: list[str],
+    key: str,
+    options: list[str],
+    text: str,
+    languages: tuple[str, list[str]],
     now: datetime,
-) -> CannedChange | list[CannedAnswer]:
-    """``/canned add|list|del``: list is for every agent, changes are for admins."""
-    first, _, body = args.partition("\n")
-    parts = first.split()
-    sub = parts[0].lower() if parts else ""
-    if sub == "list":
-        await require_agent(uow, actor)
-        return await uow.canned.list()
+) -> str:
+    """An admin adds or replaces the answer ``key`` in a language (``options``: a language,
+    else the desk's default, and a category to suggest it for); returns the key.
+    ``languages``: the desk's default and the supported ones."""
     admin = await require_agent(uow, actor, Role.ADMIN)
-    if sub not in ("add", "del", "delete", "remove") or len(parts) < 2:
-        raise InvalidInput("command", args[:60], CANNED_USAGE)
-    key = parse_key(parts[1])
-    language = None
-    category = None
-    for extra in parts[2:]:
-        if extra.lower() in languages and language is None:
-            language = extra.lower()
-        elif await uow.categories.by_key(extra) is not None and category is None:
-            category = extra.lower()
-        else:
-            raise InvalidInput(
-                "option", extra, f"not a language ({', '.join(languages)}) nor a category"
-            )
-    if sub != "add":
-        removed = await uow.canned.remove(key, language)
-        if not removed:
-            raise InvalidInput("key", key, "no such canned answer")
-        await uow.commit()
-        audit("canned removed", actor, key=key, language=language)
-        return CannedChange("removed", key, removed)
-    text = check_template(body if body.strip() else (replied_text or ""))
+    key = parse_key(key)
+    default_language, supported = languages
+    language, category = await _options(uow, options, supported)
+    text = check_template(text)
     language = language or default_language
     existing = {v.language: v for v in await uow.canned.versions(key)}
     answer = existing.get(language)
@@ -102,7 +74,45 @@ async def canned_command(
         answer.category = category or answer.category
     await uow.commit()
     audit("canned saved", actor, key=key, language=language)
-    return CannedChange("saved", key)
+    return key
+
+
+async def remove_canned(
+    uow: AbstractUnitOfWork,
+    actor: TelegramUser,
+    key: str,
+    options: list[str],
+    languages: list[str],
+) -> int:
+    """An admin deletes the answer ``key`` in one language (``options``), or in all; returns
+    how many versions went."""
+    await require_agent(uow, actor, Role.ADMIN)
+    key = parse_key(key)
+    language, _category = await _options(uow, options, languages)
+    removed = await uow.canned.remove(key, language)
+    if not removed:
+        raise InvalidInput("key", key, "no such canned answer")
+    await uow.commit()
+    audit("canned removed", actor, key=key, language=language)
+    return removed
+
+
+async def _options(
+    uow: AbstractUnitOfWork, options: list[str], languages: list[str]
+) -> tuple[str | None, str | None]:
+    """A language and a category, in any order (each at most once)."""
+    language = None
+    category = None
+    for extra in options:
+        if extra.lower() in languages and language is None:
+            language = extra.lower()
+        elif await uow.categories.by_key(extra) is not None and category is None:
+            category = extra.lower()
+        else:
+            raise InvalidInput(
+                "option", extra, f"not a language ({', '.join(languages)}) nor a category"
+            )
+    return language, category
 
 
 async def answer_for(
@@ -195,33 +205,28 @@ async def auto_answer(
 
 
 async def set_auto_answer(
-    uow: AbstractUnitOfWork, actor: TelegramUser, args: str
+    uow: AbstractUnitOfWork,
+    actor: TelegramUser,
+    category_key: str,
+    answer_key: str | None,
+    threshold: float = 0.9,
 ) -> tuple[str, str | None, float | None]:
-    """``/autoanswer <category> <key> [threshold]`` or ``/autoanswer <category> off``."""
+    """An admin has a category's new tickets answered with the canned answer ``answer_key``
+    when triage is at least ``threshold`` sure (None: not any more)."""
     await require_agent(uow, actor, Role.ADMIN)
-    parts = args.split()
-    usage = "usage: /autoanswer <category> <canned key> [threshold 0.5-1.0], or <category> off"
-    if len(parts) < 2:
-        raise InvalidInput("command", args, usage)
-    category = await uow.categories.by_key(parts[0])
+    category = await uow.categories.by_key(category_key)
     if category is None:
         keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
-        raise InvalidInput("category", parts[0], f"unknown category; categories: {keys}")
-    if parts[1].lower() == "off":
+        raise InvalidInput("category", category_key, f"unknown category; categories: {keys}")
+    if answer_key is None:
         category.auto_answer_key = None
         category.auto_answer_threshold = None
     else:
-        key = parse_key(parts[1])
+        key = parse_key(answer_key)
         if not await uow.canned.versions(key):
             raise InvalidInput("key", key, "no such canned answer; add it with /canned add")
-        threshold = 0.9
-        if len(parts) > 2:
-            try:
-                threshold = float(parts[2])
-            except ValueError:
-                threshold = -1
-            if not 0.5 <= threshold <= 1.0:
-                raise InvalidInput("threshold", parts[2], "a confidence from 0.5 to 1.0")
+        if not 0.5 <= threshold <= 1.0:
+            raise InvalidInput("threshold", threshold, "a confidence from 0.5 to 1.0")
         category.auto_answer_key = key
         category.auto_answer_threshold = threshold
     await uow.commit()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
 
 from bot.services import assignment, incidents, tools
 from bot.services.agent_messages import (
@@ -34,32 +32,13 @@ from models import (
     InvalidInput,
     NoTicketHere,
     Priority,
-    Team,
     Ticket,
     TicketStatus,
-    parse_status,
 )
 from models.ids import parse_id
 from storage import AbstractUnitOfWork
 
-T = TypeVar("T")
 NOTE_PREFIX = "//"
-TICKET_COMMANDS = (
-    "note",
-    "status",
-    "assign",
-    "team",
-    "priority",
-    "category",
-    "close",
-    "reopen",
-    "resolve",
-    "history",
-    "tag",
-    "untag",
-    "merge",
-    "c",
-)
 
 
 async def agent_writes(
@@ -123,13 +102,84 @@ def parse_priority(text: str) -> Priority:
         raise InvalidInput("priority", text, "expected one of: " + ", ".join(Priority)) from None
 
 
+@dataclass(frozen=True)
+class WriteNote:
+    text: str
+
+
+@dataclass(frozen=True)
+class ChangeStatus:
+    status: TicketStatus
+
+
+@dataclass(frozen=True)
+class ChangePriority:
+    priority: Priority
+
+
+@dataclass(frozen=True)
+class Assign:
+    """To the agent who asks (``me``), to an agent by Telegram id or ``@username``
+    (``who``), or to nobody (``who`` None and not ``me``)."""
+
+    who: str | None = None
+    me: bool = False
+
+
+@dataclass(frozen=True)
+class MoveToTeam:
+    """To the team named ``team`` (None: no team)."""
+
+    team: str | None
+
+
+@dataclass(frozen=True)
+class Recategorise:
+    key: str
+
+
+@dataclass(frozen=True)
+class ShowHistory:
+    pass
+
+
+@dataclass(frozen=True)
+class ChangeTags:
+    tags: str
+    remove: bool = False
+
+
+@dataclass(frozen=True)
+class MergeInto:
+    target: str
+
+
+@dataclass(frozen=True)
+class SendCanned:
+    key: str
+
+
+#: What an agent can ask of the ticket whose topic they write in (parsed by the handlers).
+TicketCommand = (
+    WriteNote
+    | ChangeStatus
+    | ChangePriority
+    | Assign
+    | MoveToTeam
+    | Recategorise
+    | ShowHistory
+    | ChangeTags
+    | MergeInto
+    | SendCanned
+)
+
+
 async def ticket_command(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
     config: DeskConfig,
     msg: Incoming,
-    name: str,
-    args: str | None,
+    command: TicketCommand,
     now: datetime,
 ) -> bool:
     """One of the ticket commands typed in a ticket's topic; returns whether anything changed
@@ -139,101 +189,75 @@ async def ticket_command(
     if ticket is None:
         raise NoTicketHere()
     await refuse_if_merged(uow, ticket)
-    command = _Command(name, (args or "").strip(), msg, agent, ticket)
-    changed = await _run(uow, presenter, config, command, now)
+    changed = await _run(uow, presenter, config, _InTicket(msg, agent, ticket), command, now)
     if changed:
-        await _acknowledge(uow, presenter, msg, now, note=name == "note")
+        await _acknowledge(uow, presenter, msg, now, note=isinstance(command, WriteNote))
     return changed
 
 
 @dataclass(frozen=True)
-class _Command:
-    """A ticket command as typed: its name and argument, by whom, in which ticket."""
+class _InTicket:
+    """Where a ticket command was typed: the message, by whom, in which ticket."""
 
-    name: str
-    arg: str
     msg: Incoming
     agent: Agent
     ticket: Ticket
 
 
 async def _run(
-    uow: AbstractUnitOfWork, presenter: Presenter, config: DeskConfig, c: _Command, now: datetime
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    config: DeskConfig,
+    at: _InTicket,
+    command: TicketCommand,
+    now: datetime,
 ) -> bool:
-    name, arg, msg, agent, ticket = c.name, c.arg, c.msg, c.agent, c.ticket
-    if name == "note":
-        if not arg:
-            raise InvalidInput("note", "", "write the note after /note")
-        note = replace(msg, text=arg)
-        return (
-            await agent_message(uow, presenter, config, agent, ticket, note, now, note=True)
-            is not None
-        )
-    if name in ("status", "close", "reopen", "resolve"):
-        target = {
-            "close": TicketStatus.CLOSED,
-            "reopen": TicketStatus.OPEN,
-            "resolve": TicketStatus.RESOLVED,
-        }.get(name) or _required(arg, "status", parse_status)
-        return await change_status(uow, presenter, agent, ticket, target, now)
-    if name == "priority":
-        priority = _required(arg, "priority", parse_priority)
-        return await set_priority(uow, presenter, agent, ticket, priority, now)
-    if name == "assign":
-        return await assign(uow, presenter, agent, ticket, await _assignee(uow, agent, arg), now)
-    if name == "team":
-        return await set_team(uow, presenter, agent, ticket, await _team(uow, arg), now)
-    if name == "category":
-        category = await uow.categories.by_key(arg) if arg else None
-        if category is None:
-            keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
-            raise InvalidInput("category", arg, f"unknown category; categories: {keys}")
-        return await set_category(uow, presenter, agent, ticket, category, now)
-    if name == "history":
-        await _history(uow, presenter, ticket, msg, now)
-        return False
-    if name in ("tag", "untag"):
-        return bool(
-            await tools.tag(uow, presenter, agent, ticket, arg, now, remove=name == "untag")
-        )
-    if name == "merge":
-        await tools.merge(uow, presenter, agent, ticket, arg, now)
-        return True
-    if name == "c":
-        if not arg:
-            raise InvalidInput("key", "", "usage: /c <key>; /canned list shows the keys")
-        return await send_canned(uow, presenter, config, agent, ticket, arg, now) is not None
-    raise InvalidInput("command", name, "unknown ticket command")
+    msg, agent, ticket = at.msg, at.agent, at.ticket
+    match command:
+        case WriteNote(text):
+            note = replace(msg, text=text)
+            stored = await agent_message(
+                uow, presenter, config, agent, ticket, note, now, note=True
+            )
+            return stored is not None
+        case ChangeStatus(status):
+            return await change_status(uow, presenter, agent, ticket, status, now)
+        case ChangePriority(priority):
+            return await set_priority(uow, presenter, agent, ticket, priority, now)
+        case Assign(who, me):
+            assignee = agent if me else await _assignee(uow, who) if who else None
+            return await assign(uow, presenter, agent, ticket, assignee, now)
+        case MoveToTeam(team):
+            found = await find_team(uow, team) if team is not None else None
+            return await set_team(uow, presenter, agent, ticket, found, now)
+        case Recategorise(key):
+            category = await uow.categories.by_key(key) if key else None
+            if category is None:
+                keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
+                raise InvalidInput("category", key, f"unknown category; categories: {keys}")
+            return await set_category(uow, presenter, agent, ticket, category, now)
+        case ShowHistory():
+            await _history(uow, presenter, ticket, msg, now)
+            return False
+        case ChangeTags(tags, remove):
+            return bool(await tools.tag(uow, presenter, agent, ticket, tags, now, remove=remove))
+        case MergeInto(target):
+            await tools.merge(uow, presenter, agent, ticket, target, now)
+            return True
+        case SendCanned(key):
+            return await send_canned(uow, presenter, config, agent, ticket, key, now) is not None
 
 
-def _required(arg: str, field: str, parse: Callable[[str], T]) -> T:
-    if not arg:
-        raise InvalidInput(field, "", f"give a {field}")
-    return parse(arg)
-
-
-async def _assignee(uow: AbstractUnitOfWork, me: Agent, arg: str) -> Agent | None:
-    if arg in ("", "me"):
-        return me
-    if arg.lower() in ("none", "nobody", "-"):
-        return None
-    user_id = parse_id(arg)
+async def _assignee(uow: AbstractUnitOfWork, who: str) -> Agent:
+    user_id = parse_id(who)
     agent = (
         await uow.agents.by_telegram_id(user_id)
         if user_id is not None
-        else await uow.agents.by_username(arg)
+        else await uow.agents.by_username(who)
     )
     if agent is None or not agent.active:
-        raise InvalidInput("agent", arg, "is not a registered agent")
+        raise InvalidInput("agent", who, "is not a registered agent")
     return agent
-
-
-async def _team(uow: AbstractUnitOfWork, arg: str) -> Team | None:
-    if not arg:
-        raise InvalidInput("team", "", "give a team name, or 'none'")
-    if arg.lower() in ("none", "-"):
-        return None
-    return await find_team(uow, arg)
 
 
 async def _history(
@@ -259,14 +283,59 @@ async def _history(
     await uow.commit()
 
 
+@dataclass(frozen=True)
+class Claim:
+    pass
+
+
+@dataclass(frozen=True)
+class OpenMenu:
+    """The card shows one of its menus (status, priority, team, category)."""
+
+    menu: str
+
+
+@dataclass(frozen=True)
+class CloseMenu:
+    pass
+
+
+@dataclass(frozen=True)
+class PickTeam:
+    team_id: int | None
+
+
+@dataclass(frozen=True)
+class PickCategory:
+    category_id: int
+
+
+@dataclass(frozen=True)
+class MarkOutOfScope:
+    pass
+
+
+#: What a ticket card's button asks for (parsed from its callback data by the handler).
+CardPress = (
+    Claim
+    | OpenMenu
+    | CloseMenu
+    | ChangeStatus
+    | ChangePriority
+    | PickTeam
+    | PickCategory
+    | MarkOutOfScope
+    | SendCanned
+)
+
+
 async def card_button(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
-    user_agent: Agent,
+    agent: Agent,
     config: DeskConfig,
     ticket_id: int,
-    action: str,
-    value: str,
+    press: CardPress,
     now: datetime,
 ) -> bool:
     """A button on a ticket card; returns whether the ticket changed.
@@ -276,42 +345,35 @@ async def card_button(
     """
     ticket = await load_ticket(uow, ticket_id)
     await refuse_if_merged(uow, ticket)
-    if action != "status":
+    if not isinstance(press, ChangeStatus):
         ticket.ensure_changeable()
-    if action == "claim":
-        return await assignment.claim(uow, presenter, user_agent, ticket_id, now)
-    if action == "canned":
-        return (
-            await send_canned(uow, presenter, config, user_agent, ticket, value, now) is not None
-        )
-    if action == "menu":
-        teams = await uow.teams.list()
-        categories = await uow.categories.list()
-        await queue(uow, presenter.card_menu(ticket, value, teams, categories), now)
-        await uow.commit()
-        return False
-    if action == "back":
-        await queue(uow, presenter.card_changed(ticket), now)
-        await uow.commit()
-        return False
-    if action == "status":
-        return await change_status(uow, presenter, user_agent, ticket, parse_status(value), now)
-    if action == "priority":
-        return await set_priority(uow, presenter, user_agent, ticket, parse_priority(value), now)
-    if action == "category":
-        category_id = parse_id(value)
-        category = await uow.categories.get(category_id) if category_id else None
-        if category is None:
-            raise InvalidInput("category", value, "no such category")
-        return await set_category(uow, presenter, user_agent, ticket, category, now)
-    if action == "other":
-        return await mark_out_of_scope(uow, presenter, user_agent, ticket, now)
-    if action == "team":
-        team = None
-        if value not in ("", "0"):
-            team_id = parse_id(value)
-            team = await uow.teams.get(team_id) if team_id else None
-            if team is None:
-                raise InvalidInput("team", value, "no such team")
-        return await set_team(uow, presenter, user_agent, ticket, team, now)
-    raise InvalidInput("action", action, "unknown button")
+    match press:
+        case Claim():
+            return await assignment.claim(uow, presenter, agent, ticket_id, now)
+        case SendCanned(key):
+            return await send_canned(uow, presenter, config, agent, ticket, key, now) is not None
+        case OpenMenu(menu):
+            teams, categories = await uow.teams.list(), await uow.categories.list()
+            await queue(uow, presenter.card_menu(ticket, menu, teams, categories), now)
+            await uow.commit()
+            return False
+        case CloseMenu():
+            await queue(uow, presenter.card_changed(ticket), now)
+            await uow.commit()
+            return False
+        case ChangeStatus(status):
+            return await change_status(uow, presenter, agent, ticket, status, now)
+        case ChangePriority(priority):
+            return await set_priority(uow, presenter, agent, ticket, priority, now)
+        case PickCategory(category_id):
+            category = await uow.categories.get(category_id)
+            if category is None:
+                raise InvalidInput("category", category_id, "no such category")
+            return await set_category(uow, presenter, agent, ticket, category, now)
+        case MarkOutOfScope():
+            return await mark_out_of_scope(uow, presenter, agent, ticket, now)
+        case PickTeam(team_id):
+            team = await uow.teams.get(team_id) if team_id is not None else None
+            if team_id is not None and team is None:
+                raise InvalidInput("team", team_id, "no such team")
+            return await set_team(uow, presenter, agent, ticket, team, now)

@@ -226,15 +226,13 @@ async def overview(
 
 
 async def change(
-    uow: AbstractUnitOfWork, actor: TelegramUser, args: str, now: datetime
+    uow: AbstractUnitOfWork, actor: TelegramUser, name: str, value: str, now: datetime
 ) -> tuple[RuntimeSetting, str]:
-    """``/set <name> <value>`` by an admin: validated first, stored only when valid."""
+    """Setting ``name`` to ``value``, by an admin: validated first, stored only when valid."""
     await require_agent(uow, actor, Role.ADMIN)
-    name, _, value = args.strip().partition(" ")
     setting = SETTINGS.get(name.lower())
     if setting is None:
         raise InvalidInput("setting", name, "known settings: " + ", ".join(SETTINGS))
-    value = value.strip()
     if not value:
         raise InvalidInput(setting.name, "", "give a value: " + setting.help)
     setting.parse(value)

@@ -202,22 +202,17 @@ async def detach(
     return ticket
 
 
-async def detach_command(
-    uow: AbstractUnitOfWork, presenter: Presenter, msg: Incoming, args: str, now: datetime
+async def detach_numbered(
+    uow: AbstractUnitOfWork, presenter: Presenter, msg: Incoming, number: int, now: datetime
 ) -> Ticket:
     """``/detach <number>`` in an incident's topic (or anywhere, naming the ticket)."""
-    number = args.strip().removeprefix("#")
-    if not number.isdigit() or len(number) > 12:
-        raise InvalidInput(
-            "ticket", args.strip(), "usage: /detach <ticket number>, e.g. /detach 42"
-        )
     incident = await for_agent_message(uow, msg)
     return await detach(
         uow,
         presenter,
         msg.user,
         incident.id if incident is not None else None,
-        int(number),
+        number,
         now,
         by_number=True,
     )

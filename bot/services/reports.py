@@ -28,8 +28,6 @@ from models.delivery import OutboundCall
 from models.stats import Period, Report, compute_report, parse_period
 from storage import AbstractUnitOfWork
 
-STATS_USAGE = "usage: /stats [team <name>] [today|yesterday|week|month|YYYY-MM-DD [YYYY-MM-DD]]"
-
 
 @dataclass(frozen=True)
 class Place:
@@ -55,6 +53,16 @@ class ReportPresenter(Protocol):
     def export_sent_privately(self, place: Place, name: str) -> list[OutboundCall]: ...
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A report asked for: of which period, of one team (its name) or all, and where the
+    command was given (where the answer goes)."""
+
+    period: Period
+    team: str | None
+    place: Place
+
+
 def period_from(args: str, now: datetime, zone: str) -> Period:
     try:
         return parse_period(args, now.astimezone(ZoneInfo(zone)).date())
@@ -67,22 +75,15 @@ async def stats(
     reader: UowFactory,
     presenter: ReportPresenter,
     user: TelegramUser,
-    args: str,
-    place: Place,
+    asked: Asked,
     zone: str,
     now: datetime,
 ) -> Report:
-    """``/stats [team <name>] [period]``: the summary and the daily chart of a period."""
+    """The summary and the daily chart of a period (of one team's tickets, or all)."""
     await require_agent(uow, user, Role.SUPERVISOR)
-    words = args.split()
-    team: str | None = None
-    if words[:1] == ["team"]:
-        if len(words) < 2:
-            raise InvalidInput("team", args, STATS_USAGE)
-        team, words = (await find_team(uow, words[1])).name, words[2:]
-    period = period_from(" ".join(words), now, zone)
-    report, names = await compute(reader, period, team, zone)
-    calls = await asyncio.to_thread(presenter.stats, place, report, names, team)
+    team = (await find_team(uow, asked.team)).name if asked.team is not None else None
+    report, names = await compute(reader, asked.period, team, zone)
+    calls = await asyncio.to_thread(presenter.stats, asked.place, report, names, team)
     await queue(uow, calls, now)
     await uow.commit()
     return report
@@ -107,8 +108,7 @@ async def export(
     reader: UowFactory,
     presenter: ReportPresenter,
     user: TelegramUser,
-    args: str,
-    place: Place,
+    asked: Asked,
     zone: str,
     now: datetime,
     *,
@@ -120,7 +120,7 @@ async def export(
     into the group where the command was typed (the group is told where it went). Returns the
     archive's size (0 when it was too large and only a note was sent)."""
     await require_agent(uow, user, Role.ADMIN)
-    period = period_from(args, now, zone)
+    place, period = asked.place, asked.period
     start, end = period.bounds(zone)
     try:
         async with reader(readonly=True) as read:

@@ -24,7 +24,6 @@ from models.sla import (
     SlaLevel,
     SlaTargets,
     next_deadline,
-    parse_duration,
     parse_hours,
     paused_business_time,
     running_clocks,
@@ -160,92 +159,77 @@ def deadline_of(
     return (str(found[0]), found[1]) if found else None
 
 
-SLA_USAGE = (
-    "usage: /sla · /sla <low|normal|high|urgent> <first> <next> <resolution> (e.g. 1h 4h 2d) · "
-    "/sla escalate on|off"
-)
+async def show_settings(uow: AbstractUnitOfWork, user: TelegramUser, zone: str) -> SlaConfig:
+    """The SLA targets and the calendar, for supervisors and admins."""
+    await require_agent(uow, user, Role.SUPERVISOR)
+    return await load_config(uow, zone)
 
 
-async def sla_command(
-    uow: AbstractUnitOfWork, user: TelegramUser, args: str, zone: str
+async def set_targets(
+    uow: AbstractUnitOfWork,
+    user: TelegramUser,
+    priority: Priority,
+    targets: SlaTargets,
+    zone: str,
 ) -> SlaConfig:
-    """``/sla`` shows the settings; with arguments, admins change targets or escalation."""
-    parts = args.split()
-    if parts:
-        await require_agent(uow, user, Role.ADMIN)
-    config = await load_config(uow, zone)
-    if not parts:
-        return config
-    if parts[0] == "escalate" and len(parts) == 2 and parts[1] in ("on", "off"):
-        config = replace(config, escalate=parts[1] == "on")
-    elif len(parts) == 4:
-        try:
-            priority = Priority(parts[0].lower())
-            first, nxt, resolution = (parse_duration(p) for p in parts[1:])
-        except ValueError as exc:
-            raise InvalidInput(
-                "sla", args, str(exc) if "duration" in str(exc) else SLA_USAGE
-            ) from None
-        config = replace(
-            config, targets={**config.targets, priority: SlaTargets(first, nxt, resolution)}
-        )
-    else:
-        raise InvalidInput("sla", args, SLA_USAGE)
-    await save_config(uow, config)
-    await uow.commit()
-    audit("sla", user, args=args)
-    return config
-
-
-async def hours_command(
-    uow: AbstractUnitOfWork, user: TelegramUser, args: str, zone: str
-) -> SlaConfig:
-    """``/hours mon-fri 09:00-18:00`` or ``/hours 24/7``: the desk's calendar;
-    ``/hours team <name> ...`` a team's own hours (``/hours team <name> default`` drops them)."""
+    """An admin changes the targets of one priority."""
     await require_agent(uow, user, Role.ADMIN)
     config = await load_config(uow, zone)
-    team: str | None = None
-    parts = args.split()
-    if parts[:1] == ["team"]:
-        if len(parts) < 3:
-            raise InvalidInput("hours", args, "usage: /hours team <name> <hours>|default")
-        team, args = (await find_team(uow, parts[1])).name.lower(), " ".join(parts[2:])
-    if team is not None and args.strip() == "default":
-        calendars = {k: v for k, v in config.team_calendars.items() if k != team}
+    config = replace(config, targets={**config.targets, priority: targets})
+    return await _saved(uow, config, "sla", user, priority=priority, targets=targets)
+
+
+async def set_escalation(
+    uow: AbstractUnitOfWork, user: TelegramUser, escalate: bool, zone: str
+) -> SlaConfig:
+    """An admin switches the raise of a breached ticket's priority on or off."""
+    await require_agent(uow, user, Role.ADMIN)
+    config = replace(await load_config(uow, zone), escalate=escalate)
+    return await _saved(uow, config, "sla", user, escalate=escalate)
+
+
+async def set_hours(
+    uow: AbstractUnitOfWork, user: TelegramUser, team: str | None, hours: str | None, zone: str
+) -> SlaConfig:
+    """An admin sets the desk's working ``hours`` (``mon-fri 09:00-18:00``, ``24/7``), or a
+    ``team``'s own (None: the team follows the desk's again)."""
+    await require_agent(uow, user, Role.ADMIN)
+    config = await load_config(uow, zone)
+    key = (await find_team(uow, team)).name.lower() if team is not None else None
+    if hours is None:
+        if key is None:
+            raise InvalidInput("hours", "default", "only a team's hours have a default")
+        calendars = {k: v for k, v in config.team_calendars.items() if k != key}
         config = replace(config, team_calendars=calendars)
     else:
         try:
-            calendar = parse_hours(args, config.calendar.zone)
+            calendar = parse_hours(hours, config.calendar.zone)
         except ValueError as exc:
-            raise InvalidInput("hours", args, str(exc)) from None
+            raise InvalidInput("hours", hours, str(exc)) from None
         calendar = replace(calendar, holidays=config.calendar.holidays)
-        if team is None:
+        if key is None:
             config = replace(config, calendar=calendar)
         else:
-            config = replace(config, team_calendars={**config.team_calendars, team: calendar})
-    await save_config(uow, config)
-    await uow.commit()
-    audit("hours", user, args=args)
-    return config
+            config = replace(config, team_calendars={**config.team_calendars, key: calendar})
+    return await _saved(uow, config, "hours", user, team=key, hours=hours)
 
 
-async def holiday_command(
-    uow: AbstractUnitOfWork, user: TelegramUser, args: str, zone: str
+async def set_holiday(
+    uow: AbstractUnitOfWork, user: TelegramUser, day: date, holiday: bool, zone: str
 ) -> SlaConfig:
-    """``/holiday add|del YYYY-MM-DD``: days without working hours."""
+    """An admin makes ``day`` a day without working hours (or a working day again)."""
     await require_agent(uow, user, Role.ADMIN)
-    parts = args.split()
-    if len(parts) != 2 or parts[0] not in ("add", "del"):
-        raise InvalidInput("holiday", args, "usage: /holiday add|del YYYY-MM-DD")
-    try:
-        day = date.fromisoformat(parts[1])
-    except ValueError:
-        raise InvalidInput("holiday", parts[1], "expected a date like 2026-12-31") from None
     config = await load_config(uow, zone)
     days = set(config.calendar.holidays)
-    (days.add if parts[0] == "add" else days.discard)(day)
+    (days.add if holiday else days.discard)(day)
     config = replace(config, calendar=replace(config.calendar, holidays=frozenset(days)))
+    return await _saved(uow, config, "holiday", user, day=day.isoformat(), holiday=holiday)
+
+
+async def _saved(
+    uow: AbstractUnitOfWork, config: SlaConfig, action: str, user: TelegramUser, **details: object
+) -> SlaConfig:
     await save_config(uow, config)
     await uow.commit()
-    audit("holiday", user, args=args)
+    audit(action, user, **details)
     return config

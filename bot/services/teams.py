@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bot.services.agent_chat import Shortfall, assess
@@ -12,7 +11,6 @@ from bot.services.ports import ChatInspector, TelegramUser
 from models import (
     Agent,
     AssignStrategy,
-    Category,
     GroupProblem,
     GroupRefused,
     InvalidInput,
@@ -61,66 +59,94 @@ class GroupRules:
     main_chat_id: int
 
 
-async def team_command(
+async def list_teams(uow: AbstractUnitOfWork, actor: TelegramUser) -> list[TeamView]:
+    """Every team with its members, for agents."""
+    await require_agent(uow, actor)
+    return await team_views(uow)
+
+
+async def add_team(uow: AbstractUnitOfWork, actor: TelegramUser, name: str) -> list[TeamView]:
+    await require_agent(uow, actor, Role.ADMIN)
+    name = _name(name)
+    if await uow.teams.by_name(name) is not None:
+        raise InvalidInput("team", name, "exists already")
+    await uow.teams.add(Team(name=name))
+    return await _saved(uow, actor, "team add", name)
+
+
+async def rename_team(uow: AbstractUnitOfWork, actor: TelegramUser, text: str) -> list[TeamView]:
+    """``text``: the team's name, then its new one."""
+    await require_agent(uow, actor, Role.ADMIN)
+    team, new = await _team_and_rest(uow, text)
+    new_name = _name(new)
+    other = await uow.teams.by_name(new_name)
+    if other is not None and other.id != team.id:
+        raise InvalidInput("team", new_name, "exists already")
+    team.name = new_name
+    return await _saved(uow, actor, "team rename", text)
+
+
+async def remove_team(
+    uow: AbstractUnitOfWork, actor: TelegramUser, name: str
+) -> tuple[list[str], list[TeamView]]:
+    """Returns the keys of the categories left without a team, and the teams."""
+    await require_agent(uow, actor, Role.ADMIN)
+    team = await find_team(uow, name)
+    in_use = [c for c in await uow.categories.list() if c.team_id == team.id]
+    for category in in_use:
+        # Loaded here, so written back at commit: with the team they had, that write would
+        # point at the deleted team.
+        category.team_id = None
+    await uow.teams.remove(team)
+    # Tickets of the team keep working without one (the database sets their team to none);
+    # the admin is told which categories lost their team.
+    return [c.key for c in in_use], await _saved(uow, actor, "team remove", name)
+
+
+async def set_membership(
     uow: AbstractUnitOfWork,
     actor: TelegramUser,
-    args: str,
+    text: str,
     replied_user: TelegramUser | None,
-    groups: GroupRules | None = None,
-) -> tuple[str, list[TeamView]]:
-    """``/teams ...``: returns what was done and the teams to show (after the change).
-
-    ``groups`` is needed by ``/teams group`` only (without it the subcommand is refused)."""
-    sub, _, rest = args.strip().partition(" ")
-    sub = sub.lower()
-    rest = rest.strip()
-    if sub in ("", "list"):
-        await require_agent(uow, actor)
-        return "list", await team_views(uow)
+    *,
+    member: bool,
+) -> list[TeamView]:
+    """``text``: the team's name, then an agent's Telegram id or username (else the person
+    replied to, else the admin); ``member``: joins, else leaves."""
     await require_agent(uow, actor, Role.ADMIN)
-    if sub == "add":
-        name = _name(rest)
-        if await uow.teams.by_name(name) is not None:
-            raise InvalidInput("team", name, "exists already")
-        await uow.teams.add(Team(name=name))
-    elif sub == "rename":
-        team, new = await _team_and_rest(uow, rest)
-        new_name = _name(new)
-        other = await uow.teams.by_name(new_name)
-        if other is not None and other.id != team.id:
-            raise InvalidInput("team", new_name, "exists already")
-        team.name = new_name
-    elif sub == "remove":
-        team = await find_team(uow, rest)
-        in_use = [c for c in await uow.categories.list() if c.team_id == team.id]
-        for category in in_use:
-            # Loaded here, so written back at commit: with the team they had, that write
-            # would point at the deleted team.
-            category.team_id = None
-        await uow.teams.remove(team)
-        await uow.commit()
-        audit("team remove", actor, args=rest)
-        # Tickets and categories of the team keep working without one (the database sets
-        # their team to none); the admin is told which categories lost their team.
-        return "removed:" + ",".join(c.key for c in in_use), await team_views(uow)
-    elif sub in ("join", "leave"):
-        team, who = await _team_and_rest(uow, rest, optional=True)
-        agent = await _agent(uow, who, replied_user, actor)
-        if sub == "join" and team.id not in agent.team_ids:
-            agent.team_ids = sorted([*agent.team_ids, team.id])  # type: ignore[list-item]
-        elif sub == "leave":
-            agent.team_ids = [t for t in agent.team_ids if t != team.id]
-    elif sub == "strategy":
-        team, value = await _team_and_rest(uow, rest)
-        team.strategy = parse_strategy(value)
-    elif sub == "group" and groups is not None:
-        team, value = await _team_and_rest(uow, rest)
-        team.group_chat_id = await _verified_group(groups, value)
-    else:
-        raise InvalidInput("command", sub, TEAM_USAGE)
+    team, who = await _team_and_rest(uow, text, optional=True)
+    agent = await _agent(uow, who, replied_user, actor)
+    if member and team.id not in agent.team_ids:
+        agent.team_ids = sorted([*agent.team_ids, team.id])  # type: ignore[list-item]
+    elif not member:
+        agent.team_ids = [t for t in agent.team_ids if t != team.id]
+    return await _saved(uow, actor, "team join" if member else "team leave", text)
+
+
+async def set_strategy(uow: AbstractUnitOfWork, actor: TelegramUser, text: str) -> list[TeamView]:
+    """``text``: the team's name, then how its new tickets are assigned."""
+    await require_agent(uow, actor, Role.ADMIN)
+    team, value = await _team_and_rest(uow, text)
+    team.strategy = parse_strategy(value)
+    return await _saved(uow, actor, "team strategy", text)
+
+
+async def set_group(
+    uow: AbstractUnitOfWork, actor: TelegramUser, text: str, groups: GroupRules
+) -> list[TeamView]:
+    """``text``: the team's name, then its own group's chat id, or ``off``."""
+    await require_agent(uow, actor, Role.ADMIN)
+    team, value = await _team_and_rest(uow, text)
+    team.group_chat_id = await _verified_group(groups, value)
+    return await _saved(uow, actor, "team group", text)
+
+
+async def _saved(
+    uow: AbstractUnitOfWork, actor: TelegramUser, action: str, args: str
+) -> list[TeamView]:
     await uow.commit()
-    audit(f"team {sub}", actor, args=rest)
-    return sub, await team_views(uow)
+    audit(action, actor, args=args)
+    return await team_views(uow)
 
 
 async def _verified_group(rules: GroupRules, value: str) -> int | None:
@@ -190,65 +216,17 @@ async def team_views(uow: AbstractUnitOfWork) -> list[TeamView]:
     ]
 
 
-CATEGORY_USAGE = (
-    "usage: /categories | add <key> [team] | team <key> <team|none> | title <key> <title> | "
-    "remove <key>"
-)
-_CATEGORY_KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-
-
-async def category_command(
-    uow: AbstractUnitOfWork, actor: TelegramUser, args: str
-) -> tuple[str, list[Category]]:
-    """``/categories ...``: the categories tickets are sorted into, and the team of each.
-
-    The classifier's own categories are created at start-up; admins add their own (a correction
-    to a new category teaches the next model), route them to a team, or remove them.
-    """
-    sub, _, rest = args.strip().partition(" ")
-    sub = sub.lower()
-    if sub in ("", "list"):
-        await require_agent(uow, actor)
-        return "list", await uow.categories.list()
-    await require_agent(uow, actor, Role.ADMIN)
-    key, _, value = rest.strip().partition(" ")
-    key = key.lower()
-    value = value.strip()
-    if not _CATEGORY_KEY.fullmatch(key):
-        raise InvalidInput("category", key, "a key is one lower-case word, like billing")
-    category = await uow.categories.by_key(key)
-    if sub == "add":
-        if category is not None:
-            raise InvalidInput("category", key, "exists already")
-        team = await find_team(uow, value) if value else None
-        await uow.categories.add(Category(key=key, title=key, team_id=team.id if team else None))
-    elif category is None:
-        keys = ", ".join(c.key for c in await uow.categories.list()) or "none yet"
-        raise InvalidInput("category", key, f"unknown category; categories: {keys}")
-    elif sub == "team":
-        if not value:
-            raise InvalidInput("team", "", CATEGORY_USAGE)
-        team = None if value.lower() in ("none", "-") else await find_team(uow, value)
-        category.team_id = team.id if team else None
-    elif sub == "title":
-        if not value or len(value) > 128:
-            raise InvalidInput("title", value, "1 to 128 characters")
-        category.title = value
-    elif sub == "remove":
-        await uow.categories.remove(category)
-    else:
-        raise InvalidInput("command", sub, CATEGORY_USAGE)
-    await uow.commit()
-    audit(f"category {sub}", actor, category=key, value=value)
-    return sub, await uow.categories.list()
-
-
 __all__ = [
     "TEAM_USAGE",
     "AssignStrategy",
     "GroupRules",
     "TeamView",
-    "category_command",
-    "team_command",
+    "add_team",
+    "list_teams",
+    "remove_team",
+    "rename_team",
+    "set_group",
+    "set_membership",
+    "set_strategy",
     "team_views",
 ]

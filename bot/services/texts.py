@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.services.auth import audit, require_agent
 from bot.services.ports import TelegramUser
-from models import InvalidInput, Role
+from models import Role
 from models.canned import check_template
 from storage import AbstractUnitOfWork
 
@@ -15,10 +15,6 @@ CUSTOM_TEXTS = {
     "welcome": ("name",),  # the answer to /start
     "registered": ("name", "ticket"),  # the automatic answer when a ticket opens
 }
-TEXT_USAGE = (
-    "usage: /text welcome|registered <language> with the new text on the next lines, "
-    "or /text welcome|registered <language> reset"
-)
 
 
 def _key(name: str, language: str) -> str:
@@ -30,28 +26,22 @@ async def custom_text(uow: AbstractUnitOfWork, name: str, language: str) -> str 
     return await uow.desk_settings.get(_key(name, language))
 
 
-async def text_command(
+async def set_text(
     uow: AbstractUnitOfWork,
     actor: TelegramUser,
-    args: str,
-    languages: list[str],
+    name: str,
+    language: str,
+    text: str | None,
     now: datetime,
-) -> tuple[str, str, str | None]:
-    """``/text <name> <language>`` + text, or ``reset``: returns (name, language, new text)."""
+) -> str | None:
+    """An admin words text ``name`` in ``language`` (None: back to the built-in one); returns
+    the stored wording."""
     await require_agent(uow, actor, Role.ADMIN)
-    first, _, body = args.partition("\n")
-    parts = first.split()
-    if len(parts) < 2 or parts[0].lower() not in CUSTOM_TEXTS:
-        raise InvalidInput("text", first[:40], TEXT_USAGE)
-    name, language = parts[0].lower(), parts[1].lower()
-    if language not in languages:
-        raise InvalidInput("language", language, "expected one of: " + ", ".join(languages))
-    if len(parts) > 2 and parts[2].lower() == "reset":
+    if text is None:
         await uow.desk_settings.delete(_key(name, language))
-        text = None
     else:
-        text = check_template(body, CUSTOM_TEXTS[name])
+        text = check_template(text, CUSTOM_TEXTS[name])
         await uow.desk_settings.set(_key(name, language), text)
     await uow.commit()
     audit("text", actor, text=name, language=language, reset=text is None)
-    return name, language, text
+    return text

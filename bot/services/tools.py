@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from bot.logs import get_logger
 from bot.services.auth import require_agent
@@ -26,15 +27,25 @@ from storage import AbstractUnitOfWork
 log = get_logger(__name__)
 
 QUEUE_PAGE = 10
-QUEUE_KINDS = ("mine", "unassigned", "overdue", "notsure", "team", "tag", "all")
-QUEUE_USAGE = "usage: /queue [mine|unassigned|overdue|notsure|team <name>|tag <tag>|all]"
+
+
+class QueueKind(StrEnum):
+    """Which active tickets a queue lists (``team`` and ``tag`` take an argument)."""
+
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    OVERDUE = "overdue"
+    NOT_SURE = "notsure"
+    TEAM = "team"
+    TAG = "tag"
+    ALL = "all"
 
 
 @dataclass(frozen=True)
 class QueueRequest:
     """What a ``/queue`` lists: a kind, its argument (team id or tag), a page."""
 
-    kind: str = "all"
+    kind: QueueKind = QueueKind.ALL
     arg: str = ""
     page: int = 0
 
@@ -52,18 +63,12 @@ class QueuePage:
         return max(1, -(-self.total // QUEUE_PAGE))
 
 
-async def parse_queue(uow: AbstractUnitOfWork, args: str) -> QueueRequest:
-    """``/queue`` arguments as typed; a team is given by name and kept by id."""
-    kind, _, rest = args.strip().partition(" ")
-    kind = kind.lower() or "all"
-    rest = rest.strip()
-    if kind not in QUEUE_KINDS:
-        raise InvalidInput("queue", kind, QUEUE_USAGE)
-    if kind == "team":
-        return QueueRequest(kind, str((await find_team(uow, rest)).id))
-    if kind == "tag":
-        tags = parse_tags(rest)
-        return QueueRequest(kind, tags[0])
+async def queue_request(uow: AbstractUnitOfWork, kind: QueueKind, arg: str) -> QueueRequest:
+    """A queue as asked for: a team is given by name and kept by id, a tag is checked."""
+    if kind is QueueKind.TEAM:
+        return QueueRequest(kind, str((await find_team(uow, arg)).id))
+    if kind is QueueKind.TAG:
+        return QueueRequest(kind, parse_tags(arg)[0])
     return QueueRequest(kind)
 
 
@@ -73,23 +78,23 @@ async def queue_page(
     """One page of active tickets for a queue, most urgent first."""
     agent = await require_agent(uow, user)
     filters: dict[str, object] = {}
-    title = request.kind
-    if request.kind == "mine":
+    title = str(request.kind)
+    if request.kind is QueueKind.MINE:
         filters["assignee_id"] = agent.id
-    elif request.kind == "unassigned":
+    elif request.kind is QueueKind.UNASSIGNED:
         filters["unassigned"] = True
-    elif request.kind == "overdue":
+    elif request.kind is QueueKind.OVERDUE:
         filters["breached"] = True
-    elif request.kind == "notsure":
+    elif request.kind is QueueKind.NOT_SURE:
         filters["not_sure"] = True
-    elif request.kind == "team":
+    elif request.kind is QueueKind.TEAM:
         team_id = parse_id(request.arg)
         team = await uow.teams.get(team_id) if team_id else None
         if team is None:
             raise InvalidInput("team", request.arg, "this team no longer exists")
         filters["team_id"] = team.id
         title = f"team {team.name}"
-    elif request.kind == "tag":
+    elif request.kind is QueueKind.TAG:
         filters["tag"] = request.arg
         title = f"#{request.arg}"
     page = max(0, request.page)
@@ -202,12 +207,21 @@ async def merge(
     return target
 
 
+@dataclass(frozen=True)
+class BanTarget:
+    """Whom ``/ban`` or ``/unban`` means: the customer with a Telegram id, else the ticket's;
+    and why."""
+
+    ticket: Ticket | None
+    telegram_id: int | None
+    reason: str
+
+
 async def ban(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
     user: TelegramUser,
-    ticket: Ticket | None,
-    args: str,
+    target: BanTarget,
     chat_id: int,
     thread_id: int | None,
     now: datetime,
@@ -220,19 +234,17 @@ async def ban(
     messages open no tickets; they are told so (at most once per flood window).
     """
     agent = await require_agent(uow, user, Role.SUPERVISOR)
-    first, _, rest = args.strip().partition(" ")
     customer: Customer | None = None
-    reason = args.strip()
-    if (user_id := parse_id(first, signed=True)) is not None:
-        customer = await uow.customers.by_telegram_id(user_id)
+    reason = target.reason
+    if target.telegram_id is not None:
+        customer = await uow.customers.by_telegram_id(target.telegram_id)
         if customer is None:
-            raise InvalidInput("user", first, "no customer with this Telegram id")
-        reason = rest.strip()
-    elif ticket is not None:
-        customer = await uow.customers.get(ticket.customer_id)
+            raise InvalidInput("user", target.telegram_id, "no customer with this Telegram id")
+    elif target.ticket is not None:
+        customer = await uow.customers.get(target.ticket.customer_id)
     if customer is None:
         raise InvalidInput(
-            "customer", args, "use it in a ticket's topic, or give the customer's Telegram id"
+            "customer", reason, "use it in a ticket's topic, or give the customer's Telegram id"
         )
     if banned and not reason:
         raise InvalidInput("reason", "", "say why: /ban <reason>")

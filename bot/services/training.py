@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import triage
-from bot.services.ports import Presenter, UowFactory
-from models import Agent, Category, Team, Ticket
+from bot.services.auth import require_agent
+from bot.services.ports import Presenter, TelegramUser, UowFactory
+from models import Agent, Category, Role, Team, Ticket
 from models.training import OUT_OF_SCOPE, LabelledExample
 from storage import AbstractUnitOfWork
 from triage.compact import CompactTriage
@@ -316,7 +317,8 @@ class ModelInfo:
     corrections: int
 
 
-async def model_info(uow: AbstractUnitOfWork, registry_dir: Path) -> ModelInfo:
+async def model_info(uow: AbstractUnitOfWork, user: TelegramUser, registry_dir: Path) -> ModelInfo:
+    await require_agent(uow, user, Role.ADMIN)
     registry = triage.ModelRegistry(registry_dir)
     versions = await asyncio.to_thread(registry.list_versions)
     current = next((v for v in versions if v.is_current), None)

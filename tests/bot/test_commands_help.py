@@ -3,24 +3,11 @@ what was refused, in the caller's language, and not more often than once in a wh
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot.commands import DESK_COMMANDS, allowed
 from models import Role
-from tests.support.desk import Desk, register
-
-
-async def says(desk: Desk, user: dict[str, Any], text: str) -> list[str]:
-    """``user`` writes ``text`` in the group; the bot's answers to it."""
-    message = desk.emulator.user_sends_text(user, text, chat_id=desk.group_id)
-    await desk.step()
-    return [
-        m["text"]
-        for m in desk.emulator.messages_in(desk.group_id, from_bot=True)
-        if m.get("reply_to_message", {}).get("message_id") == message["message_id"]
-    ]
+from tests.support.desk import Desk, register, says
 
 
 class TestHelp:

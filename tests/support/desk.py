@@ -216,6 +216,17 @@ async def register(
     return user
 
 
+async def says(desk: Desk, user: dict[str, Any], text: str) -> list[str]:
+    """``user`` writes ``text`` in the group; the bot's answers to it."""
+    message = desk.emulator.user_sends_text(user, text, chat_id=desk.group_id)
+    await desk.step()
+    return [
+        m["text"]
+        for m in desk.emulator.messages_in(desk.group_id, from_bot=True)
+        if m.get("reply_to_message", {}).get("message_id") == message["message_id"]
+    ]
+
+
 def card_of(desk: Desk, ticket: Any) -> dict[str, Any]:
     return desk.emulator.message(desk.group_id, ticket.card_message_id)
 

@@ -9,17 +9,17 @@ their ticket.
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 
 from bot.adapters.presenter import Presenter
 from bot.adapters.reports import ReportRenderer
 from bot.config import Settings
-from bot.filters import HasRole
+from bot.filters import desk_command
 from bot.handlers.common import telegram_user
 from bot.services import reports
 from bot.services.ports import AbstractUnitOfWork, Clock, UowFactory
-from models import Role
+from models import InvalidInput
 
 
 def _place(message: Message) -> reports.Place:
@@ -29,6 +29,9 @@ def _place(message: Message) -> reports.Place:
 
 def _renderer(presenter: Presenter) -> ReportRenderer:
     return ReportRenderer(presenter.i18n, presenter.default_language)
+
+
+STATS_USAGE = "usage: /stats [team <name>] [today|yesterday|week|month|YYYY-MM-DD [YYYY-MM-DD]]"
 
 
 async def on_stats(
@@ -43,16 +46,15 @@ async def on_stats(
     """``/stats [team <name>] [today|yesterday|week|month|YYYY-MM-DD [YYYY-MM-DD]]``: the
     summary and the chart, through the outbox."""
     assert message.from_user is not None
-    await reports.stats(
-        uow,
-        uow_factory,
-        _renderer(presenter),
-        telegram_user(message.from_user),
-        command.args or "",
-        _place(message),
-        settings.timezone,
-        clock.now(),
-    )
+    args, now, zone = command.args or "", clock.now(), settings.timezone
+    words, team = args.split(), None
+    if words[:1] == ["team"]:
+        if len(words) < 2:
+            raise InvalidInput("team", args, STATS_USAGE)
+        team, words = words[1], words[2:]
+    asked = reports.Asked(reports.period_from(" ".join(words), now, zone), team, _place(message))
+    user = telegram_user(message.from_user)
+    await reports.stats(uow, uow_factory, _renderer(presenter), user, asked, zone, now)
 
 
 async def on_export(
@@ -66,20 +68,15 @@ async def on_export(
 ) -> None:
     """``/export [period]``: the period's CSV files as one zip document."""
     assert message.from_user is not None
-    await reports.export(
-        uow,
-        uow_factory,
-        _renderer(presenter),
-        telegram_user(message.from_user),
-        command.args or "",
-        _place(message),
-        settings.timezone,
-        clock.now(),
-    )
+    now, zone = clock.now(), settings.timezone
+    period = reports.period_from(command.args or "", now, zone)
+    asked = reports.Asked(period, None, _place(message))
+    user = telegram_user(message.from_user)
+    await reports.export(uow, uow_factory, _renderer(presenter), user, asked, zone, now)
 
 
-def build_router(agent_chat_id: int | None) -> Router:
+def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(on_stats, Command("stats"), HasRole(Role.SUPERVISOR))
-    router.message.register(on_export, Command("export"), HasRole(Role.ADMIN))
+    router.message.register(on_stats, *desk_command("stats"))
+    router.message.register(on_export, *desk_command("export"))
     return router

@@ -1,0 +1,77 @@
+"""``/ban`` and ``/unban``: supervisors stop (or let again) a customer's new tickets, from the
+ticket's topic in an agents' group."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import CommandObject
+from aiogram.types import Message
+
+from bot.adapters.presenter import Presenter
+from bot.filters import InAgentsGroup, desk_command
+from bot.handlers.common import incoming, telegram_user, where
+from bot.services import tools
+from bot.services.agent_messages import ticket_for_agent_message
+from bot.services.conversation import DeskConfig
+from bot.services.ports import AbstractUnitOfWork, Clock
+from models.ids import parse_id
+
+
+async def on_ban(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    desk_config: DeskConfig,
+    clock: Clock,
+) -> None:
+    """``/ban [telegram id] <reason>``: the customer's messages open no tickets any more."""
+    await _ban(message, command, uow, presenter, desk_config, clock, banned=True)
+
+
+async def on_unban(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    desk_config: DeskConfig,
+    clock: Clock,
+) -> None:
+    """``/unban [telegram id]``: the customer may open tickets again."""
+    await _ban(message, command, uow, presenter, desk_config, clock, banned=False)
+
+
+async def _ban(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    desk_config: DeskConfig,
+    clock: Clock,
+    *,
+    banned: bool,
+) -> None:
+    assert message.from_user is not None
+    args = (command.args or "").strip()
+    first, _sep, rest = args.partition(" ")
+    customer_id = parse_id(first, signed=True)
+    ticket = await ticket_for_agent_message(uow, desk_config, incoming(message))
+    chat, thread = where(message)
+    await tools.ban(
+        uow,
+        presenter,
+        telegram_user(message.from_user),
+        tools.BanTarget(ticket, customer_id, args if customer_id is None else rest.strip()),
+        chat,
+        thread,
+        clock.now(),
+        banned=banned,
+    )
+
+
+def build_router(agent_chat_id: int) -> Router:
+    router = Router(name=__name__)
+    router.message.filter(InAgentsGroup(agent_chat_id))
+    router.message.register(on_ban, *desk_command("ban"))
+    router.message.register(on_unban, *desk_command("unban"))
+    return router

@@ -1,0 +1,118 @@
+"""Canned answers, for agents to read and admins to change: ``/canned add|list|del`` and
+``/autoanswer`` (a category answered with one of them automatically)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.adapters.presenter import Presenter
+from bot.filters import desk_command
+from bot.handlers.common import telegram_user, where
+from bot.services import canned
+from bot.services.conversation import DeskConfig
+from bot.services.customers import tell
+from bot.services.ports import AbstractUnitOfWork, Clock
+from bot.texts import SUPPORTED_LANGUAGES
+from models import InvalidInput
+
+CANNED_USAGE = (
+    "usage: /canned add <key> [language] [category] (as a reply to the answer's text, or with "
+    "the text on the next lines), /canned list, /canned del <key> [language]"
+)
+
+
+async def on_canned(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    desk_config: DeskConfig,
+    clock: Clock,
+) -> None:
+    """``/canned add|list|del``: the list for agents, changes for admins."""
+    assert message.from_user is not None
+    # The whole text after the command: the answer's text may be on the next lines.
+    args = (message.text or "").partition(" ")[2] or command.args or ""
+    first, _sep, body = args.partition("\n")
+    sub, *parts = first.split() or [""]
+    user, now, (chat, thread) = telegram_user(message.from_user), clock.now(), where(message)
+    languages = list(SUPPORTED_LANGUAGES)
+    if sub.lower() == "list":
+        calls = presenter.canned_list(chat, thread, await canned.list_canned(uow, user))
+    elif sub.lower() == "add" and parts:
+        text = body if body.strip() else _quoted(message) or ""
+        known = (desk_config.default_language, languages)
+        key = await canned.save_canned(uow, user, parts[0], parts[1:], text, known, now)
+        calls = presenter.canned_changed(chat, thread, key, None)
+    elif sub.lower() in ("del", "delete", "remove") and parts:
+        removed = await canned.remove_canned(uow, user, parts[0], parts[1:], languages)
+        calls = presenter.canned_changed(chat, thread, parts[0].lower(), removed)
+    else:
+        raise InvalidInput("command", args[:60], CANNED_USAGE)
+    await tell(uow, calls, now)
+
+
+def _quoted(message: Message) -> str | None:
+    """The text of the message the command replies to (not a topic's opening message)."""
+    replied = message.reply_to_message
+    if replied is None or replied.forum_topic_created:
+        return None
+    return replied.text or replied.caption
+
+
+async def on_autoanswer(
+    message: Message,
+    command: CommandObject,
+    uow: AbstractUnitOfWork,
+    presenter: Presenter,
+    clock: Clock,
+) -> None:
+    """``/autoanswer <category> <key> [threshold]`` or ``/autoanswer <category> off``."""
+    assert message.from_user is not None
+    category_key, answer_key, at_least = auto_answer_request(command.args or "")
+    category, key, threshold = await canned.set_auto_answer(
+        uow, telegram_user(message.from_user), category_key, answer_key, at_least
+    )
+    if key is None:
+        text = _("Category “{category}” no longer answers automatically.")
+    else:
+        text = _(
+            "Category “{category}” answers new tickets with “{key}” when triage is at least "
+            "{threshold:.0%} sure."
+        )
+    chat, thread = where(message)
+    line = text.format(category=escape(category), key=escape(key or ""), threshold=threshold or 0)
+    await tell(uow, presenter.said(chat, thread, [line]), clock.now())
+
+
+AUTO_ANSWER_USAGE = (
+    "usage: /autoanswer <category> <canned key> [threshold 0.5-1.0], or <category> off"
+)
+
+
+def auto_answer_request(args: str) -> tuple[str, str | None, float]:
+    """``/autoanswer``'s category, canned key (None: ``off``) and threshold (0.9 unless
+    given)."""
+    parts = args.split()
+    if len(parts) < 2:
+        raise InvalidInput("command", args, AUTO_ANSWER_USAGE)
+    if parts[1].lower() == "off":
+        return parts[0], None, 0.9
+    if len(parts) < 3:
+        return parts[0], parts[1], 0.9
+    try:
+        return parts[0], parts[1], float(parts[2])
+    except ValueError:
+        raise InvalidInput("threshold", parts[2], "a confidence from 0.5 to 1.0") from None
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_canned, *desk_command("canned"))
+    router.message.register(on_autoanswer, *desk_command("autoanswer"))
+    return router

@@ -1,0 +1,88 @@
+"""Command words and button data are parsed at the edge into typed values: the use cases never
+see a word; a missing or malformed argument is explained before anything is looked up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.callbacks import CardAction
+from bot.handlers.admin.agents import agent_request, capacity
+from bot.handlers.admin.canned import auto_answer_request
+from bot.handlers.admin.settings import text_request
+from bot.handlers.admin.sla import sla_change
+from bot.handlers.ticket_commands import TICKET_COMMANDS, card_press
+from bot.services import desk
+from bot.services.ports import TelegramUser
+from models import InvalidInput, Priority, TicketStatus
+from models.sla import SlaTargets
+
+
+class TestTicketCommands:
+    @pytest.mark.parametrize(
+        ("name", "arg", "parsed"),
+        [
+            ("close", "", desk.ChangeStatus(TicketStatus.CLOSED)),
+            ("reopen", "", desk.ChangeStatus(TicketStatus.OPEN)),
+            ("status", "on hold", desk.ChangeStatus(TicketStatus.ON_HOLD)),
+            ("priority", "URGENT", desk.ChangePriority(Priority.URGENT)),
+            ("assign", "", desk.Assign(me=True)),
+            ("assign", "nobody", desk.Assign()),
+            ("assign", "@greg", desk.Assign(who="@greg")),
+            ("team", "none", desk.MoveToTeam(None)),
+            ("team", "Night shift", desk.MoveToTeam("Night shift")),
+            ("note", "call back", desk.WriteNote("call back")),
+            ("untag", "vip", desk.ChangeTags("vip", remove=True)),
+            ("history", "", desk.ShowHistory()),
+            ("c", "refund", desk.SendCanned("refund")),
+        ],
+    )
+    def test_words_become_typed_values(self, name: str, arg: str, parsed: object) -> None:
+        assert TICKET_COMMANDS[name](arg) == parsed
+
+    @pytest.mark.parametrize(
+        ("name", "explained"),
+        [("note", "write the note"), ("status", "give a status"), ("team", "'none'")],
+    )
+    def test_a_missing_argument_is_explained(self, name: str, explained: str) -> None:
+        with pytest.raises(InvalidInput, match=explained):
+            TICKET_COMMANDS[name]("")
+
+
+class TestCardButtons:
+    def test_action_and_value_become_typed_values(self) -> None:
+        assert card_press(CardAction.STATUS, "resolved") == desk.ChangeStatus(
+            TicketStatus.RESOLVED
+        )
+        assert card_press(CardAction.TEAM, "0") == desk.PickTeam(None)
+        assert card_press(CardAction.TEAM, "7") == desk.PickTeam(7)
+        assert card_press(CardAction.CLAIM, "") == desk.Claim()
+
+    def test_a_forged_id_is_refused(self) -> None:
+        with pytest.raises(InvalidInput, match="no such category"):
+            card_press(CardAction.CATEGORY, "x")
+
+
+class TestAdminCommands:
+    def test_sla(self) -> None:
+        assert sla_change("") is None
+        assert sla_change("escalate off") is False
+        hour = timedelta(hours=1)
+        assert sla_change("high 1h 1h 1h") == (Priority.HIGH, SlaTargets(hour, hour, hour))
+        with pytest.raises(InvalidInput, match="duration"):
+            sla_change("high soon 1h 1h")
+
+    def test_agent(self) -> None:
+        mona = TelegramUser(id=42, first_name="Mona")
+        assert agent_request("add supervisor", mona) == ("add", 42, "supervisor")
+        assert agent_request("role 7 admin", mona) == ("role", 7, "admin")
+        assert capacity("none") is None
+        with pytest.raises(InvalidInput, match="usage: /agent"):
+            agent_request("fire 7", None)
+
+    def test_autoanswer_and_text(self) -> None:
+        assert auto_answer_request("billing off") == ("billing", None, 0.9)
+        assert auto_answer_request("billing refund 0.8") == ("billing", "refund", 0.8)
+        assert text_request("welcome RU\nПривет") == ("welcome", "ru", "Привет")
+        assert text_request("registered en reset") == ("registered", "en", None)
