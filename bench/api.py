@@ -70,6 +70,7 @@ async def serve(url: str, port: int) -> None:
     from bot.api.app import serve as serve_api
     from bot.app import make_presenter
     from bot.logs import setup_logging
+    from bot.runtime import heap
     from bot.services.conversation import DeskConfig
     from bot.texts import make_i18n
     from storage import make_engine, uow_factory
@@ -79,6 +80,7 @@ async def serve(url: str, port: int) -> None:
     presenter = make_presenter(make_i18n("en"), DeskConfig(agent_chat_id=-1001))
     deps = ApiDeps(uow_factory(engine), presenter, rate_per_min=10**9)
     runner = await serve_api(deps, "127.0.0.1", port)
+    heap.settle()  # as the bot does once it has started
     print("ready", flush=True)
     try:
         await asyncio.Event().wait()

@@ -34,6 +34,7 @@ from bot.jobs import fill_similar_index, make_scheduler
 from bot.logs import get_logger
 from bot.middlewares.responses import KeepResponseModels
 from bot.routers import build_routers
+from bot.runtime import heap
 from bot.runtime.coordination import (
     Coordinator,
     LocalCoordinator,
@@ -470,6 +471,7 @@ async def run_bot(
                 api_deps, settings.api_host, settings.api_port, chat_widget, rating
             )
         await dp.emit_startup(bot=bot, **dp.workflow_data)
+        heap.settle()  # start-up's heap out of the collector's way (no 100 ms pauses later)
         tasks += [
             asyncio.create_task(processor.run(), name="processor"),
             asyncio.create_task(sender.run(), name="sender"),
