@@ -14,6 +14,13 @@ from models import Role
 from storage import AbstractUnitOfWork
 
 
+def looks_like_command(message: Message) -> bool:
+    """A first look for routers whose message handlers all take commands: any other message
+    (a customer's text) skips their every filter at once instead of trying each command's."""
+    text = message.text or message.caption
+    return text is not None and text.startswith("/")
+
+
 class HasRole(Filter):
     """Passes for registered, active agents with at least ``role``; injects ``agent``.
 

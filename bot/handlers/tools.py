@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.presenter import Presenter
 from bot.callbacks import QueueCb
-from bot.filters import HasRole
+from bot.filters import HasRole, looks_like_command
 from bot.handlers.common import answer, telegram_user, where
 from bot.services import assignment, tools
 from bot.services.customers import tell
@@ -149,6 +149,7 @@ async def on_ticket(
 
 def build_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(looks_like_command)
     agent = HasRole(Role.AGENT)
     router.message.register(on_availability, Command("away", "back"), agent)
     router.message.register(on_queue, Command("queue"), agent)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from bot.filters import looks_like_command
 from bot.handlers.admin import (
     agents,
     bans,
@@ -27,6 +28,7 @@ from bot.handlers.admin import (
 def build_router(agent_chat_id: int | None) -> Router:
     """The admin routers; those that work only in an agents' group need its id."""
     router = Router(name=__name__)
+    router.message.filter(looks_like_command)
     router.include_routers(
         diagnostics.build_router(),
         sla.build_router(),
