@@ -33,8 +33,8 @@ async def test_a_team_routed_to_by_a_category_is_removed(
         )
         await uow.commit()
     async with uow_factory() as uow:
-        done, views = await teams.team_command(uow, ADA, "remove Cards", None)
-    assert (done, views) == ("removed:cards", [])
+        in_use, views = await teams.remove_team(uow, ADA, "Cards")
+    assert (in_use, views) == (["cards"], [])
     async with uow_factory() as uow:
         assert await uow.teams.list() == []
         assert [c.team_id for c in await uow.categories.list()] == [None]
