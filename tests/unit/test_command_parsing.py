@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.callbacks import CardAction
+from bot.callbacks import CardAction, TicketCb
 from bot.handlers.admin.agents import agent_request, capacity
 from bot.handlers.admin.canned import auto_answer_request
 from bot.handlers.admin.settings import text_request
@@ -49,6 +49,39 @@ class TestTicketCommands:
         with pytest.raises(InvalidInput, match=explained):
             TICKET_COMMANDS[name]("")
 
+    @pytest.mark.parametrize(
+        ("name", "arg", "reason"),
+        [
+            ("priority", "", "give a priority"),
+            ("priority", "asap", "expected one of"),
+            ("status", "done-ish", "status"),
+            ("c", "", "usage: /c <key>"),
+        ],
+    )
+    def test_a_malformed_argument_is_refused(self, name: str, arg: str, reason: str) -> None:
+        with pytest.raises(InvalidInput, match=reason):
+            TICKET_COMMANDS[name](arg)
+
+    def test_only_these_words_are_ticket_commands(self) -> None:
+        # The handler is registered for these words only: any other command never reaches
+        # the use case.
+        assert set(TICKET_COMMANDS) == {
+            "note",
+            "status",
+            "assign",
+            "team",
+            "priority",
+            "category",
+            "close",
+            "reopen",
+            "resolve",
+            "history",
+            "tag",
+            "untag",
+            "merge",
+            "c",
+        }
+
 
 class TestCardButtons:
     def test_action_and_value_become_typed_values(self) -> None:
@@ -62,6 +95,13 @@ class TestCardButtons:
     def test_a_forged_id_is_refused(self) -> None:
         with pytest.raises(InvalidInput, match="no such category"):
             card_press(CardAction.CATEGORY, "x")
+
+    def test_data_naming_no_action_is_not_a_card_button(self) -> None:
+        # Such data fails to unpack, so the card's handler never sees it (aiogram's
+        # CallbackDataFilter answers False on a ValueError).
+        assert TicketCb.unpack("t1:cl:3:") == TicketCb(a=CardAction.CLAIM, t=3)
+        with pytest.raises(ValueError, match="Input should be 'cl'"):
+            TicketCb.unpack("t1:x:3:")
 
 
 class TestAdminCommands:
