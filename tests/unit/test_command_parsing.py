@@ -3,7 +3,7 @@ see a word; a missing or malformed argument is explained before anything is look
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from bot.callbacks import CardAction, TicketCb
 from bot.handlers.admin.agents import agent_request, capacity
 from bot.handlers.admin.canned import auto_answer_request
 from bot.handlers.admin.settings import text_request
-from bot.handlers.admin.sla import sla_change
+from bot.handlers.admin.sla import holiday_change, sla_change
 from bot.handlers.ticket_commands import TICKET_COMMANDS, card_press
 from bot.services import desk
 from bot.services.ports import TelegramUser
@@ -113,6 +113,28 @@ class TestAdminCommands:
         with pytest.raises(InvalidInput, match="duration"):
             sla_change("high soon 1h 1h")
 
+    @pytest.mark.parametrize(
+        ("args", "reason"),
+        [
+            ("urgent 10m 30m", "usage: /sla"),
+            ("asap 1h 2h 3h", "usage: /sla"),
+            ("urgent 1x 2h 3h", "duration"),
+            ("escalate maybe", "usage: /sla"),
+        ],
+    )
+    def test_bad_sla_targets_are_refused(self, args: str, reason: str) -> None:
+        with pytest.raises(InvalidInput, match=reason):
+            sla_change(args)
+
+    def test_holiday(self) -> None:
+        christmas = date(2026, 12, 25)
+        assert holiday_change("add 2026-12-25") == (christmas, True)
+        assert holiday_change("del 2026-12-25") == (christmas, False)
+        with pytest.raises(InvalidInput, match="a date like"):
+            holiday_change("add christmas")
+        with pytest.raises(InvalidInput, match="usage: /holiday"):
+            holiday_change("move 2026-12-25")
+
     def test_agent(self) -> None:
         mona = TelegramUser(id=42, first_name="Mona")
         assert agent_request("add supervisor", mona) == ("add", 42, "supervisor")
@@ -126,3 +148,11 @@ class TestAdminCommands:
         assert auto_answer_request("billing refund 0.8") == ("billing", "refund", 0.8)
         assert text_request("welcome RU\nПривет") == ("welcome", "ru", "Привет")
         assert text_request("registered en reset") == ("registered", "en", None)
+
+    @pytest.mark.parametrize(
+        ("args", "reason"),
+        [("goodbye en\nBye", "usage: /text"), ("welcome fr\nSalut", "expected one of: en, ru")],
+    )
+    def test_an_unknown_text_or_language_is_refused(self, args: str, reason: str) -> None:
+        with pytest.raises(InvalidInput, match=reason):
+            text_request(args)
