@@ -9,7 +9,7 @@ import pytest
 
 from bot.callbacks import CardAction, TicketCb
 from bot.handlers.admin.agents import agent_request, capacity
-from bot.handlers.admin.canned import auto_answer_request
+from bot.handlers.admin.canned import auto_answer_request, canned_request
 from bot.handlers.admin.settings import text_request
 from bot.handlers.admin.sla import holiday_change, sla_change
 from bot.handlers.ticket_commands import TICKET_COMMANDS, card_press
@@ -143,9 +143,36 @@ class TestAdminCommands:
         with pytest.raises(InvalidInput, match="usage: /agent"):
             agent_request("fire 7", None)
 
+    def test_canned(self) -> None:
+        assert canned_request("list", "quoted") == ("list", [], "")
+        assert canned_request("add refund\nOn its way.", None) == (
+            "add",
+            ["refund"],
+            "On its way.",
+        )
+        # The text on the next lines, else the message the command replies to.
+        assert canned_request("add refund de billing\nKommt.", "Sent.") == (
+            "add",
+            ["refund", "de", "billing"],
+            "Kommt.",
+        )
+        assert canned_request("add refund en", "Sent.") == ("add", ["refund", "en"], "Sent.")
+        assert canned_request("add refund\n ", None) == ("add", ["refund"], "")
+        assert canned_request("Remove refund de", "Sent.") == ("del", ["refund", "de"], "")
+
+    @pytest.mark.parametrize("args", ["", "add", "del", "rename refund", "add\nHi"])
+    def test_canned_without_a_subcommand_and_key_is_refused(self, args: str) -> None:
+        with pytest.raises(InvalidInput, match="usage: /canned"):
+            canned_request(args, "Sent.")
+
     def test_autoanswer_and_text(self) -> None:
         assert auto_answer_request("billing off") == ("billing", None, 0.9)
         assert auto_answer_request("billing refund 0.8") == ("billing", "refund", 0.8)
+        assert auto_answer_request("billing refund") == ("billing", "refund", 0.9)
+        with pytest.raises(InvalidInput, match="usage: /autoanswer"):
+            auto_answer_request("billing")
+        with pytest.raises(InvalidInput, match="a confidence from"):
+            auto_answer_request("billing refund sure")
         assert text_request("welcome RU\nПривет") == ("welcome", "ru", "Привет")
         assert text_request("registered en reset") == ("registered", "en", None)
 
