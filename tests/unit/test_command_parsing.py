@@ -12,6 +12,7 @@ from bot.handlers.admin.agents import agent_request, capacity
 from bot.handlers.admin.canned import auto_answer_request, canned_request
 from bot.handlers.admin.settings import text_request
 from bot.handlers.admin.sla import holiday_change, sla_change
+from bot.handlers.admin.teams import category_request, team_request
 from bot.handlers.ticket_commands import TICKET_COMMANDS, card_press
 from bot.services import desk
 from bot.services.ports import TelegramUser
@@ -183,3 +184,27 @@ class TestAdminCommands:
     def test_an_unknown_text_or_language_is_refused(self, args: str, reason: str) -> None:
         with pytest.raises(InvalidInput, match=reason):
             text_request(args)
+
+
+class TestTeamsAndCategories:
+    def test_teams(self) -> None:
+        assert team_request("") == ("list", "")
+        assert team_request("JOIN Card Support @bob ") == ("join", "Card Support @bob")
+        assert team_request("group Cards off") == ("group", "Cards off")
+        with pytest.raises(InvalidInput, match="usage: /teams"):
+            team_request("explode")
+
+    def test_categories(self) -> None:
+        assert category_request("") == ("list", "", "")
+        assert category_request("add refunds") == ("add", "refunds", None)
+        assert category_request("add refunds Card Support") == ("add", "refunds", "Card Support")
+        assert category_request("team refunds none") == ("team", "refunds", None)
+        assert category_request("team refunds -") == ("team", "refunds", None)
+        assert category_request("team refunds Billing") == ("team", "refunds", "Billing")
+        assert category_request("title refunds Money back") == ("title", "refunds", "Money back")
+        assert category_request("Remove refunds") == ("remove", "refunds", "")
+
+    @pytest.mark.parametrize("args", ["explode", "team refunds", "rename refunds x"])
+    def test_a_category_command_without_its_words_is_refused(self, args: str) -> None:
+        with pytest.raises(InvalidInput, match="usage: /categories"):
+            category_request(args)
