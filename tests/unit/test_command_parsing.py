@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from bot.callbacks import CardAction, TicketCb
-from bot.handlers.admin.agents import agent_request, capacity
+from bot.handlers.admin.agents import agent_request, capacity, role
+from bot.handlers.admin.bans import ban_request
 from bot.handlers.admin.canned import auto_answer_request, canned_request
 from bot.handlers.admin.settings import text_request
 from bot.handlers.admin.sla import holiday_change, sla_change
@@ -16,7 +17,7 @@ from bot.handlers.admin.teams import category_request, team_request
 from bot.handlers.ticket_commands import TICKET_COMMANDS, card_press
 from bot.services import desk
 from bot.services.ports import TelegramUser
-from models import InvalidInput, Priority, TicketStatus
+from models import InvalidInput, Priority, Role, TicketStatus
 from models.sla import SlaTargets
 
 
@@ -143,6 +144,29 @@ class TestAdminCommands:
         assert capacity("none") is None
         with pytest.raises(InvalidInput, match="usage: /agent"):
             agent_request("fire 7", None)
+
+    def test_agent_by_reply_or_id(self) -> None:
+        mona = TelegramUser(id=42, first_name="Mona")
+        assert agent_request("add", mona) == ("add", 42, "")
+        assert agent_request("capacity 7 3", mona) == ("capacity", 7, "3")
+        for args in ("", "add", "remove"):
+            with pytest.raises(InvalidInput, match="usage: /agent"):
+                agent_request(args, None)
+
+    def test_role_and_capacity(self) -> None:
+        assert role("Supervisor") is Role.SUPERVISOR
+        with pytest.raises(InvalidInput, match="expected agent, supervisor or admin"):
+            role("boss")
+        assert (capacity("1"), capacity("1000"), capacity("off")) == (1, 1000, None)
+        for value in ("0", "1001", "-3", "many"):
+            with pytest.raises(InvalidInput, match="from 1 to 1000"):
+                capacity(value)
+
+    def test_ban(self) -> None:
+        assert ban_request(" spam and abuse ") == (None, "spam and abuse")
+        assert ban_request("999 spam") == (999, "spam")
+        assert ban_request("501") == (501, "")
+        assert ban_request("") == (None, "")
 
     def test_canned(self) -> None:
         assert canned_request("list", "quoted") == ("list", [], "")
