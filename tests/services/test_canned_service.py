@@ -68,6 +68,12 @@ class TestCannedCommand:
             ("de", "Ihre Erstattung kommt, {name}.", "billing", 1),
         }
 
+    async def test_a_new_wording_keeps_the_category(self, db: FakeDatabase) -> None:
+        await save(db, ADMIN, "refund", ["billing"], "Sent.")
+        await save(db, ADMIN, "refund", [], "Sent, {name}.")
+        (stored,) = db.rows("canned")
+        assert (stored.text, stored.category) == ("Sent, {name}.", "billing")
+
     async def test_agents_list_but_do_not_change(self, db: FakeDatabase) -> None:
         await store(db, answer("refund", "en", "Refund sent."))
         async with db.uow() as uow:
