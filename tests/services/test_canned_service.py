@@ -38,11 +38,16 @@ async def people(db: FakeDatabase) -> None:
     )
 
 
-async def command(
-    db: FakeDatabase, user: TelegramUser, args: str, replied: str | None = None
-) -> canned.CannedChange | list[CannedAnswer]:
+async def save(
+    db: FakeDatabase, user: TelegramUser, key: str, options: list[str], text: str
+) -> str:
     async with db.uow() as uow:
-        return await canned.canned_command(uow, user, args, replied, "en", LANGUAGES, T0)
+        return await canned.save_canned(uow, user, key, options, text, ("en", LANGUAGES), T0)
+
+
+async def remove(db: FakeDatabase, user: TelegramUser, key: str, options: list[str]) -> int:
+    async with db.uow() as uow:
+        return await canned.remove_canned(uow, user, key, options, LANGUAGES)
 
 
 def answer(key: str, language: str, text: str, category: str | None = None) -> CannedAnswer:
@@ -52,43 +57,56 @@ def answer(key: str, language: str, text: str, category: str | None = None) -> C
 @pytest.mark.usefixtures("people")
 class TestCannedCommand:
     async def test_an_admin_adds_versions_and_updates_one(self, db: FakeDatabase) -> None:
-        assert await command(db, ADMIN, "add refund\nYour refund is on its way, {name}.") == (
-            canned.CannedChange("saved", "refund")
+        assert await save(db, ADMIN, "refund", [], "Your refund is on its way, {name}.") == (
+            "refund"
         )
-        await command(db, ADMIN, "add refund de billing\nIhre Erstattung kommt, {name}.")
-        await command(db, ADMIN, "add refund en", replied="Refund sent, {name}!")
+        await save(db, ADMIN, "refund", ["de", "billing"], "Ihre Erstattung kommt, {name}.")
+        await save(db, ADMIN, "refund", ["en"], "Refund sent, {name}!")
         stored = {(a.language, a.text, a.category, a.created_by) for a in db.rows("canned")}
         assert stored == {
             ("en", "Refund sent, {name}!", None, 1),
             ("de", "Ihre Erstattung kommt, {name}.", "billing", 1),
         }
 
+    async def test_a_new_wording_keeps_the_category(self, db: FakeDatabase) -> None:
+        await save(db, ADMIN, "refund", ["billing"], "Sent.")
+        await save(db, ADMIN, "refund", [], "Sent, {name}.")
+        (stored,) = db.rows("canned")
+        assert (stored.text, stored.category) == ("Sent, {name}.", "billing")
+
     async def test_agents_list_but_do_not_change(self, db: FakeDatabase) -> None:
         await store(db, answer("refund", "en", "Refund sent."))
-        listed = await command(db, AGENT, "list")
+        async with db.uow() as uow:
+            listed = await canned.list_canned(uow, AGENT)
         assert [a.key for a in listed] == ["refund"]
         with pytest.raises(NotAllowed):
-            await command(db, AGENT, "add hello\nHi!")
+            await save(db, AGENT, "hello", [], "Hi!")
         assert len(db.rows("canned")) == 1
 
     async def test_removing_one_language_or_all(self, db: FakeDatabase) -> None:
         await store(db, answer("refund", "en", "Sent."), answer("refund", "de", "Gesendet."))
-        assert await command(db, ADMIN, "del refund de") == canned.CannedChange(
-            "removed", "refund", 1
-        )
+        assert await remove(db, ADMIN, "refund", ["de"]) == 1
         assert [a.language for a in db.rows("canned")] == ["en"]
-        await command(db, ADMIN, "del refund")
+        await remove(db, ADMIN, "refund", [])
         assert db.rows("canned") == []
         with pytest.raises(InvalidInput, match="no such canned answer"):
-            await command(db, ADMIN, "del refund")
+            await remove(db, ADMIN, "refund", [])
 
     @pytest.mark.parametrize(
-        "args",
-        ["add", "rename refund", "add refund fr\nBonjour", "add refund\nHi {nom}", "add refund\n"],
+        ("options", "text", "reason"),
+        [
+            (["fr"], "Bonjour", "not a language"),
+            ([], "Hi {nom}", "unknown"),
+            ([], "", "the answer is empty"),
+        ],
     )
-    async def test_bad_commands_are_refused(self, db: FakeDatabase, args: str) -> None:
-        with pytest.raises(InvalidInput):
-            await command(db, ADMIN, args)
+    async def test_bad_answers_are_refused(
+        self, db: FakeDatabase, options: list[str], text: str, reason: str
+    ) -> None:
+        # A missing key or an unknown subcommand is refused by the handler's parser
+        # (tests/unit/test_command_parsing.py).
+        with pytest.raises(InvalidInput, match=reason):
+            await save(db, ADMIN, "refund", options, text)
         assert db.rows("canned") == []
 
 
@@ -182,7 +200,7 @@ class TestSetAutoAnswer:
     async def test_on_with_a_threshold_then_off(self, db: FakeDatabase) -> None:
         await store(db, answer("refund", "en", "Sent."))
         async with db.uow() as uow:
-            assert await canned.set_auto_answer(uow, ADMIN, "billing refund 0.75") == (
+            assert await canned.set_auto_answer(uow, ADMIN, "billing", "refund", 0.75) == (
                 "billing",
                 "refund",
                 0.75,
@@ -190,27 +208,29 @@ class TestSetAutoAnswer:
         (category,) = db.rows("categories")
         assert (category.auto_answer_key, category.auto_answer_threshold) == ("refund", 0.75)
         async with db.uow() as uow:
-            await canned.set_auto_answer(uow, ADMIN, "billing off")
+            await canned.set_auto_answer(uow, ADMIN, "billing", None)
         (category,) = db.rows("categories")
         assert (category.auto_answer_key, category.auto_answer_threshold) == (None, None)
 
     @pytest.mark.parametrize(
-        ("args", "reason"),
+        ("category", "key", "threshold", "reason"),
         [
-            ("nothing refund", "unknown category"),
-            ("billing missing", "no such canned answer"),
-            ("billing refund 0.3", "a confidence from 0.5 to 1.0"),
+            ("nothing", "refund", 0.9, "unknown category"),
+            ("billing", "missing", 0.9, "no such canned answer"),
+            ("billing", "refund", 0.3, "a confidence from 0.5 to 1.0"),
         ],
     )
-    async def test_refusals(self, db: FakeDatabase, args: str, reason: str) -> None:
+    async def test_refusals(
+        self, db: FakeDatabase, category: str, key: str, threshold: float, reason: str
+    ) -> None:
         await store(db, answer("refund", "en", "Sent."))
         async with db.uow() as uow:
             with pytest.raises(InvalidInput, match=reason):
-                await canned.set_auto_answer(uow, ADMIN, args)
+                await canned.set_auto_answer(uow, ADMIN, category, key, threshold)
         (category,) = db.rows("categories")
         assert category.auto_answer_key is None
 
     async def test_only_admins(self, db: FakeDatabase) -> None:
         async with db.uow() as uow:
             with pytest.raises(NotAllowed):
-                await canned.set_auto_answer(uow, AGENT, "billing off")
+                await canned.set_auto_answer(uow, AGENT, "billing", None)

@@ -30,6 +30,8 @@ THREAD = 5
 IN_TOPIC = {"agent_chat_id": AGENTS_CHAT, "agent_thread_id": THREAD, "card_message_id": 9}
 ANN = TelegramUser(id=11, first_name="Ann", language_code="en")
 ACK = (AGENTS_CHAT, "setMessageReaction")
+HIGH = desk.ChangePriority(Priority.HIGH)
+RESOLVED = desk.ChangeStatus(TicketStatus.RESOLVED)
 
 
 @pytest.fixture
@@ -47,18 +49,25 @@ async def ticket(db: FakeDatabase, agents: tuple[Agent, Agent]) -> Ticket:
 
 
 async def command(
-    db: FakeDatabase, presenter: Presenter, name: str, args: str, thread: int | None = THREAD
+    db: FakeDatabase,
+    presenter: Presenter,
+    typed: str,
+    change: desk.TicketCommand,
+    thread: int | None = THREAD,
 ) -> bool:
-    msg = Incoming(ANN, AGENTS_CHAT, 70, T0, text=f"/{name} {args}", thread_id=thread)
+    """``change`` as the handler parses it from the command ``typed`` in the topic."""
+    msg = Incoming(ANN, AGENTS_CHAT, 70, T0, text=typed, thread_id=thread)
     async with db.uow() as uow:
-        return await desk.ticket_command(uow, presenter, CONFIG, msg, name, args, T0)
+        return await desk.ticket_command(uow, presenter, CONFIG, msg, change, T0)
 
 
 class TestTicketCommands:
     async def test_priority_is_set_and_the_command_acknowledged(
         self, db: FakeDatabase, presenter: Presenter, ticket: Ticket
     ) -> None:
-        assert await command(db, presenter, "priority", "Urgent")
+        assert await command(
+            db, presenter, "/priority Urgent", desk.ChangePriority(Priority.URGENT)
+        )
         assert db.row("tickets", ticket.id).priority is Priority.URGENT
         assert sent(db) == [(AGENTS_CHAT, "editMessageText"), ACK]
         assert db.outbox[-1].params["reaction"] == [{"type": "emoji", "emoji": "👌"}]
@@ -67,15 +76,17 @@ class TestTicketCommands:
         self, db: FakeDatabase, presenter: Presenter, agents: tuple[Agent, Agent], ticket: Ticket
     ) -> None:
         _, bob = agents
-        assert await command(db, presenter, "assign", "@bob")
+        assert await command(db, presenter, "/assign @bob", desk.Assign(who="@bob"))
         assert db.row("tickets", ticket.id).assignee_id == bob.id
-        assert await command(db, presenter, "assign", "none")
+        assert await command(db, presenter, "/assign none", desk.Assign())
         assert db.row("tickets", ticket.id).assignee_id is None
 
     async def test_a_note_is_kept_inside_with_its_own_reaction(
         self, db: FakeDatabase, presenter: Presenter, ticket: Ticket
     ) -> None:
-        assert await command(db, presenter, "note", "called the bank")
+        assert await command(
+            db, presenter, "/note called the bank", desk.WriteNote("called the bank")
+        )
         (note,) = db.rows("messages")
         assert (note.direction, note.text) == (MessageDirection.NOTE, "called the bank")
         assert db.outbox[-1].params["reaction"] == [{"type": "emoji", "emoji": "✍"}]
@@ -84,22 +95,21 @@ class TestTicketCommands:
         self, db: FakeDatabase, presenter: Presenter, ticket: Ticket
     ) -> None:
         await store(db, Team(name="Cards"))
-        assert await command(db, presenter, "team", "cards")
+        assert await command(db, presenter, "/team cards", desk.MoveToTeam("cards"))
         assert db.row("tickets", ticket.id).team_id == 1
-        assert await command(db, presenter, "team", "none")
+        assert await command(db, presenter, "/team none", desk.MoveToTeam(None))
         assert db.row("tickets", ticket.id).team_id is None
 
     @pytest.mark.parametrize(
-        ("name", "args", "reason"),
+        ("typed", "change", "reason"),
         [
-            ("priority", "", "give a priority"),
-            ("priority", "asap", "expected one of"),
-            ("status", "done-ish", "status"),
-            ("assign", "@nobody", "is not a registered agent"),
-            ("category", "nothing", "unknown category; categories: none yet"),
-            ("note", "", "write the note"),
-            ("c", "", "usage: /c <key>"),
-            ("explode", "", "unknown ticket command"),
+            ("/assign @nobody", desk.Assign(who="@nobody"), "is not a registered agent"),
+            (
+                "/category nothing",
+                desk.Recategorise("nothing"),
+                "unknown category; categories: none yet",
+            ),
+            ("/c nothing", desk.SendCanned("nothing"), "no such canned answer"),
         ],
     )
     async def test_refusals_change_nothing(
@@ -107,13 +117,15 @@ class TestTicketCommands:
         db: FakeDatabase,
         presenter: Presenter,
         ticket: Ticket,
-        name: str,
-        args: str,
+        typed: str,
+        change: desk.TicketCommand,
         reason: str,
     ) -> None:
+        # A missing or malformed argument and an unknown command word are refused by the
+        # handler's parser before the use case runs (tests/unit/test_command_parsing.py).
         before = db.row("tickets", ticket.id)
         with pytest.raises(InvalidInput, match=reason):
-            await command(db, presenter, name, args)
+            await command(db, presenter, typed, change)
         assert db.row("tickets", ticket.id) == before
         assert db.outbox == []
 
@@ -121,13 +133,13 @@ class TestTicketCommands:
         self, db: FakeDatabase, presenter: Presenter, ticket: Ticket
     ) -> None:
         with pytest.raises(NoTicketHere):
-            await command(db, presenter, "priority", "high", thread=None)
+            await command(db, presenter, "/priority high", HIGH, thread=None)
         async with db.uow() as uow:
             loaded = await uow.tickets.get(ticket.id)
             loaded.merged_into_id = 99
             await uow.commit()
         with pytest.raises(TicketMerged):
-            await command(db, presenter, "priority", "high")
+            await command(db, presenter, "/priority high", HIGH)
         assert db.row("tickets", ticket.id).priority is Priority.NORMAL
 
 
@@ -138,23 +150,20 @@ class TestCardButtons:
         presenter: Presenter,
         agent: Agent,
         ticket: Ticket,
-        action: str,
-        value: str = "",
+        press: desk.CardPress,
     ) -> bool:
         async with db.uow() as uow:
-            return await desk.card_button(
-                uow, presenter, agent, CONFIG, ticket.id, action, value, T0
-            )
+            return await desk.card_button(uow, presenter, agent, CONFIG, ticket.id, press, T0)
 
     async def test_status_priority_category_and_claim(
         self, db: FakeDatabase, presenter: Presenter, agents: tuple[Agent, Agent], ticket: Ticket
     ) -> None:
         ann, _ = agents
         await store(db, Category(key="cards", title="Cards"))
-        assert await self.press(db, presenter, ann, ticket, "priority", "high")
-        assert await self.press(db, presenter, ann, ticket, "category", "1")
-        assert await self.press(db, presenter, ann, ticket, "claim")
-        assert await self.press(db, presenter, ann, ticket, "status", "resolved")
+        assert await self.press(db, presenter, ann, ticket, HIGH)
+        assert await self.press(db, presenter, ann, ticket, desk.PickCategory(1))
+        assert await self.press(db, presenter, ann, ticket, desk.Claim())
+        assert await self.press(db, presenter, ann, ticket, RESOLVED)
         stored = db.row("tickets", ticket.id)
         assert (stored.priority, stored.category, stored.assignee_id, stored.status) == (
             Priority.HIGH,
@@ -169,17 +178,13 @@ class TestCardButtons:
         ann, _ = agents
         _, closed = await customer_and_ticket(db, status=TicketStatus.CLOSED, closed_at=T0)
         with pytest.raises(TicketClosed):
-            await self.press(db, presenter, ann, closed, "priority", "high")
-        assert await self.press(db, presenter, ann, closed, "status", "open")
+            await self.press(db, presenter, ann, closed, HIGH)
+        assert await self.press(db, presenter, ann, closed, desk.ChangeStatus(TicketStatus.OPEN))
         assert db.row("tickets", closed.id).status is TicketStatus.OPEN
 
     @pytest.mark.parametrize(
-        ("action", "value", "reason"),
-        [
-            ("category", "9", "no such category"),
-            ("team", "9", "no such team"),
-            ("x", "", "unknown"),
-        ],
+        ("press", "reason"),
+        [(desk.PickCategory(9), "no such category"), (desk.PickTeam(9), "no such team")],
     )
     async def test_stale_buttons_are_refused(
         self,
@@ -187,12 +192,15 @@ class TestCardButtons:
         presenter: Presenter,
         agents: tuple[Agent, Agent],
         ticket: Ticket,
-        action: str,
-        value: str,
+        press: desk.CardPress,
         reason: str,
     ) -> None:
+        # A button whose data names no action is refused when its data is parsed
+        # (tests/unit/test_command_parsing.py).
+        before = db.row("tickets", ticket.id)
         with pytest.raises(InvalidInput, match=reason):
-            await self.press(db, presenter, agents[0], ticket, action, value)
+            await self.press(db, presenter, agents[0], ticket, press)
+        assert db.row("tickets", ticket.id) == before
         assert db.outbox == []
 
 

@@ -10,9 +10,9 @@ import pytest
 from bot.adapters.presenter import Presenter
 from bot.services import sla
 from bot.services.ports import TelegramUser
-from models import Agent, InvalidInput, NotAllowed, Priority, Role, Team, TicketStatus
+from models import Agent, NotAllowed, Priority, Role, Team, TicketStatus
 from models.delivery import RefKind
-from models.sla import SlaKind, SlaLevel
+from models.sla import SlaKind, SlaLevel, SlaTargets
 from tests.support.fake_uow import FakeDatabase
 from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, sent, store
 
@@ -21,6 +21,7 @@ IN_TOPIC = {"agent_chat_id": AGENTS_CHAT, "agent_thread_id": 5, "card_message_id
 FIRST = Priority.NORMAL  # first response due after 4 hours (the default targets)
 WARNING_AT = T0 + timedelta(hours=3, minutes=15)  # past 80 %
 BREACH_AT = T0 + timedelta(hours=4, minutes=1)
+CHRISTMAS = date(2026, 12, 25)
 
 
 async def scan(db: FakeDatabase, presenter: Presenter, at: object, **kw: int) -> list[object]:
@@ -57,7 +58,7 @@ class TestScan:
         _, ticket = await customer_and_ticket(db, team_id=team.id, **IN_TOPIC)
         await store(db, Agent(telegram_id=30, name="Ada", role=Role.ADMIN, created_at=T0))
         async with db.uow() as uow:
-            await sla.sla_command(uow, TelegramUser(id=30, first_name="Ada"), "escalate on", ZONE)
+            await sla.set_escalation(uow, TelegramUser(id=30, first_name="Ada"), True, ZONE)
         notices = await scan(db, presenter, BREACH_AT)
         # Found after the warning was due: the warning is settled silently.
         assert notices == [sla.Notice(1, SlaKind.FIRST_RESPONSE, SlaLevel.BREACH)]
@@ -100,7 +101,8 @@ class TestSettings:
 
     async def test_targets_are_stored(self, db: FakeDatabase) -> None:
         async with db.uow() as uow:
-            await sla.sla_command(uow, self.ADMIN, "urgent 10m 30m 2h", ZONE)
+            targets = SlaTargets(timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2))
+            await sla.set_targets(uow, self.ADMIN, Priority.URGENT, targets, ZONE)
         async with db.uow() as uow:
             config = await sla.load_config(uow, ZONE)
         urgent = config.targets[Priority.URGENT]
@@ -109,28 +111,31 @@ class TestSettings:
             timedelta(hours=2),
         )
 
-    async def test_showing_needs_no_role_changing_does(self, db: FakeDatabase) -> None:
+    async def test_showing_needs_a_supervisor_changing_an_admin(self, db: FakeDatabase) -> None:
         bob = TelegramUser(id=12, first_name="Bob")
+        sue = TelegramUser(id=21, first_name="Sue")
+        await store(
+            db,
+            Agent(telegram_id=bob.id, name="Bob", created_at=T0),
+            Agent(telegram_id=sue.id, name="Sue", role=Role.SUPERVISOR, created_at=T0),
+        )
+        hour = timedelta(hours=1)
         async with db.uow() as uow:
-            assert (await sla.sla_command(uow, bob, "", ZONE)).escalate is False
+            assert (await sla.show_settings(uow, sue, ZONE)).escalate is False
             with pytest.raises(NotAllowed):
-                await sla.sla_command(uow, bob, "escalate on", ZONE)
-        assert db.settings == {}
-
-    @pytest.mark.parametrize("args", ["urgent 10m 30m", "asap 1h 2h 3h", "urgent 1x 2h 3h"])
-    async def test_bad_targets_are_refused(self, db: FakeDatabase, args: str) -> None:
-        async with db.uow() as uow:
-            with pytest.raises(InvalidInput):
-                await sla.sla_command(uow, self.ADMIN, args, ZONE)
+                await sla.show_settings(uow, bob, ZONE)
+            with pytest.raises(NotAllowed):
+                await sla.set_escalation(uow, sue, True, ZONE)
+            with pytest.raises(NotAllowed):
+                await sla.set_targets(uow, sue, Priority.LOW, SlaTargets(hour, hour, hour), ZONE)
+            with pytest.raises(NotAllowed):
+                await sla.set_holiday(uow, sue, date(2026, 12, 25), True, ZONE)
         assert db.settings == {}
 
     async def test_holidays_are_added_and_removed(self, db: FakeDatabase) -> None:
         async with db.uow() as uow:
-            await sla.holiday_command(uow, self.ADMIN, "add 2026-12-25", ZONE)
+            await sla.set_holiday(uow, self.ADMIN, CHRISTMAS, True, ZONE)
         async with db.uow() as uow:
-            assert (await sla.load_config(uow, ZONE)).calendar.holidays == {date(2026, 12, 25)}
-            await sla.holiday_command(uow, self.ADMIN, "del 2026-12-25", ZONE)
+            assert (await sla.load_config(uow, ZONE)).calendar.holidays == {CHRISTMAS}
+            await sla.set_holiday(uow, self.ADMIN, CHRISTMAS, False, ZONE)
             assert (await sla.load_config(uow, ZONE)).calendar.holidays == set()
-        with pytest.raises(InvalidInput):
-            async with db.uow() as uow:
-                await sla.holiday_command(uow, self.ADMIN, "add christmas", ZONE)

@@ -3,11 +3,13 @@ finding a ticket; admins add, remove and limit agents."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from bot.adapters.presenter import Presenter
 from bot.services import agents, tools
-from bot.services.ports import TelegramUser
+from bot.services.ports import AbstractUnitOfWork, TelegramUser
 from models import (
     Agent,
     Customer,
@@ -130,24 +132,21 @@ class TestBan:
         db: FakeDatabase,
         presenter: Presenter,
         user: TelegramUser,
+        target: tools.BanTarget,
         *,
-        args: str,
         banned: bool,
-        ticket: Ticket | None = None,
     ) -> Customer:
         async with db.uow() as uow:
-            return await tools.ban(
-                uow, presenter, user, ticket, args, AGENTS_CHAT, 5, T0, banned=banned
-            )
+            return await tools.ban(uow, presenter, user, target, AGENTS_CHAT, 5, T0, banned=banned)
 
     async def test_a_supervisor_bans_with_a_reason_and_unbans(
         self, db: FakeDatabase, presenter: Presenter, staff: dict[int, Agent]
     ) -> None:
         customer, ticket = await customer_and_ticket(db)
-        await self.ban(db, presenter, SUE, ticket=ticket, args="spam", banned=True)
+        await self.ban(db, presenter, SUE, tools.BanTarget(ticket, None, "spam"), banned=True)
         stored = db.row("customers", customer.id)
         assert (stored.banned, stored.ban_reason) == (True, "spam")
-        await self.ban(db, presenter, SUE, args=f"{CUSTOMER_CHAT}", banned=False)
+        await self.ban(db, presenter, SUE, tools.BanTarget(None, CUSTOMER_CHAT, ""), banned=False)
         stored = db.row("customers", customer.id)
         assert (stored.banned, stored.ban_reason) == (False, None)
         assert sent(db) == [(AGENTS_CHAT, "sendMessage")] * 2
@@ -157,11 +156,11 @@ class TestBan:
     ) -> None:
         customer, ticket = await customer_and_ticket(db)
         with pytest.raises(NotAllowed):
-            await self.ban(db, presenter, BOB, ticket=ticket, args="spam", banned=True)
+            await self.ban(db, presenter, BOB, tools.BanTarget(ticket, None, "spam"), banned=True)
         with pytest.raises(InvalidInput, match="say why"):
-            await self.ban(db, presenter, SUE, ticket=ticket, args="", banned=True)
+            await self.ban(db, presenter, SUE, tools.BanTarget(ticket, None, ""), banned=True)
         with pytest.raises(InvalidInput, match="no customer"):
-            await self.ban(db, presenter, SUE, args="999 spam", banned=True)
+            await self.ban(db, presenter, SUE, tools.BanTarget(None, 999, "spam"), banned=True)
         assert not db.row("customers", customer.id).banned
         assert db.outbox == []
 
@@ -182,70 +181,83 @@ class TestFindTicket:
                 await tools.find_ticket(uow, TelegramUser(id=1, first_name="X"), "1")
 
 
-class TestAgentRegistry:
-    async def command(
-        self,
-        db: FakeDatabase,
-        presenter: Presenter,
-        args: str,
-        *,
-        actor: TelegramUser = ADA,
-        replied: TelegramUser | None = None,
-    ) -> Agent:
-        async with db.uow() as uow:
-            return await agents.agent_command(
-                uow,
-                presenter,
-                actor=actor,
-                args=args,
-                replied_user=replied,
-                chat_id=AGENTS_CHAT,
-                thread_id=None,
-                now=T0,
-            )
+def asked(target_id: int, actor: TelegramUser = ADA) -> agents.Asked:
+    """An admin's request about the person ``target_id``, answered in the agents' group."""
+    return agents.Asked(actor, target_id, AGENTS_CHAT, None)
 
+
+class TestAgentRegistry:
     async def test_add_by_reply_then_role_capacity_and_remove(
         self, db: FakeDatabase, presenter: Presenter, staff: dict[int, Agent]
     ) -> None:
         cid = TelegramUser(id=40, first_name="Cid", last_name="Lee", username="cid")
-        await self.command(db, presenter, "add", replied=cid)
-        await self.command(db, presenter, "role 40 supervisor")
-        await self.command(db, presenter, "capacity 40 3")
-        await self.command(db, presenter, "remove 40")
+        async with db.uow() as uow:
+            await agents.add_agent(uow, presenter, asked(cid.id), None, cid, T0)
+        async with db.uow() as uow:
+            await agents.set_role(uow, presenter, asked(40), Role.SUPERVISOR, T0)
+        async with db.uow() as uow:
+            await agents.set_capacity(uow, presenter, asked(40), 3, T0)
+        async with db.uow() as uow:
+            await agents.remove_agent(uow, presenter, asked(40), T0)
         stored = next(a for a in db.rows("agents") if a.telegram_id == 40)
         assert (stored.name, stored.username, stored.role) == ("Cid Lee", "cid", Role.SUPERVISOR)
         assert (stored.capacity, stored.active) == (3, False)
         assert sent(db) == [(AGENTS_CHAT, "sendMessage")] * 4
 
+    async def test_a_person_replied_to_names_only_themselves(
+        self, db: FakeDatabase, presenter: Presenter, staff: dict[int, Agent]
+    ) -> None:
+        cid = TelegramUser(id=40, first_name="Cid", username="cid")
+        async with db.uow() as uow:
+            added = await agents.add_agent(uow, presenter, asked(41), Role.ADMIN, cid, T0)
+        assert (added.telegram_id, added.name, added.username, added.role) == (
+            41,
+            "41",
+            None,
+            Role.ADMIN,
+        )
+
     @pytest.mark.parametrize(
-        ("args", "reason"),
+        ("change", "reason"),
         [
-            ("", "usage"),
-            ("add", "usage"),
-            ("role 99 admin", "not a registered agent"),
-            ("role 12 boss", "expected agent, supervisor or admin"),
-            ("remove 30", "cannot remove yourself"),
-            ("capacity 12 0", "from 1 to 1000"),
+            (
+                lambda uow, presenter: agents.set_role(uow, presenter, asked(99), Role.ADMIN, T0),
+                "not a registered agent",
+            ),
+            (
+                lambda uow, presenter: agents.remove_agent(uow, presenter, asked(ADA.id), T0),
+                "cannot remove yourself",
+            ),
+            (
+                lambda uow, presenter: agents.set_capacity(uow, presenter, asked(99), 3, T0),
+                "not a registered agent",
+            ),
         ],
+        ids=["role of a stranger", "oneself", "capacity of a stranger"],
     )
     async def test_refusals(
         self,
         db: FakeDatabase,
         presenter: Presenter,
         staff: dict[int, Agent],
-        args: str,
+        change: Callable[[AbstractUnitOfWork, Presenter], Awaitable[Agent]],
         reason: str,
     ) -> None:
-        with pytest.raises(InvalidInput, match=reason):
-            await self.command(db, presenter, args)
+        # A missing subcommand or person, an unknown role and a capacity out of range are
+        # refused by the handler's parser (tests/unit/test_command_parsing.py).
+        async with db.uow() as uow:
+            with pytest.raises(InvalidInput, match=reason):
+                await change(uow, presenter)
         assert db.rows("agents") == list(staff.values())
         assert db.outbox == []
 
     async def test_only_admins(
         self, db: FakeDatabase, presenter: Presenter, staff: dict[int, Agent]
     ) -> None:
-        with pytest.raises(NotAllowed):
-            await self.command(db, presenter, "add 50", actor=SUE)
+        async with db.uow() as uow:
+            with pytest.raises(NotAllowed):
+                await agents.add_agent(uow, presenter, asked(50, actor=SUE), None, None, T0)
+        assert db.rows("agents") == list(staff.values())
 
     async def test_the_configured_admins_are_added_or_restored(self, db: FakeDatabase) -> None:
         await store(

@@ -52,21 +52,28 @@ async def _ban(
     banned: bool,
 ) -> None:
     assert message.from_user is not None
-    args = (command.args or "").strip()
-    first, _sep, rest = args.partition(" ")
-    customer_id = parse_id(first, signed=True)
+    customer_id, reason = ban_request(command.args or "")
     ticket = await ticket_for_agent_message(uow, desk_config, incoming(message))
     chat, thread = where(message)
     await tools.ban(
         uow,
         presenter,
         telegram_user(message.from_user),
-        tools.BanTarget(ticket, customer_id, args if customer_id is None else rest.strip()),
+        tools.BanTarget(ticket, customer_id, reason),
         chat,
         thread,
         clock.now(),
         banned=banned,
     )
+
+
+def ban_request(args: str) -> tuple[int | None, str]:
+    """The customer's Telegram id when the arguments start with one (None: the ticket's
+    customer), and the reason after it."""
+    args = args.strip()
+    first, _sep, rest = args.partition(" ")
+    customer_id = parse_id(first, signed=True)
+    return customer_id, args if customer_id is None else rest.strip()
 
 
 def build_router(agent_chat_id: int) -> Router:

@@ -38,23 +38,33 @@ async def on_canned(
     assert message.from_user is not None
     # The whole text after the command: the answer's text may be on the next lines.
     args = (message.text or "").partition(" ")[2] or command.args or ""
-    first, _sep, body = args.partition("\n")
-    sub, *parts = first.split() or [""]
+    sub, parts, text = canned_request(args, _quoted(message))
     user, now, (chat, thread) = telegram_user(message.from_user), clock.now(), where(message)
     languages = list(SUPPORTED_LANGUAGES)
-    if sub.lower() == "list":
+    if sub == "list":
         calls = presenter.canned_list(chat, thread, await canned.list_canned(uow, user))
-    elif sub.lower() == "add" and parts:
-        text = body if body.strip() else _quoted(message) or ""
+    elif sub == "add":
         known = (desk_config.default_language, languages)
         key = await canned.save_canned(uow, user, parts[0], parts[1:], text, known, now)
         calls = presenter.canned_changed(chat, thread, key, None)
-    elif sub.lower() in ("del", "delete", "remove") and parts:
+    else:
         removed = await canned.remove_canned(uow, user, parts[0], parts[1:], languages)
         calls = presenter.canned_changed(chat, thread, parts[0].lower(), removed)
-    else:
-        raise InvalidInput("command", args[:60], CANNED_USAGE)
     await tell(uow, calls, now)
+
+
+def canned_request(args: str, quoted: str | None) -> tuple[str, list[str], str]:
+    """``/canned``'s subcommand (``list``, ``add`` or ``del``), the key and its options, and
+    an added answer's text: the lines after the command, else the ``quoted`` message's."""
+    first, _sep, body = args.partition("\n")
+    sub, *parts = first.split() or [""]
+    sub = "del" if sub.lower() in ("del", "delete", "remove") else sub.lower()
+    if sub == "list":
+        return sub, [], ""
+    if sub not in ("add", "del") or not parts:
+        raise InvalidInput("command", args[:60], CANNED_USAGE)
+    text = (body if body.strip() else quoted or "") if sub == "add" else ""
+    return sub, parts, text
 
 
 def _quoted(message: Message) -> str | None:

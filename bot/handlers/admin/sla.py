@@ -92,16 +92,23 @@ async def on_holiday(
 ) -> None:
     """``/holiday add|del YYYY-MM-DD``: days without working hours."""
     assert message.from_user is not None
-    parts = (command.args or "").split()
+    day, holiday = holiday_change(command.args or "")
+    user = telegram_user(message.from_user)
+    config = await sla.set_holiday(uow, user, day, holiday, settings.timezone)
+    await reply_directly(message, render_sla(config))
+
+
+def holiday_change(args: str) -> tuple[date, bool]:
+    """``/holiday``'s day, and whether it becomes a holiday (``add``) or a working day
+    again (``del``)."""
+    parts = args.split()
     if len(parts) != 2 or parts[0] not in ("add", "del"):
-        raise InvalidInput("holiday", command.args or "", "usage: /holiday add|del YYYY-MM-DD")
+        raise InvalidInput("holiday", args, "usage: /holiday add|del YYYY-MM-DD")
     try:
         day = date.fromisoformat(parts[1])
     except ValueError:
         raise InvalidInput("holiday", parts[1], "expected a date like 2026-12-31") from None
-    user = telegram_user(message.from_user)
-    config = await sla.set_holiday(uow, user, day, parts[0] == "add", settings.timezone)
-    await reply_directly(message, render_sla(config))
+    return day, parts[0] == "add"
 
 
 def describe_hours(calendar: BusinessCalendar) -> str:

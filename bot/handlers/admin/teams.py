@@ -36,11 +36,10 @@ async def on_team(
 ) -> None:
     """``/teams list|add|rename|remove|join|leave|strategy|group``."""
     assert message.from_user is not None
-    sub, _sep, rest = (command.args or "").strip().partition(" ")
-    sub = sub.lower()
+    sub, rest = team_request(command.args or "")
     asked = _TeamsAsked(
         telegram_user(message.from_user),
-        rest.strip(),
+        rest,
         replied_person(message),
         teams.GroupRules(TelegramChats(bot), desk_config.agent_chat_id),
     )
@@ -49,6 +48,18 @@ async def on_team(
         await _team_group_menus(bot, uow, views, desk_config.default_language)
     chat, thread = where(message)
     await tell(uow, presenter.said(chat, thread, done + teams_text(views)), clock.now())
+
+
+TEAM_SUBCOMMANDS = ("list", "add", "rename", "remove", "join", "leave", "strategy", "group")
+
+
+def team_request(args: str) -> tuple[str, str]:
+    """``/teams``' subcommand (``list`` when none is given) and what follows it."""
+    sub, _sep, rest = args.strip().partition(" ")
+    sub = sub.lower() or "list"
+    if sub not in TEAM_SUBCOMMANDS:
+        raise InvalidInput("command", sub, teams.TEAM_USAGE)
+    return sub, rest.strip()
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ async def _team_change(
     """``/teams``' subcommand, run: the lines that say what was done, and the teams."""
     user, rest = asked.user, asked.rest
     match sub:
-        case "" | "list":
+        case "list":
             return [], await teams.list_teams(uow, user)
         case "add":
             views = await teams.add_team(uow, user, rest)
@@ -133,26 +144,36 @@ async def on_categories(
     """``/categories [add|team|title|remove]``: the categories and the team each routes to."""
     assert message.from_user is not None
     user = telegram_user(message.from_user)
-    sub, _sep, rest = (command.args or "").strip().partition(" ")
-    key, _sep, value = rest.strip().partition(" ")
-    value = value.strip()
-    match sub.lower():
-        case "" | "list":
+    sub, key, value = category_request(command.args or "")
+    match sub:
+        case "list":
             shown = await categories.categories(uow, user)
         case "add":
-            shown = await categories.add(uow, user, key, value or None)
-        case "team" if value:
-            team = None if value.lower() in ("none", "-") else value
-            shown = await categories.route(uow, user, key, team)
+            shown = await categories.add(uow, user, key, value)
+        case "team":
+            shown = await categories.route(uow, user, key, value)
         case "title":
-            shown = await categories.retitle(uow, user, key, value)
-        case "remove":
+            shown = await categories.retitle(uow, user, key, value or "")
+        case _:  # "remove": category_request lets no other word through
             shown = await categories.remove(uow, user, key)
-        case _:
-            raise InvalidInput("command", sub, CATEGORY_USAGE)
-    lines = await categories_text(uow, shown, changed=sub.lower() not in ("", "list"))
+    lines = await categories_text(uow, shown, changed=sub != "list")
     chat, thread = where(message)
     await tell(uow, presenter.said(chat, thread, lines), clock.now())
+
+
+def category_request(args: str) -> tuple[str, str, str | None]:
+    """``/categories``' subcommand (``list`` when none is given), the category's key, and
+    the team's name (None: no team) or the new title."""
+    sub, _sep, rest = args.strip().partition(" ")
+    key, _sep, value = rest.strip().partition(" ")
+    sub, value = sub.lower() or "list", value.strip()
+    if sub not in ("list", "add", "team", "title", "remove") or (sub == "team" and not value):
+        raise InvalidInput("command", sub, CATEGORY_USAGE)
+    if sub == "add":
+        return sub, key, value or None
+    if sub == "team":
+        return sub, key, None if value.lower() in ("none", "-") else value
+    return sub, key, value
 
 
 async def categories_text(
