@@ -109,6 +109,10 @@ async def set_role(
     return await _changed(uow, presenter, asked, agent, "agent role", now)
 
 
+#: The most active tickets an agent's capacity may name.
+MAX_CAPACITY = 1000
+
+
 async def set_capacity(
     uow: AbstractUnitOfWork,
     presenter: Presenter,
@@ -118,6 +122,8 @@ async def set_capacity(
 ) -> Agent:
     """How many active tickets auto-assignment gives an agent at most (None: no limit)."""
     await require_agent(uow, asked.actor, Role.ADMIN)
+    if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
+        raise InvalidInput("capacity", capacity, f"a number of tickets from 1 to {MAX_CAPACITY}")
     agent = await _registered(uow, asked.target_id, active_only=True)
     agent.capacity = capacity
     await queue(uow, presenter.agent_changed(asked.chat_id, asked.thread_id, agent), now)

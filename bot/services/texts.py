@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.services.auth import audit, require_agent
 from bot.services.ports import TelegramUser
-from models import Role
+from models import InvalidInput, Role
 from models.canned import check_template
 from storage import AbstractUnitOfWork
 
@@ -37,6 +37,8 @@ async def set_text(
     """An admin words text ``name`` in ``language`` (None: back to the built-in one); returns
     the stored wording."""
     await require_agent(uow, actor, Role.ADMIN)
+    if name not in CUSTOM_TEXTS:
+        raise InvalidInput("text", name, "expected one of: " + ", ".join(CUSTOM_TEXTS))
     if text is None:
         await uow.desk_settings.delete(_key(name, language))
     else:

@@ -101,11 +101,18 @@ class TestTexts:
 
     @pytest.mark.parametrize(
         ("name", "wording", "reason"),
-        [("welcome", "Hi {ticket}", "placeholder"), ("registered", "  ", "empty")],
+        [
+            ("welcome", "Hi {ticket}", "placeholder"),
+            ("registered", "  ", "empty"),
+            ("farewell", "Bye {name}", "expected one of: welcome, registered"),
+            ("farewell", None, "expected one of"),
+        ],
     )
-    async def test_refusals(self, db: FakeDatabase, name: str, wording: str, reason: str) -> None:
-        # An unknown text's name or language is refused by the handler's parser
-        # (tests/unit/test_command_parsing.py).
+    async def test_refusals(
+        self, db: FakeDatabase, name: str, wording: str | None, reason: str
+    ) -> None:
+        # The handler's parser refuses an unknown name first (tests/unit/test_command_parsing.py);
+        # the use case checks it again for its other callers.
         with pytest.raises(InvalidInput, match=reason):
             await self.text(db, name, "en", wording)
         assert db.settings == {}

@@ -232,8 +232,18 @@ class TestAgentRegistry:
                 lambda uow, presenter: agents.set_capacity(uow, presenter, asked(99), 3, T0),
                 "not a registered agent",
             ),
+            (
+                lambda uow, presenter: agents.set_capacity(uow, presenter, asked(ADA.id), 0, T0),
+                "from 1 to 1000",
+            ),
+            (
+                lambda uow, presenter: agents.set_capacity(
+                    uow, presenter, asked(ADA.id), 10**6, T0
+                ),
+                "from 1 to 1000",
+            ),
         ],
-        ids=["role of a stranger", "oneself", "capacity of a stranger"],
+        ids=["role of a stranger", "oneself", "capacity of a stranger", "no capacity", "huge"],
     )
     async def test_refusals(
         self,

@@ -72,9 +72,10 @@ def capacity(text: str) -> int | None:
     value = text.lower()
     if value in ("none", "-", "off"):
         return None
-    if value.isdigit() and 1 <= int(value) <= 1000:
+    if value.isdigit() and 1 <= int(value) <= agents.MAX_CAPACITY:
         return int(value)
-    raise InvalidInput("capacity", value, "a number of tickets from 1 to 1000, or none")
+    limit = agents.MAX_CAPACITY
+    raise InvalidInput("capacity", value, f"a number of tickets from 1 to {limit}, or none")
 
 
 def build_router(agent_chat_id: int) -> Router:
