@@ -16,10 +16,12 @@ from bot.handlers import (
     similar,
     tools,
 )
+from bot.middlewares import context
 
 
 def build_routers(settings: Settings) -> Router:
     root = Router(name="helpdesk")
+    context.install(root)
     root.include_router(errors.build_router())
     root.include_router(admin.build_router(settings.agent_chat_id))
     root.include_router(tools.build_router())
