@@ -7,11 +7,11 @@ from aiogram import Router
 from aiogram.filters import CommandObject
 from aiogram.types import Message
 
-from bot.adapters.presenter import Presenter
+from bot.context import HandlerContext
 from bot.filters import InAgentsGroup, desk_command
-from bot.handlers.common import replied_person, telegram_user, where
+from bot.handlers.common import replied_person
 from bot.services import agents
-from bot.services.ports import AbstractUnitOfWork, Clock, TelegramUser
+from bot.services.ports import TelegramUser
 from models import InvalidInput, Role
 from models.ids import parse_id
 
@@ -21,19 +21,12 @@ AGENT_USAGE = (
 )
 
 
-async def on_agent_command(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
+async def on_agent_command(message: Message, command: CommandObject, ctx: HandlerContext) -> None:
     """``/agent add [user id] [role]`` (or as a reply to the person): admins register agents."""
-    assert message.from_user is not None
     replied = replied_person(message)
     sub, target_id, rest = agent_request(command.args or "", replied)
-    asked = agents.Asked(telegram_user(message.from_user), target_id, *where(message))
-    now = clock.now()
+    asked = agents.Asked(ctx.actor, target_id, *ctx.place)
+    uow, presenter, now = ctx.uow, ctx.presenter, ctx.now()
     if sub == "add":
         await agents.add_agent(uow, presenter, asked, role(rest) if rest else None, replied, now)
     elif sub == "remove":

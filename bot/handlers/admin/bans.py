@@ -7,63 +7,42 @@ from aiogram import Router
 from aiogram.filters import CommandObject
 from aiogram.types import Message
 
-from bot.adapters.presenter import Presenter
+from bot.context import HandlerContext
 from bot.filters import InAgentsGroup, desk_command
-from bot.handlers.common import incoming, telegram_user, where
+from bot.handlers.common import incoming
 from bot.services import tools
 from bot.services.agent_messages import ticket_for_agent_message
 from bot.services.conversation import DeskConfig
-from bot.services.ports import AbstractUnitOfWork, Clock
 from models.ids import parse_id
 
 
 async def on_ban(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    desk_config: DeskConfig,
-    clock: Clock,
+    message: Message, command: CommandObject, ctx: HandlerContext, desk_config: DeskConfig
 ) -> None:
     """``/ban [telegram id] <reason>``: the customer's messages open no tickets any more."""
-    await _ban(message, command, uow, presenter, desk_config, clock, banned=True)
+    await _ban(message, command, ctx, desk_config, banned=True)
 
 
 async def on_unban(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    desk_config: DeskConfig,
-    clock: Clock,
+    message: Message, command: CommandObject, ctx: HandlerContext, desk_config: DeskConfig
 ) -> None:
     """``/unban [telegram id]``: the customer may open tickets again."""
-    await _ban(message, command, uow, presenter, desk_config, clock, banned=False)
+    await _ban(message, command, ctx, desk_config, banned=False)
 
 
 async def _ban(
     message: Message,
     command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
+    ctx: HandlerContext,
     desk_config: DeskConfig,
-    clock: Clock,
     *,
     banned: bool,
 ) -> None:
-    assert message.from_user is not None
     customer_id, reason = ban_request(command.args or "")
-    ticket = await ticket_for_agent_message(uow, desk_config, incoming(message))
-    chat, thread = where(message)
+    ticket = await ticket_for_agent_message(ctx.uow, desk_config, incoming(message))
+    target = tools.BanTarget(ticket, customer_id, reason)
     await tools.ban(
-        uow,
-        presenter,
-        telegram_user(message.from_user),
-        tools.BanTarget(ticket, customer_id, reason),
-        chat,
-        thread,
-        clock.now(),
-        banned=banned,
+        ctx.uow, ctx.presenter, ctx.actor, target, *ctx.place, ctx.now(), banned=banned
     )
 
 

@@ -10,13 +10,10 @@ from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.adapters.presenter import Presenter
+from bot.context import HandlerContext
 from bot.filters import desk_command
-from bot.handlers.common import telegram_user, where
 from bot.services import canned
 from bot.services.conversation import DeskConfig
-from bot.services.customers import tell
-from bot.services.ports import AbstractUnitOfWork, Clock
 from bot.texts import SUPPORTED_LANGUAGES
 from models import InvalidInput
 
@@ -27,30 +24,24 @@ CANNED_USAGE = (
 
 
 async def on_canned(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    desk_config: DeskConfig,
-    clock: Clock,
+    message: Message, command: CommandObject, ctx: HandlerContext, desk_config: DeskConfig
 ) -> None:
     """``/canned add|list|del``: the list for agents, changes for admins."""
-    assert message.from_user is not None
     # The whole text after the command: the answer's text may be on the next lines.
     args = (message.text or "").partition(" ")[2] or command.args or ""
     sub, parts, text = canned_request(args, _quoted(message))
-    user, now, (chat, thread) = telegram_user(message.from_user), clock.now(), where(message)
+    uow, user, presenter = ctx.uow, ctx.actor, ctx.presenter
     languages = list(SUPPORTED_LANGUAGES)
     if sub == "list":
-        calls = presenter.canned_list(chat, thread, await canned.list_canned(uow, user))
+        calls = presenter.canned_list(*ctx.place, await canned.list_canned(uow, user))
     elif sub == "add":
         known = (desk_config.default_language, languages)
-        key = await canned.save_canned(uow, user, parts[0], parts[1:], text, known, now)
-        calls = presenter.canned_changed(chat, thread, key, None)
+        key = await canned.save_canned(uow, user, parts[0], parts[1:], text, known, ctx.now())
+        calls = presenter.canned_changed(*ctx.place, key, None)
     else:
         removed = await canned.remove_canned(uow, user, parts[0], parts[1:], languages)
-        calls = presenter.canned_changed(chat, thread, parts[0].lower(), removed)
-    await tell(uow, calls, now)
+        calls = presenter.canned_changed(*ctx.place, parts[0].lower(), removed)
+    await ctx.tell(calls)
 
 
 def canned_request(args: str, quoted: str | None) -> tuple[str, list[str], str]:
@@ -75,18 +66,11 @@ def _quoted(message: Message) -> str | None:
     return replied.text or replied.caption
 
 
-async def on_autoanswer(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
+async def on_autoanswer(message: Message, command: CommandObject, ctx: HandlerContext) -> None:
     """``/autoanswer <category> <key> [threshold]`` or ``/autoanswer <category> off``."""
-    assert message.from_user is not None
     category_key, answer_key, at_least = auto_answer_request(command.args or "")
     category, key, threshold = await canned.set_auto_answer(
-        uow, telegram_user(message.from_user), category_key, answer_key, at_least
+        ctx.uow, ctx.actor, category_key, answer_key, at_least
     )
     if key is None:
         text = _("Category “{category}” no longer answers automatically.")
@@ -95,9 +79,9 @@ async def on_autoanswer(
             "Category “{category}” answers new tickets with “{key}” when triage is at least "
             "{threshold:.0%} sure."
         )
-    chat, thread = where(message)
-    line = text.format(category=escape(category), key=escape(key or ""), threshold=threshold or 0)
-    await tell(uow, presenter.said(chat, thread, [line]), clock.now())
+    await ctx.say(
+        [text.format(category=escape(category), key=escape(key or ""), threshold=threshold or 0)]
+    )
 
 
 AUTO_ANSWER_USAGE = (

@@ -15,39 +15,34 @@ from aiogram.utils.i18n import gettext as _
 from bot import commands
 from bot.adapters.chats import TelegramChats
 from bot.adapters.labels import strategy_label
-from bot.adapters.presenter import Presenter
+from bot.context import HandlerContext
 from bot.filters import desk_command
-from bot.handlers.common import replied_person, telegram_user, where
+from bot.handlers.common import replied_person
 from bot.services import agents, categories, teams
 from bot.services.conversation import DeskConfig
-from bot.services.customers import tell
-from bot.services.ports import AbstractUnitOfWork, Clock, TelegramUser
+from bot.services.ports import AbstractUnitOfWork, TelegramUser
 from models import Category, InvalidInput
 
 
 async def on_team(
     message: Message,
     command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
+    ctx: HandlerContext,
     desk_config: DeskConfig,
-    clock: Clock,
     bot: Bot,
 ) -> None:
     """``/teams list|add|rename|remove|join|leave|strategy|group``."""
-    assert message.from_user is not None
     sub, rest = team_request(command.args or "")
     asked = _TeamsAsked(
-        telegram_user(message.from_user),
+        ctx.actor,
         rest,
         replied_person(message),
         teams.GroupRules(TelegramChats(bot), desk_config.agent_chat_id),
     )
-    done, views = await _team_change(uow, sub, asked)
+    done, views = await _team_change(ctx.uow, sub, asked)
     if sub == "group":
-        await _team_group_menus(bot, uow, views, desk_config.default_language)
-    chat, thread = where(message)
-    await tell(uow, presenter.said(chat, thread, done + teams_text(views)), clock.now())
+        await _team_group_menus(bot, ctx.uow, views, desk_config.default_language)
+    await ctx.say(done + teams_text(views))
 
 
 TEAM_SUBCOMMANDS = ("list", "add", "rename", "remove", "join", "leave", "strategy", "group")
@@ -134,16 +129,9 @@ CATEGORY_USAGE = (
 )
 
 
-async def on_categories(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
+async def on_categories(message: Message, command: CommandObject, ctx: HandlerContext) -> None:
     """``/categories [add|team|title|remove]``: the categories and the team each routes to."""
-    assert message.from_user is not None
-    user = telegram_user(message.from_user)
+    uow, user = ctx.uow, ctx.actor
     sub, key, value = category_request(command.args or "")
     match sub:
         case "list":
@@ -156,9 +144,7 @@ async def on_categories(
             shown = await categories.retitle(uow, user, key, value or "")
         case _:  # "remove": category_request lets no other word through
             shown = await categories.remove(uow, user, key)
-    lines = await categories_text(uow, shown, changed=sub != "list")
-    chat, thread = where(message)
-    await tell(uow, presenter.said(chat, thread, lines), clock.now())
+    await ctx.say(await categories_text(uow, shown, changed=sub != "list"))
 
 
 def category_request(args: str) -> tuple[str, str, str | None]:
