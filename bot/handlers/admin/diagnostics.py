@@ -14,13 +14,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.adapters.presenter import Presenter
+from bot.context import HandlerContext
 from bot.filters import desk_command
-from bot.handlers.common import telegram_user, where
 from bot.services import health, training
 from bot.services.conversation import DeskConfig
-from bot.services.customers import tell
-from bot.services.ports import AbstractUnitOfWork, Clock
 from models.delivery import Channel, OutboundCall
 
 
@@ -34,20 +31,14 @@ async def reply_directly(message: Message, text: str) -> None:
 
 async def on_health(
     message: Message,
-    uow: AbstractUnitOfWork,
+    ctx: HandlerContext,
     sender_counters: health.SenderCounters,
-    clock: Clock,
     desk_config: DeskConfig,
 ) -> None:
     """``/health``: queue depths, oldest pending ages, the agents' group's backlog, failures,
     the sender's counters."""
-    assert message.from_user is not None
     h = await health.health(
-        uow,
-        telegram_user(message.from_user),
-        sender_counters,
-        clock.now(),
-        desk_config.agent_chat_id,
+        ctx.uow, ctx.actor, sender_counters, ctx.now(), desk_config.agent_chat_id
     )
     await reply_directly(message, health_text(h))
 
@@ -93,10 +84,9 @@ def health_text(h: health.Health) -> str:
     )
 
 
-async def on_failed(message: Message, uow: AbstractUnitOfWork) -> None:
+async def on_failed(message: Message, ctx: HandlerContext) -> None:
     """``/failed``: parked updates and calls that were given up on, with their errors."""
-    assert message.from_user is not None
-    f = await health.failures(uow, telegram_user(message.from_user))
+    f = await health.failures(ctx.uow, ctx.actor)
     lines = ["<b>" + _("Parked updates") + "</b>"]
     lines += [
         f"#{uid} × {attempts}: {escape((error or '')[:200])}"
@@ -132,18 +122,10 @@ def _figures(metrics: dict[str, Any]) -> str:
     return ", ".join(shown) or "—"
 
 
-async def on_model(
-    message: Message,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    model_dir: Path,
-    clock: Clock,
-) -> None:
+async def on_model(message: Message, ctx: HandlerContext, model_dir: Path) -> None:
     """``/model``: the triage model in use, its figures and how many corrections wait."""
-    assert message.from_user is not None
-    info = await training.model_info(uow, telegram_user(message.from_user), model_dir)
-    chat, thread = where(message)
-    await tell(uow, presenter.said(chat, thread, [model_text(info)]), clock.now())
+    info = await training.model_info(ctx.uow, ctx.actor, model_dir)
+    await ctx.say([model_text(info)])
 
 
 def model_text(info: training.ModelInfo) -> str:

@@ -10,11 +10,10 @@ from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.context import HandlerContext
 from bot.filters import desk_command
 from bot.handlers.admin.replies import AnswerHere
-from bot.handlers.common import telegram_user
 from bot.services import apikeys, webhooks
-from bot.services.ports import AbstractUnitOfWork, Clock
 from models import apikeys as ak
 from models import webhooks as wh
 from models.delivery import OutboundCall
@@ -98,16 +97,11 @@ class WebhookTexts(AnswerHere):
         ]
 
 
-async def on_webhook(
-    message: Message, command: CommandObject, uow: AbstractUnitOfWork, clock: Clock
-) -> None:
+async def on_webhook(message: Message, command: CommandObject, ctx: HandlerContext) -> None:
     """``/webhook <add|list|remove|test> ...``: one use case per subcommand."""
-    assert message.from_user is not None
-    user = telegram_user(message.from_user)
-    replies = WebhookTexts.to(message)
+    uow, user, now, replies = ctx.uow, ctx.actor, ctx.now(), WebhookTexts.to(message)
     sub, _sep, rest = (command.args or "").strip().partition(" ")
     args = rest.split()
-    now = clock.now()
     match sub.lower(), len(args):
         case "add", n if n >= 1:
             events = " ".join(args[1:]) or None  # "a,b" or "a, b"
@@ -175,16 +169,11 @@ class ApiKeyTexts(AnswerHere):
         ]
 
 
-async def on_apikey(
-    message: Message, command: CommandObject, uow: AbstractUnitOfWork, clock: Clock
-) -> None:
+async def on_apikey(message: Message, command: CommandObject, ctx: HandlerContext) -> None:
     """``/apikey <create|list|revoke> ...``: one use case per subcommand."""
-    assert message.from_user is not None
-    user = telegram_user(message.from_user)
-    replies = ApiKeyTexts.to(message)
+    uow, user, now, replies = ctx.uow, ctx.actor, ctx.now(), ApiKeyTexts.to(message)
     sub, _sep, rest = (command.args or "").strip().partition(" ")
     args = rest.split()
-    now = clock.now()
     match sub.lower(), len(args):
         case "create", n if n >= 2:
             await apikeys.add_by_admin(uow, replies, user, args[0], " ".join(args[1:]), now)

@@ -15,16 +15,11 @@ from aiogram.types import Message
 from bot.adapters.presenter import Presenter
 from bot.adapters.reports import ReportRenderer
 from bot.config import Settings
+from bot.context import HandlerContext
 from bot.filters import desk_command
-from bot.handlers.common import telegram_user
 from bot.services import reports
-from bot.services.ports import AbstractUnitOfWork, Clock, UowFactory
+from bot.services.ports import UowFactory
 from models import InvalidInput
-
-
-def _place(message: Message) -> reports.Place:
-    thread = message.message_thread_id if message.is_topic_message else None
-    return reports.Place(message.chat.id, thread)
 
 
 def _renderer(presenter: Presenter) -> ReportRenderer:
@@ -37,42 +32,37 @@ STATS_USAGE = "usage: /stats [team <name>] [today|yesterday|week|month|YYYY-MM-D
 async def on_stats(
     message: Message,
     command: CommandObject,
-    uow: AbstractUnitOfWork,
+    ctx: HandlerContext,
     uow_factory: UowFactory,
-    presenter: Presenter,
     settings: Settings,
-    clock: Clock,
 ) -> None:
     """``/stats [team <name>] [today|yesterday|week|month|YYYY-MM-DD [YYYY-MM-DD]]``: the
     summary and the chart, through the outbox."""
-    assert message.from_user is not None
-    args, now, zone = command.args or "", clock.now(), settings.timezone
+    args, now, zone = command.args or "", ctx.now(), settings.timezone
     words, team = args.split(), None
     if words[:1] == ["team"]:
         if len(words) < 2:
             raise InvalidInput("team", args, STATS_USAGE)
         team, words = words[1], words[2:]
-    asked = reports.Asked(reports.period_from(" ".join(words), now, zone), team, _place(message))
-    user = telegram_user(message.from_user)
-    await reports.stats(uow, uow_factory, _renderer(presenter), user, asked, zone, now)
+    period = reports.period_from(" ".join(words), now, zone)
+    asked = reports.Asked(period, team, reports.Place(*ctx.place))
+    renderer = _renderer(ctx.presenter)
+    await reports.stats(ctx.uow, uow_factory, renderer, ctx.actor, asked, zone, now)
 
 
 async def on_export(
     message: Message,
     command: CommandObject,
-    uow: AbstractUnitOfWork,
+    ctx: HandlerContext,
     uow_factory: UowFactory,
-    presenter: Presenter,
     settings: Settings,
-    clock: Clock,
 ) -> None:
     """``/export [period]``: the period's CSV files as one zip document."""
-    assert message.from_user is not None
-    now, zone = clock.now(), settings.timezone
+    now, zone = ctx.now(), settings.timezone
     period = reports.period_from(command.args or "", now, zone)
-    asked = reports.Asked(period, None, _place(message))
-    user = telegram_user(message.from_user)
-    await reports.export(uow, uow_factory, _renderer(presenter), user, asked, zone, now)
+    asked = reports.Asked(period, None, reports.Place(*ctx.place))
+    renderer = _renderer(ctx.presenter)
+    await reports.export(ctx.uow, uow_factory, renderer, ctx.actor, asked, zone, now)
 
 
 def build_router() -> Router:

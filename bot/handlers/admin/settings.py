@@ -11,49 +11,30 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.labels import strategy_label
-from bot.adapters.presenter import Presenter
+from bot.context import HandlerContext
 from bot.filters import desk_command
-from bot.handlers.common import telegram_user, where
 from bot.services import desk_settings, texts
 from bot.services.conversation import DeskConfig
-from bot.services.customers import tell
-from bot.services.ports import AbstractUnitOfWork, Clock
 from bot.texts import SUPPORTED_LANGUAGES
 from models import InvalidInput
 
 
 async def on_set(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    desk_config: DeskConfig,
-    clock: Clock,
+    message: Message, command: CommandObject, ctx: HandlerContext, desk_config: DeskConfig
 ) -> None:
     """``/set <name> <value>``: the setting changes, then the configuration at a glance."""
-    assert message.from_user is not None
-    user = telegram_user(message.from_user)
+    uow, user = ctx.uow, ctx.actor
     name, _sep, value = (command.args or "").strip().partition(" ")
-    setting, value = await desk_settings.change(uow, user, name, value.strip(), clock.now())
+    setting, value = await desk_settings.change(uow, user, name, value.strip(), ctx.now())
     line = _("{name} is now {value}.").format(name=setting.name, value=escape(value))
     shown = await desk_settings.overview(uow, user, _environment(desk_config))
-    chat, thread = where(message)
-    await tell(uow, presenter.said(chat, thread, [line, *overview_lines(shown)]), clock.now())
+    await ctx.say([line, *overview_lines(shown)])
 
 
-async def on_settings(
-    message: Message,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    desk_config: DeskConfig,
-    clock: Clock,
-) -> None:
+async def on_settings(message: Message, ctx: HandlerContext, desk_config: DeskConfig) -> None:
     """``/settings``: the desk's configuration at a glance."""
-    assert message.from_user is not None
-    user = telegram_user(message.from_user)
-    shown = await desk_settings.overview(uow, user, _environment(desk_config))
-    chat, thread = where(message)
-    await tell(uow, presenter.said(chat, thread, overview_lines(shown)), clock.now())
+    shown = await desk_settings.overview(ctx.uow, ctx.actor, _environment(desk_config))
+    await ctx.say(overview_lines(shown))
 
 
 def _environment(desk_config: DeskConfig) -> dict[str, str]:
@@ -87,24 +68,15 @@ def overview_lines(shown: desk_settings.Overview) -> list[str]:
     return lines
 
 
-async def on_text(
-    message: Message,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
+async def on_text(message: Message, ctx: HandlerContext) -> None:
     """``/text welcome|registered <language>`` + the new wording, or ``reset``."""
-    assert message.from_user is not None
     name, language, wording = text_request((message.text or "").partition(" ")[2])
-    user = telegram_user(message.from_user)
-    text = await texts.set_text(uow, user, name, language, wording, clock.now())
+    text = await texts.set_text(ctx.uow, ctx.actor, name, language, wording, ctx.now())
     if text is None:
         line = _("The {name} text in {language} is back to the built-in one.")
     else:
         line = _("The {name} text in {language} is saved.")
-    line = line.format(name=name, language=language)
-    chat, thread = where(message)
-    await tell(uow, presenter.said(chat, thread, [line]), clock.now())
+    await ctx.say([line.format(name=name, language=language)])
 
 
 TEXT_USAGE = (

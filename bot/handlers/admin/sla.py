@@ -17,11 +17,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.adapters.labels import priority_label
 from bot.config import Settings
+from bot.context import HandlerContext
 from bot.filters import desk_command
 from bot.handlers.admin.diagnostics import reply_directly
-from bot.handlers.common import telegram_user
 from bot.services import sla
-from bot.services.ports import AbstractUnitOfWork
 from models import InvalidInput, Priority
 from models.sla import BusinessCalendar, SlaConfig, SlaTargets, parse_duration
 
@@ -32,12 +31,11 @@ SLA_USAGE = (
 
 
 async def on_sla(
-    message: Message, command: CommandObject, uow: AbstractUnitOfWork, settings: Settings
+    message: Message, command: CommandObject, ctx: HandlerContext, settings: Settings
 ) -> None:
     """``/sla`` shows the targets; ``/sla <priority> <first> <next> <resolution>`` and
     ``/sla escalate on|off`` change them."""
-    assert message.from_user is not None
-    user, zone = telegram_user(message.from_user), settings.timezone
+    uow, user, zone = ctx.uow, ctx.actor, settings.timezone
     change = sla_change(command.args or "")
     if change is None:
         config = await sla.show_settings(uow, user, zone)
@@ -68,11 +66,10 @@ def sla_change(args: str) -> tuple[Priority, SlaTargets] | bool | None:
 
 
 async def on_hours(
-    message: Message, command: CommandObject, uow: AbstractUnitOfWork, settings: Settings
+    message: Message, command: CommandObject, ctx: HandlerContext, settings: Settings
 ) -> None:
     """``/hours mon-fri 09:00-18:00`` or ``/hours 24/7``: the desk's calendar;
     ``/hours team <name> ...`` a team's own hours (``/hours team <name> default`` drops them)."""
-    assert message.from_user is not None
     args = command.args or ""
     parts = args.split()
     team: str | None = None
@@ -82,19 +79,16 @@ async def on_hours(
             raise InvalidInput("hours", args, "usage: /hours team <name> <hours>|default")
         team, hours = parts[1], " ".join(parts[2:])
         hours = None if hours == "default" else hours
-    user = telegram_user(message.from_user)
-    config = await sla.set_hours(uow, user, team, hours, settings.timezone)
+    config = await sla.set_hours(ctx.uow, ctx.actor, team, hours, settings.timezone)
     await reply_directly(message, render_sla(config))
 
 
 async def on_holiday(
-    message: Message, command: CommandObject, uow: AbstractUnitOfWork, settings: Settings
+    message: Message, command: CommandObject, ctx: HandlerContext, settings: Settings
 ) -> None:
     """``/holiday add|del YYYY-MM-DD``: days without working hours."""
-    assert message.from_user is not None
     day, holiday = holiday_change(command.args or "")
-    user = telegram_user(message.from_user)
-    config = await sla.set_holiday(uow, user, day, holiday, settings.timezone)
+    config = await sla.set_holiday(ctx.uow, ctx.actor, day, holiday, settings.timezone)
     await reply_directly(message, render_sla(config))
 
 
