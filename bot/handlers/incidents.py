@@ -7,23 +7,18 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.adapters.presenter import Presenter
 from bot.callbacks import IncidentAction, IncidentCb
-from bot.handlers.common import answer, incoming, telegram_user
+from bot.context import HandlerContext
+from bot.handlers.common import answer, incoming
 from bot.services import incidents
-from bot.services.ports import AbstractUnitOfWork, Clock
 from models import InvalidInput
 
 
 async def on_incident_button(
-    callback: CallbackQuery,
-    callback_data: IncidentCb,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
+    callback: CallbackQuery, callback_data: IncidentCb, ctx: HandlerContext
 ) -> None:
     """Resolve all, split, or detach one ticket, from the incident's card."""
-    user, now = telegram_user(callback.from_user), clock.now()
+    uow, presenter, user, now = ctx.uow, ctx.presenter, ctx.actor, ctx.now()
     if callback_data.a is IncidentAction.RESOLVE:
         count = await incidents.resolve(uow, presenter, user, callback_data.i, now)
         await answer(callback, _("Resolved: {count}").format(count=count))
@@ -37,19 +32,15 @@ async def on_incident_button(
         await answer(callback, _("#{number} gets its own topic.").format(number=ticket.number))
 
 
-async def on_detach(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
+async def on_detach(message: Message, command: CommandObject, ctx: HandlerContext) -> None:
     """``/detach <number>``: one ticket out of its incident, into a topic of its own."""
     typed = (command.args or "").strip()
     number = typed.removeprefix("#")
     if not number.isdigit() or len(number) > 12:
         raise InvalidInput("ticket", typed, "usage: /detach <ticket number>, e.g. /detach 42")
-    await incidents.detach_numbered(uow, presenter, incoming(message), int(number), clock.now())
+    await incidents.detach_numbered(
+        ctx.uow, ctx.presenter, incoming(message), int(number), ctx.now()
+    )
 
 
 def build_router(agent_chat_id: int) -> Router:

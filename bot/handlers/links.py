@@ -10,14 +10,12 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.adapters.presenter import Presenter
+from bot.context import HandlerContext
 from bot.filters import HasRole, InAgentsGroup
-from bot.handlers.common import incoming, telegram_user, where
+from bot.handlers.common import incoming
 from bot.services import links
 from bot.services.agent_messages import ticket_for_agent_message
 from bot.services.conversation import DeskConfig
-from bot.services.customers import tell
-from bot.services.ports import AbstractUnitOfWork, Clock
 from models import Customer, Role
 from models.links import parse_link, parse_unlink
 
@@ -29,24 +27,14 @@ def _person(customer: Customer) -> str:
 
 
 async def on_link(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    desk_config: DeskConfig,
-    clock: Clock,
+    message: Message, command: CommandObject, ctx: HandlerContext, desk_config: DeskConfig
 ) -> None:
     """``/link <#ticket|telegram id|@username> <address>`` (one side is enough in a ticket's
     topic): the address becomes one of the Telegram customer's ways in."""
-    assert message.from_user is not None
     request = parse_link(command.args or "")
-    here = await ticket_for_agent_message(uow, desk_config, incoming(message))
-    done = await links.link(
-        uow, presenter, telegram_user(message.from_user), request, here, clock.now()
-    )
-    lines = linked_lines(done)
-    chat, thread = where(message)
-    await tell(uow, presenter.said(chat, thread, lines), clock.now())
+    here = await ticket_for_agent_message(ctx.uow, desk_config, incoming(message))
+    done = await links.link(ctx.uow, ctx.presenter, ctx.actor, request, here, ctx.now())
+    await ctx.say(linked_lines(done))
 
 
 def linked_lines(done: links.Linked) -> list[str]:
@@ -78,25 +66,15 @@ def linked_lines(done: links.Linked) -> list[str]:
     return lines
 
 
-async def on_unlink(
-    message: Message,
-    command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
+async def on_unlink(message: Message, command: CommandObject, ctx: HandlerContext) -> None:
     """``/unlink <address>``: the address is a customer of its own again."""
-    assert message.from_user is not None
     address = parse_unlink(command.args or "")
-    person, _address = await links.unlink(
-        uow, presenter, telegram_user(message.from_user), address, clock.now()
-    )
+    person, _address = await links.unlink(ctx.uow, ctx.presenter, ctx.actor, address, ctx.now())
     line = _(
         "{address} is no longer linked to {person}: its next mail opens a ticket of its own, "
         "and replies to {name} go to their Telegram chat."
     ).format(address=escape(address), person=_person(person), name=escape(person.display_name))
-    chat, thread = where(message)
-    await tell(uow, presenter.said(chat, thread, [line]), clock.now())
+    await ctx.say([line])
 
 
 def build_router(agent_chat_id: int) -> Router:

@@ -6,41 +6,32 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.adapters.presenter import Presenter
 from bot.callbacks import SimilarAction, SimilarCb
+from bot.context import HandlerContext
 from bot.filters import InAgentsGroup
-from bot.handlers.common import answer, telegram_user
+from bot.handlers.common import answer
 from bot.services import drafts, similar
 from bot.services.auth import require_agent
-from bot.services.ports import AbstractUnitOfWork, Clock
 
 
 async def on_show(
     callback: CallbackQuery,
     callback_data: SimilarCb,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
+    ctx: HandlerContext,
     solved: similar.SimilarTickets,
-    clock: Clock,
 ) -> None:
     """The card's "Similar" button: the similar solved tickets, posted in the topic."""
-    await require_agent(uow, telegram_user(callback.from_user))
-    await similar.show_similar(uow, presenter, solved, callback_data.t, clock.now())
+    await require_agent(ctx.uow, ctx.actor)
+    await similar.show_similar(ctx.uow, ctx.presenter, solved, callback_data.t, ctx.now())
     await answer(callback)
 
 
-async def on_reply(
-    callback: CallbackQuery,
-    callback_data: SimilarCb,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
+async def on_reply(callback: CallbackQuery, callback_data: SimilarCb, ctx: HandlerContext) -> None:
     """A listed ticket's button (its reply, posted in the topic as a draft) or "Send as is"
     under a draft (the reply goes to the customer)."""
-    agent = await require_agent(uow, telegram_user(callback.from_user))
+    agent = await require_agent(ctx.uow, ctx.actor)
     use = drafts.send_solution if callback_data.a is SimilarAction.SEND else drafts.draft_from
-    sent = await use(uow, presenter, agent, callback_data.t, callback_data.s, clock.now())
+    sent = await use(ctx.uow, ctx.presenter, agent, callback_data.t, callback_data.s, ctx.now())
     await answer(callback, _("Sent.") if sent is not None else None)
 
 
