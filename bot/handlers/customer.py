@@ -8,58 +8,40 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 
-from bot.adapters.presenter import Presenter
 from bot.callbacks import CustomerAction, CustomerCb, LanguageCb, RatingCb
 from bot.config import Settings
-from bot.handlers.common import (
-    answer,
-    command_argument,
-    incoming,
-    on_stale_button,
-    telegram_user,
-)
+from bot.context import HandlerContext
+from bot.handlers.common import answer, command_argument, incoming, on_stale_button
 from bot.services import conversation, customers
 from bot.services.conversation import DeskConfig
-from bot.services.ports import AbstractUnitOfWork, Clock, TelegramUser
 from bot.services.similar import SimilarTickets
 from bot.services.triage_port import Triage
 from bot.texts import SUPPORTED_LANGUAGES, pick_language
 
 
-def _who(message: Message | CallbackQuery, settings: Settings) -> tuple[TelegramUser, str]:
-    assert message.from_user is not None
-    user = telegram_user(message.from_user)
-    return user, pick_language(user.language_code, settings.default_language)
+def _language(ctx: HandlerContext, settings: Settings) -> str:
+    """The customer's language: their Telegram app's, when the desk speaks it."""
+    return pick_language(ctx.actor.language_code, settings.default_language)
 
 
 def replies_with(render: str, doc: str) -> Callable[..., Awaitable[None]]:
     """A handler for a command that only answers, with ``presenter.<render>``."""
 
-    async def handler(
-        message: Message,
-        uow: AbstractUnitOfWork,
-        presenter: Presenter,
-        clock: Clock,
-        settings: Settings,
-    ) -> None:
-        user, language = _who(message, settings)
-        await customers.reply(uow, getattr(presenter, render), user, language, clock.now())
+    async def handler(message: Message, ctx: HandlerContext, settings: Settings) -> None:
+        language = _language(ctx, settings)
+        await customers.reply(
+            ctx.uow, getattr(ctx.presenter, render), ctx.actor, language, ctx.now()
+        )
 
     handler.__doc__ = doc
     handler.__name__ = f"on_{render}"
     return handler
 
 
-async def on_start(
-    message: Message,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def on_start(message: Message, ctx: HandlerContext, settings: Settings) -> None:
     """``/start``: registers the customer and greets them."""
-    user, language = _who(message, settings)
-    await customers.welcome(uow, presenter, user, language, clock.now())
+    language = _language(ctx, settings)
+    await customers.welcome(ctx.uow, ctx.presenter, ctx.actor, language, ctx.now())
 
 
 on_help = replies_with("help", "``/help``: lists the customer commands.")
@@ -77,130 +59,105 @@ def a_command(message: Message) -> bool:
     return bool(entities) and entities[0].type == "bot_command" and entities[0].offset == 0
 
 
-async def on_my_tickets(
-    message: Message,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-    settings: Settings,
-) -> None:
+async def on_my_tickets(message: Message, ctx: HandlerContext, settings: Settings) -> None:
     """``/mytickets``: the customer's tickets with view, close and reopen buttons."""
-    user, language = _who(message, settings)
-    await conversation.show_my_tickets(uow, presenter, user, language, clock.now())
+    language = _language(ctx, settings)
+    await conversation.show_my_tickets(ctx.uow, ctx.presenter, ctx.actor, language, ctx.now())
 
 
 async def on_new(
     message: Message,
     command: CommandObject,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
+    ctx: HandlerContext,
     triage: Triage,
     desk_config: DeskConfig,
-    clock: Clock,
     settings: Settings,
     solved: SimilarTickets,
 ) -> None:
     """``/new [text]``: starts a new ticket, with the text or with the next message."""
-    user, language = _who(message, settings)
+    language = _language(ctx, settings)
     if command.args:
         msg = incoming(message, retyped=command_argument(message, command))
         await conversation.customer_message(
-            uow,
-            presenter,
+            ctx.uow,
+            ctx.presenter,
             triage,
             desk_config,
             msg,
             language,
-            clock.now(),
+            ctx.now(),
             force_new=True,
             solved=solved,
         )
     else:
-        await conversation.request_new_ticket(uow, presenter, user, language, clock.now())
+        await conversation.request_new_ticket(
+            ctx.uow, ctx.presenter, ctx.actor, language, ctx.now()
+        )
 
 
 async def on_language_chosen(
-    callback: CallbackQuery,
-    callback_data: LanguageCb,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
+    callback: CallbackQuery, callback_data: LanguageCb, ctx: HandlerContext
 ) -> None:
     """A language button: stores the customer's choice."""
-    user = telegram_user(callback.from_user)
-    await conversation.set_language(uow, presenter, user, callback_data.lang, clock.now())
+    await conversation.set_language(
+        ctx.uow, ctx.presenter, ctx.actor, callback_data.lang, ctx.now()
+    )
     await answer(callback)
 
 
 async def on_ticket_button(
-    callback: CallbackQuery,
-    callback_data: CustomerCb,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
+    callback: CallbackQuery, callback_data: CustomerCb, ctx: HandlerContext
 ) -> None:
     """View, close or reopen buttons under ``/mytickets`` and status notices."""
-    user = telegram_user(callback.from_user)
+    uow, presenter, user = ctx.uow, ctx.presenter, ctx.actor
     if callback_data.a is CustomerAction.VIEW:
         await conversation.show_ticket_to_customer(
-            uow, presenter, user, callback_data.t, clock.now()
+            uow, presenter, user, callback_data.t, ctx.now()
         )
     else:
         close = callback_data.a is CustomerAction.CLOSE
         await conversation.customer_sets_status(
-            uow, presenter, user, callback_data.t, close, clock.now()
+            uow, presenter, user, callback_data.t, close, ctx.now()
         )
     await answer(callback)
 
 
 async def on_message(
     message: Message,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
+    ctx: HandlerContext,
     triage: Triage,
     desk_config: DeskConfig,
-    clock: Clock,
     settings: Settings,
     solved: SimilarTickets,
 ) -> None:
     """Any other message, of any kind: goes into the customer's ticket (opening one if needed)."""
-    _user, language = _who(message, settings)
     await conversation.customer_message(
-        uow,
-        presenter,
+        ctx.uow,
+        ctx.presenter,
         triage,
         desk_config,
         incoming(message),
-        language,
-        clock.now(),
+        _language(ctx, settings),
+        ctx.now(),
         solved=solved,
     )
 
 
 async def on_edit(
-    message: Message,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-    command: CommandObject | None = None,
+    message: Message, ctx: HandlerContext, command: CommandObject | None = None
 ) -> None:
     """A customer edited a message: the agents see the new version (of a ``/new <text>``: the
     text without the command, as they saw it first)."""
     retyped = command_argument(message, command) if command is not None else None
     msg = incoming(message, retyped=retyped)
-    await conversation.customer_edited(uow, presenter, msg, clock.now())
+    await conversation.customer_edited(ctx.uow, ctx.presenter, msg, ctx.now())
 
 
-async def on_rating(
-    callback: CallbackQuery,
-    callback_data: RatingCb,
-    uow: AbstractUnitOfWork,
-    presenter: Presenter,
-    clock: Clock,
-) -> None:
+async def on_rating(callback: CallbackQuery, callback_data: RatingCb, ctx: HandlerContext) -> None:
     """A CSAT star under a resolved ticket."""
-    user = telegram_user(callback.from_user)
-    await conversation.rate(uow, presenter, user, callback_data.t, callback_data.s, clock.now())
+    await conversation.rate(
+        ctx.uow, ctx.presenter, ctx.actor, callback_data.t, callback_data.s, ctx.now()
+    )
     await answer(callback)
 
 
