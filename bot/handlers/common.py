@@ -43,11 +43,6 @@ def written_by_a_person(message: Message) -> bool:
     return message.text is not None or any(getattr(message, a) is not None for a, _k in _MEDIA)
 
 
-def where(message: Message) -> tuple[int, int | None]:
-    """The chat and, in a forum topic, the topic a message was written in (where to answer)."""
-    return message.chat.id, message.message_thread_id if message.is_topic_message else None
-
-
 def telegram_user(user: User) -> TelegramUser:
     return TelegramUser(
         id=user.id,

@@ -16,17 +16,14 @@ from aiogram.types import Chat, TelegramObject, User
 from bot.context import HandlerContext
 from bot.handlers.common import telegram_user
 
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
 
 class HandlerContextMiddleware(BaseMiddleware):
     """``data["ctx"]``: the unit of work, presenter and clock with the event's sender and place
     (aiogram's ``event_from_user``, ``event_chat`` and ``event_thread_id``)."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
         data["ctx"] = HandlerContext(

@@ -4,7 +4,7 @@ A new admin command is one line in ``bot/commands.py`` (its role: the only place
 written) and one handler in the module of its concern (or a new module, included below),
 registered with ``*desk_command("name")``: the ``Command`` filter and the role filter the table
 declares. The handler parses the arguments into typed values, its use case checks the role
-again, and the answer goes through the outbox (``presenter.said``, an ``AnswerHere``).
+again, and the answer goes through the outbox (``ctx.say``, an ``AnswerHere``).
 """
 
 from __future__ import annotations
