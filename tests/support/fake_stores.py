@@ -243,6 +243,9 @@ class FakeTickets(FakeStore[Ticket]):
         found = [t for t in self._matching() if t.status in statuses and (t.id or 0) > after]
         return self._many(found[:limit])
 
+    async def placed_in(self, chat_id: int) -> bool:
+        return bool(self._matching(agent_chat_id=chat_id))
+
     async def by_topic(self, chat_id: int, thread_id: int) -> Ticket | None:
         return self._first(self._matching(agent_chat_id=chat_id, agent_thread_id=thread_id))
 
