@@ -356,6 +356,14 @@ class FakeLabels(FakeStore[LabelledExample]):
     name = "labels"
     record = orm.LabelledExampleRecord
 
+    async def all(self) -> list[LabelledExample]:
+        """The newest label per ticket (a label without a ticket stands alone), in the order
+        of each ticket's first label, as the SQLAlchemy repository returns them."""
+        latest: dict[object, LabelledExample] = {}
+        for label in self._matching():
+            latest[label.ticket_id if label.ticket_id is not None else ("row", label.id)] = label
+        return self._many(latest.values())
+
     async def count(self) -> int:
         return len(self._rows)
 

@@ -20,6 +20,7 @@ from models import (
 )
 from models.delivery import OutboundCall
 from models.ticket import Rating
+from models.training import LabelledExample
 from tests.support.fake_uow import FakeDatabase
 
 AGENTS_CHAT = -1001000000001
@@ -34,6 +35,7 @@ _REPOSITORY = {
     TicketMessage: "messages",
     Rating: "ratings",
     CannedAnswer: "canned",
+    LabelledExample: "labels",
 }
 
 
