@@ -91,8 +91,36 @@ class FakeSolutions:
         stored = replace(solution, id=self._state.next_id("solutions"))
         self._state.solutions[solution.ticket_id] = stored
 
+    async def remove(self, ticket_id: int) -> None:
+        self._state.solutions.pop(ticket_id, None)
+
+    async def clear(self) -> int:
+        count = len(self._state.solutions)
+        self._state.solutions.clear()
+        return count
+
     async def for_ticket(self, ticket_id: int) -> Solution | None:
         return self._state.solutions.get(ticket_id)
+
+    async def for_tickets(self, ticket_ids: Sequence[int]) -> dict[int, Solution]:
+        found = ((i, self._state.solutions.get(i)) for i in ticket_ids)
+        return {i: s for i, s in found if s is not None}
+
+    async def after(self, last_id: int, limit: int) -> list[Solution]:
+        return [s for s in self._by_id() if (s.id or 0) > last_id][:limit]
+
+    async def by_ids(self, ids: Sequence[int]) -> list[Solution]:
+        return [s for s in self._by_id() if s.id in ids]
+
+    async def ids(self) -> list[int]:
+        return [s.id or 0 for s in self._by_id()]
+
+    async def stats(self) -> tuple[int, int, int]:
+        ids = await self.ids()
+        return len(ids), sum(ids), max(ids, default=0)
+
+    def _by_id(self) -> list[Solution]:
+        return sorted(self._state.solutions.values(), key=lambda s: s.id or 0)
 
 
 class FakeApiKeys:
