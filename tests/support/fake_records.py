@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from models import EventKind, TicketEvent
 from models import webhooks as wh
@@ -49,9 +50,55 @@ class FakeOutbox:
             if c.queue == queue and c.ticket_id == ticket_id and c.status is OutboxStatus.PENDING
         ]
 
+    async def mark_sent(self, call_id: int, result: object, now: datetime) -> None:
+        self._set(call_id, status=OutboxStatus.SENT, sent_at=now, result=result, last_error=None)
+
+    async def give_up(self, call_id: int, status: OutboxStatus, error: str) -> None:
+        call = self._call(call_id)
+        self._set(call_id, status=status, attempts=call.attempts + 1, last_error=error[:2000])
+
+    async def prune(self, created_before: datetime, limit: int) -> int:
+        done = (OutboxStatus.SENT, OutboxStatus.SKIPPED)
+        old = [c for c in self._state.outbox if c.status in done and c.created_at < created_before]
+        gone = {c.id for c in sorted(old, key=lambda c: c.created_at)[:limit]}
+        self._state.outbox = [c for c in self._state.outbox if c.id not in gone]
+        return len(gone)
+
+    async def failed(self, limit: int = 10) -> list[OutboundCall]:
+        given_up = (OutboxStatus.FAILED, OutboxStatus.UNKNOWN)
+        return [replace(c) for c in reversed(self._state.outbox) if c.status in given_up][:limit]
+
+    async def stats(self, now: datetime) -> dict[str, object]:
+        status = [c.status for c in self._state.outbox]
+        pending = [c.created_at for c in self._state.outbox if c.status is OutboxStatus.PENDING]
+        oldest = min((t for t in pending if t is not None), default=None)
+        return {
+            "pending": status.count(OutboxStatus.PENDING),
+            "failed": status.count(OutboxStatus.FAILED),
+            "unknown": status.count(OutboxStatus.UNKNOWN),
+            "sent": status.count(OutboxStatus.SENT),
+            "oldest_pending_s": (now - oldest).total_seconds() if oldest else 0.0,
+        }
+
+    async def backlog(self, chat_id: int) -> tuple[int, datetime | None]:
+        waiting = [
+            c.created_at
+            for c in self._state.outbox
+            if c.status is OutboxStatus.PENDING and c.queue == (Channel.TELEGRAM, chat_id)
+        ]
+        return len(waiting), min((t for t in waiting if t is not None), default=None)
+
+    def _call(self, call_id: int) -> OutboundCall:
+        return next(c for c in self._state.outbox if c.id == call_id)
+
+    def _set(self, call_id: int, **values: Any) -> None:
+        """An UPDATE by id, in this unit of work (the sender's own statements)."""
+        outbox = self._state.outbox
+        outbox[:] = [replace(c, **values) if c.id == call_id else c for c in outbox]
+
     def write_queued(self) -> None:
-        for call in self.queued:
-            self._state.outbox.append(replace(call, id=len(self._state.outbox) + 1))
+        for call in self.queued:  # ids grow and are never reused (rows may be pruned)
+            self._state.outbox.append(replace(call, id=self._state.next_id("outbox")))
         self.queued = []
 
 

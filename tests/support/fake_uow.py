@@ -15,7 +15,8 @@ service forgets to commit:
 Only the repository methods the tested services call are implemented, honestly (no method
 returns a made-up answer); the others are missing, and a service that reaches one fails with
 ``AttributeError``. ``tests/services/test_fake_uow.py`` checks that every method of the fakes
-(:mod:`tests.support.fake_stores`, :mod:`tests.support.fake_records`) has the signature of its
+(:mod:`tests.support.fake_stores`, :mod:`tests.support.fake_records`,
+:mod:`tests.support.fake_delivery`) has the signature of its
 protocol in :mod:`storage.ports`. What the SQLAlchemy unit of work derives at commit on its own
 (webhook deliveries) is not derived here.
 """
@@ -28,6 +29,7 @@ from typing import Any, Self
 from models import TicketEvent
 from models.delivery import OutboundCall
 from storage import AbstractUnitOfWork
+from tests.support.fake_delivery import FakeInbox, FakeMail, FakeShown
 from tests.support.fake_records import (
     FakeApiKeys,
     FakeDeskSettings,
@@ -114,6 +116,9 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.incidents = FakeIncidents(self._work, self.tickets)
         self.apikeys = FakeApiKeys(self._work)
         self.webhooks = FakeWebhooks(self._work)
+        self.inbox = FakeInbox(self._work)
+        self.shown = FakeShown(self._work)
+        self.mail = FakeMail(self._work)
         self._stores: list[FakeStore[Any]] = [
             self.customers,
             self.agents,
