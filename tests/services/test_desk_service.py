@@ -214,3 +214,23 @@ async def test_chatter_outside_tickets_teaches_an_agents_name(
     (agent,) = db.rows("agents")
     assert (agent.name, agent.language) == ("Ann", "en")
     assert db.outbox == []
+
+
+class TestHistory:
+    async def test_the_tickets_events_and_its_merged_tickets_are_told_in_the_topic(
+        self, db: FakeDatabase, presenter: Presenter, ticket: Ticket
+    ) -> None:
+        await command(db, presenter, "/priority high", HIGH)
+        merged = Ticket.open(customer_id=ticket.customer_id, subject="me again", now=T0)
+        merged.merged_into_id = ticket.id
+        other = Ticket.open(customer_id=ticket.customer_id, subject="unrelated", now=T0)
+        await store(db, merged, other)
+        before = len(db.outbox)
+        assert not await command(db, presenter, "/history", desk.ShowHistory())
+        [told] = db.outbox[before:]
+        lines = told.params["text"].splitlines()
+        assert lines[0] == f"History of ticket #{ticket.number}:"
+        assert any("Ann" in line and "high" in line.lower() for line in lines)
+        assert sum(f"#{merged.number}: " in line for line in lines) == 1
+        assert not any(f"#{other.number}" in line for line in lines)
+        assert told.chat_id == AGENTS_CHAT

@@ -30,6 +30,16 @@ class FakeEvents:
     async def for_ticket(self, ticket_id: int, *, limit: int = 200) -> Sequence[TicketEvent]:
         return [e for e in self._state.events if e.ticket_id == ticket_id][:limit]
 
+    async def for_tickets(
+        self, ticket_ids: Sequence[int], *, limit: int = 200
+    ) -> Sequence[TicketEvent]:
+        found = [e for e in self._state.events if e.ticket_id in ticket_ids]
+        return sorted(found, key=lambda e: (e.at, e.id or 0))[:limit]
+
+    async def merged_into(self, ticket_id: int) -> list[int]:
+        tickets = self._state.table("tickets").items()
+        return [i for i, t in sorted(tickets) if t.merged_into_id == ticket_id]
+
 
 class FakeOutbox:
     """Calls queued in the unit of work; written, with ids, when it commits."""
