@@ -16,7 +16,7 @@ Only the repository methods the tested services call are implemented, honestly (
 returns a made-up answer); the others are missing, and a service that reaches one fails with
 ``AttributeError``. ``tests/services/test_fake_uow.py`` checks that every method of the fakes
 (:mod:`tests.support.fake_stores`, :mod:`tests.support.fake_records`,
-:mod:`tests.support.fake_delivery`) has the signature of its
+:mod:`tests.support.fake_delivery`, :mod:`tests.support.fake_reports`) has the signature of its
 protocol in :mod:`storage.ports`. What the SQLAlchemy unit of work derives at commit on its own
 (webhook deliveries) is not derived here.
 """
@@ -39,6 +39,7 @@ from tests.support.fake_records import (
     FakeSolutions,
     FakeWebhooks,
 )
+from tests.support.fake_reports import FakeExports, FakeReports
 from tests.support.fake_stores import (
     FakeAgents,
     FakeCanned,
@@ -119,6 +120,8 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.inbox = FakeInbox(self._work)
         self.shown = FakeShown(self._work)
         self.mail = FakeMail(self._work)
+        self.reports = FakeReports(self._work)
+        self.exports = FakeExports(self._work)
         self._stores: list[FakeStore[Any]] = [
             self.customers,
             self.agents,
