@@ -16,7 +16,8 @@ Only the repository methods the tested services call are implemented, honestly (
 returns a made-up answer); the others are missing, and a service that reaches one fails with
 ``AttributeError``. ``tests/services/test_fake_uow.py`` checks that every method of the fakes
 (:mod:`tests.support.fake_stores`, :mod:`tests.support.fake_records`,
-:mod:`tests.support.fake_delivery`, :mod:`tests.support.fake_reports`) has the signature of its
+:mod:`tests.support.fake_delivery`, :mod:`tests.support.fake_reports`,
+:mod:`tests.support.fake_widget`) has the signature of its
 protocol in :mod:`storage.ports`. What the SQLAlchemy unit of work derives at commit on its own
 (webhook deliveries) is not derived here.
 """
@@ -54,6 +55,7 @@ from tests.support.fake_stores import (
     FakeTeams,
     FakeTickets,
 )
+from tests.support.fake_widget import FakeWidget
 
 __all__ = ["FakeDatabase", "FakeState", "FakeStore", "FakeUnitOfWork"]
 
@@ -122,6 +124,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.mail = FakeMail(self._work)
         self.reports = FakeReports(self._work)
         self.exports = FakeExports(self._work)
+        self.widget = FakeWidget(self._work)
         self._stores: list[FakeStore[Any]] = [
             self.customers,
             self.agents,
