@@ -6,10 +6,11 @@ through the state (a rollback replaces its tables)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.delivery import INBOX_MAX_ATTEMPTS, Appearance, InboxStatus
+from models.delivery import INBOX_MAX_ATTEMPTS, Appearance, Channel, InboxStatus
 from models.mail import MAIL_MAX_ATTEMPTS, MailStatus, StoredMail
 from storage.delivery import AlreadyProcessed
 from tests.support.fake_stores import FakeState
@@ -235,3 +236,29 @@ class FakeMail:
         for row in sorted(old, key=lambda r: r.processed_at or processed_before)[:limit]:
             row.raw = None
         return min(len(old), limit)
+
+    async def tickets_of(self, message_ids: Sequence[str]) -> dict[str, int]:
+        found = {}
+        for row in self._rows.values():
+            if row.message_id in message_ids:
+                ticket_id = row.ticket_id or self._ticket_of_message(row.id)
+                if ticket_id is not None:
+                    found[row.message_id] = ticket_id
+        return found
+
+    async def thread(self, ticket_id: int) -> list[str]:
+        return [
+            r.message_id
+            for _, r in sorted(self._rows.items())
+            if r.ticket_id == ticket_id or self._ticket_of_message(r.id) == ticket_id
+        ]
+
+    def _ticket_of_message(self, mail_id: int) -> int | None:
+        """The ticket of the message an incoming mail became (by its id in the mail log)."""
+        messages = self._state.table("messages").values()
+        found = (
+            m.ticket_id
+            for m in messages
+            if m.channel is Channel.EMAIL and m.customer_message_id == mail_id
+        )
+        return next(found, None)
