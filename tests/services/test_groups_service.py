@@ -6,7 +6,7 @@ import pytest
 
 from bot.adapters.presenter import Presenter
 from bot.services import groups
-from models import MessageDirection, Team, TicketMessage
+from models import MessageDirection, Team, Ticket, TicketMessage
 from models.delivery import OutboundCall, Ref, RefKind
 from tests.support.fake_uow import FakeDatabase
 from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, store
@@ -69,6 +69,17 @@ class TestIsAgentsGroup:
             assert not await groups.is_agents_group(uow, 501, AGENTS_CHAT)
 
 
+async def change_team(db: FakeDatabase, presenter: Presenter, ticket: Ticket, team: Team) -> bool:
+    """The ticket's team becomes ``team``; whether it moved (committed)."""
+    async with db.uow() as uow:
+        moving = await uow.tickets.get(ticket.id)
+        assert moving is not None
+        moving.team_id = team.id
+        moved = await groups.follow_team(uow, presenter, moving, T0)
+        await uow.commit()
+    return moved
+
+
 class TestFollowTeam:
     async def test_the_ticket_moves_with_its_summary_and_waiting_copies(
         self, db: FakeDatabase, presenter: Presenter, billing: Team
@@ -94,12 +105,7 @@ class TestFollowTeam:
                 )
             )
             await uow.commit()
-        async with db.uow() as uow:
-            moving = await uow.tickets.get(ticket.id)
-            assert moving is not None
-            moving.team_id = billing.id
-            assert await groups.follow_team(uow, presenter, moving, T0)
-            await uow.commit()
+        assert await change_team(db, presenter, ticket, billing)
         stored = db.row("tickets", ticket.id)
         assert (stored.agent_chat_id, stored.agent_thread_id) == (BILLING_GROUP, None)
         assert (stored.moved_from_chat_id, stored.moved_from_thread_id) == (AGENTS_CHAT, 7)
@@ -116,12 +122,7 @@ class TestFollowTeam:
         self, db: FakeDatabase, presenter: Presenter, billing: Team
     ) -> None:
         _, ticket = await customer_and_ticket(db, agent_chat_id=AGENTS_CHAT, card_message_id=55)
-        async with db.uow() as uow:
-            moving = await uow.tickets.get(ticket.id)
-            assert moving is not None
-            moving.team_id = billing.id
-            assert await groups.follow_team(uow, presenter, moving, T0)
-            await uow.commit()
+        assert await change_team(db, presenter, ticket, billing)
         old = [c for c in db.outbox if c.chat_id == AGENTS_CHAT]
         assert [c.method for c in old] == ["editMessageReplyMarkup", "sendMessage"]
         assert old[0].params["message_id"] == 55

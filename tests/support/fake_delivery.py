@@ -13,6 +13,7 @@ from datetime import datetime
 from models.delivery import INBOX_MAX_ATTEMPTS, Appearance, Channel, InboxStatus
 from models.mail import MAIL_MAX_ATTEMPTS, MailStatus, StoredMail
 from storage.delivery import AlreadyProcessed
+from storage.mail import _stored as mail_from_row
 from tests.support.fake_stores import FakeState
 
 
@@ -49,16 +50,7 @@ class MailRow:
     processed_at: datetime | None = None
 
     def stored(self) -> StoredMail:
-        return StoredMail(
-            id=self.id,
-            message_id=self.message_id,
-            status=self.status,
-            outgoing=self.outgoing,
-            ticket_id=self.ticket_id,
-            attempts=self.attempts,
-            reason=self.reason,
-            raw=self.raw,
-        )
+        return mail_from_row(self)  # the row has the record's columns
 
 
 class FakeInbox:
