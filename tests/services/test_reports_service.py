@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.services import reports
+from bot.services import export, reports
 from bot.services.ports import TelegramUser
 from models import (
     Actor,
@@ -151,7 +153,7 @@ class TestPeriodFrom:
             reports.period_from("fortnight", T0, "UTC")
 
 
-async def export(
+async def run_export(
     db: FakeDatabase, user: TelegramUser, place: reports.Place = GROUP, **limit: int
 ) -> tuple[int, Recorder]:
     recorder = Recorder()
@@ -171,7 +173,7 @@ class TestExport:
         self, db: FakeDatabase, desk: tuple[Ticket, Ticket]
     ) -> None:
         first, second = desk
-        size, recorder = await export(db, ADA)
+        size, recorder = await run_export(db, ADA)
         assert [what for what, _ in recorder.given] == ["export", "sent privately"]
         archive, counts = recorder.given[0][1]  # type: ignore[misc]
         name = recorder.given[1][1]
@@ -190,13 +192,13 @@ class TestExport:
     async def test_asked_in_the_private_chat_it_comes_alone(
         self, db: FakeDatabase, desk: tuple[Ticket, Ticket]
     ) -> None:
-        _, recorder = await export(db, ADA, reports.Place(ADA.id))
+        _, recorder = await run_export(db, ADA, reports.Place(ADA.id))
         assert [what for what, _ in recorder.given] == ["export"]
 
     async def test_too_large_an_archive_is_a_note_in_the_group(
         self, db: FakeDatabase, desk: tuple[Ticket, Ticket]
     ) -> None:
-        size, recorder = await export(db, ADA, max_bytes=100)
+        size, recorder = await run_export(db, ADA, max_bytes=100)
         assert size == 0
         assert recorder.given == [("too large", 100)]
         assert [c.chat_id for c in db.outbox] == [AGENTS_CHAT]
@@ -205,5 +207,28 @@ class TestExport:
         self, db: FakeDatabase, desk: tuple[Ticket, Ticket]
     ) -> None:
         with pytest.raises(NotAllowed):
-            await export(db, SUE)
+            await run_export(db, SUE)
         assert db.outbox == []
+
+
+def read_jsonl(folder: Path) -> dict[str, list[dict[str, object]]]:
+    """Each file's records, by file name."""
+    return {
+        p.name: [json.loads(line) for line in p.read_text("utf-8").splitlines()]
+        for p in sorted(folder.iterdir())
+    }
+
+
+class TestExportToDir:
+    async def test_four_jsonl_files_keep_text_as_it_is(
+        self, db: FakeDatabase, desk: tuple[Ticket, Ticket], tmp_path: Path
+    ) -> None:
+        start, end = TODAY.bounds("UTC")
+        jsonl = export.ExportFormat.JSONL
+        async with db.uow(readonly=True) as uow:
+            counts = await export.export_to_dir(uow, tmp_path, jsonl, start, end)
+        files = read_jsonl(tmp_path)
+        assert list(files) == ["events.jsonl", "messages.jsonl", "ratings.jsonl", "tickets.jsonl"]
+        assert [m["text"] for m in files["messages.jsonl"]] == ["=SUM(A1)", "done"]
+        assert list(files["messages.jsonl"][0]) == list(export.COLUMNS["messages"])
+        assert {name.split(".")[0]: len(rows) for name, rows in files.items()} == counts
