@@ -220,3 +220,69 @@ class TestRepliesAndNotes:
             with pytest.raises(TicketMerged):
                 await api.merge(uow, presenter, key[0], merged.number, target.number, None, NOW)
         assert db.rows("messages") == []
+
+
+class TestListAndGet:
+    @pytest.fixture
+    async def three(self, db: FakeDatabase) -> tuple[Ticket, Ticket, Ticket]:
+        """Ann's open Billing ticket assigned to Bob, her resolved one, and Eve's new one."""
+        billing, bob = Team(name="Billing"), Agent(telegram_id=12, name="Bob", created_at=T0)
+        await store(db, billing, bob)
+        _, first = await customer_and_ticket(
+            db, status=TicketStatus.OPEN, team_id=billing.id, assignee_id=bob.id
+        )
+        second = Ticket.open(customer_id=first.customer_id, subject="done", now=T0)
+        second.status = TicketStatus.RESOLVED
+        eve = Customer(telegram_id=777, first_name="Eve", created_at=T0)
+        await store(db, eve)
+        third = Ticket.open(customer_id=eve.id, subject="new", now=T0)
+        await store(db, second, third)
+        return first, second, third
+
+    async def page(
+        self, db: FakeDatabase, wanted: api.TicketFilter, before_id: int | None = None
+    ) -> tuple[list[Ticket], api.Related]:
+        async with db.uow(readonly=True) as uow:
+            return await api.list_tickets(uow, wanted, before_id, 2, "UTC", NOW)
+
+    async def test_a_page_is_newest_first_with_a_stable_cursor(
+        self, db: FakeDatabase, three: tuple[Ticket, Ticket, Ticket]
+    ) -> None:
+        first, second, third = three
+        tickets, _ = await self.page(db, api.TicketFilter())
+        assert [t.id for t in tickets] == [third.id, second.id]
+        tickets, _ = await self.page(db, api.TicketFilter(), before_id=second.id)
+        assert [t.id for t in tickets] == [first.id]
+
+    async def test_filters_narrow_the_page_and_what_it_refers_to_comes_along(
+        self, db: FakeDatabase, three: tuple[Ticket, Ticket, Ticket]
+    ) -> None:
+        first, _, third = three
+        wanted = api.TicketFilter(statuses=(TicketStatus.OPEN,), team="billing")
+        [ticket], related = await self.page(db, wanted)
+        assert ticket.id == first.id
+        assert related.teams[ticket.team_id].name == "Billing"
+        assert related.agents[ticket.assignee_id].name == "Bob"
+        assert related.customers[ticket.customer_id].first_name == "Ann"
+        assert first.id in related.deadlines  # an active ticket's next SLA deadline
+        [ticket], _ = await self.page(db, api.TicketFilter(customer_telegram_id=777))
+        assert ticket.id == third.id
+        assert (await self.page(db, api.TicketFilter(customer_telegram_id=1)))[0] == []
+
+    async def test_an_unknown_team_is_refused(
+        self, db: FakeDatabase, three: tuple[Ticket, Ticket, Ticket]
+    ) -> None:
+        with pytest.raises(InvalidInput):
+            await self.page(db, api.TicketFilter(team="sales"))
+
+    async def test_one_ticket_by_number_names_where_it_was_merged(
+        self, db: FakeDatabase, three: tuple[Ticket, Ticket, Ticket]
+    ) -> None:
+        first, second, _ = three
+        db.state.table("tickets")[second.id].merged_into_id = first.id
+        async with db.uow(readonly=True) as uow:
+            ticket, related = await api.get_ticket(uow, second.number, "UTC", NOW)
+            assert related.numbers == {first.id: first.number}
+            with pytest.raises(TicketNotFound):
+                await api.get_ticket(uow, 404, "UTC", NOW)
+        assert ticket.id == second.id

@@ -1,12 +1,12 @@
-"""The fake read-only queries for managers (see :mod:`tests.support.fake_uow`): statistics of
-a period and exports, over the same tables as the other fakes, as ``storage.reports`` reads
-them."""
+"""The fake read-only queries (see :mod:`tests.support.fake_uow`): statistics of a period,
+exports and ticket cards, over the same tables as the other fakes, as ``storage.reports`` and
+``storage.ticket_cards`` read them."""
 
 from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from models import (
 from models.delivery import Channel
 from models.message import ticket_channel
 from models.stats import TicketHistory
+from storage.ports.rows import Cards, TicketCard
 from tests.support.fake_stores import FakeState
 
 _STATS_EVENTS = (EventKind.STATUS_CHANGED, EventKind.TRIAGED, EventKind.CATEGORY_CHANGED)
@@ -118,3 +119,78 @@ class FakeExports(_Tables):
         for r in self._rows("ratings"):
             if start <= r.rated_at < end:
                 yield self._number(r.ticket_id), r
+
+
+class FakeTicketCards(_Tables):
+    """Tickets with what they refer to, as ``storage.ticket_cards`` reads them."""
+
+    async def page(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        team_id: int | None = None,
+        category: str | None = None,
+        customer_telegram_id: int | None = None,
+        assignee_id: int | None = None,
+        unassigned: bool = False,
+        priority: str | None = None,
+        not_sure: bool = False,
+        breached: bool = False,
+        created_since: datetime | None = None,
+        updated_since: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> Cards:
+        customers = self._state.table("customers").values()
+        customer = next((c.id for c in customers if c.telegram_id == customer_telegram_id), None)
+        given: list[tuple[object, Callable[[Ticket], bool]]] = [
+            (statuses or None, lambda t: str(t.status) in statuses),
+            (team_id, lambda t: t.team_id == team_id),
+            (category, lambda t: t.category == category),
+            (customer_telegram_id, lambda t: customer is not None and t.customer_id == customer),
+            (assignee_id, lambda t: t.assignee_id == assignee_id),
+            (unassigned or None, lambda t: t.assignee_id is None),
+            (priority, lambda t: str(t.priority) == priority),
+            (not_sure or None, lambda t: t.needs_human),
+            (breached or None, lambda t: t.sla_breached),
+            (created_since, lambda t: created_since is not None and t.created_at >= created_since),
+            (updated_since, lambda t: updated_since is not None and t.updated_at >= updated_since),
+            (before_id, lambda t: before_id is not None and (t.id or 0) < before_id),
+        ]
+        tests = [test for value, test in given if value is not None]
+        chosen = [t for t in self._rows("tickets") if all(test(t) for test in tests)]
+        return self._cards(sorted(chosen, key=lambda t: t.id or 0, reverse=True)[:limit])
+
+    async def by_number(self, number: int) -> Cards:
+        return self._cards([t for t in self._rows("tickets") if t.number == number])
+
+    async def by_ids(self, ids: Sequence[int]) -> Cards:
+        chosen = [t for t in self._rows("tickets") if t.id in ids]
+        return self._cards(sorted(chosen, key=lambda t: t.id or 0, reverse=True))
+
+    def _cards(self, tickets: list[Ticket]) -> Cards:
+        found = Cards()
+        ratings = {r.ticket_id: r for r in self._rows("ratings")}
+        for t in tickets:
+            merged_into = self._state.table("tickets").get(t.merged_into_id)
+            found.cards.append(
+                TicketCard(
+                    t,
+                    self._row("customers", t.customer_id),
+                    self._row("teams", t.team_id),
+                    self._row("agents", t.assignee_id),
+                    ratings.get(t.id),
+                    None if merged_into is None else merged_into.number,
+                )
+            )
+            if t.status.is_active:
+                found.status_changes[t.id or 0] = [
+                    copy.deepcopy(e)
+                    for e in sorted(self._state.events, key=lambda e: e.id or 0)
+                    if e.ticket_id == t.id and e.kind is EventKind.STATUS_CHANGED
+                ]
+        return found
+
+    def _row(self, table: str, row_id: int | None) -> Any:
+        row = self._state.table(table).get(row_id) if row_id is not None else None
+        return copy.deepcopy(row)

@@ -40,7 +40,7 @@ from tests.support.fake_records import (
     FakeSolutions,
     FakeWebhooks,
 )
-from tests.support.fake_reports import FakeExports, FakeReports
+from tests.support.fake_reports import FakeExports, FakeReports, FakeTicketCards
 from tests.support.fake_stores import (
     FakeAgents,
     FakeCanned,
@@ -125,6 +125,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.reports = FakeReports(self._work)
         self.exports = FakeExports(self._work)
         self.widget = FakeWidget(self._work)
+        self.ticket_cards = FakeTicketCards(self._work)
         self._stores: list[FakeStore[Any]] = [
             self.customers,
             self.agents,
