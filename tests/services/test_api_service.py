@@ -286,3 +286,21 @@ class TestListAndGet:
             with pytest.raises(TicketNotFound):
                 await api.get_ticket(uow, 404, "UTC", NOW)
         assert ticket.id == second.id
+
+
+class TestPruneIdempotency:
+    async def test_responses_older_than_the_window_are_forgotten(
+        self, db: FakeDatabase, key: tuple[ak.ApiKey, str]
+    ) -> None:
+        key_id = key[0].id or 0
+        async with db.uow() as uow:
+            await uow.idempotency.claim(key_id, "old", "f1", NOW - api.IDEMPOTENCY_WINDOW * 2)
+            await uow.idempotency.claim(key_id, "new", "f2", NOW - timedelta(hours=1))
+            await uow.idempotency.answer(key_id, "new", 201, "{}")
+            await uow.commit()
+        assert await api.prune_idempotency(db.uow, NOW) == 1
+        async with db.uow() as uow:
+            assert await uow.idempotency.get(key_id, "old") is None
+            kept = await uow.idempotency.get(key_id, "new")
+        assert kept is not None
+        assert (kept.status, kept.body) == (201, "{}")

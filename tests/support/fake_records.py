@@ -13,6 +13,7 @@ from models import webhooks as wh
 from models.apikeys import ApiKey
 from models.delivery import Channel, OutboundCall, OutboxStatus, Queue
 from models.solutions import Solution
+from storage.ports.rows import StoredResponse
 from tests.support.fake_stores import FakeState
 
 
@@ -264,3 +265,39 @@ class FakeWebhooks:
                 last_error=errors[-1] if errors else None,
             )
         return stats
+
+
+class FakeIdempotency:
+    """POST responses by (key id, Idempotency-Key): rows written by statements at once."""
+
+    def __init__(self, state: FakeState) -> None:
+        self._state = state
+
+    @property
+    def _rows(self) -> dict[tuple[int, str], StoredResponse]:
+        return self._state.idempotency
+
+    async def get(self, api_key_id: int, idempotency_key: str) -> StoredResponse | None:
+        found = self._rows.get((api_key_id, idempotency_key))
+        return None if found is None else replace(found)
+
+    async def claim(
+        self, api_key_id: int, idempotency_key: str, fingerprint: str, now: datetime
+    ) -> None:
+        if (api_key_id, idempotency_key) in self._rows:  # the unique pair, as in the database
+            raise ValueError("idempotency_keys: the key was claimed before")
+        self._rows[api_key_id, idempotency_key] = StoredResponse(fingerprint, None, None, now)
+
+    async def answer(self, api_key_id: int, idempotency_key: str, status: int, body: str) -> None:
+        found = self._rows.get((api_key_id, idempotency_key))
+        if found is not None:
+            self._rows[api_key_id, idempotency_key] = replace(found, status=status, body=body)
+
+    async def forget(self, api_key_id: int, idempotency_key: str) -> None:
+        self._rows.pop((api_key_id, idempotency_key), None)
+
+    async def prune(self, before: datetime) -> int:
+        old = [k for k, r in self._rows.items() if r.created_at < before]
+        for key in old:
+            del self._rows[key]
+        return len(old)

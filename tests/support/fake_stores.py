@@ -42,6 +42,7 @@ class FakeState:
     settings: dict[str, str] = field(default_factory=dict)
     sla_notices: set[tuple[int, str, str, datetime]] = field(default_factory=set)
     shown: dict[tuple[int, int], Any] = field(default_factory=dict)  # by (chat, message) id
+    idempotency: dict[tuple[int, str], Any] = field(default_factory=dict)  # by (key id, key)
     solutions: dict[int, Solution] = field(default_factory=dict)  # by ticket id
     processed_updates: set[int] = field(default_factory=set)
     last_ids: dict[str, int] = field(default_factory=dict)

@@ -35,6 +35,7 @@ from tests.support.fake_records import (
     FakeApiKeys,
     FakeDeskSettings,
     FakeEvents,
+    FakeIdempotency,
     FakeOutbox,
     FakeSlaNotices,
     FakeSolutions,
@@ -126,6 +127,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.exports = FakeExports(self._work)
         self.widget = FakeWidget(self._work)
         self.ticket_cards = FakeTicketCards(self._work)
+        self.idempotency = FakeIdempotency(self._work)
         self._stores: list[FakeStore[Any]] = [
             self.customers,
             self.agents,
