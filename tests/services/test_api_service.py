@@ -23,6 +23,8 @@ from models import (
     TicketStatus,
 )
 from models import apikeys as ak
+from models import webhooks as wh
+from models.delivery import Channel, OutboundCall, OutboxStatus
 from tests.support.fake_uow import FakeDatabase
 from tests.support.services import AGENTS_CHAT, T0, customer_and_ticket, store
 
@@ -304,3 +306,56 @@ class TestPruneIdempotency:
             kept = await uow.idempotency.get(key_id, "new")
         assert kept is not None
         assert (kept.status, kept.body) == (201, "{}")
+
+
+class TestRedeliver:
+    async def failed_delivery(self, db: FakeDatabase) -> tuple[wh.Webhook, OutboundCall]:
+        async with db.uow() as uow:
+            hook = await uow.webhooks.add(wh.Webhook("https://crm.example/h", "s", ("*",), T0))
+            params = {
+                "webhook": hook.id,
+                "event": "ticket.opened",
+                "delivery": "d-1",
+                "body": "{}",
+            }
+            call = OutboundCall(
+                hook.id or 0, wh.WEBHOOK_METHOD, params, ticket_id=7, channel=Channel.WEBHOOK
+            )
+            await uow.outbox.add(call, T0)
+            await uow.commit()
+        async with db.uow() as uow:
+            await uow.outbox.give_up(db.outbox[-1].id or 0, OutboxStatus.FAILED, "HTTP 500")
+            await uow.commit()
+        return hook, db.outbox[-1]
+
+    async def test_the_same_delivery_is_queued_again(self, db: FakeDatabase) -> None:
+        hook, failed = await self.failed_delivery(db)
+        async with db.uow() as uow:
+            new_id = await api.redeliver(uow, failed.id or 0, NOW)
+        again = db.outbox[-1]
+        assert new_id == again.id != failed.id
+        assert (again.chat_id, again.channel, again.status) == (
+            hook.id,
+            Channel.WEBHOOK,
+            OutboxStatus.PENDING,
+        )
+        assert (again.params, again.ticket_id) == (failed.params, 7)
+
+    async def test_an_unknown_or_telegram_call_is_not_a_delivery(self, db: FakeDatabase) -> None:
+        async with db.uow() as uow:
+            await uow.outbox.add(OutboundCall(AGENTS_CHAT, "sendMessage", {}), T0)
+            await uow.commit()
+        async with db.uow() as uow:
+            for outbox_id in (db.outbox[0].id or 0, 999):
+                with pytest.raises(api.DeliveryNotFound):
+                    await api.redeliver(uow, outbox_id, NOW)
+
+    async def test_a_removed_webhook_gets_nothing(self, db: FakeDatabase) -> None:
+        hook, failed = await self.failed_delivery(db)
+        async with db.uow() as uow:
+            await uow.webhooks.deactivate(hook.id or 0)
+            await uow.commit()
+        async with db.uow() as uow:
+            with pytest.raises(InvalidInput, match="removed"):
+                await api.redeliver(uow, failed.id or 0, NOW)
+        assert len(db.outbox) == 1

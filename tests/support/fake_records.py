@@ -3,6 +3,7 @@ directly."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -13,7 +14,7 @@ from models import webhooks as wh
 from models.apikeys import ApiKey
 from models.delivery import Channel, OutboundCall, OutboxStatus, Queue
 from models.solutions import Solution
-from storage.ports.rows import StoredResponse
+from storage.ports.rows import Delivery, StoredResponse
 from tests.support.fake_stores import FakeState
 
 
@@ -248,6 +249,21 @@ class FakeWebhooks:
         found.active = False
         return True
 
+    async def deliveries(self, *, before_id: int | None = None, limit: int = 50) -> list[Delivery]:
+        calls = [
+            c
+            for c in reversed(self._state.outbox)
+            if c.channel is Channel.WEBHOOK and (before_id is None or (c.id or 0) < before_id)
+        ]
+        return [_delivery(c) for c in calls[:limit]]
+
+    async def delivery(self, outbox_id: int) -> tuple[Delivery, dict[str, Any]] | None:
+        found = (c for c in self._state.outbox if c.id == outbox_id)
+        call = next(found, None)
+        if call is None or call.channel is not Channel.WEBHOOK:
+            return None
+        return _delivery(call), copy.deepcopy(call.params)
+
     async def delivery_stats(self, webhook_ids: Sequence[int]) -> dict[int, wh.DeliveryStats]:
         stats = {}
         for webhook_id in webhook_ids:
@@ -301,3 +317,21 @@ class FakeIdempotency:
         for key in old:
             del self._rows[key]
         return len(old)
+
+
+def _delivery(call: OutboundCall) -> Delivery:
+    """A webhook call as the API lists it (the channel queues per endpoint id)."""
+    assert call.id is not None
+    assert call.created_at is not None
+    return Delivery(
+        id=call.id,
+        webhook_id=call.chat_id,
+        event=str(call.params.get("event", "")),
+        delivery=str(call.params.get("delivery", "")),
+        status=str(call.status),
+        attempts=call.attempts,
+        created_at=call.created_at,
+        sent_at=call.sent_at,
+        last_error=call.last_error,
+        ticket_id=call.ticket_id,
+    )
