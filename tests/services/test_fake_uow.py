@@ -6,10 +6,12 @@ from __future__ import annotations
 import inspect
 import re
 import typing
+from datetime import timedelta
 
 import pytest
 
 from models import Customer, EventKind, Ticket
+from models.delivery import Appearance, OutboundCall
 from storage import ports
 from tests.support.fake_uow import FakeDatabase, FakeStore
 from tests.support.services import T0, customer_and_ticket, store
@@ -112,3 +114,26 @@ class TestTransactions:
         second = Ticket.open(customer_id=first.customer_id, subject="again", now=T0)
         await store(db, second)
         assert (first.number, second.number) == (1, 2)
+
+    async def test_statement_written_rows_are_lost_on_rollback_too(self, db: FakeDatabase) -> None:
+        """The logs' fakes reach their rows through the state, which a rollback replaces."""
+        async with db.uow() as uow:
+            await uow.inbox.add_many([(1, "{}")], T0)
+            await uow.rollback()
+            await uow.inbox.add_many([(2, "{}")], T0)
+            await uow.shown.record(Appearance(1, 2, "body", "markup"), T0)
+            await uow.commit()
+        assert sorted(db.state.table("inbox")) == [2]
+        assert list(db.state.shown) == [(1, 2)]
+
+    async def test_outbox_ids_are_never_reused(self, db: FakeDatabase) -> None:
+        for _ in range(2):
+            async with db.uow() as uow:
+                await uow.outbox.add(OutboundCall(1, "sendMessage", {}), T0)
+                await uow.commit()
+        async with db.uow() as uow:
+            await uow.outbox.mark_sent(1, {}, T0)
+            assert await uow.outbox.prune(T0 + timedelta(days=1), 10) == 1
+            await uow.outbox.add(OutboundCall(1, "sendMessage", {}), T0)
+            await uow.commit()
+        assert [c.id for c in db.outbox] == [2, 3]
