@@ -94,13 +94,15 @@ class RetrainReport:
 def _team_map(labels: list[LabelledExample], teams_by_category: dict[str, str]) -> dict[str, str]:
     mapping = dict(triage.load_seed_team_map())
     mapping.update(teams_by_category)
-    for label in labels:  # a correction's team wins over the map for its category
+    # The desk's own routing first; else the agents' corrections (the latest wins: labels come
+    # oldest first) over the seed's map.
+    for label in labels:
         if (
             label.team
             and label.category != OUT_OF_SCOPE
             and label.category not in teams_by_category
         ):
-            mapping.setdefault(label.category, label.team)
+            mapping[label.category] = label.team
     return mapping
 
 

@@ -125,6 +125,18 @@ class TestRetrain:
         assert OUT_OF_SCOPE not in team_map  # "none of these" has no team
         assert (report.promoted, report.version, report.corrections) == (True, "v2", 3)
 
+    async def test_agents_corrections_route_over_the_seed_map_the_latest_winning(
+        self, db: FakeDatabase, job: RecordingJob, tmp_path: Path
+    ) -> None:
+        await store(
+            db,
+            LabelledExample("parcel", "delivery", T0, team="Couriers", ticket_id=1),
+            LabelledExample("lost box", "delivery", T0, team="Warehouse", ticket_id=2),
+        )
+        await training.retrain(db.uow, tmp_path)
+        [(_command, _registry, payload)] = job.asked
+        assert payload["team_map"]["delivery"] == "Warehouse"  # not the seed's "Logistics"
+
     async def test_a_retrain_reads_only(
         self, db: FakeDatabase, job: RecordingJob, tmp_path: Path
     ) -> None:
