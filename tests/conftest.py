@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +16,9 @@ from bot.runtime.coordination import RedisCoordinator
 from storage import SqlAlchemyUnitOfWork
 from storage import uow_factory as make_uow_factory
 from tests.support.db import BACKENDS, empty_database, engine_with_schema
+
+if TYPE_CHECKING:
+    from tests.support.mailservers import Outbox
 
 
 class FixedClock:
@@ -59,6 +63,15 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def uow_factory(engine: AsyncEngine) -> Callable[..., SqlAlchemyUnitOfWork]:
     return make_uow_factory(engine)
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[tuple[Outbox, int]]:
+    """A local SMTP server taking the desk's outgoing mail: its outbox and its port."""
+    from tests.support.mailservers import smtp_server
+
+    async with smtp_server() as server:
+        yield server
 
 
 REDIS_ENV = "HELPDESK_TEST_REDIS_URL"

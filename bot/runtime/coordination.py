@@ -41,9 +41,6 @@ from bot.logs import get_logger
 
 log = get_logger(__name__)
 
-#: How long one Redis call may take before it counts as failed (Redis is not answering).
-REDIS_TIMEOUT = 5.0
-
 
 class Limiter(Protocol):
     """``async with limiter:`` waits until one more call fits the budget."""
@@ -184,16 +181,16 @@ class RedisCoordinator:
         # Imported here: one process on SQLite never needs a Redis client.
         from limits.aio.storage import RedisStorage
         from limits.aio.strategies import MovingWindowRateLimiter
-        from redis.asyncio import Redis
         from redis.exceptions import RedisError
+
+        from bot.runtime.redis_client import BoundedRedis
 
         self.errors: tuple[type[Exception], ...] = (RedisError,)
 
-        # A Redis that stops answering must not hang every lease and limiter call: each call
-        # is bounded by :meth:`call`. Not by redis-py's ``socket_timeout``: it bounds a write
-        # with ``asyncio.wait_for``, which on Python 3.11 loses a cancellation that comes as the
-        # write finishes (a stopping worker's delivery then went on waiting for its budget).
-        self.redis = Redis.from_url(url, socket_timeout=None, socket_connect_timeout=5)
+        # A Redis that stops answering must not hang every lease and limiter call: each
+        # command is bounded (``bot.runtime.redis_client``), not by ``socket_timeout``.
+        # (Any: redis-py types its commands for both clients, ``Awaitable[T] | T``.)
+        self.redis: Any = BoundedRedis.from_url(url, socket_timeout=None, socket_connect_timeout=5)
         self.prefix = prefix
         self.worker = worker or uuid.uuid4().hex
         self._storage = RedisStorage(url, implementation="redispy", key_prefix=f"{prefix}:rate")
@@ -202,21 +199,9 @@ class RedisCoordinator:
     def _key(self, key: str) -> str:
         return f"{self.prefix}:{key}"
 
-    async def call(self, awaitable: Any) -> Any:
-        """``await awaitable`` (a Redis call), failing with a ``RedisError`` after
-        :data:`REDIS_TIMEOUT` seconds without an answer."""
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-
-        # (Any: redis-py types its calls for both clients, ``Awaitable[T] | T``.)
-        try:
-            async with asyncio.timeout(REDIS_TIMEOUT):
-                return await awaitable
-        except TimeoutError:
-            raise RedisTimeoutError(f"no answer from Redis in {REDIS_TIMEOUT:g} s") from None
-
     async def ping(self) -> None:
         """Fail early (at start-up) when Redis is not reachable."""
-        await self.call(self.redis.ping())
+        await self.redis.ping()
 
     @contextlib.asynccontextmanager
     async def lease(self, key: str, ttl: float = 30.0) -> AsyncIterator[Lease | None]:
@@ -226,14 +211,14 @@ class RedisCoordinator:
             self._key(f"lease:{key}"), timeout=ttl, blocking=False, raise_on_release_error=False
         )
         try:
-            acquired = await self.call(lock.acquire(token=f"{self.worker}:{uuid.uuid4().hex}"))
+            acquired = await lock.acquire(token=f"{self.worker}:{uuid.uuid4().hex}")
         except RedisError as exc:  # Redis unreachable: nobody can be sure; do nothing for now
             log.warning("lease unavailable", key=key, error=str(exc))
             acquired = False
         if not acquired:
             yield None
             return
-        lease = RedisLease(self, lock, ttl)
+        lease = RedisLease(lock, ttl)
         renewer = asyncio.create_task(lease.keep())
         try:
             yield lease
@@ -243,20 +228,20 @@ class RedisCoordinator:
             renewer.cancel()
             try:
                 with contextlib.suppress(Exception):  # expired or Redis gone: it lapses alone
-                    await self.call(lock.release())
+                    await lock.release()
             finally:
                 await asyncio.gather(renewer, return_exceptions=True)
 
     async def pause(self, key: str, seconds: float) -> None:
         milliseconds = max(1, int(seconds * 1000))
-        await self.call(self.redis.set(self._key(f"pause:{key}"), self.worker, px=milliseconds))
+        await self.redis.set(self._key(f"pause:{key}"), self.worker, px=milliseconds)
 
     async def paused(self, key: str) -> bool:
-        return bool(await self.call(self.redis.exists(self._key(f"pause:{key}"))))
+        return bool(await self.redis.exists(self._key(f"pause:{key}")))
 
     async def claim_once(self, key: str, ttl: float) -> bool:
         key = self._key(f"once:{key}")
-        return bool(await self.call(self.redis.set(key, self.worker, nx=True, px=int(ttl * 1000))))
+        return bool(await self.redis.set(key, self.worker, nx=True, px=int(ttl * 1000)))
 
     def limiter(self, key: str, rate: float, period: float) -> Limiter:
         return RedisLimiter(self, key, rate, period)
@@ -264,10 +249,14 @@ class RedisCoordinator:
     async def admit(self, key: str, calls: int, seconds: int) -> int:
         from limits import RateLimitItemPerSecond
 
+        from bot.runtime.redis_client import within_timeout
+
+        # The limits package's own client: bounded here, call by call.
+
         item = RateLimitItemPerSecond(calls, seconds)
-        if await self.call(self._strategy.hit(item, key)):
+        if await within_timeout(self._strategy.hit(item, key)):
             return 0
-        stats = await self.call(self._strategy.get_window_stats(item, key))
+        stats = await within_timeout(self._strategy.get_window_stats(item, key))
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     async def close(self) -> None:
@@ -281,9 +270,8 @@ class RedisCoordinator:
 class RedisLease(Lease):
     """A redis-py ``Lock`` kept alive in the background while its holder works."""
 
-    def __init__(self, owner: RedisCoordinator, lock: Any, ttl: float) -> None:
+    def __init__(self, lock: Any, ttl: float) -> None:
         super().__init__()
-        self.owner = owner
         self.lock = lock
         self.ttl = ttl
         self._valid_until = time.monotonic() + ttl
@@ -310,7 +298,7 @@ class RedisLease(Lease):
 
     async def _renew(self) -> None:
         started = time.monotonic()
-        await self.owner.call(self.lock.reacquire())
+        await self.lock.reacquire()
         self._valid_until = started + self.ttl
 
     def _lose(self, why: str) -> None:
@@ -429,8 +417,7 @@ class RedisLimiter:
     async def __aenter__(self) -> None:
         member = uuid.uuid4().hex
         while True:
-            enter = self.owner.redis.eval(_WINDOW_ENTER, 1, self.key, *self.args, member)
-            wait = int(await self.owner.call(enter))
+            wait = int(await self.owner.redis.eval(_WINDOW_ENTER, 1, self.key, *self.args, member))
             if wait == 0:
                 break
             await asyncio.sleep(min(wait / 1000, 1.0))  # a finishing call moves its stamp
@@ -450,7 +437,7 @@ class RedisLimiter:
         if not held:
             del self._held[task]
         try:
-            await self.owner.call(self.owner.redis.eval(_WINDOW_EXIT, 1, self.key, member))
+            await self.owner.redis.eval(_WINDOW_EXIT, 1, self.key, member)
         except self.owner.errors as exc:  # the stamp stays at the start: it ages out earlier
             log.warning("rate window not moved", key=self.key, error=str(exc))
 

@@ -21,13 +21,7 @@ from tests.bot.test_linking import mail_arrives
 from tests.support.desk import Desk, GeneralTriage, make_desk
 from tests.support.desk import open_ticket as telegram_customer_writes
 from tests.support.mails import customer_mail, email_settings
-from tests.support.mailservers import Outbox, smtp_server
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[tuple[Outbox, int]]:
-    async with smtp_server() as server:
-        yield server
+from tests.support.mailservers import Outbox
 
 
 @pytest.fixture

@@ -18,13 +18,7 @@ from models.delivery import Channel
 from tests.support.desk import Desk, GeneralTriage, card_of, make_desk
 from tests.support.desk import open_ticket as telegram_customer_writes
 from tests.support.mails import ANN, customer_mail, email_settings
-from tests.support.mailservers import Outbox, smtp_server
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[tuple[Outbox, int]]:
-    async with smtp_server() as server:
-        yield server
+from tests.support.mailservers import Outbox
 
 
 @pytest.fixture

@@ -25,19 +25,13 @@ from models import MessageDirection, Priority
 from models.mail import NEW_TICKETS_PER_WINDOW, MailStatus
 from tests.support.desk import Desk, GeneralTriage, make_desk
 from tests.support.mails import ANN, DESK_ADDRESS, customer_mail
-from tests.support.mailservers import Mailbox, Outbox, dovecot, smtp_server
+from tests.support.mailservers import Mailbox, Outbox, dovecot
 
 
 @pytest.fixture
 def mailbox() -> Any:
     with dovecot() as box:
         yield box
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[tuple[Outbox, int]]:
-    async with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

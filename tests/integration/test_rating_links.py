@@ -20,15 +20,9 @@ from tests.bot.test_linking import agents_say, mail_arrives
 from tests.support.desk import Desk, card_of, make_desk, press
 from tests.support.desk import open_ticket as telegram_customer_writes
 from tests.support.mails import ANN, customer_mail, email_settings
-from tests.support.mailservers import Outbox, smtp_server
+from tests.support.mailservers import Outbox
 
 PUBLIC = "https://desk.example"
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[tuple[Outbox, int]]:
-    async with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture
